@@ -1,0 +1,83 @@
+import * as http from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../util/log';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reason: string;
+}
+
+export interface AdminServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readiness(): Readiness;
+  status(): unknown;
+}
+
+/**
+ * /healthz: the process is alive and serving HTTP.
+ * /readyz: 200 only once a complete snapshot has been published (Envoys connecting
+ *          earlier would get nothing).
+ * /metrics: Prometheus text format.  /status: what is applied, as JSON.
+ */
+export class AdminServer {
+  private readonly server: http.Server;
+
+  constructor(private readonly opts: AdminServerOptions) {
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => {
+        opts.logger.error('admin request failed', { path: req.url, error: err });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    });
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    const addr = this.server.address();
+    return typeof addr === 'object' && addr ? addr.port : this.opts.port;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      res.end('method not allowed\n');
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        send(res, 200, 'text/plain', 'ok\n');
+        return;
+      case '/readyz': {
+        const r = this.opts.readiness();
+        send(res, r.ready ? 200 : 503, 'text/plain', `${r.ready ? 'ready' : 'not ready'}: ${r.reason}\n`);
+        return;
+      }
+      case '/metrics':
+        send(res, 200, this.opts.registry.contentType, await this.opts.registry.metrics());
+        return;
+      case '/status':
+        send(res, 200, 'application/json', JSON.stringify(this.opts.status(), null, 2) + '\n');
+        return;
+      default:
+        send(res, 404, 'text/plain', 'not found; try /healthz, /readyz, /metrics or /status\n');
+    }
+  }
+}
+
+function send(res: http.ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}

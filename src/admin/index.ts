@@ -1,0 +1,2 @@
+// Operator HTTP surface: liveness, readiness, Prometheus metrics and a JSON status page.
+export * from './admin-server';

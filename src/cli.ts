@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The `mqtt-xds` command: parses configuration, runs the control plane, stops on SIGTERM.
+import { helpText, loadConfig } from './config';
+import { ControlPlane } from './main';
+import { createLogger } from './util/log';
+import { formatProblems } from './util/result';
+
+const USAGE = `mqtt-xds: an Envoy xDS control plane for MQTT broker clusters
+
+Usage: mqtt-xds [options]
+
+Envoy connects over ADS (gRPC) and receives the MQTT listener, the broker cluster and
+its weighted endpoints. Brokers come from a watched YAML file (--brokers-file).
+`;
+
+async function main(): Promise<number> {
+  const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
+  if (!loaded.ok) {
+    process.stderr.write(`mqtt-xds: invalid configuration: ${formatProblems(loaded.problems)}\n`);
+    process.stderr.write('Run mqtt-xds --help for the settings.\n');
+    return 2;
+  }
+  if (loaded.value.help) {
+    process.stdout.write(USAGE + '\n' + helpText() + '\n');
+    return 0;
+  }
+  if (loaded.value.positional.length > 0) {
+    process.stderr.write(`mqtt-xds: unexpected argument "${loaded.value.positional[0]}"; see --help\n`);
+    return 2;
+  }
+  const { config } = loaded.value;
+  const log = createLogger(config.logLevel, { component: 'mqtt-xds' });
+  const plane = new ControlPlane({ config, logger: log });
+  await plane.start();
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info('shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await plane.stop();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`mqtt-xds: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,16 @@
+/** A broker as discovery sees it. `name` is its stable identity (pod name, file entry). */
+export interface Broker {
+  readonly name: string;
+  /** An IP address: Envoy's EDS needs addresses, so discovery resolves names first. */
+  readonly address: string;
+  readonly port: number;
+  readonly metricsUrl?: string;
+  /** An operator-pinned weight; absent means "let the policy decide". */
+  readonly staticWeight?: number;
+  /** A broker that is going away keeps its connections but gets no new ones. */
+  readonly draining?: boolean;
+}
+
+export function sortBrokers(brokers: readonly Broker[]): Broker[] {
+  return [...brokers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

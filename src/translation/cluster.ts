@@ -1,0 +1,36 @@
+import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster';
+import type { ClusterModel } from './model';
+import { durationMs } from './any';
+import { buildMqttHealthCheck } from './health-check';
+
+/**
+ * The broker cluster: endpoints come over EDS on the same ADS stream. Circuit breakers are
+ * explicit because Envoy's default of 1024 connections is far too low for MQTT, where every
+ * client holds one connection for hours.
+ */
+export function buildCluster(m: ClusterModel): Cluster {
+  return {
+    name: m.name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } },
+    connect_timeout: durationMs(m.connectTimeoutMs),
+    lb_policy: 'ROUND_ROBIN',
+    circuit_breakers: {
+      thresholds: [
+        {
+          priority: 'DEFAULT',
+          max_connections: { value: m.maxConnections },
+          // tcp_proxy counts a connection being established as pending.
+          max_pending_requests: { value: m.maxConnections },
+          max_requests: { value: m.maxConnections },
+          max_retries: { value: 3 },
+        },
+      ],
+      per_host_thresholds: [{ priority: 'DEFAULT', max_connections: { value: m.perHostMaxConnections } }],
+    },
+    health_checks: [buildMqttHealthCheck(m.healthCheck)],
+    // A broker removed from discovery leaves at once instead of lingering until it fails
+    // health checks; its established connections are untouched either way.
+    ignore_health_on_host_removal: true,
+  };
+}

@@ -1,0 +1,31 @@
+import type { HealthCheck } from '../generated/envoy/config/core/v3/HealthCheck';
+import type { HealthCheckModel } from './model';
+import { durationMs } from './any';
+
+/**
+ * MQTT 3.1.1 CONNECT: clean session, keep-alive 60 s and an empty client id. An empty id
+ * lets the broker assign one, so checks from many Envoys never take over each other's
+ * sessions on a clustered broker.
+ */
+export const MQTT_CONNECT_HEX = '100c00044d5154540402003c0000';
+/** CONNACK, session-present 0, return code 0 (accepted). */
+export const MQTT_CONNACK_OK_HEX = '20020000';
+
+/**
+ * A TCP health check that speaks MQTT: a broker that accepts TCP but refuses or cannot
+ * serve MQTT sessions is marked unhealthy. reuse_connection is off so each probe is a
+ * full CONNECT handshake, as a reconnecting client would experience it.
+ */
+export function buildMqttHealthCheck(m: HealthCheckModel): HealthCheck {
+  return {
+    timeout: durationMs(m.timeoutMs),
+    interval: durationMs(m.intervalMs),
+    unhealthy_threshold: { value: m.unhealthyThreshold },
+    healthy_threshold: { value: m.healthyThreshold },
+    reuse_connection: { value: false },
+    tcp_health_check: {
+      send: { text: MQTT_CONNECT_HEX },
+      receive: [{ text: MQTT_CONNACK_OK_HEX }],
+    },
+  };
+}

@@ -1,0 +1,10 @@
+// Pure translation from the domain model to Envoy resources: one builder file per
+// resource kind, no I/O, no clock. Envoy types stop here and in xds/.
+export * from './model';
+export * from './any';
+export * from './listener';
+export * from './cluster';
+export * from './endpoint';
+export * from './health-check';
+export * from './resources';
+export * from './validate';

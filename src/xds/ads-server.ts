@@ -1,0 +1,254 @@
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../util/log';
+import type { SnapshotCache } from './cache';
+import { DeltaStream } from './delta-stream';
+import {
+  decodeDeltaDiscoveryRequest,
+  decodeDiscoveryRequest,
+  type DeltaDiscoveryRequest,
+  type DiscoveryRequest,
+  type NodeInfo,
+} from './messages';
+import type { XdsMetrics } from './metrics';
+import { SotwStream } from './sotw-stream';
+import type { OutgoingResponse, StreamObserver, TypeStatus } from './stream-observer';
+import { isTypeUrl, SHORT_NAME, type TypeUrl } from './type-urls';
+
+const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
+/** Bounds on one request, besides the byte limit gRPC enforces. */
+const MAX_NAMES_PER_REQUEST = 10_000;
+const MAX_NAME_LENGTH = 1_024;
+
+export type StreamKind = 'sotw' | 'delta';
+
+export interface AdsServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxRequestBytes: number;
+  readonly cache: SnapshotCache;
+  readonly logger: Logger;
+  readonly metrics: XdsMetrics;
+  readonly nowMs?: () => number;
+}
+
+export interface StreamStatus {
+  readonly id: number;
+  readonly kind: StreamKind;
+  readonly nodeId: string;
+  readonly peer: string;
+  readonly openedAt: string;
+  readonly types: Partial<Record<TypeUrl, TypeStatus>>;
+}
+
+type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
+type Call = grpc.ServerDuplexStream<Decoded<unknown>, Buffer>;
+
+interface Machine {
+  onRequest(typeUrl: TypeUrl, req: DiscoveryRequest & DeltaDiscoveryRequest): OutgoingResponse[];
+  onSnapshot(): OutgoingResponse[];
+  status(): Partial<Record<TypeUrl, TypeStatus>>;
+}
+
+interface LiveStream {
+  readonly id: number;
+  readonly kind: StreamKind;
+  readonly call: Call;
+  readonly machine: Machine;
+  readonly openedAt: Date;
+  node?: NodeInfo;
+}
+
+/**
+ * The ADS gRPC server, State-of-the-World and Delta. It knows the cache only as a source
+ * of snapshots and a change feed; the per-stream protocol lives in SotwStream/DeltaStream.
+ * Responses are pre-encoded buffers, so the gRPC serialiser is the identity.
+ */
+export class AdsServer {
+  private readonly server: grpc.Server;
+  private readonly streams = new Map<number, LiveStream>();
+  private nextId = 1;
+  private unsubscribe?: () => void;
+  private readonly nowMs: () => number;
+
+  constructor(private readonly opts: AdsServerOptions) {
+    this.nowMs = opts.nowMs ?? (() => Date.now());
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': opts.maxRequestBytes,
+      // Envoy keeps ADS streams open for days; notice dead peers.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    });
+    this.server.addService(serviceDefinition(), {
+      StreamAggregatedResources: (call: Call) => this.open('sotw', call),
+      DeltaAggregatedResources: (call: Call) => this.open('delta', call),
+    });
+  }
+
+  /** Binds and starts serving; resolves to the bound port. */
+  async start(): Promise<number> {
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(
+        `${this.opts.host}:${this.opts.port}`,
+        grpc.ServerCredentials.createInsecure(),
+        (err, bound) => (err ? reject(err) : resolve(bound)),
+      ),
+    );
+    this.unsubscribe = this.opts.cache.subscribe(() => this.broadcast());
+    return port;
+  }
+
+  /**
+   * Ends every stream with OK so each Envoy reconnects (to another replica, or to us after
+   * a restart), then shuts down. Envoy keeps its last config meanwhile: no MQTT connection
+   * notices.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.unsubscribe?.();
+    for (const s of this.streams.values()) s.call.end();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  status(): StreamStatus[] {
+    return [...this.streams.values()].map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      nodeId: s.node?.id ?? 'unknown',
+      peer: s.call.getPeer(),
+      openedAt: s.openedAt.toISOString(),
+      types: s.machine.status(),
+    }));
+  }
+
+  private open(kind: StreamKind, call: Call): void {
+    const id = this.nextId++;
+    const log = this.opts.logger.child({ stream: id, kind, peer: call.getPeer() });
+    const live: LiveStream = {
+      id,
+      kind,
+      call,
+      openedAt: new Date(),
+      machine: this.machine(kind, () => live, log),
+    };
+    this.streams.set(id, live);
+    log.debug('xds stream opened');
+
+    call.on('data', (decoded: Decoded<DiscoveryRequest & DeltaDiscoveryRequest>) => {
+      const problem = decoded.ok ? this.checkRequest(decoded.msg) : decoded.error;
+      if (problem !== undefined || !decoded.ok) {
+        this.opts.metrics.badRequest(kind);
+        log.warn('rejecting xds request', { node: live.node?.id, error: problem });
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: problem });
+        return;
+      }
+      const req = decoded.msg;
+      if (!live.node && req.node) {
+        live.node = req.node;
+        this.opts.metrics.streamOpened(kind, req.node.id ?? 'unknown');
+        log.info('envoy connected', { node: req.node.id, cluster: req.node.cluster, version: req.node.user_agent_version });
+      }
+      this.write(live, live.machine.onRequest(req.type_url as TypeUrl, req));
+    });
+    const close = (why: string): void => {
+      if (!this.streams.delete(id)) return;
+      if (live.node) this.opts.metrics.streamClosed(kind, live.node.id ?? 'unknown');
+      log.info('xds stream closed', { node: live.node?.id, why });
+    };
+    call.on('end', () => {
+      close('client ended');
+      call.end();
+    });
+    call.on('cancelled', () => close('cancelled'));
+    call.on('error', (err: Error) => close(err.message));
+    call.on('close', () => close('closed'));
+  }
+
+  private machine(kind: StreamKind, live: () => LiveStream, log: Logger): Machine {
+    const metrics = this.opts.metrics;
+    const node = (): string => live().node?.id ?? 'unknown';
+    const observer: StreamObserver = {
+      pushed: (t, version, count, removed) => {
+        metrics.pushed(t);
+        log.debug('xds push', { node: node(), type: SHORT_NAME[t], version, resources: count, removed });
+      },
+      acked: (t, version, latencyMs) => metrics.acked(t, latencyMs),
+      nacked: (t, version, message) => {
+        metrics.nacked(t);
+        log.error('envoy rejected config (NACK); it stays on its last accepted version', {
+          node: node(),
+          type: SHORT_NAME[t],
+          rejectedVersion: version,
+          error: message,
+        });
+      },
+      stale: (t, nonce) => log.debug('stale nonce ignored', { node: node(), type: SHORT_NAME[t], nonce }),
+    };
+    const deps = {
+      snapshot: () => this.opts.cache.snapshot(),
+      nonce: () => randomBytes(8).toString('hex'),
+      nowMs: this.nowMs,
+      observer,
+    };
+    return kind === 'sotw' ? new SotwStream(deps) : new DeltaStream(deps);
+  }
+
+  private checkRequest(req: DiscoveryRequest & DeltaDiscoveryRequest): string | undefined {
+    const t = req.type_url ?? '';
+    if (!isTypeUrl(t)) return `unsupported type_url "${t.slice(0, 200)}"; this server serves Cluster, ClusterLoadAssignment and Listener`;
+    const names = [
+      ...(req.resource_names ?? []),
+      ...(req.resource_names_subscribe ?? []),
+      ...(req.resource_names_unsubscribe ?? []),
+      ...Object.keys(req.initial_resource_versions ?? {}),
+    ];
+    if (names.length > MAX_NAMES_PER_REQUEST) return `too many resource names (${names.length} > ${MAX_NAMES_PER_REQUEST})`;
+    const long = names.find((n) => n.length > MAX_NAME_LENGTH);
+    if (long !== undefined) return `resource name longer than ${MAX_NAME_LENGTH} characters`;
+    return undefined;
+  }
+
+  private broadcast(): void {
+    for (const live of this.streams.values()) this.write(live, live.machine.onSnapshot());
+  }
+
+  private write(live: LiveStream, responses: OutgoingResponse[]): void {
+    for (const r of responses) live.call.write(r.bytes);
+  }
+}
+
+function serviceDefinition(): grpc.ServiceDefinition {
+  const method = <T>(name: string, decode: (b: Buffer) => T): grpc.MethodDefinition<Decoded<T>, Buffer> => ({
+    path: SERVICE + name,
+    requestStream: true,
+    responseStream: true,
+    // Never throw from here: a garbage message becomes a value the handler rejects cleanly.
+    requestDeserialize: (b: Buffer): Decoded<T> => {
+      try {
+        return { ok: true, msg: decode(b) };
+      } catch (err) {
+        return { ok: false, error: `undecodable request: ${(err as Error).message}` };
+      }
+    },
+    requestSerialize: () => {
+      throw new Error('server only');
+    },
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  });
+  return {
+    StreamAggregatedResources: method('StreamAggregatedResources', decodeDiscoveryRequest),
+    DeltaAggregatedResources: method('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
+  } as grpc.ServiceDefinition;
+}

@@ -1,0 +1,170 @@
+import type { DeltaDiscoveryRequest } from './messages';
+import { encodeDeltaDiscoveryResponse } from './messages';
+import type { EncodedResource } from './snapshot';
+import type { StreamDeps } from './sotw-stream';
+import type { OutgoingResponse, TypeStatus } from './stream-observer';
+import { CLUSTER, ENDPOINT, PUSH_ORDER, WILDCARD_TYPES, type TypeUrl } from './type-urls';
+
+const MAX_PENDING = 64;
+
+interface Change {
+  readonly name: string;
+  readonly prev?: string;
+  /** Undefined for a removal. */
+  readonly next?: string;
+}
+
+interface TypeState {
+  wildcard: boolean;
+  subscribed: Set<string>;
+  /** Resource versions the client holds, as far as we know. */
+  known: Map<string, string>;
+  /** Versions the client rejected: never sent again. */
+  nacked: Map<string, string>;
+  /** Names to send again even if the client holds their version. */
+  resend: Set<string>;
+  pending: Map<string, { sentAtMs: number; changes: Change[]; version: string }>;
+  lastError?: string;
+  lastAckedVersion?: string;
+}
+
+/**
+ * Incremental (Delta) ADS, one stream. Pure state machine like SotwStream. The client's
+ * initial_resource_versions seed what it holds, so a reconnect gets only real differences;
+ * deletions go out as removed_resources. A NACK restores our view of the client to what
+ * it had before and marks the rejected versions so they are not resent.
+ */
+export class DeltaStream {
+  private readonly types = new Map<TypeUrl, TypeState>();
+
+  constructor(private readonly deps: StreamDeps) {}
+
+  onRequest(typeUrl: TypeUrl, req: DeltaDiscoveryRequest): OutgoingResponse[] {
+    let st = this.types.get(typeUrl);
+    const subscribe = req.resource_names_subscribe ?? [];
+    const unsubscribe = req.resource_names_unsubscribe ?? [];
+    if (!st) {
+      st = {
+        wildcard: subscribe.includes('*') || (subscribe.length === 0 && WILDCARD_TYPES.has(typeUrl)),
+        subscribed: new Set(),
+        known: new Map(Object.entries(req.initial_resource_versions ?? {})),
+        nacked: new Map(),
+        resend: new Set(),
+        pending: new Map(),
+      };
+      this.types.set(typeUrl, st);
+    } else {
+      // A repeated subscription asks for the resource again, whatever we think it holds.
+      for (const name of subscribe) if (name !== '*') st.known.delete(name);
+      if (subscribe.includes('*')) st.wildcard = true;
+    }
+    this.settle(typeUrl, st, req);
+    for (const name of subscribe) if (name !== '*') st.subscribed.add(name);
+    for (const name of unsubscribe) {
+      if (name === '*') st.wildcard = false;
+      st.subscribed.delete(name);
+      st.known.delete(name);
+    }
+    return this.respond(typeUrl, st);
+  }
+
+  onSnapshot(): OutgoingResponse[] {
+    const out: OutgoingResponse[] = [];
+    for (const typeUrl of PUSH_ORDER) {
+      const st = this.types.get(typeUrl);
+      if (st) out.push(...this.respond(typeUrl, st));
+    }
+    return out;
+  }
+
+  status(): Partial<Record<TypeUrl, TypeStatus>> {
+    const out: Partial<Record<TypeUrl, TypeStatus>> = {};
+    for (const [t, st] of this.types) {
+      const nacked = [...st.nacked.entries()].map(([n, v]) => `${n}@${v}`).join(',');
+      out[t] = {
+        subscribed: st.wildcard ? 'wildcard' : [...st.subscribed].sort(),
+        ackedVersion: st.lastAckedVersion,
+        nackedVersion: nacked || undefined,
+        lastError: st.lastError,
+      };
+    }
+    return out;
+  }
+
+  private settle(typeUrl: TypeUrl, st: TypeState, req: DeltaDiscoveryRequest): void {
+    const nonce = req.response_nonce ?? '';
+    if (nonce === '') return;
+    const sent = st.pending.get(nonce);
+    if (!sent) {
+      this.deps.observer.stale(typeUrl, nonce);
+      return;
+    }
+    st.pending.delete(nonce);
+    if (req.error_detail) {
+      st.lastError = req.error_detail.message ?? `code ${req.error_detail.code ?? '?'}`;
+      for (const c of sent.changes) {
+        if (c.prev === undefined) st.known.delete(c.name);
+        else st.known.set(c.name, c.prev);
+        if (c.next !== undefined) st.nacked.set(c.name, c.next);
+      }
+      this.deps.observer.nacked(typeUrl, sent.version, st.lastError);
+    } else {
+      for (const c of sent.changes) st.nacked.delete(c.name);
+      st.lastAckedVersion = sent.version;
+      this.deps.observer.acked(typeUrl, sent.version, this.deps.nowMs() - sent.sentAtMs);
+    }
+  }
+
+  private respond(typeUrl: TypeUrl, st: TypeState): OutgoingResponse[] {
+    const snap = this.deps.snapshot();
+    if (!snap) return [];
+    const all = snap.resources[typeUrl];
+    const wanted = st.wildcard ? new Set([...all.keys(), ...st.subscribed]) : st.subscribed;
+
+    const updates: EncodedResource[] = [];
+    const removed: string[] = [];
+    for (const name of [...wanted].sort()) {
+      const res = all.get(name);
+      if (res) {
+        const stale = st.known.get(name) !== res.version || st.resend.has(name);
+        if (stale && st.nacked.get(name) !== res.version) updates.push(res);
+      }
+    }
+    for (const name of [...st.known.keys()].sort()) {
+      if (!all.has(name) && (st.wildcard || st.subscribed.has(name))) removed.push(name);
+    }
+    if (updates.length === 0 && removed.length === 0) return [];
+
+    const changes: Change[] = [
+      ...updates.map((r) => ({ name: r.name, prev: st.known.get(r.name), next: r.version })),
+      ...removed.map((name) => ({ name, prev: st.known.get(name) })),
+    ];
+    for (const r of updates) {
+      st.known.set(r.name, r.version);
+      st.resend.delete(r.name);
+    }
+    for (const name of removed) st.known.delete(name);
+
+    const nonce = this.deps.nonce();
+    const version = snap.typeVersions[typeUrl];
+    st.pending.set(nonce, { sentAtMs: this.deps.nowMs(), changes, version });
+    // A client that never answers must not grow this without bound.
+    if (st.pending.size > MAX_PENDING) st.pending.delete(st.pending.keys().next().value as string);
+    if (typeUrl === CLUSTER) {
+      // A changed Cluster is re-created by Envoy and must get its endpoints again.
+      const eds = this.types.get(ENDPOINT);
+      if (eds) for (const r of updates) eds.resend.add(r.name);
+    }
+    this.deps.observer.pushed(typeUrl, version, updates.length, removed.length);
+    return [
+      {
+        typeUrl,
+        version,
+        nonce,
+        bytes: encodeDeltaDiscoveryResponse(typeUrl, version, nonce, updates, removed),
+        resourceNames: updates.map((r) => r.name),
+        removedNames: removed,
+      },
+    ];
+  }
+}

@@ -1,0 +1,146 @@
+import type { DiscoveryRequest } from './messages';
+import { encodeDiscoveryResponse } from './messages';
+import { setVersion, type EncodedResource, type Snapshot } from './snapshot';
+import type { OutgoingResponse, StreamObserver, TypeStatus } from './stream-observer';
+import { CLUSTER, ENDPOINT, PUSH_ORDER, WILDCARD_TYPES, type TypeUrl } from './type-urls';
+
+interface TypeState {
+  names: 'wildcard' | Set<string>;
+  sentNonce?: string;
+  sentVersion?: string;
+  sentAtMs?: number;
+  /** What the client told us it holds: from an ACK, or from version_info on a new stream. */
+  ackedVersion?: string;
+  nackedVersion?: string;
+  lastError?: string;
+  /**
+   * Set when a Cluster was pushed: the next EDS request is answered even if the version
+   * did not change, or a re-created cluster waits for endpoints forever (go-control-plane
+   * #245). Only a request clears it, because a proactive push may reach Envoy before the
+   * new cluster subscribed.
+   */
+  answerNextRequest: boolean;
+}
+
+export interface StreamDeps {
+  snapshot(): Snapshot | undefined;
+  nonce(): string;
+  nowMs(): number;
+  observer: StreamObserver;
+}
+
+/**
+ * State-of-the-World ADS, one stream. Pure state machine: requests and snapshots in,
+ * encoded responses out, no gRPC. Rules (Envoy's xDS protocol):
+ * - a request whose nonce is not the last one sent for its type is stale and ignored;
+ * - a request carrying error_detail is a NACK: the client stays on its last ACKed version
+ *   and the rejected version is never sent again (no resend loop);
+ * - a new stream's version_info tells what the client already holds, so a reconnect to a
+ *   restarted control plane with unchanged state gets no response at all.
+ */
+export class SotwStream {
+  private readonly types = new Map<TypeUrl, TypeState>();
+
+  constructor(private readonly deps: StreamDeps) {}
+
+  onRequest(typeUrl: TypeUrl, req: DiscoveryRequest): OutgoingResponse[] {
+    let st = this.types.get(typeUrl);
+    const nonce = req.response_nonce ?? '';
+    if (st && nonce !== '' && nonce !== st.sentNonce) {
+      this.deps.observer.stale(typeUrl, nonce);
+      return [];
+    }
+    if (!st) {
+      st = { names: new Set(), answerNextRequest: false };
+      this.types.set(typeUrl, st);
+    }
+    if (nonce !== '' && req.error_detail) {
+      st.nackedVersion = st.sentVersion;
+      st.lastError = req.error_detail.message ?? `code ${req.error_detail.code ?? '?'}`;
+      this.deps.observer.nacked(typeUrl, st.sentVersion ?? '', st.lastError);
+    } else if (nonce !== '') {
+      st.ackedVersion = req.version_info ?? '';
+      const latency = st.sentAtMs === undefined ? undefined : this.deps.nowMs() - st.sentAtMs;
+      this.deps.observer.acked(typeUrl, st.ackedVersion, latency);
+      st.sentAtMs = undefined;
+    } else if (req.version_info) {
+      st.ackedVersion = req.version_info;
+    }
+    st.names = subscription(typeUrl, req.resource_names ?? [], st.names);
+    const out = this.respond(typeUrl, st, st.answerNextRequest);
+    if (typeUrl === ENDPOINT && out.length > 0) st.answerNextRequest = false;
+    return out;
+  }
+
+  /** Pushes, in make-before-break order, every subscribed type the snapshot changed. */
+  onSnapshot(): OutgoingResponse[] {
+    const out: OutgoingResponse[] = [];
+    for (const typeUrl of PUSH_ORDER) {
+      const st = this.types.get(typeUrl);
+      if (st) out.push(...this.respond(typeUrl, st, false));
+    }
+    return out;
+  }
+
+  status(): Partial<Record<TypeUrl, TypeStatus>> {
+    const out: Partial<Record<TypeUrl, TypeStatus>> = {};
+    for (const [t, st] of this.types) {
+      out[t] = {
+        subscribed: st.names === 'wildcard' ? 'wildcard' : [...st.names].sort(),
+        sentVersion: st.sentVersion,
+        ackedVersion: st.ackedVersion,
+        nackedVersion: st.nackedVersion,
+        lastError: st.lastError,
+      };
+    }
+    return out;
+  }
+
+  private respond(typeUrl: TypeUrl, st: TypeState, force: boolean): OutgoingResponse[] {
+    const snap = this.deps.snapshot();
+    if (!snap) return [];
+    const resources = select(snap, typeUrl, st.names);
+    if (st.names !== 'wildcard' && resources.length === 0) return [];
+    const version = setVersion(typeUrl, resources);
+    const clientHas = st.sentVersion ?? st.ackedVersion;
+    if (version === st.nackedVersion) return [];
+    if (version === clientHas && !force) return [];
+
+    const nonce = this.deps.nonce();
+    st.sentNonce = nonce;
+    st.sentVersion = version;
+    st.sentAtMs = this.deps.nowMs();
+    if (typeUrl === CLUSTER) {
+      const eds = this.types.get(ENDPOINT);
+      if (eds) eds.answerNextRequest = true;
+    }
+    this.deps.observer.pushed(typeUrl, version, resources.length, 0);
+    return [
+      {
+        typeUrl,
+        version,
+        nonce,
+        bytes: encodeDiscoveryResponse(typeUrl, version, nonce, resources),
+        resourceNames: resources.map((r) => r.name),
+        removedNames: [],
+      },
+    ];
+  }
+}
+
+function subscription(typeUrl: TypeUrl, names: readonly string[], prev: TypeState['names']): TypeState['names'] {
+  if (names.includes('*')) return 'wildcard';
+  // Legacy wildcard: Cluster and Listener requests with no names ask for everything.
+  if (names.length === 0 && WILDCARD_TYPES.has(typeUrl)) return 'wildcard';
+  if (names.length === 0 && prev === 'wildcard') return 'wildcard';
+  return new Set(names);
+}
+
+function select(snap: Snapshot, typeUrl: TypeUrl, names: TypeState['names']): EncodedResource[] {
+  const all = snap.resources[typeUrl];
+  if (names === 'wildcard') return [...all.values()];
+  return [...names]
+    .sort()
+    .map((n) => all.get(n))
+    .filter((r): r is EncodedResource => r !== undefined);
+}

@@ -1,0 +1,28 @@
+import type { TypeUrl } from './type-urls';
+
+/** What a stream reports; the server turns it into logs and metrics. Observers only observe. */
+export interface StreamObserver {
+  pushed(typeUrl: TypeUrl, version: string, resourceCount: number, removedCount: number): void;
+  acked(typeUrl: TypeUrl, version: string, latencyMs: number | undefined): void;
+  nacked(typeUrl: TypeUrl, version: string, message: string): void;
+  stale(typeUrl: TypeUrl, nonce: string): void;
+}
+
+/** One response a stream wants written, already encoded. */
+export interface OutgoingResponse {
+  readonly typeUrl: TypeUrl;
+  readonly version: string;
+  readonly nonce: string;
+  readonly bytes: Buffer;
+  readonly resourceNames: readonly string[];
+  readonly removedNames: readonly string[];
+}
+
+/** Per-type view of a stream, for the status API. */
+export interface TypeStatus {
+  readonly subscribed: 'wildcard' | readonly string[];
+  readonly sentVersion?: string;
+  readonly ackedVersion?: string;
+  readonly nackedVersion?: string;
+  readonly lastError?: string;
+}
