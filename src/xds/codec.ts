@@ -16,9 +16,10 @@ export class CodecError extends Error {}
 export function encodeMessage(typeName: string, obj: object): Buffer {
   const type = envoyApiRoot().lookupType(typeName);
   assertKnownFields(type, obj, typeName);
-  const err = type.verify(obj);
+  const message = type.fromObject(obj);
+  const err = type.verify(message);
   if (err) throw new CodecError(`${typeName}: ${err}`);
-  return Buffer.from(type.encode(type.fromObject(obj)).finish());
+  return Buffer.from(type.encode(message).finish());
 }
 
 export function decodeMessage<T>(typeName: string, bytes: Uint8Array): T {
@@ -66,6 +67,15 @@ function assertKnownFields(type: protobuf.Type, obj: unknown, at: string): void 
     const field = type.fields[key];
     if (!field) throw new CodecError(`${at}.${key}: no such field in ${type.fullName.slice(1)}`);
     if (value === undefined || value === null || !field.resolvedType) continue;
+    if (field.resolvedType instanceof protobuf.Enum) {
+      const values = field.resolvedType.values;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (typeof v === 'string' && !(v in values)) {
+          throw new CodecError(`${at}.${key}: "${v}" is not a value of ${field.resolvedType.fullName.slice(1)}`);
+        }
+      }
+      continue;
+    }
     if (!(field.resolvedType instanceof protobuf.Type)) continue;
     const fieldType = field.resolvedType;
     if (field.repeated && Array.isArray(value)) {
