@@ -7,7 +7,7 @@ import type { Config } from './config';
 import type { Broker } from './domain';
 import { FileBrokerSource } from './discovery';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
-import { AdsServer, SnapshotCache, XdsMetrics } from './xds';
+import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
 import { createLogger, type Logger } from './util/log';
 import { formatProblems, type Problem } from './util/result';
 
@@ -112,6 +112,11 @@ export class ControlPlane {
       this.log.info('snapshot published', { version: snapshot.version, changed: [...changed].map(shortType) });
     }
     return [];
+  }
+
+  /** The open ADS streams and what each Envoy holds. */
+  xdsStreams(): StreamStatus[] {
+    return this.ads.status();
   }
 
   /** The model the current brokers translate to. */

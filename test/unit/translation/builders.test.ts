@@ -91,6 +91,6 @@ describe('strict encoding', () => {
       ...listener.filter_chains[0].filters[0].typed_config,
       idle_timeout_ms: 5,
     };
-    expect(() => buildSnapshot({ ...buildResources(model()), listeners: [listener] })).toThrow(/<TcpProxy>\.idle_timeout_ms/);
+    expect(() => buildSnapshot({ ...buildResources(model()), listeners: [listener as object] })).toThrow(/<TcpProxy>\.idle_timeout_ms/);
   });
 });

@@ -1,0 +1,23 @@
+import { CONFIG_ENV, CONFIG_FLAG, SETTINGS, valueHint } from './schema';
+
+/** Every setting with its flag, environment variable, default and meaning; for --help. */
+export function helpText(): string {
+  const lines = [
+    'Settings (precedence: flag > environment > config file > default).',
+    'Flags take "--flag VALUE" or "--flag=VALUE". Config file keys are the dotted names, nested in YAML.',
+    '',
+    `  ${CONFIG_FLAG} FILE`,
+    `      env ${CONFIG_ENV}`,
+    '      YAML config file; relative to the working directory.',
+    '  -h, --help',
+    '      Print this help and exit.',
+  ];
+  for (const s of SETTINGS) {
+    lines.push(
+      `  ${s.flag} ${valueHint(s.type)}`,
+      `      env ${s.env}, file key ${s.key}, default ${String(s.default)}`,
+      `      ${s.help}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isMap, isScalar, type YAMLMap } from 'yaml';
+import { fail, ok, type Problem, type Result } from '../util/result';
+import { didYouMean } from '../util/suggest';
+import { keyName, parseYamlDoc, describeNode } from '../util/yaml-doc';
+import {
+  checkValue,
+  CONFIG_ENV,
+  CONFIG_FLAG,
+  ENV_PREFIX,
+  SETTINGS,
+  settingByEnv,
+  settingByFlag,
+  settingByKey,
+  type Config,
+} from './schema';
+import { crossFieldProblems, deepFreeze, defaultConfig, getIn, setIn } from './values';
+
+export interface LoadInput {
+  /** Arguments after the program name (`process.argv.slice(2)`). */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Relative paths (the config file, the brokers file) are resolved against this. */
+  readonly cwd: string;
+  /** Reads the config file; the only I/O here, injectable for tests. */
+  readonly readFile?: (path: string) => string;
+}
+
+export interface Loaded {
+  readonly config: Config;
+  /** Arguments that are not flags, in order (a subcommand such as `demo`). */
+  readonly positional: string[];
+  /** `--help` or `-h` was given. Nothing else is validated then, so help always prints. */
+  readonly help: boolean;
+}
+
+/** One raw value and where it came from, so a bad value can be traced to its source. */
+interface Given {
+  readonly raw: unknown;
+  readonly from: 'text' | 'yaml';
+  /** `flag --xds-port`, `env MQTT_XDS_XDS_PORT`, `config file /etc/x.yaml`. */
+  readonly source: string;
+  readonly line?: number;
+}
+
+/** Builds the config from flags, env, config file and defaults, in that precedence. */
+export function loadConfig(input: LoadInput): Result<Loaded> {
+  const problems: Problem[] = [];
+  const flags = readFlags(input.argv, problems);
+  if (flags.help) return ok({ config: defaultConfig(input.cwd), positional: flags.positional, help: true });
+
+  const env = readEnv(input.env, problems);
+  const configPath = flags.configPath ?? env.configPath;
+  const file =
+    configPath === undefined
+      ? new Map<string, Given>()
+      : readConfigFile(resolve(input.cwd, configPath), input.readFile ?? defaultReadFile, problems);
+
+  const defaults = defaultConfig(input.cwd);
+  const tree: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  for (const s of SETTINGS) {
+    // Every given value is checked, not only the winner: a bad value hidden by a flag
+    // today would surface the day the flag is dropped.
+    const given = [flags.values.get(s.key), env.values.get(s.key), file.get(s.key)];
+    let chosen = false;
+    for (const g of given) {
+      if (g === undefined) continue;
+      const checked = checkValue(s, g.raw, g.from, input.cwd);
+      if (!checked.ok) {
+        const at = g.line === undefined ? {} : { line: g.line };
+        problems.push({ code: checked.code, path: s.key, message: `${g.source}: ${checked.reason}`, ...at });
+      } else if (!chosen) {
+        setIn(tree, s.key, checked.value);
+        origin.set(s.key, g.source);
+        chosen = true;
+      }
+    }
+    if (!chosen) setIn(tree, s.key, getIn(defaults, s.key));
+  }
+  if (problems.length > 0) return fail(problems);
+
+  const config = deepFreeze(tree as unknown as Config);
+  const cross = crossFieldProblems(config, (key) => origin.get(key) ?? 'default');
+  if (cross.length > 0) return fail(cross);
+  return ok({ config, positional: flags.positional, help: false });
+}
+
+interface Flags {
+  values: Map<string, Given>;
+  positional: string[];
+  help: boolean;
+  configPath?: string;
+}
+
+function readFlags(argv: readonly string[], problems: Problem[]): Flags {
+  const out: Flags = { values: new Map(), positional: [], help: false };
+  const known = [CONFIG_FLAG, '--help', ...settingByFlag.keys()];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      out.positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '--help' || arg === '-h') {
+      out.help = true;
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      out.positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const setting = settingByFlag.get(name);
+    if (setting === undefined && name !== CONFIG_FLAG) {
+      problems.push({
+        code: 'CONFIG_UNKNOWN_FLAG',
+        path: name,
+        message: `unknown flag ${name}${didYouMean(name, known)}; see --help`,
+      });
+      continue;
+    }
+    let value: string | undefined;
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      value = argv[++i];
+    } else {
+      problems.push({ code: 'CONFIG_FLAG_WITHOUT_VALUE', path: name, message: `flag ${name} needs a value` });
+      continue;
+    }
+    if (setting === undefined) out.configPath = value;
+    else out.values.set(setting.key, { raw: value, from: 'text', source: `flag ${name}` });
+  }
+  return out;
+}
+
+function readEnv(env: LoadInput['env'], problems: Problem[]): { values: Map<string, Given>; configPath?: string } {
+  const values = new Map<string, Given>();
+  let configPath: string | undefined;
+  const known = [CONFIG_ENV, ...settingByEnv.keys()];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(ENV_PREFIX)) continue;
+    const value = env[name];
+    const setting = settingByEnv.get(name);
+    if (setting === undefined && name !== CONFIG_ENV) {
+      // Our prefix claims the namespace: a misspelt variable must not be silently ignored.
+      problems.push({
+        code: 'CONFIG_UNKNOWN_ENV',
+        path: name,
+        message: `unknown environment variable ${name}${didYouMean(name, known)}; see --help`,
+      });
+      continue;
+    }
+    // An empty variable counts as unset, as container tooling often exports empty values.
+    if (value === undefined || value === '') continue;
+    if (setting === undefined) configPath = value;
+    else values.set(setting.key, { raw: value, from: 'text', source: `env ${name}` });
+  }
+  return { values, configPath };
+}
+
+function readConfigFile(path: string, readFile: (p: string) => string, problems: Problem[]): Map<string, Given> {
+  const values = new Map<string, Given>();
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    problems.push({
+      code: 'CONFIG_FILE_UNREADABLE',
+      path,
+      message: `cannot read config file: ${err instanceof Error ? err.message : String(err)}`,
+    });
+    return values;
+  }
+  const yaml = parseYamlDoc(text, { path, code: 'CONFIG_FILE_SYNTAX' });
+  if (yaml.syntaxProblems.length > 0) {
+    problems.push(...yaml.syntaxProblems);
+    return values;
+  }
+  if (yaml.empty) return values;
+  const source = `config file ${path}`;
+  const walk = (node: unknown, prefix: string): void => {
+    if (!isMap(node)) {
+      problems.push({
+        code: 'CONFIG_FILE_NOT_A_MAPPING',
+        path: prefix === '' ? path : prefix,
+        message: `${source}: expected a mapping of settings, got ${describeNode(node)}`,
+        line: yaml.lineOf(node),
+      });
+      return;
+    }
+    for (const pair of (node as YAMLMap).items) {
+      const key = prefix === '' ? keyName(pair) : `${prefix}.${keyName(pair)}`;
+      const line = yaml.lineOf(pair);
+      if (settingByKey.has(key)) {
+        if (isScalar(pair.value) && pair.value.value !== null) {
+          values.set(key, { raw: pair.value.value, from: 'yaml', source: `${source} line ${line}`, line });
+        } else {
+          problems.push({
+            code: 'CONFIG_WRONG_TYPE',
+            path: key,
+            message: `${source} line ${line}: expected a single value for ${key}, got ${describeNode(pair.value)}`,
+            line,
+          });
+        }
+      } else if (sectionNames(key).length > 0) {
+        // `xds:` with nothing under it is an empty section, not an error.
+        if (!(isScalar(pair.value) && pair.value.value === null) && pair.value !== null) walk(pair.value, key);
+      } else {
+        const siblings = sectionNames(prefix);
+        problems.push({
+          code: 'CONFIG_UNKNOWN_KEY',
+          path: key,
+          message: `${source} line ${line}: unknown key "${keyName(pair)}"${didYouMean(keyName(pair), siblings)}; known here: ${siblings.join(', ')}`,
+          line,
+        });
+      }
+    }
+  };
+  walk(yaml.doc.contents, '');
+  return values;
+}
+
+/** The names one level below a dotted prefix (`cluster` → name, …, healthCheck). */
+function sectionNames(prefix: string): string[] {
+  const start = prefix === '' ? '' : `${prefix}.`;
+  const names = new Set<string>();
+  for (const s of SETTINGS) {
+    if (s.key.startsWith(start) && s.key.length > start.length) names.add(s.key.slice(start.length).split('.')[0]);
+  }
+  return [...names];
+}
+
+function defaultReadFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}

@@ -1,0 +1,219 @@
+import { resolve } from 'node:path';
+import { isIpLiteral, hostProblem } from '../util/host';
+import type { LogLevel } from '../util/log';
+
+export type { LogLevel };
+
+/** Every setting of the process, with its unit in the name. Built from SETTINGS below. */
+export interface Config {
+  readonly logLevel: LogLevel;
+  readonly xds: { readonly host: string; readonly port: number; readonly maxRequestBytes: number };
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly discovery: { readonly brokersFile: string };
+  readonly listener: {
+    readonly name: string;
+    readonly address: string;
+    readonly port: number;
+    readonly maxKeepAliveSec: number;
+  };
+  readonly cluster: {
+    readonly name: string;
+    readonly connectTimeoutMs: number;
+    readonly maxConnections: number;
+    readonly perHostMaxConnections: number;
+    readonly healthCheck: {
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly unhealthyThreshold: number;
+      readonly healthyThreshold: number;
+    };
+  };
+  readonly pushDebounceMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** Dotted paths of the leaves of Config (`cluster.healthCheck.intervalMs`). */
+type LeafKey<T> = {
+  [K in keyof T & string]: T[K] extends object ? `${K}.${LeafKey<T[K]>}` : K;
+}[keyof T & string];
+export type SettingKey = LeafKey<Config>;
+
+export type SettingType =
+  | { readonly kind: 'string'; readonly pattern: RegExp; readonly allowed: string }
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  /** A file path, resolved against the working directory. */
+  | { readonly kind: 'path' }
+  /** An address a Node server binds to or connects to: IP literal or DNS name. */
+  | { readonly kind: 'host' }
+  /** An address Envoy binds to: Envoy does not resolve names for listeners. */
+  | { readonly kind: 'ip' };
+
+export interface Setting {
+  readonly key: SettingKey;
+  readonly type: SettingType;
+  readonly default: string | number;
+  /** `--xds-port`; also accepted as `--xds-port=VALUE`. */
+  readonly flag: string;
+  /** `MQTT_XDS_XDS_PORT`. */
+  readonly env: string;
+  /** One line, with the unit. */
+  readonly help: string;
+}
+
+export const ENV_PREFIX = 'MQTT_XDS_';
+export const CONFIG_FLAG = '--config';
+export const CONFIG_ENV = `${ENV_PREFIX}CONFIG`;
+
+const UINT16 = 65535;
+const UINT32 = 0xffff_ffff;
+const INT32 = 0x7fff_ffff;
+const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const resourceName: SettingType = {
+  kind: 'string',
+  pattern: RESOURCE_NAME,
+  allowed: 'a name of letters, digits, "_", "." and "-", starting with a letter or digit',
+};
+const int = (min: number, max: number): SettingType => ({ kind: 'int', min, max });
+
+/** The table that drives parsing, precedence, validation and --help. Order is help order. */
+export const SETTINGS: readonly Setting[] = [
+  setting('logLevel', { kind: 'enum', values: ['debug', 'info', 'warn', 'error'] }, 'info',
+    'Least severe log level written (JSON lines on stderr).'),
+  setting('xds.host', { kind: 'host' }, '127.0.0.1', 'Address the xDS gRPC server listens on.'),
+  setting('xds.port', int(0, UINT16), 18000, 'TCP port of the xDS gRPC server; 0 picks a free port.'),
+  setting('xds.maxRequestBytes', int(4096, INT32), 1048576,
+    'Largest xDS request message accepted, in bytes.'),
+  setting('admin.host', { kind: 'host' }, '127.0.0.1',
+    'Address the admin HTTP server (health, metrics, status) listens on.'),
+  setting('admin.port', int(0, UINT16), 9090, 'TCP port of the admin HTTP server; 0 picks a free port.'),
+  setting('discovery.brokersFile', { kind: 'path' }, 'brokers.yaml',
+    'YAML file listing the brokers, watched for changes; relative to the working directory.'),
+  setting('listener.name', resourceName, 'mqtt', 'Name of the Envoy listener that accepts MQTT clients.'),
+  setting('listener.address', { kind: 'ip' }, '0.0.0.0', 'IP address the Envoy MQTT listener binds to.'),
+  setting('listener.port', int(1, UINT16), 1883, 'TCP port of the Envoy MQTT listener.'),
+  // MQTT's keep-alive is a uint16 of seconds; below 10 s idle clients would be cut constantly.
+  setting('listener.maxKeepAliveSec', int(10, UINT16), 3600,
+    'Longest MQTT keep-alive clients may use, in seconds; bounds the idle timeout Envoy applies.'),
+  setting('cluster.name', resourceName, 'mqtt_brokers', 'Name of the Envoy cluster holding the brokers.'),
+  setting('cluster.connectTimeoutMs', int(1, 600_000), 5000,
+    'Timeout for Envoy connecting to a broker, in milliseconds.'),
+  // Envoy's default of 1024 would cap an MQTT fleet at a thousand clients.
+  setting('cluster.maxConnections', int(1, UINT32), 1_000_000,
+    'Circuit breaker: most connections from Envoy to all brokers together.'),
+  setting('cluster.perHostMaxConnections', int(1, UINT32), 250_000,
+    'Circuit breaker: most connections from Envoy to one broker; at most cluster.maxConnections.'),
+  setting('cluster.healthCheck.intervalMs', int(1, 3_600_000), 5000,
+    'Time between health checks of each broker, in milliseconds.'),
+  setting('cluster.healthCheck.timeoutMs', int(1, 3_600_000), 2000,
+    'Time a health check may take before it fails, in milliseconds; below the interval.'),
+  setting('cluster.healthCheck.unhealthyThreshold', int(1, 1000), 3,
+    'Failed checks in a row before a broker gets no new connections (count).'),
+  setting('cluster.healthCheck.healthyThreshold', int(1, 1000), 2,
+    'Passed checks in a row before a broker gets new connections again (count).'),
+  setting('pushDebounceMs', int(0, 60_000), 100,
+    'Quiet time that batches changes into one xDS push, in milliseconds; 0 pushes at once.'),
+  setting('shutdownGraceMs', int(0, 600_000), 5000,
+    'Time given to open streams and work in flight on shutdown, in milliseconds.'),
+];
+
+export const settingByKey: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.key, s]));
+export const settingByFlag: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.flag, s]));
+export const settingByEnv: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.env, s]));
+
+function setting(key: SettingKey, type: SettingType, dflt: string | number, help: string): Setting {
+  // `cluster.healthCheck.intervalMs` → words cluster, health, check, interval, ms.
+  const words = key.split('.').flatMap((part) => part.split(/(?=[A-Z])/)).map((w) => w.toLowerCase());
+  return { key, type, default: dflt, help, flag: `--${words.join('-')}`, env: ENV_PREFIX + words.join('_').toUpperCase() };
+}
+
+/** What a setting accepts, phrased to follow "expected". */
+export function describeAllowed(type: SettingType): string {
+  switch (type.kind) {
+    case 'string':
+      return type.allowed;
+    case 'int':
+      return `an integer in ${type.min}..${type.max}`;
+    case 'enum':
+      return `one of ${type.values.join(', ')}`;
+    case 'path':
+      return 'a non-empty file path';
+    case 'host':
+      return 'an IPv4 or IPv6 address or a DNS name';
+    case 'ip':
+      return 'an IPv4 or IPv6 address';
+  }
+}
+
+/** Short placeholder for --help (`--xds-port INT`). */
+export function valueHint(type: SettingType): string {
+  switch (type.kind) {
+    case 'int':
+      return 'INT';
+    case 'enum':
+      return type.values.join('|');
+    case 'path':
+      return 'FILE';
+    case 'host':
+      return 'HOST';
+    case 'ip':
+      return 'IP';
+    case 'string':
+      return 'NAME';
+  }
+}
+
+export type Checked =
+  | { ok: true; value: string | number }
+  | { ok: false; code: string; reason: string };
+
+/**
+ * Checks one raw value. Flags and env give text; a config file gives a YAML scalar, which
+ * must already have the right type (`port: "18000"` is a quoted string, not a number).
+ */
+export function checkValue(s: Setting, raw: unknown, from: 'text' | 'yaml', cwd: string): Checked {
+  const allowed = describeAllowed(s.type);
+  const bad = (code: string, what: string): Checked => ({
+    ok: false,
+    code,
+    reason: `${show(raw)} ${what}; ${s.key} expects ${allowed}`,
+  });
+  if (s.type.kind === 'int') {
+    let n: number;
+    if (from === 'text') {
+      if (typeof raw !== 'string' || !/^[-+]?\d+$/.test(raw.trim())) return bad('CONFIG_NOT_AN_INTEGER', 'is not an integer');
+      n = Number(raw.trim());
+    } else {
+      if (typeof raw !== 'number' || !Number.isInteger(raw)) return bad('CONFIG_NOT_AN_INTEGER', 'is not an integer');
+      n = raw;
+    }
+    if (!Number.isSafeInteger(n) || n < s.type.min || n > s.type.max) return bad('CONFIG_OUT_OF_RANGE', 'is out of range');
+    return { ok: true, value: n };
+  }
+  if (typeof raw !== 'string') return bad('CONFIG_WRONG_TYPE', 'is not a string');
+  const text = raw.trim();
+  if (text === '') return bad('CONFIG_EMPTY_VALUE', 'is empty');
+  switch (s.type.kind) {
+    case 'enum':
+      return s.type.values.includes(text) ? { ok: true, value: text } : bad('CONFIG_NOT_ALLOWED', 'is not allowed');
+    case 'path':
+      return { ok: true, value: resolve(cwd, text) };
+    case 'host': {
+      const why = hostProblem(text);
+      return why === undefined ? { ok: true, value: text } : bad('CONFIG_BAD_HOST', `is not a host (${why})`);
+    }
+    case 'ip':
+      return isIpLiteral(text) ? { ok: true, value: text } : bad('CONFIG_BAD_IP', 'is not an IP address');
+    case 'string':
+      return s.type.pattern.test(text) ? { ok: true, value: text } : bad('CONFIG_BAD_NAME', 'is not a valid name');
+  }
+}
+
+function show(raw: unknown): string {
+  if (typeof raw === 'string') return JSON.stringify(raw);
+  if (raw === null || raw === undefined) return 'an empty value';
+  if (typeof raw === 'object') return 'a structured value';
+  return String(raw);
+}

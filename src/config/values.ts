@@ -1,0 +1,102 @@
+import type { Problem } from '../util/result';
+import { checkValue, SETTINGS, type Config, type DeepPartial, type SettingKey } from './schema';
+
+/** The defaults from the table, with paths resolved against `cwd`; frozen. */
+export function defaultConfig(cwd: string = process.cwd()): Config {
+  const tree: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const checked = checkValue(s, s.default, typeof s.default === 'number' ? 'yaml' : 'text', cwd);
+    // A default that fails its own schema is a bug in the table, not an input error.
+    if (!checked.ok) throw new Error(`default of ${s.key} is invalid: ${checked.reason}`);
+    setIn(tree, s.key, checked.value);
+  }
+  return deepFreeze(tree as unknown as Config);
+}
+
+/**
+ * `base` with some values replaced, frozen. For tests and the composition root: values
+ * come from code, so they are not range-checked here; `validateConfig` does that on demand.
+ */
+export function withOverrides(base: Config, overrides: DeepPartial<Config>): Config {
+  return deepFreeze(merge(base, overrides) as Config);
+}
+
+/** Every problem a complete config has: values outside their ranges and cross-field rules. */
+export function validateConfig(config: Config): Problem[] {
+  const problems: Problem[] = [];
+  for (const s of SETTINGS) {
+    const value = getIn(config, s.key);
+    const checked = checkValue(s, value, 'yaml', '/');
+    if (!checked.ok) problems.push({ code: checked.code, path: s.key, message: checked.reason });
+  }
+  return problems.length > 0 ? problems : crossFieldProblems(config);
+}
+
+/**
+ * Rules that involve two settings. `origin` names where a value came from ("flag
+ * --cluster-max-connections"), so the message points at what to change.
+ */
+export function crossFieldProblems(
+  config: Config,
+  origin: (key: SettingKey) => string = () => 'default',
+): Problem[] {
+  const problems: Problem[] = [];
+  const hc = config.cluster.healthCheck;
+  const said = (key: SettingKey, value: number): string => `${key} (${value}, from ${origin(key)})`;
+  if (hc.timeoutMs >= hc.intervalMs) {
+    problems.push({
+      code: 'CONFIG_HEALTH_TIMEOUT_NOT_BELOW_INTERVAL',
+      path: 'cluster.healthCheck.timeoutMs',
+      message:
+        `${said('cluster.healthCheck.timeoutMs', hc.timeoutMs)} must be below ` +
+        `${said('cluster.healthCheck.intervalMs', hc.intervalMs)}, or checks would overlap`,
+    });
+  }
+  const c = config.cluster;
+  if (c.perHostMaxConnections > c.maxConnections) {
+    problems.push({
+      code: 'CONFIG_PER_HOST_ABOVE_MAX',
+      path: 'cluster.perHostMaxConnections',
+      message:
+        `${said('cluster.perHostMaxConnections', c.perHostMaxConnections)} must not exceed ` +
+        `${said('cluster.maxConnections', c.maxConnections)}`,
+    });
+  }
+  return problems;
+}
+
+export function setIn(tree: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+export function getIn(tree: unknown, key: string): unknown {
+  let node = tree;
+  for (const part of key.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Copies `base`, taking each leaf from `over` when given; only keys of `base` survive. */
+function merge(base: unknown, over: unknown): unknown {
+  if (typeof base !== 'object' || base === null) return over === undefined ? base : over;
+  const out: Record<string, unknown> = {};
+  const patch = (typeof over === 'object' && over !== null ? over : {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(base)) out[k] = merge(v, patch[k]);
+  return out;
+}

@@ -1,0 +1,5 @@
+// Discovery: turns the brokers file (and later Kubernetes) into a validated, resolved
+// Broker set, keeping the last good set whenever a new one is unusable.
+export { parseBrokersFile, formatEndpoint, type BrokerEntry } from './brokers-file';
+export { resolveBrokers, type HostLookup } from './resolve';
+export { FileBrokerSource, diffBrokers, type FileBrokerSourceOptions } from './file-source';

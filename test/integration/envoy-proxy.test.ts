@@ -1,0 +1,193 @@
+import { LISTENER } from '../../src/xds';
+import type { ControlPlane } from '../../src/main';
+import {
+  connectClients,
+  publishAndReceive,
+  startBrokers,
+  startEnvoy,
+  stopBrokers,
+  waitFor,
+  type ClientPool,
+  type EnvoyHandle,
+  type HostStat,
+  type TestBroker,
+} from '../support';
+import { planeConfig, startPlane, writeBrokersFile, type PlaneSetup } from './plane';
+import { buildResources } from '../../src/translation';
+import type { Broker } from '../../src/domain';
+
+const CLUSTER_NAME = 'mqtt_brokers';
+
+describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mode) => {
+  let brokers: TestBroker[];
+  let setup: PlaneSetup;
+  let plane: ControlPlane;
+  let envoy: EnvoyHandle;
+  const pools: ClientPool[] = [];
+  let mqttPort: number;
+
+  const hosts = (): Promise<HostStat[]> => envoy.clusterHosts(CLUSTER_NAME);
+  const byPort = async (): Promise<Map<number, HostStat>> => new Map((await hosts()).map((h) => [h.port, h]));
+  const connect = async (count: number, prefix: string): Promise<ClientPool> => {
+    const pool = await connectClients({ host: '127.0.0.1', port: mqttPort, count, prefix });
+    pools.push(pool);
+    return pool;
+  };
+  const closedEverywhere = (): number => pools.reduce((n, p) => n + p.closed(), 0);
+  const metric = async (name: string): Promise<string> => (await plane.registry.getSingleMetricAsString(name)) ?? '';
+
+  beforeAll(async () => {
+    brokers = await startBrokers(3);
+    setup = await planeConfig();
+    mqttPort = setup.config.listener.port;
+    writeBrokersFile(setup.brokersFile, [
+      { broker: brokers[0], weight: 1 },
+      { broker: brokers[1], weight: 2 },
+    ]);
+    ({ plane } = await startPlane(setup.config));
+    envoy = await startEnvoy({ mode, xdsPort: setup.config.xds.port, waitReady: 'live' });
+    await waitFor(
+      async () => {
+        const h = await hosts();
+        return h.length === 2 && h.every((x) => x.healthy) && (await envoy.listenerReady(mqttPort));
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'two healthy brokers behind a ready listener' },
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.endAll()));
+    await envoy?.stop();
+    await plane?.stop();
+    await stopBrokers(brokers ?? []);
+  });
+
+  it('carries MQTT publish and subscribe through Envoy', async () => {
+    await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/hello` });
+  });
+
+  it('spreads 300 connections 1:2 by the weights in the file', async () => {
+    await connect(300, `spread-${mode}`);
+    const stats = await byPort();
+    const a = stats.get(brokers[0].port)!;
+    const b = stats.get(brokers[1].port)!;
+    expect([a.weight, b.weight]).toEqual([1, 2]);
+    expect(a.cxActive).toBeGreaterThanOrEqual(90);
+    expect(a.cxActive).toBeLessThanOrEqual(110);
+    expect(b.cxActive).toBeGreaterThanOrEqual(180);
+    expect(b.cxActive).toBeLessThanOrEqual(220);
+    expect(closedEverywhere()).toBe(0);
+  });
+
+  it('applies a weight change from the file without dropping a connection', async () => {
+    writeBrokersFile(setup.brokersFile, [
+      { broker: brokers[0], weight: 3 },
+      { broker: brokers[1], weight: 1 },
+    ]);
+    await waitFor(
+      async () => {
+        const s = await byPort();
+        return s.get(brokers[0].port)?.weight === 3 && s.get(brokers[1].port)?.weight === 1;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'weights 3:1 in Envoy' },
+    );
+    const before = await byPort();
+    await connect(40, `reweighted-${mode}`);
+    const after = await byPort();
+    const gainA = after.get(brokers[0].port)!.cxActive - before.get(brokers[0].port)!.cxActive;
+    const gainB = after.get(brokers[1].port)!.cxActive - before.get(brokers[1].port)!.cxActive;
+    expect(gainA + gainB).toBe(40);
+    expect(gainA).toBeGreaterThanOrEqual(27);
+    expect(gainA).toBeLessThanOrEqual(33);
+    expect(closedEverywhere()).toBe(0);
+  });
+
+  it('adds one broker and removes another without dropping connections on the rest', async () => {
+    writeBrokersFile(setup.brokersFile, [
+      { broker: brokers[1], weight: 1 },
+      { broker: brokers[2], weight: 1 },
+    ]);
+    await waitFor(
+      async () => {
+        const s = await byPort();
+        return s.size === 2 && s.has(brokers[2].port) && !s.has(brokers[0].port) && s.get(brokers[2].port)!.healthy;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'broker 0 replaced by a healthy broker 2' },
+    );
+    await untilRoutable(brokers[2]);
+    const pool = await connect(20, `after-swap-${mode}`);
+    expect(pool.clients).toHaveLength(20);
+    const s = await byPort();
+    expect(s.get(brokers[2].port)!.cxActive).toBeGreaterThanOrEqual(8);
+    expect(closedEverywhere()).toBe(0);
+    await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/after-swap` });
+  });
+
+  it('re-sends endpoints after a Cluster change so the cluster does not stay warming', async () => {
+    const cdsBefore = (await envoy.configDumpVersions()).clusters[CLUSTER_NAME];
+    const current = currentBrokers(brokers.slice(1));
+    const m = plane.model(current);
+    expect(plane.publish(buildResources({ ...m, cluster: { ...m.cluster, maxConnections: 900_000 } }))).toEqual([]);
+    await waitFor(async () => (await envoy.configDumpVersions()).clusters[CLUSTER_NAME] !== cdsBefore, {
+      timeoutMs: 20_000,
+      what: 'Envoy to accept the changed cluster',
+    });
+    await waitFor(async () => (await envoy.stat('cluster_manager.warming_clusters')) === 0, {
+      timeoutMs: 20_000,
+      what: 'no warming clusters',
+    });
+    await waitFor(async () => (await hosts()).filter((h) => h.healthy).length === 2, { timeoutMs: 20_000, what: 'hosts healthy again' });
+    await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/after-cds` });
+    expect(closedEverywhere()).toBe(0);
+  });
+
+  it('counts a NACK for a config Envoy rejects and keeps proxying on the last good one', async () => {
+    const nacksBefore = await metric('mqtt_xds_nacks_total');
+    const current = currentBrokers(brokers.slice(1));
+    const good = buildResources(plane.model(current));
+    const bad = JSON.parse(JSON.stringify(good));
+    // Envoy requires a non-empty stat_prefix; our own validation does not look at it.
+    bad.listeners[0].filter_chains[0].filters[0].typed_config.stat_prefix = '';
+    expect(plane.publish(bad)).toEqual([]);
+    await waitFor(async () => /mqtt_xds_nacks_total\{type="lds"\} [1-9]/.test(await metric('mqtt_xds_nacks_total')), {
+      timeoutMs: 20_000,
+      what: `an LDS NACK to be counted (before: ${nacksBefore})`,
+    });
+    expect(await envoy.stat('listener_manager.lds.update_rejected')).toBeGreaterThanOrEqual(1);
+    await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/after-nack` });
+    await connect(10, `after-nack-${mode}`);
+    expect(closedEverywhere()).toBe(0);
+    const [stream] = plane.xdsStreams();
+    expect(stream.types[LISTENER]?.lastError).toMatch(/StatPrefix/);
+    // Back to a good config: sent and accepted again.
+    const acks = await envoy.stat('listener_manager.lds.update_success');
+    expect(plane.publish(good)).toEqual([]);
+    await waitFor(async () => ((await envoy.stat('listener_manager.lds.update_success')) ?? 0) > (acks ?? 0), {
+      timeoutMs: 20_000,
+      what: 'Envoy to accept the restored listener',
+    });
+    expect(closedEverywhere()).toBe(0);
+  });
+
+  /**
+   * Envoy's admin shows a new host as healthy a moment before the worker's load balancer
+   * routes to it (the first health check result reaches the worker asynchronously), so
+   * wait until a real connection lands there.
+   */
+  async function untilRoutable(broker: TestBroker): Promise<void> {
+    await waitFor(
+      async () => {
+        const probe = await connect(2, `probe-${mode}`);
+        const landed = ((await byPort()).get(broker.port)?.cxTotal ?? 0) > 0;
+        await probe.endAll();
+        pools.splice(pools.indexOf(probe), 1);
+        return landed;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, what: `connections to reach ${broker.name}` },
+    );
+  }
+
+  function currentBrokers(list: TestBroker[]): Broker[] {
+    return list.map((b) => ({ name: b.name, address: '127.0.0.1', port: b.port, staticWeight: 1 }));
+  }
+});

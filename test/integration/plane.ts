@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultConfig, withOverrides, type Config } from '../../src/config';
+import { ControlPlane } from '../../src/main';
+import { silentLogger } from '../../src/util/log';
+import { freePort, type TestBroker } from '../support';
+
+export interface BrokerLine {
+  broker: TestBroker;
+  weight?: number;
+  draining?: boolean;
+}
+
+/** Writes a brokers file atomically (write, then rename), as a careful operator would. */
+export function writeBrokersFile(file: string, lines: readonly BrokerLine[]): void {
+  const body =
+    'brokers:\n' +
+    lines
+      .map(
+        (l) =>
+          `  - name: ${l.broker.name}\n    host: 127.0.0.1\n    port: ${l.broker.port}\n` +
+          (l.weight !== undefined ? `    weight: ${l.weight}\n` : '') +
+          (l.draining ? '    draining: true\n' : ''),
+      )
+      .join('');
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, body);
+  fs.renameSync(tmp, file);
+}
+
+export interface PlaneSetup {
+  dir: string;
+  brokersFile: string;
+  config: Config;
+}
+
+/** A config for tests: free ports, fast health checks, and a brokers file in a temp dir. */
+export async function planeConfig(): Promise<PlaneSetup> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-xds-it-'));
+  const brokersFile = path.join(dir, 'brokers.yaml');
+  const config = withOverrides(defaultConfig(dir), {
+    logLevel: 'warn',
+    xds: { port: await freePort() },
+    admin: { port: await freePort() },
+    discovery: { brokersFile },
+    listener: { address: '127.0.0.1', port: await freePort() },
+    cluster: { healthCheck: { intervalMs: 1000, timeoutMs: 500, unhealthyThreshold: 2, healthyThreshold: 1 } },
+    pushDebounceMs: 20,
+  });
+  return { dir, brokersFile, config };
+}
+
+export function startPlane(config: Config): Promise<{ plane: ControlPlane }> {
+  const plane = new ControlPlane({ config, logger: silentLogger });
+  return plane.start().then(() => ({ plane }));
+}

@@ -1,0 +1,42 @@
+// One aedes MQTT broker in its own Node process, driven by test/support/brokers.ts.
+// It runs outside jest because aedes 1.x is an ES module, which jest's CommonJS
+// runtime cannot load on Node 20; a separate process is also closer to a real broker.
+import net from 'node:net';
+import { Aedes } from 'aedes';
+
+const name = process.env.BROKER_NAME ?? 'broker';
+const port = Number(process.env.BROKER_PORT ?? 0);
+
+const broker = await Aedes.createBroker({ id: name });
+const server = net.createServer(broker.handle);
+let connectionsTotal = 0;
+
+const report = () => process.send?.({ type: 'clients', count: broker.connectedClients, connectionsTotal });
+broker.on('client', () => {
+  connectionsTotal += 1;
+  report();
+});
+broker.on('clientDisconnect', report);
+// Dropped or refused clients are normal in these tests; keep the broker alive.
+broker.on('clientError', () => {});
+broker.on('connectionError', () => {});
+
+function shutdown(code) {
+  broker.close(() => server.close(() => process.exit(code)));
+  // server.close waits for every socket; a test's stop() must not.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+process.on('message', (msg) => {
+  if (msg?.type === 'stop') shutdown(0);
+});
+// The parent (a jest worker) went away: do not outlive it.
+process.on('disconnect', () => shutdown(0));
+
+server.on('error', (err) => {
+  process.send?.({ type: 'error', message: `${name}: ${err.message}` });
+  process.exit(1);
+});
+server.listen(port, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: server.address().port });
+});

@@ -1,0 +1,102 @@
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { LineRing, captureOutput, stopChild, track } from './child-process';
+
+export interface TestBroker {
+  name: string;
+  port: number;
+  /** Clients connected right now, as last reported by the broker process. */
+  clientCount(): number;
+  /** Connections accepted since start, including ones already gone. */
+  connectionsTotal(): number;
+  logs(): string;
+  /** Closes the broker and its client connections, then the process. Safe to call twice. */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash, as clients and Envoy would see one. */
+  kill(): Promise<void>;
+}
+
+const BROKER_SCRIPT = path.join(__dirname, 'broker-process.mjs');
+
+/**
+ * Starts one real aedes broker in a child process on 127.0.0.1. `port` 0 (default)
+ * lets the broker bind a free port itself; pass a port to restart a broker in place.
+ */
+export async function startBroker(name: string, port = 0, startTimeoutMs = 15_000): Promise<TestBroker> {
+  const child = fork(BROKER_SCRIPT, [], {
+    env: { ...process.env, BROKER_NAME: name, BROKER_PORT: String(port) },
+    // jest workers carry their own node flags; the broker needs none of them.
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  track(child);
+  const ring = new LineRing(200);
+  captureOutput(child, ring);
+
+  let clients = 0;
+  let total = 0;
+  child.on('message', (msg: any) => {
+    if (msg?.type === 'clients') {
+      clients = Number(msg.count);
+      total = Number(msg.connectionsTotal);
+    }
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= stopChild(child, {
+      graceMs: 5000,
+      ask: () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM')),
+    }));
+  const kill = (): Promise<void> =>
+    (stopping ??= stopChild(child, { graceMs: 0, ask: () => child.kill('SIGKILL') }));
+
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    let settled = false;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void kill();
+      reject(new Error(`broker ${name} did not start: ${why}\n--- broker log ---\n${ring.text()}`));
+    };
+    const timer = setTimeout(() => fail(`no ready message after ${startTimeoutMs} ms`), startTimeoutMs);
+    child.on('message', (msg: any) => {
+      if (msg?.type === 'ready' && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(Number(msg.port));
+      } else if (msg?.type === 'error') {
+        fail(String(msg.message));
+      }
+    });
+    child.once('exit', (code, signal) => fail(`exited with ${signal ?? `code ${code}`}`));
+    child.once('error', (err) => fail(err.message));
+  });
+
+  return {
+    name,
+    port: boundPort,
+    clientCount: () => clients,
+    connectionsTotal: () => total,
+    logs: () => ring.text(),
+    stop,
+    kill,
+  };
+}
+
+/** Starts `n` brokers named broker-0 … broker-(n-1) in parallel. */
+export async function startBrokers(n: number): Promise<TestBroker[]> {
+  const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => startBroker(`broker-${i}`)));
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((b) => b.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
+export async function stopBrokers(brokers: readonly TestBroker[]): Promise<void> {
+  await Promise.all(brokers.map((b) => b.stop()));
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+
+export type XdsMode = 'sotw' | 'delta';
+
+export interface BootstrapOverrides {
+  xdsPort: number;
+  nodeId: string;
+  /** 0 lets Envoy pick; read the real port back through --admin-address-path. */
+  adminPort: number;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const XDS_CLUSTER = 'xds_cluster';
+
+export function bootstrapPath(mode: XdsMode): string {
+  return path.join(REPO_ROOT, 'envoy', `bootstrap-${mode}.yaml`);
+}
+
+/**
+ * The checked-in bootstrap for `mode`, with the node id, admin port and control-plane
+ * port replaced. Returns a plain object: write it out as JSON, never YAML, because
+ * Envoy's YAML 1.1 parser would turn a node id such as "n" or "yes" into a boolean.
+ */
+export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): Record<string, any> {
+  const file = bootstrapPath(mode);
+  const doc = YAML.parse(fs.readFileSync(file, 'utf8'));
+  const fail = (what: string): never => {
+    throw new Error(`${file}: ${what}; test/support/envoy-bootstrap.ts expects it there`);
+  };
+
+  if (!doc?.node) fail('no node section');
+  doc.node.id = overrides.nodeId;
+
+  const adminSocket = doc.admin?.address?.socket_address ?? fail('no admin.address.socket_address');
+  adminSocket.port_value = overrides.adminPort;
+
+  const clusters: any[] = doc.static_resources?.clusters ?? [];
+  const xds = clusters.find((c) => c?.name === XDS_CLUSTER) ?? fail(`no static cluster ${XDS_CLUSTER}`);
+  const sockets = (xds.load_assignment?.endpoints ?? [])
+    .flatMap((e: any) => e?.lb_endpoints ?? [])
+    .map((lb: any) => lb?.endpoint?.address?.socket_address)
+    .filter(Boolean);
+  if (sockets.length === 0) fail(`${XDS_CLUSTER} has no endpoint socket_address`);
+  for (const socket of sockets) socket.port_value = overrides.xdsPort;
+
+  return doc;
+}

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface ConnectClientsOptions {
+  host: string;
+  port: number;
+  count: number;
+  /** Client ids are `${prefix}-${poolToken}-${i}`; the token keeps pools apart. */
+  prefix: string;
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5. aedes speaks 3.1.1 only. */
+  protocolVersion?: 4 | 5;
+  /** Connects in flight at once. Default 50. */
+  concurrency?: number;
+  connectTimeoutMs?: number;
+  /** Seconds; 0 disables keepalive pings. Default 60. */
+  keepaliveS?: number;
+}
+
+export interface ClientPool {
+  clients: MqttClient[];
+  /** How many clients lost their connection after CONNACK, not counting endAll. */
+  closed(): number;
+  /** Ids of those clients, for messages. */
+  closedIds(): string[];
+  /** Ends every client (DISCONNECT, then force after 5 s). Safe to call twice. */
+  endAll(): Promise<void>;
+}
+
+/**
+ * Connects `count` MQTT clients that never reconnect, so a connection Envoy or a
+ * broker drops stays visible in closed(). Rejects (after ending the ones that did
+ * connect) if any client fails.
+ */
+export async function connectClients(options: ConnectClientsOptions): Promise<ClientPool> {
+  const { count, prefix, concurrency = 50 } = options;
+  const token = randomBytes(3).toString('hex');
+  const clients: MqttClient[] = [];
+  const closedIds = new Set<string>();
+  let ending = false;
+
+  const errors: string[] = [];
+  for (let start = 0; start < count; start += concurrency) {
+    const batch = Array.from({ length: Math.min(concurrency, count - start) }, (_, k) =>
+      connectOne(options, `${prefix}-${token}-${start + k}`),
+    );
+    for (const result of await Promise.allSettled(batch)) {
+      if (result.status === 'fulfilled') {
+        const client = result.value;
+        clients.push(client);
+        client.once('close', () => {
+          if (!ending) closedIds.add(client.options.clientId ?? '?');
+        });
+        // With reconnectPeriod 0 an error is followed by 'close'; this only keeps an
+        // unhandled 'error' from crashing the test.
+        client.on('error', () => undefined);
+      } else {
+        errors.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
+      }
+    }
+    if (errors.length > 0) break;
+  }
+
+  let ended: Promise<void> | undefined;
+  const endAll = (): Promise<void> => {
+    ending = true;
+    return (ended ??= Promise.all(clients.map(endClient)).then(() => undefined));
+  };
+
+  if (errors.length > 0) {
+    await endAll();
+    throw new Error(
+      `${errors.length} of ${count} MQTT clients failed to connect to ${options.host}:${options.port} ` +
+        `(stopped after the failing batch); first: ${errors[0]}`,
+    );
+  }
+  return { clients, closed: () => closedIds.size, closedIds: () => [...closedIds], endAll };
+}
+
+function connectOne(options: ConnectClientsOptions, clientId: string): Promise<MqttClient> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const client = mqtt.connect({
+    host: options.host,
+    port: options.port,
+    protocol: 'mqtt',
+    protocolVersion: options.protocolVersion ?? 4,
+    clientId,
+    clean: true,
+    keepalive: options.keepaliveS ?? 60,
+    reconnectPeriod: 0,
+    connectTimeout: connectTimeoutMs,
+  });
+  return new Promise((resolve, reject) => {
+    let lastError = '';
+    const cleanup = (): void => {
+      client.removeListener('connect', onConnect);
+      client.removeListener('error', onError);
+      client.removeListener('close', onClose);
+    };
+    const onConnect = (): void => {
+      cleanup();
+      resolve(client);
+    };
+    const onError = (err: Error): void => {
+      lastError = err.message;
+    };
+    // Envoy accepts the TCP connection even when no broker is behind it and then
+    // closes it, so "closed before CONNACK" is the usual failure, not 'error'.
+    const onClose = (): void => {
+      cleanup();
+      client.end(true);
+      reject(new Error(`${clientId}: connection closed before CONNACK${lastError ? ` (${lastError})` : ''}`));
+    };
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('close', onClose);
+  });
+}
+
+function endClient(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => client.end(true, {}, () => resolve()), 5000);
+    client.end(false, {}, () => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+export interface PublishAndReceiveOptions {
+  host: string;
+  port: number;
+  topic: string;
+  timeoutMs?: number;
+  protocolVersion?: 4 | 5;
+}
+
+/**
+ * Subscribes a client, publishes on the same topic from the same client and resolves
+ * when the message comes back: a full MQTT round trip through whatever sits at
+ * host:port. One client, because the test brokers are not clustered and two clients
+ * behind a load balancer may land on different brokers.
+ */
+export async function publishAndReceive(options: PublishAndReceiveOptions): Promise<void> {
+  const { host, port, topic, timeoutMs = 10_000, protocolVersion } = options;
+  const payload = `ping-${randomBytes(6).toString('hex')}`;
+  const pools: ClientPool[] = [];
+  let finished = false;
+  // A pool that finishes connecting after the timeout ends itself instead of leaking.
+  const open = async (prefix: string): Promise<MqttClient> => {
+    const pool = await connectClients({ host, port, count: 1, prefix, protocolVersion, connectTimeoutMs: timeoutMs });
+    pools.push(pool);
+    if (finished) {
+      await pool.endAll();
+      throw new Error('publishAndReceive already gave up');
+    }
+    return pool.clients[0]!;
+  };
+  const roundTrip = async (): Promise<void> => {
+    const subscriber = await open('sub');
+    const received = new Promise<void>((resolve) => {
+      subscriber.on('message', (t, message) => {
+        if (t === topic && message.toString() === payload) resolve();
+      });
+    });
+    await subscriber.subscribeAsync(topic, { qos: 1 });
+    await subscriber.publishAsync(topic, payload, { qos: 1 });
+    await received;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no message on ${topic} via ${host}:${port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([roundTrip(), timeout]);
+  } finally {
+    finished = true;
+    clearTimeout(timer);
+    await Promise.all(pools.map((p) => p.endAll()));
+  }
+}

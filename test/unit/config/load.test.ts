@@ -1,0 +1,294 @@
+import { loadConfig, type Config, type LoadInput } from '../../../src/config';
+import type { Problem, Result } from '../../../src/util/result';
+
+const CWD = '/srv/mqtt-xds';
+
+function load(over: Partial<LoadInput> & { files?: Record<string, string> } = {}): ReturnType<typeof loadConfig> {
+  const files = over.files ?? {};
+  return loadConfig({
+    argv: over.argv ?? [],
+    env: over.env ?? {},
+    cwd: CWD,
+    readFile:
+      over.readFile ??
+      ((p) => {
+        if (p in files) return files[p];
+        throw new Error(`ENOENT: no such file or directory, open '${p}'`);
+      }),
+  });
+}
+
+function config(result: ReturnType<typeof loadConfig>): Config {
+  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result.problems)}`);
+  return result.value.config;
+}
+
+function problems<T>(result: Result<T>): Problem[] {
+  if (result.ok) throw new Error('expected problems, got a config');
+  return result.problems;
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults when nothing is set', () => {
+    expect(config(load())).toEqual({
+      logLevel: 'info',
+      xds: { host: '127.0.0.1', port: 18000, maxRequestBytes: 1048576 },
+      admin: { host: '127.0.0.1', port: 9090 },
+      discovery: { brokersFile: '/srv/mqtt-xds/brokers.yaml' },
+      listener: { name: 'mqtt', address: '0.0.0.0', port: 1883, maxKeepAliveSec: 3600 },
+      cluster: {
+        name: 'mqtt_brokers',
+        connectTimeoutMs: 5000,
+        maxConnections: 1000000,
+        perHostMaxConnections: 250000,
+        healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
+      },
+      pushDebounceMs: 100,
+      shutdownGraceMs: 5000,
+    });
+  });
+
+  describe('precedence', () => {
+    const files = { '/srv/mqtt-xds/c.yaml': 'xds:\n  port: 1001\n' };
+    const env = { MQTT_XDS_CONFIG: 'c.yaml', MQTT_XDS_XDS_PORT: '1002' };
+
+    it('prefers a flag over env, file and default', () => {
+      expect(config(load({ argv: ['--xds-port', '1003'], env, files })).xds.port).toBe(1003);
+    });
+
+    it('prefers env over the file when no flag is given', () => {
+      expect(config(load({ env, files })).xds.port).toBe(1002);
+    });
+
+    it('prefers the file over the default when neither flag nor env is given', () => {
+      expect(config(load({ env: { MQTT_XDS_CONFIG: 'c.yaml' }, files })).xds.port).toBe(1001);
+    });
+
+    it('falls back to the default for settings no source mentions', () => {
+      expect(config(load({ argv: ['--xds-port', '1003'], env, files })).admin.port).toBe(9090);
+    });
+
+    it('takes the config file from --config over MQTT_XDS_CONFIG', () => {
+      const result = load({
+        argv: ['--config', '/etc/other.yaml'],
+        env: { MQTT_XDS_CONFIG: 'c.yaml' },
+        files: { ...files, '/etc/other.yaml': 'admin:\n  port: 7000\n' },
+      });
+      expect(config(result).admin.port).toBe(7000);
+      expect(config(result).xds.port).toBe(18000);
+    });
+  });
+
+  it('accepts both "--flag value" and "--flag=value"', () => {
+    const c = config(load({ argv: ['--xds-port', '1234', '--admin-port=4321', '--log-level=debug'] }));
+    expect(c.xds.port).toBe(1234);
+    expect(c.admin.port).toBe(4321);
+    expect(c.logLevel).toBe('debug');
+  });
+
+  it('derives flags and env names from nested camelCase keys', () => {
+    const c = config(
+      load({
+        argv: ['--cluster-health-check-interval-ms', '9000'],
+        env: { MQTT_XDS_CLUSTER_HEALTH_CHECK_TIMEOUT_MS: '3000', MQTT_XDS_XDS_MAX_REQUEST_BYTES: '8192' },
+      }),
+    );
+    expect(c.cluster.healthCheck).toMatchObject({ intervalMs: 9000, timeoutMs: 3000 });
+    expect(c.xds.maxRequestBytes).toBe(8192);
+  });
+
+  it('returns positional arguments, including everything after "--"', () => {
+    const result = load({ argv: ['demo', '--xds-port', '1', '--', '--not-a-flag'] });
+    expect(result.ok && result.value.positional).toEqual(['demo', '--not-a-flag']);
+    expect(result.ok && result.value.help).toBe(false);
+  });
+
+  it('sets help for --help and -h without validating anything else', () => {
+    for (const flag of ['--help', '-h']) {
+      const result = load({ argv: ['demo', flag, '--bogus'], env: { MQTT_XDS_BOGUS: '1' } });
+      expect(result.ok).toBe(true);
+      expect(result.ok && result.value.help).toBe(true);
+      expect(result.ok && result.value.positional).toEqual(['demo']);
+    }
+  });
+
+  it('resolves the brokers file against the working directory', () => {
+    expect(config(load({ argv: ['--discovery-brokers-file', 'conf/b.yaml'] })).discovery.brokersFile).toBe(
+      '/srv/mqtt-xds/conf/b.yaml',
+    );
+    expect(config(load({ argv: ['--discovery-brokers-file', '/abs/b.yaml'] })).discovery.brokersFile).toBe('/abs/b.yaml');
+  });
+
+  it('counts an empty environment variable as unset', () => {
+    expect(config(load({ env: { MQTT_XDS_XDS_PORT: '' } })).xds.port).toBe(18000);
+  });
+
+  it('ignores environment variables outside its prefix', () => {
+    expect(load({ env: { PATH: '/bin', XDS_PORT: 'x' } }).ok).toBe(true);
+  });
+
+  it('returns a deeply frozen config', () => {
+    const c = config(load());
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.cluster.healthCheck)).toBe(true);
+    expect(() => {
+      (c.cluster.healthCheck as { intervalMs: number }).intervalMs = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('loadConfig rejects typos', () => {
+  it('rejects an unknown flag and suggests the nearest one', () => {
+    const [p] = problems(load({ argv: ['--xds-prot', '1'] }));
+    expect(p).toMatchObject({ code: 'CONFIG_UNKNOWN_FLAG', path: '--xds-prot' });
+    expect(p.message).toContain('did you mean "--xds-port"?');
+  });
+
+  it('rejects short flags other than -h', () => {
+    expect(problems(load({ argv: ['-p', '1'] }))[0].code).toBe('CONFIG_UNKNOWN_FLAG');
+  });
+
+  it('rejects a flag given without its value', () => {
+    const [p] = problems(load({ argv: ['--xds-port'] }));
+    expect(p).toMatchObject({ code: 'CONFIG_FLAG_WITHOUT_VALUE', path: '--xds-port' });
+    expect(problems(load({ argv: ['--xds-port', '--admin-port', '1'] }))[0].code).toBe('CONFIG_FLAG_WITHOUT_VALUE');
+  });
+
+  it('rejects an unknown MQTT_XDS_ environment variable and suggests the nearest one', () => {
+    const [p] = problems(load({ env: { MQTT_XDS_XDS_PROT: '1' } }));
+    expect(p).toMatchObject({ code: 'CONFIG_UNKNOWN_ENV', path: 'MQTT_XDS_XDS_PROT' });
+    expect(p.message).toContain('MQTT_XDS_XDS_PORT');
+  });
+
+  it('rejects an unknown config file key and names its line', () => {
+    const files = { '/srv/mqtt-xds/c.yaml': 'xds:\n  host: 127.0.0.1\n  prot: 1\n' };
+    const [p] = problems(load({ argv: ['--config', 'c.yaml'], files }));
+    expect(p).toMatchObject({ code: 'CONFIG_UNKNOWN_KEY', path: 'xds.prot', line: 3 });
+    expect(p.message).toContain('did you mean "port"?');
+  });
+
+  it('rejects an unknown top-level section in the config file', () => {
+    const files = { '/srv/mqtt-xds/c.yaml': 'logLevel: info\nclusters:\n  name: x\n' };
+    const [p] = problems(load({ argv: ['--config', 'c.yaml'], files }));
+    expect(p).toMatchObject({ code: 'CONFIG_UNKNOWN_KEY', path: 'clusters', line: 2 });
+    expect(p.message).toContain('did you mean "cluster"?');
+  });
+});
+
+describe('loadConfig rejects bad values and names their source', () => {
+  it('names the flag and the bad value for a non-integer', () => {
+    const [p] = problems(load({ argv: ['--xds-port', 'abc'] }));
+    expect(p.code).toBe('CONFIG_NOT_AN_INTEGER');
+    expect(p.path).toBe('xds.port');
+    expect(p.message).toContain('flag --xds-port');
+    expect(p.message).toContain('"abc"');
+    expect(p.message).toContain('an integer in 0..65535');
+  });
+
+  it('names the environment variable for an out-of-range value', () => {
+    const [p] = problems(load({ env: { MQTT_XDS_LISTENER_MAX_KEEP_ALIVE_SEC: '5' } }));
+    expect(p).toMatchObject({ code: 'CONFIG_OUT_OF_RANGE', path: 'listener.maxKeepAliveSec' });
+    expect(p.message).toContain('env MQTT_XDS_LISTENER_MAX_KEEP_ALIVE_SEC');
+    expect(p.message).toContain('10..65535');
+  });
+
+  it('names the config file and line for a bad file value', () => {
+    const files = { '/etc/c.yaml': '# settings\ncluster:\n  healthCheck:\n    intervalMs: 0\n' };
+    const [p] = problems(load({ argv: ['--config=/etc/c.yaml'], files }));
+    expect(p).toMatchObject({ code: 'CONFIG_OUT_OF_RANGE', path: 'cluster.healthCheck.intervalMs', line: 4 });
+    expect(p.message).toContain('config file /etc/c.yaml line 4');
+  });
+
+  it('rejects a quoted number in the config file', () => {
+    const files = { '/etc/c.yaml': 'xds:\n  port: "18000"\n' };
+    const [p] = problems(load({ argv: ['--config', '/etc/c.yaml'], files }));
+    expect(p).toMatchObject({ code: 'CONFIG_NOT_AN_INTEGER', path: 'xds.port', line: 2 });
+  });
+
+  it('rejects a value that is not one of an enum and lists the allowed ones', () => {
+    const [p] = problems(load({ argv: ['--log-level', 'verbose'] }));
+    expect(p).toMatchObject({ code: 'CONFIG_NOT_ALLOWED', path: 'logLevel' });
+    expect(p.message).toContain('debug, info, warn, error');
+  });
+
+  it('rejects a host with a port and says to give the port separately', () => {
+    const [p] = problems(load({ argv: ['--xds-host', '127.0.0.1:18000'] }));
+    expect(p).toMatchObject({ code: 'CONFIG_BAD_HOST', path: 'xds.host' });
+    expect(p.message).toContain('port separately');
+  });
+
+  it('rejects a DNS name where Envoy needs an IP address', () => {
+    expect(problems(load({ argv: ['--listener-address', 'localhost'] }))[0]).toMatchObject({
+      code: 'CONFIG_BAD_IP',
+      path: 'listener.address',
+    });
+  });
+
+  it('rejects a value that is a section in the file, not a scalar', () => {
+    const files = { '/etc/c.yaml': 'xds:\n  port:\n    value: 1\n' };
+    expect(problems(load({ argv: ['--config', '/etc/c.yaml'], files }))[0]).toMatchObject({
+      code: 'CONFIG_WRONG_TYPE',
+      path: 'xds.port',
+      line: 2,
+    });
+  });
+
+  it('reports a bad value even when a higher-precedence source overrides it', () => {
+    const [p] = problems(load({ argv: ['--xds-port', '1'], env: { MQTT_XDS_XDS_PORT: 'x' } }));
+    expect(p.message).toContain('env MQTT_XDS_XDS_PORT');
+  });
+
+  it('reports every problem at once', () => {
+    const files = { '/etc/c.yaml': 'admin:\n  port: -1\n' };
+    const found = problems(
+      load({ argv: ['--config', '/etc/c.yaml', '--bogus', '--xds-port=x'], env: { MQTT_XDS_TYPO: '1' }, files }),
+    );
+    expect(found.map((p) => p.code).sort()).toEqual([
+      'CONFIG_NOT_AN_INTEGER',
+      'CONFIG_OUT_OF_RANGE',
+      'CONFIG_UNKNOWN_ENV',
+      'CONFIG_UNKNOWN_FLAG',
+    ]);
+  });
+
+  it('reports an unreadable config file', () => {
+    const [p] = problems(load({ argv: ['--config', 'missing.yaml'] }));
+    expect(p).toMatchObject({ code: 'CONFIG_FILE_UNREADABLE', path: '/srv/mqtt-xds/missing.yaml' });
+    expect(p.message).toContain('ENOENT');
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    const files = { '/etc/c.yaml': 'xds:\n  port: 1\n  port: 2\n' };
+    const [p] = problems(load({ argv: ['--config', '/etc/c.yaml'], files }));
+    expect(p).toMatchObject({ code: 'CONFIG_FILE_SYNTAX', line: 3 });
+  });
+
+  it('accepts an empty config file as "all defaults"', () => {
+    const files = { '/etc/c.yaml': '# nothing yet\n' };
+    expect(config(load({ argv: ['--config', '/etc/c.yaml'], files })).xds.port).toBe(18000);
+  });
+});
+
+describe('loadConfig cross-field checks', () => {
+  it('rejects a health check timeout that is not below the interval, naming both sources', () => {
+    const [p] = problems(
+      load({
+        argv: ['--cluster-health-check-timeout-ms', '5000'],
+        env: { MQTT_XDS_CLUSTER_HEALTH_CHECK_INTERVAL_MS: '5000' },
+      }),
+    );
+    expect(p).toMatchObject({ code: 'CONFIG_HEALTH_TIMEOUT_NOT_BELOW_INTERVAL', path: 'cluster.healthCheck.timeoutMs' });
+    expect(p.message).toContain('flag --cluster-health-check-timeout-ms');
+    expect(p.message).toContain('env MQTT_XDS_CLUSTER_HEALTH_CHECK_INTERVAL_MS');
+  });
+
+  it('rejects a per-host connection limit above the cluster limit', () => {
+    const [p] = problems(load({ argv: ['--cluster-max-connections', '100'] }));
+    expect(p).toMatchObject({ code: 'CONFIG_PER_HOST_ABOVE_MAX', path: 'cluster.perHostMaxConnections' });
+    expect(p.message).toContain('250000, from default');
+  });
+
+  it('accepts a per-host limit equal to the cluster limit', () => {
+    expect(load({ argv: ['--cluster-max-connections=500', '--cluster-per-host-max-connections=500'] }).ok).toBe(true);
+  });
+});
