@@ -10,7 +10,7 @@ const USAGE = `mqtt-xds: an Envoy xDS control plane for MQTT broker clusters
 Usage: mqtt-xds [options]
 
 Envoy connects over ADS (gRPC) and receives the MQTT listener, the broker cluster and
-its weighted endpoints. Brokers come from a watched YAML file (--brokers-file).
+its weighted endpoints. Brokers come from a watched YAML file (--discovery-brokers-file).
 `;
 
 async function main(): Promise<number> {

@@ -123,6 +123,37 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
     await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/after-swap` });
   });
 
+  it('keeps the last good brokers and pushes nothing when the file breaks', async () => {
+    const pushesBefore = await metric('mqtt_xds_pushes_total');
+    const versionBefore = (await envoy.configDumpVersions()).cds;
+    const fs = await import('node:fs');
+    fs.writeFileSync(setup.brokersFile, 'brokers:\n  - name: broken\n    host: 127.0.0.1\n    port: 99999\n');
+    await waitFor(async () => /stage="discovery"/.test(await metric('mqtt_xds_input_rejected_total')), {
+      timeoutMs: 10_000,
+      what: 'the broken file to be refused',
+    });
+    const res = await fetch(`http://127.0.0.1:${setup.config.admin.port}/status`);
+    const body = (await res.json()) as { discoveryProblems: Array<{ path: string; line: number }> };
+    expect(body.discoveryProblems).toEqual([expect.objectContaining({ path: 'brokers[0].port', line: 4 })]);
+    expect(await metric('mqtt_xds_pushes_total')).toBe(pushesBefore);
+    expect((await envoy.configDumpVersions()).cds).toBe(versionBefore);
+    expect((await hosts()).length).toBe(2);
+    expect(closedEverywhere()).toBe(0);
+    writeBrokersFile(setup.brokersFile, [
+      { broker: brokers[1], weight: 1 },
+      { broker: brokers[2], weight: 1 },
+    ]);
+    // Let the repaired file land before later tests publish by hand.
+    await waitFor(
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${setup.config.admin.port}/status`);
+        return ((await r.json()) as { discoveryProblems: unknown[] }).discoveryProblems.length === 0;
+      },
+      { timeoutMs: 10_000, what: 'the repaired file to be accepted' },
+    );
+    await new Promise((r) => setTimeout(r, 200 + setup.config.pushDebounceMs));
+  });
+
   it('re-sends endpoints after a Cluster change so the cluster does not stay warming', async () => {
     const cdsBefore = (await envoy.configDumpVersions()).clusters[CLUSTER_NAME];
     const current = currentBrokers(brokers.slice(1));
@@ -159,13 +190,15 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
     expect(closedEverywhere()).toBe(0);
     const [stream] = plane.xdsStreams();
     expect(stream.types[LISTENER]?.lastError).toMatch(/StatPrefix/);
-    // Back to a good config: sent and accepted again.
-    const acks = await envoy.stat('listener_manager.lds.update_success');
+    // Back to the good config: Envoy ends up holding (and having ACKed) exactly that. SotW
+    // re-sends it; Delta knows Envoy kept it and sends nothing.
     expect(plane.publish(good)).toEqual([]);
-    await waitFor(async () => ((await envoy.stat('listener_manager.lds.update_success')) ?? 0) > (acks ?? 0), {
+    const goodVersion = plane.cache.snapshot()!.typeVersions[LISTENER];
+    await waitFor(async () => plane.xdsStreams()[0]?.types[LISTENER]?.ackedVersion === goodVersion, {
       timeoutMs: 20_000,
-      what: 'Envoy to accept the restored listener',
+      what: 'Envoy to hold the restored listener',
     });
+    await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/restored` });
     expect(closedEverywhere()).toBe(0);
   });
 
