@@ -1,6 +1,7 @@
 import { startBrokers, type TestBroker } from '../support/brokers';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy';
 import { connectClients, publishAndReceive, type ClientPool } from '../support/mqtt-clients';
+import net from 'node:net';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
 
@@ -39,14 +40,23 @@ describe('integration test support', () => {
     await victim.endAll();
   });
 
+  it('finds a port that can be bound', async () => {
+    const port = await freePort();
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
   it('starts Envoy whose admin answers while no control plane listens', async () => {
-    const xdsPort = await freePort();
+    // Not freePort(): a suite running in parallel may bind a port freed a moment ago.
+    // Nothing serves TCP port 1 here, so Envoy really has no control plane.
+    const xdsPort = 1;
     envoy = await startEnvoy({ mode: 'sotw', xdsPort, waitReady: 'admin' });
 
     const ready = await envoy.admin.request('/ready');
     expect(['LIVE', 'PRE_INITIALIZING']).toContain(ready.body.trim());
     expect(await envoy.clusterHosts('xds_cluster')).toEqual([
-      expect.objectContaining({ address: '127.0.0.1', port: xdsPort, cxActive: 0 }),
+      expect.objectContaining({ address: '127.0.0.1', port: xdsPort, cxActive: 0, weight: 1 }),
     ]);
     expect(await envoy.stat('cluster_manager.cds.update_success')).toBe(0);
 

@@ -16,7 +16,8 @@ export interface TestBroker {
   kill(): Promise<void>;
 }
 
-const BROKER_SCRIPT = path.join(__dirname, 'broker-process.mjs');
+// Tests run from source under ts-jest, so this is test/support → repo root; dist/ is not used.
+const BROKER_SCRIPT = path.join(__dirname, '..', '..', 'src', 'testbroker', 'mqtt-broker.mjs');
 
 /**
  * Starts one real aedes broker in a child process on 127.0.0.1. `port` 0 (default)

@@ -66,8 +66,15 @@ const killAlive = (): void => {
   for (const child of alive) child.kill('SIGKILL');
 };
 
-/** Remembers `child` until it exits, SIGKILLing it if this process exits first. */
+/**
+ * Remembers `child` until it exits, SIGKILLing it if this process exits first. The
+ * child and its pipes are unref'd: a test that forgets to stop one must not keep jest
+ * waiting forever on its handles; the 'exit' hook then reaps it.
+ */
 export function track(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  child.channel?.unref();
   if (alive.size === 0) process.once('exit', killAlive);
   alive.add(child);
   const forget = (): void => {

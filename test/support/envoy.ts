@@ -46,6 +46,8 @@ export interface EnvoyHandle {
   configDumpVersions(): Promise<ConfigDumpVersions>;
 }
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+
 /** Path of the Envoy binary: $ENVOY_BIN, else the one scripts/setup-envoy installs. */
 export function envoyBinary(): string {
   const bin = process.env.ENVOY_BIN || path.join(REPO_ROOT, '.local', 'envoy', 'bin', 'envoy');
@@ -79,7 +81,10 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
     '-c', configFile,
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // setpriv --pdeathsig makes the kernel kill Envoy when the jest worker dies, even by
+  // SIGKILL, where no 'exit' hook runs. setpriv execs Envoy, so the pid is Envoy's.
+  const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] : [bin, args];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   const ring = new LineRing(200);
   captureOutput(child, ring);

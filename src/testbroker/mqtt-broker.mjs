@@ -1,6 +1,9 @@
-// One aedes MQTT broker in its own Node process, driven by test/support/brokers.ts.
-// It runs outside jest because aedes 1.x is an ES module, which jest's CommonJS
+// The demo/test MQTT broker: one aedes broker in its own Node process, started by the
+// demo (src/demo/processes.ts) and by the integration tests (test/support/brokers.ts).
+// It runs as a child process because aedes 1.x is an ES module, which jest's CommonJS
 // runtime cannot load on Node 20; a separate process is also closer to a real broker.
+// Protocol over IPC: sends {type:'ready', port}, {type:'clients', count, connectionsTotal}
+// and {type:'error', message}; obeys {type:'stop'}. BROKER_PORT=0 picks a free port.
 import net from 'node:net';
 import { Aedes } from 'aedes';
 
@@ -17,7 +20,7 @@ broker.on('client', () => {
   report();
 });
 broker.on('clientDisconnect', report);
-// Dropped or refused clients are normal in these tests; keep the broker alive.
+// Dropped or refused clients are normal in the demo and tests; keep the broker alive.
 broker.on('clientError', () => {});
 broker.on('connectionError', () => {});
 
@@ -30,7 +33,7 @@ function shutdown(code) {
 process.on('message', (msg) => {
   if (msg?.type === 'stop') shutdown(0);
 });
-// The parent (a jest worker) went away: do not outlive it.
+// The parent (the demo or a jest worker) went away: do not outlive it.
 process.on('disconnect', () => shutdown(0));
 
 server.on('error', (err) => {
