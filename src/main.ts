@@ -124,7 +124,7 @@ export class ControlPlane {
     const { listener, cluster } = this.opts.config;
     return {
       listener: { ...listener, clusterName: cluster.name },
-      cluster,
+      cluster: { ...cluster, lbPolicy: this.opts.config.balancing.lbPolicy },
       plan: staticWeightPlan(brokers),
     };
   }

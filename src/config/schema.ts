@@ -28,6 +28,19 @@ export interface Config {
       readonly healthyThreshold: number;
     };
   };
+  readonly balancing: {
+    /** `metrics`: weights from scraped broker load and the policy; `static`: weights from discovery only. */
+    readonly mode: 'metrics' | 'static';
+    /** The operator policy (YAML); '' means the built-in defaults. */
+    readonly policyFile: string;
+    /** Envoy's load-balancing policy for the broker cluster; weights apply to both. */
+    readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
+  };
+  readonly scrape: {
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+  };
   readonly pushDebounceMs: number;
   readonly shutdownGraceMs: number;
 }
@@ -44,8 +57,8 @@ export type SettingType =
   | { readonly kind: 'string'; readonly pattern: RegExp; readonly allowed: string }
   | { readonly kind: 'int'; readonly min: number; readonly max: number }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
-  /** A file path, resolved against the working directory. */
-  | { readonly kind: 'path' }
+  /** A file path, resolved against the working directory; `optional` admits '' for "none". */
+  | { readonly kind: 'path'; readonly optional?: boolean }
   /** An address a Node server binds to or connects to: IP literal or DNS name. */
   | { readonly kind: 'host' }
   /** An address Envoy binds to: Envoy does not resolve names for listeners. */
@@ -113,6 +126,16 @@ export const SETTINGS: readonly Setting[] = [
     'Failed checks in a row before a broker gets no new connections (count).'),
   setting('cluster.healthCheck.healthyThreshold', int(1, 1000), 2,
     'Passed checks in a row before a broker gets new connections again (count).'),
+  setting('balancing.mode', { kind: 'enum', values: ['metrics', 'static'] }, 'metrics',
+    'metrics: weights follow scraped broker load under the policy; static: weights come from discovery alone.'),
+  setting('balancing.policyFile', { kind: 'path', optional: true }, '',
+    'YAML operator policy for the weights, watched for changes; empty uses the built-in defaults.'),
+  setting('balancing.lbPolicy', { kind: 'enum', values: ['ROUND_ROBIN', 'LEAST_REQUEST'] }, 'ROUND_ROBIN',
+    "Envoy's load-balancing policy for the brokers; both honour the weights."),
+  setting('scrape.intervalMs', int(100, 3_600_000), 5000,
+    'Time between two scrapes of every broker\'s metrics, in milliseconds (jittered by 10%).'),
+  setting('scrape.timeoutMs', int(50, 600_000), 2000, 'Time one metrics request may take, in milliseconds.'),
+  setting('scrape.concurrency', int(1, 1000), 8, 'Metrics requests in flight at once (count).'),
   setting('pushDebounceMs', int(0, 60_000), 100,
     'Quiet time that batches changes into one xDS push, in milliseconds; 0 pushes at once.'),
   setting('shutdownGraceMs', int(0, 600_000), 5000,
@@ -139,7 +162,7 @@ export function describeAllowed(type: SettingType): string {
     case 'enum':
       return `one of ${type.values.join(', ')}`;
     case 'path':
-      return 'a non-empty file path';
+      return type.optional ? 'a file path, or empty for none' : 'a non-empty file path';
     case 'host':
       return 'an IPv4 or IPv6 address or a DNS name';
     case 'ip':
@@ -194,6 +217,7 @@ export function checkValue(s: Setting, raw: unknown, from: 'text' | 'yaml', cwd:
   }
   if (typeof raw !== 'string') return bad('CONFIG_WRONG_TYPE', 'is not a string');
   const text = raw.trim();
+  if (text === '' && s.type.kind === 'path' && s.type.optional) return { ok: true, value: '' };
   if (text === '') return bad('CONFIG_EMPTY_VALUE', 'is empty');
   switch (s.type.kind) {
     case 'enum':

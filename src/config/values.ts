@@ -62,6 +62,16 @@ export function crossFieldProblems(
         `${said('cluster.maxConnections', c.maxConnections)}`,
     });
   }
+  const sc = config.scrape;
+  if (sc.timeoutMs >= sc.intervalMs) {
+    problems.push({
+      code: 'CONFIG_SCRAPE_TIMEOUT_NOT_BELOW_INTERVAL',
+      path: 'scrape.timeoutMs',
+      message:
+        `${said('scrape.timeoutMs', sc.timeoutMs)} must be below ` +
+        `${said('scrape.intervalMs', sc.intervalMs)}, or scrapes of one broker would overlap`,
+    });
+  }
   return problems;
 }
 

@@ -14,7 +14,7 @@ export function buildCluster(m: ClusterModel): Cluster {
     type: 'EDS',
     eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } },
     connect_timeout: durationMs(m.connectTimeoutMs),
-    lb_policy: 'ROUND_ROBIN',
+    lb_policy: m.lbPolicy,
     circuit_breakers: {
       thresholds: [
         {

@@ -23,6 +23,8 @@ export interface ClusterModel {
   readonly maxConnections: number;
   readonly perHostMaxConnections: number;
   readonly healthCheck: HealthCheckModel;
+  /** Both honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections. */
+  readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
 }
 
 /** Everything translation needs for one proxy configuration. */
