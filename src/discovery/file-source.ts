@@ -1,10 +1,9 @@
-import { unwatchFile, watch, watchFile, type FSWatcher, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Broker } from '../domain/broker';
 import { contentHash } from '../util/hash';
 import type { Logger } from '../util/log';
 import { formatProblems, type Problem } from '../util/result';
+import { WatchedFile } from '../util/watched-file';
 import { parseBrokersFile } from './brokers-file';
 import { resolveBrokers, type HostLookup } from './resolve';
 
@@ -24,58 +23,44 @@ export interface FileBrokerSourceOptions {
 }
 
 const MAX_RETRY_MS = 30_000;
-// Kubernetes ConfigMap volumes publish an update by swapping the `..data` symlink; the
-// file itself is a symlink through it, so the directory event names `..data`, not the file.
-const CONFIGMAP_SWAP = '..data';
-
 /**
  * Watches a brokers file and reports each new good broker set. A broken, unreadable or
  * unresolvable file never replaces the last good set: it is reported and then waited out.
  */
 export class FileBrokerSource {
-  private readonly path: string;
+  private readonly file: WatchedFile;
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
-  private readonly debounceMs: number;
-  private watcher: FSWatcher | undefined;
-  private polling = false;
-  private debounceTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   private good: { brokers: Broker[]; hash: string } | undefined;
-  /** Hash of the bytes last handled for good; the same bytes again need no work. */
-  private handledTextHash: string | undefined;
   private failing = false;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
 
   constructor(private readonly opts: FileBrokerSourceOptions) {
-    this.path = resolve(opts.path);
-    this.log = opts.logger.child({ component: 'discovery', file: this.path });
+    const path = resolve(opts.path);
+    this.log = opts.logger.child({ component: 'discovery', file: path });
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
-    this.debounceMs = opts.debounceMs ?? 50;
     this.retryDelayMs = this.pollIntervalMs;
+    this.file = new WatchedFile({
+      path,
+      logger: this.log,
+      pollIntervalMs: this.pollIntervalMs,
+      debounceMs: opts.debounceMs,
+      onText: (text) => this.handle(text),
+      onReadError: (err) =>
+        this.reject([{ code: 'BROKERS_FILE_UNREADABLE', path, message: `cannot read the brokers file: ${err.message}` }]),
+    });
   }
 
   /** Loads once (resolving after that attempt, good or bad), then watches for changes. */
-  async start(): Promise<void> {
-    if (this.polling) throw new Error('FileBrokerSource.start() called twice');
-    this.stopped = false;
-    // Watch first, so a write during the initial load is not missed.
-    this.watch();
-    await this.reload();
+  start(): Promise<void> {
+    return this.file.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.watcher?.close();
-    this.watcher = undefined;
-    if (this.polling) unwatchFile(this.path, this.onPoll);
-    this.polling = false;
-    clearTimeout(this.debounceTimer);
+    this.file.stop();
     clearTimeout(this.retryTimer);
-    this.debounceTimer = this.retryTimer = undefined;
+    this.retryTimer = undefined;
   }
 
   /** The broker set in force, or undefined before the first good load. */
@@ -83,85 +68,17 @@ export class FileBrokerSource {
     return this.good === undefined ? undefined : [...this.good.brokers];
   }
 
-  private watch(): void {
-    const dir = dirname(this.path);
-    const name = basename(this.path);
-    // The directory, not the file: editors and `mv` replace the file, which ends a watch on
-    // its old inode. persistent: false because the servers, not a watcher, keep us alive.
-    try {
-      this.watcher = watch(dir, { persistent: false }, (_event, changed) => {
-        if (changed === null || changed === name || changed === CONFIGMAP_SWAP) this.schedule();
-      });
-      this.watcher.on('error', (err) => {
-        this.log.warn('directory watch failed; relying on polling', { err });
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch (err) {
-      this.log.warn('cannot watch the directory; relying on polling', { dir, err });
-    }
-    // Polling catches what directory events miss (network filesystems, symlink chains).
-    watchFile(this.path, { persistent: false, interval: this.pollIntervalMs }, this.onPoll);
-    this.polling = true;
-  }
-
-  private readonly onPoll = (_curr: Stats, _prev: Stats): void => this.schedule();
-
-  private schedule(): void {
-    if (this.stopped) return;
-    clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      this.reload().catch((err: unknown) => this.log.error('brokers reload crashed', { err }));
-    }, this.debounceMs);
-  }
-
-  /** Runs one reload at a time; a request during a reload runs once more afterwards. */
-  private reload(): Promise<void> {
-    if (this.running !== undefined) {
-      this.again = true;
-      return this.running;
-    }
-    const run = async (): Promise<void> => {
-      try {
-        do {
-          this.again = false;
-          await this.reloadOnce();
-        } while (this.again && !this.stopped);
-      } finally {
-        this.running = undefined;
-      }
-    };
-    this.running = run();
-    return this.running;
-  }
-
-  private async reloadOnce(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if (this.stopped) return;
-      this.handledTextHash = undefined;
-      const why = err instanceof Error ? err.message : String(err);
-      this.reject([{ code: 'BROKERS_FILE_UNREADABLE', path: this.path, message: `cannot read the brokers file: ${why}` }]);
-      return;
-    }
-    if (this.stopped) return;
-    const textHash = contentHash(text);
-    if (textHash === this.handledTextHash) return;
-    this.handledTextHash = textHash;
-
-    const parsed = parseBrokersFile(text, basename(this.path));
+  private async handle(text: string): Promise<void> {
+    const parsed = parseBrokersFile(text, basename(this.file.path));
     if (!parsed.ok) {
       this.reject(parsed.problems);
       return;
     }
     const resolved = await resolveBrokers(parsed.value, this.opts.lookup);
-    if (this.stopped) return;
+    if (this.file.isStopped()) return;
     if (!resolved.ok) {
       // DNS failures can be transient (a broker pod not yet published): retry the same bytes.
-      this.handledTextHash = undefined;
+      this.file.forget();
       this.reject(resolved.problems);
       this.retryLater();
       return;
@@ -197,12 +114,12 @@ export class FileBrokerSource {
   }
 
   private retryLater(): void {
-    if (this.retryTimer !== undefined || this.stopped) return;
+    if (this.retryTimer !== undefined || this.file.isStopped()) return;
     const delay = this.retryDelayMs;
     this.retryDelayMs = Math.min(delay * 2, MAX_RETRY_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.schedule();
+      this.file.schedule();
     }, delay);
     // A retry alone must not keep a stopping process alive.
     this.retryTimer.unref();
