@@ -43,9 +43,23 @@ describe('loadConfig', () => {
         perHostMaxConnections: 250000,
         healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
       },
+      balancing: { mode: 'metrics', policyFile: '', lbPolicy: 'ROUND_ROBIN' },
+      scrape: { intervalMs: 5000, timeoutMs: 2000, concurrency: 8 },
       pushDebounceMs: 100,
       shutdownGraceMs: 5000,
     });
+  });
+
+  it('takes an empty policy file as "none" but resolves a given one', () => {
+    expect(config(load({ argv: ['--balancing-policy-file', ''] })).balancing.policyFile).toBe('');
+    expect(config(load({ argv: ['--balancing-policy-file', 'policy.yaml'] })).balancing.policyFile).toBe(
+      '/srv/mqtt-xds/policy.yaml',
+    );
+  });
+
+  it('refuses a scrape timeout that is not below the scrape interval', () => {
+    const found = problems(load({ argv: ['--scrape-interval-ms', '1000', '--scrape-timeout-ms', '1000'] }));
+    expect(found.map((p) => p.code)).toEqual(['CONFIG_SCRAPE_TIMEOUT_NOT_BELOW_INTERVAL']);
   });
 
   describe('precedence', () => {
