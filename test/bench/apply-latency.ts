@@ -2,6 +2,7 @@
 // weights, over SotW and Delta ADS, with the real Envoy and real brokers on loopback.
 // Run: npm run build && npm run bench:apply [-- --rounds 30]
 import * as os from 'node:os';
+import { defaultConfig, withOverrides } from '../../src/config';
 import { ControlPlane } from '../../src/main';
 import { silentLogger } from '../../src/util/log';
 import { planeConfig, writeBrokersFile } from '../integration/plane';
@@ -22,7 +23,9 @@ async function measure(mode: 'sotw' | 'delta'): Promise<Row> {
   const brokers = await startBrokers(3);
   const setup = await planeConfig();
   writeBrokersFile(setup.brokersFile, brokers.map((broker) => ({ broker, weight: 1 })));
-  const plane = new ControlPlane({ config: setup.config, logger: silentLogger });
+  // Production debounce (the tests shorten it): the number is what an operator sees.
+  const config = withOverrides(setup.config, { pushDebounceMs: defaultConfig().pushDebounceMs });
+  const plane = new ControlPlane({ config, logger: silentLogger });
   await plane.start();
   let envoy: EnvoyHandle | undefined;
   try {

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import { REPO_ROOT } from './repo-root';
 import { LineRing, captureOutput, stopChild, track } from './child-process';
 
 export interface TestBroker {
@@ -17,7 +18,7 @@ export interface TestBroker {
 }
 
 // Tests run from source under ts-jest, so this is test/support → repo root; dist/ is not used.
-const BROKER_SCRIPT = path.join(__dirname, '..', '..', 'src', 'testbroker', 'mqtt-broker.mjs');
+const BROKER_SCRIPT = path.join(REPO_ROOT, 'src', 'testbroker', 'mqtt-broker.mjs');
 
 /**
  * Starts one real aedes broker in a child process on 127.0.0.1. `port` 0 (default)

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { REPO_ROOT } from './repo-root';
 
 export type XdsMode = 'sotw' | 'delta';
 
@@ -11,7 +12,7 @@ export interface BootstrapOverrides {
   adminPort: number;
 }
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 export const XDS_CLUSTER = 'xds_cluster';
 
 export function bootstrapPath(mode: XdsMode): string {
