@@ -1,0 +1,190 @@
+// The test broker's HTTP side, on its metrics port: GET /metrics for the scraper, and the
+// admin API benchmarks use to read the truth and to stage events (forced overload, extra
+// load, disconnecting chosen clients). Routing and JSON only; the broker supplies the
+// behaviour through AdminBackend.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientInfo } from './capacity-ledger';
+import { METRICS_CONTENT_TYPE } from './capacity-metrics';
+import {
+  chooseClients,
+  parseDisconnectRequest,
+  parseJsonObject,
+  parseLoadRequest,
+  parseOverloadRequest,
+  type LoadRequest,
+  type OverloadRequest,
+} from './capacity-requests';
+import type { CapacitySnapshot, Override } from './capacity-simulation';
+import { formatProblems, type Problem, type Result } from '../util/result';
+
+export interface AdminBackend {
+  readonly name: string;
+  now(): number;
+  /** Re-evaluates the model now (so a response reflects a change just made). */
+  refresh(): CapacitySnapshot;
+  metricsText(): string;
+  clients(): ClientInfo[];
+  /** Closes the connections of these clients; resolves with the ids it closed. */
+  disconnect(clientIds: readonly string[]): Promise<string[]>;
+  forceOverload(request: OverloadRequest): void;
+  setExtraLoad(request: LoadRequest): void;
+}
+
+/** GET /admin/state. */
+export interface BrokerState {
+  readonly name: string;
+  readonly capacity: number;
+  readonly cost: number;
+  readonly utilisation: number;
+  /** Synthetic CPU 0..1 (the metric reports it in percent). */
+  readonly cpu: number;
+  readonly connections: number;
+  readonly overloadLevel: number;
+  /** The level utilisation alone gives, without a forced overload. */
+  readonly utilisationLevel: number;
+  readonly backpressureClients: number;
+  readonly notWritable: number;
+  readonly creditsPerTick: number;
+  readonly extraCost: number;
+  readonly forcedOverload: { level: number; remainingMs: number | null } | null;
+  readonly extraLoad: { extraCost: number; remainingMs: number | null } | null;
+  readonly incomingPublishes: number;
+  readonly outgoingPublishes: number;
+  readonly droppedMessages: number;
+}
+
+export function brokerState(name: string, s: CapacitySnapshot, nowMs: number): BrokerState {
+  const remaining = (o: Override): number | null => (o.untilMs === undefined ? null : Math.max(0, o.untilMs - nowMs));
+  return {
+    name,
+    capacity: s.capacity,
+    cost: s.cost,
+    utilisation: s.utilisation,
+    cpu: s.cpu,
+    connections: s.connections,
+    overloadLevel: s.overloadLevel,
+    utilisationLevel: s.utilisationLevel,
+    backpressureClients: s.backpressureClients,
+    notWritable: s.notWritable,
+    creditsPerTick: s.creditsPerTick,
+    extraCost: s.extraCost,
+    forcedOverload: s.forcedOverload ? { level: s.forcedOverload.value, remainingMs: remaining(s.forcedOverload) } : null,
+    extraLoad: s.extraLoad ? { extraCost: s.extraLoad.value, remainingMs: remaining(s.extraLoad) } : null,
+    incomingPublishes: s.incomingPublishes,
+    outgoingPublishes: s.outgoingPublishes,
+    droppedMessages: s.droppedMessages,
+  };
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+type Route = (backend: AdminBackend, body: string) => Promise<Reply> | Reply;
+interface Reply {
+  status: number;
+  json?: unknown;
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
+  '/metrics': { GET: (b) => ({ status: 200, text: b.metricsText() }) },
+  '/admin/state': { GET: (b) => ({ status: 200, json: brokerState(b.name, b.refresh(), b.now()) }) },
+  '/admin/clients': { GET: (b) => ({ status: 200, json: b.clients() }) },
+  '/admin/disconnect': {
+    POST: async (b, text) => {
+      const request = parseBody(text, parseDisconnectRequest);
+      if (!request.ok) return badRequest(request.problems);
+      const known = new Set(b.clients().map((c) => c.clientId));
+      const wanted =
+        request.value.kind === 'ids'
+          ? request.value.clientIds
+          : chooseClients(b.clients(), request.value.count, request.value.prefer);
+      const disconnected = await b.disconnect(wanted.filter((id) => known.has(id)));
+      const notFound = wanted.filter((id) => !known.has(id));
+      return { status: 200, json: { disconnected, notFound } };
+    },
+  },
+  '/admin/overload': {
+    POST: (b, text) => {
+      const request = parseBody(text, parseOverloadRequest);
+      if (!request.ok) return badRequest(request.problems);
+      b.forceOverload(request.value);
+      return { status: 200, json: brokerState(b.name, b.refresh(), b.now()) };
+    },
+  },
+  '/admin/load': {
+    POST: (b, text) => {
+      const request = parseBody(text, parseLoadRequest);
+      if (!request.ok) return badRequest(request.problems);
+      b.setExtraLoad(request.value);
+      return { status: 200, json: brokerState(b.name, b.refresh(), b.now()) };
+    },
+  },
+};
+
+function parseBody<T>(text: string, parse: (body: Record<string, unknown>) => Result<T>): Result<T> {
+  const body = parseJsonObject(text);
+  return body.ok ? parse(body.value) : body;
+}
+
+function badRequest(problems: Problem[]): Reply {
+  return {
+    status: 400,
+    json: { error: { code: problems[0]?.code ?? 'BAD_REQUEST', message: formatProblems(problems), problems } },
+  };
+}
+
+function errorReply(status: number, code: string, message: string): Reply {
+  return { status, json: { error: { code, message } } };
+}
+
+export function createAdminHandler(backend: AdminBackend): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void handle(backend, req).then(
+      (reply) => send(res, reply),
+      (err: unknown) => send(res, errorReply(500, 'INTERNAL', err instanceof Error ? err.message : String(err))),
+    );
+  };
+}
+
+async function handle(backend: AdminBackend, req: IncomingMessage): Promise<Reply> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const methods = routes[path];
+  if (!methods) {
+    return errorReply(404, 'NOT_FOUND', `no such path ${path}; try ${Object.keys(routes).join(', ')}`);
+  }
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const route = method === 'GET' || method === 'POST' ? methods[method] : undefined;
+  if (!route) {
+    const allowed = Object.keys(methods).join(', ');
+    return { ...errorReply(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${allowed}`), headers: { Allow: allowed } };
+  }
+  const body = method === 'POST' ? await readBody(req) : '';
+  if (body === undefined) return errorReply(413, 'BODY_TOO_LARGE', `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  return route(backend, body);
+}
+
+/** The body as text, or undefined once it exceeds MAX_BODY_BYTES. */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.text !== undefined) {
+    res.writeHead(reply.status, { 'Content-Type': METRICS_CONTENT_TYPE });
+    res.end(reply.text);
+  } else {
+    res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8' });
+    res.end(`${JSON.stringify(reply.json, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,211 @@
+// The capacity test broker: a real MQTT broker (aedes) in its own Node process whose CPU
+// and overload state are SIMULATED from the traffic it really handles, and exported under
+// HiveMQ's Prometheus metric names. It lets mqtt-xds be benchmarked against brokers of
+// different sizes on one small machine: a "big" and a "small" broker differ only in
+// --capacity, not in the hardware they would need.
+//
+//   node dist/src/testbroker/capacity-broker.js --name b1 --capacity 1000 \
+//        [--port 0] [--metrics-port 0] [--host 127.0.0.1] [--connection-cost 1] \
+//        [--message-cost 1] [--window-ms 5000] [--tick-ms 100] [--noise 0] [--seed 1] [--cores 1]
+//
+// The model (capacity-model.ts has the exact rules, docs/test-broker.md the walkthrough):
+//   cost(client) = connectionCost + (publishes/s sent + copies/s delivered of them) × messageCost,
+//                  rates measured over a sliding --window-ms of real MQTT traffic;
+//   utilisation  = (Σ cost(client) + extra load) / capacity;
+//   cpu          = min(1, utilisation), times seeded uniform noise 1 ± --noise;
+//   overload level 1..5 between utilisation 0.8 and 1.0, 6..10 above; publishers are
+//   under back-pressure from level 6; POST /admin/overload and /admin/load stage events.
+//
+// Ports: MQTT on --port; GET /metrics and the admin API on --metrics-port.
+// Readiness: when forked with IPC it sends {type:'ready', name, host, port, metricsPort};
+// it always prints one line "capacity-broker ready {json}" on stdout. It obeys
+// {type:'stop'} and SIGTERM, and exits when its IPC parent goes away.
+import http from 'node:http';
+import net from 'node:net';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import type { Aedes, AedesPublishPacket, Client } from 'aedes';
+import { createAdminHandler, type AdminBackend } from './capacity-admin';
+import { capacityBrokerUsage, parseCapacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
+import { capacityBrokerFamilies, renderExposition } from './capacity-metrics';
+import { parseSubscriptionFilter } from './capacity-shared';
+import { CapacitySimulation } from './capacity-simulation';
+import { formatProblems } from '../util/result';
+import { createLogger } from '../util/log';
+
+// With "module": "commonjs", TypeScript rewrites `import('aedes')` into `require('aedes')`,
+// and Node 20 cannot require an ES module such as aedes 1.x. A function built at run time
+// is invisible to the compiler, so this stays a real dynamic import.
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+/** Rate windows are split into this many buckets. */
+const BUCKETS_PER_WINDOW = 20;
+
+export async function runCapacityBroker(options: CapacityBrokerOptions): Promise<void> {
+  const log = createLogger('info', { component: 'capacity-broker', broker: options.name });
+  const sim = new CapacitySimulation(
+    { ...options, bucketMs: options.windowMs / BUCKETS_PER_WINDOW },
+    Date.now(),
+  );
+  // The aedes client object behind each registered id; a take-over replaces it, and
+  // events of the replaced connection must then not touch the new one's record.
+  const current = new Map<string, Client>();
+  // A persistent session's subscriptions are restored before the client is registered.
+  const restored = new WeakMap<Client, string[]>();
+  const isCurrent = (client: Client): boolean => current.get(client.id) === client;
+
+  // Resolved here (CommonJS resolution) and imported by URL, so it works from src/ and dist/.
+  const { Aedes: AedesClass } = (await importModule(pathToFileURL(require.resolve('aedes')).href)) as {
+    Aedes: typeof Aedes;
+  };
+  const broker = await AedesClass.createBroker({
+    id: options.name,
+    authorizeSubscribe: (client, sub, done) => {
+      const parsed = parseSubscriptionFilter(sub.topic);
+      // A malformed $share filter is refused in the SUBACK (0x80), not by disconnecting.
+      if (parsed.kind === 'invalid') return done(null, null);
+      if (isCurrent(client)) sim.ledger.subscribe(client.id, sub.topic);
+      else restored.set(client, [...(restored.get(client) ?? []), sub.topic]);
+      done(null, parsed.filter === sub.topic ? sub : { ...sub, topic: parsed.filter });
+    },
+    authorizeForward: (client, packet) => {
+      const key = Number(packet.brokerCounter);
+      if (!sim.ledger.shouldDeliver(client.id, packet.topic, key)) return null;
+      sim.onDeliver(publisherOf(packet), client.id, Date.now());
+      return packet;
+    },
+  });
+
+  broker.on('client', (client) => {
+    current.set(client.id, client);
+    sim.ledger.connect(client.id, Date.now(), client.clean);
+    for (const topic of restored.get(client) ?? []) sim.ledger.subscribe(client.id, topic);
+    restored.delete(client);
+  });
+  broker.on('clientDisconnect', (client) => {
+    if (!isCurrent(client)) return;
+    current.delete(client.id);
+    sim.ledger.disconnect(client.id);
+  });
+  broker.on('unsubscribe', (topics, client) => {
+    if (isCurrent(client)) for (const topic of topics) sim.ledger.unsubscribe(client.id, topic);
+  });
+  broker.on('publish', (packet, client) => {
+    // Without a client it is the broker's own ($SYS, retained replay): not client traffic.
+    if (client) sim.onPublish(client.id, packet.payload?.length ?? 0, Date.now());
+  });
+  // Clients that vanish or are disconnected on purpose are normal here.
+  broker.on('clientError', () => undefined);
+  broker.on('connectionError', () => undefined);
+
+  const realNotWritable = (): number => {
+    let n = 0;
+    for (const client of current.values()) if ((client.conn as net.Socket).writableNeedDrain) n += 1;
+    return n;
+  };
+  const tick = setInterval(() => sim.tick(Date.now(), realNotWritable()), options.tickMs);
+  tick.unref();
+
+  const heapMaxBytes = v8.getHeapStatistics().heap_size_limit;
+  const processStartSeconds = (Date.now() - process.uptime() * 1000) / 1000;
+  const backend: AdminBackend = {
+    name: options.name,
+    now: () => Date.now(),
+    refresh: () => sim.tick(Date.now(), realNotWritable()),
+    metricsText: () =>
+      renderExposition(
+        capacityBrokerFamilies({
+          snapshot: sim.last,
+          heapUsedBytes: process.memoryUsage().heapUsed,
+          heapMaxBytes,
+          payloadSizes: sim.payloadSizeQuantiles(),
+          processStartSeconds,
+        }),
+      ),
+    clients: () => sim.clients(Date.now()),
+    disconnect: async (ids) => {
+      const closed = await Promise.all(
+        ids.map(
+          (id) =>
+            new Promise<string | undefined>((resolve) => {
+              const client = current.get(id);
+              if (!client) resolve(undefined);
+              // No DISCONNECT packet (MQTT 3.1.1 has none from the server): the socket
+              // closes, as when HiveMQ's extension SDK disconnects a client. Its will is sent.
+              else client.close(() => resolve(id));
+            }),
+        ),
+      );
+      return closed.filter((id): id is string => id !== undefined);
+    },
+    forceOverload: ({ level, durationMs }) => sim.forceOverload(level, durationMs, Date.now()),
+    setExtraLoad: ({ extraCost, durationMs }) => sim.setExtraLoad(extraCost, durationMs, Date.now()),
+  };
+
+  const mqttServer = net.createServer(broker.handle);
+  const httpServer = http.createServer(createAdminHandler(backend));
+  const [port, metricsPort] = await Promise.all([
+    listen(mqttServer, options.port, options.host),
+    listen(httpServer, options.metricsPort, options.host),
+  ]);
+
+  let closing = false;
+  const shutdown = (code: number): void => {
+    if (closing) return;
+    closing = true;
+    clearInterval(tick);
+    // Sockets that never sent CONNECT keep server.close() waiting; a stop must not.
+    setTimeout(() => process.exit(code), 2000).unref();
+    httpServer.closeAllConnections();
+    httpServer.close();
+    broker.close(() => mqttServer.close(() => process.exit(code)));
+  };
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+  process.on('message', (msg: { type?: string } | undefined) => {
+    if (msg?.type === 'stop') shutdown(0);
+  });
+  // Forked by a benchmark or a test: never outlive the parent.
+  if (process.send) process.on('disconnect', () => shutdown(0));
+
+  const ready = { type: 'ready', name: options.name, host: options.host, port, metricsPort, pid: process.pid };
+  process.send?.(ready);
+  process.stdout.write(`capacity-broker ready ${JSON.stringify(ready)}\n`);
+  log.info('ready', { port, metricsPort, capacity: options.capacity });
+}
+
+function publisherOf(packet: AedesPublishPacket): string | undefined {
+  // aedes stamps the publishing client's id on the packet it routes; absent for its own.
+  const id = (packet as { clientId?: unknown }).clientId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+function fatal(message: string, code: number): void {
+  process.stderr.write(`${message}\n`);
+  // Exit only once the parent has the message; process.send is asynchronous.
+  if (process.send) process.send({ type: 'error', message }, () => process.exit(code));
+  else process.exit(code);
+}
+
+if (require.main === module) {
+  const parsed = parseCapacityBrokerArgs(process.argv.slice(2));
+  if (!parsed.ok) {
+    fatal(`capacity-broker: ${formatProblems(parsed.problems)}\n\n${capacityBrokerUsage()}`, 2);
+  } else if (parsed.value.help) {
+    process.stdout.write(`${capacityBrokerUsage()}\n`);
+  } else {
+    runCapacityBroker(parsed.value.options).catch((err: unknown) =>
+      fatal(`capacity-broker: ${err instanceof Error ? err.message : String(err)}`, 1),
+    );
+  }
+}

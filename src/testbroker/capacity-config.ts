@@ -1,0 +1,203 @@
+// Command-line flags of the capacity test broker: the one place that reads them. Each
+// flag is declared once (name, meaning, default, range), which gives parsing, the
+// launcher's argument list and --help from the same table.
+import { fail, ok, type Problem, type Result } from '../util/result';
+import { didYouMean } from '../util/suggest';
+import { DEFAULT_CONNECTION_COST, DEFAULT_MESSAGE_COST } from './capacity-model';
+
+export interface CapacityBrokerOptions {
+  readonly name: string;
+  readonly host: string;
+  /** MQTT port; 0 picks a free one. */
+  readonly port: number;
+  /** Port of GET /metrics and the admin API; 0 picks a free one. */
+  readonly metricsPort: number;
+  readonly capacity: number;
+  readonly connectionCost: number;
+  readonly messageCost: number;
+  readonly windowMs: number;
+  readonly tickMs: number;
+  readonly noise: number;
+  readonly seed: number;
+  readonly cores: number;
+}
+
+interface FlagSpec {
+  readonly flag: string;
+  readonly key: keyof CapacityBrokerOptions;
+  readonly kind: 'string' | 'integer' | 'number';
+  readonly help: string;
+  /** Undefined: the flag is required. */
+  readonly fallback?: string | number;
+  readonly min?: number;
+  /** Inclusive unless `maxExclusive`. */
+  readonly max?: number;
+  readonly maxExclusive?: boolean;
+  readonly minExclusive?: boolean;
+}
+
+export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
+  { flag: '--name', key: 'name', kind: 'string', fallback: 'capacity-broker', help: 'broker name (aedes id, logs, state)' },
+  { flag: '--host', key: 'host', kind: 'string', fallback: '127.0.0.1', help: 'address both ports bind to' },
+  { flag: '--port', key: 'port', kind: 'integer', fallback: 0, min: 0, max: 65535, help: 'MQTT port; 0 = any free port' },
+  {
+    flag: '--metrics-port',
+    key: 'metricsPort',
+    kind: 'integer',
+    fallback: 0,
+    min: 0,
+    max: 65535,
+    help: 'HTTP port of /metrics and /admin/*; 0 = any free port',
+  },
+  {
+    flag: '--capacity',
+    key: 'capacity',
+    kind: 'number',
+    min: 0,
+    minExclusive: true,
+    help: 'cost units per second the broker handles at utilisation 1.0',
+  },
+  {
+    flag: '--connection-cost',
+    key: 'connectionCost',
+    kind: 'number',
+    fallback: DEFAULT_CONNECTION_COST,
+    min: 0,
+    help: 'cost units per second of each connected client',
+  },
+  {
+    flag: '--message-cost',
+    key: 'messageCost',
+    kind: 'number',
+    fallback: DEFAULT_MESSAGE_COST,
+    min: 0,
+    help: 'cost units of one PUBLISH received or one copy delivered',
+  },
+  {
+    flag: '--window-ms',
+    key: 'windowMs',
+    kind: 'integer',
+    fallback: 5000,
+    min: 1000,
+    max: 600_000,
+    help: 'sliding window over which message rates are measured',
+  },
+  {
+    flag: '--tick-ms',
+    key: 'tickMs',
+    kind: 'integer',
+    fallback: 100,
+    min: 10,
+    max: 10_000,
+    help: 'how often the model is re-evaluated (HiveMQ recomputes its level every 100 ms)',
+  },
+  {
+    flag: '--noise',
+    key: 'noise',
+    kind: 'number',
+    fallback: 0,
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+    help: 'amplitude of multiplicative uniform CPU noise, e.g. 0.2 = ±20 %',
+  },
+  { flag: '--seed', key: 'seed', kind: 'integer', fallback: 1, min: 0, max: 4294967295, help: 'seed of the CPU noise' },
+  {
+    flag: '--cores',
+    key: 'cores',
+    kind: 'integer',
+    fallback: 1,
+    min: 1,
+    max: 1024,
+    help: 'simulated cores: process_cpu_seconds_total grows by cpu × cores per second',
+  },
+];
+
+export function capacityBrokerUsage(): string {
+  const rows = CAPACITY_BROKER_FLAGS.map((f) => {
+    const value = f.kind === 'string' ? '<text>' : '<n>';
+    const dflt = f.fallback === undefined ? ' (required)' : ` (default ${f.fallback})`;
+    return `  ${`${f.flag} ${value}`.padEnd(24)} ${f.help}${dflt}`;
+  });
+  return ['usage: node dist/src/testbroker/capacity-broker.js --capacity <n> [flags]', '', ...rows, '  --help'].join('\n');
+}
+
+export type ParsedArgs = { help: true } | { help: false; options: CapacityBrokerOptions };
+
+export function parseCapacityBrokerArgs(argv: readonly string[]): Result<ParsedArgs> {
+  const byFlag = new Map(CAPACITY_BROKER_FLAGS.map((f) => [f.flag, f]));
+  const raw = new Map<FlagSpec, string>();
+  const problems: Problem[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return ok({ help: true });
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = byFlag.get(flag);
+    if (!spec) {
+      problems.push({
+        code: 'UNKNOWN_FLAG',
+        path: flag,
+        message: `unknown flag${didYouMean(flag, byFlag.keys())}; see --help`,
+      });
+      // Its value, if it has one, is not a flag of its own.
+      if (flag === arg && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) i += 1;
+      continue;
+    }
+    const value = flag !== arg ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) {
+      problems.push({ code: 'MISSING_VALUE', path: flag, message: 'needs a value' });
+      continue;
+    }
+    raw.set(spec, value);
+  }
+  const options: Record<string, string | number> = {};
+  for (const spec of CAPACITY_BROKER_FLAGS) {
+    const text = raw.get(spec);
+    if (text === undefined) {
+      if (spec.fallback === undefined) {
+        problems.push({ code: 'REQUIRED_FLAG', path: spec.flag, message: `is required: ${spec.help}` });
+      } else {
+        options[spec.key] = spec.fallback;
+      }
+      continue;
+    }
+    const value = convert(spec, text, problems);
+    if (value !== undefined) options[spec.key] = value;
+  }
+  return problems.length ? fail(problems) : ok({ help: false, options: options as unknown as CapacityBrokerOptions });
+}
+
+function convert(spec: FlagSpec, text: string, problems: Problem[]): string | number | undefined {
+  if (spec.kind === 'string') {
+    if (text.length > 0) return text;
+    problems.push({ code: 'EMPTY_VALUE', path: spec.flag, message: 'must not be empty' });
+    return undefined;
+  }
+  const value = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isFinite(value) || (spec.kind === 'integer' && !Number.isInteger(value))) {
+    const expected = spec.kind === 'integer' ? 'an integer' : 'a number';
+    problems.push({ code: 'BAD_NUMBER', path: spec.flag, message: `expected ${expected}, got "${text}"` });
+    return undefined;
+  }
+  const tooLow = spec.min !== undefined && (spec.minExclusive ? value <= spec.min : value < spec.min);
+  const tooHigh = spec.max !== undefined && (spec.maxExclusive ? value >= spec.max : value > spec.max);
+  if (tooLow || tooHigh) {
+    const low = spec.min === undefined ? '' : `${spec.minExclusive ? '>' : '≥'} ${spec.min}`;
+    const high = spec.max === undefined ? '' : `${spec.maxExclusive ? '<' : '≤'} ${spec.max}`;
+    const range = [low, high].filter(Boolean).join(' and ');
+    problems.push({ code: 'FLAG_RANGE', path: spec.flag, message: `must be ${range}, got ${text}` });
+    return undefined;
+  }
+  return value;
+}
+
+/** The flags that give `options` (only those that differ from the defaults are needed). */
+export function capacityBrokerArgs(options: Partial<CapacityBrokerOptions>): string[] {
+  const args: string[] = [];
+  for (const spec of CAPACITY_BROKER_FLAGS) {
+    const value = options[spec.key];
+    if (value !== undefined) args.push(spec.flag, String(value));
+  }
+  return args;
+}

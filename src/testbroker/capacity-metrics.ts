@@ -1,0 +1,146 @@
+// GET /metrics of the test broker, in the text a HiveMQ node with the HiveMQ Prometheus
+// extension serves: Dropwizard metrics exported by Prometheus simpleclient 0.x. Its quirks
+// are reproduced on purpose so scrapers are tested against them:
+//   - names are the Dropwizard names with every character outside [a-zA-Z0-9:_] turned
+//     into "_" (com.hivemq.overload-protection.level → com_hivemq_overload_protection_level);
+//   - Dropwizard counters are exported as *gauges* (they may go down), histograms as
+//     summaries with quantiles 0.5 … 0.999 and a `_count` but no `_sum`;
+//   - HELP reads "Generated from Dropwizard metric import (metric=…, type=…)";
+//   - every label is followed by a comma, also the last: {quantile="0.5",};
+//   - values are Java doubles: 0.0, 42.0, 0.125, 5.2231E7, 1.0E-4, NaN, +Inf.
+import type { CapacitySnapshot } from './capacity-simulation';
+
+export type MetricType = 'gauge' | 'counter' | 'summary';
+
+export interface MetricSample {
+  /** Appended to the family name, e.g. `_count`. */
+  readonly suffix?: string;
+  readonly labels?: ReadonlyArray<readonly [string, string]>;
+  readonly value: number;
+}
+
+export interface MetricFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly samples: readonly MetricSample[];
+}
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * A number as Java's Double.toString writes it (and simpleclient's doubleToGoString for
+ * the non-finite ones): plain decimal with at least one fractional digit for magnitudes
+ * in [10⁻³, 10⁷), otherwise d.dddE±n with the shortest digits that round-trip.
+ */
+export function javaDouble(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    // JavaScript writes this range without an exponent, with the same shortest digits.
+    const text = String(value);
+    return text.includes('.') ? text : `${text}.0`;
+  }
+  const [mantissa, exponent] = value.toExponential().split('e');
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+/** The Prometheus name simpleclient derives from a Dropwizard name. */
+export function sanitizeMetricName(dropwizardName: string): string {
+  return dropwizardName.replace(/[^a-zA-Z0-9:_]/g, '_');
+}
+
+export function dropwizardHelp(dropwizardName: string, javaType: string): string {
+  return `Generated from Dropwizard metric import (metric=${dropwizardName}, type=${javaType})`;
+}
+
+const escapeHelp = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const escapeLabel = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+export function renderExposition(families: readonly MetricFamily[]): string {
+  const lines: string[] = [];
+  for (const family of families) {
+    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`);
+    lines.push(`# TYPE ${family.name} ${family.type}`);
+    for (const sample of family.samples) {
+      const labels = sample.labels?.length
+        ? `{${sample.labels.map(([k, v]) => `${k}="${escapeLabel(v)}",`).join('')}}`
+        : '';
+      lines.push(`${family.name}${sample.suffix ?? ''}${labels} ${javaDouble(sample.value)}`);
+    }
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+const GAUGE = 'com.codahale.metrics.Gauge';
+const COUNTER = 'com.codahale.metrics.Counter';
+const HISTOGRAM = 'com.codahale.metrics.Histogram';
+
+function dropwizard(dropwizardName: string, javaType: string, value: number): MetricFamily {
+  return {
+    name: sanitizeMetricName(dropwizardName),
+    help: dropwizardHelp(dropwizardName, javaType),
+    type: 'gauge',
+    samples: [{ value }],
+  };
+}
+
+function plain(name: string, type: MetricType, help: string, value: number): MetricFamily {
+  return { name, help, type, samples: [{ value }] };
+}
+
+export interface MetricsInput {
+  readonly snapshot: CapacitySnapshot;
+  readonly heapUsedBytes: number;
+  readonly heapMaxBytes: number;
+  readonly payloadSizes: { readonly quantiles: ReadonlyArray<readonly [number, number]>; readonly count: number };
+  readonly processStartSeconds: number;
+}
+
+/** Every family the test broker exports, HiveMQ's first, then the benchmark's truth. */
+export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
+  const s = input.snapshot;
+  const payloadName = 'com.hivemq.messages.incoming.publish.size';
+  return [
+    dropwizard('com.hivemq.networking.connections.current', COUNTER, s.connections),
+    dropwizard('com.hivemq.mqtt.connection.not-writable.current', COUNTER, s.notWritable),
+    dropwizard('com.hivemq.messages.incoming.publish.count', COUNTER, s.incomingPublishes),
+    dropwizard('com.hivemq.messages.outgoing.publish.count', COUNTER, s.outgoingPublishes),
+    dropwizard('com.hivemq.messages.dropped.count', COUNTER, s.droppedMessages),
+    dropwizard('com.hivemq.overload-protection.level', GAUGE, s.overloadLevel),
+    dropwizard('com.hivemq.overload-protection.clients.backpressure-active', GAUGE, s.backpressureClients),
+    dropwizard('com.hivemq.overload-protection.credits.per-tick', GAUGE, s.creditsPerTick),
+    // Percent (0–100), as HiveMQ reports it: its own Grafana dashboard plots this metric
+    // unscaled on a percent axis (hivemq/hivemq-grafana-dashboards, panel "CPU %").
+    dropwizard('com.hivemq.system.os.global.cpu.total.total', GAUGE, s.cpu * 100),
+    dropwizard('com.hivemq.jvm.memory.heap.used', GAUGE, input.heapUsedBytes),
+    dropwizard('com.hivemq.jvm.memory.heap.max', GAUGE, input.heapMaxBytes),
+    {
+      name: sanitizeMetricName(payloadName),
+      help: dropwizardHelp(payloadName, HISTOGRAM),
+      type: 'summary',
+      samples: [
+        ...input.payloadSizes.quantiles.map(([q, v]) => ({ labels: [['quantile', String(q)]] as const, value: v })),
+        { suffix: '_count', value: input.payloadSizes.count },
+      ],
+    },
+    plain('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', s.processCpuSeconds),
+    plain(
+      'process_start_time_seconds',
+      'gauge',
+      'Start time of the process since unix epoch in seconds.',
+      input.processStartSeconds,
+    ),
+    plain('testbroker_capacity', 'gauge', 'Test broker: capacity in cost units per second (--capacity).', s.capacity),
+    plain('testbroker_cost', 'gauge', 'Test broker: modelled cost in units per second, extra load included.', s.cost),
+    plain(
+      'testbroker_utilisation',
+      'gauge',
+      'Test broker: cost / capacity, the truth the CPU metric is derived from.',
+      s.utilisation,
+    ),
+  ];
+}

@@ -1,0 +1,146 @@
+// The admin API's request bodies, validated into values (every problem with its field),
+// and the choice of clients for POST /admin/disconnect {"count": N}. Pure.
+import type { ClientInfo } from './capacity-ledger';
+import { MAX_OVERLOAD_LEVEL } from './capacity-model';
+import { fail, ok, type Problem, type Result } from '../util/result';
+import { didYouMean } from '../util/suggest';
+
+export const DISCONNECT_PREFERENCES = ['shared-first', 'newest-first', 'oldest-first', 'busiest-first'] as const;
+export type DisconnectPreference = (typeof DISCONNECT_PREFERENCES)[number];
+
+export type DisconnectRequest =
+  | { readonly kind: 'ids'; readonly clientIds: readonly string[] }
+  | { readonly kind: 'count'; readonly count: number; readonly prefer: DisconnectPreference };
+
+export interface OverloadRequest {
+  /** 0 ends a forced overload. */
+  readonly level: number;
+  /** Undefined: in force until the next POST. */
+  readonly durationMs?: number;
+}
+
+export interface LoadRequest {
+  /** Replaces any earlier extra cost; 0 removes it. */
+  readonly extraCost: number;
+  readonly durationMs?: number;
+}
+
+/** A day: longer is surely a unit mistake (seconds for milliseconds is the other way). */
+const MAX_DURATION_MS = 86_400_000;
+const MAX_DISCONNECT_COUNT = 1_000_000;
+
+type Body = Record<string, unknown>;
+
+/** JSON text → a plain object, or the reason it is not one. */
+export function parseJsonObject(text: string): Result<Body> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return fail([problem('BAD_JSON', '(body)', `body is not valid JSON: ${(err as Error).message}`)]);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return fail([problem('BAD_JSON', '(body)', 'body must be a JSON object')]);
+  }
+  return ok(value as Body);
+}
+
+export function parseDisconnectRequest(body: Body): Result<DisconnectRequest> {
+  const problems = unknownFields(body, ['clientIds', 'count', 'prefer']);
+  const hasIds = body.clientIds !== undefined;
+  const hasCount = body.count !== undefined;
+  if (hasIds === hasCount) {
+    problems.push(problem('DISCONNECT_TARGET', '(body)', 'give exactly one of "clientIds" (a list) or "count" (a number)'));
+    return fail(problems);
+  }
+  if (hasIds) {
+    if (body.prefer !== undefined) {
+      problems.push(problem('DISCONNECT_PREFER', 'prefer', '"prefer" only applies with "count"'));
+    }
+    const ids = body.clientIds;
+    if (!Array.isArray(ids) || ids.length === 0) {
+      problems.push(problem('DISCONNECT_IDS', 'clientIds', 'must be a non-empty list of client ids'));
+    } else {
+      ids.forEach((id, i) => {
+        if (typeof id !== 'string' || id.length === 0) {
+          problems.push(problem('DISCONNECT_IDS', `clientIds[${i}]`, 'must be a non-empty string'));
+        }
+      });
+    }
+    return problems.length ? fail(problems) : ok({ kind: 'ids', clientIds: [...new Set(ids as string[])] });
+  }
+  checkInteger(body.count, 'count', 1, MAX_DISCONNECT_COUNT, problems);
+  const prefer = body.prefer ?? 'shared-first';
+  if (!DISCONNECT_PREFERENCES.includes(prefer as DisconnectPreference)) {
+    problems.push(
+      problem(
+        'DISCONNECT_PREFER',
+        'prefer',
+        `must be one of ${DISCONNECT_PREFERENCES.join(', ')}${didYouMean(String(prefer), DISCONNECT_PREFERENCES)}`,
+      ),
+    );
+  }
+  return problems.length
+    ? fail(problems)
+    : ok({ kind: 'count', count: body.count as number, prefer: prefer as DisconnectPreference });
+}
+
+export function parseOverloadRequest(body: Body): Result<OverloadRequest> {
+  const problems = unknownFields(body, ['level', 'durationMs']);
+  checkInteger(body.level, 'level', 0, MAX_OVERLOAD_LEVEL, problems);
+  if (body.durationMs !== undefined) checkInteger(body.durationMs, 'durationMs', 1, MAX_DURATION_MS, problems);
+  return problems.length
+    ? fail(problems)
+    : ok({ level: body.level as number, durationMs: body.durationMs as number | undefined });
+}
+
+export function parseLoadRequest(body: Body): Result<LoadRequest> {
+  const problems = unknownFields(body, ['extraCost', 'durationMs']);
+  const extra = body.extraCost;
+  if (typeof extra !== 'number' || !Number.isFinite(extra) || extra < 0) {
+    problems.push(problem('LOAD_EXTRA_COST', 'extraCost', 'must be a number ≥ 0 (cost units per second)'));
+  }
+  if (body.durationMs !== undefined) checkInteger(body.durationMs, 'durationMs', 1, MAX_DURATION_MS, problems);
+  return problems.length
+    ? fail(problems)
+    : ok({ extraCost: extra as number, durationMs: body.durationMs as number | undefined });
+}
+
+/**
+ * Up to `count` client ids in the order `prefer` gives. shared-first: members of a
+ * shared subscription first (another member takes over their messages, so they can
+ * always be moved safely), newest first within each part; newest-/oldest-first by
+ * connection time; busiest-first by the traffic the client causes. Ties go by id, so
+ * the choice is reproducible.
+ */
+export function chooseClients(clients: readonly ClientInfo[], count: number, prefer: DisconnectPreference): string[] {
+  const newestFirst = (a: ClientInfo, b: ClientInfo): number => b.connectedSinceMs - a.connectedSinceMs;
+  const order: Record<DisconnectPreference, (a: ClientInfo, b: ClientInfo) => number> = {
+    'shared-first': (a, b) => Number(b.sharedSubscriber) - Number(a.sharedSubscriber) || newestFirst(a, b),
+    'newest-first': newestFirst,
+    'oldest-first': (a, b) => a.connectedSinceMs - b.connectedSinceMs,
+    'busiest-first': (a, b) => b.publishRate + b.fanoutRate - (a.publishRate + a.fanoutRate),
+  };
+  return [...clients]
+    .sort((a, b) => order[prefer](a, b) || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
+    .slice(0, count)
+    .map((c) => c.clientId);
+}
+
+function unknownFields(body: Body, known: readonly string[]): Problem[] {
+  return Object.keys(body)
+    .filter((key) => !known.includes(key))
+    .map((key) =>
+      problem('UNKNOWN_FIELD', key, `unknown field; expected ${known.map((k) => `"${k}"`).join(', ')}${didYouMean(key, known)}`),
+    );
+}
+
+function checkInteger(value: unknown, path: string, min: number, max: number, problems: Problem[]): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(problem('FIELD_RANGE', path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`));
+  }
+}
+
+function problem(code: string, path: string, message: string): Problem {
+  return { code, path, message };
+}

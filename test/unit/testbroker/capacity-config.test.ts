@@ -1,0 +1,62 @@
+import {
+  capacityBrokerArgs,
+  capacityBrokerUsage,
+  parseCapacityBrokerArgs,
+} from '../../../src/testbroker/capacity-config';
+import { formatProblems } from '../../../src/util/result';
+
+describe('capacity broker flags', () => {
+  it('fills in defaults around the required capacity', () => {
+    const parsed = parseCapacityBrokerArgs(['--name', 'b1', '--capacity', '1000', '--noise=0.2']);
+    expect(parsed).toEqual({
+      ok: true,
+      value: {
+        help: false,
+        options: {
+          name: 'b1',
+          host: '127.0.0.1',
+          port: 0,
+          metricsPort: 0,
+          capacity: 1000,
+          connectionCost: 1,
+          messageCost: 1,
+          windowMs: 5000,
+          tickMs: 100,
+          noise: 0.2,
+          seed: 1,
+          cores: 1,
+        },
+      },
+    });
+  });
+
+  it('explains every problem at once', () => {
+    const parsed = parseCapacityBrokerArgs(['--capcity', '5', '--port', 'x', '--noise', '1', '--seed']);
+    expect(parsed.ok).toBe(false);
+    const text = parsed.ok ? '' : formatProblems(parsed.problems);
+    expect(text).toContain('--capcity: unknown flag (did you mean "--capacity"?)');
+    expect(text).not.toContain('5: unknown flag');
+    expect(text).toContain('--port: expected an integer, got "x"');
+    expect(text).toContain('--noise: must be ≥ 0 and < 1, got 1');
+    expect(text).toContain('--seed: needs a value');
+    expect(text).toContain('--capacity: is required');
+  });
+
+  it('rejects a zero capacity', () => {
+    const parsed = parseCapacityBrokerArgs(['--capacity', '0']);
+    expect(parsed.ok ? '' : formatProblems(parsed.problems)).toContain('--capacity: must be > 0');
+  });
+
+  it('round-trips options through the launcher’s argument list', () => {
+    const args = capacityBrokerArgs({ name: 'b2', capacity: 250, windowMs: 2000, noise: 0.1 });
+    expect(args).toEqual(['--name', 'b2', '--capacity', '250', '--window-ms', '2000', '--noise', '0.1']);
+    const parsed = parseCapacityBrokerArgs(args);
+    expect(parsed.ok && !parsed.value.help && parsed.value.options).toMatchObject({ name: 'b2', capacity: 250, windowMs: 2000 });
+  });
+
+  it('answers --help with a usage listing every flag', () => {
+    expect(parseCapacityBrokerArgs(['--capacity', '1', '--help'])).toEqual({ ok: true, value: { help: true } });
+    expect(capacityBrokerUsage()).toMatch(/--capacity <n> .*\(required\)/);
+    expect(capacityBrokerUsage()).toContain('--metrics-port');
+  });
+});
