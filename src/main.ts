@@ -2,10 +2,11 @@
 // xds → Envoy), starts and stops them. No stage knows another's internals.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AdminServer, type Readiness } from './admin';
-import { staticWeightPlan } from './balancing';
-import type { Config } from './config';
-import type { Broker } from './domain';
+import { PolicySource, type AppliedPolicy, type Config } from './config';
+import type { Broker, WeightPlan } from './domain';
 import { FileBrokerSource } from './discovery';
+import { Planner } from './planner';
+import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
 import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
 import { createLogger, type Logger } from './util/log';
@@ -29,12 +30,17 @@ export class ControlPlane {
   private readonly ads: AdsServer;
   private readonly admin: AdminServer;
   private readonly source: FileBrokerSource;
+  private readonly policySource: PolicySource;
+  private readonly scraper: Scraper | undefined;
+  private readonly planner: Planner;
   private readonly brokersKnown: Gauge;
+  private readonly brokerWeight: Gauge<'broker'>;
+  private readonly brokerUtilisation: Gauge<'broker'>;
   private readonly rejected: Counter<'stage' | 'code'>;
   private readonly lastPublish: Gauge;
-  private brokers: readonly Broker[] | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private discoveryProblems: Problem[] = [];
+  private policyProblems: Problem[] = [];
   private lastPublishedAt: Date | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
@@ -73,6 +79,41 @@ export class ControlPlane {
       readiness: () => this.readiness(),
       status: () => this.status(),
     });
+    this.brokerWeight = new Gauge({
+      name: 'mqtt_xds_broker_weight',
+      help: 'Load-balancing weight published for each broker',
+      labelNames: ['broker'],
+      registers: [this.registry],
+    });
+    this.brokerUtilisation = new Gauge({
+      name: 'mqtt_xds_broker_utilisation',
+      help: 'Estimated utilisation of each broker (1 = at capacity), metrics mode only',
+      labelNames: ['broker'],
+      registers: [this.registry],
+    });
+    this.policySource = new PolicySource({
+      path: config.balancing.policyFile,
+      logger: this.log.child({ stage: 'policy' }),
+      onPolicy: (applied) => this.onPolicy(applied),
+      onError: (problems) => {
+        this.policyProblems = problems;
+        for (const p of problems) this.rejected.inc({ stage: 'policy', code: p.code });
+      },
+    });
+    this.planner = new Planner(config.balancing.mode, this.policySource.applied().policy);
+    if (config.balancing.mode === 'metrics') {
+      this.scraper = new Scraper({
+        logger: this.log.child({ stage: 'scraping' }),
+        registry: this.registry,
+        intervalMs: config.scrape.intervalMs,
+        timeoutMs: config.scrape.timeoutMs,
+        concurrency: config.scrape.concurrency,
+        onLoads: (loads) => {
+          this.planner.setLoads(loads);
+          this.schedulePush();
+        },
+      });
+    }
     this.source = new FileBrokerSource({
       path: config.discovery.brokersFile,
       logger: this.log.child({ stage: 'discovery' }),
@@ -85,13 +126,17 @@ export class ControlPlane {
     const xdsPort = await this.ads.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
+    await this.policySource.start();
     await this.source.start();
+    this.scraper?.start();
     return { xdsPort, adminPort };
   }
 
   async stop(): Promise<void> {
     if (this.debounce) clearTimeout(this.debounce);
     this.source.stop();
+    this.policySource.stop();
+    this.scraper?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');
@@ -119,26 +164,55 @@ export class ControlPlane {
     return this.ads.status();
   }
 
-  /** The model the current brokers translate to. */
-  model(brokers: readonly Broker[]): ProxyModel {
-    const { listener, cluster } = this.opts.config;
+  /** The model a weight plan translates to. */
+  model(plan: WeightPlan): ProxyModel {
+    const { listener, cluster, balancing } = this.opts.config;
     return {
       listener: { ...listener, clusterName: cluster.name },
-      cluster: { ...cluster, lbPolicy: this.opts.config.balancing.lbPolicy },
-      plan: staticWeightPlan(brokers),
+      cluster: { ...cluster, lbPolicy: balancing.lbPolicy },
+      plan,
     };
   }
 
   private onBrokers(brokers: Broker[]): void {
-    this.brokers = brokers;
     this.discoveryProblems = [];
     this.brokersKnown.set(brokers.length);
-    if (this.debounce) clearTimeout(this.debounce);
-    // Coalesce bursts (an editor writing a file in pieces, several pods changing at once).
+    this.planner.setBrokers(brokers);
+    this.scraper?.setBrokers(brokers);
+    this.schedulePush();
+  }
+
+  private onPolicy(applied: AppliedPolicy): void {
+    this.policyProblems = [];
+    this.planner.setPolicy(applied.policy);
+    this.schedulePush();
+  }
+
+  /** Coalesces bursts (an editor writing in pieces, pods changing together, a scrape round). */
+  private schedulePush(): void {
+    if (this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      if (this.brokers) this.publish(buildResources(this.model(this.brokers)));
+      this.recompute();
     }, this.opts.config.pushDebounceMs);
+  }
+
+  private recompute(): void {
+    const outcome = this.planner.next(Date.now());
+    if (!outcome) return;
+    const before = this.cache.snapshot()?.version;
+    if (this.publish(buildResources(this.model(outcome.plan))).length > 0) return;
+    this.brokerWeight.reset();
+    for (const e of outcome.plan.endpoints) this.brokerWeight.set({ broker: e.name }, e.weight);
+    this.brokerUtilisation.reset();
+    for (const d of outcome.decisions) {
+      if (d.utilisation !== undefined) this.brokerUtilisation.set({ broker: d.name }, d.utilisation);
+    }
+    if (outcome.decisions.length > 0 && this.cache.snapshot()?.version !== before) {
+      this.log.info('weights decided', {
+        decisions: outcome.decisions.map((d) => ({ broker: d.name, weight: d.weight, reason: d.reason })),
+      });
+    }
   }
 
   private onDiscoveryError(problems: Problem[]): void {
@@ -168,7 +242,14 @@ export class ControlPlane {
         publishedAt: this.lastPublishedAt?.toISOString(),
         types: Object.fromEntries(Object.entries(snap.typeVersions).map(([t, v]) => [shortType(t), v])),
       },
-      brokers: this.brokers && this.model(this.brokers).plan.endpoints,
+      balancing: {
+        mode: this.opts.config.balancing.mode,
+        policy: { ...this.policySource.applied(), policy: undefined },
+        policyProblems: this.policyProblems,
+      },
+      brokers: this.planner.lastOutcome()?.plan.endpoints,
+      decisions: this.planner.lastOutcome()?.decisions,
+      loads: this.scraper && Object.fromEntries(this.scraper.currentLoads()),
       discoveryProblems: this.discoveryProblems,
       streams: this.ads.status(),
     };

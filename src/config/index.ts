@@ -4,3 +4,5 @@ export { loadConfig, type LoadInput, type Loaded } from './load';
 export { helpText } from './help';
 export { defaultConfig, withOverrides, validateConfig } from './values';
 export { SETTINGS, type Config, type DeepPartial, type LogLevel, type Setting, type SettingKey } from './schema';
+export { defaultPolicy, parsePolicy, diffPolicies, type Policy } from './policy';
+export { PolicySource, type AppliedPolicy } from './policy-source';

@@ -15,6 +15,7 @@ import {
 import { planeConfig, startPlane, writeBrokersFile, type PlaneSetup } from './plane';
 import { buildResources } from '../../src/translation';
 import type { Broker } from '../../src/domain';
+import { staticWeightPlan } from '../../src/balancing';
 
 const CLUSTER_NAME = 'mqtt_brokers';
 
@@ -157,7 +158,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
   it('re-sends endpoints after a Cluster change so the cluster does not stay warming', async () => {
     const cdsBefore = (await envoy.configDumpVersions()).clusters[CLUSTER_NAME];
     const current = currentBrokers(brokers.slice(1));
-    const m = plane.model(current);
+    const m = plane.model(staticWeightPlan(current));
     expect(plane.publish(buildResources({ ...m, cluster: { ...m.cluster, maxConnections: 900_000 } }))).toEqual([]);
     await waitFor(async () => (await envoy.configDumpVersions()).clusters[CLUSTER_NAME] !== cdsBefore, {
       timeoutMs: 20_000,
@@ -175,7 +176,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
   it('counts a NACK for a config Envoy rejects and keeps proxying on the last good one', async () => {
     const nacksBefore = await metric('mqtt_xds_nacks_total');
     const current = currentBrokers(brokers.slice(1));
-    const good = buildResources(plane.model(current));
+    const good = buildResources(plane.model(staticWeightPlan(current)));
     const bad = JSON.parse(JSON.stringify(good));
     // Envoy requires a non-empty stat_prefix; our own validation does not look at it.
     bad.listeners[0].filter_chains[0].filters[0].typed_config.stat_prefix = '';

@@ -1,0 +1,127 @@
+import type { OverloadPolicy, SignalWeights } from '../config/policy';
+import type { LoadSignals } from '../domain';
+import { reading, type SmoothedSignals } from './policy-state';
+
+// The multipliers a broker's fair-share weight goes through. Each returns its factor with
+// the words that explain it, so every decision can say why.
+
+export interface Factor {
+  readonly value: number;
+  /** Empty when the factor changes nothing worth saying. */
+  readonly reason: string;
+}
+
+export interface CapacityPair {
+  readonly connections?: number;
+  readonly publishRatePerSec?: number;
+}
+
+/**
+ * The signals mixed into one utilisation (1 = at capacity), weighted by the policy. A
+ * signal without a reading or without a capacity to divide by drops out and the rest are
+ * re-weighted; undefined when nothing is left.
+ */
+export function utilisationOf(s: SmoothedSignals, capacity: CapacityPair, weights: SignalWeights): number | undefined {
+  let sum = 0;
+  let total = 0;
+  const add = (w: number, value: number | undefined): void => {
+    if (w > 0 && value !== undefined && Number.isFinite(value)) {
+      sum += w * value;
+      total += w;
+    }
+  };
+  add(weights.connections, ratio(s.connections, capacity.connections));
+  add(weights.publishRate, ratio(s.publishRatePerSec, capacity.publishRatePerSec));
+  add(weights.cpu, s.cpu);
+  return total > 0 ? sum / total : undefined;
+}
+
+const ratio = (load: number | undefined, capacity: number | undefined): number | undefined =>
+  load === undefined || capacity === undefined || capacity <= 0 ? undefined : load / capacity;
+
+/**
+ * More than the fair share below the fleet's mean utilisation, less above, in proportion
+ * (mean / own), bounded by maxBoost both ways so the emptiest broker never gets every new
+ * client. During slow start a boost is ramped in with the weight.
+ */
+export function catchUp(
+  util: number | undefined,
+  meanUtil: number | undefined,
+  policy: { readonly maxBoost: number; readonly gain: number },
+  rampProgress: number,
+): Factor {
+  const { maxBoost, gain } = policy;
+  if (util === undefined) return { value: 1, reason: 'no usable signal: catch-up x1' };
+  if (meanUtil === undefined || meanUtil <= 0) return { value: 1, reason: `util ${fmt(util)}, fleet idle: catch-up x1` };
+  const raw = util <= 0 ? maxBoost : clamp((meanUtil / util) ** gain, 1 / maxBoost, maxBoost);
+  const value = raw > 1 ? 1 + (raw - 1) * rampProgress : raw;
+  const ramped = value !== raw ? ` (x${fmt(raw)} ramped in by slow start)` : '';
+  return { value, reason: `util ${fmt(util)} vs mean ${fmt(meanUtil)}: catch-up x${fmt(value)}${ramped}` };
+}
+
+/** Progress 0..1 through the slow-start window. */
+export function slowStartProgress(firstSeenMs: number, nowMs: number, windowMs: number): number {
+  return windowMs <= 0 ? 1 : clamp((nowMs - firstSeenMs) / windowMs, 0, 1);
+}
+
+/** Linear ramp from startFraction to 1: a new broker is never handed its full share at once. */
+export function slowStart(progress: number, startFraction: number, elapsedMs: number, windowMs: number): Factor {
+  if (progress >= 1) return { value: 1, reason: '' };
+  const value = startFraction + (1 - startFraction) * progress;
+  return { value, reason: `slow start x${fmt(value)} (${seconds(elapsedMs)} of ${seconds(windowMs)})` };
+}
+
+/** The first overload trigger that fires on the latest (unsmoothed) signals, or undefined. */
+export function overloadCause(s: LoadSignals, o: OverloadPolicy): string | undefined {
+  const level = reading(s.overloadLevel);
+  if (o.levelThreshold !== 'off' && level !== undefined && level >= o.levelThreshold) {
+    return `overload protection level ${level} >= ${o.levelThreshold}`;
+  }
+  const cpu = reading(s.cpu);
+  if (o.cpuThreshold !== 'off' && cpu !== undefined && cpu >= o.cpuThreshold) {
+    return `cpu ${fmt(cpu)} >= ${o.cpuThreshold}`;
+  }
+  const bp = reading(s.backpressureClients);
+  if (o.backpressureClientsThreshold !== 'off' && bp !== undefined && bp >= o.backpressureClientsThreshold) {
+    return `${bp} clients under back-pressure >= ${o.backpressureClientsThreshold}`;
+  }
+  const nw = reading(s.notWritable);
+  const conns = reading(s.connections);
+  if (o.notWritableRatioThreshold !== 'off' && nw !== undefined && conns !== undefined && conns > 0) {
+    const r = nw / conns;
+    if (r >= o.notWritableRatioThreshold) return `not-writable ratio ${fmt(r, 3)} >= ${o.notWritableRatioThreshold}`;
+  }
+  return undefined;
+}
+
+export interface StaleBlend {
+  readonly weight: number;
+  /** Still inside the grace period: the caller keeps the last weight exactly. */
+  readonly holding: boolean;
+  readonly reason: string;
+}
+
+/** Without fresh metrics: hold for graceMs, then move linearly to the neutral weight over decayMs. */
+export function staleBlend(holdWeight: number, neutral: number, staleForMs: number, graceMs: number, decayMs: number): StaleBlend {
+  const lead = `no fresh metrics for ${seconds(staleForMs)}`;
+  if (staleForMs < graceMs) {
+    return { weight: holdWeight, holding: true, reason: `${lead}: holding ${Math.round(holdWeight)} for up to ${seconds(graceMs)}` };
+  }
+  const p = decayMs <= 0 ? 1 : clamp((staleForMs - graceMs) / decayMs, 0, 1);
+  const weight = holdWeight * (1 - p) + neutral * p;
+  const where = p >= 1 ? `at fair share ${Math.round(neutral)}` : `${Math.round(p * 100)}% of the way from ${Math.round(holdWeight)} to fair share ${Math.round(neutral)}`;
+  return { weight, holding: false, reason: `${lead}: ${where}` };
+}
+
+export function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/** Fixed decimals, so reasons are identical on every replica. */
+export function fmt(v: number, digits = 2): string {
+  return v.toFixed(digits);
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)}s`;
+}

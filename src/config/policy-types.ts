@@ -1,0 +1,99 @@
+// The operator's balancing policy as the rest of the program sees it: deeply readonly,
+// units in names. docs/policy.md documents every field and its default.
+
+/** How much a broker can take; what utilisation 1.0 means. */
+export interface CapacityClass {
+  /** Connections the broker holds at utilisation 1. */
+  readonly connections: number;
+  /** PUBLISH messages per second (incoming + outgoing) at utilisation 1. */
+  readonly publishRatePerSec?: number;
+}
+
+/** Relative weights of the signals mixed into one utilisation; only their ratios matter. */
+export interface SignalWeights {
+  /** connections / capacity.connections */
+  readonly connections: number;
+  /** (incoming + outgoing PUBLISH/s) / capacity.publishRatePerSec */
+  readonly publishRate: number;
+  /** CPU 0..1 as reported */
+  readonly cpu: number;
+}
+
+/** When a broker counts as overloaded, and what happens then. `off` disables a trigger. */
+export interface OverloadPolicy {
+  /** HiveMQ overload protection level at or above which the broker is overloaded. */
+  readonly levelThreshold: number | 'off';
+  /** CPU (0..1) at or above which the broker is overloaded. */
+  readonly cpuThreshold: number | 'off';
+  /** Clients under back-pressure at or above which the broker is overloaded. */
+  readonly backpressureClientsThreshold: number | 'off';
+  /** Not-writable clients / connections at or above which the broker is overloaded. */
+  readonly notWritableRatioThreshold: number | 'off';
+  /** An overloaded broker's weight is multiplied by this at once. */
+  readonly weightFactor: number;
+}
+
+export interface BrokerOverride {
+  /** Pin the weight: the policy computes nothing for this broker. */
+  readonly weight?: number;
+  /** Leave the broker out of EDS entirely (its established connections stay). */
+  readonly exclude?: boolean;
+  /** DRAINING: no new connections; the weight is kept for when the drain ends. */
+  readonly drain?: boolean;
+  readonly capacityClass?: string;
+  /** Merged over the broker's class, if any. */
+  readonly capacity?: Partial<CapacityClass>;
+  readonly signals?: Partial<SignalWeights>;
+  readonly overload?: Partial<OverloadPolicy>;
+}
+
+export interface Policy {
+  /** Weight of a broker of average capacity at the fleet's mean utilisation. */
+  readonly weightScale: number;
+  /** Every computed weight is an integer in floor..ceiling. */
+  readonly bounds: { readonly floor: number; readonly ceiling: number };
+  readonly signals: SignalWeights;
+  readonly capacity: {
+    readonly classes: Readonly<Record<string, CapacityClass>>;
+    /** Broker name → class name. */
+    readonly brokers: Readonly<Record<string, string>>;
+    /** Class of brokers without one, or `auto`: infer capacity from observed load. */
+    readonly default: string;
+    readonly inference: {
+      /** CPU (0..1) below which a broker's capacity is not inferred: idle load says little. */
+      readonly minCpu: number;
+      /** EWMA factor for inferred capacities; small, because capacity changes rarely. */
+      readonly alpha: number;
+    };
+  };
+  readonly catchUp: {
+    /** A broker below the mean utilisation gets at most this times its fair share; above, at least its inverse. */
+    readonly maxBoost: number;
+    /** Exponent on mean / own utilisation: 1 is proportional, higher closes gaps faster but reacts more to noise. */
+    readonly gain: number;
+  };
+  readonly overload: OverloadPolicy;
+  readonly slowStart: {
+    readonly windowMs: number;
+    /** Fraction of its weight a new broker starts with; ramps linearly to 1 over windowMs. */
+    readonly startFraction: number;
+  };
+  readonly smoothing: {
+    /** EWMA factor for each new sample of the signals (1 = no smoothing). */
+    readonly alpha: number;
+    /** A weight moves only when it would change by at least this fraction. */
+    readonly minRelativeChange: number;
+    /** A weight changes by at most this factor per computation (except overload decreases). */
+    readonly maxStepRatio: number;
+  };
+  readonly stale: {
+    /** Without fresh metrics, a broker keeps its last weight this long… */
+    readonly graceMs: number;
+    /** …then moves linearly to its fair share over this long. */
+    readonly decayMs: number;
+  };
+  /** Broker name → override. */
+  readonly overrides: Readonly<Record<string, BrokerOverride>>;
+}
+
+export const AUTO_CAPACITY = 'auto';

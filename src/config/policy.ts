@@ -1,0 +1,143 @@
+import { MAX_WEIGHT_SUM } from '../domain/weight-plan';
+import { fail, ok, type Problem, type Result } from '../util/result';
+import { describeNode, parseYamlDoc } from '../util/yaml-doc';
+import { checkPolicy } from './policy-checks';
+import { AUTO_CAPACITY, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
+import {
+  flag,
+  mapOf,
+  name,
+  numberIn,
+  numberOrOff,
+  partial,
+  section,
+  type Fields,
+  type ReadContext,
+  type Reader,
+} from './policy-schema';
+
+export { diffPolicies } from './policy-diff';
+export * from './policy-types';
+
+// The operator's balancing policy: one YAML document (a file, later a ConfigMap key).
+// docs/policy.md documents every field, its default and the algorithm that reads it.
+
+const DEFAULT_POLICY: Policy = deepFreeze({
+  weightScale: 1000,
+  bounds: { floor: 1, ceiling: 100_000 },
+  signals: { connections: 1, publishRate: 0, cpu: 0 },
+  capacity: { classes: {}, brokers: {}, default: AUTO_CAPACITY, inference: { minCpu: 0.05, alpha: 0.2 } },
+  catchUp: { maxBoost: 4, gain: 1 },
+  overload: {
+    levelThreshold: 1,
+    cpuThreshold: 0.9,
+    backpressureClientsThreshold: 1,
+    notWritableRatioThreshold: 0.05,
+    weightFactor: 0.01,
+  },
+  slowStart: { windowMs: 60_000, startFraction: 0.1 },
+  smoothing: { alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
+  stale: { graceMs: 30_000, decayMs: 60_000 },
+  overrides: {},
+});
+
+/** The built-in policy (frozen); what an empty mapping `{}` means. */
+export function defaultPolicy(): Policy {
+  return DEFAULT_POLICY;
+}
+
+// Broker names as discovery writes them (DNS-1123-like, plus "_"), class names a bit stricter.
+const BROKER_NAME = { pattern: /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/, allowed: 'lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit' };
+const CLASS_NAME = { pattern: /^[a-z][a-z0-9-]{0,62}$/, allowed: 'lower-case letters, digits and "-", starting with a letter, at most 63 characters' };
+const DAY_MS = 86_400_000;
+
+const int = (min: number, max: number): Reader<number> => numberIn({ min, max, integer: true });
+const weight = int(1, MAX_WEIGHT_SUM);
+const fraction = numberIn({ min: 0, max: 1, minExclusive: true });
+const nonNegative = numberIn({ min: 0, max: Infinity });
+const positive = numberIn({ min: 0, max: Infinity, minExclusive: true });
+const durationMs = int(0, DAY_MS);
+const className = name(CLASS_NAME.pattern, `a class name (${CLASS_NAME.allowed})`);
+
+const capacityFields: Fields<CapacityClass> = { connections: int(1, Number.MAX_SAFE_INTEGER), publishRatePerSec: positive };
+const signalFields: Fields<SignalWeights> = { connections: nonNegative, publishRate: nonNegative, cpu: nonNegative };
+const overloadFields: Fields<OverloadPolicy> = {
+  levelThreshold: numberOrOff({ min: 1, max: Infinity, integer: true }),
+  cpuThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
+  backpressureClientsThreshold: numberOrOff({ min: 1, max: Infinity, integer: true }),
+  notWritableRatioThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
+  weightFactor: fraction,
+};
+
+const D = DEFAULT_POLICY;
+const POLICY: Reader<Policy> = section<Policy>(
+  {
+    weightScale: weight,
+    bounds: section({ floor: weight, ceiling: weight }, D.bounds),
+    signals: section(signalFields, D.signals),
+    capacity: section(
+      {
+        classes: mapOf(CLASS_NAME, partial(capacityFields, ['connections'])),
+        brokers: mapOf(BROKER_NAME, className),
+        default: className,
+        inference: section({ minCpu: fraction, alpha: fraction }, D.capacity.inference),
+      },
+      D.capacity,
+    ),
+    catchUp: section({ maxBoost: numberIn({ min: 1, max: 100 }), gain: numberIn({ min: 0, max: 4 }) }, D.catchUp),
+    overload: section(overloadFields, D.overload),
+    slowStart: section({ windowMs: durationMs, startFraction: fraction }, D.slowStart),
+    smoothing: section(
+      {
+        alpha: fraction,
+        minRelativeChange: numberIn({ min: 0, max: 0.5 }),
+        maxStepRatio: numberIn({ min: 1, max: 1000, minExclusive: true }),
+      },
+      D.smoothing,
+    ),
+    stale: section({ graceMs: durationMs, decayMs: durationMs }, D.stale),
+    overrides: mapOf(
+      BROKER_NAME,
+      partial<BrokerOverride>({
+        weight,
+        exclude: flag,
+        drain: flag,
+        capacityClass: className,
+        capacity: partial(capacityFields),
+        signals: partial(signalFields),
+        overload: partial(overloadFields),
+      }),
+    ),
+  },
+  D,
+);
+
+/**
+ * Parses and validates a policy document. Reports every problem at once, each with its
+ * path (`overrides.broker-a.weight`) and line. Unknown keys are errors, with a suggestion.
+ */
+export function parsePolicy(text: string, source: string): Result<Policy> {
+  const yaml = parseYamlDoc(text, { path: source, code: 'POLICY_SYNTAX' });
+  if (yaml.syntaxProblems.length > 0) return fail(yaml.syntaxProblems);
+  if (yaml.empty) {
+    // A half-written file must not silently drop every override (an excluded broker would return).
+    return fail([{ code: 'POLICY_EMPTY', path: source, line: 1, message: `${source} is empty; write "{}" to use the built-in defaults` }]);
+  }
+  const ctx: ReadContext = { yaml, problems: [], lines: new Map() };
+  const root = yaml.doc.contents;
+  const value = POLICY(root, '', root, ctx);
+  if (ctx.problems.length === 1 && ctx.problems[0].code === 'POLICY_NOT_A_MAPPING' && ctx.problems[0].path === '') {
+    return fail([{ ...ctx.problems[0], path: source, message: `expected a mapping of policy settings, got ${describeNode(root)}` }]);
+  }
+  if (value === undefined || ctx.problems.length > 0) return fail(ctx.problems);
+  const cross: Problem[] = checkPolicy(value, ctx.lines);
+  return cross.length > 0 ? fail(cross) : ok(deepFreeze(value));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

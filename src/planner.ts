@@ -1,0 +1,74 @@
+// Holds what the pure balancing function needs between calls (brokers, latest loads,
+// policy, the policy's own state) and turns it into the next WeightPlan. No I/O.
+import { computeWeights, staticWeightPlan, type BrokerDecision, type PolicyState } from './balancing';
+import type { Policy } from './config';
+import type { Broker, BrokerLoad, WeightPlan } from './domain';
+
+export type BalancingMode = 'metrics' | 'static';
+
+export interface PlanOutcome {
+  readonly plan: WeightPlan;
+  /** Per broker: which inputs produced which weight (metrics mode). */
+  readonly decisions: readonly BrokerDecision[];
+}
+
+export class Planner {
+  private brokers: readonly Broker[] | undefined;
+  private loads: ReadonlyMap<string, BrokerLoad> = new Map();
+  private state: PolicyState | undefined;
+  private last: PlanOutcome | undefined;
+
+  constructor(
+    private readonly mode: BalancingMode,
+    private policy: Policy,
+  ) {}
+
+  setBrokers(brokers: readonly Broker[]): void {
+    this.brokers = brokers;
+  }
+
+  setLoads(loads: ReadonlyMap<string, BrokerLoad>): void {
+    this.loads = loads;
+  }
+
+  setPolicy(policy: Policy): void {
+    this.policy = policy;
+  }
+
+  hasBrokers(): boolean {
+    return this.brokers !== undefined;
+  }
+
+  lastOutcome(): PlanOutcome | undefined {
+    return this.last;
+  }
+
+  /** The plan for now; undefined until discovery delivered a broker set. */
+  next(nowMs: number): PlanOutcome | undefined {
+    if (!this.brokers) return undefined;
+    if (this.mode === 'static') {
+      this.last = { plan: staticWeightPlan(this.brokers), decisions: [] };
+      return this.last;
+    }
+    const outcome = computeWeights({
+      brokers: this.brokers,
+      loads: this.loads,
+      previous: this.state ?? this.seed(this.brokers, nowMs),
+      policy: this.policy,
+      nowMs,
+    });
+    this.state = outcome.state;
+    this.last = { plan: outcome.plan, decisions: outcome.decisions };
+    return this.last;
+  }
+
+  /**
+   * The brokers present when the control plane starts are not new: they may hold most of
+   * the fleet's clients already. Without this seed a restarted control plane would put
+   * every broker through slow start again and publish new weights for unchanged state.
+   */
+  private seed(brokers: readonly Broker[], nowMs: number): PolicyState {
+    const settled = nowMs - this.policy.slowStart.windowMs;
+    return { brokers: brokers.map((b) => ({ name: b.name, firstSeenMs: settled })), plan: { endpoints: [] } };
+  }
+}

@@ -1,0 +1,101 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { withOverrides } from '../../src/config';
+import type { ControlPlane } from '../../src/main';
+import { launchCapacityBroker, type LaunchedBroker } from '../../src/testbroker/launch';
+import { connectClients, startEnvoy, waitFor, type ClientPool, type EnvoyHandle, type HostStat } from '../support';
+import { planeConfig, startPlane } from './plane';
+
+/**
+ * Metrics mode end to end: capacity test brokers export HiveMQ metric names, mqtt-xds
+ * scrapes them, and the weights Envoy uses follow what the brokers report.
+ */
+describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mode) => {
+  let brokers: LaunchedBroker[] = [];
+  let plane: ControlPlane;
+  let envoy: EnvoyHandle;
+  let mqttPort: number;
+  let adminPort: number;
+  const pools: ClientPool[] = [];
+
+  const weights = async (): Promise<Map<number, HostStat>> =>
+    new Map((await envoy.clusterHosts('mqtt_brokers')).map((h) => [h.port, h]));
+  const [a, b] = [0, 1];
+
+  beforeAll(async () => {
+    brokers = await Promise.all([
+      launchCapacityBroker({ name: `load-a-${mode}`, capacity: 200 }),
+      launchCapacityBroker({ name: `load-b-${mode}`, capacity: 200 }),
+    ]);
+    const setup = await planeConfig();
+    fs.writeFileSync(
+      setup.brokersFile,
+      'brokers:\n' +
+        brokers
+          .map((x) => `  - name: ${x.name}\n    host: 127.0.0.1\n    port: ${x.port}\n    metricsUrl: ${x.metricsUrl}\n`)
+          .join(''),
+    );
+    const policyFile = path.join(setup.dir, 'policy.yaml');
+    fs.writeFileSync(policyFile, 'smoothing: { alpha: 0.5 }\n');
+    const config = withOverrides(setup.config, {
+      balancing: { mode: 'metrics', policyFile },
+      scrape: { intervalMs: 300, timeoutMs: 250 },
+    });
+    mqttPort = config.listener.port;
+    adminPort = config.admin.port;
+    ({ plane } = await startPlane(config));
+    envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
+    await waitFor(async () => [...(await weights()).values()].filter((h) => h.healthy).length === 2, {
+      timeoutMs: 30_000,
+      what: 'two healthy capacity brokers',
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.endAll()));
+    await envoy?.stop();
+    await plane?.stop();
+    await Promise.all(brokers.map((x) => x.stop()));
+  });
+
+  it('starts both brokers at equal weights', async () => {
+    const w = await weights();
+    expect(w.get(brokers[a].port)!.weight).toBe(w.get(brokers[b].port)!.weight);
+  });
+
+  it('steers new connections away from a broker that reports overload', async () => {
+    expect((await brokers[a].post('overload', { level: 5 })).status).toBe(200);
+    await waitFor(
+      async () => {
+        const w = await weights();
+        return w.get(brokers[a].port)!.weight * 10 <= w.get(brokers[b].port)!.weight;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: 'the overloaded broker to lose its weight' },
+    );
+    const status = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as {
+      decisions: Array<{ name: string; reason: string }>;
+    };
+    expect(status.decisions.find((d) => d.name === brokers[a].name)?.reason).toMatch(/overload/i);
+
+    const before = await weights();
+    const pool = await connectClients({ host: '127.0.0.1', port: mqttPort, count: 40, prefix: `steer-${mode}` });
+    pools.push(pool);
+    const after = await weights();
+    const gainA = after.get(brokers[a].port)!.cxActive - before.get(brokers[a].port)!.cxActive;
+    expect(gainA).toBeLessThanOrEqual(2);
+    const metrics = await plane.registry.getSingleMetricAsString('mqtt_xds_broker_weight');
+    expect(metrics).toContain(`broker="${brokers[a].name}"`);
+  });
+
+  it('gives the weight back once the overload ends, without dropping connections', async () => {
+    expect((await brokers[a].post('overload', { level: 0 })).status).toBe(200);
+    await waitFor(
+      async () => {
+        const w = await weights();
+        return w.get(brokers[a].port)!.weight * 2 >= w.get(brokers[b].port)!.weight;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the recovered broker to regain weight' },
+    );
+    expect(pools.reduce((n, p) => n + p.closed(), 0)).toBe(0);
+  });
+});
