@@ -1,4 +1,4 @@
-import { AUTO_CAPACITY, type CapacityClass, type Policy } from '../config/policy';
+import { AUTO_CAPACITY, entryOf, type CapacityClass, type Policy } from '../config/policy';
 import type { CapacityPair } from './factors';
 import type { InferredCapacity, SmoothedSignals } from './policy-state';
 
@@ -6,10 +6,10 @@ export type CapacitySource = 'hint' | 'inferred' | 'neutral';
 
 /** What the operator said a broker can take: its class, with the override's fields on top. */
 export function capacityHint(policy: Policy, broker: string): Partial<CapacityClass> | undefined {
-  const o = policy.overrides[broker];
+  const o = entryOf(policy.overrides, broker);
   const c = policy.capacity;
-  const className = o?.capacityClass ?? c.brokers[broker] ?? (c.default === AUTO_CAPACITY ? undefined : c.default);
-  const base = className === undefined ? undefined : c.classes[className];
+  const className = o?.capacityClass ?? entryOf(c.brokers, broker) ?? (c.default === AUTO_CAPACITY ? undefined : c.default);
+  const base = className === undefined ? undefined : entryOf(c.classes, className);
   if (o?.capacity === undefined) return base;
   return { ...base, ...o.capacity };
 }
@@ -47,7 +47,12 @@ export function neutralCapacity(known: readonly KnownCapacity[], observed: reado
   return publishRatePerSec === undefined ? { connections } : { connections, publishRatePerSec };
 }
 
-export function resolveCapacity(known: KnownCapacity, neutral: NeutralCapacity): CapacityPair & { connections: number; source: CapacitySource } {
+export interface ResolvedCapacity extends CapacityPair {
+  readonly connections: number;
+  readonly source: CapacitySource;
+}
+
+export function resolveCapacity(known: KnownCapacity, neutral: NeutralCapacity): ResolvedCapacity {
   return {
     connections: known.connections ?? neutral.connections,
     publishRatePerSec: known.publishRatePerSec ?? neutral.publishRatePerSec,

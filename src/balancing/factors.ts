@@ -40,9 +40,9 @@ const ratio = (load: number | undefined, capacity: number | undefined): number |
   load === undefined || capacity === undefined || capacity <= 0 ? undefined : load / capacity;
 
 /**
- * More than the fair share below the fleet's mean utilisation, less above, in proportion
- * (mean / own), bounded by maxBoost both ways so the emptiest broker never gets every new
- * client. During slow start a boost is ramped in with the weight.
+ * More than the fair share below the fleet's mean utilisation, less above: (mean / own) to
+ * the power `gain`, bounded by maxBoost both ways so the emptiest broker never gets every
+ * new client. During slow start a boost is ramped in with the weight; a cut is not.
  */
 export function catchUp(
   util: number | undefined,

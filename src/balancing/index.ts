@@ -1,5 +1,5 @@
 // Pure balancing: brokers, their scraped loads, the operator's policy and the time in; a
 // WeightPlan (with the reasons for it) out. No I/O, no clock.
 export * from './static-weights';
-export { computeWeights, type BrokerDecision, type WeighInput, type WeighOutcome } from './weights';
+export { computeWeights, type BrokerDecision, type Factors, type WeighInput, type WeighOutcome } from './weights';
 export type { BrokerState, PolicyState } from './policy-state';

@@ -1,6 +1,6 @@
 import type { Problem } from '../util/result';
 import { didYouMean } from '../util/suggest';
-import { AUTO_CAPACITY, type Policy, type SignalWeights } from './policy-types';
+import { AUTO_CAPACITY, entryOf, type Policy, type SignalWeights } from './policy-types';
 import { childPath } from './policy-schema';
 
 /**
@@ -48,7 +48,7 @@ export function checkPolicy(p: Policy, lines: ReadonlyMap<string, number>): Prob
     }
     if (o.capacityClass !== undefined) checkClass(childPath(at, 'capacityClass'), o.capacityClass, false);
     if (o.capacity !== undefined && o.capacity.connections === undefined) {
-      const cls = o.capacityClass ?? p.capacity.brokers[broker] ?? (p.capacity.default === AUTO_CAPACITY ? undefined : p.capacity.default);
+      const cls = o.capacityClass ?? entryOf(p.capacity.brokers, broker) ?? (p.capacity.default === AUTO_CAPACITY ? undefined : p.capacity.default);
       if (cls === undefined) {
         add('POLICY_CAPACITY_INCOMPLETE', childPath(at, 'capacity'), 'capacity needs "connections" unless the broker has a capacity class to complete it');
       }

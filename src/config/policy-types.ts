@@ -97,3 +97,11 @@ export interface Policy {
 }
 
 export const AUTO_CAPACITY = 'auto';
+
+/**
+ * A named entry of a policy map (overrides, classes, brokers). Own keys only: a broker
+ * may well be called "constructor", and must not find Object.prototype's.
+ */
+export function entryOf<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}

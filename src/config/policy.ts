@@ -1,3 +1,5 @@
+// The operator's balancing policy: one YAML document (a file, later a ConfigMap key).
+// docs/policy.md documents every field, its default and the algorithm that reads it.
 import { MAX_WEIGHT_SUM } from '../domain/weight-plan';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
@@ -18,9 +20,6 @@ import {
 
 export { diffPolicies } from './policy-diff';
 export * from './policy-types';
-
-// The operator's balancing policy: one YAML document (a file, later a ConfigMap key).
-// docs/policy.md documents every field, its default and the algorithm that reads it.
 
 const DEFAULT_POLICY: Policy = deepFreeze({
   weightScale: 1000,
