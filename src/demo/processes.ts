@@ -2,15 +2,6 @@
 // and none should outlive the demo (see the comments on `detached` below).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-
-/** The directory holding package.json, from `start` upwards: works from src/ and dist/src/. */
-export function findRepoRoot(start: string): string {
-  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json in ${start} or any parent directory`);
-  }
-}
 
 export interface DemoBroker {
   readonly name: string;

@@ -6,8 +6,9 @@ import { defaultConfig, validateConfig, withOverrides, type Config } from '../co
 import { ControlPlane } from '../main';
 import { createLogger } from '../util/log';
 import { formatProblems } from '../util/result';
-import { findRepoRoot, spawnEnvoy, startBroker, tailFile, type DemoBroker, type EnvoyProcess } from './processes';
+import { spawnEnvoy, startBroker, tailFile, type DemoBroker, type EnvoyProcess } from './processes';
 import { envoyClusterHosts, portTaken, tcpAccepts, type EnvoyHost } from './probes';
+import { REPO_ROOT } from '../util/repo-root';
 
 const HOST = '127.0.0.1';
 const WEIGHTS = [1, 2, 3];
@@ -21,7 +22,7 @@ const STATUS_EVERY_MS = 10_000;
 /** An expected failure: printed as is, without a stack. */
 class DemoError extends Error {}
 
-const root = findRepoRoot(__dirname);
+const root = REPO_ROOT;
 const demoDir = path.join(root, '.local', 'demo');
 const rel = (file: string): string => path.relative(root, file);
 const say = (line = ''): void => void process.stdout.write(line + '\n');

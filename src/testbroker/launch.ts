@@ -9,6 +9,7 @@ import readline from 'node:readline';
 import type { BrokerState } from './capacity-admin';
 import { capacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import type { ClientInfo } from './capacity-ledger';
+import { REPO_ROOT } from '../util/repo-root';
 
 export interface LaunchOptions extends Partial<CapacityBrokerOptions> {
   readonly name: string;
@@ -58,16 +59,8 @@ interface ReadyMessage {
   metricsPort: number;
 }
 
-/** The directory holding package.json, from this file upwards: works from src/ and dist/src/. */
-function findRepoRoot(start: string): string {
-  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json in ${start} or any parent directory`);
-  }
-}
-
 export function capacityBrokerScript(): string {
-  return path.join(findRepoRoot(__dirname), 'dist', 'src', 'testbroker', 'capacity-broker.js');
+  return path.join(REPO_ROOT, 'dist', 'src', 'testbroker', 'capacity-broker.js');
 }
 
 export async function launchCapacityBroker(options: LaunchOptions): Promise<LaunchedBroker> {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
+import { REPO_ROOT } from '../util/repo-root';
 
 /**
  * Loads the Envoy API from the pinned @grpc/grpc-js-xds package (its deps/ folder carries
@@ -17,8 +18,7 @@ let cached: protobuf.Root | undefined;
 
 export function envoyApiRoot(): protobuf.Root {
   if (cached) return cached;
-  const repoRoot = findRepoRoot();
-  const api = JSON.parse(fs.readFileSync(path.join(repoRoot, 'proto', 'api-files.json'), 'utf8')) as ApiFiles;
+  const api = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'proto', 'api-files.json'), 'utf8')) as ApiFiles;
   const depsDir = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
   const dirs = api.includeDirs.map((d) => path.join(depsDir, d));
 
@@ -42,12 +42,3 @@ export function envoyApiRoot(): protobuf.Root {
   return root;
 }
 
-function findRepoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'proto', 'api-files.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`proto/api-files.json not found above ${__dirname}`);
-    dir = parent;
-  }
-}
