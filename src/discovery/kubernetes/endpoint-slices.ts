@@ -1,0 +1,108 @@
+import { isIP } from 'node:net';
+import type { Broker } from '../../domain';
+import type { Problem } from '../../util/result';
+
+/**
+ * The parts of a discovery.k8s.io/v1 EndpointSlice we read. Declared here, so the
+ * mapping is pure and testable without the Kubernetes client (an ES module) loaded.
+ */
+export interface SliceLike {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly addressType?: string;
+  readonly ports?: ReadonlyArray<{ readonly name?: string; readonly port?: number; readonly protocol?: string }>;
+  readonly endpoints?: ReadonlyArray<{
+    readonly addresses?: readonly string[];
+    readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
+    readonly targetRef?: { readonly kind?: string; readonly name?: string; readonly namespace?: string };
+  }>;
+}
+
+/** A port chosen by name (`mqtt`) or by number (`1883`), as Services name them. */
+export type PortRef = string | number;
+
+export interface SliceMapping {
+  readonly mqttPort: PortRef;
+  /** Omit to scrape no metrics. */
+  readonly metricsPort?: PortRef;
+  readonly metricsPath: string;
+}
+
+export interface MappedBrokers {
+  readonly brokers: Broker[];
+  /** Slices that could not be used, and why; the others still count. */
+  readonly problems: Problem[];
+}
+
+/**
+ * EndpointSlices → brokers. The pod (targetRef) is the identity, so weights and metrics
+ * follow the pod, not its IP. Conditions map to Envoy health:
+ * - ready → serving;
+ * - serving and terminating → draining (no new connections, established ones stay);
+ * - anything else (starting, failing readiness, gone) → absent.
+ * A pod listed in several slices (an IP-family pair, a slice split) counts once,
+ * preferring the ready entry.
+ */
+export function brokersFromSlices(slices: readonly SliceLike[], m: SliceMapping): MappedBrokers {
+  const problems: Problem[] = [];
+  const byName = new Map<string, Broker>();
+  for (const slice of [...slices].sort(bySliceName)) {
+    const where = `endpointslices/${slice.metadata?.namespace ?? '?'}/${slice.metadata?.name ?? '?'}`;
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') {
+      problems.push({ code: 'K8S_ADDRESS_TYPE', path: where, message: `addressType ${slice.addressType} is not an IP family; skipped` });
+      continue;
+    }
+    const mqtt = findPort(slice, m.mqttPort);
+    if (mqtt === undefined) {
+      problems.push({
+        code: 'K8S_NO_MQTT_PORT',
+        path: where,
+        message: `no port ${JSON.stringify(m.mqttPort)} among ${describePorts(slice)}; set the MQTT port name or number`,
+      });
+      continue;
+    }
+    const metrics = m.metricsPort === undefined ? undefined : findPort(slice, m.metricsPort);
+    for (const ep of slice.endpoints ?? []) {
+      const address = (ep.addresses ?? []).find((a) => isIP(a) !== 0);
+      if (!address) continue;
+      const c = ep.conditions ?? {};
+      // An unset `ready` means ready (the API's documented default); terminating pods say false.
+      const ready = c.ready !== false && c.terminating !== true;
+      const draining = !ready && c.serving === true && c.terminating === true;
+      if (!ready && !draining) continue;
+      const pod = ep.targetRef?.kind === 'Pod' && ep.targetRef.name ? ep.targetRef.name : undefined;
+      const name = pod ?? address.replace(/[:.]/g, '-');
+      const host = isIP(address) === 6 ? `[${address}]` : address;
+      const broker: Broker = {
+        name,
+        address,
+        port: mqtt,
+        ...(metrics !== undefined ? { metricsUrl: `http://${host}:${metrics}${m.metricsPath}` } : {}),
+        ...(draining ? { draining: true } : {}),
+      };
+      const seen = byName.get(name);
+      if (!seen || (seen.draining && !broker.draining)) byName.set(name, broker);
+    }
+  }
+  return { brokers: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
+}
+
+/** Parses a port setting: digits mean a number, anything else a port name. */
+export function parsePortRef(text: string): PortRef {
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+function findPort(slice: SliceLike, ref: PortRef): number | undefined {
+  const port = (slice.ports ?? []).find((p) => (typeof ref === 'number' ? p.port === ref : p.name === ref));
+  return port?.port;
+}
+
+function describePorts(slice: SliceLike): string {
+  const ports = (slice.ports ?? []).map((p) => `${p.name ?? '(unnamed)'}=${p.port ?? '?'}`);
+  return ports.length > 0 ? ports.join(', ') : 'none';
+}
+
+function bySliceName(a: SliceLike, b: SliceLike): number {
+  const x = a.metadata?.name ?? '';
+  const y = b.metadata?.name ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}

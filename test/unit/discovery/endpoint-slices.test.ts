@@ -1,0 +1,85 @@
+import { brokersFromSlices, parsePortRef, type SliceLike } from '../../../src/discovery/kubernetes/endpoint-slices';
+
+const ports = [
+  { name: 'mqtt', port: 1883, protocol: 'TCP' },
+  { name: 'mqtt-tls', port: 8883, protocol: 'TCP' },
+  { name: 'metrics', port: 9399, protocol: 'TCP' },
+];
+
+function slice(name: string, endpoints: SliceLike['endpoints'], extra: Partial<SliceLike> = {}): SliceLike {
+  return { metadata: { name, namespace: 'mqtt' }, addressType: 'IPv4', ports, endpoints, ...extra };
+}
+const pod = (name: string, ip: string, conditions: { ready?: boolean; serving?: boolean; terminating?: boolean } = { ready: true }) => ({
+  addresses: [ip],
+  conditions,
+  targetRef: { kind: 'Pod', name, namespace: 'mqtt' },
+});
+const mapping = { mqttPort: 'mqtt', metricsPort: 'metrics', metricsPath: '/metrics' };
+
+describe('brokersFromSlices', () => {
+  it('maps ready pods to serving brokers named after the pod, with their metrics URL', () => {
+    const out = brokersFromSlices([slice('s1', [pod('hivemq-1', '10.0.0.2'), pod('hivemq-0', '10.0.0.1')])], mapping);
+    expect(out.problems).toEqual([]);
+    expect(out.brokers).toEqual([
+      { name: 'hivemq-0', address: '10.0.0.1', port: 1883, metricsUrl: 'http://10.0.0.1:9399/metrics' },
+      { name: 'hivemq-1', address: '10.0.0.2', port: 1883, metricsUrl: 'http://10.0.0.2:9399/metrics' },
+    ]);
+  });
+
+  it('marks a serving but terminating pod as draining', () => {
+    const out = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1', { ready: false, serving: true, terminating: true })])], mapping);
+    expect(out.brokers).toEqual([expect.objectContaining({ name: 'hivemq-0', draining: true })]);
+  });
+
+  it('leaves out pods that are neither ready nor draining', () => {
+    const out = brokersFromSlices(
+      [
+        slice('s1', [
+          pod('starting', '10.0.0.1', { ready: false, serving: false, terminating: false }),
+          pod('gone', '10.0.0.2', { ready: false, serving: false, terminating: true }),
+        ]),
+      ],
+      mapping,
+    );
+    expect(out.brokers).toEqual([]);
+  });
+
+  it('chooses ports by name or by number', () => {
+    const byNumber = brokersFromSlices([slice('s1', [pod('p', '10.0.0.1')])], { mqttPort: 8883, metricsPath: '/metrics' });
+    expect(byNumber.brokers[0]).toEqual({ name: 'p', address: '10.0.0.1', port: 8883 });
+    const tls = brokersFromSlices([slice('s1', [pod('p', '10.0.0.1')])], { ...mapping, mqttPort: 'mqtt-tls' });
+    expect(tls.brokers[0].port).toBe(8883);
+    expect(parsePortRef('1883')).toBe(1883);
+    expect(parsePortRef('mqtt')).toBe('mqtt');
+  });
+
+  it('names a slice without the MQTT port and still uses the others', () => {
+    const out = brokersFromSlices(
+      [slice('bad', [pod('a', '10.0.0.1')], { ports: [{ name: 'http', port: 80 }] }), slice('good', [pod('b', '10.0.0.2')])],
+      mapping,
+    );
+    expect(out.brokers.map((b) => b.name)).toEqual(['b']);
+    expect(out.problems).toEqual([
+      expect.objectContaining({ code: 'K8S_NO_MQTT_PORT', path: 'endpointslices/mqtt/bad', message: expect.stringMatching(/http=80/) }),
+    ]);
+  });
+
+  it('counts a pod listed in two slices once, preferring its ready entry', () => {
+    const out = brokersFromSlices(
+      [
+        slice('a', [pod('hivemq-0', '10.0.0.1', { ready: false, serving: true, terminating: true })]),
+        slice('b', [pod('hivemq-0', '10.0.0.1')]),
+      ],
+      mapping,
+    );
+    expect(out.brokers).toEqual([expect.not.objectContaining({ draining: true })]);
+  });
+
+  it('brackets IPv6 addresses in metrics URLs and skips FQDN slices', () => {
+    const v6 = brokersFromSlices([slice('v6', [pod('p', 'fd00::5')], { addressType: 'IPv6' })], mapping);
+    expect(v6.brokers[0].metricsUrl).toBe('http://[fd00::5]:9399/metrics');
+    const fqdn = brokersFromSlices([slice('f', [pod('p', 'broker.example')], { addressType: 'FQDN' })], mapping);
+    expect(fqdn.brokers).toEqual([]);
+    expect(fqdn.problems[0].code).toBe('K8S_ADDRESS_TYPE');
+  });
+});
