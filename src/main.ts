@@ -4,7 +4,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AdminServer, type Readiness } from './admin';
 import { PolicySource, type AppliedPolicy, type Config } from './config';
 import type { Broker, WeightPlan } from './domain';
-import { FileBrokerSource } from './discovery';
+import { FileBrokerSource, KubernetesBrokerSource } from './discovery';
 import { Planner } from './planner';
 import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
@@ -29,7 +29,9 @@ export class ControlPlane {
   private readonly log: Logger;
   private readonly ads: AdsServer;
   private readonly admin: AdminServer;
-  private readonly source: FileBrokerSource;
+  private readonly source: FileBrokerSource | KubernetesBrokerSource;
+  private readonly discoverySynced: Gauge;
+  private synced = true;
   private readonly policySource: PolicySource;
   private readonly scraper: Scraper | undefined;
   private readonly planner: Planner;
@@ -114,12 +116,31 @@ export class ControlPlane {
         },
       });
     }
-    this.source = new FileBrokerSource({
-      path: config.discovery.brokersFile,
-      logger: this.log.child({ stage: 'discovery' }),
-      onBrokers: (brokers) => this.onBrokers(brokers),
-      onError: (problems) => this.onDiscoveryError(problems),
+    this.discoverySynced = new Gauge({
+      name: 'mqtt_xds_discovery_synced',
+      help: '1 while discovery holds a complete, current broker list; 0 while it serves the last known one',
+      registers: [this.registry],
     });
+    this.discoverySynced.set(1);
+    const discoveryLog = this.log.child({ stage: 'discovery' });
+    const onBrokers = (brokers: Broker[]): void => this.onBrokers(brokers);
+    const onError = (problems: Problem[]): void => this.onDiscoveryError(problems);
+    if (config.discovery.source === 'kubernetes') {
+      this.synced = false;
+      this.discoverySynced.set(0);
+      this.source = new KubernetesBrokerSource({
+        ...config.discovery.kubernetes,
+        logger: discoveryLog,
+        onBrokers,
+        onError,
+        onSynced: (synced) => {
+          this.synced = synced;
+          this.discoverySynced.set(synced ? 1 : 0);
+        },
+      });
+    } else {
+      this.source = new FileBrokerSource({ path: config.discovery.brokersFile, logger: discoveryLog, onBrokers, onError });
+    }
   }
 
   async start(): Promise<RunningPorts> {
@@ -226,6 +247,9 @@ export class ControlPlane {
 
   private readiness(): Readiness {
     const snap = this.cache.snapshot();
+    if (snap && !this.synced) {
+      return { ready: false, reason: `discovery not synced; serving the last known brokers (snapshot ${snap.version})` };
+    }
     if (snap) return { ready: true, reason: `serving snapshot ${snap.version}` };
     if (this.discoveryProblems.length > 0) {
       return { ready: false, reason: `no valid broker list yet: ${formatProblems(this.discoveryProblems)}` };

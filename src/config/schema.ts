@@ -9,7 +9,24 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly xds: { readonly host: string; readonly port: number; readonly maxRequestBytes: number };
   readonly admin: { readonly host: string; readonly port: number };
-  readonly discovery: { readonly brokersFile: string };
+  readonly discovery: {
+    readonly source: 'file' | 'kubernetes';
+    readonly brokersFile: string;
+    readonly kubernetes: {
+      /** '' = in-cluster service account, else $KUBECONFIG or ~/.kube/config. */
+      readonly kubeconfig: string;
+      readonly namespace: string;
+      /** The Service whose EndpointSlices list the brokers ('' when labelSelector is used). */
+      readonly service: string;
+      /** Selects EndpointSlices directly, instead of by service. */
+      readonly labelSelector: string;
+      /** Port name (e.g. mqtt) or number of the MQTT port in the slices. */
+      readonly mqttPort: string;
+      /** Port name or number of the Prometheus metrics port; '' for none. */
+      readonly metricsPort: string;
+      readonly metricsPath: string;
+    };
+  };
   readonly listener: {
     readonly name: string;
     readonly address: string;
@@ -54,7 +71,7 @@ type LeafKey<T> = {
 export type SettingKey = LeafKey<Config>;
 
 export type SettingType =
-  | { readonly kind: 'string'; readonly pattern: RegExp; readonly allowed: string }
+  | { readonly kind: 'string'; readonly pattern: RegExp; readonly allowed: string; readonly optional?: boolean }
   | { readonly kind: 'int'; readonly min: number; readonly max: number }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   /** A file path, resolved against the working directory; `optional` admits '' for "none". */
@@ -90,6 +107,25 @@ const resourceName: SettingType = {
   allowed: 'a name of letters, digits, "_", "." and "-", starting with a letter or digit',
 };
 const int = (min: number, max: number): SettingType => ({ kind: 'int', min, max });
+const k8sName = (optional: boolean): SettingType => ({
+  kind: 'string',
+  pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+  allowed: 'a Kubernetes name (lower-case letters, digits and "-", at most 63 characters)' + (optional ? ', or empty' : ''),
+  optional,
+});
+const portRef = (optional: boolean): SettingType => ({
+  kind: 'string',
+  pattern: /^([a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?|\d{1,5})$/,
+  allowed: 'a port name (IANA_SVC_NAME) or number' + (optional ? ', or empty for none' : ''),
+  optional,
+});
+const labelSelector: SettingType = {
+  kind: 'string',
+  pattern: /^[A-Za-z0-9_.\/=!,() -]+$/,
+  allowed: 'a Kubernetes label selector such as app=hivemq,tier!=test, or empty',
+  optional: true,
+};
+const urlPath: SettingType = { kind: 'string', pattern: /^\/[!-~]*$/, allowed: 'an absolute URL path such as /metrics' };
 
 /** The table that drives parsing, precedence, validation and --help. Order is help order. */
 export const SETTINGS: readonly Setting[] = [
@@ -102,8 +138,21 @@ export const SETTINGS: readonly Setting[] = [
   setting('admin.host', { kind: 'host' }, '127.0.0.1',
     'Address the admin HTTP server (health, metrics, status) listens on.'),
   setting('admin.port', int(0, UINT16), 9090, 'TCP port of the admin HTTP server; 0 picks a free port.'),
+  setting('discovery.source', { kind: 'enum', values: ['file', 'kubernetes'] }, 'file',
+    'Where brokers come from: the brokers file, or Kubernetes EndpointSlices.'),
   setting('discovery.brokersFile', { kind: 'path' }, 'brokers.yaml',
     'YAML file listing the brokers, watched for changes; relative to the working directory.'),
+  setting('discovery.kubernetes.kubeconfig', { kind: 'path', optional: true }, '',
+    'kubeconfig file; empty uses the in-cluster service account, else $KUBECONFIG or ~/.kube/config.'),
+  setting('discovery.kubernetes.namespace', k8sName(false), 'default', 'Namespace of the broker Service.'),
+  setting('discovery.kubernetes.service', k8sName(true), '',
+    'Service whose EndpointSlices list the brokers (label kubernetes.io/service-name).'),
+  setting('discovery.kubernetes.labelSelector', labelSelector, '',
+    'Label selector for the EndpointSlices, instead of a service name.'),
+  setting('discovery.kubernetes.mqttPort', portRef(false), 'mqtt', 'Name or number of the MQTT port in the EndpointSlices.'),
+  setting('discovery.kubernetes.metricsPort', portRef(true), 'metrics',
+    'Name or number of the Prometheus metrics port in the EndpointSlices; empty for none.'),
+  setting('discovery.kubernetes.metricsPath', urlPath, '/metrics', 'HTTP path of the brokers\' Prometheus metrics.'),
   setting('listener.name', resourceName, 'mqtt', 'Name of the Envoy listener that accepts MQTT clients.'),
   setting('listener.address', { kind: 'ip' }, '0.0.0.0', 'IP address the Envoy MQTT listener binds to.'),
   setting('listener.port', int(1, UINT16), 1883, 'TCP port of the Envoy MQTT listener.'),
@@ -217,7 +266,7 @@ export function checkValue(s: Setting, raw: unknown, from: 'text' | 'yaml', cwd:
   }
   if (typeof raw !== 'string') return bad('CONFIG_WRONG_TYPE', 'is not a string');
   const text = raw.trim();
-  if (text === '' && s.type.kind === 'path' && s.type.optional) return { ok: true, value: '' };
+  if (text === '' && (s.type.kind === 'path' || s.type.kind === 'string') && s.type.optional) return { ok: true, value: '' };
   if (text === '') return bad('CONFIG_EMPTY_VALUE', 'is empty');
   switch (s.type.kind) {
     case 'enum':

@@ -42,7 +42,8 @@ export function crossFieldProblems(
 ): Problem[] {
   const problems: Problem[] = [];
   const hc = config.cluster.healthCheck;
-  const said = (key: SettingKey, value: number): string => `${key} (${value}, from ${origin(key)})`;
+  const said = (key: SettingKey, value: number | string): string =>
+    `${key} (${typeof value === 'string' ? JSON.stringify(value) : value}, from ${origin(key)})`;
   if (hc.timeoutMs >= hc.intervalMs) {
     problems.push({
       code: 'CONFIG_HEALTH_TIMEOUT_NOT_BELOW_INTERVAL',
@@ -60,6 +61,16 @@ export function crossFieldProblems(
       message:
         `${said('cluster.perHostMaxConnections', c.perHostMaxConnections)} must not exceed ` +
         `${said('cluster.maxConnections', c.maxConnections)}`,
+    });
+  }
+  const k = config.discovery.kubernetes;
+  if (config.discovery.source === 'kubernetes' && (k.service === '') === (k.labelSelector === '')) {
+    problems.push({
+      code: 'CONFIG_K8S_SELECTION',
+      path: 'discovery.kubernetes.service',
+      message:
+        `with discovery.source kubernetes, set exactly one of ${said('discovery.kubernetes.service', k.service)} ` +
+        `and ${said('discovery.kubernetes.labelSelector', k.labelSelector)}`,
     });
   }
   const sc = config.scrape;

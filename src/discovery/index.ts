@@ -1,5 +1,7 @@
-// Discovery: turns the brokers file (and later Kubernetes) into a validated, resolved
+// Discovery: turns the brokers file or Kubernetes EndpointSlices into a validated, resolved
 // Broker set, keeping the last good set whenever a new one is unusable.
 export { parseBrokersFile, formatEndpoint, type BrokerEntry } from './brokers-file';
 export { resolveBrokers, type HostLookup } from './resolve';
 export { FileBrokerSource, diffBrokers, type FileBrokerSourceOptions } from './file-source';
+export { KubernetesBrokerSource, type KubernetesSourceOptions } from './kubernetes/source';
+export { brokersFromSlices, type SliceLike } from './kubernetes/endpoint-slices';

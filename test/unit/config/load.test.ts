@@ -34,7 +34,19 @@ describe('loadConfig', () => {
       logLevel: 'info',
       xds: { host: '127.0.0.1', port: 18000, maxRequestBytes: 1048576 },
       admin: { host: '127.0.0.1', port: 9090 },
-      discovery: { brokersFile: '/srv/mqtt-xds/brokers.yaml' },
+      discovery: {
+        source: 'file',
+        brokersFile: '/srv/mqtt-xds/brokers.yaml',
+        kubernetes: {
+          kubeconfig: '',
+          namespace: 'default',
+          service: '',
+          labelSelector: '',
+          mqttPort: 'mqtt',
+          metricsPort: 'metrics',
+          metricsPath: '/metrics',
+        },
+      },
       listener: { name: 'mqtt', address: '0.0.0.0', port: 1883, maxKeepAliveSec: 3600 },
       cluster: {
         name: 'mqtt_brokers',
@@ -55,6 +67,18 @@ describe('loadConfig', () => {
     expect(config(load({ argv: ['--balancing-policy-file', 'policy.yaml'] })).balancing.policyFile).toBe(
       '/srv/mqtt-xds/policy.yaml',
     );
+  });
+
+  it('needs exactly one of service and label selector for Kubernetes discovery', () => {
+    const none = problems(load({ argv: ['--discovery-source', 'kubernetes'] }));
+    expect(none.map((p) => p.code)).toEqual(['CONFIG_K8S_SELECTION']);
+    const both = problems(
+      load({ argv: ['--discovery-source', 'kubernetes', '--discovery-kubernetes-service', 'hivemq', '--discovery-kubernetes-label-selector', 'app=hivemq'] }),
+    );
+    expect(both.map((p) => p.code)).toEqual(['CONFIG_K8S_SELECTION']);
+    const ok = config(load({ argv: ['--discovery-source', 'kubernetes', '--discovery-kubernetes-service', 'hivemq'] }));
+    expect(ok.discovery.kubernetes).toMatchObject({ service: 'hivemq', mqttPort: 'mqtt', metricsPort: 'metrics' });
+    expect(problems(load({ argv: ['--discovery-kubernetes-service', 'Not_A_Name'] }))[0].code).toBe('CONFIG_BAD_NAME');
   });
 
   it('refuses a scrape timeout that is not below the scrape interval', () => {

@@ -1,0 +1,144 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { Broker } from '../../domain';
+import { contentHash } from '../../util/hash';
+import type { Logger } from '../../util/log';
+import { formatProblems, type Problem } from '../../util/result';
+import { diffBrokers } from '../file-source';
+import { kubeClient, loadKubeConfig } from './client';
+import { brokersFromSlices, parsePortRef, type SliceMapping } from './endpoint-slices';
+
+export interface KubernetesSourceOptions {
+  readonly kubeconfig: string;
+  readonly namespace: string;
+  /** Service name; used as label kubernetes.io/service-name=<service>. */
+  readonly service: string;
+  readonly labelSelector: string;
+  readonly mqttPort: string;
+  readonly metricsPort: string;
+  readonly metricsPath: string;
+  readonly logger: Logger;
+  readonly onBrokers: (brokers: Broker[]) => void;
+  readonly onError: (problems: Problem[]) => void;
+  /** Synced: the informer holds a complete, current list. Not synced: serving the last known brokers. */
+  readonly onSynced: (synced: boolean) => void;
+  /** Quiet time that batches slice events, in milliseconds. */
+  readonly debounceMs?: number;
+  readonly maxRetryMs?: number;
+}
+
+/**
+ * Brokers from the EndpointSlices of one Service, through a client-node informer. The
+ * informer lists, then watches; a 410 Gone makes it list again. When the watch fails (API
+ * server down, network) the last known brokers stay in force: nothing is pushed, the
+ * source reports "not synced", and it retries with backoff. The first delivery waits for
+ * the initial list, so an empty cache is never mistaken for "no brokers".
+ */
+export class KubernetesBrokerSource {
+  private informer: (k8s.Informer<k8s.V1EndpointSlice> & k8s.ObjectCache<k8s.V1EndpointSlice>) | undefined;
+  private readonly mapping: SliceMapping;
+  private readonly selector: string;
+  private debounce: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = 500;
+  private lastHash: string | undefined;
+  private last: Broker[] = [];
+  private synced = false;
+  private stopped = false;
+
+  constructor(private readonly opts: KubernetesSourceOptions) {
+    this.selector = opts.labelSelector !== '' ? opts.labelSelector : `kubernetes.io/service-name=${opts.service}`;
+    this.mapping = {
+      mqttPort: parsePortRef(opts.mqttPort),
+      ...(opts.metricsPort !== '' ? { metricsPort: parsePortRef(opts.metricsPort) } : {}),
+      metricsPath: opts.metricsPath,
+    };
+  }
+
+  /** Resolves after the first list attempt, good or bad; watching goes on in the background. */
+  async start(): Promise<void> {
+    const k = kubeClient();
+    const kc = loadKubeConfig(this.opts.kubeconfig);
+    const api = kc.makeApiClient(k.DiscoveryV1Api);
+    const ns = this.opts.namespace;
+    const informer = k.makeInformer<k8s.V1EndpointSlice>(
+      kc,
+      `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+      () => api.listNamespacedEndpointSlice({ namespace: ns, labelSelector: this.selector }),
+      this.selector,
+    );
+    const changed = (): void => this.schedule();
+    informer.on('add', changed);
+    informer.on('update', changed);
+    informer.on('delete', changed);
+    informer.on('connect', () => this.opts.logger.debug('endpointslice watch connected'));
+    informer.on('error', (err: unknown) => this.failed(err));
+    this.informer = informer;
+    this.opts.logger.info('watching endpointslices', { namespace: ns, selector: this.selector });
+    await this.begin();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.debounce);
+    clearTimeout(this.retry);
+    void this.informer?.stop().catch(() => undefined);
+  }
+
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  private async begin(): Promise<void> {
+    try {
+      await this.informer!.start();
+      this.setSynced(true);
+      this.retryMs = 500;
+      this.emit();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    this.setSynced(false);
+    const message = err instanceof Error ? err.message : String(err);
+    this.opts.logger.warn('endpointslice watch failed; serving the last known brokers', {
+      error: message,
+      kept: this.last.length,
+      retryInMs: this.retryMs,
+    });
+    this.opts.onError([{ code: 'K8S_WATCH', path: `endpointslices/${this.opts.namespace}`, message }]);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.begin(), this.retryMs);
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 30_000);
+  }
+
+  private setSynced(synced: boolean): void {
+    if (synced === this.synced) return;
+    this.synced = synced;
+    this.opts.onSynced(synced);
+  }
+
+  private schedule(): void {
+    if (!this.synced || this.stopped) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.emit(), this.opts.debounceMs ?? 100);
+  }
+
+  private emit(): void {
+    if (!this.informer || this.stopped) return;
+    const { brokers, problems } = brokersFromSlices(this.informer.list(this.opts.namespace), this.mapping);
+    if (problems.length > 0) {
+      this.opts.logger.warn('some endpointslices were skipped', { problems: formatProblems(problems) });
+      this.opts.onError(problems);
+    }
+    const hash = contentHash(JSON.stringify(brokers));
+    if (hash === this.lastHash) return;
+    this.opts.logger.info('brokers discovered', { count: brokers.length, ...diffBrokers(this.last, brokers) });
+    this.lastHash = hash;
+    this.last = brokers;
+    this.opts.onBrokers(brokers);
+  }
+}
