@@ -2,9 +2,9 @@
 // xds → Envoy), starts and stops them. No stage knows another's internals.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AdminServer, type Readiness } from './admin';
-import { PolicySource, type AppliedPolicy, type Config } from './config';
+import { filePolicyFeed, PolicySource, type AppliedPolicy, type Config, type PolicyFeed } from './config';
 import type { Broker, WeightPlan } from './domain';
-import { FileBrokerSource, KubernetesBrokerSource } from './discovery';
+import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource } from './discovery';
 import { Planner } from './planner';
 import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
@@ -93,9 +93,10 @@ export class ControlPlane {
       labelNames: ['broker'],
       registers: [this.registry],
     });
+    const policyLog = this.log.child({ stage: 'policy' });
     this.policySource = new PolicySource({
-      path: config.balancing.policyFile,
-      logger: this.log.child({ stage: 'policy' }),
+      feed: policyFeed(config, policyLog),
+      logger: policyLog,
       onPolicy: (applied) => this.onPolicy(applied),
       onError: (problems) => {
         this.policyProblems = problems;
@@ -278,6 +279,17 @@ export class ControlPlane {
       streams: this.ads.status(),
     };
   }
+}
+
+function policyFeed(config: Config, logger: Logger): PolicyFeed | undefined {
+  const { policyFile, policyConfigMap, policyConfigMapKey } = config.balancing;
+  if (policyConfigMap !== '') {
+    const [namespace, name] = policyConfigMap.includes('/')
+      ? policyConfigMap.split('/', 2)
+      : [config.discovery.kubernetes.namespace, policyConfigMap];
+    return configMapPolicyFeed({ kubeconfig: config.discovery.kubernetes.kubeconfig, namespace, name, key: policyConfigMapKey, logger });
+  }
+  return policyFile !== '' ? filePolicyFeed(policyFile, logger) : undefined;
 }
 
 function shortType(t: string): string {

@@ -5,4 +5,4 @@ export { helpText } from './help';
 export { defaultConfig, withOverrides, validateConfig } from './values';
 export { SETTINGS, type Config, type DeepPartial, type LogLevel, type Setting, type SettingKey } from './schema';
 export { defaultPolicy, parsePolicy, diffPolicies, type Policy } from './policy';
-export { PolicySource, type AppliedPolicy } from './policy-source';
+export { PolicySource, filePolicyFeed, type AppliedPolicy, type PolicyFeed, type PolicySink } from './policy-source';

@@ -9,78 +9,106 @@ export interface AppliedPolicy {
   readonly policy: Policy;
   /** Content hash of the policy in force (of its canonical JSON). */
   readonly hash: string;
-  /** Where it came from: a file path, "defaults", or a Kubernetes ConfigMap later. */
+  /** Where it came from: "defaults", "file <path>" or "configmap <ns>/<name>". */
   readonly source: string;
   readonly appliedAt: Date;
 }
 
+/** What a feed hands its documents to. */
+export interface PolicySink {
+  /** A document arrived; returns its problems ([] when applied or unchanged). */
+  offer(text: string): Problem[];
+  /** The document could not be fetched at all. */
+  fail(problems: Problem[]): void;
+}
+
+/** Somewhere policy documents come from: a watched file, a Kubernetes ConfigMap. */
+export interface PolicyFeed {
+  /** Names the source in logs and in /status. */
+  readonly source: string;
+  /** Resolves after the first document (or failure); keeps feeding afterwards. */
+  start(sink: PolicySink): Promise<void>;
+  stop(): void;
+}
+
 export interface PolicySourceOptions {
-  /** '' for the built-in defaults only. */
-  readonly path: string;
+  /** Undefined: the built-in defaults only. */
+  readonly feed?: PolicyFeed;
   readonly logger: Logger;
   readonly onPolicy: (applied: AppliedPolicy) => void;
   readonly onError: (problems: Problem[]) => void;
-  readonly pollIntervalMs?: number;
 }
 
 /**
- * The operator policy from a watched YAML file. An invalid document is refused with its
- * problems (path and line) and the last good policy stays; before any good document the
- * built-in defaults apply. Every applied change is logged with a diff.
+ * The operator policy in force. Documents come from a feed; an invalid one is refused with
+ * its problems (path and line) and the last good policy stays. Before any good document
+ * the built-in defaults apply. Every applied change is logged with a diff.
  */
 export class PolicySource {
-  private readonly file: WatchedFile | undefined;
   private current: AppliedPolicy;
 
   constructor(private readonly opts: PolicySourceOptions) {
     const policy = defaultPolicy();
     this.current = { policy, hash: hashOf(policy), source: 'defaults', appliedAt: new Date() };
-    if (opts.path === '') return;
-    this.file = new WatchedFile({
-      path: opts.path,
-      logger: opts.logger,
-      pollIntervalMs: opts.pollIntervalMs,
-      onText: async (text) => this.handle(text),
-      onReadError: (err) =>
-        this.reject([{ code: 'POLICY_FILE_UNREADABLE', path: opts.path, message: `cannot read the policy file: ${err.message}` }]),
-    });
   }
 
   async start(): Promise<void> {
     this.opts.onPolicy(this.current);
-    await this.file?.start();
+    await this.opts.feed?.start({ offer: (text) => this.offer(text), fail: (problems) => this.reject(problems) });
   }
 
   stop(): void {
-    this.file?.stop();
+    this.opts.feed?.stop();
   }
 
   applied(): AppliedPolicy {
     return this.current;
   }
 
-  private handle(text: string): void {
-    const parsed = parsePolicy(text, basename(this.opts.path));
+  private offer(text: string): Problem[] {
+    const source = this.opts.feed?.source ?? 'defaults';
+    const parsed = parsePolicy(text, source);
     if (!parsed.ok) {
       this.reject(parsed.problems);
-      return;
+      return parsed.problems;
     }
     const hash = hashOf(parsed.value);
-    if (hash === this.current.hash && this.current.source === this.opts.path) return;
+    if (hash === this.current.hash && this.current.source === source) return [];
     const diff = diffPolicies(this.current.policy, parsed.value);
-    this.current = { policy: parsed.value, hash, source: this.opts.path, appliedAt: new Date() };
-    this.opts.logger.info('policy applied', { source: this.opts.path, hash, diff });
+    this.current = { policy: parsed.value, hash, source, appliedAt: new Date() };
+    this.opts.logger.info('policy applied', { source, hash, diff });
     this.opts.onPolicy(this.current);
+    return [];
   }
 
   private reject(problems: Problem[]): void {
     this.opts.logger.error('policy refused; keeping the last good one', {
-      source: this.opts.path,
+      source: this.opts.feed?.source,
       kept: this.current.source,
       problems: formatProblems(problems),
     });
     this.opts.onError(problems);
   }
+}
+
+/** Policy documents from a YAML file, watched like the brokers file. */
+export function filePolicyFeed(path: string, logger: Logger, pollIntervalMs?: number): PolicyFeed {
+  let file: WatchedFile | undefined;
+  return {
+    source: `file ${path}`,
+    start: (sink) => {
+      file = new WatchedFile({
+        path,
+        logger,
+        pollIntervalMs,
+        onText: async (text) => void sink.offer(text),
+        onReadError: (err) =>
+          sink.fail([{ code: 'POLICY_FILE_UNREADABLE', path: basename(path), message: `cannot read the policy file: ${err.message}` }]),
+      });
+      return file.start();
+    },
+    stop: () => file?.stop(),
+  };
 }
 
 function hashOf(policy: Policy): string {

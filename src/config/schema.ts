@@ -50,6 +50,9 @@ export interface Config {
     readonly mode: 'metrics' | 'static';
     /** The operator policy (YAML); '' means the built-in defaults. */
     readonly policyFile: string;
+    /** `[namespace/]name` of a ConfigMap holding the policy instead; '' for none. */
+    readonly policyConfigMap: string;
+    readonly policyConfigMapKey: string;
     /** Envoy's load-balancing policy for the broker cluster; weights apply to both. */
     readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
   };
@@ -125,6 +128,13 @@ const labelSelector: SettingType = {
   allowed: 'a Kubernetes label selector such as app=hivemq,tier!=test, or empty',
   optional: true,
 };
+const configMapRef: SettingType = {
+  kind: 'string',
+  pattern: /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+  allowed: 'a ConfigMap as name or namespace/name, or empty',
+  optional: true,
+};
+const configMapKey: SettingType = { kind: 'string', pattern: /^[-._a-zA-Z0-9]{1,253}$/, allowed: 'a ConfigMap key' };
 const urlPath: SettingType = { kind: 'string', pattern: /^\/[!-~]*$/, allowed: 'an absolute URL path such as /metrics' };
 
 /** The table that drives parsing, precedence, validation and --help. Order is help order. */
@@ -179,6 +189,9 @@ export const SETTINGS: readonly Setting[] = [
     'metrics: weights follow scraped broker load under the policy; static: weights come from discovery alone.'),
   setting('balancing.policyFile', { kind: 'path', optional: true }, '',
     'YAML operator policy for the weights, watched for changes; empty uses the built-in defaults.'),
+  setting('balancing.policyConfigMap', configMapRef, '',
+    'ConfigMap holding the policy, as [namespace/]name (namespace defaults to the broker namespace); watched.'),
+  setting('balancing.policyConfigMapKey', configMapKey, 'policy.yaml', 'Key of the policy document in that ConfigMap.'),
   setting('balancing.lbPolicy', { kind: 'enum', values: ['ROUND_ROBIN', 'LEAST_REQUEST'] }, 'ROUND_ROBIN',
     "Envoy's load-balancing policy for the brokers; both honour the weights."),
   setting('scrape.intervalMs', int(100, 3_600_000), 5000,

@@ -73,6 +73,15 @@ export function crossFieldProblems(
         `and ${said('discovery.kubernetes.labelSelector', k.labelSelector)}`,
     });
   }
+  if (config.balancing.policyFile !== '' && config.balancing.policyConfigMap !== '') {
+    problems.push({
+      code: 'CONFIG_TWO_POLICY_SOURCES',
+      path: 'balancing.policyConfigMap',
+      message:
+        `set at most one of ${said('balancing.policyFile', config.balancing.policyFile)} ` +
+        `and ${said('balancing.policyConfigMap', config.balancing.policyConfigMap)}`,
+    });
+  }
   const sc = config.scrape;
   if (sc.timeoutMs >= sc.intervalMs) {
     problems.push({

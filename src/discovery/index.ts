@@ -5,3 +5,4 @@ export { resolveBrokers, type HostLookup } from './resolve';
 export { FileBrokerSource, diffBrokers, type FileBrokerSourceOptions } from './file-source';
 export { KubernetesBrokerSource, type KubernetesSourceOptions } from './kubernetes/source';
 export { brokersFromSlices, type SliceLike } from './kubernetes/endpoint-slices';
+export { configMapPolicyFeed, type ConfigMapPolicyOptions } from './kubernetes/policy-configmap';

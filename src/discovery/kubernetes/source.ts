@@ -6,6 +6,7 @@ import { formatProblems, type Problem } from '../../util/result';
 import { diffBrokers } from '../file-source';
 import { kubeClient, loadKubeConfig } from './client';
 import { brokersFromSlices, parsePortRef, type SliceMapping } from './endpoint-slices';
+import { InformerRunner } from './informer-runner';
 
 export interface KubernetesSourceOptions {
   readonly kubeconfig: string;
@@ -35,14 +36,12 @@ export interface KubernetesSourceOptions {
  */
 export class KubernetesBrokerSource {
   private informer: (k8s.Informer<k8s.V1EndpointSlice> & k8s.ObjectCache<k8s.V1EndpointSlice>) | undefined;
+  private runner: InformerRunner | undefined;
   private readonly mapping: SliceMapping;
   private readonly selector: string;
   private debounce: NodeJS.Timeout | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private retryMs = 500;
   private lastHash: string | undefined;
   private last: Broker[] = [];
-  private synced = false;
   private stopped = false;
 
   constructor(private readonly opts: KubernetesSourceOptions) {
@@ -70,59 +69,30 @@ export class KubernetesBrokerSource {
     informer.on('add', changed);
     informer.on('update', changed);
     informer.on('delete', changed);
-    informer.on('connect', () => this.opts.logger.debug('endpointslice watch connected'));
-    informer.on('error', (err: unknown) => this.failed(err));
     this.informer = informer;
+    this.runner = new InformerRunner(informer, {
+      what: 'endpointslice',
+      logger: this.opts.logger,
+      maxRetryMs: this.opts.maxRetryMs,
+      onListed: () => this.emit(),
+      onSynced: this.opts.onSynced,
+      onFailed: (message) =>
+        this.opts.onError([
+          { code: 'K8S_WATCH', path: `endpointslices/${ns}`, message: `${message}; serving the ${this.last.length} last known brokers` },
+        ]),
+    });
     this.opts.logger.info('watching endpointslices', { namespace: ns, selector: this.selector });
-    await this.begin();
+    await this.runner.start();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.debounce);
-    clearTimeout(this.retry);
-    void this.informer?.stop().catch(() => undefined);
-  }
-
-  isSynced(): boolean {
-    return this.synced;
-  }
-
-  private async begin(): Promise<void> {
-    try {
-      await this.informer!.start();
-      this.setSynced(true);
-      this.retryMs = 500;
-      this.emit();
-    } catch (err) {
-      this.failed(err);
-    }
-  }
-
-  private failed(err: unknown): void {
-    if (this.stopped) return;
-    this.setSynced(false);
-    const message = err instanceof Error ? err.message : String(err);
-    this.opts.logger.warn('endpointslice watch failed; serving the last known brokers', {
-      error: message,
-      kept: this.last.length,
-      retryInMs: this.retryMs,
-    });
-    this.opts.onError([{ code: 'K8S_WATCH', path: `endpointslices/${this.opts.namespace}`, message }]);
-    clearTimeout(this.retry);
-    this.retry = setTimeout(() => void this.begin(), this.retryMs);
-    this.retry.unref();
-    this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 30_000);
-  }
-
-  private setSynced(synced: boolean): void {
-    if (synced === this.synced) return;
-    this.synced = synced;
-    this.opts.onSynced(synced);
+    this.runner?.stop();
   }
 
   private schedule(): void {
-    if (!this.synced || this.stopped) return;
+    if (!this.runner?.isSynced() || this.stopped) return;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.emit(), this.opts.debounceMs ?? 100);
   }

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
         perHostMaxConnections: 250000,
         healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
       },
-      balancing: { mode: 'metrics', policyFile: '', lbPolicy: 'ROUND_ROBIN' },
+      balancing: { mode: 'metrics', policyFile: '', policyConfigMap: '', policyConfigMapKey: 'policy.yaml', lbPolicy: 'ROUND_ROBIN' },
       scrape: { intervalMs: 5000, timeoutMs: 2000, concurrency: 8 },
       pushDebounceMs: 100,
       shutdownGraceMs: 5000,
@@ -79,6 +79,14 @@ describe('loadConfig', () => {
     const ok = config(load({ argv: ['--discovery-source', 'kubernetes', '--discovery-kubernetes-service', 'hivemq'] }));
     expect(ok.discovery.kubernetes).toMatchObject({ service: 'hivemq', mqttPort: 'mqtt', metricsPort: 'metrics' });
     expect(problems(load({ argv: ['--discovery-kubernetes-service', 'Not_A_Name'] }))[0].code).toBe('CONFIG_BAD_NAME');
+  });
+
+  it('takes the policy from a file or a ConfigMap, not both', () => {
+    const both = problems(load({ argv: ['--balancing-policy-file', 'p.yaml', '--balancing-policy-config-map', 'mqtt/policy'] }));
+    expect(both.map((p) => p.code)).toEqual(['CONFIG_TWO_POLICY_SOURCES']);
+    expect(config(load({ argv: ['--balancing-policy-config-map', 'mqtt/mqtt-xds-policy'] })).balancing.policyConfigMap).toBe(
+      'mqtt/mqtt-xds-policy',
+    );
   });
 
   it('refuses a scrape timeout that is not below the scrape interval', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PolicySource, type AppliedPolicy } from '../../../src/config';
+import { filePolicyFeed, PolicySource, type AppliedPolicy } from '../../../src/config';
 import type { Problem } from '../../../src/util/result';
 import { createLogger } from '../../../src/util/log';
 
@@ -34,12 +34,12 @@ describe('PolicySource', () => {
   });
 
   const start = async (p: string): Promise<void> => {
+    const logger = createLogger('debug', {}, (l) => logs.push(l));
     source = new PolicySource({
-      path: p,
-      logger: createLogger('debug', {}, (l) => logs.push(l)),
+      feed: p === '' ? undefined : filePolicyFeed(p, logger, 50),
+      logger,
       onPolicy: (a) => applied.push(a),
       onError: (e) => errors.push(e),
-      pollIntervalMs: 50,
     });
     await source.start();
   };

@@ -1,0 +1,73 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../../util/log';
+
+export interface InformerRunnerOptions {
+  readonly what: string;
+  readonly logger: Logger;
+  /** After each complete (re)list. */
+  readonly onListed: () => void;
+  readonly onFailed: (message: string) => void;
+  readonly onSynced: (synced: boolean) => void;
+  readonly maxRetryMs?: number;
+}
+
+/**
+ * Keeps a client-node informer running. client-node lists, then watches, and lists again
+ * on 410 Gone; but when the watch fails outright (API server down) it stops. This restarts
+ * it with exponential backoff and reports synced / not synced on every transition.
+ */
+export class InformerRunner {
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = 500;
+  private synced = false;
+  private stopped = false;
+
+  constructor(
+    private readonly informer: k8s.Informer<k8s.KubernetesObject>,
+    private readonly opts: InformerRunnerOptions,
+  ) {
+    informer.on('error', (err: unknown) => this.failed(err));
+    informer.on('connect', () => opts.logger.debug(`${opts.what} watch connected`));
+  }
+
+  /** Resolves after the first list attempt, good or bad. */
+  async start(): Promise<void> {
+    try {
+      await this.informer.start();
+      if (this.stopped) return;
+      this.setSynced(true);
+      this.retryMs = 500;
+      this.opts.onListed();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    void this.informer.stop().catch(() => undefined);
+  }
+
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    this.setSynced(false);
+    const message = err instanceof Error ? err.message : String(err);
+    this.opts.logger.warn(`${this.opts.what} watch failed; keeping the last known state`, { error: message, retryInMs: this.retryMs });
+    this.opts.onFailed(message);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.start(), this.retryMs);
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs ?? 30_000);
+  }
+
+  private setSynced(synced: boolean): void {
+    if (synced === this.synced) return;
+    this.synced = synced;
+    this.opts.onSynced(synced);
+  }
+}
