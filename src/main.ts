@@ -4,7 +4,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AdminServer, type Readiness } from './admin';
 import { filePolicyFeed, PolicySource, type AppliedPolicy, type Config, type PolicyFeed } from './config';
 import type { Broker, WeightPlan } from './domain';
-import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource } from './discovery';
+import { hostname } from 'node:os';
+import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource, LeaderElection } from './discovery';
 import { Planner } from './planner';
 import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
@@ -31,6 +32,8 @@ export class ControlPlane {
   private readonly admin: AdminServer;
   private readonly source: FileBrokerSource | KubernetesBrokerSource;
   private readonly discoverySynced: Gauge;
+  private readonly election: LeaderElection | undefined;
+  private readonly leaderGauge: Gauge;
   private synced = true;
   private readonly policySource: PolicySource;
   private readonly scraper: Scraper | undefined;
@@ -123,6 +126,24 @@ export class ControlPlane {
       registers: [this.registry],
     });
     this.discoverySynced.set(1);
+    this.leaderGauge = new Gauge({
+      name: 'mqtt_xds_leader',
+      help: '1 while this replica holds the leader lease',
+      registers: [this.registry],
+    });
+    const le = config.leaderElection;
+    if (le.leaseName !== '') {
+      this.election = new LeaderElection({
+        kubeconfig: config.discovery.kubernetes.kubeconfig,
+        namespace: le.namespace !== '' ? le.namespace : config.discovery.kubernetes.namespace,
+        leaseName: le.leaseName,
+        identity: le.identity !== '' ? le.identity : hostname(),
+        leaseDurationMs: le.leaseDurationMs,
+        renewIntervalMs: le.renewIntervalMs,
+        logger: this.log.child({ stage: 'leader-election' }),
+        onChange: (leader) => this.leaderGauge.set(leader ? 1 : 0),
+      });
+    }
     const discoveryLog = this.log.child({ stage: 'discovery' });
     const onBrokers = (brokers: Broker[]): void => this.onBrokers(brokers);
     const onError = (problems: Problem[]): void => this.onDiscoveryError(problems);
@@ -151,6 +172,7 @@ export class ControlPlane {
     await this.policySource.start();
     await this.source.start();
     this.scraper?.start();
+    await this.election?.start();
     return { xdsPort, adminPort };
   }
 
@@ -159,6 +181,7 @@ export class ControlPlane {
     this.source.stop();
     this.policySource.stop();
     this.scraper?.stop();
+    await this.election?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');
@@ -276,6 +299,8 @@ export class ControlPlane {
       decisions: this.planner.lastOutcome()?.decisions,
       loads: this.scraper && Object.fromEntries(this.scraper.currentLoads()),
       discoveryProblems: this.discoveryProblems,
+      discoverySynced: this.synced,
+      leader: this.election ? this.election.isLeader() : null,
       streams: this.ads.status(),
     };
   }

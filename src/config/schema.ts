@@ -61,6 +61,16 @@ export interface Config {
     readonly timeoutMs: number;
     readonly concurrency: number;
   };
+  readonly leaderElection: {
+    /** Lease name; '' turns leader election off (this replica then never leads). */
+    readonly leaseName: string;
+    /** '' = the broker namespace (discovery.kubernetes.namespace). */
+    readonly namespace: string;
+    /** '' = the host name, which is the pod name in Kubernetes. */
+    readonly identity: string;
+    readonly leaseDurationMs: number;
+    readonly renewIntervalMs: number;
+  };
   readonly pushDebounceMs: number;
   readonly shutdownGraceMs: number;
 }
@@ -198,6 +208,14 @@ export const SETTINGS: readonly Setting[] = [
     'Time between two scrapes of every broker\'s metrics, in milliseconds (jittered by 10%).'),
   setting('scrape.timeoutMs', int(50, 600_000), 2000, 'Time one metrics request may take, in milliseconds.'),
   setting('scrape.concurrency', int(1, 1000), 8, 'Metrics requests in flight at once (count).'),
+  setting('leaderElection.leaseName', k8sName(true), '',
+    'coordination.k8s.io Lease for leader election (work only one replica may do); empty turns it off.'),
+  setting('leaderElection.namespace', k8sName(true), '', 'Namespace of the Lease; empty uses the broker namespace.'),
+  setting('leaderElection.identity', { kind: 'string', pattern: /^[A-Za-z0-9][-A-Za-z0-9_.]{0,252}$/, allowed: 'a name such as the pod name, or empty', optional: true }, '',
+    'This replica\'s identity in the Lease; empty uses the host name (the pod name in Kubernetes).'),
+  setting('leaderElection.leaseDurationMs', int(1000, 600_000), 15_000,
+    'How long a lease stays valid without renewal, in milliseconds; a crashed leader is replaced after this.'),
+  setting('leaderElection.renewIntervalMs', int(100, 600_000), 5000, 'Time between lease renewals, in milliseconds.'),
   setting('pushDebounceMs', int(0, 60_000), 100,
     'Quiet time that batches changes into one xDS push, in milliseconds; 0 pushes at once.'),
   setting('shutdownGraceMs', int(0, 600_000), 5000,

@@ -82,6 +82,16 @@ export function crossFieldProblems(
         `and ${said('balancing.policyConfigMap', config.balancing.policyConfigMap)}`,
     });
   }
+  const le = config.leaderElection;
+  if (le.renewIntervalMs * 2 > le.leaseDurationMs) {
+    problems.push({
+      code: 'CONFIG_LEASE_RENEW_TOO_SLOW',
+      path: 'leaderElection.renewIntervalMs',
+      message:
+        `${said('leaderElection.renewIntervalMs', le.renewIntervalMs)} must be at most half of ` +
+        `${said('leaderElection.leaseDurationMs', le.leaseDurationMs)}, or one slow renewal loses the lease`,
+    });
+  }
   const sc = config.scrape;
   if (sc.timeoutMs >= sc.intervalMs) {
     problems.push({

@@ -6,3 +6,4 @@ export { FileBrokerSource, diffBrokers, type FileBrokerSourceOptions } from './f
 export { KubernetesBrokerSource, type KubernetesSourceOptions } from './kubernetes/source';
 export { brokersFromSlices, type SliceLike } from './kubernetes/endpoint-slices';
 export { configMapPolicyFeed, type ConfigMapPolicyOptions } from './kubernetes/policy-configmap';
+export { LeaderElection, type LeaderElectionOptions } from './kubernetes/leader-election';

@@ -57,6 +57,7 @@ describe('loadConfig', () => {
       },
       balancing: { mode: 'metrics', policyFile: '', policyConfigMap: '', policyConfigMapKey: 'policy.yaml', lbPolicy: 'ROUND_ROBIN' },
       scrape: { intervalMs: 5000, timeoutMs: 2000, concurrency: 8 },
+      leaderElection: { leaseName: '', namespace: '', identity: '', leaseDurationMs: 15000, renewIntervalMs: 5000 },
       pushDebounceMs: 100,
       shutdownGraceMs: 5000,
     });
