@@ -46,7 +46,7 @@ export class LeaderElection {
     try {
       const lease = await this.api.readNamespacedLease({ name: this.o.leaseName, namespace: this.o.namespace });
       if (lease.spec?.holderIdentity === this.o.identity) {
-        lease.spec = { ...lease.spec, holderIdentity: '', renewTime: new Date() as unknown as k8s.V1MicroTime };
+        lease.spec = { ...lease.spec, holderIdentity: '', renewTime: new (kubeClient().V1MicroTime)() };
         await this.api.replaceNamespacedLease({ name: this.o.leaseName, namespace: this.o.namespace, body: lease });
       }
     } catch (err) {
@@ -86,7 +86,8 @@ export class LeaderElection {
       this.set(false, `following ${action.holder}`);
       return;
     }
-    const now = new Date() as unknown as k8s.V1MicroTime;
+    // MicroTime: the API server insists on six fractional digits.
+    const now = new (kubeClient().V1MicroTime)();
     const spec: k8s.V1LeaseSpec = {
       ...(lease?.spec ?? {}),
       holderIdentity: identity,
