@@ -271,8 +271,12 @@ export class ControlPlane {
 
   private readiness(): Readiness {
     const snap = this.cache.snapshot();
+    // Still ready: this replica serves a complete last-known snapshot, and taking every
+    // replica out of the xDS Service (an API outage hits all of them) would leave new and
+    // reconnecting Envoys with no configuration at all. The body and
+    // mqtt_xds_discovery_synced say it is not synced.
     if (snap && !this.synced) {
-      return { ready: false, reason: `discovery not synced; serving the last known brokers (snapshot ${snap.version})` };
+      return { ready: true, reason: `discovery not synced; serving the last known brokers (snapshot ${snap.version})` };
     }
     if (snap) return { ready: true, reason: `serving snapshot ${snap.version}` };
     if (this.discoveryProblems.length > 0) {
