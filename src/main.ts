@@ -6,6 +6,7 @@ import { filePolicyFeed, PolicySource, type AppliedPolicy, type Config, type Pol
 import type { Broker, WeightPlan } from './domain';
 import { hostname } from 'node:os';
 import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource, LeaderElection } from './discovery';
+import { gatePush } from './balancing';
 import { Planner } from './planner';
 import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
@@ -45,6 +46,9 @@ export class ControlPlane {
   private readonly lastPublish: Gauge;
   private debounce: NodeJS.Timeout | undefined;
   private discoveryProblems: Problem[] = [];
+  private publishedPlan: WeightPlan | undefined;
+  private lastWeightPushMs = 0;
+  private gateTimer: NodeJS.Timeout | undefined;
   private policyProblems: Problem[] = [];
   private lastPublishedAt: Date | undefined;
 
@@ -178,6 +182,7 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     if (this.debounce) clearTimeout(this.debounce);
+    clearTimeout(this.gateTimer);
     this.source.stop();
     this.policySource.stop();
     this.scraper?.stop();
@@ -243,10 +248,26 @@ export class ControlPlane {
   }
 
   private recompute(): void {
-    const outcome = this.planner.next(Date.now());
+    const nowMs = Date.now();
+    const outcome = this.planner.next(nowMs);
     if (!outcome) return;
+    const verdict = gatePush(this.publishedPlan, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.config.balancing.minPushIntervalMs);
+    if (!verdict.push) {
+      // The newest plan goes out when the interval is over, even if no new input arrives.
+      if (!this.gateTimer) {
+        this.gateTimer = setTimeout(() => {
+          this.gateTimer = undefined;
+          this.recompute();
+        }, verdict.retryAtMs - nowMs);
+      }
+      return;
+    }
+    clearTimeout(this.gateTimer);
+    this.gateTimer = undefined;
     const before = this.cache.snapshot()?.version;
     if (this.publish(buildResources(this.model(outcome.plan))).length > 0) return;
+    this.publishedPlan = outcome.plan;
+    if (this.cache.snapshot()?.version !== before) this.lastWeightPushMs = nowMs;
     this.brokerWeight.reset();
     for (const e of outcome.plan.endpoints) this.brokerWeight.set({ broker: e.name }, e.weight);
     this.brokerUtilisation.reset();
@@ -255,6 +276,7 @@ export class ControlPlane {
     }
     if (outcome.decisions.length > 0 && this.cache.snapshot()?.version !== before) {
       this.log.info('weights decided', {
+        why: verdict.why,
         decisions: outcome.decisions.map((d) => ({ broker: d.name, weight: d.weight, reason: d.reason })),
       });
     }

@@ -55,6 +55,8 @@ export interface Config {
     readonly policyConfigMapKey: string;
     /** Envoy's load-balancing policy for the broker cluster; weights apply to both. */
     readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
+    /** At most one metrics-driven weight push per this interval; cuts and membership changes go at once. */
+    readonly minPushIntervalMs: number;
   };
   readonly scrape: {
     readonly intervalMs: number;
@@ -204,6 +206,8 @@ export const SETTINGS: readonly Setting[] = [
   setting('balancing.policyConfigMapKey', configMapKey, 'policy.yaml', 'Key of the policy document in that ConfigMap.'),
   setting('balancing.lbPolicy', { kind: 'enum', values: ['ROUND_ROBIN', 'LEAST_REQUEST'] }, 'ROUND_ROBIN',
     "Envoy's load-balancing policy for the brokers; both honour the weights."),
+  setting('balancing.minPushIntervalMs', int(0, 3_600_000), 5000,
+    'Least time between two weight adjustments pushed from metrics, in milliseconds; overload cuts and membership changes go at once.'),
   setting('scrape.intervalMs', int(100, 3_600_000), 5000,
     'Time between two scrapes of every broker\'s metrics, in milliseconds (jittered by 10%).'),
   setting('scrape.timeoutMs', int(50, 600_000), 2000, 'Time one metrics request may take, in milliseconds.'),

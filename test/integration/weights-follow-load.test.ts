@@ -38,7 +38,7 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
     const policyFile = path.join(setup.dir, 'policy.yaml');
     fs.writeFileSync(policyFile, 'smoothing: { alpha: 0.5 }\n');
     const config = withOverrides(setup.config, {
-      balancing: { mode: 'metrics', policyFile },
+      balancing: { mode: 'metrics', policyFile, minPushIntervalMs: 300 },
       scrape: { intervalMs: 300, timeoutMs: 250 },
     });
     mqttPort = config.listener.port;

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
         perHostMaxConnections: 250000,
         healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
       },
-      balancing: { mode: 'metrics', policyFile: '', policyConfigMap: '', policyConfigMapKey: 'policy.yaml', lbPolicy: 'ROUND_ROBIN' },
+      balancing: { mode: 'metrics', policyFile: '', policyConfigMap: '', policyConfigMapKey: 'policy.yaml', lbPolicy: 'ROUND_ROBIN', minPushIntervalMs: 5000 },
       scrape: { intervalMs: 5000, timeoutMs: 2000, concurrency: 8 },
       leaderElection: { leaseName: '', namespace: '', identity: '', leaseDurationMs: 15000, renewIntervalMs: 5000 },
       pushDebounceMs: 100,
