@@ -1,0 +1,141 @@
+// haproxy-leastconn: HAProxy 2.6 in TCP mode with `balance leastconn`, one process per
+// instance in the foreground. Every broker of the scenario is declared up front; the
+// ones that join later start `disabled` and are enabled over the runtime API (stats
+// socket), as an operator adding a server without a reload would. A leaving broker is
+// disabled and its sessions shut down.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort } from '../../../support/ports';
+import { waitFor } from '../../../support/wait';
+import { runSync, startProc, waitWhileRunning, type Proc } from '../processes';
+import { ensureHaproxy } from './packages';
+import type { Balancer, BalancerContext } from './types';
+
+const BACKEND = 'brokers';
+
+interface Instance {
+  readonly proc: Proc;
+  readonly socket: string;
+}
+
+export async function startHaproxyBalancer(ctx: BalancerContext): Promise<Balancer> {
+  ensureHaproxy(ctx.log);
+  const port = await freePort();
+  const initial = new Set(ctx.scenario.initialBrokers);
+  const instances: Instance[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(instances.map((i) => i.proc.stop('SIGTERM', 5000)));
+    instances.forEach((inst, i) => fs.writeFileSync(path.join(ctx.workDir, `haproxy-${i + 1}.log`), inst.proc.logs()));
+  };
+  try {
+    for (let i = 1; i <= ctx.scenario.envoys; i++) {
+      const dir = path.join(ctx.workDir, `haproxy-${i}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const socket = path.join(dir, 'admin.sock');
+      const config = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(config, haproxyConfig(ctx, port, socket, path.join(dir, 'haproxy.pid'), initial));
+      const check = runSync('haproxy', ['-c', '-f', config], 30_000);
+      if (!check.ok) throw new Error(`haproxy -c refused ${config}:\n${check.output}`);
+      const proc = startProc(`haproxy-${i}`, 'haproxy', ['-db', '-f', config], { cwd: dir });
+      instances.push({ proc, socket });
+      await waitWhileRunning(
+        proc,
+        waitFor(async () => fs.existsSync(socket) && (await runtime(socket, 'show info')).includes('Name: HAProxy'), {
+          timeoutMs: 15_000,
+          what: `HAProxy ${i} runtime API`,
+        }),
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- haproxy output ---\n${proc.logs()}`);
+      });
+    }
+    // Wait until every initial server passed its first check, so t = 0 starts balanced.
+    for (const inst of instances) {
+      await waitFor(
+        async () => {
+          const up = serverStates(await runtime(inst.socket, `show servers state ${BACKEND}`));
+          return [...initial].every((name) => up.get(name) === 2);
+        },
+        { timeoutMs: 20_000, intervalMs: 250, what: 'HAProxy servers to be up' },
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  ctx.log(`HAProxy leastconn x${instances.length} on 127.0.0.1:${port}`);
+
+  const all = async (commands: string[]): Promise<void> => {
+    for (const inst of instances) {
+      for (const command of commands) {
+        const reply = (await runtime(inst.socket, command)).trim();
+        // Successful commands answer nothing (or an empty line).
+        if (reply !== '') throw new Error(`HAProxy runtime API: "${command}" answered: ${reply}`);
+      }
+    }
+  };
+  return {
+    endpoint: { host: '127.0.0.1', port },
+    join: (broker) => all([`enable server ${BACKEND}/${broker}`]),
+    leave: (broker) => all([`disable server ${BACKEND}/${broker}`, `shutdown sessions server ${BACKEND}/${broker}`]),
+    stop,
+  };
+}
+
+function haproxyConfig(ctx: BalancerContext, port: number, socket: string, pidFile: string, initial: ReadonlySet<string>): string {
+  const servers = [...ctx.brokers.values()].map(
+    (b) =>
+      // A TCP connect check every 2 s: HAProxy's default health check, close to Envoy's cadence.
+      `    server ${b.name} ${b.host}:${b.port} check inter 2s rise 1 fall 2${initial.has(b.name) ? '' : ' disabled'}`,
+  );
+  return [
+    'global',
+    // HAProxy needs about two descriptors per connection and refuses to start above the fd limit.
+    '    maxconn 8000',
+    '    nbthread 1',
+    `    pidfile ${pidFile}`,
+    `    stats socket ${socket} mode 600 level admin`,
+    '',
+    'defaults',
+    '    mode tcp',
+    '    timeout connect 5s',
+    // MQTT connections are long-lived and mostly idle: the keep-alive, not HAProxy, decides.
+    '    timeout client 2h',
+    '    timeout server 2h',
+    '',
+    'frontend mqtt',
+    // Two instances bind the same port; HAProxy sets SO_REUSEPORT by default.
+    `    bind 127.0.0.1:${port}`,
+    `    default_backend ${BACKEND}`,
+    '',
+    `backend ${BACKEND}`,
+    '    balance leastconn',
+    ...servers,
+    '',
+  ].join('\n');
+}
+
+/** One runtime API command over the stats socket; the reply text. */
+function runtime(socket: string, command: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const conn = net.createConnection(socket);
+    const chunks: Buffer[] = [];
+    conn.setTimeout(timeoutMs, () => conn.destroy(new Error(`HAProxy runtime API "${command}" timed out`)));
+    conn.on('connect', () => conn.write(`${command}\n`));
+    conn.on('data', (c: Buffer) => chunks.push(c));
+    conn.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    conn.on('error', reject);
+  });
+}
+
+/** `show servers state` → server name → srv_op_state (2 = running). */
+function serverStates(text: string): Map<string, number> {
+  const states = new Map<string, number>();
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  for (const line of lines.slice(1)) {
+    // be_id be_name srv_id srv_name srv_addr srv_op_state …
+    const f = line.trim().split(/\s+/);
+    if (f.length > 5) states.set(f[3], Number(f[5]));
+  }
+  return states;
+}

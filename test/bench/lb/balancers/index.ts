@@ -1,0 +1,20 @@
+// The strategies the benchmark compares, each behind the same small Balancer interface.
+import type { StrategyName } from '../scenario';
+import { startEnvoyBalancer } from './envoy';
+import { startHaproxyBalancer } from './haproxy';
+import { startNginxBalancer } from './nginx';
+import type { Balancer, BalancerContext } from './types';
+
+export type { Balancer, BalancerContext, BrokerAddress, InstanceView } from './types';
+
+const STARTERS: Record<StrategyName, (ctx: BalancerContext) => Promise<Balancer>> = {
+  'envoy-rr': startEnvoyBalancer,
+  'envoy-least-request': startEnvoyBalancer,
+  'haproxy-leastconn': startHaproxyBalancer,
+  'nginx-least-conn': startNginxBalancer,
+  'mqtt-xds': startEnvoyBalancer,
+};
+
+export function startBalancer(ctx: BalancerContext): Promise<Balancer> {
+  return STARTERS[ctx.strategy](ctx);
+}

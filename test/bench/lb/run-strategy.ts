@@ -1,0 +1,213 @@
+// One strategy through one scenario: fresh brokers, the balancer, the clients, the
+// scenario's events on schedule and a sample every second, then everything stopped.
+// Every process is started here and stopped here, also when something fails.
+import fs from 'node:fs';
+import { launchCapacityBroker, type LaunchedBroker } from '../../../src/testbroker';
+import { connectClients } from '../../support/mqtt-clients';
+import { sleep } from '../../support/wait';
+import { startBalancer, type Balancer, type BrokerAddress, type InstanceView } from './balancers';
+import { ClientFleet } from './clients';
+import { NoiseProxy } from './noise-proxy';
+import { brokersPresentAt, type Scenario, type ScenarioEvent, type StrategyName } from './scenario';
+import type { BrokerSample, EventRecord, Sample, StrategyRun } from './samples';
+
+const SAMPLE_PERIOD_MS = 1000;
+/** A leaving broker is stopped this long after the balancer stopped sending it clients. */
+const LEAVE_GRACE_MS = 1000;
+
+export interface RunOptions {
+  readonly scenario: Scenario;
+  readonly strategy: StrategyName;
+  readonly workDir: string;
+  readonly log: (message: string) => void;
+  /** Set by the caller on SIGINT: the run ends early and still cleans up. */
+  readonly aborted: () => boolean;
+}
+
+export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
+  const { scenario, strategy, log } = opts;
+  const started = Date.now();
+  fs.mkdirSync(opts.workDir, { recursive: true });
+  const brokers = new Map<string, LaunchedBroker>();
+  const stopped = new Set<string>();
+  let proxy: NoiseProxy | undefined;
+  let balancer: Balancer | undefined;
+  let fleet: ClientFleet | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    const launched = await Promise.all(
+      scenario.brokers.map((b, i) =>
+        launchCapacityBroker({ name: b.name, capacity: b.capacity, noise: b.cpuNoise, seed: scenario.seed + i + 1 }),
+      ),
+    );
+    for (const b of launched) brokers.set(b.name, b);
+
+    const noisy = strategy === 'mqtt-xds' && scenario.events.some((e) => e.kind === 'noise');
+    if (noisy) {
+      proxy = new NoiseProxy(scenario.seed);
+      await proxy.start();
+    }
+    const addresses = new Map<string, BrokerAddress>(
+      launched.map((b) => [
+        b.name,
+        { name: b.name, host: b.host, port: b.port, metricsUrl: proxy ? proxy.route(b.name, b.metricsUrl) : b.metricsUrl },
+      ]),
+    );
+    balancer = await startBalancer({ scenario, strategy, brokers: addresses, workDir: opts.workDir, log });
+    await probe(balancer);
+
+    const edsPushesAtStart = await balancer.edsPushes?.().catch(() => undefined);
+    const t0 = Date.now();
+    const tNow = (): number => (Date.now() - t0) / 1000;
+    const events: EventRecord[] = [];
+    const b = balancer;
+    const p = proxy;
+    for (const event of scenario.events) {
+      timers.push(
+        setTimeout(() => {
+          void applyEvent(event, { balancer: b, brokers, stopped, proxy: p, timers, scenario }).then(
+            (detail) => events.push({ atSec: round(tNow()), kind: event.kind, ...brokerOf(event), ...(detail ? { detail } : {}) }),
+            (err: Error) => {
+              log(`event ${event.kind} at ${event.atSec} s failed: ${err.message}`);
+              events.push({ atSec: round(tNow()), kind: event.kind, ...brokerOf(event), error: err.message });
+            },
+          );
+        }, event.atSec * 1000),
+      );
+    }
+    fleet = new ClientFleet(scenario, [balancer.endpoint], `${strategy}-${started.toString(36)}`);
+    fleet.start();
+
+    const samples: Sample[] = [];
+    for (let k = 1; k <= scenario.durationSec && !opts.aborted(); k++) {
+      const wait = t0 + k * SAMPLE_PERIOD_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+      // A sample that fell more than a period behind is skipped rather than bunched.
+      if (Date.now() - (t0 + k * SAMPLE_PERIOD_MS) > SAMPLE_PERIOD_MS) continue;
+      samples.push(await takeSample(tNow(), scenario, brokers, stopped, fleet, b));
+      if (k % 10 === 0) log(progressLine(samples[samples.length - 1]));
+    }
+    return {
+      strategy,
+      samples,
+      events: events.sort((x, y) => x.atSec - y.atSec),
+      ...(edsPushesAtStart === undefined ? {} : { edsPushesAtStart }),
+      wallSec: round((Date.now() - started) / 1000),
+      workDir: opts.workDir,
+    };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await fleet?.stop();
+    await balancer?.stop().catch((err: Error) => log(`stopping the balancer: ${err.message}`));
+    await Promise.all([...brokers.values()].map((b) => b.stop()));
+    await proxy?.stop();
+  }
+}
+
+interface EventContext {
+  readonly balancer: Balancer;
+  readonly brokers: ReadonlyMap<string, LaunchedBroker>;
+  readonly stopped: Set<string>;
+  readonly proxy?: NoiseProxy;
+  readonly timers: NodeJS.Timeout[];
+  readonly scenario: Scenario;
+}
+
+async function applyEvent(e: ScenarioEvent, ctx: EventContext): Promise<string | undefined> {
+  const durationMs = 'durationSec' in e && e.durationSec !== undefined ? Math.round(e.durationSec * 1000) : undefined;
+  const post = async (broker: string, action: 'overload' | 'load', body: object): Promise<void> => {
+    const reply = await ctx.brokers.get(broker)!.post(action, body);
+    if (reply.status !== 200) throw new Error(`POST /admin/${action} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  };
+  switch (e.kind) {
+    case 'broker-join':
+      await ctx.balancer.join(e.broker);
+      return undefined;
+    case 'broker-leave':
+      await ctx.balancer.leave(e.broker);
+      await sleep(LEAVE_GRACE_MS);
+      ctx.stopped.add(e.broker);
+      await ctx.brokers.get(e.broker)!.stop();
+      return 'broker stopped';
+    case 'overload':
+      await post(e.broker, 'overload', { level: e.level, ...(durationMs ? { durationMs } : {}) });
+      return `level ${e.level}`;
+    case 'extra-load':
+      await post(e.broker, 'load', { extraCost: e.extraCost, ...(durationMs ? { durationMs } : {}) });
+      return `extraCost ${e.extraCost}`;
+    case 'noise': {
+      const proxy = ctx.proxy;
+      // Only mqtt-xds reads metrics; for the other strategies noise changes nothing.
+      if (!proxy) return 'no metrics reader in this strategy';
+      const names = e.broker ? [e.broker] : ctx.scenario.brokers.map((b) => b.name);
+      for (const name of names) proxy.setNoise(name, e.ratio);
+      if (durationMs) ctx.timers.push(setTimeout(() => names.forEach((n) => proxy.setNoise(n, 0)), durationMs));
+      return `±${Math.round(e.ratio * 100)} %`;
+    }
+  }
+}
+
+async function takeSample(
+  tSec: number,
+  scenario: Scenario,
+  brokers: ReadonlyMap<string, LaunchedBroker>,
+  stopped: ReadonlySet<string>,
+  fleet: ClientFleet,
+  balancer: Balancer,
+): Promise<Sample> {
+  const present = brokersPresentAt(scenario, tSec);
+  const states = await Promise.all(
+    [...brokers.values()].map(async (b): Promise<BrokerSample | undefined> => {
+      if (stopped.has(b.name)) return undefined;
+      const s = await within(b.state(), 2000).catch(() => undefined);
+      if (!s) return undefined;
+      return {
+        name: b.name,
+        present: present.has(b.name),
+        capacity: s.capacity,
+        cost: s.cost,
+        utilisation: s.utilisation,
+        connections: s.connections,
+        overloadLevel: s.overloadLevel,
+      };
+    }),
+  );
+  const [views, edsPushes] = await Promise.all([
+    balancer.views ? within(balancer.views(), 2000).catch((): InstanceView[] | undefined => undefined) : undefined,
+    balancer.edsPushes ? within(balancer.edsPushes(), 2000).catch(() => undefined) : undefined,
+  ]);
+  return {
+    tSec: round(tSec),
+    brokers: states.filter((s): s is BrokerSample => s !== undefined),
+    clients: fleet.snapshot(),
+    ...(views ? { views } : {}),
+    ...(edsPushes === undefined ? {} : { edsPushes }),
+  };
+}
+
+/** One client through the balancer and back, so t = 0 starts with a working path. */
+async function probe(balancer: Balancer): Promise<void> {
+  const pool = await connectClients({ ...balancer.endpoint, count: 1, prefix: 'bench-probe', connectTimeoutMs: 10_000 });
+  await pool.endAll();
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function brokerOf(e: ScenarioEvent): { broker?: string } {
+  return 'broker' in e && e.broker !== undefined ? { broker: e.broker } : {};
+}
+
+function progressLine(s: Sample): string {
+  const brokers = s.brokers.map((b) => `${b.name} ${(b.utilisation * 100).toFixed(0)}%/${b.connections}`).join('  ');
+  return `  t=${s.tSec.toFixed(0)}s  ${brokers}  clients ${s.clients.connected} (failed ${s.clients.failed}, disconnects ${s.clients.disconnects})`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

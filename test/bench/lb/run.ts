@@ -1,0 +1,147 @@
+// Load-balancing benchmark: the same scenario through each strategy in turn (Envoy round
+// robin, Envoy least request, HAProxy leastconn, NGINX least_conn, Envoy driven by
+// mqtt-xds), with real MQTT clients over loopback and fresh capacity-model brokers, and
+// a report of how evenly each spread the load. docs/lb-benchmark.md explains it all.
+//
+//   npm run build && npm run bench:lb -- test/bench/lb/scenarios/heterogeneous-1-2-4.yaml \
+//       [--strategies envoy-rr,mqtt-xds] [--out .local/bench/lb] [--keep-work]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../../../src/util/repo-root';
+import { envoyBinary } from '../../support/envoy';
+import { analyse, type StrategyResult } from './analysis';
+import { isEnvoyStrategy } from './balancers/envoy';
+import { writeReport } from './report';
+import { runStrategy } from './run-strategy';
+import { STRATEGIES, type Scenario, type StrategyName } from './scenario';
+import { describeProblems, parseScenario } from './scenario-parse';
+import type { StrategyRun } from './samples';
+
+const USAGE = `usage: npm run bench:lb -- <scenario.yaml> [--strategies ${STRATEGIES.join(',')}] [--out DIR] [--keep-work]
+
+  --strategies  comma-separated subset, run in the order given (default: all, in the order above)
+  --out         where <scenario>-results.{md,json} and <scenario>.svg go (default .local/bench/lb)
+  --keep-work   keep each run's configs and process logs (kept anyway when a strategy fails)`;
+
+interface Args {
+  readonly scenarioFile: string;
+  readonly strategies: readonly StrategyName[];
+  readonly outDir: string;
+  readonly keepWork: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args | string {
+  let scenarioFile: string | undefined;
+  let strategies: StrategyName[] = [...STRATEGIES];
+  let outDir = path.join(REPO_ROOT, '.local', 'bench', 'lb');
+  let keepWork = false;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    if (flag === '--help' || flag === '-h') return USAGE;
+    if (flag === '--strategies') {
+      const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const unknown = list.filter((s) => !(STRATEGIES as readonly string[]).includes(s));
+      if (list.length === 0 || unknown.length > 0) return `unknown strategy ${unknown.join(', ') || '(none given)'}; known: ${STRATEGIES.join(', ')}`;
+      strategies = list as StrategyName[];
+    } else if (flag === '--out') {
+      const dir = value();
+      if (!dir) return '--out needs a directory';
+      outDir = path.resolve(dir);
+    } else if (flag === '--keep-work') {
+      keepWork = true;
+    } else if (flag.startsWith('-')) {
+      return `unknown flag ${flag}\n\n${USAGE}`;
+    } else if (scenarioFile === undefined) {
+      scenarioFile = flag;
+    } else {
+      return `only one scenario file, got a second: ${flag}`;
+    }
+  }
+  if (!scenarioFile) return `no scenario file given\n\n${USAGE}`;
+  return { scenarioFile: path.resolve(scenarioFile), strategies, outDir, keepWork };
+}
+
+function loadScenario(file: string): Scenario {
+  if (!fs.existsSync(file)) throw new Error(`scenario file ${file} does not exist`);
+  const parsed = parseScenario(fs.readFileSync(file, 'utf8'), file);
+  if (!parsed.ok) throw new Error(`${file} is not a valid scenario:\n${describeProblems(parsed.problems, path.basename(file))}`);
+  return parsed.value;
+}
+
+/** What must exist before anything starts, so a missing build fails in a second, not after a run. */
+function checkPrerequisites(strategies: readonly StrategyName[]): void {
+  for (const file of ['dist/src/testbroker/capacity-broker.js', 'dist/src/cli.js']) {
+    if (!fs.existsSync(path.join(REPO_ROOT, file))) throw new Error(`${file} is missing; run \`npm run build\` first`);
+  }
+  if (strategies.some(isEnvoyStrategy)) envoyBinary();
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (typeof args === 'string') {
+    const help = args === USAGE;
+    (help ? process.stdout : process.stderr).write(`${args}\n`);
+    return help ? 0 : 2;
+  }
+  const scenario = loadScenario(args.scenarioFile);
+  checkPrerequisites(args.strategies);
+  const log = (m: string): void => void process.stderr.write(`[bench:lb] ${m}\n`);
+
+  let aborted = false;
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (aborted) process.exit(130);
+    aborted = true;
+    log(`${signal}: stopping the current run and its processes (again to quit at once)`);
+  };
+  // SIGTERM too: NGINX workers have no parent-death signal, so they must be stopped by their master.
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), `mqtt-xds-lb-${scenario.name}-`));
+  const runs: StrategyRun[] = [];
+  const results: StrategyResult[] = [];
+  const failures = new Map<string, string>();
+  for (const strategy of args.strategies) {
+    if (aborted) break;
+    log(`${scenario.name}: ${strategy} (${scenario.durationSec} s)`);
+    try {
+      const run = await runStrategy({ scenario, strategy, workDir: path.join(workRoot, strategy), log, aborted: () => aborted });
+      runs.push(run);
+      const result = analyse(scenario, run);
+      results.push(result);
+      log(`${strategy}: imbalance ${result.imbalance?.toFixed(2) ?? '–'}, overload ${result.overloadSec.toFixed(0)} s, ` +
+        `failed ${result.clients.failed}, disconnects ${result.clients.disconnects}`);
+      const warning = staticWeightsWarning(run);
+      if (warning) log(warning);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      failures.set(strategy, message);
+      log(`${strategy} failed: ${message}`);
+    }
+  }
+  const files = writeReport(args.outDir, scenario, runs, results, failures);
+  process.stdout.write(`\n${fs.readFileSync(files.markdown, 'utf8')}\n`);
+  process.stdout.write(`Wrote ${files.markdown}, ${files.json} and ${files.svg}\n`);
+  if (args.keepWork || failures.size > 0) process.stdout.write(`Configs and process logs: ${workRoot}\n`);
+  else fs.rmSync(workRoot, { recursive: true, force: true });
+  return failures.size > 0 || aborted ? 1 : 0;
+}
+
+/** mqtt-xds whose weights never left "all equal" is not balancing on metrics at all. */
+function staticWeightsWarning(run: StrategyRun): string | undefined {
+  if (run.strategy !== 'mqtt-xds') return undefined;
+  const moved = run.samples.some((s) =>
+    (s.views ?? []).some((v) => new Set(Object.values(v.weights).filter((w) => w > 0)).size > 1),
+  );
+  return moved ? undefined : 'mqtt-xds: the weights Envoy held never differed between brokers; is metrics mode wired in src/main.ts?';
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench:lb: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

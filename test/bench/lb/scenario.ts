@@ -1,0 +1,88 @@
+// The load-balancing benchmark's scenario: what brokers exist, which clients arrive when
+// and what they send, and what happens to the brokers on the way. Plain values; the
+// parser (scenario-parse.ts) fills every default so nothing downstream guesses.
+// docs/lb-benchmark.md documents the YAML form.
+
+export const STRATEGIES = [
+  'envoy-rr',
+  'envoy-least-request',
+  'haproxy-leastconn',
+  'nginx-least-conn',
+  'mqtt-xds',
+] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+export interface BrokerSpec {
+  readonly name: string;
+  /** Cost units per second at utilisation 1.0 (the test broker's --capacity). */
+  readonly capacity: number;
+  /** The test broker's own CPU noise from launch (its --noise), 0 = none. */
+  readonly cpuNoise: number;
+}
+
+export const TRAFFIC_KINDS = ['cheap-publisher', 'fanout-publisher', 'subscriber', 'shared-subscriber'] as const;
+export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
+
+export interface Traffic {
+  readonly kind: TrafficKind;
+  /** PUBLISH packets per second per client; 0 for subscribers. */
+  readonly publishPerSec: number;
+  /**
+   * cheap-publisher: prefix, each client publishes to `<topic>/<clientId>`;
+   * fanout-publisher: the topic itself; (shared-)subscriber: the filter subscribed to.
+   */
+  readonly topic: string;
+  /** Share group of a shared subscriber (`$share/<group>/<topic>`). */
+  readonly group: string;
+}
+
+export interface Population {
+  readonly name: string;
+  readonly count: number;
+  /** Client i of n first connects at startSec + rampSec × i / n. */
+  readonly arrival: { readonly startSec: number; readonly rampSec: number };
+  /** Each connection is closed by the client after lifetimeSec × U(0.5, 1.5) and reopened at once. */
+  readonly lifetimeSec?: number;
+  readonly reconnect: { readonly minBackoffMs: number; readonly maxBackoffMs: number };
+  readonly traffic: Traffic;
+}
+
+export type ScenarioEvent =
+  | { readonly atSec: number; readonly kind: 'broker-join'; readonly broker: string }
+  | { readonly atSec: number; readonly kind: 'broker-leave'; readonly broker: string }
+  | { readonly atSec: number; readonly kind: 'overload'; readonly broker: string; readonly level: number; readonly durationSec?: number }
+  | { readonly atSec: number; readonly kind: 'extra-load'; readonly broker: string; readonly extraCost: number; readonly durationSec?: number }
+  | { readonly atSec: number; readonly kind: 'noise'; readonly broker?: string; readonly ratio: number; readonly durationSec?: number };
+
+export type EventKind = ScenarioEvent['kind'];
+export const EVENT_KINDS: readonly EventKind[] = ['broker-join', 'broker-leave', 'overload', 'extra-load', 'noise'];
+
+export interface Scenario {
+  readonly name: string;
+  readonly durationSec: number;
+  readonly scrapeIntervalMs: number;
+  /** Seeds client arrival jitter, lifetimes, backoff and metric noise: a run can be repeated. */
+  readonly seed: number;
+  readonly brokers: readonly BrokerSpec[];
+  /** Brokers in the balancer at t = 0. */
+  readonly initialBrokers: readonly string[];
+  readonly populations: readonly Population[];
+  /** Sorted by time; broker startSec/stopSec are already turned into join/leave events. */
+  readonly events: readonly ScenarioEvent[];
+  readonly envoys: 1 | 2;
+  /** The window imbalance is averaged over. */
+  readonly steadyState: { readonly fromSec: number; readonly toSec: number };
+  /** The policy block as YAML text, for mqtt-xds's --balancing-policy-file; undefined = built-in defaults. */
+  readonly policyYaml?: string;
+}
+
+/** Which brokers are in the balancer at `tSec`, from the initial set and the join/leave events. */
+export function brokersPresentAt(scenario: Scenario, tSec: number): Set<string> {
+  const present = new Set(scenario.initialBrokers);
+  for (const e of scenario.events) {
+    if (e.atSec > tSec) break;
+    if (e.kind === 'broker-join') present.add(e.broker);
+    if (e.kind === 'broker-leave') present.delete(e.broker);
+  }
+  return present;
+}
