@@ -2,6 +2,7 @@
 // and none should outlive the demo (see the comments on `detached` below).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { awaitReady } from '../util/child-process';
 
 export interface DemoBroker {
   readonly name: string;
@@ -37,27 +38,11 @@ export async function startBroker(
     if (msg?.type === 'clients') clients = Number(msg.count);
   });
 
-  const port = await new Promise<number>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`broker ${name} did not start: ${why}${stderr.length ? `\n${stderr.join('')}` : ''}`));
-    };
-    const timer = setTimeout(() => fail(`no ready message after ${startTimeoutMs} ms`), startTimeoutMs);
-    child.on('message', (msg: { type?: string; port?: number; message?: string }) => {
-      if (msg?.type === 'ready' && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(Number(msg.port));
-      } else if (msg?.type === 'error') {
-        fail(String(msg.message));
-      }
-    });
-    child.once('exit', (code, signal) => fail(`exited with ${signal ?? `code ${code}`}`));
-    child.once('error', (err) => fail(err.message));
+  const { port } = await awaitReady<{ type: 'ready'; port: number }>(child, {
+    what: `broker ${name}`,
+    timeoutMs: startTimeoutMs,
+    abort: () => void child.kill('SIGKILL'),
+    output: () => stderr.join(''),
   });
   child.once('exit', (code, signal) => {
     if (!stopping) onExit(`exited with ${signal ?? `code ${code}`}`);

@@ -2,14 +2,14 @@
 // tests, benchmarks and the demo. It forks the compiled JavaScript in dist/, because the
 // broker loads aedes (an ES module) at run time, which ts-jest's CommonJS runtime cannot;
 // so the repository must be built first (`npm run build`).
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { BrokerState } from './capacity-admin';
 import { capacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import type { ClientInfo } from './capacity-ledger';
 import { REPO_ROOT } from '../util/repo-root';
+import { awaitReady, captureOutput, LineRing, stopChild, track } from '../util/child-process';
 
 export interface LaunchOptions extends Partial<CapacityBrokerOptions> {
   readonly name: string;
@@ -73,44 +73,21 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
     execArgv: [],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  reapOnExit(child);
-  const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    readline.createInterface({ input: stream }).on('line', (line) => {
-      lines.push(line);
-      if (lines.length > 200) lines.shift();
-    });
-  }
-  const logs = (): string => lines.join('\n');
+  track(child);
+  const ring = new LineRing(200);
+  captureOutput(child, ring);
+  const logs = (): string => ring.text();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
-    (stopping ??= stopChild(child, 5000, () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM'))));
-  const kill = (): Promise<void> => (stopping ??= stopChild(child, 0, () => child.kill('SIGKILL')));
+    (stopping ??= stopChild(child, { graceMs: 5000, ask: () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM')) }));
+  const kill = (): Promise<void> => (stopping ??= stopChild(child, { graceMs: 0, ask: () => child.kill('SIGKILL') }));
 
-  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
-    let settled = false;
-    const give = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void kill().then(() =>
-        reject(new Error(`capacity broker ${options.name} did not start: ${why}\n--- broker output ---\n${logs()}`)),
-      );
-    };
-    const timer = setTimeout(() => give(`no ready message after ${startTimeoutMs} ms`), startTimeoutMs);
-    child.on('message', (msg: { type?: string; message?: string }) => {
-      if (msg?.type === 'ready' && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(msg as ReadyMessage);
-      } else if (msg?.type === 'error') {
-        give(String(msg.message));
-      }
-    });
-    child.once('exit', (code, signal) => give(`exited with ${signal ?? `code ${code}`}`));
-    child.once('error', (err) => give(err.message));
+  const ready = await awaitReady<ReadyMessage>(child, {
+    what: `capacity broker ${options.name}`,
+    timeoutMs: startTimeoutMs,
+    abort: kill,
+    output: logs,
   });
 
   const base = `http://${hostForUrl(ready.host)}:${ready.metricsPort}`;
@@ -152,43 +129,3 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function stopChild(child: ChildProcess, graceMs: number, ask: () => void): Promise<void> {
-  const exited =
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.exitCode !== null || child.signalCode !== null) return exited;
-  // The child is unref'd (see reapOnExit); while stopping, its exit must keep the caller
-  // alive, or a caller with nothing else to do would quit before seeing it.
-  child.ref();
-  try {
-    ask();
-  } catch {
-    // The channel or the process may be gone already; the SIGKILL below still applies.
-  }
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  return exited.finally(() => clearTimeout(timer));
-}
-
-// A broker exits by itself when its IPC parent goes away; this also covers a parent that
-// exits while the broker is still starting. The child and its pipes are unref'd so that a
-// caller that forgets stop() is not kept waiting on them.
-const alive = new Set<ChildProcess>();
-const killAlive = (): void => {
-  for (const child of alive) child.kill('SIGKILL');
-};
-
-function reapOnExit(child: ChildProcess): void {
-  child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
-  child.channel?.unref();
-  if (alive.size === 0) process.once('exit', killAlive);
-  alive.add(child);
-  const forget = (): void => {
-    if (alive.delete(child) && alive.size === 0) process.removeListener('exit', killAlive);
-  };
-  child.once('exit', forget);
-  child.once('error', () => {
-    if (child.pid === undefined) forget();
-  });
-}

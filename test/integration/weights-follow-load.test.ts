@@ -68,7 +68,8 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
     await waitFor(
       async () => {
         const w = await weights();
-        return w.get(brokers[a].port)!.weight * 10 <= w.get(brokers[b].port)!.weight;
+        // A share of 5 % or less: the cut (weightFactor 0.01) is in effect.
+        return w.get(brokers[a].port)!.weight * 20 <= w.get(brokers[b].port)!.weight;
       },
       { timeoutMs: 15_000, intervalMs: 100, what: 'the overloaded broker to lose its weight' },
     );
@@ -82,7 +83,8 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
     pools.push(pool);
     const after = await weights();
     const gainA = after.get(brokers[a].port)!.cxActive - before.get(brokers[a].port)!.cxActive;
-    expect(gainA).toBeLessThanOrEqual(2);
+    // Envoy's weighted round robin is deterministic: at most ceil(40 × 5 %) + 1.
+    expect(gainA).toBeLessThanOrEqual(3);
     const metrics = await plane.registry.getSingleMetricAsString('mqtt_xds_broker_weight');
     expect(metrics).toContain(`broker="${brokers[a].name}"`);
   });

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './repo-root';
-import { LineRing, captureOutput, stopChild, track } from './child-process';
+import { LineRing, awaitReady, captureOutput, stopChild, track } from './child-process';
 
 export interface TestBroker {
   name: string;
@@ -17,7 +17,6 @@ export interface TestBroker {
   kill(): Promise<void>;
 }
 
-// Tests run from source under ts-jest, so this is test/support → repo root; dist/ is not used.
 const BROKER_SCRIPT = path.join(REPO_ROOT, 'src', 'testbroker', 'mqtt-broker.mjs');
 
 /**
@@ -53,27 +52,11 @@ export async function startBroker(name: string, port = 0, startTimeoutMs = 15_00
   const kill = (): Promise<void> =>
     (stopping ??= stopChild(child, { graceMs: 0, ask: () => child.kill('SIGKILL') }));
 
-  const boundPort = await new Promise<number>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void kill();
-      reject(new Error(`broker ${name} did not start: ${why}\n--- broker log ---\n${ring.text()}`));
-    };
-    const timer = setTimeout(() => fail(`no ready message after ${startTimeoutMs} ms`), startTimeoutMs);
-    child.on('message', (msg: any) => {
-      if (msg?.type === 'ready' && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(Number(msg.port));
-      } else if (msg?.type === 'error') {
-        fail(String(msg.message));
-      }
-    });
-    child.once('exit', (code, signal) => fail(`exited with ${signal ?? `code ${code}`}`));
-    child.once('error', (err) => fail(err.message));
+  const { port: boundPort } = await awaitReady<{ type: 'ready'; port: number }>(child, {
+    what: `broker ${name}`,
+    timeoutMs: startTimeoutMs,
+    abort: kill,
+    output: () => ring.text(),
   });
 
   return {
