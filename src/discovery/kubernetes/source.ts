@@ -1,4 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
+import type { Config } from '../../config';
 import type { Broker } from '../../domain';
 import { contentHash } from '../../util/hash';
 import type { Logger } from '../../util/log';
@@ -8,15 +9,10 @@ import { kubeClient, loadKubeConfig } from './client';
 import { brokersFromSlices, parsePortRef, type SliceMapping } from './endpoint-slices';
 import { InformerRunner } from './informer-runner';
 
-export interface KubernetesSourceOptions {
-  readonly kubeconfig: string;
-  readonly namespace: string;
-  /** Service name; used as label kubernetes.io/service-name=<service>. */
-  readonly service: string;
-  readonly labelSelector: string;
-  readonly mqttPort: string;
-  readonly metricsPort: string;
-  readonly metricsPath: string;
+type KubernetesSettings = Config['discovery']['kubernetes'];
+
+/** The discovery.kubernetes settings (documented in config/schema.ts), plus the wiring. */
+export interface KubernetesSourceOptions extends KubernetesSettings {
   readonly logger: Logger;
   readonly onBrokers: (brokers: Broker[]) => void;
   readonly onError: (problems: Problem[]) => void;
