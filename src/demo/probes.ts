@@ -31,7 +31,10 @@ export interface EnvoyHost {
   readonly port: number;
   readonly weight: number;
   /** Envoy's reasons not to route to the host (`failed_active_health_check`); [] if healthy. */
-  readonly healthFlags: readonly string[];
+  readonly healthFlags: string[];
+  /** Upstream connections open now, and since the host appeared. */
+  readonly cxActive: number;
+  readonly cxTotal: number;
 }
 
 /** Hosts of `cluster` from Envoy's admin; undefined if the admin does not answer. */
@@ -62,11 +65,17 @@ export function parseClusterHosts(json: unknown, cluster: string): EnvoyHost[] {
     const eds = String(health.eds_health_status ?? 'UNKNOWN');
     if (!ROUTABLE_EDS_STATUSES.has(eds)) flags.push(`eds_${eds.toLowerCase()}`);
     const socket = h.address?.socket_address ?? {};
+    // Proto3 JSON leaves out zero values and prints 64-bit counters as strings.
+    const stats = new Map<string, number>(
+      ((h.stats ?? []) as Array<{ name?: unknown; value?: unknown }>).map((st) => [String(st.name), Number(st.value ?? 0)]),
+    );
     return {
       address: String(socket.address ?? ''),
       port: Number(socket.port_value ?? 0),
       weight: Number(h.weight ?? 0),
       healthFlags: flags,
+      cxActive: stats.get('cx_active') ?? 0,
+      cxTotal: stats.get('cx_total') ?? 0,
     };
   });
 }

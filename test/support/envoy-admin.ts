@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { parseClusterHosts as parseEnvoyClusterHosts } from '../../src/demo/probes';
 
 export interface HostStat {
   address: string;
@@ -88,33 +89,9 @@ export class EnvoyAdmin {
   }
 }
 
-const HEALTHY_EDS_STATUSES = new Set(['HEALTHY', 'UNKNOWN']);
-
-/** Pure: /clusters?format=json → HostStat[] for one cluster. */
-export function parseClusterHosts(json: any, clusterName: string): HostStat[] {
-  const cluster = (json?.cluster_statuses ?? []).find((c: any) => c?.name === clusterName);
-  return (cluster?.host_statuses ?? []).map((h: any): HostStat => {
-    // Proto3 JSON leaves out zero values and prints 64-bit counters as strings.
-    const stats = new Map<string, number>(
-      (h.stats ?? []).map((s: any) => [String(s.name), Number(s.value ?? 0)] as [string, number]),
-    );
-    const health = h.health_status ?? {};
-    const healthFlags = Object.entries(health)
-      .filter(([key, value]) => key !== 'eds_health_status' && value === true)
-      .map(([key]) => key);
-    const eds = String(health.eds_health_status ?? 'UNKNOWN');
-    if (!HEALTHY_EDS_STATUSES.has(eds)) healthFlags.push(`eds_${eds.toLowerCase()}`);
-    const socket = h.address?.socket_address ?? {};
-    return {
-      address: String(socket.address ?? ''),
-      port: Number(socket.port_value ?? 0),
-      weight: Number(h.weight ?? 0),
-      cxActive: stats.get('cx_active') ?? 0,
-      cxTotal: stats.get('cx_total') ?? 0,
-      healthy: healthFlags.length === 0,
-      healthFlags,
-    };
-  });
+/** Pure: /clusters?format=json → HostStat[] for one cluster (the demo's parser, plus `healthy`). */
+export function parseClusterHosts(json: unknown, clusterName: string): HostStat[] {
+  return parseEnvoyClusterHosts(json, clusterName).map((h) => ({ ...h, healthy: h.healthFlags.length === 0 }));
 }
 
 /** Pure: /config_dump → versions of the dynamic clusters and listeners. */
