@@ -42,18 +42,24 @@ const ratio = (load: number | undefined, capacity: number | undefined): number |
 /**
  * More than the fair share below the fleet's mean utilisation, less above: (mean / own) to
  * the power `gain`, bounded by maxBoost both ways so the emptiest broker never gets every
- * new client. During slow start a boost is ramped in with the weight; a cut is not.
+ * new client. Both sides of the ratio are softened by `quietConnections` worth of
+ * utilisation, so a gap of a few connections (health checks, an idle fleet) gives a factor
+ * near 1 while a real gap keeps its full effect. During slow start a boost is ramped in with
+ * the weight; a cut is not.
  */
 export function catchUp(
   util: number | undefined,
   meanUtil: number | undefined,
-  policy: { readonly maxBoost: number; readonly gain: number },
+  policy: { readonly maxBoost: number; readonly gain: number; readonly quietConnections: number },
+  capacityConnections: number,
   rampProgress: number,
 ): Factor {
   const { maxBoost, gain } = policy;
   if (util === undefined) return { value: 1, reason: 'no usable signal: catch-up x1' };
   if (meanUtil === undefined || meanUtil <= 0) return { value: 1, reason: `util ${fmt(util)}, fleet idle: catch-up x1` };
-  const raw = util <= 0 ? maxBoost : clamp((meanUtil / util) ** gain, 1 / maxBoost, maxBoost);
+  const quiet = capacityConnections > 0 ? policy.quietConnections / capacityConnections : 0;
+  const own = util + quiet;
+  const raw = own <= 0 ? maxBoost : clamp(((meanUtil + quiet) / own) ** gain, 1 / maxBoost, maxBoost);
   const value = raw > 1 ? 1 + (raw - 1) * rampProgress : raw;
   const ramped = value !== raw ? ` (x${fmt(raw)} ramped in by slow start)` : '';
   return { value, reason: `util ${fmt(util)} vs mean ${fmt(meanUtil)}: catch-up x${fmt(value)}${ramped}` };

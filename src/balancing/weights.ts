@@ -156,7 +156,7 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
   let hold = false;
 
   if (a.metrics === 'fresh') {
-    const boost = catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, progress);
+    const boost = catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress);
     const cause = overloadCause(a.inputs, a.overload);
     const overload = cause === undefined ? 1 : a.overload.weightFactor;
     factors = { ...factors, catchUp: boost.value, overload };

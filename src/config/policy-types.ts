@@ -71,6 +71,11 @@ export interface Policy {
     readonly maxBoost: number;
     /** Exponent on mean / own utilisation: 1 is proportional, higher closes gaps faster but reacts more to noise. */
     readonly gain: number;
+    /**
+     * Connections' worth of utilisation added to both sides of mean / own: gaps of a few
+     * connections give catch-up near x1 (an idle fleet, health checks); 0 = raw ratio.
+     */
+    readonly quietConnections: number;
   };
   readonly overload: OverloadPolicy;
   readonly slowStart: {

@@ -26,7 +26,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   bounds: { floor: 1, ceiling: 100_000 },
   signals: { connections: 1, publishRate: 0, cpu: 0 },
   capacity: { classes: {}, brokers: {}, default: AUTO_CAPACITY, inference: { minCpu: 0.05, alpha: 0.2 } },
-  catchUp: { maxBoost: 4, gain: 1 },
+  catchUp: { maxBoost: 4, gain: 1, quietConnections: 20 },
   overload: {
     levelThreshold: 1,
     cpuThreshold: 0.9,
@@ -83,7 +83,10 @@ const POLICY: Reader<Policy> = section<Policy>(
       },
       D.capacity,
     ),
-    catchUp: section({ maxBoost: numberIn({ min: 1, max: 100 }), gain: numberIn({ min: 0, max: 4 }) }, D.catchUp),
+    catchUp: section(
+      { maxBoost: numberIn({ min: 1, max: 100 }), gain: numberIn({ min: 0, max: 4 }), quietConnections: numberIn({ min: 0, max: 1_000_000 }) },
+      D.catchUp,
+    ),
     overload: section(overloadFields, D.overload),
     slowStart: section({ windowMs: durationMs, startFraction: fraction }, D.slowStart),
     smoothing: section(

@@ -58,9 +58,13 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
     await Promise.all(brokers.map((x) => x.stop()));
   });
 
-  it('starts both brokers at equal weights', async () => {
+  it('starts both idle brokers at nearly equal weights', async () => {
+    // A health-check connection on one broker is a gap of one connection: catch-up's
+    // quietConnections keeps it from swinging the weights (it once gave 2000 vs 500).
     const w = await weights();
-    expect(w.get(brokers[a].port)!.weight).toBe(w.get(brokers[b].port)!.weight);
+    const ratio = w.get(brokers[a].port)!.weight / w.get(brokers[b].port)!.weight;
+    expect(ratio).toBeGreaterThan(1 / 1.1);
+    expect(ratio).toBeLessThan(1.1);
   });
 
   it('steers new connections away from a broker that reports overload', async () => {

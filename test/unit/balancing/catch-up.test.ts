@@ -123,3 +123,29 @@ describe('capacity', () => {
     expect(out.plan.endpoints.every((e) => Number.isInteger(e.weight) && e.weight >= 1)).toBe(true);
   });
 });
+
+describe('quiet connections', () => {
+  const auto = tuned({ catchUp: { quietConnections: 20 } }, RAW);
+
+  it('a gap of one connection in an idle fleet leaves the weights almost equal', () => {
+    // Capacity unknown: utilisation is relative to the mean, so 1 vs 0 connections would
+    // otherwise be util 1 vs 0 and swing the weights by maxBoost both ways.
+    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: 1 }, b: { connections: 0 } }), policy: auto, nowMs: NOW });
+    const w = weightsOf(out);
+    expect(w.b / w.a).toBeGreaterThan(1);
+    expect(w.b / w.a).toBeLessThan(1.11);
+  });
+
+  it('a real gap keeps nearly its full catch-up', () => {
+    const policy = rawWithClasses({ a: 's', b: 's', c: 's' }, { catchUp: { quietConnections: 20 } });
+    const out = computeWeights({ brokers: abc, loads: loads(NOW, { a: { connections: 3000 }, b: { connections: 6000 }, c: { connections: 9000 } }), policy, nowMs: NOW });
+    // (6000 + 20) / (3000 + 20) instead of 2.
+    expect(decisionOf(out, 'a').factors.catchUp).toBeCloseTo(6020 / 3020, 9);
+  });
+
+  it('an empty broker among busy ones is still bounded by maxBoost', () => {
+    const policy = rawWithClasses({ a: 's', b: 's', c: 's' }, { catchUp: { quietConnections: 20 } });
+    const out = computeWeights({ brokers: abc, loads: loads(NOW, { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 5000 } }), policy, nowMs: NOW });
+    expect(decisionOf(out, 'a').factors.catchUp).toBe(4);
+  });
+});
