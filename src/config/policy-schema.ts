@@ -83,6 +83,16 @@ export const flag: Reader<boolean> = (node, path, at, ctx) => {
   return typeof v === 'boolean' ? v : refuse(ctx, 'type', path, at, node, 'true or false');
 };
 
+/** One of a few words, with a suggestion for a near miss. */
+export function oneOf<T extends string>(values: readonly T[]): Reader<T> {
+  return (node, path, at, ctx) => {
+    const v = scalarValue(node);
+    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+    const hint = typeof v === 'string' ? didYouMean(v, values) : '';
+    return refuse(ctx, 'type', path, at, node, `one of ${values.join(', ')}${hint}`);
+  };
+}
+
 export function name(pattern: RegExp, allowed: string): Reader<string> {
   return (node, path, at, ctx) => {
     const v = scalarValue(node);

@@ -47,6 +47,40 @@ export interface BrokerOverride {
   readonly overload?: Partial<OverloadPolicy>;
 }
 
+export const REBALANCE_MODES = ['off', 'dry-run', 'on'] as const;
+export type RebalanceMode = (typeof REBALANCE_MODES)[number];
+
+/** Moving established connections through the brokers' agents (docs/rebalancing.md). */
+export interface RebalancePolicy {
+  /** Automatic rebalancing: off, dry-run (plan and report, disconnect nobody) or on. Drains are separate. */
+  readonly mode: RebalanceMode;
+  /** A broker is moved from once it holds more than (1 + tolerance) × its target. */
+  readonly tolerance: number;
+  /** Excess below this many connections is left alone: not worth a disconnect. */
+  readonly minExcess: number;
+  /** Disconnects per second, fleet-wide, for rebalancing and drains together. */
+  readonly ratePerSec: number;
+  /** Moved clients not back yet (the fleet's connection count still short) at which moving pauses. */
+  readonly maxInFlight: number;
+  /** Clients per disconnect request to an agent (1..1000). */
+  readonly batchSize: number;
+  /** Move only clients that lose nothing: shared-subscription members and sessions that end with the connection. */
+  readonly safeOnly: boolean;
+  /** How long to wait for every Envoy to ACK the DRAINING push before disconnecting anyone. */
+  readonly ackTimeoutMs: number;
+  /** An agent request slower than this fails (the move from that broker stops). */
+  readonly agentTimeoutMs: number;
+  /** After an agent failure, moving from that broker is retried after this long. */
+  readonly retryAfterMs: number;
+}
+
+export interface DrainPolicy {
+  /** Move a draining broker's clients through its agent (paced as rebalance says); false: only DRAINING in EDS. */
+  readonly moveClients: boolean;
+  /** A drain that has not emptied the broker by then is reported as timed out (the broker stays DRAINING). */
+  readonly deadlineMs: number;
+}
+
 export interface Policy {
   /** Weight of a broker of average capacity at the fleet's mean utilisation. */
   readonly weightScale: number;
@@ -99,6 +133,8 @@ export interface Policy {
   };
   /** Broker name → override. */
   readonly overrides: Readonly<Record<string, BrokerOverride>>;
+  readonly rebalance: RebalancePolicy;
+  readonly drain: DrainPolicy;
 }
 
 export const AUTO_CAPACITY = 'auto';

@@ -4,13 +4,14 @@ import { MAX_WEIGHT_SUM } from '../domain/weight-plan';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
-import { AUTO_CAPACITY, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
+import { AUTO_CAPACITY, REBALANCE_MODES, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
 import {
   flag,
   mapOf,
   name,
   numberIn,
   numberOrOff,
+  oneOf,
   partial,
   section,
   type Fields,
@@ -38,6 +39,19 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   smoothing: { alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
   stale: { graceMs: 30_000, decayMs: 60_000 },
   overrides: {},
+  rebalance: {
+    mode: 'dry-run',
+    tolerance: 0.1,
+    minExcess: 10,
+    ratePerSec: 200,
+    maxInFlight: 1000,
+    batchSize: 100,
+    safeOnly: false,
+    ackTimeoutMs: 30_000,
+    agentTimeoutMs: 5_000,
+    retryAfterMs: 30_000,
+  },
+  drain: { moveClients: true, deadlineMs: 600_000 },
 });
 
 /** The built-in policy (frozen); what an empty mapping `{}` means. */
@@ -110,6 +124,22 @@ const POLICY: Reader<Policy> = section<Policy>(
         overload: partial(overloadFields),
       }),
     ),
+    rebalance: section(
+      {
+        mode: oneOf(REBALANCE_MODES),
+        tolerance: numberIn({ min: 0, max: 10 }),
+        minExcess: int(1, 1_000_000),
+        ratePerSec: numberIn({ min: 0, max: 100_000, minExclusive: true }),
+        maxInFlight: int(1, 10_000_000),
+        batchSize: int(1, 1000),
+        safeOnly: flag,
+        ackTimeoutMs: int(100, DAY_MS),
+        agentTimeoutMs: int(100, 600_000),
+        retryAfterMs: int(0, DAY_MS),
+      },
+      D.rebalance,
+    ),
+    drain: section({ moveClients: flag, deadlineMs: int(1000, 7 * DAY_MS) }, D.drain),
   },
   D,
 );

@@ -5,6 +5,8 @@ export interface Broker {
   readonly address: string;
   readonly port: number;
   readonly metricsUrl?: string;
+  /** Base URL of the broker's agent (docs/agent-api.md); absent: connections cannot be moved. */
+  readonly agentUrl?: string;
   /** An operator-pinned weight; absent means "let the policy decide". */
   readonly staticWeight?: number;
   /** A broker that is going away keeps its connections but gets no new ones. */
