@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource, LeaderElection } from './discovery';
 import { gatePush } from './balancing';
 import { Planner } from './planner';
+import { AgentHttpClient, Rebalancer } from './rebalance';
+import { ENDPOINT } from './xds/type-urls';
+import { readFileSync } from 'node:fs';
 import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
 import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
@@ -39,6 +42,7 @@ export class ControlPlane {
   private readonly policySource: PolicySource;
   private readonly scraper: Scraper | undefined;
   private readonly planner: Planner;
+  private readonly rebalancer: Rebalancer;
   private readonly brokersKnown: Gauge;
   private readonly brokerWeight: Gauge<'broker'>;
   private readonly brokerUtilisation: Gauge<'broker'>;
@@ -51,6 +55,7 @@ export class ControlPlane {
   private gateTimer: NodeJS.Timeout | undefined;
   private policyProblems: Problem[] = [];
   private lastPublishedAt: Date | undefined;
+  private knownBrokers: readonly Broker[] = [];
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -87,6 +92,17 @@ export class ControlPlane {
       logger: this.log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
+      token: readToken(config.admin.tokenFile, 'admin.tokenFile'),
+      actions: {
+        requestDrain: (name) => {
+          if (!this.knownBrokers.some((b) => b.name === name)) return undefined;
+          const created = this.rebalancer.requestDrain(name);
+          return { created, status: this.rebalancer.drainStatus(name) };
+        },
+        cancelDrain: (name) => this.rebalancer.cancelDrain(name),
+        drainStatus: (name) => this.rebalancer.drainStatus(name),
+        rebalanceStatus: () => this.rebalancer.status(),
+      },
     });
     this.brokerWeight = new Gauge({
       name: 'mqtt_xds_broker_weight',
@@ -124,6 +140,27 @@ export class ControlPlane {
         },
       });
     }
+    this.rebalancer = new Rebalancer({
+      logger: this.log.child({ stage: 'rebalance' }),
+      registry: this.registry,
+      agent: new AgentHttpClient({
+        token: readToken(config.agent.tokenFile, 'agent.tokenFile'),
+        timeoutMs: () => this.policySource.applied().policy.rebalance.agentTimeoutMs,
+      }),
+      tickMs: config.rebalanceTickMs,
+      policy: () => this.policySource.applied().policy,
+      // Without leader election this replica is the only one.
+      isLeader: () => this.election?.isLeader() ?? true,
+      brokers: () => this.knownBrokers,
+      loads: () => this.scraper?.currentLoads() ?? new Map(),
+      decisions: () => this.planner.lastOutcome()?.decisions ?? [],
+      setMoving: (moving) => {
+        this.planner.setMoving(moving);
+        this.schedulePush();
+      },
+      drainingAcked: (names) => this.drainingAcked(names),
+      now: () => Date.now(),
+    });
     this.discoverySynced = new Gauge({
       name: 'mqtt_xds_discovery_synced',
       help: '1 while discovery holds a complete, current broker list; 0 while it serves the last known one',
@@ -177,6 +214,7 @@ export class ControlPlane {
     await this.source.start();
     this.scraper?.start();
     await this.election?.start();
+    this.rebalancer.start();
     return { xdsPort, adminPort };
   }
 
@@ -186,6 +224,7 @@ export class ControlPlane {
     this.source.stop();
     this.policySource.stop();
     this.scraper?.stop();
+    this.rebalancer.stop();
     await this.election?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
@@ -226,6 +265,7 @@ export class ControlPlane {
 
   private onBrokers(brokers: Broker[]): void {
     this.discoveryProblems = [];
+    this.knownBrokers = brokers;
     this.brokersKnown.set(brokers.length);
     this.planner.setBrokers(brokers);
     this.scraper?.setBrokers(brokers);
@@ -282,6 +322,21 @@ export class ControlPlane {
     }
   }
 
+  /**
+   * Every Envoy with an EDS subscription has ACKed the current EDS version, and in that
+   * version the brokers are DRAINING: none of them gets a new connection from now on.
+   */
+  private drainingAcked(names: readonly string[]): boolean {
+    const published = new Map((this.publishedPlan?.endpoints ?? []).map((e) => [e.name, e.health]));
+    if (!names.every((n) => published.get(n) === 'draining' || !published.has(n))) return false;
+    const version = this.cache.snapshot()?.typeVersions[ENDPOINT];
+    if (version === undefined) return false;
+    return this.ads.status().every((s) => {
+      const eds = s.types[ENDPOINT];
+      return eds === undefined || eds.ackedVersion === version;
+    });
+  }
+
   private onDiscoveryError(problems: Problem[]): void {
     this.discoveryProblems = problems;
     for (const p of problems) this.rejected.inc({ stage: 'discovery', code: p.code });
@@ -327,6 +382,7 @@ export class ControlPlane {
       discoveryProblems: this.discoveryProblems,
       discoverySynced: this.synced,
       leader: this.election ? this.election.isLeader() : null,
+      rebalance: this.rebalancer.status(),
       streams: this.ads.status(),
     };
   }
@@ -341,6 +397,19 @@ function policyFeed(config: Config, logger: Logger): PolicyFeed | undefined {
     return configMapPolicyFeed({ kubeconfig: config.discovery.kubernetes.kubeconfig, namespace, name, key: policyConfigMapKey, logger });
   }
   return policyFile !== '' ? filePolicyFeed(policyFile, logger) : undefined;
+}
+
+/** A token from a file (trailing newline dropped); undefined when no file is configured. */
+function readToken(file: string, setting: string): string | undefined {
+  if (file === '') return undefined;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`${setting}: cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (token === '') throw new Error(`${setting}: ${file} is empty; it must hold the token`);
+  return token;
 }
 
 function shortType(t: string): string {

@@ -17,6 +17,7 @@ export class Planner {
   private loads: ReadonlyMap<string, BrokerLoad> = new Map();
   private state: PolicyState | undefined;
   private last: PlanOutcome | undefined;
+  private moving: ReadonlyMap<string, string> = new Map();
 
   constructor(
     private readonly mode: BalancingMode,
@@ -29,6 +30,11 @@ export class Planner {
 
   setLoads(loads: ReadonlyMap<string, BrokerLoad>): void {
     this.loads = loads;
+  }
+
+  /** Brokers the rebalancer takes new connections from (published DRAINING): name → why. */
+  setMoving(moving: ReadonlyMap<string, string>): void {
+    this.moving = moving;
   }
 
   setPolicy(policy: Policy): void {
@@ -47,7 +53,8 @@ export class Planner {
   next(nowMs: number): PlanOutcome | undefined {
     if (!this.brokers) return undefined;
     if (this.mode === 'static') {
-      this.last = { plan: staticWeightPlan(this.brokers), decisions: [] };
+      const brokers = this.brokers.map((b) => (this.moving.has(b.name) ? { ...b, draining: true } : b));
+      this.last = { plan: staticWeightPlan(brokers), decisions: [] };
       return this.last;
     }
     const outcome = computeWeights({
@@ -56,6 +63,7 @@ export class Planner {
       previous: this.state ?? this.seed(this.brokers, nowMs),
       policy: this.policy,
       nowMs,
+      moving: this.moving,
     });
     this.state = outcome.state;
     this.last = { plan: outcome.plan, decisions: outcome.decisions };

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../util/log';
+import { operatorRoute, type OperatorActions } from './operator-routes';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -14,6 +15,10 @@ export interface AdminServerOptions {
   readonly logger: Logger;
   readiness(): Readiness;
   status(): unknown;
+  /** Drain and rebalance endpoints (operator-routes.ts). */
+  readonly actions?: OperatorActions;
+  /** Required as a bearer token by mutating operator actions; empty = none. */
+  readonly token?: string;
 }
 
 /**
@@ -21,6 +26,7 @@ export interface AdminServerOptions {
  * /readyz: 200 only once a complete snapshot has been published (Envoys connecting
  *          earlier would get nothing).
  * /metrics: Prometheus text format.  /status: what is applied, as JSON.
+ * /drain/<broker> (GET, POST, DELETE) and /rebalance: operator actions and progress.
  */
 export class AdminServer {
   private readonly server: http.Server;
@@ -51,6 +57,15 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    const op = this.opts.actions && operatorRoute(req.method ?? 'GET', path, req.headers, this.opts.actions, this.opts.token);
+    if (op) {
+      req.resume();
+      if (op.status >= 400) this.opts.logger.warn('operator request refused', { method: req.method, path, status: op.status });
+      else if (req.method === 'POST' || req.method === 'DELETE') this.opts.logger.info('operator request', { method: req.method, path, status: op.status });
+      res.writeHead(op.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(op.allow ? { allow: op.allow } : {}) });
+      res.end(JSON.stringify(op.body, null, 2) + '\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
       res.end('method not allowed\n');
@@ -72,7 +87,7 @@ export class AdminServer {
         send(res, 200, 'application/json', JSON.stringify(this.opts.status(), null, 2) + '\n');
         return;
       default:
-        send(res, 404, 'text/plain', 'not found; try /healthz, /readyz, /metrics or /status\n');
+        send(res, 404, 'text/plain', 'not found; try /healthz, /readyz, /metrics, /status, /rebalance or /drain/<broker>\n');
     }
   }
 }

@@ -10,6 +10,8 @@ export interface View {
   readonly broker: Broker;
   readonly excluded: boolean;
   readonly draining: boolean;
+  /** Why the rebalancer takes new connections away from it, when it does. */
+  readonly movingWhy?: string;
   readonly pin?: { readonly weight: number; readonly by: string };
   /** The policy's settings with this broker's overrides applied. */
   readonly signals: SignalWeights;
@@ -27,7 +29,14 @@ export interface View {
  * it. Metrics are fresh when the scraper has a success it does not call stale; a scrape
  * is folded in once, recognised by its scrapedAtMs.
  */
-export function observe(broker: Broker, load: BrokerLoad | undefined, old: BrokerState | undefined, policy: Policy, nowMs: number): View {
+export function observe(
+  broker: Broker,
+  load: BrokerLoad | undefined,
+  old: BrokerState | undefined,
+  policy: Policy,
+  nowMs: number,
+  movingWhy?: string,
+): View {
   const o = entryOf(policy.overrides, broker.name);
   const pinWeight = o?.weight ?? broker.staticWeight;
   const fresh = load !== undefined && load.scrapedAtMs !== undefined && !load.stale;
@@ -54,7 +63,8 @@ export function observe(broker: Broker, load: BrokerLoad | undefined, old: Broke
   return {
     broker,
     excluded: o?.exclude === true,
-    draining: o?.drain === true || broker.draining === true,
+    draining: o?.drain === true || broker.draining === true || movingWhy !== undefined,
+    ...(movingWhy === undefined ? {} : { movingWhy }),
     ...(pinWeight === undefined ? {} : { pin: { weight: pinWeight, by: o?.weight !== undefined ? 'policy override' : 'discovery' } }),
     signals: { ...policy.signals, ...o?.signals },
     overload: { ...policy.overload, ...o?.overload },

@@ -38,6 +38,8 @@ export interface WeighInput {
   readonly previous?: PolicyState;
   readonly policy: Policy;
   readonly nowMs: number;
+  /** Brokers the rebalancer takes new connections from (drains, moves): name → why. */
+  readonly moving?: ReadonlyMap<string, string>;
 }
 
 export interface WeighOutcome {
@@ -79,7 +81,7 @@ const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1 };
 export function computeWeights(input: WeighInput): WeighOutcome {
   const { policy, nowMs } = input;
   const previous = new Map((input.previous?.brokers ?? []).map((b) => [b.name, b]));
-  const views = sortBrokers(input.brokers).map((b) => observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs));
+  const views = sortBrokers(input.brokers).map((b) => observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs, input.moving?.get(b.name)));
 
   const inPlan = views.filter((v) => !v.excluded);
   const neutral = neutralCapacity(
@@ -138,12 +140,13 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
   });
 
   if (a.pin !== undefined) {
-    const drain = a.draining ? 'draining (no new connections); ' : '';
+    const drain = a.draining ? `draining (no new connections${a.movingWhy ? `: ${a.movingWhy}` : ''}); ` : '';
     return done(a.pin.weight, `${drain}pinned to ${a.pin.weight} by ${a.pin.by}`);
   }
   if (a.draining) {
     const kept = last ?? limitWeight(fair, undefined, { urgentDecrease: false, hold: false }, policy).weight;
-    return done(kept, `draining: no new connections; weight ${kept} kept for when the drain ends`);
+    const why = a.movingWhy ? ` (${a.movingWhy})` : '';
+    return done(kept, `draining${why}: no new connections; weight ${kept} kept for when the drain ends`);
   }
 
   const { windowMs, startFraction } = policy.slowStart;

@@ -8,7 +8,18 @@ export type { LogLevel };
 export interface Config {
   readonly logLevel: LogLevel;
   readonly xds: { readonly host: string; readonly port: number; readonly maxRequestBytes: number };
-  readonly admin: { readonly host: string; readonly port: number };
+  readonly admin: {
+    readonly host: string;
+    readonly port: number;
+    /** File holding the bearer token that drain requests (POST/DELETE /drain/...) need; '' = none. */
+    readonly tokenFile: string;
+  };
+  readonly agent: {
+    /** File holding the bearer token for the brokers' agents (docs/agent-api.md); '' = none. */
+    readonly tokenFile: string;
+  };
+  /** How often the rebalancer plans and moves clients, in milliseconds. */
+  readonly rebalanceTickMs: number;
   readonly discovery: {
     readonly source: 'file' | 'kubernetes';
     readonly brokersFile: string;
@@ -25,6 +36,8 @@ export interface Config {
       /** Port name or number of the Prometheus metrics port; '' for none. */
       readonly metricsPort: string;
       readonly metricsPath: string;
+      /** Port name or number of the broker agent (docs/agent-api.md); '' for none. */
+      readonly agentPort: string;
     };
   };
   readonly listener: {
@@ -160,6 +173,12 @@ export const SETTINGS: readonly Setting[] = [
   setting('admin.host', { kind: 'host' }, '127.0.0.1',
     'Address the admin HTTP server (health, metrics, status) listens on.'),
   setting('admin.port', int(0, UINT16), 9090, 'TCP port of the admin HTTP server; 0 picks a free port.'),
+  setting('admin.tokenFile', { kind: 'path', optional: true }, '',
+    'File holding the bearer token that drain requests on the admin port need; empty: no token (keep the port private).'),
+  setting('agent.tokenFile', { kind: 'path', optional: true }, '',
+    'File holding the bearer token sent to the brokers\' agents (docs/agent-api.md); empty sends none.'),
+  setting('rebalanceTickMs', int(100, 60_000), 1000,
+    'How often the rebalancer plans and moves clients, in milliseconds (the leader only).'),
   setting('discovery.source', { kind: 'enum', values: ['file', 'kubernetes'] }, 'file',
     'Where brokers come from: the brokers file, or Kubernetes EndpointSlices.'),
   setting('discovery.brokersFile', { kind: 'path' }, 'brokers.yaml',
@@ -175,6 +194,8 @@ export const SETTINGS: readonly Setting[] = [
   setting('discovery.kubernetes.metricsPort', portRef(true), 'metrics',
     'Name or number of the Prometheus metrics port in the EndpointSlices; empty for none.'),
   setting('discovery.kubernetes.metricsPath', urlPath, '/metrics', 'HTTP path of the brokers\' Prometheus metrics.'),
+  setting('discovery.kubernetes.agentPort', portRef(true), 'mqtt-xds-agent',
+    'Name or number of the broker agent port in the EndpointSlices (docs/agent-api.md); empty for none.'),
   setting('listener.name', resourceName, 'mqtt', 'Name of the Envoy listener that accepts MQTT clients.'),
   setting('listener.address', { kind: 'ip' }, '0.0.0.0', 'IP address the Envoy MQTT listener binds to.'),
   setting('listener.port', int(1, UINT16), 1883, 'TCP port of the Envoy MQTT listener.'),

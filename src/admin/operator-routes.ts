@@ -1,0 +1,60 @@
+// The operator actions on the admin port: drain a broker, cancel a drain, read drain and
+// rebalance progress. Mutating requests need the admin token when one is configured.
+import { timingSafeEqual } from 'node:crypto';
+import type * as http from 'node:http';
+
+export interface OperatorActions {
+  /** Undefined when the broker is not known to discovery. */
+  requestDrain(name: string): { readonly created: boolean; readonly status: unknown } | undefined;
+  cancelDrain(name: string): boolean;
+  drainStatus(name: string): unknown;
+  rebalanceStatus(): unknown;
+}
+
+export interface OperatorReply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly allow?: string;
+}
+
+const BROKER_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
+
+/** The reply for an operator path, or undefined when the path is not one of them. */
+export function operatorRoute(method: string, path: string, headers: http.IncomingHttpHeaders, actions: OperatorActions, token: string | undefined): OperatorReply | undefined {
+  if (path === '/rebalance') {
+    return method === 'GET' || method === 'HEAD' ? { status: 200, body: actions.rebalanceStatus() } : notAllowed('GET');
+  }
+  if (!path.startsWith('/drain/')) return undefined;
+  let name: string;
+  try {
+    name = decodeURIComponent(path.slice('/drain/'.length));
+  } catch {
+    return { status: 400, body: { error: `the broker name in ${path} is not valid URL encoding` } };
+  }
+  if (!BROKER_NAME.test(name)) {
+    return { status: 400, body: { error: `"${name}" is not a broker name (lower-case letters, digits, "-", "_", ".")` } };
+  }
+  if (method === 'GET' || method === 'HEAD') return { status: 200, body: actions.drainStatus(name) };
+  if (method !== 'POST' && method !== 'DELETE') return notAllowed('GET, POST, DELETE');
+  if (!authorised(headers.authorization, token)) {
+    return { status: 401, body: { error: 'this action needs "Authorization: Bearer <admin token>" (admin.tokenFile)' } };
+  }
+  if (method === 'DELETE') {
+    const cancelled = actions.cancelDrain(name);
+    return { status: 200, body: { broker: name, cancelled, ...(cancelled ? {} : { note: 'no drain requested through the API for this broker' }) } };
+  }
+  const r = actions.requestDrain(name);
+  if (!r) return { status: 404, body: { error: `no broker named "${name}" is known to discovery; see /status for the brokers` } };
+  return { status: 202, body: { broker: name, created: r.created, status: r.status } };
+}
+
+function notAllowed(allow: string): OperatorReply {
+  return { status: 405, allow, body: { error: `method not allowed; use ${allow}` } };
+}
+
+function authorised(header: string | undefined, token: string | undefined): boolean {
+  if (token === undefined || token === '') return true;
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}

@@ -1,0 +1,139 @@
+// The control plane's side of the broker agent API (docs/agent-api.md): list clients,
+// disconnect chosen ones. Every misbehaviour of an agent comes back as a value with a
+// stable code; nothing here throws for it.
+import type { AgentClient } from './choose';
+
+export const AGENT_ERROR_CODES = ['AGENT_CONNECT', 'AGENT_TIMEOUT', 'AGENT_AUTH', 'AGENT_HTTP_STATUS', 'AGENT_BAD_RESPONSE'] as const;
+export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
+
+export interface AgentError {
+  readonly code: AgentErrorCode;
+  readonly message: string;
+}
+
+export type AgentResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AgentError };
+
+export interface ClientList {
+  readonly total: number;
+  readonly clients: readonly AgentClient[];
+}
+
+export interface DisconnectOutcome {
+  readonly disconnected: readonly string[];
+  readonly notFound: readonly string[];
+}
+
+export interface AgentClientOptions {
+  readonly token?: string;
+  /** Read per request, so a policy change applies to the next one. */
+  timeoutMs(): number;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+export class AgentHttpClient {
+  constructor(private readonly opts: AgentClientOptions) {}
+
+  async listClients(agentUrl: string, limit: number): Promise<AgentResult<ClientList>> {
+    const r = await this.call(agentUrl, 'GET', `/agent/v1/clients?limit=${limit}`);
+    return r.ok ? parseClientList(r.value, `${agentUrl}/agent/v1/clients`) : r;
+  }
+
+  async disconnect(agentUrl: string, clientIds: readonly string[], reason: 'rebalance' | 'drain'): Promise<AgentResult<DisconnectOutcome>> {
+    const r = await this.call(agentUrl, 'POST', '/agent/v1/disconnect', { clientIds, reason });
+    return r.ok ? parseDisconnectOutcome(r.value, `${agentUrl}/agent/v1/disconnect`) : r;
+  }
+
+  private async call(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<AgentResult<unknown>> {
+    const url = base.replace(/\/+$/, '') + path;
+    const what = `${method} ${url}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const timeoutMs = this.opts.timeoutMs();
+    const signal = AbortSignal.timeout(timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (err) {
+      return failure(err, what, timeoutMs);
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      return failure(err, what, timeoutMs);
+    }
+    if (res.status === 401) {
+      return bad('AGENT_AUTH', `${what}: token refused (HTTP 401); check that the control plane and the agent share the same token`);
+    }
+    if (res.status < 200 || res.status > 299) {
+      return bad('AGENT_HTTP_STATUS', `${what}: HTTP ${res.status}${errorText(text)}`);
+    }
+    if (text.length > MAX_RESPONSE_BYTES) return bad('AGENT_BAD_RESPONSE', `${what}: answer of ${text.length} bytes is over the limit`);
+    try {
+      return { ok: true, value: JSON.parse(text) as unknown };
+    } catch {
+      return bad('AGENT_BAD_RESPONSE', `${what}: answer is not JSON`);
+    }
+  }
+}
+
+function failure(err: unknown, what: string, timeoutMs: number): AgentResult<never> {
+  const name = (err as { name?: string } | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return bad('AGENT_TIMEOUT', `${what}: no answer within ${timeoutMs} ms`);
+  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  return bad('AGENT_CONNECT', `${what}: ${cause?.code ?? cause?.message ?? (err as Error).message}; is the agent running on that port?`);
+}
+
+const bad = (code: AgentErrorCode, message: string): AgentResult<never> => ({ ok: false, error: { code, message } });
+
+function errorText(text: string): string {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown }).error;
+    return typeof e === 'string' ? `: ${e.slice(0, 300)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export function parseClientList(body: unknown, what: string): AgentResult<ClientList> {
+  if (!isObject(body) || !isCount(body.total) || !Array.isArray(body.clients)) {
+    return bad('AGENT_BAD_RESPONSE', `${what}: expected {"total": n, "clients": [...]}`);
+  }
+  const clients: AgentClient[] = [];
+  for (const [i, c] of body.clients.entries()) {
+    if (
+      !isObject(c) ||
+      typeof c.clientId !== 'string' ||
+      c.clientId === '' ||
+      !isCount(c.mqttVersion) ||
+      typeof c.cleanStart !== 'boolean' ||
+      !isCount(c.sessionExpirySec) ||
+      typeof c.sharedSubscriber !== 'boolean' ||
+      !isCount(c.connectedSinceMs)
+    ) {
+      return bad('AGENT_BAD_RESPONSE', `${what}: clients[${i}] lacks a field of docs/agent-api.md or has the wrong type`);
+    }
+    clients.push({
+      clientId: c.clientId,
+      mqttVersion: c.mqttVersion,
+      cleanStart: c.cleanStart,
+      sessionExpirySec: c.sessionExpirySec,
+      sharedSubscriber: c.sharedSubscriber,
+      connectedSinceMs: c.connectedSinceMs,
+    });
+  }
+  return { ok: true, value: { total: body.total, clients } };
+}
+
+export function parseDisconnectOutcome(body: unknown, what: string): AgentResult<DisconnectOutcome> {
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!isObject(body) || !strings(body.disconnected) || !strings(body.notFound)) {
+    return bad('AGENT_BAD_RESPONSE', `${what}: expected {"disconnected": [...], "notFound": [...]}`);
+  }
+  return { ok: true, value: { disconnected: body.disconnected, notFound: body.notFound } };
+}

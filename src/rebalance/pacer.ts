@@ -1,0 +1,49 @@
+// Pacing for disconnects: a token bucket (the rate) and the fleet's missing clients (how
+// many moved clients have not come back yet). Pure: the caller passes the time.
+
+export class TokenBucket {
+  private tokens: number;
+  private lastMs: number | undefined;
+
+  constructor(
+    private ratePerSec: number,
+    private burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  configure(ratePerSec: number, burst: number): void {
+    this.ratePerSec = ratePerSec;
+    this.burst = burst;
+    this.tokens = Math.min(this.tokens, burst);
+  }
+
+  available(nowMs: number): number {
+    if (this.lastMs !== undefined) this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) / 1000) * this.ratePerSec);
+    this.lastMs = nowMs;
+    return Math.floor(this.tokens);
+  }
+
+  take(n: number): void {
+    this.tokens -= n;
+  }
+}
+
+/**
+ * Clients moved but not back yet, as the fleet's total connection count shows them: the
+ * total when moving began (raised when it grows) less the total now. Clients that leave
+ * for good count too, which only makes the pacing more careful.
+ */
+export class MissingClients {
+  private reference: number | undefined;
+
+  /** Returns how many clients are missing; `active` false ends the moving session. */
+  observe(totalConnections: number | undefined, active: boolean): number {
+    if (!active || totalConnections === undefined) {
+      if (!active) this.reference = undefined;
+      return 0;
+    }
+    this.reference = Math.max(this.reference ?? totalConnections, totalConnections);
+    return this.reference - totalConnections;
+  }
+}

@@ -1,0 +1,408 @@
+// The shell around planMoves: runs on the leader only, takes new connections away from a
+// broker (DRAINING in EDS) and waits for every Envoy to ACK that before asking the broker's
+// agent to disconnect chosen clients, paced by a token bucket and by how many moved
+// clients have not come back yet. Drains and automatic rebalancing share this path.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BrokerDecision } from '../balancing';
+import { entryOf, type Policy } from '../config/policy';
+import type { Broker, BrokerLoad } from '../domain';
+import type { Logger } from '../util/log';
+import type { AgentError, AgentHttpClient } from './agent-client';
+import { chooseClients } from './choose';
+import { MissingClients, TokenBucket } from './pacer';
+import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
+
+export interface RebalancerDeps {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly agent: Pick<AgentHttpClient, 'listClients' | 'disconnect'>;
+  readonly tickMs: number;
+  policy(): Policy;
+  isLeader(): boolean;
+  brokers(): readonly Broker[];
+  loads(): ReadonlyMap<string, BrokerLoad>;
+  decisions(): readonly BrokerDecision[];
+  /** Brokers to publish as DRAINING (name → why), beyond what discovery and policy say. */
+  setMoving(moving: ReadonlyMap<string, string>): void;
+  /** Every connected Envoy has ACKed an EDS version in which these brokers are DRAINING. */
+  drainingAcked(names: readonly string[]): boolean;
+  now(): number;
+}
+
+export type DrainOrigin = 'api' | 'policy' | 'discovery';
+export type SourcePhase = 'waiting-for-ack' | 'moving' | 'paused' | 'failed' | 'no-agent' | 'dry-run';
+
+interface SourceState {
+  readonly kind: SourceKind;
+  readonly markedAtMs: number;
+  phase: SourcePhase;
+  moved: number;
+  toMove: number;
+  /** A rebalance moves at most the excess it first saw, even if targets drift while it runs. */
+  readonly budget: number;
+  note: string;
+  lastError?: AgentError;
+  retryAtMs?: number;
+}
+
+interface DrainRequest {
+  readonly requestedAtMs: number;
+  readonly origin: DrainOrigin;
+}
+
+export interface DrainStatus {
+  readonly broker: string;
+  readonly state: 'draining' | 'drained' | 'timed-out' | 'not-draining';
+  readonly drained: boolean;
+  readonly origin?: DrainOrigin;
+  readonly connections?: number;
+  readonly moved: number;
+  readonly requestedAt?: string;
+  readonly deadlineAt?: string;
+  readonly phase?: SourcePhase;
+  readonly note?: string;
+  readonly error?: string;
+}
+
+/** A disconnect counts against the scrape that may not have seen it yet for this long. */
+const SCRAPE_MARGIN_MS = 1000;
+/** A client asked to leave is not chosen again for this long (it may still show in a list). */
+const SKIP_MS = 60_000;
+
+export class Rebalancer {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly apiDrains = new Map<string, DrainRequest>();
+  private readonly seenDrains = new Map<string, DrainRequest>();
+  private readonly sources = new Map<string, SourceState>();
+  private readonly recent: { atMs: number; broker: string; n: number }[] = [];
+  private readonly skip = new Map<string, number>();
+  private readonly movedTotal = new Map<string, number>();
+  private readonly bucket: TokenBucket;
+  private readonly missing = new MissingClients();
+  private lastPlan: MovePlan | undefined;
+  private lastPlanText = '';
+  private missingNow = 0;
+  private moving: ReadonlyMap<string, string> = new Map();
+  private readonly disconnects: Counter<'broker' | 'kind'>;
+  private readonly agentErrors: Counter<'broker' | 'code'>;
+  private readonly toMoveGauge: Gauge<'broker' | 'kind'>;
+  private readonly missingGauge: Gauge;
+
+  constructor(private readonly deps: RebalancerDeps) {
+    const r = deps.policy().rebalance;
+    this.bucket = new TokenBucket(r.ratePerSec, r.batchSize);
+    this.disconnects = new Counter({
+      name: 'mqtt_xds_rebalance_disconnects_total',
+      help: 'Clients the brokers agents disconnected on purpose, by broker and kind (rebalance, drain)',
+      labelNames: ['broker', 'kind'],
+      registers: [deps.registry],
+    });
+    this.agentErrors = new Counter({
+      name: 'mqtt_xds_rebalance_agent_errors_total',
+      help: 'Failed agent requests, by broker and code; moving from that broker stops for retryAfterMs',
+      labelNames: ['broker', 'code'],
+      registers: [deps.registry],
+    });
+    this.toMoveGauge = new Gauge({
+      name: 'mqtt_xds_rebalance_clients_to_move',
+      help: 'Clients the latest plan would move from each broker (also in dry-run)',
+      labelNames: ['broker', 'kind'],
+      registers: [deps.registry],
+    });
+    this.missingGauge = new Gauge({
+      name: 'mqtt_xds_rebalance_missing_clients',
+      help: 'Moved clients that have not reconnected yet, as the fleet connection count shows',
+      registers: [deps.registry],
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.deps.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** An operator asks for a drain; true when it is new. */
+  requestDrain(name: string): boolean {
+    if (this.apiDrains.has(name)) return false;
+    this.apiDrains.set(name, { requestedAtMs: this.deps.now(), origin: 'api' });
+    this.deps.logger.info('drain requested', { broker: name });
+    void this.tick();
+    return true;
+  }
+
+  /** Ends an API drain; drains from policy or discovery end where they were set. */
+  cancelDrain(name: string): boolean {
+    const had = this.apiDrains.delete(name);
+    if (had) {
+      this.deps.logger.info('drain cancelled', { broker: name });
+      void this.tick();
+    }
+    return had;
+  }
+
+  drainStatus(name: string): DrainStatus {
+    const request = this.drains().get(name);
+    const moved = this.movedTotal.get(name) ?? 0;
+    if (!request) return { broker: name, state: 'not-draining', drained: false, moved };
+    const deadlineMs = request.requestedAtMs + this.deps.policy().drain.deadlineMs;
+    const broker = this.deps.brokers().find((b) => b.name === name);
+    const connections = broker ? freshConnections(this.deps.loads().get(name)) : 0;
+    const drained = !broker || connections === 0;
+    const source = this.sources.get(name);
+    const state = drained ? 'drained' : this.deps.now() > deadlineMs ? 'timed-out' : 'draining';
+    return {
+      broker: name,
+      state,
+      drained,
+      origin: request.origin,
+      ...(connections === undefined ? {} : { connections }),
+      moved,
+      requestedAt: new Date(request.requestedAtMs).toISOString(),
+      deadlineAt: new Date(deadlineMs).toISOString(),
+      ...(source ? { phase: source.phase, note: source.note } : {}),
+      ...(source?.lastError ? { error: source.lastError.message } : {}),
+    };
+  }
+
+  status(): unknown {
+    const p = this.deps.policy();
+    return {
+      mode: p.rebalance.mode,
+      leader: this.deps.isLeader(),
+      missingClients: this.missingNow,
+      plan: this.lastPlan,
+      sources: Object.fromEntries([...this.sources].map(([name, s]) => [name, { ...s, lastError: s.lastError?.message }])),
+      drains: [...this.drains().keys()].sort().map((n) => this.drainStatus(n)),
+    };
+  }
+
+  /** One round; rounds never overlap. Exposed for tests. */
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.round();
+    } catch (err) {
+      this.deps.logger.error('rebalance round failed (a bug)', { error: String((err as Error).stack ?? err) });
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async round(): Promise<void> {
+    const now = this.deps.now();
+    const policy = this.deps.policy();
+    const drains = this.drains();
+    if (!this.deps.isLeader()) {
+      // Only the leader moves clients; a standby forgets its sources so a new leader starts clean.
+      this.sources.clear();
+      this.publishMoving(new Map([...this.apiDrains.keys()].map((n) => [n, 'drain requested through the API'])));
+      return;
+    }
+    const moving = new Set([...this.sources].filter(([, s]) => s.kind === 'rebalance' && s.phase !== 'dry-run' && s.phase !== 'no-agent').map(([n]) => n));
+    const plan = planMoves(this.candidates(drains, now), policy.rebalance, moving);
+    this.report(plan);
+    const r = policy.rebalance;
+    this.bucket.configure(r.ratePerSec, r.batchSize);
+
+    const active = new Map<string, SourceState>();
+    for (const s of plan.sources) {
+      const request = drains.get(s.name);
+      const timedOut = request !== undefined && now > request.requestedAtMs + policy.drain.deadlineMs;
+      const moveAllowed = s.kind === 'drain' ? policy.drain.moveClients && !timedOut : r.mode === 'on';
+      const prev = this.sources.get(s.name);
+      const state: SourceState = prev?.kind === s.kind ? prev : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
+      state.toMove = s.kind === 'drain' ? s.toMove : Math.max(0, Math.min(s.toMove, state.budget - state.moved));
+      if (!s.movable) {
+        state.phase = 'no-agent';
+        state.note = 'no agent for this broker: only the weights steer new connections';
+        if (s.kind === 'rebalance') continue;
+      } else if (!moveAllowed) {
+        state.phase = 'dry-run';
+        state.note = timedOut ? 'drain deadline passed: no more clients are moved' : s.kind === 'drain' ? 'drain.moveClients is false' : `rebalance.mode is ${r.mode}: would move ${s.toMove}`;
+        if (s.kind === 'rebalance') continue;
+      }
+      active.set(s.name, state);
+    }
+    for (const name of this.sources.keys()) {
+      if (!active.has(name)) this.deps.logger.info('moving from broker ended', { broker: name, moved: this.movedTotal.get(name) ?? 0 });
+    }
+    this.sources.clear();
+    for (const [n, s] of active) this.sources.set(n, s);
+
+    const marks = new Map<string, string>();
+    for (const n of this.apiDrains.keys()) marks.set(n, 'drain requested through the API');
+    for (const [n, s] of this.sources) {
+      // Only a source that is really moving takes new connections away; one whose agent is
+      // failing gets its weight back until the retry. A drain stays DRAINING regardless.
+      if (s.kind === 'rebalance' && s.phase !== 'no-agent' && s.phase !== 'dry-run' && !this.retrying(s, now)) {
+        marks.set(n, 'rebalancing: clients are moved to brokers below their share');
+      }
+    }
+    this.publishMoving(marks);
+
+    this.missingNow = this.missing.observe(totalConnections(this.deps.loads()), this.sources.size > 0);
+    this.missingGauge.set(this.missingNow);
+    if (plan.blocked !== '' || this.sources.size === 0) return;
+    await this.move(now);
+  }
+
+  private async move(now: number): Promise<void> {
+    const { rebalance: r } = this.deps.policy();
+    let tokens = this.bucket.available(now);
+    const brokers = new Map(this.deps.brokers().map((b) => [b.name, b]));
+    for (const [name, s] of this.sources) {
+      if (s.phase === 'no-agent' || s.phase === 'dry-run' || s.toMove <= 0 || this.retrying(s, now)) continue;
+      if (!this.deps.drainingAcked([name])) {
+        const waited = now - s.markedAtMs;
+        s.phase = 'waiting-for-ack';
+        s.note = waited > r.ackTimeoutMs ? `Envoy has not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until it does` : 'waiting for every Envoy to ACK the DRAINING push';
+        continue;
+      }
+      if (this.missingNow >= r.maxInFlight) {
+        s.phase = 'paused';
+        s.note = `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`;
+        continue;
+      }
+      const n = Math.min(s.toMove, tokens, r.batchSize, r.maxInFlight - this.missingNow);
+      if (n <= 0) {
+        s.phase = 'paused';
+        s.note = 'rate limit';
+        continue;
+      }
+      const agentUrl = brokers.get(name)?.agentUrl;
+      if (agentUrl === undefined) continue;
+      const moved = await this.moveFrom(name, agentUrl, s, n, now);
+      tokens -= moved;
+      this.bucket.take(moved);
+    }
+  }
+
+  private async moveFrom(name: string, agentUrl: string, s: SourceState, n: number, now: number): Promise<number> {
+    const { rebalance: r } = this.deps.policy();
+    const list = await this.deps.agent.listClients(agentUrl, Math.min(100_000, Math.max(1000, n * 4)));
+    if (!list.ok) return this.failed(name, s, list.error, now);
+    this.pruneSkip(now);
+    const chosen = chooseClients(list.value.clients, n, { safeOnly: r.safeOnly, skip: new Set(this.skip.keys()) });
+    if (chosen.length === 0) {
+      s.phase = 'paused';
+      s.note = r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move';
+      return 0;
+    }
+    const out = await this.deps.agent.disconnect(agentUrl, chosen.map((c) => c.clientId), s.kind);
+    if (!out.ok) return this.failed(name, s, out.error, now);
+    for (const id of [...out.value.disconnected, ...out.value.notFound]) this.skip.set(id, now);
+    const count = out.value.disconnected.length;
+    s.phase = 'moving';
+    s.note = '';
+    s.moved += count;
+    s.lastError = undefined;
+    this.movedTotal.set(name, (this.movedTotal.get(name) ?? 0) + count);
+    this.recent.push({ atMs: now, broker: name, n: count });
+    this.disconnects.inc({ broker: name, kind: s.kind }, count);
+    this.deps.logger.info('clients moved', { broker: name, kind: s.kind, disconnected: count, notFound: out.value.notFound.length, remaining: s.toMove - count });
+    return count;
+  }
+
+  private failed(name: string, s: SourceState, error: AgentError, now: number): number {
+    s.phase = 'failed';
+    s.lastError = error;
+    s.retryAtMs = now + this.deps.policy().rebalance.retryAfterMs;
+    s.note = `agent failed; moving from ${name} stopped, retry at ${new Date(s.retryAtMs).toISOString()}`;
+    this.agentErrors.inc({ broker: name, code: error.code });
+    this.deps.logger.warn('agent request failed; moving from this broker stops', { broker: name, code: error.code, error: error.message });
+    return 0;
+  }
+
+  /** API drains, plus what policy overrides and discovery (e.g. a terminating pod) mark as draining. */
+  private drains(): Map<string, DrainRequest> {
+    const now = this.deps.now();
+    const out = new Map<string, DrainRequest>(this.apiDrains);
+    const policy = this.deps.policy();
+    for (const b of this.deps.brokers()) {
+      if (out.has(b.name)) continue;
+      const origin: DrainOrigin | undefined = entryOf(policy.overrides, b.name)?.drain === true ? 'policy' : b.draining === true ? 'discovery' : undefined;
+      if (origin === undefined) {
+        this.seenDrains.delete(b.name);
+        continue;
+      }
+      const seen = this.seenDrains.get(b.name) ?? { requestedAtMs: now, origin };
+      this.seenDrains.set(b.name, seen);
+      out.set(b.name, seen);
+    }
+    return out;
+  }
+
+  private candidates(drains: ReadonlyMap<string, DrainRequest>, now: number): MoveCandidate[] {
+    const policy = this.deps.policy();
+    const loads = this.deps.loads();
+    const decisions = new Map(this.deps.decisions().map((d) => [d.name, d]));
+    while (this.recent.length > 0 && now - this.recent[0].atMs > 5 * 60_000) this.recent.shift();
+    return this.deps.brokers().map((b): MoveCandidate => {
+      const load = loads.get(b.name);
+      const d = decisions.get(b.name);
+      const since = (load?.scrapedAtMs ?? 0) - SCRAPE_MARGIN_MS;
+      const movedSinceScrape = this.recent.filter((m) => m.broker === b.name && m.atMs >= since).reduce((n, m) => n + m.n, 0);
+      const connections = freshConnections(load);
+      return {
+        name: b.name,
+        ...(connections === undefined ? {} : { connections }),
+        ...(d?.utilisation === undefined ? {} : { utilisation: d.utilisation }),
+        ...(d?.capacity === undefined ? {} : { capacity: d.capacity }),
+        drainRequested: drains.has(b.name),
+        movedSinceScrape,
+        hasAgent: b.agentUrl !== undefined,
+        overloaded: (d?.factors.overload ?? 1) < 1,
+        leftAlone: d?.excluded === true || b.staticWeight !== undefined || entryOf(policy.overrides, b.name)?.weight !== undefined,
+      };
+    });
+  }
+
+  private report(plan: MovePlan): void {
+    this.lastPlan = plan;
+    this.toMoveGauge.reset();
+    for (const s of plan.sources) this.toMoveGauge.set({ broker: s.name, kind: s.kind }, s.toMove);
+    const text = JSON.stringify({ sources: plan.sources.map((s) => [s.name, s.kind, s.target]), blocked: plan.blocked });
+    if (text === this.lastPlanText) return;
+    this.lastPlanText = text;
+    if (plan.sources.length > 0 || plan.blocked !== '') {
+      this.deps.logger.info('move plan', { mode: this.deps.policy().rebalance.mode, sources: plan.sources, targets: plan.targets, blocked: plan.blocked || undefined });
+    }
+  }
+
+  private publishMoving(marks: Map<string, string>): void {
+    const same = marks.size === this.moving.size && [...marks].every(([k, v]) => this.moving.get(k) === v);
+    if (same) return;
+    this.moving = marks;
+    this.deps.setMoving(marks);
+  }
+
+  private retrying(s: SourceState, now: number): boolean {
+    return s.phase === 'failed' && (s.retryAtMs ?? 0) > now;
+  }
+
+  private pruneSkip(now: number): void {
+    for (const [id, at] of this.skip) if (now - at > SKIP_MS) this.skip.delete(id);
+  }
+}
+
+function freshConnections(load: BrokerLoad | undefined): number | undefined {
+  if (!load || load.stale || load.scrapedAtMs === undefined) return undefined;
+  const c = load.signals.connections;
+  return c !== undefined && Number.isFinite(c) && c >= 0 ? c : undefined;
+}
+
+function totalConnections(loads: ReadonlyMap<string, BrokerLoad>): number | undefined {
+  let total = 0;
+  for (const l of loads.values()) {
+    const c = freshConnections(l);
+    if (c === undefined) return undefined;
+    total += c;
+  }
+  return total;
+}

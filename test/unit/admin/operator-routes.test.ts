@@ -1,0 +1,55 @@
+import { operatorRoute, type OperatorActions } from '../../../src/admin/operator-routes';
+
+const actions = (): OperatorActions & { drains: Set<string> } => {
+  const drains = new Set<string>();
+  return {
+    drains,
+    requestDrain: (name) => {
+      if (name === 'unknown') return undefined;
+      const created = !drains.has(name);
+      drains.add(name);
+      return { created, status: { broker: name } };
+    },
+    cancelDrain: (name) => drains.delete(name),
+    drainStatus: (name) => ({ broker: name, drained: false }),
+    rebalanceStatus: () => ({ mode: 'dry-run' }),
+  };
+};
+
+describe('operator routes', () => {
+  it('leaves other paths to the admin server', () => {
+    expect(operatorRoute('GET', '/status', {}, actions(), undefined)).toBeUndefined();
+  });
+
+  it('accepts a drain, reports it, and cancels it', () => {
+    const a = actions();
+    expect(operatorRoute('POST', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 202, body: { broker: 'broker-1', created: true } });
+    expect(operatorRoute('POST', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 202, body: { created: false } });
+    expect(operatorRoute('GET', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 200, body: { broker: 'broker-1' } });
+    expect(operatorRoute('DELETE', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 200, body: { cancelled: true } });
+    expect(a.drains.size).toBe(0);
+  });
+
+  it('names what is wrong: an unknown broker, a bad name, a wrong method', () => {
+    const a = actions();
+    expect(operatorRoute('POST', '/drain/unknown', {}, a, undefined)).toMatchObject({
+      status: 404,
+      body: { error: expect.stringMatching(/no broker named "unknown"/) },
+    });
+    expect(operatorRoute('POST', '/drain/Bad%20Name', {}, a, undefined)).toMatchObject({ status: 400 });
+    expect(operatorRoute('PUT', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 405, allow: 'GET, POST, DELETE' });
+    expect(operatorRoute('POST', '/rebalance', {}, a, undefined)).toMatchObject({ status: 405 });
+  });
+
+  it('with a token, refuses drains without it but still answers progress', () => {
+    const a = actions();
+    expect(operatorRoute('POST', '/drain/broker-1', {}, a, 'tok')).toMatchObject({ status: 401 });
+    expect(operatorRoute('POST', '/drain/broker-1', { authorization: 'Bearer nope' }, a, 'tok')).toMatchObject({ status: 401 });
+    expect(operatorRoute('POST', '/drain/broker-1', { authorization: 'Bearer tok' }, a, 'tok')).toMatchObject({ status: 202 });
+    expect(operatorRoute('GET', '/drain/broker-1', {}, a, 'tok')).toMatchObject({ status: 200 });
+  });
+
+  it('answers a malformed escape in the name with 400, not a crash', () => {
+    expect(operatorRoute('GET', '/drain/%E0%A4%A', {}, actions(), undefined)).toMatchObject({ status: 400 });
+  });
+});

@@ -1,0 +1,73 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AgentHttpClient, parseClientList, parseDisconnectOutcome } from '../../../src/rebalance';
+
+describe('agent responses', () => {
+  it('accepts a client list as docs/agent-api.md describes it', () => {
+    const body = { total: 1, clients: [{ clientId: 'c1', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 5 }] };
+    expect(parseClientList(body, 'x')).toEqual({ ok: true, value: body });
+  });
+
+  it.each([
+    ['not an object', []],
+    ['no total', { clients: [] }],
+    ['a client without sharedSubscriber', { total: 1, clients: [{ clientId: 'c1', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, connectedSinceMs: 5 }] }],
+    ['an empty client id', { total: 1, clients: [{ clientId: '', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 5 }] }],
+  ])('refuses a client list with %s', (_, body) => {
+    const r = parseClientList(body, 'GET http://agent/agent/v1/clients');
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_BAD_RESPONSE' } });
+  });
+
+  it('refuses a disconnect answer without notFound', () => {
+    expect(parseDisconnectOutcome({ disconnected: [] }, 'x')).toMatchObject({ ok: false, error: { code: 'AGENT_BAD_RESPONSE' } });
+  });
+});
+
+describe('AgentHttpClient against a misbehaving agent', () => {
+  let server: http.Server;
+  let url: string;
+  let mode: 'ok' | '500' | '401' | 'slow' | 'garbage' = 'ok';
+  let seenAuth: string | undefined;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seenAuth = req.headers.authorization;
+      if (mode === 'slow') return void setTimeout(() => res.end('{}'), 2000);
+      if (mode === '500') return void res.writeHead(500).end(JSON.stringify({ error: 'broker is stopping' }));
+      if (mode === '401') return void res.writeHead(401).end('{}');
+      if (mode === 'garbage') return void res.end('<html>');
+      res.end(JSON.stringify({ disconnected: ['a'], notFound: [] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const client = new AgentHttpClient({ token: 's3cret', timeoutMs: () => 300 });
+
+  it('sends the token and reads the answer', async () => {
+    mode = 'ok';
+    expect(await client.disconnect(url, ['a'], 'drain')).toEqual({ ok: true, value: { disconnected: ['a'], notFound: [] } });
+    expect(seenAuth).toBe('Bearer s3cret');
+  });
+
+  it.each([
+    ['500', 'AGENT_HTTP_STATUS', /HTTP 500: broker is stopping/],
+    ['401', 'AGENT_AUTH', /token refused/],
+    ['slow', 'AGENT_TIMEOUT', /within 300 ms/],
+    ['garbage', 'AGENT_BAD_RESPONSE', /not JSON/],
+  ] as const)('reports %s as %s', async (m, code, message) => {
+    mode = m;
+    const r = await client.listClients(url, 10);
+    expect(r).toMatchObject({ ok: false, error: { code } });
+    expect(!r.ok && r.error.message).toMatch(message);
+  });
+
+  it('reports a closed port as AGENT_CONNECT', async () => {
+    const r = await client.listClients('http://127.0.0.1:1', 10);
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_CONNECT' } });
+  });
+});

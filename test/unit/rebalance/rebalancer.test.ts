@@ -1,0 +1,192 @@
+import { Registry } from 'prom-client';
+import type { BrokerDecision } from '../../../src/balancing';
+import type { Policy } from '../../../src/config/policy';
+import type { Broker, BrokerLoad } from '../../../src/domain';
+import { Rebalancer, type AgentClient, type AgentError, type AgentResult } from '../../../src/rebalance';
+import { createLogger } from '../../../src/util/log';
+import { tuned } from '../balancing/fixtures';
+
+/** A fleet whose agents answer from memory; connections follow the agents' client lists. */
+class Fleet {
+  nowMs = 1_000_000;
+  leader = true;
+  acked = true;
+  failWith: AgentError | undefined;
+  reconnect = true;
+  readonly clients = new Map<string, AgentClient[]>();
+  readonly disconnectCalls: { broker: string; ids: readonly string[] }[] = [];
+  moving: ReadonlyMap<string, string> = new Map();
+  brokers: Broker[] = [];
+  policy: Policy;
+
+  constructor(counts: Record<string, number>, policy: Policy) {
+    this.policy = policy;
+    for (const [name, n] of Object.entries(counts)) {
+      this.brokers.push({ name, address: '10.0.0.1', port: 1883, agentUrl: `http://${name}` });
+      this.clients.set(name, Array.from({ length: n }, (_, i) => ({
+        clientId: `${name}-${i}`, mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: i % 10 === 0, connectedSinceMs: i,
+      })));
+    }
+  }
+
+  loads(): Map<string, BrokerLoad> {
+    return new Map([...this.clients].map(([name, cs]) => [name, { broker: name, scrapedAtMs: this.nowMs, signals: { connections: cs.length }, consecutiveFailures: 0, stale: false }]));
+  }
+
+  decisions(): BrokerDecision[] {
+    return [...this.clients.keys()].map((name) => ({
+      name, weight: 1000, health: 'serving', excluded: false, capacity: 10_000, capacitySource: 'hint',
+      factors: { catchUp: 1, slowStart: 1, overload: 1, stale: 1 }, reason: '', inputs: {},
+    }));
+  }
+
+  rebalancer(): Rebalancer {
+    const name = (url: string): string => url.slice('http://'.length);
+    const fail = (): AgentResult<never> | undefined => (this.failWith ? { ok: false, error: this.failWith } : undefined);
+    return new Rebalancer({
+      logger: createLogger('error'),
+      registry: new Registry(),
+      tickMs: 1000,
+      agent: {
+        listClients: async (url) => fail() ?? { ok: true, value: { total: this.clients.get(name(url))!.length, clients: this.clients.get(name(url))! } },
+        disconnect: async (url, ids) => {
+          const f = fail();
+          if (f) return f;
+          this.disconnectCalls.push({ broker: name(url), ids });
+          const wanted = new Set(ids);
+          const gone = this.clients.get(name(url))!.filter((c) => wanted.has(c.clientId));
+          this.clients.set(name(url), this.clients.get(name(url))!.filter((c) => !wanted.has(c.clientId)));
+          // The clients reconnect at once, through Envoy, to the emptiest broker it still sends new clients to.
+          if (this.reconnect) {
+            const open = this.brokers.filter((b) => !this.moving.has(b.name) && !b.draining).map((b) => b.name);
+            const to = open.sort((x, y) => this.clients.get(x)!.length - this.clients.get(y)!.length)[0];
+            if (to !== undefined) this.clients.get(to)!.push(...gone);
+          }
+          return { ok: true, value: { disconnected: [...ids], notFound: [] } };
+        },
+      },
+      policy: () => this.policy,
+      isLeader: () => this.leader,
+      brokers: () => this.brokers,
+      loads: () => this.loads(),
+      decisions: () => this.decisions(),
+      setMoving: (m) => {
+        this.moving = m;
+      },
+      drainingAcked: () => this.acked,
+      now: () => this.nowMs,
+    });
+  }
+
+  moved(broker: string): number {
+    return this.disconnectCalls.filter((c) => c.broker === broker).reduce((n, c) => n + c.ids.length, 0);
+  }
+}
+
+const on = tuned({ rebalance: { mode: 'on', ratePerSec: 100, batchSize: 50, maxInFlight: 100_000 } });
+
+async function run(fleet: Fleet, r: Rebalancer, seconds: number): Promise<void> {
+  for (let i = 0; i < seconds; i++) {
+    fleet.nowMs += 1000;
+    await r.tick();
+  }
+}
+
+describe('Rebalancer', () => {
+  it('after a scale-out moves exactly the excess, paced by the rate, and then lets go', async () => {
+    const fleet = new Fleet({ a: 300, b: 300, c: 300, d: 0 }, on);
+    const r = fleet.rebalancer();
+    await run(fleet, r, 1);
+    expect([...fleet.moving.keys()].sort()).toEqual(['a', 'b', 'c']);
+    // At most 50 per tick (the burst) and 100/s.
+    expect(fleet.disconnectCalls.every((c) => c.ids.length <= 50)).toBe(true);
+    await run(fleet, r, 30);
+    expect(['a', 'b', 'c'].map((b) => fleet.moved(b))).toEqual([75, 75, 75]);
+    expect(fleet.clients.get('d')!.length).toBe(225);
+    expect(fleet.moving.size).toBe(0);
+  });
+
+  it('never moves more than the excess it first saw, even when moved clients do not come back', async () => {
+    const fleet = new Fleet({ a: 300, b: 0 }, on);
+    fleet.reconnect = false;
+    const r = fleet.rebalancer();
+    await run(fleet, r, 30);
+    expect(fleet.moved('a')).toBe(150);
+  });
+
+  it('moves shared-subscription members first', async () => {
+    const fleet = new Fleet({ a: 200, b: 0 }, on);
+    const r = fleet.rebalancer();
+    await run(fleet, r, 1);
+    const first = fleet.disconnectCalls[0].ids;
+    expect(first.slice(0, 20).every((id) => Number(id.split('-')[1]) % 10 === 0)).toBe(true);
+  });
+
+  it('disconnects nobody until every Envoy ACKed the DRAINING push', async () => {
+    const fleet = new Fleet({ a: 200, b: 0 }, on);
+    fleet.acked = false;
+    const r = fleet.rebalancer();
+    await run(fleet, r, 3);
+    expect(fleet.moving.has('a')).toBe(true);
+    expect(fleet.disconnectCalls).toEqual([]);
+    fleet.acked = true;
+    await run(fleet, r, 1);
+    expect(fleet.moved('a')).toBeGreaterThan(0);
+  });
+
+  it('in dry-run plans and reports but marks and disconnects nobody', async () => {
+    const fleet = new Fleet({ a: 300, b: 0 }, tuned({ rebalance: { mode: 'dry-run' } }));
+    const r = fleet.rebalancer();
+    await run(fleet, r, 3);
+    expect(fleet.disconnectCalls).toEqual([]);
+    expect(fleet.moving.size).toBe(0);
+    expect(JSON.stringify(r.status())).toContain('"toMove":150');
+  });
+
+  it('does nothing on a replica that is not the leader', async () => {
+    const fleet = new Fleet({ a: 300, b: 0 }, on);
+    fleet.leader = false;
+    const r = fleet.rebalancer();
+    await run(fleet, r, 3);
+    expect(fleet.disconnectCalls).toEqual([]);
+  });
+
+  it('stops moving from a broker whose agent fails, reports it, gives its weight back, and retries later', async () => {
+    const fleet = new Fleet({ a: 300, b: 0 }, tuned({ rebalance: { mode: 'on', retryAfterMs: 10_000 } }));
+    fleet.failWith = { code: 'AGENT_HTTP_STATUS', message: 'GET http://a/agent/v1/clients: HTTP 500' };
+    const r = fleet.rebalancer();
+    await run(fleet, r, 2);
+    expect(fleet.disconnectCalls).toEqual([]);
+    expect(fleet.moving.size).toBe(0);
+    expect(JSON.stringify(r.status())).toContain('HTTP 500');
+    fleet.failWith = undefined;
+    await run(fleet, r, 12);
+    expect(fleet.moved('a')).toBe(150);
+  });
+
+  it('drains every client of a broker on request and reports it drained', async () => {
+    const fleet = new Fleet({ a: 120, b: 100, c: 100 }, tuned({ rebalance: { ratePerSec: 50, batchSize: 50 } }));
+    const r = fleet.rebalancer();
+    expect(r.requestDrain('a')).toBe(true);
+    expect(r.requestDrain('a')).toBe(false);
+    await run(fleet, r, 1);
+    expect(fleet.moving.get('a')).toMatch(/drain/);
+    expect(r.drainStatus('a')).toMatchObject({ state: 'draining', drained: false, origin: 'api' });
+    await run(fleet, r, 10);
+    expect(fleet.moved('a')).toBe(120);
+    expect(r.drainStatus('a')).toMatchObject({ state: 'drained', drained: true, connections: 0, moved: 120 });
+    // Rebalance mode is dry-run by default: b and c are not touched.
+    expect(fleet.moved('b') + fleet.moved('c')).toBe(0);
+    expect(r.cancelDrain('a')).toBe(true);
+    expect(r.drainStatus('a').state).toBe('not-draining');
+  });
+
+  it('a broker the brokers file marks draining is drained too', async () => {
+    const fleet = new Fleet({ a: 60, b: 0 }, tuned({}));
+    fleet.brokers[0] = { ...fleet.brokers[0], draining: true };
+    const r = fleet.rebalancer();
+    await run(fleet, r, 3);
+    expect(fleet.moved('a')).toBe(60);
+    expect(r.drainStatus('a')).toMatchObject({ drained: true, origin: 'discovery' });
+  });
+});
