@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `mqtt-xds` command: parses configuration, runs the control plane, stops on SIGTERM.
 import { helpText, loadConfig } from './config';
+import { DRAIN_USAGE, parseDrainArgs, runDrain } from './drain-command';
 import { ControlPlane } from './main';
 import { createLogger } from './util/log';
 import { formatProblems } from './util/result';
@@ -8,12 +9,14 @@ import { formatProblems } from './util/result';
 const USAGE = `mqtt-xds: an Envoy xDS control plane for MQTT broker clusters
 
 Usage: mqtt-xds [options]
+       mqtt-xds drain <broker> [--wait] [--cancel] ...   (see mqtt-xds drain --help)
 
 Envoy connects over ADS (gRPC) and receives the MQTT listener, the broker cluster and
 its weighted endpoints. Brokers come from a watched YAML file (--discovery-brokers-file).
 `;
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'drain') return drain(process.argv.slice(3));
   const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
   if (!loaded.ok) {
     process.stderr.write(`mqtt-xds: invalid configuration: ${formatProblems(loaded.problems)}\n`);
@@ -42,6 +45,20 @@ async function main(): Promise<number> {
   });
   await plane.stop();
   return 0;
+}
+
+async function drain(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    process.stdout.write(DRAIN_USAGE);
+    return 0;
+  }
+  const args = parseDrainArgs(argv, process.env);
+  if (typeof args === 'string') {
+    process.stderr.write(`mqtt-xds drain: ${args}\n${DRAIN_USAGE}`);
+    return 2;
+  }
+  const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text + '\n');
+  return runDrain(args, line(process.stdout), line(process.stderr));
 }
 
 main().then(
