@@ -10,6 +10,8 @@ export interface BrokerEntry {
   readonly host: string;
   readonly port: number;
   readonly metricsUrl?: string;
+  /** The broker agent's base URL (docs/agent-api.md). */
+  readonly agentUrl?: string;
   readonly staticWeight?: number;
   readonly draining?: boolean;
 }
@@ -17,9 +19,10 @@ export interface BrokerEntry {
 const NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
 const MAX_NAME_LENGTH = 253;
 const MAX_WEIGHT = 1_000_000;
-const FIELDS = ['name', 'host', 'port', 'metricsUrl', 'weight', 'draining'] as const;
+const FIELDS = ['name', 'host', 'port', 'metricsUrl', 'agentUrl', 'weight', 'draining'] as const;
 type Field = (typeof FIELDS)[number];
 const REQUIRED: readonly Field[] = ['name', 'host', 'port'];
+const URL_CODES = { metricsUrl: 'BROKER_METRICS_URL_INVALID', agentUrl: 'BROKER_AGENT_URL_INVALID' } as const;
 
 /**
  * Parses and validates a brokers file. Reports every problem at once, each with its path
@@ -127,7 +130,7 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
   }
   const before = problems.length;
   const out: ParsedEntry = { lines: {} };
-  const values: { metricsUrl?: string; staticWeight?: number; draining?: boolean } = {};
+  const values: { metricsUrl?: string; agentUrl?: string; staticWeight?: number; draining?: boolean } = {};
   for (const pair of (item as YAMLMap).items) {
     const key = keyName(pair);
     if (!(FIELDS as readonly string[]).includes(key)) {
@@ -160,8 +163,9 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
         else out.port = value;
         break;
       case 'metricsUrl':
-        if (typeof value !== 'string' || !isHttpUrl(value)) bad('BROKER_METRICS_URL_INVALID', 'an http:// or https:// URL');
-        else values.metricsUrl = value;
+      case 'agentUrl':
+        if (typeof value !== 'string' || !isHttpUrl(value)) bad(URL_CODES[field], 'an http:// or https:// URL');
+        else values[field] = value;
         break;
       case 'weight':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_WEIGHT)

@@ -45,12 +45,13 @@ export async function resolveBrokers(
 async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup): Promise<Result<Broker>> {
   const { host, ...rest } = entry;
   const toBroker = (address: string): Broker => {
-    const { name, port, metricsUrl, staticWeight, draining } = rest;
+    const { name, port, metricsUrl, agentUrl, staticWeight, draining } = rest;
     return {
       name,
       address,
       port,
       ...(metricsUrl === undefined ? {} : { metricsUrl }),
+      ...(agentUrl === undefined ? {} : { agentUrl }),
       ...(staticWeight === undefined ? {} : { staticWeight }),
       ...(draining === undefined ? {} : { draining }),
     };

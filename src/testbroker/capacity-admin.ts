@@ -1,10 +1,11 @@
-// The test broker's HTTP side, on its metrics port: GET /metrics for the scraper, and the
+// The test broker's HTTP side, on its metrics port: GET /metrics for the scraper, the
 // admin API benchmarks use to read the truth and to stage events (forced overload, extra
-// load, disconnecting chosen clients). Routing and JSON only; the broker supplies the
-// behaviour through AdminBackend.
+// load, disconnecting chosen clients), and the agent API (capacity-agent.ts) under
+// /agent/v1/. Routing and JSON only; the broker supplies the behaviour through AdminBackend.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AGENT_PREFIX, handleAgentRequest, type AgentBackend, type AgentOptions } from './capacity-agent';
+import { readBody, send, type Reply } from './capacity-http';
 import type { ClientInfo } from './capacity-ledger';
-import { METRICS_CONTENT_TYPE } from './capacity-metrics';
 import {
   chooseClients,
   parseDisconnectRequest,
@@ -17,14 +18,14 @@ import {
 import type { CapacitySnapshot, Override } from './capacity-simulation';
 import { formatProblems, type Problem, type Result } from '../util/result';
 
-export interface AdminBackend {
+export interface AdminBackend extends AgentBackend {
   readonly name: string;
   now(): number;
   /** Re-evaluates the model now (so a response reflects a change just made). */
   refresh(): CapacitySnapshot;
   metricsText(): string;
   clients(): ClientInfo[];
-  /** Closes the connections of these clients; resolves with the ids it closed. */
+  /** Closes the connections of these clients (their wills are published); resolves with the ids it closed. */
   disconnect(clientIds: readonly string[]): Promise<string[]>;
   forceOverload(request: OverloadRequest): void;
   setExtraLoad(request: LoadRequest): void;
@@ -79,12 +80,6 @@ export function brokerState(name: string, s: CapacitySnapshot, nowMs: number): B
 const MAX_BODY_BYTES = 64 * 1024;
 
 type Route = (backend: AdminBackend, body: string) => Promise<Reply> | Reply;
-interface Reply {
-  status: number;
-  json?: unknown;
-  text?: string;
-  headers?: Record<string, string>;
-}
 
 const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
   '/metrics': { GET: (b) => ({ status: 200, text: b.metricsText() }) },
@@ -138,20 +133,30 @@ function errorReply(status: number, code: string, message: string): Reply {
   return { status, json: { error: { code, message } } };
 }
 
-export function createAdminHandler(backend: AdminBackend): (req: IncomingMessage, res: ServerResponse) => void {
+export function createAdminHandler(
+  backend: AdminBackend,
+  agent: AgentOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    void handle(backend, req).then(
+    void handle(backend, agent, req).then(
       (reply) => send(res, reply),
-      (err: unknown) => send(res, errorReply(500, 'INTERNAL', err instanceof Error ? err.message : String(err))),
+      (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        // Each API keeps its own error shape, even for a bug.
+        const agentPath = (req.url ?? '').startsWith(AGENT_PREFIX);
+        send(res, agentPath ? { status: 500, json: { error: message } } : errorReply(500, 'INTERNAL', message));
+      },
     );
   };
 }
 
-async function handle(backend: AdminBackend, req: IncomingMessage): Promise<Reply> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+async function handle(backend: AdminBackend, agent: AgentOptions, req: IncomingMessage): Promise<Reply> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (path.startsWith(AGENT_PREFIX)) return handleAgentRequest(req, url, backend, agent);
   const methods = routes[path];
   if (!methods) {
-    return errorReply(404, 'NOT_FOUND', `no such path ${path}; try ${Object.keys(routes).join(', ')}`);
+    return errorReply(404, 'NOT_FOUND', `no such path ${path}; try ${Object.keys(routes).join(', ')} or ${AGENT_PREFIX}*`);
   }
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const route = method === 'GET' || method === 'POST' ? methods[method] : undefined;
@@ -159,32 +164,7 @@ async function handle(backend: AdminBackend, req: IncomingMessage): Promise<Repl
     const allowed = Object.keys(methods).join(', ');
     return { ...errorReply(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${allowed}`), headers: { Allow: allowed } };
   }
-  const body = method === 'POST' ? await readBody(req) : '';
+  const body = method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
   if (body === undefined) return errorReply(413, 'BODY_TOO_LARGE', `bodies are limited to ${MAX_BODY_BYTES} bytes`);
   return route(backend, body);
-}
-
-/** The body as text, or undefined once it exceeds MAX_BODY_BYTES. */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-  if (reply.text !== undefined) {
-    res.writeHead(reply.status, { 'Content-Type': METRICS_CONTENT_TYPE });
-    res.end(reply.text);
-  } else {
-    res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(`${JSON.stringify(reply.json, null, 2)}\n`);
-  }
 }

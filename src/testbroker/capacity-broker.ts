@@ -6,7 +6,8 @@
 //
 //   node dist/src/testbroker/capacity-broker.js --name b1 --capacity 1000 \
 //        [--port 0] [--metrics-port 0] [--host 127.0.0.1] [--connection-cost 1] \
-//        [--message-cost 1] [--window-ms 5000] [--tick-ms 100] [--noise 0] [--seed 1] [--cores 1]
+//        [--message-cost 1] [--window-ms 5000] [--tick-ms 100] [--noise 0] [--seed 1] [--cores 1] \
+//        [--agent-token <token>]
 //
 // The model (capacity-model.ts has the exact rules, docs/test-broker.md the walkthrough):
 //   cost(client) = connectionCost + (publishes/s sent + copies/s delivered of them) × messageCost,
@@ -16,22 +17,27 @@
 //   overload level 1..5 between utilisation 0.8 and 1.0, 6..10 above; publishers are
 //   under back-pressure from level 6; POST /admin/overload and /admin/load stage events.
 //
-// Ports: MQTT on --port; GET /metrics and the admin API on --metrics-port.
+// Ports: MQTT on --port; GET /metrics, the admin API and the agent API (/agent/v1/*,
+// docs/agent-api.md) on --metrics-port.
 // Readiness: when forked with IPC it sends {type:'ready', name, host, port, metricsPort};
 // it always prints one line "capacity-broker ready {json}" on stdout. It obeys
 // {type:'stop'} and SIGTERM, and exits when its IPC parent goes away.
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import type { Aedes, AedesPublishPacket, Client } from 'aedes';
 import { createAdminHandler, type AdminBackend } from './capacity-admin';
+import { toAgentClient } from './capacity-agent';
 import { capacityBrokerUsage, parseCapacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import { capacityBrokerFamilies, renderExposition } from './capacity-metrics';
 import { parseSubscriptionFilter } from './capacity-shared';
 import { CapacitySimulation } from './capacity-simulation';
 import { formatProblems } from '../util/result';
 import { createLogger } from '../util/log';
+import { REPO_ROOT } from '../util/repo-root';
 
 // With "module": "commonjs", TypeScript rewrites `import('aedes')` into `require('aedes')`,
 // and Node 20 cannot require an ES module such as aedes 1.x. A function built at run time
@@ -106,6 +112,22 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
   const tick = setInterval(() => sim.tick(Date.now(), realNotWritable()), options.tickMs);
   tick.unref();
 
+  // Agent requests get 503 until both ports listen and again once a stop began.
+  let listening = false;
+  let closing = false;
+  const closeClient = (id: string, will: 'publish' | 'suppress'): Promise<string | undefined> =>
+    new Promise((resolve) => {
+      const client = current.get(id);
+      if (!client) return resolve(undefined);
+      // Otherwise aedes publishes the will, as after any connection lost without DISCONNECT.
+      if (will === 'suppress') dropWill(broker, client);
+      // No DISCONNECT packet (MQTT 3.1.1 has none from the server, and aedes 1.x refuses
+      // MQTT 5 clients): the socket closes, as when HiveMQ's extension SDK disconnects a client.
+      client.close(() => resolve(id));
+    });
+  const closeClients = async (ids: readonly string[], will: 'publish' | 'suppress'): Promise<string[]> =>
+    (await Promise.all(ids.map((id) => closeClient(id, will)))).filter((id): id is string => id !== undefined);
+
   const heapMaxBytes = v8.getHeapStatistics().heap_size_limit;
   const processStartSeconds = (Date.now() - process.uptime() * 1000) / 1000;
   const backend: AdminBackend = {
@@ -123,33 +145,32 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
         }),
       ),
     clients: () => sim.clients(Date.now()),
-    disconnect: async (ids) => {
-      const closed = await Promise.all(
-        ids.map(
-          (id) =>
-            new Promise<string | undefined>((resolve) => {
-              const client = current.get(id);
-              if (!client) resolve(undefined);
-              // No DISCONNECT packet (MQTT 3.1.1 has none from the server): the socket
-              // closes, as when HiveMQ's extension SDK disconnects a client. Its will is sent.
-              else client.close(() => resolve(id));
-            }),
-        ),
-      );
-      return closed.filter((id): id is string => id !== undefined);
-    },
+    disconnect: (ids) => closeClients(ids, 'publish'),
+    accepting: () => listening && !closing,
+    agentClients: () =>
+      sim.clients(Date.now()).flatMap((info) => {
+        const client = current.get(info.clientId);
+        return client ? [toAgentClient(info, client.version)] : [];
+      }),
+    disconnectWithoutWill: (ids) => closeClients(ids, 'suppress'),
     forceOverload: ({ level, durationMs }) => sim.forceOverload(level, durationMs, Date.now()),
     setExtraLoad: ({ extraCost, durationMs }) => sim.setExtraLoad(extraCost, durationMs, Date.now()),
   };
 
   const mqttServer = net.createServer(broker.handle);
-  const httpServer = http.createServer(createAdminHandler(backend));
+  const httpServer = http.createServer(
+    createAdminHandler(backend, {
+      ...(options.agentToken === undefined ? {} : { token: options.agentToken }),
+      implementation: `mqtt-xds-capacity-broker/${packageVersion()}`,
+      logger: log.child({ api: 'agent' }),
+    }),
+  );
   const [port, metricsPort] = await Promise.all([
     listen(mqttServer, options.port, options.host),
     listen(httpServer, options.metricsPort, options.host),
   ]);
+  listening = true;
 
-  let closing = false;
   const shutdown = (code: number): void => {
     if (closing) return;
     closing = true;
@@ -171,7 +192,29 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
   const ready = { type: 'ready', name: options.name, host: options.host, port, metricsPort, pid: process.pid };
   process.send?.(ready);
   process.stdout.write(`capacity-broker ready ${JSON.stringify(ready)}\n`);
-  log.info('ready', { port, metricsPort, capacity: options.capacity });
+  log.info('ready', { port, metricsPort, capacity: options.capacity, agentToken: options.agentToken !== undefined });
+}
+
+/**
+ * Makes the next close() of this client behave like a client DISCONNECT for its will:
+ * aedes publishes `client.will` when a connection ends without DISCONNECT (lib/client.js,
+ * close() → finish()), and skips it when the field is empty. storeWill() also persisted
+ * the will at CONNECT; that copy is deleted too, or it would outlive the session on a
+ * broker the client has left.
+ */
+function dropWill(broker: Aedes, client: Client): void {
+  (client as Client & { will: unknown }).will = null;
+  const persistence = (broker as Aedes & { persistence: { delWill(client: Client): Promise<unknown> } }).persistence;
+  persistence.delWill(client).catch(() => undefined);
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function publisherOf(packet: AedesPublishPacket): string | undefined {

@@ -20,6 +20,8 @@ export interface CapacityBrokerOptions {
   readonly noise: number;
   readonly seed: number;
   readonly cores: number;
+  /** Bearer token of the agent API (docs/agent-api.md); undefined: no token is asked for. */
+  readonly agentToken?: string;
 }
 
 interface FlagSpec {
@@ -27,8 +29,10 @@ interface FlagSpec {
   readonly key: keyof CapacityBrokerOptions;
   readonly kind: 'string' | 'integer' | 'number';
   readonly help: string;
-  /** Undefined: the flag is required. */
+  /** Undefined: the flag is required, unless it is `optional`. */
   readonly fallback?: string | number;
+  /** Without a fallback, absent means unset. */
+  readonly optional?: boolean;
   readonly min?: number;
   /** Inclusive unless `maxExclusive`. */
   readonly max?: number;
@@ -111,12 +115,19 @@ export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
     max: 1024,
     help: 'simulated cores: process_cpu_seconds_total grows by cpu × cores per second',
   },
+  {
+    flag: '--agent-token',
+    key: 'agentToken',
+    kind: 'string',
+    optional: true,
+    help: 'token /agent/v1/* (except health) require as "Authorization: Bearer"; unset = no token (tests only)',
+  },
 ];
 
 export function capacityBrokerUsage(): string {
   const rows = CAPACITY_BROKER_FLAGS.map((f) => {
     const value = f.kind === 'string' ? '<text>' : '<n>';
-    const dflt = f.fallback === undefined ? ' (required)' : ` (default ${f.fallback})`;
+    const dflt = f.fallback !== undefined ? ` (default ${f.fallback})` : f.optional ? ' (optional)' : ' (required)';
     return `  ${`${f.flag} ${value}`.padEnd(24)} ${f.help}${dflt}`;
   });
   return ['usage: node dist/src/testbroker/capacity-broker.js --capacity <n> [flags]', '', ...rows, '  --help'].join('\n');
@@ -155,6 +166,7 @@ export function parseCapacityBrokerArgs(argv: readonly string[]): Result<ParsedA
   for (const spec of CAPACITY_BROKER_FLAGS) {
     const text = raw.get(spec);
     if (text === undefined) {
+      if (spec.optional) continue;
       if (spec.fallback === undefined) {
         problems.push({ code: 'REQUIRED_FLAG', path: spec.flag, message: `is required: ${spec.help}` });
       } else {

@@ -1,5 +1,5 @@
-// The admin API's request bodies, validated into values (every problem with its field),
-// and the choice of clients for POST /admin/disconnect {"count": N}. Pure.
+// The admin and agent APIs' requests, validated into values (every problem with its
+// field), and the choice of clients for POST /admin/disconnect {"count": N}. Pure.
 import type { ClientInfo } from './capacity-ledger';
 import { MAX_OVERLOAD_LEVEL } from './capacity-model';
 import { fail, ok, type Problem, type Result } from '../util/result';
@@ -24,6 +24,23 @@ export interface LoadRequest {
   readonly extraCost: number;
   readonly durationMs?: number;
 }
+
+export const AGENT_DISCONNECT_REASONS = ['rebalance', 'drain'] as const;
+export type AgentDisconnectReason = (typeof AGENT_DISCONNECT_REASONS)[number];
+
+/** POST /agent/v1/disconnect (docs/agent-api.md). */
+export interface AgentDisconnectRequest {
+  /** Distinct, in the order given. */
+  readonly clientIds: readonly string[];
+  readonly reason: AgentDisconnectReason;
+}
+
+/** More ids than this in one disconnect is a 413, not a 400: the caller must split the batch. */
+export const AGENT_MAX_DISCONNECT_IDS = 1_000;
+export const AGENT_DEFAULT_CLIENTS_LIMIT = 10_000;
+export const AGENT_MAX_CLIENTS_LIMIT = 100_000;
+/** The problem code that turns a rejected disconnect into 413. */
+export const TOO_MANY_CLIENT_IDS = 'TOO_MANY_CLIENT_IDS';
 
 /** A day: longer is surely a unit mistake (seconds for milliseconds is the other way). */
 const MAX_DURATION_MS = 86_400_000;
@@ -106,6 +123,72 @@ export function parseLoadRequest(body: Body): Result<LoadRequest> {
     : ok({ extraCost: extra as number, durationMs: body.durationMs as number | undefined });
 }
 
+export function parseAgentDisconnectRequest(body: Body): Result<AgentDisconnectRequest> {
+  const problems = unknownFields(body, ['clientIds', 'reason']);
+  const ids = body.clientIds;
+  if (ids === undefined) {
+    problems.push(problem('FIELD_MISSING', 'clientIds', `is required: a list of 1 to ${AGENT_MAX_DISCONNECT_IDS} client ids`));
+  } else if (!Array.isArray(ids)) {
+    problems.push(problem('FIELD_TYPE', 'clientIds', `must be a list of client ids, got ${typeName(ids)}`));
+  } else if (ids.length === 0) {
+    problems.push(problem('FIELD_RANGE', 'clientIds', 'must name at least one client'));
+  } else if (ids.length > AGENT_MAX_DISCONNECT_IDS) {
+    problems.push(
+      problem(
+        TOO_MANY_CLIENT_IDS,
+        'clientIds',
+        `names ${ids.length} clients; at most ${AGENT_MAX_DISCONNECT_IDS} per request, so split the batch`,
+      ),
+    );
+  } else {
+    const first = new Map<string, number>();
+    ids.forEach((id, i) => {
+      if (typeof id !== 'string' || id.length === 0) {
+        problems.push(problem('FIELD_TYPE', `clientIds[${i}]`, `must be a non-empty string, got ${typeName(id)}`));
+        return;
+      }
+      const seen = first.get(id);
+      if (seen !== undefined) problems.push(problem('DUPLICATE_CLIENT_ID', `clientIds[${i}]`, `repeats clientIds[${seen}]`));
+      else first.set(id, i);
+    });
+  }
+  const reason = body.reason;
+  if (reason === undefined) {
+    problems.push(problem('FIELD_MISSING', 'reason', `is required: one of ${AGENT_DISCONNECT_REASONS.join(', ')}`));
+  } else if (!AGENT_DISCONNECT_REASONS.includes(reason as AgentDisconnectReason)) {
+    problems.push(
+      problem(
+        'FIELD_RANGE',
+        'reason',
+        `must be one of ${AGENT_DISCONNECT_REASONS.join(', ')}, got ${JSON.stringify(reason)}` +
+          (typeof reason === 'string' ? didYouMean(reason, AGENT_DISCONNECT_REASONS) : ''),
+      ),
+    );
+  }
+  return problems.length
+    ? fail(problems)
+    : ok({ clientIds: ids as string[], reason: reason as AgentDisconnectReason });
+}
+
+/** The query of GET /agent/v1/clients: `limit` (default 10,000, at most 100,000), nothing else. */
+export function parseAgentClientsQuery(query: URLSearchParams): Result<{ limit: number }> {
+  const problems = [...new Set(query.keys())]
+    .filter((key) => key !== 'limit')
+    .map((key) => problem('UNKNOWN_FIELD', key, `unknown query parameter; expected "limit"${didYouMean(key, ['limit'])}`));
+  const values = query.getAll('limit');
+  let limit = AGENT_DEFAULT_CLIENTS_LIMIT;
+  if (values.length > 1) {
+    problems.push(problem('FIELD_TYPE', 'limit', 'is given more than once'));
+  } else if (values.length === 1) {
+    const text = values[0];
+    const value = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+    if (!(value >= 0 && value <= AGENT_MAX_CLIENTS_LIMIT)) {
+      problems.push(problem('FIELD_RANGE', 'limit', `must be an integer from 0 to ${AGENT_MAX_CLIENTS_LIMIT}, got ${JSON.stringify(text)}`));
+    } else limit = value;
+  }
+  return problems.length ? fail(problems) : ok({ limit });
+}
+
 /**
  * Up to `count` client ids in the order `prefer` gives. shared-first: members of a
  * shared subscription first (another member takes over their messages, so they can
@@ -139,6 +222,12 @@ function checkInteger(value: unknown, path: string, min: number, max: number, pr
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     problems.push(problem('FIELD_RANGE', path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`));
   }
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 function problem(code: string, path: string, message: string): Problem {

@@ -1,7 +1,8 @@
 // Test brokers for the demo, the integration tests and the benchmarks: real MQTT brokers
 // in child processes. The capacity broker simulates a HiveMQ node of a given size.
 export { launchCapacityBroker, capacityBrokerScript } from './launch';
-export type { LaunchOptions, LaunchedBroker, AdminReply } from './launch';
+export type { LaunchOptions, LaunchedBroker, AdminReply, AgentRequest } from './launch';
+export type { AgentClient, AgentClientList } from './capacity-agent';
 export type { BrokerState } from './capacity-admin';
 export type { ClientInfo } from './capacity-ledger';
 export type { CapacityBrokerOptions } from './capacity-config';

@@ -6,11 +6,13 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BrokerState } from './capacity-admin';
+import type { AgentClientList } from './capacity-agent';
 import { capacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import type { ClientInfo } from './capacity-ledger';
 import { REPO_ROOT } from '../util/repo-root';
 import { awaitReady, captureOutput, LineRing, stopChild, track } from '../util/child-process';
 
+/** `agentToken` sets --agent-token: the agent API then asks for it (docs/agent-api.md). */
 export interface LaunchOptions extends Partial<CapacityBrokerOptions> {
   readonly name: string;
   readonly capacity: number;
@@ -25,6 +27,14 @@ export interface AdminReply {
   readonly body: unknown;
 }
 
+export interface AgentRequest {
+  readonly method?: 'GET' | 'POST';
+  /** Sent as JSON; a string is sent as it is (for malformed bodies). */
+  readonly body?: unknown;
+  /** The bearer token to send instead of the broker's own; null sends none. */
+  readonly token?: string | null;
+}
+
 export interface LaunchedBroker {
   readonly name: string;
   readonly host: string;
@@ -35,6 +45,10 @@ export interface LaunchedBroker {
   readonly metricsUrl: string;
   /** http://host:metricsPort/admin */
   readonly adminUrl: string;
+  /** http://host:metricsPort: the agent's base URL, as a brokers file's `agentUrl` gives it. */
+  readonly agentUrl: string;
+  /** The token the agent API asks for; undefined when it asks for none. */
+  readonly agentToken: string | undefined;
   readonly pid: number;
   /** The last lines the broker printed, for error messages. */
   logs(): string;
@@ -46,6 +60,12 @@ export interface LaunchedBroker {
   clients(): Promise<ClientInfo[]>;
   /** POST /admin/<action> with a JSON body, e.g. post('overload', { level: 5 }). */
   post(action: 'disconnect' | 'overload' | 'load', body: unknown): Promise<AdminReply>;
+  /** /agent/v1/<path> with the broker's token, e.g. agent('clients?limit=10'); any status is returned. */
+  agent(path: string, request?: AgentRequest): Promise<AdminReply>;
+  /** GET /agent/v1/clients; throws unless 200. */
+  agentClients(limit?: number): Promise<AgentClientList>;
+  /** POST /agent/v1/disconnect; throws unless 200. */
+  agentDisconnect(clientIds: readonly string[], reason?: 'rebalance' | 'drain'): Promise<{ disconnected: string[]; notFound: string[] }>;
   /** Asks the broker to close (SIGKILL after 5 s); resolves once it exited. Safe to call twice. */
   stop(): Promise<void>;
   /** SIGKILL: a crash, as clients would see one. */
@@ -96,6 +116,24 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
+  const agentToken = options.agentToken;
+  const agent = async (agentPath: string, request: AgentRequest = {}): Promise<AdminReply> => {
+    const { body, token = agentToken } = request;
+    const headers: Record<string, string> = {};
+    if (token !== undefined && token !== null) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${base}/agent/v1/${agentPath}`, {
+      method: request.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const agentOk = async <T>(agentPath: string, request?: AgentRequest): Promise<T> => {
+    const reply = await agent(agentPath, request);
+    if (reply.status !== 200) throw new Error(`agent ${agentPath}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body as T;
+  };
   return {
     name: options.name,
     host: ready.host,
@@ -103,6 +141,8 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
     metricsPort: ready.metricsPort,
     metricsUrl: `${base}/metrics`,
     adminUrl: `${base}/admin`,
+    agentUrl: base,
+    agentToken,
     pid: child.pid ?? -1,
     logs,
     metrics: async () => {
@@ -120,6 +160,9 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
       });
       return { status: res.status, body: await res.json() };
     },
+    agent,
+    agentClients: (limit) => agentOk<AgentClientList>(limit === undefined ? 'clients' : `clients?limit=${limit}`),
+    agentDisconnect: (clientIds, reason = 'rebalance') => agentOk('disconnect', { body: { clientIds, reason } }),
     stop,
     kill,
   };

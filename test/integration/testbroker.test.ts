@@ -1,6 +1,7 @@
 // The capacity test broker as benchmarks use it: a real broker process (built dist/),
-// real mqtt.js clients, and its /metrics and admin API over HTTP.
-import mqtt, { type MqttClient } from 'mqtt';
+// real mqtt.js clients, and its /metrics, admin and agent APIs over HTTP.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { AgentClient } from '../../src/testbroker/capacity-agent';
 import { launchCapacityBroker, type LaunchedBroker } from '../../src/testbroker/launch';
 import { sleep, waitFor } from '../support/wait';
 
@@ -216,5 +217,136 @@ describe('capacity test broker', () => {
     await broker.stop();
     expect(() => process.kill(broker.pid, 0)).toThrow();
     await waitFor(() => closed.has('pub'), { what: 'clients to see the broker go', timeoutMs: 5000 });
+  });
+});
+
+describe('capacity test broker as a broker agent (docs/agent-api.md)', () => {
+  const TOKEN = 'it-agent-token-5f2c';
+  const WILLS = 'wills/#';
+  let broker: LaunchedBroker;
+  const clients = new Map<string, MqttClient>();
+  const closed = new Set<string>();
+  const willsSeen: string[] = [];
+  let startedMs = 0;
+
+  const connect = (clientId: string, options: Partial<IClientOptions> = {}): Promise<MqttClient> => {
+    const client = mqtt.connect({
+      host: '127.0.0.1',
+      port: broker.port,
+      clientId,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      ...options,
+    });
+    clients.set(clientId, client);
+    client.on('error', () => undefined);
+    client.on('close', () => closed.add(clientId));
+    return new Promise((resolve, reject) => {
+      client.once('connect', () => resolve(client));
+      client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
+    });
+  };
+  const will = (clientId: string): IClientOptions['will'] => ({ topic: `wills/${clientId}`, payload: Buffer.from('gone'), qos: 0, retain: false });
+
+  beforeAll(async () => {
+    broker = await launchCapacityBroker({ name: 'agent-it', capacity: 1000, agentToken: TOKEN });
+    startedMs = Date.now();
+    const watcher = await connect('watcher');
+    watcher.on('message', (topic) => willsSeen.push(topic));
+    await watcher.subscribeAsync(WILLS);
+    await connect('moved', { will: will('moved') });
+    await connect('dropped-by-admin', { will: will('dropped-by-admin') });
+    await connect('persistent', { clean: false, will: will('persistent') });
+    await connect('legacy', { protocolVersion: 3, protocolId: 'MQIsdp' });
+    await (await connect('member')).subscribeAsync('$share/g/jobs');
+  });
+
+  afterAll(async () => {
+    await Promise.all([...clients.values()].map((c) => new Promise<void>((resolve) => c.end(true, {}, () => resolve()))));
+    await broker?.stop();
+  });
+
+  it('answers health without a token', async () => {
+    const reply = await broker.agent('health', { token: null });
+    expect(reply).toEqual({
+      status: 200,
+      body: { status: 'ok', broker: 'agent-it', agent: expect.stringMatching(/^mqtt-xds-capacity-broker\/\S+$/) },
+    });
+  });
+
+  it('lists every connected client with its protocol level, session and shared-subscriber flag', async () => {
+    const list = await broker.agentClients();
+    expect(list.total).toBe(6);
+    const byId = new Map<string, AgentClient>(list.clients.map((c) => [c.clientId, c]));
+    expect([...byId.keys()].sort()).toEqual(['dropped-by-admin', 'legacy', 'member', 'moved', 'persistent', 'watcher']);
+    expect(byId.get('moved')).toEqual({
+      clientId: 'moved',
+      mqttVersion: 4,
+      cleanStart: true,
+      sessionExpirySec: 0,
+      sharedSubscriber: false,
+      connectedSinceMs: expect.any(Number),
+    });
+    expect(byId.get('legacy')).toMatchObject({ mqttVersion: 3, cleanStart: true, sessionExpirySec: 0 });
+    expect(byId.get('persistent')).toMatchObject({ mqttVersion: 4, cleanStart: false, sessionExpirySec: 4_294_967_295 });
+    expect(byId.get('member')).toMatchObject({ sharedSubscriber: true });
+    expect(byId.get('watcher')).toMatchObject({ sharedSubscriber: false });
+    for (const c of list.clients) {
+      expect(c.connectedSinceMs).toBeGreaterThanOrEqual(startedMs - 1000);
+      expect(c.connectedSinceMs).toBeLessThanOrEqual(Date.now());
+    }
+
+    const limited = await broker.agentClients(2);
+    expect(limited.total).toBe(6);
+    expect(limited.clients).toHaveLength(2);
+  });
+
+  it('cannot list an MQTT 5 client: aedes 1.x refuses it at CONNECT', async () => {
+    await expect(connect('v5', { protocolVersion: 5 })).rejects.toThrow(/closed before CONNACK/);
+    expect((await broker.agentClients()).clients.map((c) => c.clientId)).not.toContain('v5');
+  });
+
+  it('disconnects a client without publishing its will, and reports unknown ids as not found', async () => {
+    const reply = await broker.agentDisconnect(['moved', 'nobody', 'persistent'], 'rebalance');
+    expect(reply).toEqual({ disconnected: ['moved', 'persistent'], notFound: ['nobody'] });
+    await waitFor(() => closed.has('moved') && closed.has('persistent'), { what: 'moved and persistent to be closed', timeoutMs: 5000 });
+    expect((await broker.agentClients()).clients.map((c) => c.clientId).sort()).toEqual([
+      'dropped-by-admin',
+      'legacy',
+      'member',
+      'watcher',
+    ]);
+
+    // The admin API still closes with the will; its arrival shows the watcher would have
+    // seen the agent-disconnected clients' wills by now.
+    const admin = await broker.post('disconnect', { clientIds: ['dropped-by-admin'] });
+    expect(admin.status).toBe(200);
+    await waitFor(() => willsSeen.includes('wills/dropped-by-admin'), { what: 'the admin-disconnected will', timeoutMs: 5000 });
+    await sleep(500);
+    expect(willsSeen).toEqual(['wills/dropped-by-admin']);
+  });
+
+  it('refuses agent requests without the right token', async () => {
+    const none = await broker.agent('clients', { token: null });
+    expect(none).toEqual({ status: 401, body: { error: expect.stringContaining('missing or wrong token') } });
+    const wrong = await broker.agent('disconnect', { token: 'not-the-token', body: { clientIds: ['legacy'], reason: 'drain' } });
+    expect(wrong.status).toBe(401);
+    expect(closed.has('legacy')).toBe(false);
+    expect(broker.logs()).not.toContain('not-the-token');
+  });
+
+  it('rejects a bad disconnect with 400 and too many ids with 413', async () => {
+    const bad = await broker.agent('disconnect', { body: { clientIds: ['legacy', ''], reason: 'migrate' } });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { problems: Array<{ field: string }> }).problems.map((p) => p.field)).toEqual(['clientIds[1]', 'reason']);
+    const notJson = await broker.agent('disconnect', { body: '{"clientIds": [' });
+    expect(notJson).toEqual({ status: 400, body: { error: expect.stringContaining('not valid JSON') } });
+    const ids = Array.from({ length: 1001 }, (_, i) => `client-${i}`);
+    const tooMany = await broker.agent('disconnect', { body: { clientIds: ids, reason: 'drain' } });
+    expect(tooMany.status).toBe(413);
+    expect(closed.has('legacy')).toBe(false);
+    expect((await broker.agentClients()).total).toBe(3);
   });
 });

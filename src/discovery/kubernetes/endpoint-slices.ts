@@ -25,6 +25,8 @@ export interface SliceMapping {
   /** Omit to scrape no metrics. */
   readonly metricsPort?: PortRef;
   readonly metricsPath: string;
+  /** The broker agent's port (docs/agent-api.md); omit for none. A slice without it is no error. */
+  readonly agentPort?: PortRef;
 }
 
 export interface MappedBrokers {
@@ -61,6 +63,7 @@ export function brokersFromSlices(slices: readonly SliceLike[], m: SliceMapping)
       continue;
     }
     const metrics = m.metricsPort === undefined ? undefined : findPort(slice, m.metricsPort);
+    const agent = m.agentPort === undefined ? undefined : findPort(slice, m.agentPort);
     for (const ep of slice.endpoints ?? []) {
       const address = (ep.addresses ?? []).find((a) => isIP(a) !== 0);
       if (!address) continue;
@@ -77,6 +80,7 @@ export function brokersFromSlices(slices: readonly SliceLike[], m: SliceMapping)
         address,
         port: mqtt,
         ...(metrics !== undefined ? { metricsUrl: `http://${host}:${metrics}${m.metricsPath}` } : {}),
+        ...(agent !== undefined ? { agentUrl: `http://${host}:${agent}` } : {}),
         ...(draining ? { draining: true } : {}),
       };
       const seen = byName.get(name);

@@ -46,6 +46,7 @@ export class KubernetesBrokerSource {
       mqttPort: parsePortRef(opts.mqttPort),
       ...(opts.metricsPort !== '' ? { metricsPort: parsePortRef(opts.metricsPort) } : {}),
       metricsPath: opts.metricsPath,
+      ...(opts.agentPort !== '' ? { agentPort: parsePortRef(opts.agentPort) } : {}),
     };
   }
 

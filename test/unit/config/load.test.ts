@@ -33,7 +33,9 @@ describe('loadConfig', () => {
     expect(config(load())).toEqual({
       logLevel: 'info',
       xds: { host: '127.0.0.1', port: 18000, maxRequestBytes: 1048576 },
-      admin: { host: '127.0.0.1', port: 9090 },
+      admin: { host: '127.0.0.1', port: 9090, tokenFile: '' },
+      agent: { tokenFile: '' },
+      rebalanceTickMs: 1000,
       discovery: {
         source: 'file',
         brokersFile: '/srv/mqtt-xds/brokers.yaml',
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
           mqttPort: 'mqtt',
           metricsPort: 'metrics',
           metricsPath: '/metrics',
+          agentPort: 'mqtt-xds-agent',
         },
       },
       listener: { name: 'mqtt', address: '0.0.0.0', port: 1883, maxKeepAliveSec: 3600 },

@@ -22,6 +22,7 @@ describe('parseBrokersFile', () => {
       '    host: 127.0.0.1',
       '    port: 1883',
       '    metricsUrl: http://127.0.0.1:9399/metrics',
+      '    agentUrl: https://127.0.0.1:9401',
       '    weight: 2',
       '    draining: false',
       '  - name: broker-b.zone_1',
@@ -38,6 +39,7 @@ describe('parseBrokersFile', () => {
         host: '127.0.0.1',
         port: 1883,
         metricsUrl: 'http://127.0.0.1:9399/metrics',
+        agentUrl: 'https://127.0.0.1:9401',
         staticWeight: 2,
         draining: false,
       },
@@ -130,6 +132,31 @@ describe('parseBrokersFile', () => {
       ['BROKER_NAME_INVALID', 'brokers[3].name', 12],
       ['BROKER_PORT_INVALID', 'brokers[3].port', 14],
     ]);
+  });
+
+  it('rejects an agentUrl that is not an http(s) URL, naming its path and line', () => {
+    const text = lines(
+      'brokers:',
+      '  - name: a',
+      '    host: h',
+      '    port: 1',
+      '    agentUrl: 10.0.0.7:9401', // 5: no scheme
+      '  - name: b',
+      '    host: h',
+      '    port: 2',
+      '    agentUrl: 9401', // 9
+      '  - name: c',
+      '    host: h',
+      '    port: 3',
+      '    agentUrl: "http://"', // 13: no host
+    );
+    const found = problems(parseBrokersFile(text, 'b.yaml'));
+    expect(found.map((p) => [p.code, p.path, p.line])).toEqual([
+      ['BROKER_AGENT_URL_INVALID', 'brokers[0].agentUrl', 5],
+      ['BROKER_AGENT_URL_INVALID', 'brokers[1].agentUrl', 9],
+      ['BROKER_AGENT_URL_INVALID', 'brokers[2].agentUrl', 13],
+    ]);
+    expect(found[1].message).toBe('expected an http:// or https:// URL, got number 9401');
   });
 
   it('says what is allowed and what it got', () => {

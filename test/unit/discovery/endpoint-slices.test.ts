@@ -75,9 +75,46 @@ describe('brokersFromSlices', () => {
     expect(out.brokers).toEqual([expect.not.objectContaining({ draining: true })]);
   });
 
+  it('gives each broker its agent URL when the slice has the agent port', () => {
+    const withAgent = [...ports, { name: 'mqtt-xds-agent', port: 9401, protocol: 'TCP' }];
+    const out = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: withAgent })], {
+      ...mapping,
+      agentPort: 'mqtt-xds-agent',
+    });
+    expect(out.problems).toEqual([]);
+    expect(out.brokers).toEqual([
+      {
+        name: 'hivemq-0',
+        address: '10.0.0.1',
+        port: 1883,
+        metricsUrl: 'http://10.0.0.1:9399/metrics',
+        agentUrl: 'http://10.0.0.1:9401',
+      },
+    ]);
+    const byNumber = brokersFromSlices([slice('s1', [pod('p', '10.0.0.1')], { ports: withAgent })], { ...mapping, agentPort: 9401 });
+    expect(byNumber.brokers[0].agentUrl).toBe('http://10.0.0.1:9401');
+  });
+
+  it('leaves out the agent URL, without a problem, when the slice lacks the agent port', () => {
+    const out = brokersFromSlices([slice('s1', [pod('p', '10.0.0.1')])], { ...mapping, agentPort: 'mqtt-xds-agent' });
+    expect(out.problems).toEqual([]);
+    expect(out.brokers).toEqual([{ name: 'p', address: '10.0.0.1', port: 1883, metricsUrl: 'http://10.0.0.1:9399/metrics' }]);
+  });
+
+  it('reads no agent port when none is configured', () => {
+    const withAgent = [...ports, { name: 'mqtt-xds-agent', port: 9401, protocol: 'TCP' }];
+    const out = brokersFromSlices([slice('s1', [pod('p', '10.0.0.1')], { ports: withAgent })], mapping);
+    expect(out.brokers[0].agentUrl).toBeUndefined();
+  });
+
   it('brackets IPv6 addresses in metrics URLs and skips FQDN slices', () => {
     const v6 = brokersFromSlices([slice('v6', [pod('p', 'fd00::5')], { addressType: 'IPv6' })], mapping);
     expect(v6.brokers[0].metricsUrl).toBe('http://[fd00::5]:9399/metrics');
+    const v6Agent = brokersFromSlices(
+      [slice('v6', [pod('p', 'fd00::5')], { addressType: 'IPv6', ports: [...ports, { name: 'mqtt-xds-agent', port: 9401 }] })],
+      { ...mapping, agentPort: 'mqtt-xds-agent' },
+    );
+    expect(v6Agent.brokers[0].agentUrl).toBe('http://[fd00::5]:9401');
     const fqdn = brokersFromSlices([slice('f', [pod('p', 'broker.example')], { addressType: 'FQDN' })], mapping);
     expect(fqdn.brokers).toEqual([]);
     expect(fqdn.problems[0].code).toBe('K8S_ADDRESS_TYPE');

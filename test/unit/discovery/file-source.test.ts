@@ -160,6 +160,17 @@ describe('FileBrokerSource', () => {
     expect(h.errors).toEqual([]);
   });
 
+  it('carries an agentUrl to the Broker and announces adding one as a change', async () => {
+    writeFileSync(file, brokersYaml(['a', 1]));
+    const h = harness();
+    await h.source.start();
+    expect(h.applied[0].brokers[0].agentUrl).toBeUndefined();
+    writeFileSync(file, brokersYaml(['a', 1]) + '    agentUrl: http://127.0.0.1:9401\n');
+    await waitFor('the rewrite', () => h.applied.length === 2);
+    expect(h.applied[1].brokers).toEqual([{ name: 'a', address: '127.0.0.1', port: 1, agentUrl: 'http://127.0.0.1:9401' }]);
+    expect(h.logs).toContainEqual(expect.objectContaining({ msg: 'brokers applied', added: [], removed: [], changed: ['a'] }));
+  });
+
   it('retries a failed DNS lookup without waiting for the file to change', async () => {
     let dnsUp = false;
     const lookup: HostLookup = async (host) => {

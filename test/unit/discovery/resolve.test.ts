@@ -12,17 +12,33 @@ function fakeDns(table: Record<string, Array<{ address: string; family: number }
 }
 
 describe('resolveBrokers', () => {
-  it('passes IP literals through without a lookup and maps weight to staticWeight', async () => {
+  it('passes IP literals through without a lookup, maps weight to staticWeight and keeps the URLs', async () => {
     const dns = fakeDns({});
     const entries: BrokerEntry[] = [
       { name: 'b', host: '::1', port: 2 },
-      { name: 'a', host: '10.0.0.1', port: 1, staticWeight: 3, draining: true, metricsUrl: 'http://10.0.0.1:9399/metrics' },
+      {
+        name: 'a',
+        host: '10.0.0.1',
+        port: 1,
+        staticWeight: 3,
+        draining: true,
+        metricsUrl: 'http://10.0.0.1:9399/metrics',
+        agentUrl: 'http://10.0.0.1:9401',
+      },
     ];
     const result = await resolveBrokers(entries, dns);
     expect(result).toEqual({
       ok: true,
       value: [
-        { name: 'a', address: '10.0.0.1', port: 1, staticWeight: 3, draining: true, metricsUrl: 'http://10.0.0.1:9399/metrics' },
+        {
+          name: 'a',
+          address: '10.0.0.1',
+          port: 1,
+          staticWeight: 3,
+          draining: true,
+          metricsUrl: 'http://10.0.0.1:9399/metrics',
+          agentUrl: 'http://10.0.0.1:9401',
+        },
         { name: 'b', address: '::1', port: 2 },
       ],
     });

@@ -54,6 +54,18 @@ describe('capacity broker flags', () => {
     expect(parsed.ok && !parsed.value.help && parsed.value.options).toMatchObject({ name: 'b2', capacity: 250, windowMs: 2000 });
   });
 
+  it('takes an optional agent token, absent unless given, and refuses an empty one', () => {
+    const without = parseCapacityBrokerArgs(['--capacity', '1']);
+    expect(without.ok && !without.value.help && 'agentToken' in without.value.options).toBe(false);
+    const args = capacityBrokerArgs({ capacity: 1, agentToken: 's3cret' });
+    expect(args).toEqual(['--capacity', '1', '--agent-token', 's3cret']);
+    const parsed = parseCapacityBrokerArgs(args);
+    expect(parsed.ok && !parsed.value.help && parsed.value.options.agentToken).toBe('s3cret');
+    const empty = parseCapacityBrokerArgs(['--capacity', '1', '--agent-token=']);
+    expect(empty.ok ? '' : formatProblems(empty.problems)).toContain('--agent-token: must not be empty');
+    expect(capacityBrokerUsage()).toMatch(/--agent-token <text> .*\(optional\)/);
+  });
+
   it('answers --help with a usage listing every flag', () => {
     expect(parseCapacityBrokerArgs(['--capacity', '1', '--help'])).toEqual({ ok: true, value: { help: true } });
     expect(capacityBrokerUsage()).toMatch(/--capacity <n> .*\(required\)/);

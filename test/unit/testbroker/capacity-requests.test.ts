@@ -1,6 +1,8 @@
 import type { ClientInfo } from '../../../src/testbroker/capacity-ledger';
 import {
   chooseClients,
+  parseAgentClientsQuery,
+  parseAgentDisconnectRequest,
   parseDisconnectRequest,
   parseJsonObject,
   parseLoadRequest,
@@ -50,6 +52,65 @@ describe('admin request bodies', () => {
     expect(problemsOf(parseDisconnectRequest({ count: 0 }))).toContain('count: must be an integer from 1');
     expect(problemsOf(parseDisconnectRequest({ count: 1, prefer: 'shared-frist' }))).toContain('(did you mean "shared-first"?)');
     expect(problemsOf(parseDisconnectRequest({ clientIds: ['a'], prefer: 'newest-first' }))).toMatch(/only applies with "count"/);
+  });
+});
+
+describe('agent requests', () => {
+  const fields = <T>(r: Result<T>): Array<[string, string]> => (r.ok ? [] : r.problems.map((p) => [p.code, p.path]));
+
+  it('accepts distinct client ids with a reason, keeping their order', () => {
+    expect(parseAgentDisconnectRequest({ clientIds: ['b', 'a'], reason: 'drain' })).toEqual({
+      ok: true,
+      value: { clientIds: ['b', 'a'], reason: 'drain' },
+    });
+    expect(parseAgentDisconnectRequest({ clientIds: ['x'], reason: 'rebalance' }).ok).toBe(true);
+  });
+
+  it('names every missing, mistyped or unknown field of a disconnect', () => {
+    expect(fields(parseAgentDisconnectRequest({}))).toEqual([
+      ['FIELD_MISSING', 'clientIds'],
+      ['FIELD_MISSING', 'reason'],
+    ]);
+    expect(fields(parseAgentDisconnectRequest({ clientIds: 'a', reason: 'drain', force: true }))).toEqual([
+      ['UNKNOWN_FIELD', 'force'],
+      ['FIELD_TYPE', 'clientIds'],
+    ]);
+    expect(fields(parseAgentDisconnectRequest({ clientIds: [], reason: 'drain' }))).toEqual([['FIELD_RANGE', 'clientIds']]);
+    expect(fields(parseAgentDisconnectRequest({ clientIds: ['a', '', 7, null], reason: 'drain' }))).toEqual([
+      ['FIELD_TYPE', 'clientIds[1]'],
+      ['FIELD_TYPE', 'clientIds[2]'],
+      ['FIELD_TYPE', 'clientIds[3]'],
+    ]);
+    expect(problemsOf(parseAgentDisconnectRequest({ clientIds: ['a'], reason: 'drian' }))).toContain(
+      'reason: must be one of rebalance, drain, got "drian" (did you mean "drain"?)',
+    );
+    expect(problemsOf(parseAgentDisconnectRequest({ clientIds: ['a'], reason: 1 }))).toContain('reason: must be one of');
+  });
+
+  it('refuses repeated client ids, pointing at the first use', () => {
+    expect(problemsOf(parseAgentDisconnectRequest({ clientIds: ['a', 'b', 'a'], reason: 'drain' }))).toContain(
+      'clientIds[2]: repeats clientIds[0]',
+    );
+  });
+
+  it('takes 1,000 ids and marks 1,001 with the code that becomes 413', () => {
+    const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`);
+    expect(parseAgentDisconnectRequest({ clientIds: ids(1000), reason: 'rebalance' }).ok).toBe(true);
+    expect(fields(parseAgentDisconnectRequest({ clientIds: ids(1001), reason: 'rebalance' }))).toEqual([
+      ['TOO_MANY_CLIENT_IDS', 'clientIds'],
+    ]);
+  });
+
+  it('reads the clients limit: default 10,000, 0 to 100,000, nothing else', () => {
+    const query = (text: string) => parseAgentClientsQuery(new URLSearchParams(text));
+    expect(query('')).toEqual({ ok: true, value: { limit: 10_000 } });
+    expect(query('limit=0')).toEqual({ ok: true, value: { limit: 0 } });
+    expect(query('limit=100000')).toEqual({ ok: true, value: { limit: 100_000 } });
+    for (const bad of ['limit=100001', 'limit=-1', 'limit=1.5', 'limit=', 'limit=ten', 'limit=1e3']) {
+      expect(fields(query(bad))).toEqual([['FIELD_RANGE', 'limit']]);
+    }
+    expect(fields(query('limit=1&limit=2'))).toEqual([['FIELD_TYPE', 'limit']]);
+    expect(problemsOf(query('limt=5'))).toContain('limt: unknown query parameter; expected "limit" (did you mean "limit"?)');
   });
 });
 
