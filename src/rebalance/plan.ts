@@ -67,8 +67,9 @@ export function planMoves(candidates: readonly MoveCandidate[], settings: MoveSe
     if (c.connections === undefined) continue;
     const onTheWay = Math.min(c.movedSinceScrape, c.connections);
     if (c.drainRequested) {
-      const toMove = c.connections - onTheWay;
-      if (toMove > 0) {
+      // Listed until it is empty, even while every client left is already on its way.
+      if (c.connections > 0) {
+        const toMove = c.connections - onTheWay;
         sources.push({ name: c.name, kind: 'drain', connections: c.connections, target: 0, toMove, movable: c.hasAgent, reason: `draining: ${c.connections} connections to move` });
       }
       continue;
@@ -77,10 +78,11 @@ export function planMoves(candidates: readonly MoveCandidate[], settings: MoveSe
     const target = targets.get(c.name);
     if (target === undefined) continue;
     const excess = c.connections - target;
-    const threshold = active.has(c.name) ? target : target * (1 + settings.tolerance);
-    if (c.connections <= threshold || excess < settings.minExcess) continue;
-    const toMove = Math.floor(excess) - onTheWay;
-    if (toMove <= 0) continue;
+    // A source stays one until it reaches its target, even while its excess is on its way.
+    const starts = c.connections > target * (1 + settings.tolerance) && excess >= settings.minExcess;
+    const goesOn = active.has(c.name) && excess >= 1;
+    if (!starts && !goesOn) continue;
+    const toMove = Math.max(0, Math.floor(excess) - onTheWay);
     sources.push({
       name: c.name,
       kind: 'rebalance',
