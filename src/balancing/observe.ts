@@ -59,6 +59,7 @@ export function observe(
     weight: old?.weight,
     staleSinceMs: metrics === 'stale' ? (staleAlready ? old.staleSinceMs : nowMs) : undefined,
     staleHoldWeight: metrics === 'stale' ? (staleAlready ? old.staleHoldWeight : old?.weight) : undefined,
+    overloadedAtMs: old?.overloadedAtMs,
   });
   return {
     broker,

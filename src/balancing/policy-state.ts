@@ -29,6 +29,8 @@ export interface BrokerState {
   readonly staleSinceMs?: number;
   /** The weight when metrics went missing: held for the grace period, then decayed from. */
   readonly staleHoldWeight?: number;
+  /** When a scrape last showed the broker overloaded; the cut is held for overload.holdMs after it. */
+  readonly overloadedAtMs?: number;
 }
 
 /** Everything computeWeights carries from one call to the next. */

@@ -3,7 +3,7 @@ import { sortBrokers, type Broker, type BrokerLoad, type EndpointHealth, type Lo
 import { neutralCapacity, resolveCapacity, type CapacitySource, type ResolvedCapacity } from './capacity';
 import { catchUp, fmt, overloadCause, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
 import { observe, type View } from './observe';
-import type { BrokerState, PolicyState } from './policy-state';
+import { compact, type BrokerState, type PolicyState } from './policy-state';
 import { fitWeightSum, limitWeight } from './weight-limits';
 
 export interface BrokerDecision {
@@ -123,8 +123,9 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
   const { policy, nowMs } = fleet;
   const last = a.state.weight;
   const fair = (policy.weightScale * a.capacity.connections) / fleet.meanCapacity;
+  let overloadedAtMs = a.state.overloadedAtMs;
   const done = (weight: number, reason: string, factors: Factors = NO_FACTORS): Decided => ({
-    state: { ...a.state, weight },
+    state: compact({ ...a.state, weight, overloadedAtMs }),
     decision: {
       name: a.broker.name,
       weight,
@@ -160,7 +161,11 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
 
   if (a.metrics === 'fresh') {
     const boost = catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress);
-    const cause = overloadCause(a.inputs, a.overload);
+    const fresh = overloadCause(a.inputs, a.overload);
+    if (fresh !== undefined) overloadedAtMs = nowMs;
+    const heldMs = overloadedAtMs === undefined ? undefined : nowMs - overloadedAtMs;
+    const cause =
+      fresh ?? (heldMs !== undefined && heldMs < a.overload.holdMs ? `overloaded ${Math.round(heldMs / 1000)}s ago, cut held for ${Math.round(a.overload.holdMs / 1000)}s` : undefined);
     const overload = cause === undefined ? 1 : a.overload.weightFactor;
     factors = { ...factors, catchUp: boost.value, overload };
     reasons.push(boost.reason);

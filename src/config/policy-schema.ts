@@ -77,6 +77,16 @@ export function numberOrOff(r: NumberRange): Reader<number | 'off'> {
   };
 }
 
+/** A number, or one word standing for "not a number" (`auto`, `off`). */
+export function numberOr<W extends string>(word: W, r: NumberRange): Reader<number | W> {
+  return (node, path, at, ctx) => {
+    const v = scalarValue(node);
+    if (v === word) return word;
+    const why = checkNumber(v, r);
+    return why === undefined ? (v as number) : refuse(ctx, why, path, at, node, `${describeRange(r)}, or ${word}`);
+  };
+}
+
 // YAML 1.2 reads `yes`/`no` as strings; insisting on booleans avoids a silent "yes".
 export const flag: Reader<boolean> = (node, path, at, ctx) => {
   const v = scalarValue(node);

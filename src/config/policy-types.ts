@@ -1,5 +1,6 @@
 // The operator's balancing policy as the rest of the program sees it: deeply readonly,
 // units in names. docs/policy.md documents every field and its default.
+import type { LimitsPolicy } from './policy-limits';
 
 /** How much a broker can take; what utilisation 1.0 means. */
 export interface CapacityClass {
@@ -31,6 +32,8 @@ export interface OverloadPolicy {
   readonly notWritableRatioThreshold: number | 'off';
   /** An overloaded broker's weight is multiplied by this at once. */
   readonly weightFactor: number;
+  /** The cut stays this long after the last overloaded scrape, so a broker hovering at a threshold does not flap. */
+  readonly holdMs: number;
 }
 
 export interface BrokerOverride {
@@ -133,6 +136,8 @@ export interface Policy {
   };
   /** Broker name → override. */
   readonly overrides: Readonly<Record<string, BrokerOverride>>;
+  /** Circuit breakers, connection rate and duration, as Envoy enforces them (policy-limits.ts). */
+  readonly limits: LimitsPolicy;
   readonly rebalance: RebalancePolicy;
   readonly drain: DrainPolicy;
 }

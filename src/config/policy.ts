@@ -4,6 +4,7 @@ import { MAX_WEIGHT_SUM } from '../domain/weight-plan';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
+import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
 import { AUTO_CAPACITY, REBALANCE_MODES, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
 import {
   flag,
@@ -21,6 +22,7 @@ import {
 
 export { diffPolicies } from './policy-diff';
 export * from './policy-types';
+export type { ConnectionLimitsPolicy, ConnectRatePolicy, LimitsPolicy } from './policy-limits';
 
 const DEFAULT_POLICY: Policy = deepFreeze({
   weightScale: 1000,
@@ -34,11 +36,13 @@ const DEFAULT_POLICY: Policy = deepFreeze({
     backpressureClientsThreshold: 1,
     notWritableRatioThreshold: 0.05,
     weightFactor: 0.01,
+    holdMs: 15_000,
   },
   slowStart: { windowMs: 60_000, startFraction: 0.1 },
   smoothing: { alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
   stale: { graceMs: 30_000, decayMs: 60_000 },
   overrides: {},
+  limits: DEFAULT_LIMITS,
   rebalance: {
     mode: 'dry-run',
     tolerance: 0.1,
@@ -80,6 +84,7 @@ const overloadFields: Fields<OverloadPolicy> = {
   backpressureClientsThreshold: numberOrOff({ min: 1, max: Infinity, integer: true }),
   notWritableRatioThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
   weightFactor: fraction,
+  holdMs: int(0, DAY_MS),
 };
 
 const D = DEFAULT_POLICY;
@@ -140,6 +145,7 @@ const POLICY: Reader<Policy> = section<Policy>(
       D.rebalance,
     ),
     drain: section({ moveClients: flag, deadlineMs: int(1000, 7 * DAY_MS) }, D.drain),
+    limits: LIMITS,
   },
   D,
 );

@@ -37,7 +37,7 @@ describe('overload', () => {
   });
 
   it('acts at once despite smoothing, step limit and hysteresis, and recovers one step at a time', () => {
-    const p = tuned({ slowStart: { windowMs: 0 }, capacity: { classes: { s: { connections: 10_000 } }, default: 's' } });
+    const p = tuned({ slowStart: { windowMs: 0 }, overload: { holdMs: 0 }, capacity: { classes: { s: { connections: 10_000 } }, default: 's' } });
     const hot = new Set([5]);
     const history = rounds(12, { brokers: ab, policy: p }, (r, nowMs) =>
       loads(nowMs, { a: hot.has(r) ? { ...normal, cpu: 0.97 } : normal, b: normal }),
@@ -48,6 +48,19 @@ describe('overload', () => {
     expect(history[5].changed).toBe(true);
     // maxStepRatio 2 per computation on the way back up.
     expect(a.slice(6)).toEqual([20, 40, 80, 160, 320, 640]);
+  });
+
+  it('holds the cut for holdMs after the last overloaded scrape, so a broker hovering at a threshold does not flap', () => {
+    // Computations every 10 s; a is overloaded in rounds 2 and 4 only, holdMs 25 s.
+    const p = tuned({ slowStart: { windowMs: 0 }, overload: { holdMs: 25_000 }, capacity: { classes: { s: { connections: 10_000 } }, default: 's' } });
+    const hot = new Set([2, 4]);
+    const history = rounds(10, { brokers: ab, policy: p }, (r, nowMs) =>
+      loads(nowMs, { a: hot.has(r) ? { ...normal, overloadLevel: 1 } : normal, b: normal }),
+    );
+    const a = history.map((o) => weightsOf(o).a);
+    // Cut in round 2, held through round 6 (20 s after round 4), then back up x2 per round.
+    expect(a).toEqual([1000, 1000, 10, 10, 10, 10, 10, 20, 40, 80]);
+    expect(decisionOf(history[5], 'a').reason).toContain('overloaded 10s ago, cut held for 25s');
   });
 
   it('keeps relative weights when every broker is overloaded (HiveMQ reports the level cluster-wide)', () => {

@@ -38,9 +38,9 @@ describe('docs/policy.md worked examples', () => {
     expect(last.plan.endpoints.map((e) => e.weight)).toEqual([184, 735, 2939]);
   });
 
-  it('overload: 29 at once, then at most x2 per computation', () => {
-    const out = series(11, abc, classes, (r, nowMs) => even(nowMs, r === 7 ? 0.93 : 0.5));
-    expect(out.slice(6).map((o) => weight(o, 'broker-c'))).toEqual([2939, 29, 58, 116, 232]);
+  it('overload: 29 at once, held for 15 s, then at most x2 per computation', () => {
+    const out = series(12, abc, classes, (r, nowMs) => even(nowMs, r === 7 ? 0.93 : 0.5));
+    expect(out.slice(6).map((o) => weight(o, 'broker-c'))).toEqual([2939, 29, 29, 58, 116, 232]);
   });
 
   it('stale metrics: 2000 held for 30 s, the step below the hysteresis skipped, 1000 from 90 s', () => {

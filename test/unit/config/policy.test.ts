@@ -52,7 +52,7 @@ describe('parsePolicy', () => {
     expect(p.weightScale).toBe(2000);
     expect(p.capacity.classes.small).toEqual({ connections: 10000, publishRatePerSec: 5000 });
     expect(p.capacity.brokers['hivemq-0.hivemq']).toBe('small');
-    expect(p.overload).toEqual({ levelThreshold: 2, cpuThreshold: 'off', backpressureClientsThreshold: 10, notWritableRatioThreshold: 0.1, weightFactor: 0.05 });
+    expect(p.overload).toEqual({ levelThreshold: 2, cpuThreshold: 'off', backpressureClientsThreshold: 10, notWritableRatioThreshold: 0.1, weightFactor: 0.05, holdMs: 15000 });
     expect(p.overrides['broker-d']).toEqual({ capacity: { connections: 20000 }, signals: { cpu: 1 }, overload: { cpuThreshold: 0.95 } });
     expect(Object.isFrozen(p.overrides['broker-d'].capacity)).toBe(true);
     expect(Object.isFrozen(defaultPolicy().smoothing)).toBe(true);
