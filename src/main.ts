@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource, LeaderElection } from './discovery';
 import { gatePush } from './balancing';
 import { Planner } from './planner';
+import { deriveLimits } from './limits';
 import { AgentHttpClient, Rebalancer } from './rebalance';
 import { ENDPOINT } from './xds/type-urls';
 import { readFileSync } from 'node:fs';
@@ -194,6 +195,7 @@ export class ControlPlane {
       this.source = new KubernetesBrokerSource({
         ...config.discovery.kubernetes,
         logger: discoveryLog,
+        registry: this.registry,
         onBrokers,
         onError,
         onSynced: (synced) => {
@@ -256,9 +258,12 @@ export class ControlPlane {
   /** The model a weight plan translates to. */
   model(plan: WeightPlan): ProxyModel {
     const { listener, cluster, balancing } = this.opts.config;
+    // Circuit breakers, connection rate and duration from the policy's limits section
+    // (src/limits); cluster.* settings are the fallback while capacities are unknown.
+    const limits = deriveLimits({ policy: this.policySource.applied().policy, plan, fallback: cluster });
     return {
-      listener: { ...listener, clusterName: cluster.name },
-      cluster: { ...cluster, lbPolicy: balancing.lbPolicy },
+      listener: { ...listener, clusterName: cluster.name, ...limits.listener },
+      cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
       plan,
     };
   }

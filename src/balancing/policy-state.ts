@@ -39,6 +39,8 @@ export interface PolicyState {
   readonly brokers: readonly BrokerState[];
   /** The last plan, to tell whether a new one differs. */
   readonly plan: WeightPlan;
+  /** Fill mode is on (catchUp.fill): it stays on until every broker is within `until` of the mean. */
+  readonly filling?: boolean;
 }
 
 /** A finite, non-negative reading, or undefined: a broken exporter must not poison the averages. */

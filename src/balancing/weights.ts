@@ -30,6 +30,8 @@ export interface Factors {
   readonly overload: number;
   /** Weight over the neutral weight while metrics are missing (held, then decaying to 1). */
   readonly stale: number;
+  /** catchUp.fill's cut of a broker at or above the mean while another is far below it. */
+  readonly fill: number;
 }
 
 export interface WeighInput {
@@ -62,6 +64,8 @@ interface FleetContext {
   readonly nowMs: number;
   readonly meanUtil?: number;
   readonly meanCapacity: number;
+  /** Set while fill mode is on: why (the broker furthest below the mean). */
+  readonly filling?: string;
 }
 
 interface Decided {
@@ -69,7 +73,7 @@ interface Decided {
   readonly state: BrokerState;
 }
 
-const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1 };
+const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 };
 
 /**
  * The weights for the next EDS push: pure and deterministic (same inputs, same outcome on
@@ -93,12 +97,15 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     const u = v.metrics === 'fresh' && v.state.smoothed !== undefined ? utilisationOf(v.state.smoothed, capacity, v.signals) : undefined;
     return { ...v, capacity, ...(u === undefined ? {} : { utilisation: u }) };
   });
+  // The level the fleet converges to: total load over total capacity of the brokers taking new clients.
+  const meanUtil = weightedMean(assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]));
+  const filling = fillReason(assessed, meanUtil, policy, input.previous?.filling === true);
   const fleet: FleetContext = {
     policy,
     nowMs,
-    // The level the fleet converges to: total load over total capacity of the brokers taking new clients.
-    meanUtil: weightedMean(assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections])),
+    meanUtil,
     meanCapacity: weightedMean(assessed.filter((a) => a.pin === undefined).map((a) => [a.capacity.connections, 1])) ?? 1,
+    ...(filling === undefined ? {} : { filling }),
   };
   const planned = assessed.map((a) => decide(a, fleet));
 
@@ -113,7 +120,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
   const decisions = [...published, ...views.filter((v) => v.excluded).map(excludedDecision)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     plan,
-    state: { brokers: planned.map((d) => d.state), plan },
+    state: { brokers: planned.map((d) => d.state), plan, ...(filling === undefined ? {} : { filling: true }) },
     decisions,
     changed: !samePlan(input.previous?.plan, plan),
   };
@@ -170,8 +177,12 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
     factors = { ...factors, catchUp: boost.value, overload };
     reasons.push(boost.reason);
     if (cause !== undefined) reasons.push(`${cause}: overloaded, x${overload}`);
-    urgentDecrease = cause !== undefined;
-    target = fair * boost.value * ramp.value * overload;
+    // Fill: a broker at or above the mean gives way while another is far below it.
+    const fill = fleet.filling !== undefined && a.utilisation !== undefined && fleet.meanUtil !== undefined && a.utilisation >= fleet.meanUtil ? policy.catchUp.fill.weightFactor : 1;
+    if (fill < 1) reasons.push(`${fleet.filling}: fill x${fill}`);
+    factors = { ...factors, fill };
+    urgentDecrease = cause !== undefined || fill < 1;
+    target = fair * boost.value * ramp.value * overload * fill;
   } else if (a.metrics === 'stale') {
     const neutral = fair * ramp.value;
     const staleForMs = nowMs - (a.state.staleSinceMs ?? nowMs);
@@ -188,6 +199,25 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
   const limited = limitWeight(target, last, { urgentDecrease, hold }, policy);
   if (limited.reason !== '') reasons.push(limited.reason);
   return done(limited.weight, reasons.join('; '), factors);
+}
+
+/**
+ * Why fill mode is on, or undefined: some broker taking new clients is `below` or more
+ * under the mean utilisation (or, once on, still `until` or more under it).
+ */
+function fillReason(assessed: readonly Assessed[], meanUtil: number | undefined, policy: Policy, wasFilling: boolean): string | undefined {
+  const { below, until } = policy.catchUp.fill;
+  if (below === 'off' || meanUtil === undefined || meanUtil <= 0) return undefined;
+  let furthest: { name: string; gap: number } | undefined;
+  for (const a of assessed) {
+    if (a.draining || a.pin !== undefined || a.utilisation === undefined) continue;
+    // Softened like catch-up, so a gap of a few connections (an idle fleet) is no gap.
+    const quiet = a.capacity.connections > 0 ? policy.catchUp.quietConnections / a.capacity.connections : 0;
+    const gap = 1 - (a.utilisation + quiet) / (meanUtil + quiet);
+    if (furthest === undefined || gap > furthest.gap) furthest = { name: a.broker.name, gap };
+  }
+  if (furthest === undefined || furthest.gap < (wasFilling ? until : below)) return undefined;
+  return `${furthest.name} is ${Math.round(furthest.gap * 100)}% below the mean`;
 }
 
 function excludedDecision(v: View): BrokerDecision {

@@ -2,6 +2,7 @@ import type { Problem } from '../util/result';
 import { didYouMean } from '../util/suggest';
 import { AUTO_CAPACITY, entryOf, type Policy, type SignalWeights } from './policy-types';
 import { childPath } from './policy-schema';
+import { checkLimits } from './policy-limits';
 
 /**
  * Checks that span fields: orders of bounds, references to capacity classes, overrides
@@ -57,6 +58,7 @@ export function checkPolicy(p: Policy, lines: ReadonlyMap<string, number>): Prob
       add('POLICY_SIGNALS_NONE', childPath(at, 'signals'), 'every signal weight is 0 for this broker; give at least one signal a positive weight');
     }
   }
+  checkLimits(p.limits, add);
   return problems;
 }
 

@@ -36,6 +36,20 @@ export interface OverloadPolicy {
   readonly holdMs: number;
 }
 
+/**
+ * Fill mode (docs/policy.md): proportional catch-up alone cannot give an emptier broker
+ * most of the new clients, and where most clients never reconnect it must get nearly all
+ * of them to catch up.
+ */
+export interface FillPolicy {
+  /** Fill starts when a broker's utilisation is this fraction or more below the mean; `off` never. */
+  readonly below: number | 'off';
+  /** …and goes on until every broker is less than this fraction below the mean. */
+  readonly until: number;
+  /** Meanwhile the brokers at or above the mean have their weights multiplied by this. */
+  readonly weightFactor: number;
+}
+
 export interface BrokerOverride {
   /** Pin the weight: the policy computes nothing for this broker. */
   readonly weight?: number;
@@ -113,6 +127,8 @@ export interface Policy {
      * connections give catch-up near x1 (an idle fleet, health checks); 0 = raw ratio.
      */
     readonly quietConnections: number;
+    /** Fill: while a broker is far below the mean, the brokers at or above it get few new clients. */
+    readonly fill: FillPolicy;
   };
   readonly overload: OverloadPolicy;
   readonly slowStart: {

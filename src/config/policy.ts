@@ -29,7 +29,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   bounds: { floor: 1, ceiling: 100_000 },
   signals: { connections: 1, publishRate: 0, cpu: 0 },
   capacity: { classes: {}, brokers: {}, default: AUTO_CAPACITY, inference: { minCpu: 0.05, alpha: 0.2 } },
-  catchUp: { maxBoost: 4, gain: 1, quietConnections: 20 },
+  catchUp: { maxBoost: 4, gain: 1, quietConnections: 20, fill: { below: 0.25, until: 0.05, weightFactor: 0.05 } },
   overload: {
     levelThreshold: 1,
     cpuThreshold: 0.9,
@@ -103,7 +103,12 @@ const POLICY: Reader<Policy> = section<Policy>(
       D.capacity,
     ),
     catchUp: section(
-      { maxBoost: numberIn({ min: 1, max: 100 }), gain: numberIn({ min: 0, max: 4 }), quietConnections: numberIn({ min: 0, max: 1_000_000 }) },
+      {
+        maxBoost: numberIn({ min: 1, max: 100 }),
+        gain: numberIn({ min: 0, max: 4 }),
+        quietConnections: numberIn({ min: 0, max: 1_000_000 }),
+        fill: section({ below: numberOrOff({ min: 0, max: 1, minExclusive: true }), until: numberIn({ min: 0, max: 1 }), weightFactor: fraction }, D.catchUp.fill),
+      },
       D.catchUp,
     ),
     overload: section(overloadFields, D.overload),

@@ -38,6 +38,10 @@ export interface Config {
       readonly metricsPath: string;
       /** Port name or number of the broker agent (docs/agent-api.md); '' for none. */
       readonly agentPort: string;
+      /** Pod annotation that drains a broker when "true"; '' watches no pods. */
+      readonly drainAnnotation: string;
+      /** Narrows that pod watch; '' watches every pod of the namespace. */
+      readonly podLabelSelector: string;
     };
   };
   readonly listener: {
@@ -153,6 +157,13 @@ const labelSelector: SettingType = {
   allowed: 'a Kubernetes label selector such as app=hivemq,tier!=test, or empty',
   optional: true,
 };
+// Kubernetes' qualified name: an optional DNS-subdomain prefix, "/", and a name of at most 63 characters.
+const annotationKey: SettingType = {
+  kind: 'string',
+  pattern: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+  allowed: 'an annotation key such as mqtt-xds.io/drain, or empty',
+  optional: true,
+};
 const configMapRef: SettingType = {
   kind: 'string',
   pattern: /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
@@ -196,6 +207,10 @@ export const SETTINGS: readonly Setting[] = [
   setting('discovery.kubernetes.metricsPath', urlPath, '/metrics', 'HTTP path of the brokers\' Prometheus metrics.'),
   setting('discovery.kubernetes.agentPort', portRef(true), 'mqtt-xds-agent',
     'Name or number of the broker agent port in the EndpointSlices (docs/agent-api.md); empty for none.'),
+  setting('discovery.kubernetes.drainAnnotation', annotationKey, 'mqtt-xds.io/drain',
+    'Pod annotation that drains a broker while its value is "true" (needs pods get/list/watch); empty watches no pods.'),
+  setting('discovery.kubernetes.podLabelSelector', labelSelector, '',
+    'Label selector narrowing the pod watch for the drain annotation; empty watches every pod in the namespace.'),
   setting('listener.name', resourceName, 'mqtt', 'Name of the Envoy listener that accepts MQTT clients.'),
   setting('listener.address', { kind: 'ip' }, '0.0.0.0', 'IP address the Envoy MQTT listener binds to.'),
   setting('listener.port', int(1, UINT16), 1883, 'TCP port of the Envoy MQTT listener.'),

@@ -11,6 +11,8 @@ export interface Broker {
   readonly staticWeight?: number;
   /** A broker that is going away keeps its connections but gets no new ones. */
   readonly draining?: boolean;
+  /** Why discovery marks it draining (e.g. `pod terminating`), for logs and status. */
+  readonly drainReason?: string;
 }
 
 export function sortBrokers(brokers: readonly Broker[]): Broker[] {

@@ -32,18 +32,27 @@ export class TokenBucket {
 /**
  * Clients moved but not back yet, as the fleet's total connection count shows them: the
  * total when moving began (raised when it grows) less the total now. Clients that leave
- * for good count too, which only makes the pacing more careful.
+ * for good count too, which only makes the pacing more careful. After moving ends the
+ * count is kept until the clients are back or `forgetMs` passed, so a new round of moves
+ * does not start while the last one's clients are still away.
  */
 export class MissingClients {
   private reference: number | undefined;
+  private endedAtMs: number | undefined;
+  private last = 0;
 
-  /** Returns how many clients are missing; `active` false ends the moving session. */
-  observe(totalConnections: number | undefined, active: boolean): number {
-    if (!active || totalConnections === undefined) {
-      if (!active) this.reference = undefined;
-      return 0;
+  constructor(private readonly forgetMs: number) {}
+
+  observe(totalConnections: number | undefined, active: boolean, nowMs: number): number {
+    if (totalConnections === undefined) return this.last;
+    if (active) {
+      this.reference = Math.max(this.reference ?? totalConnections, totalConnections);
+      this.endedAtMs = undefined;
+    } else if (this.reference !== undefined) {
+      this.endedAtMs ??= nowMs;
+      if (totalConnections >= this.reference || nowMs - this.endedAtMs > this.forgetMs) this.reference = undefined;
     }
-    this.reference = Math.max(this.reference ?? totalConnections, totalConnections);
-    return this.reference - totalConnections;
+    this.last = this.reference === undefined ? 0 : Math.max(0, this.reference - totalConnections);
+    return this.last;
   }
 }

@@ -68,6 +68,10 @@ export interface DrainStatus {
 const SCRAPE_MARGIN_MS = 1000;
 /** A client asked to leave is not chosen again for this long (it may still show in a list). */
 const SKIP_MS = 60_000;
+/** Sources that are done stay DRAINING this long after the last disconnect, while moved clients reconnect. */
+const SETTLE_MS = 5000;
+/** Moved clients that never came back stop holding up new rebalancing after this long. */
+const MISSING_FORGET_MS = 10 * 60_000;
 
 export class Rebalancer {
   private timer: NodeJS.Timeout | undefined;
@@ -75,11 +79,15 @@ export class Rebalancer {
   private readonly apiDrains = new Map<string, DrainRequest>();
   private readonly seenDrains = new Map<string, DrainRequest>();
   private readonly sources = new Map<string, SourceState>();
+  /** Rebalance sources that are done while others still move: they take no new clients until all are done. */
+  private readonly finished = new Set<string>();
   private readonly recent: { atMs: number; broker: string; n: number }[] = [];
   private readonly skip = new Map<string, number>();
   private readonly movedTotal = new Map<string, number>();
+  /** What a draining broker's agent last said it holds: more current than a scrape. */
+  private readonly agentTotals = new Map<string, { total: number; atMs: number }>();
   private readonly bucket: TokenBucket;
-  private readonly missing = new MissingClients();
+  private readonly missing = new MissingClients(MISSING_FORGET_MS);
   private lastPlan: MovePlan | undefined;
   private lastPlanText = '';
   private missingNow = 0;
@@ -151,8 +159,13 @@ export class Rebalancer {
     if (!request) return { broker: name, state: 'not-draining', drained: false, moved };
     const deadlineMs = request.requestedAtMs + this.deps.policy().drain.deadlineMs;
     const broker = this.deps.brokers().find((b) => b.name === name);
-    const connections = broker ? freshConnections(this.deps.loads().get(name)) : 0;
-    const drained = !broker || connections === 0;
+    const load = this.deps.loads().get(name);
+    const counted = this.agentTotals.get(name);
+    // Drained only on a count taken after the request: the agent's, or else a scrape's.
+    const fromAgent = broker?.agentUrl !== undefined && counted !== undefined && counted.atMs >= request.requestedAtMs;
+    const scraped = (load?.scrapedAtMs ?? 0) >= request.requestedAtMs ? freshConnections(load) : undefined;
+    const connections = !broker ? 0 : fromAgent ? counted.total : (scraped ?? freshConnections(load));
+    const drained = !broker || (broker.agentUrl !== undefined && this.deps.policy().drain.moveClients ? fromAgent && counted.total === 0 : scraped === 0);
     const source = this.sources.get(name);
     const state = drained ? 'drained' : this.deps.now() > deadlineMs ? 'timed-out' : 'draining';
     return {
@@ -204,6 +217,7 @@ export class Rebalancer {
       this.publishMoving(new Map([...this.apiDrains.keys()].map((n) => [n, 'drain requested through the API'])));
       return;
     }
+    await this.countDraining(drains, now);
     const moving = new Set([...this.sources].filter(([, s]) => s.kind === 'rebalance' && s.phase !== 'dry-run' && s.phase !== 'no-agent').map(([n]) => n));
     const plan = planMoves(this.candidates(drains, now), policy.rebalance, moving);
     this.report(plan);
@@ -216,8 +230,14 @@ export class Rebalancer {
       const timedOut = request !== undefined && now > request.requestedAtMs + policy.drain.deadlineMs;
       const moveAllowed = s.kind === 'drain' ? policy.drain.moveClients && !timedOut : r.mode === 'on';
       const prev = this.sources.get(s.name);
+      if (s.kind === 'rebalance' && !prev && this.missingNow >= r.minExcess) {
+        // The last round's clients are not all back: the counts it would act on are not settled.
+        continue;
+      }
       const state: SourceState = prev?.kind === s.kind ? prev : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
       state.toMove = s.kind === 'drain' ? s.toMove : Math.max(0, Math.min(s.toMove, state.budget - state.moved));
+      // A rebalance ends once it moved the excess it first saw, whatever lagging metrics say.
+      if (s.kind === 'rebalance' && state.moved >= state.budget) continue;
       if (!s.movable) {
         state.phase = 'no-agent';
         state.note = 'no agent for this broker: only the weights steer new connections';
@@ -229,24 +249,29 @@ export class Rebalancer {
       }
       active.set(s.name, state);
     }
-    for (const name of this.sources.keys()) {
-      if (!active.has(name)) this.deps.logger.info('moving from broker ended', { broker: name, moved: this.movedTotal.get(name) ?? 0 });
+    for (const [name, s] of this.sources) {
+      if (active.has(name)) continue;
+      this.deps.logger.info('moving from broker ended', { broker: name, moved: this.movedTotal.get(name) ?? 0 });
+      if (s.kind === 'rebalance') this.finished.add(name);
     }
+    // Clients moved from the other sources must not land on one that is done: it would be
+    // over its target again. So the done ones stay DRAINING until every source is done and
+    // the last moved clients had time to reconnect elsewhere.
+    const stillMoving = [...active.values()].some((s) => s.kind === 'rebalance' && this.marked(s, now));
+    const lastMoveMs = this.recent.at(-1)?.atMs ?? -Infinity;
+    if (!stillMoving && now - lastMoveMs >= SETTLE_MS && this.missingNow < r.minExcess) this.finished.clear();
     this.sources.clear();
     for (const [n, s] of active) this.sources.set(n, s);
 
     const marks = new Map<string, string>();
     for (const n of this.apiDrains.keys()) marks.set(n, 'drain requested through the API');
     for (const [n, s] of this.sources) {
-      // Only a source that is really moving takes new connections away; one whose agent is
-      // failing gets its weight back until the retry. A drain stays DRAINING regardless.
-      if (s.kind === 'rebalance' && s.phase !== 'no-agent' && s.phase !== 'dry-run' && !this.retrying(s, now)) {
-        marks.set(n, 'rebalancing: clients are moved to brokers below their share');
-      }
+      if (s.kind === 'rebalance' && this.marked(s, now)) marks.set(n, 'rebalancing: clients are moved to brokers below their share');
     }
+    for (const n of this.finished) if (!marks.has(n)) marks.set(n, 'rebalancing: done here, waiting for the other brokers to finish');
     this.publishMoving(marks);
 
-    this.missingNow = this.missing.observe(totalConnections(this.deps.loads()), this.sources.size > 0);
+    this.missingNow = this.missing.observe(totalConnections(this.deps.loads()), this.sources.size > 0, now);
     this.missingGauge.set(this.missingNow);
     if (plan.blocked !== '' || this.sources.size === 0) return;
     await this.move(now);
@@ -319,6 +344,24 @@ export class Rebalancer {
     return 0;
   }
 
+  /**
+   * Asks each draining broker's agent how many clients it still holds (limit 0: the count
+   * alone). Scrapes lag behind disconnects; a drain is only done when the agent says so.
+   */
+  private async countDraining(drains: ReadonlyMap<string, DrainRequest>, now: number): Promise<void> {
+    if (!this.deps.policy().drain.moveClients) return;
+    for (const b of this.deps.brokers()) {
+      if (!drains.has(b.name) || b.agentUrl === undefined) continue;
+      const s = this.sources.get(b.name);
+      if (s && this.retrying(s, now)) continue;
+      const r = await this.deps.agent.listClients(b.agentUrl, 0);
+      if (r.ok) this.agentTotals.set(b.name, { total: r.value.total, atMs: now });
+      else if (s) this.failed(b.name, s, r.error, now);
+      else this.deps.logger.warn('agent request failed while counting a draining broker', { broker: b.name, code: r.error.code, error: r.error.message });
+    }
+    for (const name of this.agentTotals.keys()) if (!drains.has(name)) this.agentTotals.delete(name);
+  }
+
   /** API drains, plus what policy overrides and discovery (e.g. a terminating pod) mark as draining. */
   private drains(): Map<string, DrainRequest> {
     const now = this.deps.now();
@@ -346,9 +389,12 @@ export class Rebalancer {
     return this.deps.brokers().map((b): MoveCandidate => {
       const load = loads.get(b.name);
       const d = decisions.get(b.name);
-      const since = (load?.scrapedAtMs ?? 0) - SCRAPE_MARGIN_MS;
+      // A draining broker's agent count, when newer than the scrape, is the better one.
+      const counted = drains.has(b.name) ? this.agentTotals.get(b.name) : undefined;
+      const useAgent = counted !== undefined && counted.atMs >= (load?.scrapedAtMs ?? 0);
+      const since = useAgent ? counted.atMs : (load?.scrapedAtMs ?? 0) - SCRAPE_MARGIN_MS;
       const movedSinceScrape = this.recent.filter((m) => m.broker === b.name && m.atMs >= since).reduce((n, m) => n + m.n, 0);
-      const connections = freshConnections(load);
+      const connections = useAgent ? counted.total : freshConnections(load);
       return {
         name: b.name,
         ...(connections === undefined ? {} : { connections }),
@@ -380,6 +426,14 @@ export class Rebalancer {
     if (same) return;
     this.moving = marks;
     this.deps.setMoving(marks);
+  }
+
+  /**
+   * Only a source that is really moving takes new connections away; one whose agent is
+   * failing gets its weight back until the retry. A drain stays DRAINING regardless.
+   */
+  private marked(s: SourceState, now: number): boolean {
+    return s.phase !== 'no-agent' && s.phase !== 'dry-run' && !this.retrying(s, now);
   }
 
   private retrying(s: SourceState, now: number): boolean {

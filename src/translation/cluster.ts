@@ -20,8 +20,9 @@ export function buildCluster(m: ClusterModel): Cluster {
         {
           priority: 'DEFAULT',
           max_connections: { value: m.maxConnections },
-          // tcp_proxy counts a connection being established as pending.
-          max_pending_requests: { value: m.maxConnections },
+          // tcp_proxy counts a connection being established as pending, and one routed to a
+          // broker at its per-host limit waits here; beyond this, new clients are closed at once.
+          max_pending_requests: { value: m.maxPendingConnections ?? m.maxConnections },
           max_requests: { value: m.maxConnections },
           max_retries: { value: 3 },
         },

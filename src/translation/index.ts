@@ -3,6 +3,7 @@
 export * from './model';
 export * from './any';
 export * from './listener';
+export * from './network-filters';
 export * from './cluster';
 export * from './endpoint';
 export * from './health-check';

@@ -1,37 +1,40 @@
+import type { Filter } from '../generated/envoy/config/listener/v3/Filter';
 import type { Listener } from '../generated/envoy/config/listener/v3/Listener';
-import type { TcpProxy } from '../generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy';
 import type { ListenerModel } from './model';
-import { durationMs, typed } from './any';
+import { connectRateLimitName, LOCAL_RATE_LIMIT_TYPE, TCP_PROXY_TYPE, tcpProxyName } from './network-filters';
+import { durationMs, TYPE_PREFIX } from './any';
 
-/** Envoy closes a TCP proxy connection idle this long; 1.5× keep-alive leaves room for one lost PINGREQ. */
-export function idleTimeoutMs(maxKeepAliveSec: number): number {
-  return Math.ceil(maxKeepAliveSec * 1.5) * 1000;
-}
-
-export function buildTcpProxy(m: ListenerModel): TcpProxy {
+/** A network filter whose config comes over ECDS on the ADS stream, by name. */
+function discoveredFilter(name: string, typeName: string): Filter {
   return {
-    stat_prefix: 'mqtt',
-    cluster: m.clusterName,
-    idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
+    name,
+    // No default_config and no initial fetch timeout: the listener stays warming until the
+    // config arrives. With Envoy's default 15 s it would start without the filter and close
+    // every client it accepts.
+    config_discovery: {
+      config_source: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: durationMs(0) },
+      type_urls: [TYPE_PREFIX + typeName],
+    },
   };
 }
 
 /**
- * The MQTT listener. It depends only on listener settings, never on brokers or weights:
- * any change inside a filter chain drains every connection on it, so membership and
- * weight changes must leave these bytes identical.
+ * The MQTT listener. It depends only on name, address and port, never on brokers, weights
+ * or limits: any change inside a filter chain drains every connection on it, closing them
+ * after Envoy's drain time. The filters' settings come over ECDS instead
+ * (network-filters.ts), so changing them leaves these bytes identical.
  */
 export function buildListener(m: ListenerModel): Listener {
   return {
     name: m.name,
     address: { socket_address: { address: m.address, port_value: m.port, protocol: 'TCP' } },
+    // listener.<name>.* instead of listener.<address>_<port>.*: stable across address changes.
+    stat_prefix: m.name,
     filter_chains: [
       {
         filters: [
-          {
-            name: 'envoy.filters.network.tcp_proxy',
-            typed_config: typed('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', buildTcpProxy(m)),
-          },
+          discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
+          discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
         ],
       },
     ],

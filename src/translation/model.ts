@@ -1,6 +1,16 @@
 import type { WeightPlan } from '../domain';
 
-/** Listener settings; these change almost never, and every change drains the listener. */
+/** A token bucket for new connections: `perSec` added each second, at most `burst` saved up. */
+export interface ConnectRateModel {
+  readonly perSec: number;
+  readonly burst: number;
+}
+
+/**
+ * Listener settings. Name, address and port change almost never, and a change drains the
+ * listener. The rest reach Envoy as the listener's filter configs over ECDS, so they
+ * change without touching the Listener, and apply to new connections only.
+ */
 export interface ListenerModel {
   readonly name: string;
   readonly address: string;
@@ -8,6 +18,10 @@ export interface ListenerModel {
   /** The longest MQTT keep-alive the deployment supports; the idle timeout is 1.5× this. */
   readonly maxKeepAliveSec: number;
   readonly clusterName: string;
+  /** New connections beyond this rate are closed at once; absent: no limit. */
+  readonly connectRate?: ConnectRateModel;
+  /** Envoy closes a client connection this old, so the client reconnects elsewhere; absent: never. */
+  readonly maxConnectionDurationMs?: number;
 }
 
 export interface HealthCheckModel {
@@ -22,6 +36,12 @@ export interface ClusterModel {
   readonly connectTimeoutMs: number;
   readonly maxConnections: number;
   readonly perHostMaxConnections: number;
+  /**
+   * Connections waiting for a broker connection: those being set up, and those routed to a
+   * broker at its per-host limit. Beyond it a new client is closed at once. Absent:
+   * maxConnections (clients wait for a full broker rather than being refused).
+   */
+  readonly maxPendingConnections?: number;
   readonly healthCheck: HealthCheckModel;
   /** Both honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections. */
   readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';

@@ -6,15 +6,19 @@ const problem = (code: string, path: string, message: string): Problem => ({ cod
 
 /**
  * Checks a resource set for consistency before it is published: names unique, every EDS
- * cluster has its assignment (and no orphans), every tcp_proxy points at a known cluster,
- * weights are integers in range and each locality's sum fits uint32. Envoy rejects the
- * first two kinds only after the fact, as a NACK or a cluster stuck warming.
+ * cluster has its assignment and every ECDS filter its config of an allowed type (and
+ * no orphans), every tcp_proxy points at a known cluster, weights are integers in range
+ * and each locality's sum fits uint32. Envoy rejects the first kinds only after the
+ * fact, as a NACK or a cluster or listener stuck warming.
  */
 export function validateResources(set: ResourceSet): Problem[] {
   const problems: Problem[] = [];
   const clusterNames = uniqueNames(set.clusters.map((c) => c.name), 'clusters', problems);
   const claNames = uniqueNames(set.endpoints.map((e) => e.cluster_name), 'endpoints', problems, 'cluster_name');
+  uniqueNames(set.extensionConfigs.map((x) => x.name), 'extensionConfigs', problems);
   uniqueNames(set.listeners.map((l) => l.name), 'listeners', problems);
+  const extensions = new Map(set.extensionConfigs.map((x, i) => [x.name ?? '', { config: x, index: i }]));
+  const referenced = new Set<string>();
 
   set.clusters.forEach((c, i) => {
     if (c.type === 'EDS' && !claNames.has(c.name ?? '')) {
@@ -53,19 +57,38 @@ export function validateResources(set: ResourceSet): Problem[] {
   set.listeners.forEach((l, i) => {
     (l.filter_chains ?? []).forEach((fc, j) => {
       (fc.filters ?? []).forEach((f, k) => {
-        const cfg = f.typed_config as { cluster?: unknown } | null | undefined;
-        const target = cfg && typeof cfg.cluster === 'string' ? cfg.cluster : undefined;
+        const at = `listeners[${i}].filter_chains[${j}].filters[${k}]`;
+        let cfg: unknown = f.typed_config;
+        let cfgPath = `${at}.typed_config`;
+        if (f.config_discovery) {
+          const name = f.name ?? '';
+          referenced.add(name);
+          const found = extensions.get(name);
+          if (!found) {
+            problems.push(problem('ECDS_MISSING', `${at}.name`, `filter "${name}" has no TypedExtensionConfig of that name`));
+            return;
+          }
+          cfg = found.config.typed_config;
+          cfgPath = `extensionConfigs[${found.index}].typed_config`;
+          const type = typeUrlOf(cfg);
+          const allowed = f.config_discovery.type_urls ?? [];
+          if (!allowed.includes(type)) {
+            problems.push(
+              problem('ECDS_TYPE', `${cfgPath}["@type"]`, `"${type}" is not among the listener's type_urls: ${allowed.join(', ')}`),
+            );
+          }
+        }
+        const target = clusterOf(cfg);
         if (target !== undefined && !clusterNames.has(target)) {
-          problems.push(
-            problem(
-              'LISTENER_CLUSTER',
-              `listeners[${i}].filter_chains[${j}].filters[${k}].typed_config.cluster`,
-              `unknown cluster "${target}"`,
-            ),
-          );
+          problems.push(problem('LISTENER_CLUSTER', `${cfgPath}.cluster`, `unknown cluster "${target}"`));
         }
       });
     });
+  });
+  set.extensionConfigs.forEach((x, i) => {
+    if (x.name && !referenced.has(x.name)) {
+      problems.push(problem('ECDS_ORPHAN', `extensionConfigs[${i}]`, `TypedExtensionConfig "${x.name}" is named by no listener filter`));
+    }
   });
   return problems;
 }
@@ -83,4 +106,14 @@ function uniqueNames(
     else seen.add(n);
   });
   return seen;
+}
+
+function typeUrlOf(cfg: unknown): string {
+  const t = (cfg as { '@type'?: unknown } | null | undefined)?.['@type'];
+  return typeof t === 'string' ? t : '(none)';
+}
+
+function clusterOf(cfg: unknown): string | undefined {
+  const c = (cfg as { cluster?: unknown } | null | undefined)?.cluster;
+  return typeof c === 'string' ? c : undefined;
 }

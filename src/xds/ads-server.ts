@@ -206,7 +206,7 @@ export class AdsServer {
 
   private checkRequest(req: DiscoveryRequest & DeltaDiscoveryRequest): string | undefined {
     const t = req.type_url ?? '';
-    if (!isTypeUrl(t)) return `unsupported type_url "${t.slice(0, 200)}"; this server serves Cluster, ClusterLoadAssignment and Listener`;
+    if (!isTypeUrl(t)) return `unsupported type_url "${t.slice(0, 200)}"; this server serves Cluster, ClusterLoadAssignment, TypedExtensionConfig and Listener`;
     const names = [
       ...(req.resource_names ?? []),
       ...(req.resource_names_subscribe ?? []),

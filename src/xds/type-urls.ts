@@ -2,12 +2,17 @@
 // be checked by the compiler.
 export const CLUSTER = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 export const ENDPOINT = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
+/** ECDS: the listener's network filters, so their settings change without touching the Listener. */
+export const EXTENSION_CONFIG = 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig';
 export const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 
-export type TypeUrl = typeof CLUSTER | typeof ENDPOINT | typeof LISTENER;
+export type TypeUrl = typeof CLUSTER | typeof ENDPOINT | typeof EXTENSION_CONFIG | typeof LISTENER;
 
-/** Make-before-break: clusters, then their endpoints, then the listeners that use them. */
-export const PUSH_ORDER: readonly TypeUrl[] = [CLUSTER, ENDPOINT, LISTENER];
+/**
+ * Make-before-break: clusters, then their endpoints, then the filter configs, then the
+ * listeners that use them all.
+ */
+export const PUSH_ORDER: readonly TypeUrl[] = [CLUSTER, ENDPOINT, EXTENSION_CONFIG, LISTENER];
 
 /** Types whose SotW responses carry the full state; the others carry what was asked for. */
 export const WILDCARD_TYPES: ReadonlySet<TypeUrl> = new Set<TypeUrl>([CLUSTER, LISTENER]);
@@ -15,11 +20,12 @@ export const WILDCARD_TYPES: ReadonlySet<TypeUrl> = new Set<TypeUrl>([CLUSTER, L
 export const SHORT_NAME: Readonly<Record<TypeUrl, string>> = {
   [CLUSTER]: 'cds',
   [ENDPOINT]: 'eds',
+  [EXTENSION_CONFIG]: 'ecds',
   [LISTENER]: 'lds',
 };
 
 export function isTypeUrl(s: string): s is TypeUrl {
-  return s === CLUSTER || s === ENDPOINT || s === LISTENER;
+  return s === CLUSTER || s === ENDPOINT || s === EXTENSION_CONFIG || s === LISTENER;
 }
 
 export function messageName(t: TypeUrl): string {

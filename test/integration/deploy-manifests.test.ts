@@ -120,7 +120,9 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
       rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs);
     expect(verbsFor('discovery.k8s.io', 'endpointslices').sort()).toEqual(['get', 'list', 'watch']);
     expect(verbsFor('', 'secrets')).toEqual([]);
-    expect(verbsFor('', 'pods')).toEqual([]);
+    // Pods are read for the drain annotation, never written.
+    expect(verbsFor('', 'pods').sort()).toEqual(['get', 'list', 'watch']);
+    expect(verbsFor('', 'pods/eviction')).toEqual([]);
     expect(verbsFor('', 'events')).toContain('create');
     expect(verbsFor('coordination.k8s.io', 'leases')).toEqual(expect.arrayContaining(['get', 'create', 'update']));
     const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'mqtt-xds');

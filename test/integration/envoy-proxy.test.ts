@@ -178,8 +178,8 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
     const current = currentBrokers(brokers.slice(1));
     const good = buildResources(plane.model(staticWeightPlan(current)));
     const bad = JSON.parse(JSON.stringify(good));
-    // Envoy requires a non-empty stat_prefix; our own validation does not look at it.
-    bad.listeners[0].filter_chains[0].filters[0].typed_config.stat_prefix = '';
+    // Envoy binds listeners to IP literals only; our own validation does not look at it.
+    bad.listeners[0].address.socket_address.address = 'not-an-ip';
     expect(plane.publish(bad)).toEqual([]);
     await waitFor(async () => /mqtt_xds_nacks_total\{type="lds"\} [1-9]/.test(await metric('mqtt_xds_nacks_total')), {
       timeoutMs: 20_000,
@@ -190,7 +190,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
     await connect(10, `after-nack-${mode}`);
     expect(closedEverywhere()).toBe(0);
     const [stream] = plane.xdsStreams();
-    expect(stream.types[LISTENER]?.lastError).toMatch(/StatPrefix/);
+    expect(stream.types[LISTENER]?.lastError).toMatch(/not-an-ip/);
     // Back to the good config: Envoy ends up holding (and having ACKed) exactly that. SotW
     // re-sends it; Delta knows Envoy kept it and sends nothing.
     expect(plane.publish(good)).toEqual([]);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig, withOverrides, type Config } from '../../src/config';
 import { ControlPlane } from '../../src/main';
-import { silentLogger } from '../../src/util/log';
+import { createLogger, silentLogger } from '../../src/util/log';
 import { freePort, type TestBroker } from '../support';
 
 export interface BrokerLine {
@@ -52,6 +52,9 @@ export async function planeConfig(): Promise<PlaneSetup> {
 }
 
 export function startPlane(config: Config): Promise<{ plane: ControlPlane }> {
-  const plane = new ControlPlane({ config, logger: silentLogger });
+  // MQTT_XDS_TEST_LOG=info (or debug) shows the control plane's log when a test misbehaves.
+  const level = process.env.MQTT_XDS_TEST_LOG;
+  const logger = level === 'debug' || level === 'info' ? createLogger(level) : silentLogger;
+  const plane = new ControlPlane({ config, logger });
   return plane.start().then(() => ({ plane }));
 }

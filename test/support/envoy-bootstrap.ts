@@ -10,7 +10,11 @@ export interface BootstrapOverrides {
   nodeId: string;
   /** 0 lets Envoy pick; read the real port back through --admin-address-path. */
   adminPort: number;
+  /** The overload manager's global cap on downstream connections; absent keeps the file's. */
+  maxDownstreamConnections?: number;
 }
+
+export const GLOBAL_CONNECTIONS_MONITOR = 'envoy.resource_monitors.global_downstream_max_connections';
 
 export { REPO_ROOT };
 export const XDS_CLUSTER = 'xds_cluster';
@@ -21,7 +25,7 @@ export function bootstrapPath(mode: XdsMode): string {
 
 /**
  * The checked-in bootstrap for `mode`, with the node id, admin port and control-plane
- * port replaced. Returns a plain object: write it out as JSON, never YAML, because
+ * port replaced, and the global connection cap if one is given. Returns a plain object: write it out as JSON, never YAML, because
  * Envoy's YAML 1.1 parser would turn a node id such as "n" or "yes" into a boolean.
  */
 export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): Record<string, any> {
@@ -45,6 +49,12 @@ export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): R
     .filter(Boolean);
   if (sockets.length === 0) fail(`${XDS_CLUSTER} has no endpoint socket_address`);
   for (const socket of sockets) socket.port_value = overrides.xdsPort;
+
+  if (overrides.maxDownstreamConnections !== undefined) {
+    const monitors: any[] = doc.overload_manager?.resource_monitors ?? [];
+    const monitor = monitors.find((m) => m?.name === GLOBAL_CONNECTIONS_MONITOR) ?? fail(`no overload_manager monitor ${GLOBAL_CONNECTIONS_MONITOR}`);
+    monitor.typed_config.max_active_downstream_connections = overrides.maxDownstreamConnections;
+  }
 
   return doc;
 }

@@ -25,6 +25,8 @@ export interface StartEnvoyOptions {
    */
   waitReady?: 'admin' | 'live';
   readyTimeoutMs?: number;
+  /** The overload manager's global cap on downstream connections; default: the bootstrap file's. */
+  maxDownstreamConnections?: number;
   extraArgs?: string[];
 }
 
@@ -70,7 +72,12 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
   const adminAddressFile = path.join(dir, 'admin-address');
   // Admin port 0 and --admin-address-path: Envoy binds the port itself, so two test
   // runs can never race for the same "free" port.
-  const bootstrap = renderBootstrap(mode, { xdsPort, nodeId, adminPort: 0 });
+  const bootstrap = renderBootstrap(mode, {
+    xdsPort,
+    nodeId,
+    adminPort: 0,
+    ...(options.maxDownstreamConnections === undefined ? {} : { maxDownstreamConnections: options.maxDownstreamConnections }),
+  });
   fs.writeFileSync(configFile, JSON.stringify(bootstrap, null, 2));
 
   const args = [

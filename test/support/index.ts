@@ -4,6 +4,7 @@ export * from './brokers';
 export * from './envoy';
 export { EnvoyAdmin, parseClusterHosts, parseConfigDumpVersions } from './envoy-admin';
 export { bootstrapPath, renderBootstrap } from './envoy-bootstrap';
+export * from './hivemq';
 export * from './mqtt-clients';
 export * from './ports';
 export * from './wait';

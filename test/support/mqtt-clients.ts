@@ -76,6 +76,53 @@ export async function connectClients(options: ConnectClientsOptions): Promise<Cl
   return { clients, closed: () => closedIds.size, closedIds: () => [...closedIds], endAll };
 }
 
+export interface Attempt {
+  /** The clients that got a CONNACK; closed() counts those lost later, as for connectClients. */
+  pool: ClientPool;
+  /** Clients whose connection was closed (or timed out) before CONNACK. */
+  refused: number;
+  /** Why, for the first few. */
+  reasons: string[];
+}
+
+/**
+ * Like connectClients, but a client that fails is counted instead of failing the lot:
+ * for tests where Envoy is expected to shed some of them.
+ */
+export async function tryConnectClients(options: ConnectClientsOptions): Promise<Attempt> {
+  const { count, prefix, concurrency = 50 } = options;
+  const token = randomBytes(3).toString('hex');
+  const clients: MqttClient[] = [];
+  const closedIds = new Set<string>();
+  const reasons: string[] = [];
+  let refused = 0;
+  let ending = false;
+  for (let start = 0; start < count; start += concurrency) {
+    const batch = Array.from({ length: Math.min(concurrency, count - start) }, (_, k) =>
+      connectOne(options, `${prefix}-${token}-${start + k}`),
+    );
+    for (const result of await Promise.allSettled(batch)) {
+      if (result.status === 'fulfilled') {
+        const client = result.value;
+        clients.push(client);
+        client.once('close', () => {
+          if (!ending) closedIds.add(client.options.clientId ?? '?');
+        });
+        client.on('error', () => undefined);
+      } else {
+        refused += 1;
+        if (reasons.length < 5) reasons.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
+      }
+    }
+  }
+  let ended: Promise<void> | undefined;
+  const endAll = (): Promise<void> => {
+    ending = true;
+    return (ended ??= Promise.all(clients.map(endClient)).then(() => undefined));
+  };
+  return { pool: { clients, closed: () => closedIds.size, closedIds: () => [...closedIds], endAll }, refused, reasons };
+}
+
 function connectOne(options: ConnectClientsOptions, clientId: string): Promise<MqttClient> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const client = mqtt.connect({

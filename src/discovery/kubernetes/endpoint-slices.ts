@@ -42,11 +42,17 @@ export interface MappedBrokers {
  * - serving and terminating → draining (no new connections, established ones stay);
  * - anything else (starting, failing readiness, gone) → absent.
  * A pod listed in several slices (an IP-family pair, a slice split) counts once,
- * preferring the ready entry.
+ * preferring the ready entry. A pod in `drainingPods` (pod name → why, e.g. its drain
+ * annotation) is draining too, ready or not; only pods the slices reference count.
  */
-export function brokersFromSlices(slices: readonly SliceLike[], m: SliceMapping): MappedBrokers {
+export function brokersFromSlices(
+  slices: readonly SliceLike[],
+  m: SliceMapping,
+  drainingPods: ReadonlyMap<string, string> = new Map(),
+): MappedBrokers {
   const problems: Problem[] = [];
   const byName = new Map<string, Broker>();
+  const pods = new Set<string>();
   for (const slice of [...slices].sort(bySliceName)) {
     const where = `endpointslices/${slice.metadata?.namespace ?? '?'}/${slice.metadata?.name ?? '?'}`;
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') {
@@ -74,6 +80,7 @@ export function brokersFromSlices(slices: readonly SliceLike[], m: SliceMapping)
       if (!ready && !draining) continue;
       const pod = ep.targetRef?.kind === 'Pod' && ep.targetRef.name ? ep.targetRef.name : undefined;
       const name = pod ?? address.replace(/[:.]/g, '-');
+      if (pod !== undefined) pods.add(pod);
       const host = isIP(address) === 6 ? `[${address}]` : address;
       const broker: Broker = {
         name,
@@ -81,13 +88,19 @@ export function brokersFromSlices(slices: readonly SliceLike[], m: SliceMapping)
         port: mqtt,
         ...(metrics !== undefined ? { metricsUrl: `http://${host}:${metrics}${m.metricsPath}` } : {}),
         ...(agent !== undefined ? { agentUrl: `http://${host}:${agent}` } : {}),
-        ...(draining ? { draining: true } : {}),
+        ...(draining ? { draining: true, drainReason: 'pod terminating' } : {}),
       };
       const seen = byName.get(name);
       if (!seen || (seen.draining && !broker.draining)) byName.set(name, broker);
     }
   }
-  return { brokers: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
+  const brokers = [...byName.values()].map((b) => (pods.has(b.name) ? withPodDrain(b, drainingPods.get(b.name)) : b));
+  return { brokers: brokers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
+}
+
+function withPodDrain(b: Broker, why: string | undefined): Broker {
+  if (why === undefined) return b;
+  return { ...b, draining: true, drainReason: b.drainReason ? `${b.drainReason}; ${why}` : why };
 }
 
 /** Parses a port setting: digits mean a number, anything else a port name. */

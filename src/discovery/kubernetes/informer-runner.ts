@@ -6,9 +6,12 @@ export interface InformerRunnerOptions {
   readonly logger: Logger;
   /** After each complete (re)list. */
   readonly onListed: () => void;
-  readonly onFailed: (message: string) => void;
+  /** On each failure, with the error as client-node raised it (its `code` or `statusCode` is the HTTP status). */
+  readonly onFailed: (message: string, err: unknown) => void;
   readonly onSynced: (synced: boolean) => void;
   readonly maxRetryMs?: number;
+  /** The caller logs failures itself (in onFailed); the runner then logs none. */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -21,6 +24,7 @@ export class InformerRunner {
   private retryMs = 500;
   private synced = false;
   private stopped = false;
+  private failures = 0;
 
   constructor(
     private readonly informer: k8s.Informer<k8s.KubernetesObject>,
@@ -32,9 +36,12 @@ export class InformerRunner {
 
   /** Resolves after the first list attempt, good or bad. */
   async start(): Promise<void> {
+    // client-node reports a failed list or watch through 'error' and still resolves
+    // start(): only a start without a failure meanwhile holds a complete list.
+    const failuresBefore = this.failures;
     try {
       await this.informer.start();
-      if (this.stopped) return;
+      if (this.stopped || this.failures !== failuresBefore) return;
       this.setSynced(true);
       this.retryMs = 500;
       this.opts.onListed();
@@ -55,10 +62,13 @@ export class InformerRunner {
 
   private failed(err: unknown): void {
     if (this.stopped) return;
+    this.failures++;
     this.setSynced(false);
     const message = err instanceof Error ? err.message : String(err);
-    this.opts.logger.warn(`${this.opts.what} watch failed; keeping the last known state`, { error: message, retryInMs: this.retryMs });
-    this.opts.onFailed(message);
+    if (!this.opts.quiet) {
+      this.opts.logger.warn(`${this.opts.what} watch failed; keeping the last known state`, { error: message, retryInMs: this.retryMs });
+    }
+    this.opts.onFailed(message, err);
     clearTimeout(this.retry);
     this.retry = setTimeout(() => void this.start(), this.retryMs);
     this.retry.unref();

@@ -1,4 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Broker } from '../../domain';
 import { contentHash } from '../../util/hash';
@@ -8,6 +9,7 @@ import { diffBrokers } from '../file-source';
 import { kubeClient, loadKubeConfig } from './client';
 import { brokersFromSlices, parsePortRef, type SliceMapping } from './endpoint-slices';
 import { InformerRunner } from './informer-runner';
+import { PodDrainWatch } from './pod-watch';
 
 type KubernetesSettings = Config['discovery']['kubernetes'];
 
@@ -21,6 +23,8 @@ export interface KubernetesSourceOptions extends KubernetesSettings {
   /** Quiet time that batches slice events, in milliseconds. */
   readonly debounceMs?: number;
   readonly maxRetryMs?: number;
+  /** Where the pod watch reports mqtt_xds_discovery_pods_synced; omit for no metric. */
+  readonly registry?: Registry;
 }
 
 /**
@@ -29,12 +33,18 @@ export interface KubernetesSourceOptions extends KubernetesSettings {
  * server down, network) the last known brokers stay in force: nothing is pushed, the
  * source reports "not synced", and it retries with backoff. The first delivery waits for
  * the initial list, so an empty cache is never mistaken for "no brokers".
+ *
+ * Unless drainAnnotation is '', a pod watch adds operator drains: a pod annotated
+ * `mqtt-xds.io/drain: "true"` is published draining. The pods are listed first, so a
+ * broker annotated before a restart is never served in between; a pod watch that fails
+ * (RBAC, outage) never holds back or unsyncs the slices.
  */
 export class KubernetesBrokerSource {
   private informer: (k8s.Informer<k8s.V1EndpointSlice> & k8s.ObjectCache<k8s.V1EndpointSlice>) | undefined;
   private runner: InformerRunner | undefined;
   private readonly mapping: SliceMapping;
   private readonly selector: string;
+  private readonly pods: PodDrainWatch | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private lastHash: string | undefined;
   private last: Broker[] = [];
@@ -48,6 +58,18 @@ export class KubernetesBrokerSource {
       metricsPath: opts.metricsPath,
       ...(opts.agentPort !== '' ? { agentPort: parsePortRef(opts.agentPort) } : {}),
     };
+    this.pods =
+      opts.drainAnnotation === ''
+        ? undefined
+        : new PodDrainWatch({
+            namespace: opts.namespace,
+            annotation: opts.drainAnnotation,
+            labelSelector: opts.podLabelSelector,
+            logger: opts.logger,
+            registry: opts.registry,
+            maxRetryMs: opts.maxRetryMs,
+            onChange: () => this.schedule(),
+          });
   }
 
   /** Resolves after the first list attempt, good or bad; watching goes on in the background. */
@@ -56,6 +78,8 @@ export class KubernetesBrokerSource {
     const kc = loadKubeConfig(this.opts.kubeconfig);
     const api = kc.makeApiClient(k.DiscoveryV1Api);
     const ns = this.opts.namespace;
+    if (this.pods) await this.pods.start(kc);
+    if (this.stopped) return;
     const informer = k.makeInformer<k8s.V1EndpointSlice>(
       kc,
       `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
@@ -86,6 +110,7 @@ export class KubernetesBrokerSource {
     this.stopped = true;
     clearTimeout(this.debounce);
     this.runner?.stop();
+    this.pods?.stop();
   }
 
   private schedule(): void {
@@ -96,14 +121,15 @@ export class KubernetesBrokerSource {
 
   private emit(): void {
     if (!this.informer || this.stopped) return;
-    const { brokers, problems } = brokersFromSlices(this.informer.list(this.opts.namespace), this.mapping);
+    const { brokers, problems } = brokersFromSlices(this.informer.list(this.opts.namespace), this.mapping, this.pods?.drains());
     if (problems.length > 0) {
       this.opts.logger.warn('some endpointslices were skipped', { problems: formatProblems(problems) });
       this.opts.onError(problems);
     }
     const hash = contentHash(JSON.stringify(brokers));
     if (hash === this.lastHash) return;
-    this.opts.logger.info('brokers discovered', { count: brokers.length, ...diffBrokers(this.last, brokers) });
+    const draining = brokers.filter((b) => b.draining).map((b) => `${b.name} (${b.drainReason ?? 'draining'})`);
+    this.opts.logger.info('brokers discovered', { count: brokers.length, ...diffBrokers(this.last, brokers), draining });
     this.lastHash = hash;
     this.last = brokers;
     this.opts.onBrokers(brokers);

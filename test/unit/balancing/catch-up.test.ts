@@ -149,3 +149,59 @@ describe('quiet connections', () => {
     expect(decisionOf(out, 'a').factors.catchUp).toBe(4);
   });
 });
+
+describe('fill mode', () => {
+  const fill = (extra: Parameters<typeof tuned>[0] = {}): ReturnType<typeof tuned> =>
+    rawWithClasses({ a: 's', b: 's', c: 's', d: 's' }, { catchUp: { fill: { below: 0.25, until: 0.05, weightFactor: 0.05 } }, ...extra });
+  const abcd = [broker('a'), broker('b'), broker('c'), broker('d')];
+  const conns = (d: number, others = 3000): Record<string, LoadSignals> => ({ a: { connections: others }, b: { connections: others }, c: { connections: others }, d: { connections: d } });
+
+  it('cuts the brokers at or above the mean while one is far below it, so it gets nearly every new client', () => {
+    const out = computeWeights({ brokers: abcd, loads: loads(NOW, conns(1500)), policy: fill(), nowMs: NOW });
+    const w = weightsOf(out);
+    // Mean 0.2625: d at 0.15 is 43% below; a, b, c above are cut x0.05.
+    expect(decisionOf(out, 'a').factors.fill).toBe(0.05);
+    expect(decisionOf(out, 'd').factors.fill).toBe(1);
+    expect(w.d / (w.a + w.b + w.c + w.d)).toBeGreaterThan(0.9);
+    expect(decisionOf(out, 'a').reason).toContain('d is 43% below the mean: fill x0.05');
+    expect(out.state.filling).toBe(true);
+  });
+
+  it('does not start for a smaller gap, but once started goes on until the gap is under `until`', () => {
+    // d 20% below: not enough to start.
+    const calm = computeWeights({ brokers: abcd, loads: loads(NOW, conns(2500, 3200)), policy: fill(), nowMs: NOW });
+    expect(calm.state.filling).toBeUndefined();
+    expect(decisionOf(calm, 'a').factors.fill).toBe(1);
+    // The same loads after fill mode started: it goes on.
+    const previous = computeWeights({ brokers: abcd, loads: loads(NOW - 10_000, conns(1500)), policy: fill(), nowMs: NOW - 10_000 }).state;
+    const going = computeWeights({ brokers: abcd, loads: loads(NOW, conns(2500, 3200)), previous, policy: fill(), nowMs: NOW });
+    expect(going.state.filling).toBe(true);
+    // Within 5 %: it ends.
+    const done = computeWeights({ brokers: abcd, loads: loads(NOW + 10_000, conns(2900, 3050)), previous: going.state, policy: fill(), nowMs: NOW + 10_000 });
+    expect(done.state.filling).toBeUndefined();
+  });
+
+  it('is off with below: off', () => {
+    const out = computeWeights({ brokers: abcd, loads: loads(NOW, conns(0)), policy: fill({ catchUp: { fill: { below: 'off' } } }), nowMs: NOW });
+    expect(out.state.filling).toBeUndefined();
+    expect(weightsOf(out).a).toBeGreaterThan(500);
+  });
+
+  it('ignores draining and pinned brokers when looking for a gap', () => {
+    const out = computeWeights({
+      brokers: [broker('a'), broker('b'), broker('c'), broker('d', { draining: true })],
+      loads: loads(NOW, conns(0)),
+      policy: fill(),
+      nowMs: NOW,
+    });
+    expect(out.state.filling).toBeUndefined();
+  });
+});
+
+describe('fill mode in an idle fleet', () => {
+  it('does not start for a gap of one connection', () => {
+    const policy = tuned({ catchUp: { quietConnections: 20, fill: { below: 0.25 } } }, RAW);
+    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: 1 }, b: { connections: 0 } }), policy, nowMs: NOW });
+    expect(out.state.filling).toBeUndefined();
+  });
+});

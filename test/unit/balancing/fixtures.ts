@@ -27,7 +27,7 @@ function merge(base: unknown, patch: unknown): unknown {
 /** No slow start, no smoothing, no hysteresis or step limit: each factor shows on its own. */
 export const RAW: Policy = tuned({
   slowStart: { windowMs: 0 },
-  catchUp: { quietConnections: 0 },
+  catchUp: { quietConnections: 0, fill: { below: 'off' } },
   smoothing: { alpha: 1, minRelativeChange: 0, maxStepRatio: 1000 },
 });
 

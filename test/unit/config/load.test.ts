@@ -48,6 +48,8 @@ describe('loadConfig', () => {
           metricsPort: 'metrics',
           metricsPath: '/metrics',
           agentPort: 'mqtt-xds-agent',
+          drainAnnotation: 'mqtt-xds.io/drain',
+          podLabelSelector: '',
         },
       },
       listener: { name: 'mqtt', address: '0.0.0.0', port: 1883, maxKeepAliveSec: 3600 },
@@ -83,6 +85,16 @@ describe('loadConfig', () => {
     const ok = config(load({ argv: ['--discovery-source', 'kubernetes', '--discovery-kubernetes-service', 'hivemq'] }));
     expect(ok.discovery.kubernetes).toMatchObject({ service: 'hivemq', mqttPort: 'mqtt', metricsPort: 'metrics' });
     expect(problems(load({ argv: ['--discovery-kubernetes-service', 'Not_A_Name'] }))[0].code).toBe('CONFIG_BAD_NAME');
+  });
+
+  it('takes a drain annotation key, or empty to watch no pods, and refuses what Kubernetes would', () => {
+    const key = (v: string) => config(load({ argv: ['--discovery-kubernetes-drain-annotation', v] })).discovery.kubernetes.drainAnnotation;
+    expect(key('example.com/drain-me')).toBe('example.com/drain-me');
+    expect(key('drain')).toBe('drain');
+    expect(key('')).toBe('');
+    for (const bad of ['a/b/c', 'Example.com/drain', 'drain me', '-drain']) {
+      expect(problems(load({ argv: ['--discovery-kubernetes-drain-annotation', bad] }))[0]).toMatchObject({ path: 'discovery.kubernetes.drainAnnotation' });
+    }
   });
 
   it('takes the policy from a file or a ConfigMap, not both', () => {

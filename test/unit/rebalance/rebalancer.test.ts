@@ -36,7 +36,7 @@ class Fleet {
   decisions(): BrokerDecision[] {
     return [...this.clients.keys()].map((name) => ({
       name, weight: 1000, health: 'serving', excluded: false, capacity: 10_000, capacitySource: 'hint',
-      factors: { catchUp: 1, slowStart: 1, overload: 1, stale: 1 }, reason: '', inputs: {},
+      factors: { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 }, reason: '', inputs: {},
     }));
   }
 

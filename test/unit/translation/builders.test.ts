@@ -1,20 +1,44 @@
 import {
   buildCluster,
   buildClusterLoadAssignment,
+  buildConnectRateLimit,
   buildListener,
+  buildListenerFilterConfigs,
   buildResources,
+  buildTcpProxy,
   idleTimeoutMs,
   MQTT_CONNACK_OK_HEX,
   MQTT_CONNECT_HEX,
+  tokenBucket,
 } from '../../../src/translation';
-import { buildSnapshot, decodeResponse, encodeDiscoveryResponse, LISTENER, CLUSTER, ENDPOINT } from '../../../src/xds';
+import {
+  buildSnapshot,
+  decodeResponse,
+  encodeDiscoveryResponse,
+  LISTENER,
+  CLUSTER,
+  ENDPOINT,
+  EXTENSION_CONFIG,
+} from '../../../src/xds';
 import { decodeMessage } from '../../../src/xds/codec';
 import { expectGolden } from './golden';
 import { model, plan } from './fixtures';
 
 describe('resource builders', () => {
-  it('builds the MQTT listener (golden)', () => {
+  it('builds the MQTT listener, its filters named for ECDS (golden)', () => {
     expectGolden('listener', buildListener(model().listener));
+  });
+
+  it('builds the listener filter configs: rate limit off, no duration by default (golden)', () => {
+    expectGolden('listener-filters', buildListenerFilterConfigs(model().listener));
+  });
+
+  it('builds the listener filter configs with a connection rate and a maximum duration (golden)', () => {
+    const m = model().listener;
+    expectGolden(
+      'listener-filters-limited',
+      buildListenerFilterConfigs({ ...m, connectRate: { perSec: 200, burst: 400 }, maxConnectionDurationMs: 6 * 3_600_000 }),
+    );
   });
 
   it('builds the broker cluster with explicit circuit breakers and an MQTT health check (golden)', () => {
@@ -28,8 +52,45 @@ describe('resource builders', () => {
   it('sets the tcp_proxy idle timeout to 1.5 times the longest keep-alive', () => {
     expect(idleTimeoutMs(3600)).toBe(5_400_000);
     expect(idleTimeoutMs(65535)).toBe(98_303_000);
-    const proxy = buildListener(model().listener).filter_chains?.[0]?.filters?.[0]?.typed_config as Record<string, unknown>;
-    expect(proxy.idle_timeout).toEqual({ seconds: 5400, nanos: 0 });
+    expect(buildTcpProxy(model().listener).idle_timeout).toEqual({ seconds: 5400, nanos: 0 });
+  });
+
+  it('puts the rate limit before tcp_proxy in the filter chain', () => {
+    const names = buildListener(model().listener).filter_chains?.[0]?.filters?.map((f) => f.name);
+    expect(names).toEqual(['mqtt.connect_rate_limit', 'mqtt.tcp_proxy']);
+  });
+
+  it('spreads the token bucket over the shortest fill interval that gives whole tokens', () => {
+    expect(tokenBucket({ perSec: 200, burst: 400 })).toEqual({
+      max_tokens: 400,
+      tokens_per_fill: { value: 10 },
+      fill_interval: { seconds: 0, nanos: 50_000_000 },
+    });
+    expect(tokenBucket({ perSec: 4, burst: 4 }).fill_interval).toEqual({ seconds: 0, nanos: 250_000_000 });
+    expect(tokenBucket({ perSec: 3, burst: 3 })).toEqual({
+      max_tokens: 3,
+      tokens_per_fill: { value: 3 },
+      fill_interval: { seconds: 1, nanos: 0 },
+    });
+    // A fill never exceeds the bucket: 100/s with a burst of 5 fills 5 every 50 ms, not 10 every 100 ms.
+    expect(tokenBucket({ perSec: 100, burst: 5 })).toEqual({
+      max_tokens: 5,
+      tokens_per_fill: { value: 5 },
+      fill_interval: { seconds: 0, nanos: 50_000_000 },
+    });
+  });
+
+  it('keeps a switched-off rate limit in the chain, disabled by its runtime flag', () => {
+    const off = buildConnectRateLimit(model().listener);
+    expect(off.runtime_enabled).toEqual({ default_value: { value: false }, runtime_key: 'mqtt_xds.mqtt.connect_rate_limit_enabled' });
+    const on = buildConnectRateLimit({ ...model().listener, connectRate: { perSec: 10, burst: 10 } });
+    expect(on.runtime_enabled?.default_value).toEqual({ value: true });
+  });
+
+  it('waits for a full broker with as many pending connections as the cluster limit unless told otherwise', () => {
+    const pending = (c: ReturnType<typeof buildCluster>): unknown => c.circuit_breakers?.thresholds?.[0]?.max_pending_requests;
+    expect(pending(buildCluster(model().cluster))).toEqual({ value: 1_000_000 });
+    expect(pending(buildCluster({ ...model().cluster, maxPendingConnections: 64 }))).toEqual({ value: 64 });
   });
 
   it('health check sends an MQTT 3.1.1 CONNECT and expects CONNACK accepted', () => {
@@ -52,6 +113,25 @@ describe('resource builders', () => {
     expect(b.resources[LISTENER].get('mqtt')?.sotwChunk.equals(a.resources[LISTENER].get('mqtt')!.sotwChunk)).toBe(true);
     expect(b.resources[CLUSTER].get('mqtt_brokers')?.version).toBe(a.resources[CLUSTER].get('mqtt_brokers')?.version);
     expect(b.resources[ENDPOINT].get('mqtt_brokers')?.version).not.toBe(a.resources[ENDPOINT].get('mqtt_brokers')?.version);
+  });
+
+  it('keeps the listener byte-identical when the connection rate, duration or idle timeout change', () => {
+    const m = model();
+    const a = buildSnapshot(buildResources(m));
+    const limited = {
+      ...m,
+      listener: { ...m.listener, maxKeepAliveSec: 60, connectRate: { perSec: 50, burst: 100 }, maxConnectionDurationMs: 3_600_000 },
+      cluster: { ...m.cluster, perHostMaxConnections: 1000, maxConnections: 3000, maxPendingConnections: 64 },
+    };
+    const b = buildSnapshot(buildResources(limited));
+    expect(b.resources[LISTENER].get('mqtt')?.sotwChunk.equals(a.resources[LISTENER].get('mqtt')!.sotwChunk)).toBe(true);
+    expect(b.resources[EXTENSION_CONFIG].get('mqtt.connect_rate_limit')?.version).not.toBe(
+      a.resources[EXTENSION_CONFIG].get('mqtt.connect_rate_limit')?.version,
+    );
+    expect(b.resources[EXTENSION_CONFIG].get('mqtt.tcp_proxy')?.version).not.toBe(
+      a.resources[EXTENSION_CONFIG].get('mqtt.tcp_proxy')?.version,
+    );
+    expect(b.resources[CLUSTER].get('mqtt_brokers')?.version).not.toBe(a.resources[CLUSTER].get('mqtt_brokers')?.version);
   });
 
   it('encodes resources that decode back to what the builders produced', () => {
@@ -86,11 +166,9 @@ describe('strict encoding', () => {
   });
 
   it('checks fields inside typed Any configs', () => {
-    const listener = buildListener(model().listener) as { filter_chains: Array<{ filters: Array<{ typed_config: object }> }> };
-    listener.filter_chains[0].filters[0].typed_config = {
-      ...listener.filter_chains[0].filters[0].typed_config,
-      idle_timeout_ms: 5,
-    };
-    expect(() => buildSnapshot({ ...buildResources(model()), listeners: [listener as object] })).toThrow(/<TcpProxy>\.idle_timeout_ms/);
+    const set = buildResources(model());
+    const [rate, proxy] = set.extensionConfigs;
+    const broken = { ...proxy, typed_config: { ...(proxy.typed_config as object), idle_timeout_ms: 5 } } as object;
+    expect(() => buildSnapshot({ ...set, extensionConfigs: [rate, broken] })).toThrow(/<TcpProxy>\.idle_timeout_ms/);
   });
 });

@@ -46,6 +46,27 @@ describe('validateResources', () => {
     expect(codes(set)).toEqual(['LISTENER_CLUSTER']);
   });
 
+  it('refuses a tcp_proxy config over ECDS that proxies to an unknown cluster, naming the config', () => {
+    const m = model();
+    const problems = validateResources(buildResources({ ...m, listener: { ...m.listener, clusterName: 'nope' } }));
+    expect(problems.map((p) => p.path)).toEqual(['extensionConfigs[1].typed_config.cluster']);
+  });
+
+  it('refuses a listener filter whose ECDS config is missing, and a config no filter names', () => {
+    const set = buildResources(model());
+    const [rate, proxy] = set.extensionConfigs;
+    const missing = validateResources({ ...set, extensionConfigs: [proxy] });
+    expect(missing.map((p) => [p.code, p.path])).toEqual([['ECDS_MISSING', 'listeners[0].filter_chains[0].filters[0].name']]);
+    expect(codes({ ...set, extensionConfigs: [rate, proxy, { ...rate, name: 'spare' }] })).toEqual(['ECDS_ORPHAN']);
+  });
+
+  it('refuses an ECDS config of a type the listener does not accept for that filter', () => {
+    const set = buildResources(model());
+    const [rate, proxy] = set.extensionConfigs;
+    const swapped = { ...rate, typed_config: proxy.typed_config };
+    expect(codes({ ...set, extensionConfigs: [swapped, proxy] })).toEqual(['ECDS_TYPE']);
+  });
+
   it('refuses duplicate names', () => {
     const set = buildResources(model());
     expect(codes({ ...set, listeners: [set.listeners[0], set.listeners[0]] })).toEqual(['NAME_DUPLICATE']);

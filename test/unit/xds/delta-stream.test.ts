@@ -1,4 +1,4 @@
-import { CLUSTER, ENDPOINT, LISTENER } from '../../../src/xds';
+import { CLUSTER, ENDPOINT, EXTENSION_CONFIG, LISTENER } from '../../../src/xds';
 import { DeltaStream } from '../../../src/xds/delta-stream';
 import { harness, weightsIn } from './harness';
 import { model } from '../translation/fixtures';
@@ -28,6 +28,20 @@ describe('DeltaStream', () => {
     const out = s.onSnapshot();
     expect(out.map((r) => r.typeUrl)).toEqual([ENDPOINT]);
     expect(weightsIn('delta', out[0])).toEqual([1, 1, 9]);
+  });
+
+  it('sends only the changed filter config over ECDS when the connection rate changes', () => {
+    const { h, s } = connected();
+    const [ecds] = s.onRequest(EXTENSION_CONFIG, {
+      type_url: EXTENSION_CONFIG,
+      resource_names_subscribe: ['mqtt.connect_rate_limit', 'mqtt.tcp_proxy'],
+    });
+    expect(ecds.resourceNames).toEqual(['mqtt.connect_rate_limit', 'mqtt.tcp_proxy']);
+    s.onRequest(EXTENSION_CONFIG, { type_url: EXTENSION_CONFIG, response_nonce: ecds.nonce });
+    const m = model();
+    h.publish({ ...m, listener: { ...m.listener, connectRate: { perSec: 100, burst: 100 } } });
+    const out = s.onSnapshot();
+    expect(out.map((r) => [r.typeUrl, r.resourceNames])).toEqual([[EXTENSION_CONFIG, ['mqtt.connect_rate_limit']]]);
   });
 
   it('honours initial_resource_versions: a reconnect with current versions gets nothing', () => {

@@ -1,4 +1,4 @@
-import { CLUSTER, ENDPOINT, LISTENER } from '../../../src/xds';
+import { CLUSTER, ENDPOINT, EXTENSION_CONFIG, LISTENER } from '../../../src/xds';
 import { SotwStream } from '../../../src/xds/sotw-stream';
 import { harness, weightsIn } from './harness';
 import { model } from '../translation/fixtures';
@@ -48,6 +48,19 @@ describe('SotwStream', () => {
       plan: { endpoints: [m.plan.endpoints[0]] },
     });
     expect(s.onSnapshot().map((r) => r.typeUrl)).toEqual([CLUSTER, ENDPOINT, LISTENER]);
+  });
+
+  it('serves the listener filter configs over ECDS by name, and pushes only them when a limit changes', () => {
+    const { h, s } = connected();
+    const names = ['mqtt.connect_rate_limit', 'mqtt.tcp_proxy'];
+    const [ecds] = s.onRequest(EXTENSION_CONFIG, { type_url: EXTENSION_CONFIG, resource_names: names });
+    expect(ecds.resourceNames).toEqual(names);
+    s.onRequest(EXTENSION_CONFIG, { type_url: EXTENSION_CONFIG, resource_names: names, version_info: ecds.version, response_nonce: ecds.nonce });
+    const m = model();
+    h.publish({ ...m, listener: { ...m.listener, connectRate: { perSec: 100, burst: 100 } } });
+    const out = s.onSnapshot();
+    expect(out.map((r) => r.typeUrl)).toEqual([EXTENSION_CONFIG]);
+    expect(out[0].resourceNames).toEqual(names);
   });
 
   it('answers the EDS request that follows a Cluster change even when endpoints are unchanged', () => {

@@ -1,0 +1,130 @@
+package io.mqttxds.agent.api;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Serves {@link AgentApi} over HTTP with the JDK's built-in server, so the extension ships
+ * no web framework. Requests run on a small bounded pool: when all workers are busy and
+ * the queue is full, a new connection is closed at once instead of piling up work inside
+ * the broker's JVM (the control plane counts it as a failed call and retries later).
+ */
+public final class AgentHttpServer {
+    private static final Logger log = LoggerFactory.getLogger(AgentHttpServer.class);
+    /** Requests waiting for a worker; beyond this they are refused. */
+    static final int QUEUE_CAPACITY = 64;
+
+    private final HttpServer server;
+    private final ThreadPoolExecutor executor;
+
+    private AgentHttpServer(HttpServer server, ThreadPoolExecutor executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    public static AgentHttpServer start(String bindAddress, int port, int threads, AgentApi api) throws IOException {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(QUEUE_CAPACITY), daemonThreads(), new ThreadPoolExecutor.AbortPolicy());
+        executor.allowCoreThreadTimeOut(true);
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress(bindAddress, port), 64);
+        } catch (IOException e) {
+            executor.shutdownNow();
+            throw new IOException("cannot listen on " + bindAddress + ":" + port + ": " + e.getMessage(), e);
+        }
+        server.createContext("/", exchange -> serve(exchange, api));
+        server.setExecutor(executor);
+        server.start();
+        return new AgentHttpServer(server, executor);
+    }
+
+    /** The port actually bound (differs from the configured one when that was 0). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Stops accepting, gives running requests up to {@code graceSeconds}, then stops the workers. */
+    public void stop(int graceSeconds) {
+        server.stop(graceSeconds);
+        executor.shutdownNow();
+    }
+
+    private static void serve(HttpExchange exchange, AgentApi api) throws IOException {
+        try {
+            ApiResponse response;
+            try {
+                response = api.handle(toRequest(exchange));
+            } catch (RuntimeException e) {
+                log.error("agent request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e);
+                response = ApiResponse.error(500, "internal error in the agent: " + e.getClass().getSimpleName()
+                        + "; see the HiveMQ log");
+            }
+            send(exchange, response);
+        } finally {
+            exchange.close();
+        }
+    }
+
+    private static ApiRequest toRequest(HttpExchange exchange) throws IOException {
+        List<String> authorization = exchange.getRequestHeaders().get("Authorization");
+        return new ApiRequest(
+                exchange.getRequestMethod(),
+                exchange.getRequestURI().getPath(),
+                exchange.getRequestURI().getRawQuery(),
+                authorization == null ? List.of() : authorization,
+                readBounded(exchange.getRequestBody(), AgentApi.MAX_BODY_BYTES + 1),
+                String.valueOf(exchange.getRemoteAddress()));
+    }
+
+    /** Reads at most {@code max} bytes: enough for the API to tell "over the limit" from "at it". */
+    static byte[] readBounded(InputStream in, int max) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        int total = 0;
+        while (total < max) {
+            int n = in.read(buf, 0, Math.min(buf.length, max - total));
+            if (n < 0) break;
+            out.write(buf, 0, n);
+            total += n;
+        }
+        return out.toByteArray();
+    }
+
+    private static void send(HttpExchange exchange, ApiResponse response) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", response.contentType);
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        if (response.allow != null) exchange.getResponseHeaders().set("Allow", response.allow);
+        if (response.wwwAuthenticate != null) exchange.getResponseHeaders().set("WWW-Authenticate", response.wwwAuthenticate);
+        // A refused request may have left body bytes unread; close rather than reuse the connection.
+        if (response.status >= 400) exchange.getResponseHeaders().set("Connection", "close");
+        exchange.sendResponseHeaders(response.status, response.body.length == 0 ? -1 : response.body.length);
+        if (response.body.length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(response.body);
+            }
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads() {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "mqtt-xds-agent-http-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

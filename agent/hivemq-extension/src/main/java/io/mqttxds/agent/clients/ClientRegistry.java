@@ -1,0 +1,166 @@
+package io.mqttxds.agent.clients;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The clients connected to this broker, as the agent lists them. Fed by HiveMQ's client
+ * lifecycle events and SUBSCRIBE/SUBACK/UNSUBSCRIBE interceptors (see hivemq/ClientEvents);
+ * it knows nothing of HiveMQ's types, so its rules are tested directly.
+ *
+ * <p>Every event carries a connection id the agent gave the connection when it started.
+ * A client id is reused on take-over: the new connection starts before the old one's
+ * disconnect event arrives, and that late event must not remove the new connection.
+ *
+ * <p>Shared-subscription membership is tracked from what the broker granted: a SUBSCRIBE's
+ * {@code $share/...} filters are held as pending until its SUBACK shows which were
+ * granted (an authorizer may refuse some). A resumed session brings its subscriptions
+ * without any SUBSCRIBE, so those are seeded from HiveMQ's subscription store.
+ */
+public final class ClientRegistry {
+    /** A SUBSCRIBE without a SUBACK yet; bounded because a client could send many and never read. */
+    static final int MAX_PENDING_SUBSCRIBES = 256;
+
+    private final Map<String, Entry> byClientId = new ConcurrentHashMap<>();
+
+    /** Called when a CONNECT arrives. Replaces any earlier connection of the same client id. */
+    public void connectionStarted(String clientId, long connectionId, int mqttVersion, boolean cleanStart,
+                                  long sessionExpirySec, long nowMs) {
+        byClientId.put(clientId, new Entry(connectionId, mqttVersion, cleanStart, sessionExpirySec, nowMs));
+    }
+
+    /**
+     * Called when authentication succeeded: from now on the client is connected and listed.
+     * Returns true when its session may hold subscriptions from before (no clean start),
+     * so the caller should seed them with {@link #seedSharedFilters}.
+     */
+    public boolean authenticated(String clientId, long connectionId) {
+        Entry e = current(clientId, connectionId);
+        if (e == null) return false;
+        synchronized (e) {
+            e.authenticated = true;
+            return !e.cleanStart;
+        }
+    }
+
+    /** Called on every kind of disconnect; ignored when it concerns an older connection. */
+    public void disconnected(String clientId, long connectionId) {
+        byClientId.computeIfPresent(clientId, (id, e) -> e.connectionId == connectionId ? null : e);
+    }
+
+    /** Remembers the {@code $share/} filters of a SUBSCRIBE until its SUBACK says which were granted. */
+    public void subscribeReceived(String clientId, long connectionId, int packetId, List<String> topicFilters) {
+        if (topicFilters.stream().noneMatch(SharedFilters::isShared)) return;
+        Entry e = current(clientId, connectionId);
+        if (e == null) return;
+        synchronized (e) {
+            if (e.pending.size() >= MAX_PENDING_SUBSCRIBES) return;
+            e.pending.put(packetId, new ArrayList<>(topicFilters));
+        }
+    }
+
+    /** {@code granted.get(i)} tells whether the i-th filter of the SUBSCRIBE with this packet id was granted. */
+    public void subackSent(String clientId, long connectionId, int packetId, List<Boolean> granted) {
+        Entry e = current(clientId, connectionId);
+        if (e == null) return;
+        synchronized (e) {
+            List<String> filters = e.pending.remove(packetId);
+            if (filters == null) return;
+            for (int i = 0; i < filters.size() && i < granted.size(); i++) {
+                String filter = filters.get(i);
+                if (filter != null && granted.get(i) && SharedFilters.isShared(filter)) {
+                    e.sharedFilters.add(filter);
+                    e.removedFilters.remove(filter);
+                }
+            }
+        }
+    }
+
+    public void unsubscribeReceived(String clientId, long connectionId, List<String> topicFilters) {
+        Entry e = current(clientId, connectionId);
+        if (e == null) return;
+        synchronized (e) {
+            for (String filter : topicFilters) {
+                if (!SharedFilters.isShared(filter)) continue;
+                e.sharedFilters.remove(filter);
+                e.removedFilters.add(filter);
+                // An UNSUBSCRIBE overtaking a SUBACK: the later SUBACK must not bring the filter back.
+                for (List<String> pending : e.pending.values()) pending.replaceAll(f -> filter.equals(f) ? null : f);
+            }
+        }
+    }
+
+    /**
+     * Adds the shared filters a resumed session already had. Filters unsubscribed since this
+     * connection started are skipped: the store may have been read before that UNSUBSCRIBE.
+     */
+    public void seedSharedFilters(String clientId, long connectionId, Collection<String> topicFilters) {
+        Entry e = current(clientId, connectionId);
+        if (e == null) return;
+        synchronized (e) {
+            for (String filter : topicFilters) {
+                if (SharedFilters.isShared(filter) && !e.removedFilters.contains(filter)) e.sharedFilters.add(filter);
+            }
+        }
+    }
+
+    /** True when this client id is connected here (authenticated) right now. */
+    public boolean isConnected(String clientId) {
+        Entry e = byClientId.get(clientId);
+        if (e == null) return false;
+        synchronized (e) {
+            return e.authenticated;
+        }
+    }
+
+    /** At most {@code limit} connected clients, and the number connected in all. */
+    public ClientList list(int limit) {
+        List<ClientView> page = new ArrayList<>(Math.min(limit, 1024));
+        int total = 0;
+        for (Map.Entry<String, Entry> me : byClientId.entrySet()) {
+            Entry e = me.getValue();
+            synchronized (e) {
+                if (!e.authenticated) continue;
+                total++;
+                if (page.size() < limit) page.add(e.view(me.getKey()));
+            }
+        }
+        return new ClientList(total, page);
+    }
+
+    private Entry current(String clientId, long connectionId) {
+        Entry e = byClientId.get(clientId);
+        return e != null && e.connectionId == connectionId ? e : null;
+    }
+
+    /** One connection's state; fields other than the finals are guarded by the entry's monitor. */
+    private static final class Entry {
+        final long connectionId;
+        final int mqttVersion;
+        final boolean cleanStart;
+        final long sessionExpirySec;
+        final long connectedSinceMs;
+        boolean authenticated;
+        final Set<String> sharedFilters = new HashSet<>(2);
+        final Set<String> removedFilters = new HashSet<>(2);
+        final Map<Integer, List<String>> pending = new HashMap<>(2);
+
+        Entry(long connectionId, int mqttVersion, boolean cleanStart, long sessionExpirySec, long connectedSinceMs) {
+            this.connectionId = connectionId;
+            this.mqttVersion = mqttVersion;
+            this.cleanStart = cleanStart;
+            this.sessionExpirySec = sessionExpirySec;
+            this.connectedSinceMs = connectedSinceMs;
+        }
+
+        ClientView view(String clientId) {
+            return new ClientView(clientId, mqttVersion, cleanStart, sessionExpirySec, !sharedFilters.isEmpty(), connectedSinceMs);
+        }
+    }
+}

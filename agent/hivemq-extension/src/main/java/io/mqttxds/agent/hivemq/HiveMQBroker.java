@@ -1,0 +1,58 @@
+package io.mqttxds.agent.hivemq;
+
+import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
+import com.hivemq.extension.sdk.api.services.Services;
+import com.hivemq.extension.sdk.api.services.admin.LifecycleStage;
+import io.mqttxds.agent.api.AgentApi;
+import io.mqttxds.agent.clients.ClientList;
+import io.mqttxds.agent.clients.ClientRegistry;
+import io.mqttxds.agent.clients.Disconnector;
+import io.mqttxds.agent.metrics.PrometheusText;
+
+import java.util.List;
+
+/** The agent API's view of the running HiveMQ: readiness, clients, disconnects and metrics. */
+final class HiveMQBroker implements AgentApi.Broker {
+    private final ClientRegistry registry;
+    private final Disconnector disconnector;
+    private volatile boolean stopping;
+
+    HiveMQBroker(ClientRegistry registry, long disconnectTimeoutMs) {
+        this.registry = registry;
+        this.disconnector = new Disconnector(HiveMQBroker::disconnectWithoutWill, registry::isConnected, disconnectTimeoutMs);
+    }
+
+    /**
+     * preventWillMessage: a moved client did not fail, so its subscribers must not hear its
+     * last will. USE_ANOTHER_SERVER (0x9C) tells an MQTT 5 client to connect again (through
+     * Envoy, to another broker); HiveMQ simply closes an MQTT 3 client's socket, as MQTT 3
+     * has no server DISCONNECT.
+     */
+    private static java.util.concurrent.CompletableFuture<Boolean> disconnectWithoutWill(String clientId, String reason) {
+        return Services.clientService().disconnectClient(clientId, true, DisconnectReasonCode.USE_ANOTHER_SERVER, reason);
+    }
+
+    void stopping() {
+        stopping = true;
+    }
+
+    @Override
+    public boolean ready() {
+        return !stopping && Services.adminService().getCurrentStage() == LifecycleStage.STARTED_SUCCESSFULLY;
+    }
+
+    @Override
+    public ClientList clients(int limit) {
+        return registry.list(limit);
+    }
+
+    @Override
+    public Disconnector.Outcome disconnect(List<String> clientIds, String reason) throws InterruptedException {
+        return disconnector.disconnect(clientIds, reason);
+    }
+
+    @Override
+    public String metrics() {
+        return PrometheusText.render(Services.metricRegistry());
+    }
+}

@@ -1,0 +1,79 @@
+import type { TypedExtensionConfig } from '../generated/envoy/config/core/v3/TypedExtensionConfig';
+import type { LocalRateLimit } from '../generated/envoy/extensions/filters/network/local_ratelimit/v3/LocalRateLimit';
+import type { TcpProxy } from '../generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy';
+import type { TokenBucket } from '../generated/envoy/type/v3/TokenBucket';
+import type { ConnectRateModel, ListenerModel } from './model';
+import { durationMs, typed } from './any';
+
+// The MQTT listener's network filters, served over ECDS (TypedExtensionConfig resources).
+// The Listener only names them, so changing a rate, a duration or a timeout never changes
+// the Listener: no drain, and established connections keep the filters they started with.
+
+export const LOCAL_RATE_LIMIT_TYPE = 'envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit';
+export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+
+/** ECDS resource names; Envoy's stats use them too (extension_config_discovery.network_filter.<name>.*). */
+export const connectRateLimitName = (m: Pick<ListenerModel, 'name'>): string => `${m.name}.connect_rate_limit`;
+export const tcpProxyName = (m: Pick<ListenerModel, 'name'>): string => `${m.name}.tcp_proxy`;
+
+/** Runtime key that switches the connection-rate limit on or off in a running Envoy (admin /runtime_modify). */
+export const connectRateRuntimeKey = (m: Pick<ListenerModel, 'name'>): string => `mqtt_xds.${m.name}.connect_rate_limit_enabled`;
+
+/** Envoy closes a TCP proxy connection idle this long; 1.5× keep-alive leaves room for one lost PINGREQ. */
+export function idleTimeoutMs(maxKeepAliveSec: number): number {
+  return Math.ceil(maxKeepAliveSec * 1.5) * 1000;
+}
+
+export function buildTcpProxy(m: ListenerModel): TcpProxy {
+  return {
+    stat_prefix: m.name,
+    cluster: m.clusterName,
+    idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
+    ...(m.maxConnectionDurationMs === undefined
+      ? {}
+      : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),
+  };
+}
+
+// Envoy refuses fill intervals under 50 ms; shorter intervals spread the tokens more evenly.
+const FILL_INTERVALS_MS = [50, 100, 200, 250, 500] as const;
+const UINT32_MAX = 0xffff_ffff;
+
+/**
+ * perSec as tokens per fill interval: the shortest interval that gives a whole number of
+ * tokens not above the burst, else whole seconds. Never more tokens than perSec per second.
+ */
+export function tokenBucket(rate: ConnectRateModel): TokenBucket {
+  for (const ms of FILL_INTERVALS_MS) {
+    const tokens = (rate.perSec * ms) / 1000;
+    if (Number.isInteger(tokens) && tokens >= 1 && tokens <= rate.burst) {
+      return { max_tokens: rate.burst, tokens_per_fill: { value: tokens }, fill_interval: durationMs(ms) };
+    }
+  }
+  return { max_tokens: rate.burst, tokens_per_fill: { value: rate.perSec }, fill_interval: durationMs(1000) };
+}
+
+/**
+ * Token bucket over new connections: a connection without a token is closed at once,
+ * before tcp_proxy picks a broker (stat local_rate_limit.<listener>.rate_limited). Without a
+ * rate the filter stays in the chain, switched off through its runtime flag with a
+ * bucket that never empties, so turning it on later is an ECDS update, not a drain.
+ */
+export function buildConnectRateLimit(m: ListenerModel): LocalRateLimit {
+  const rate = m.connectRate;
+  return {
+    stat_prefix: m.name,
+    token_bucket: rate
+      ? tokenBucket(rate)
+      : { max_tokens: UINT32_MAX, tokens_per_fill: { value: UINT32_MAX }, fill_interval: durationMs(FILL_INTERVALS_MS[0]) },
+    runtime_enabled: { default_value: { value: rate !== undefined }, runtime_key: connectRateRuntimeKey(m) },
+  };
+}
+
+/** The filter configs the listener names, rate limit first: it must see a connection before tcp_proxy does. */
+export function buildListenerFilterConfigs(m: ListenerModel): TypedExtensionConfig[] {
+  return [
+    { name: connectRateLimitName(m), typed_config: typed(LOCAL_RATE_LIMIT_TYPE, buildConnectRateLimit(m)) },
+    { name: tcpProxyName(m), typed_config: typed(TCP_PROXY_TYPE, buildTcpProxy(m)) },
+  ];
+}

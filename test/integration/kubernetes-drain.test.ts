@@ -1,0 +1,273 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import * as path from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { startKube, type KubeEnv } from '../support/kube';
+import { freePort } from '../support/ports';
+import { REPO_ROOT } from '../support/repo-root';
+import { waitFor } from '../support/wait';
+import { startXdsClient, type XdsClient } from '../support/xds-client';
+
+// Operator drains through a pod annotation, against a real kube-apiserver. Each replica
+// runs as a ServiceAccount bound to the Role of deploy/base/rbac.yaml, so the test also
+// shows that the shipped RBAC grants what the pod watch needs, and what happens when a
+// cluster's RBAC lacks the pods rule. Pods get documentation addresses (192.0.2.0/24)
+// that nothing dials: a real xDS client reads what the control plane publishes.
+const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
+const NS = 'drain-test';
+const ANNOTATION = 'mqtt-xds.io/drain';
+
+interface Replica {
+  proc: ChildProcess;
+  adminPort: number;
+  xds: XdsClient;
+  stderr: () => string;
+  /** Log lines with this code seen so far (the whole run, not a tail). */
+  count: (code: string) => number;
+}
+
+describe('draining a broker with a pod annotation, against a real kube-apiserver', () => {
+  let kube: KubeEnv;
+  let dir: string;
+  let a: Replica | undefined;
+  let b: Replica | undefined;
+
+  const api = async (method: string, p: string, body?: unknown, contentType?: string): Promise<any> => {
+    const res = await kube.request(method, p, body, contentType);
+    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const annotate = (pod: string, value: string | null): Promise<unknown> =>
+    api('PATCH', `/api/v1/namespaces/${NS}/pods/${pod}`, { metadata: { annotations: { [ANNOTATION]: value } } }, 'application/merge-patch+json');
+  const health = (r: Replica, name: string): string | undefined => r.xds.endpoints().find((e) => e.hostname === name)?.health;
+  const metric = async (r: Replica, name: string): Promise<number | undefined> => {
+    const text = await (await fetch(`http://127.0.0.1:${r.adminPort}/metrics`)).text();
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  const drainStatus = async (r: Replica, name: string): Promise<any> => (await fetch(`http://127.0.0.1:${r.adminPort}/drain/${name}`)).json();
+
+  /** The Role shipped in deploy/base/rbac.yaml, optionally without its pods rule. */
+  const shippedRole = (name: string, withPods: boolean): any => {
+    const text = fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'base', 'rbac.yaml'), 'utf8');
+    const role = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o.kind === 'Role');
+    const rules = role.rules.filter((r: any) => withPods || !r.resources.includes('pods'));
+    return { ...role, metadata: { ...role.metadata, name, namespace: NS }, rules };
+  };
+
+  /** A ServiceAccount bound to `role`, and a kubeconfig that authenticates as it. */
+  const serviceAccount = async (name: string, role: any): Promise<string> => {
+    await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, role);
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
+    });
+    const tr = await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${name}/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    });
+    const file = path.join(dir, `${name}.kubeconfig`);
+    fs.writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
+        users: [{ name, user: { token: tr.status.token } }],
+        contexts: [{ name: 'test', context: { cluster: 'test', user: name } }],
+        'current-context': 'test',
+      }),
+      { mode: 0o600 },
+    );
+    return file;
+  };
+
+  const startReplica = async (kubeconfig: string): Promise<Replica> => {
+    const xdsPort = await freePort();
+    const adminPort = await freePort();
+    let tail = '';
+    let partial = '';
+    const codes = new Map<string, number>();
+    const proc = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--discovery-source', 'kubernetes',
+        '--discovery-kubernetes-kubeconfig', kubeconfig,
+        '--discovery-kubernetes-namespace', NS,
+        '--discovery-kubernetes-service', 'hivemq',
+        '--discovery-kubernetes-metrics-port=',
+        '--xds-port', String(xdsPort),
+        '--admin-port', String(adminPort),
+        '--push-debounce-ms', '20',
+        '--rebalance-tick-ms', '200',
+        '--log-level', 'info',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    proc.stderr?.on('data', (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-8000);
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const code = /"code":"([A-Z0-9_]+)"/.exec(line)?.[1];
+        if (code) codes.set(code, (codes.get(code) ?? 0) + 1);
+      }
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `the replica to be ready (stderr: ${tail})`,
+    });
+    const xds = startXdsClient(`127.0.0.1:${xdsPort}`, `drain-test-envoy-${adminPort}`);
+    return { proc, adminPort, xds, stderr: () => tail, count: (code) => codes.get(code) ?? 0 };
+  };
+  const stopReplica = async (r: Replica | undefined): Promise<void> => {
+    r?.xds.close();
+    if (!r || r.proc.exitCode !== null) return;
+    const exited = new Promise((res) => r.proc.once('exit', res));
+    r.proc.kill('SIGKILL');
+    await exited;
+  };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-xds-drain-'));
+    kube = await startKube();
+    await api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    for (let i = 0; i < 3; i++) {
+      await api('POST', `/api/v1/namespaces/${NS}/pods`, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `hivemq-${i}`, labels: { app: 'hivemq' } },
+        spec: { containers: [{ name: 'hivemq', image: 'hivemq/hivemq-ce' }] },
+      });
+    }
+    // A pod no slice lists: its annotation must change nothing.
+    await api('POST', `/api/v1/namespaces/${NS}/pods`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'unrelated', annotations: { [ANNOTATION]: 'true' } },
+      spec: { containers: [{ name: 'app', image: 'busybox' }] },
+    });
+    await api('POST', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'hivemq-xyz12', labels: { 'kubernetes.io/service-name': 'hivemq', 'endpointslice.kubernetes.io/managed-by': 'mqtt-xds-test' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'mqtt', port: 1883, protocol: 'TCP' }],
+      endpoints: [0, 1, 2].map((i) => ({
+        addresses: [`192.0.2.${20 + i}`],
+        conditions: { ready: true, serving: true, terminating: false },
+        targetRef: { kind: 'Pod', name: `hivemq-${i}`, namespace: NS },
+      })),
+    });
+    a = await startReplica(await serviceAccount('mqtt-xds', shippedRole('mqtt-xds', true)));
+  });
+
+  afterAll(async () => {
+    await stopReplica(b);
+    await stopReplica(a);
+    await kube?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves every broker while no broker pod is annotated, with the pod watch synced', async () => {
+    await waitFor(() => a!.xds.endpoints().length === 3, { timeoutMs: 15_000, what: 'three endpoints' });
+    expect(a!.xds.endpoints().map((e) => [e.hostname, e.health])).toEqual([
+      ['hivemq-0', 'UNKNOWN'],
+      ['hivemq-1', 'UNKNOWN'],
+      ['hivemq-2', 'UNKNOWN'],
+    ]);
+    expect(await metric(a!, 'mqtt_xds_discovery_pods_synced')).toBe(1);
+    expect(a!.count('K8S_PODS_FORBIDDEN')).toBe(0);
+  });
+
+  it('publishes an annotated pod as DRAINING, and GET /drain shows a drain from discovery', async () => {
+    await annotate('hivemq-1', 'true');
+    await waitFor(() => health(a!, 'hivemq-1') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-1 DRAINING over xDS' });
+    expect(health(a!, 'hivemq-0')).toBe('UNKNOWN');
+    expect(health(a!, 'hivemq-2')).toBe('UNKNOWN');
+    const s = await waitFor(
+      async () => {
+        const body = await drainStatus(a!, 'hivemq-1');
+        return body.state === 'draining' ? body : false;
+      },
+      { timeoutMs: 10_000, what: 'GET /drain/hivemq-1 to report the drain' },
+    );
+    expect(s).toMatchObject({ broker: 'hivemq-1', state: 'draining', drained: false, origin: 'discovery' });
+    expect((await drainStatus(a!, 'hivemq-0')).state).toBe('not-draining');
+  });
+
+  it('serves the pod again when the annotation says "false"', async () => {
+    await annotate('hivemq-1', 'false');
+    await waitFor(() => health(a!, 'hivemq-1') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-1 serving again' });
+    await waitFor(async () => (await drainStatus(a!, 'hivemq-1')).state === 'not-draining', { timeoutMs: 10_000, what: 'the drain to end' });
+  });
+
+  it('serves the pod again when the annotation is removed', async () => {
+    await annotate('hivemq-2', 'true');
+    await waitFor(() => health(a!, 'hivemq-2') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-2 DRAINING' });
+    await annotate('hivemq-2', null);
+    await waitFor(() => health(a!, 'hivemq-2') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-2 serving again' });
+    const pod = await api('GET', `/api/v1/namespaces/${NS}/pods/hivemq-2`);
+    expect(pod.metadata.annotations?.[ANNOTATION]).toBeUndefined();
+    await waitFor(async () => (await drainStatus(a!, 'hivemq-2')).state === 'not-draining', { timeoutMs: 10_000, what: 'the drain to end' });
+  });
+
+  it('ignores a value other than true or false, and says so in the log', async () => {
+    await annotate('hivemq-0', 'yes');
+    await waitFor(() => /drain annotation ignored.*hivemq-0/.test(a!.stderr()), { timeoutMs: 15_000, what: 'the log to name the bad annotation' });
+    expect(a!.xds.endpoints().map((e) => e.health)).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
+    await annotate('hivemq-0', null);
+  });
+
+  describe('when RBAC does not let the control plane read pods', () => {
+    it('keeps serving from the EndpointSlices, logs one error naming the permission, and reports it', async () => {
+      await annotate('hivemq-1', 'true');
+      await waitFor(() => health(a!, 'hivemq-1') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-1 DRAINING on the replica that may read pods' });
+      b = await startReplica(await serviceAccount('no-pods', shippedRole('no-pods', false)));
+      await waitFor(() => b!.xds.endpoints().length === 3, { timeoutMs: 15_000, what: 'three endpoints without pod access' });
+      // The annotation is invisible to this replica: every broker stays serving.
+      expect(b.xds.endpoints().map((e) => [e.hostname, e.health])).toEqual([
+        ['hivemq-0', 'UNKNOWN'],
+        ['hivemq-1', 'UNKNOWN'],
+        ['hivemq-2', 'UNKNOWN'],
+      ]);
+      expect(await metric(b, 'mqtt_xds_discovery_synced')).toBe(1);
+      expect(await metric(b, 'mqtt_xds_discovery_pods_synced')).toBe(0);
+      expect(b.count('K8S_PODS_FORBIDDEN')).toBe(1);
+      const line = b.stderr().split('\n').find((l) => l.includes('K8S_PODS_FORBIDDEN'))!;
+      expect(JSON.parse(line)).toMatchObject({ level: 'error', missing: 'pods: get, list, watch', namespace: NS });
+      expect(JSON.parse(line).msg).toMatch(/forbidden to list and watch pods in namespace drain-test: grant the service account get, list and watch on pods/);
+
+      // A change to the slices still comes through.
+      const current = await api('GET', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices/hivemq-xyz12`);
+      await api('PUT', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices/hivemq-xyz12`, {
+        ...current,
+        endpoints: [...current.endpoints, { addresses: ['192.0.2.23'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'hivemq-3', namespace: NS } }],
+      });
+      await waitFor(() => b!.xds.endpoints().length === 4, { timeoutMs: 15_000, what: 'the fourth broker on the replica without pod access' });
+      // Retries went on meanwhile (every 0.5 s, doubling), without another error line.
+      expect(b.count('K8S_PODS_FORBIDDEN')).toBe(1);
+    });
+
+    it('picks the drain up once the permission is granted', async () => {
+      await api('PUT', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles/no-pods`, shippedRole('no-pods', true));
+      // The watch retries with backoff (at most 30 s apart).
+      await waitFor(async () => (await metric(b!, 'mqtt_xds_discovery_pods_synced')) === 1, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: 'the pod watch to recover',
+      });
+      await waitFor(() => health(b!, 'hivemq-1') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-1 DRAINING after the grant' });
+      expect(b!.stderr()).toMatch(/pod watch recovered/);
+      expect(b!.count('K8S_PODS_FORBIDDEN')).toBe(1);
+    });
+  });
+});
