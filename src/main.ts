@@ -57,6 +57,10 @@ export class ControlPlane {
   private policyProblems: Problem[] = [];
   private lastPublishedAt: Date | undefined;
   private knownBrokers: readonly Broker[] = [];
+  private limitsWhy = '';
+  private lastLimits: unknown;
+  /** A policy change goes out at once, not behind minPushIntervalMs (it may change limits, not weights). */
+  private policyChanged = false;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -261,6 +265,11 @@ export class ControlPlane {
     // Circuit breakers, connection rate and duration from the policy's limits section
     // (src/limits); cluster.* settings are the fallback while capacities are unknown.
     const limits = deriveLimits({ policy: this.policySource.applied().policy, plan, fallback: cluster });
+    if (limits.why !== this.limitsWhy) {
+      this.limitsWhy = limits.why;
+      this.log.info('connection limits derived', { why: limits.why, listener: limits.listener, cluster: limits.cluster });
+    }
+    this.lastLimits = limits;
     return {
       listener: { ...listener, clusterName: cluster.name, ...limits.listener },
       cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
@@ -280,6 +289,7 @@ export class ControlPlane {
   private onPolicy(applied: AppliedPolicy): void {
     this.policyProblems = [];
     this.planner.setPolicy(applied.policy);
+    this.policyChanged = true;
     this.schedulePush();
   }
 
@@ -296,7 +306,10 @@ export class ControlPlane {
     const nowMs = Date.now();
     const outcome = this.planner.next(nowMs);
     if (!outcome) return;
-    const verdict = gatePush(this.publishedPlan, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.config.balancing.minPushIntervalMs);
+    const verdict = this.policyChanged
+      ? ({ push: true, why: 'policy changed' } as const)
+      : gatePush(this.publishedPlan, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.config.balancing.minPushIntervalMs);
+    this.policyChanged = false;
     if (!verdict.push) {
       // The newest plan goes out when the interval is over, even if no new input arrives.
       if (!this.gateTimer) {
@@ -388,6 +401,7 @@ export class ControlPlane {
       discoverySynced: this.synced,
       leader: this.election ? this.election.isLeader() : null,
       rebalance: this.rebalancer.status(),
+      limits: this.lastLimits,
       streams: this.ads.status(),
     };
   }

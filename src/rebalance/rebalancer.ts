@@ -55,6 +55,8 @@ export interface DrainStatus {
   readonly state: 'draining' | 'drained' | 'timed-out' | 'not-draining';
   readonly drained: boolean;
   readonly origin?: DrainOrigin;
+  /** Why discovery marks it draining (pod terminating, pod annotation), when it does. */
+  readonly reason?: string;
   readonly connections?: number;
   readonly moved: number;
   readonly requestedAt?: string;
@@ -173,6 +175,7 @@ export class Rebalancer {
       state,
       drained,
       origin: request.origin,
+      ...(broker?.drainReason !== undefined && request.origin === 'discovery' ? { reason: broker.drainReason } : {}),
       ...(connections === undefined ? {} : { connections }),
       moved,
       requestedAt: new Date(request.requestedAtMs).toISOString(),
