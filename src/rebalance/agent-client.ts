@@ -9,6 +9,8 @@ export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 export interface AgentError {
   readonly code: AgentErrorCode;
   readonly message: string;
+  /** A disconnect that failed for some clients (HTTP 500) may still have moved others. */
+  readonly partial?: DisconnectOutcome;
 }
 
 export type AgentResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AgentError };
@@ -36,15 +38,17 @@ export class AgentHttpClient {
 
   async listClients(agentUrl: string, limit: number): Promise<AgentResult<ClientList>> {
     const r = await this.call(agentUrl, 'GET', `/agent/v1/clients?limit=${limit}`);
-    return r.ok ? parseClientList(r.value, `${agentUrl}/agent/v1/clients`) : r;
+    return r.ok ? parseClientList(r.value, `${agentUrl}/agent/v1/clients`) : { ok: false, error: { code: r.error.code, message: r.error.message } };
   }
 
   async disconnect(agentUrl: string, clientIds: readonly string[], reason: 'rebalance' | 'drain'): Promise<AgentResult<DisconnectOutcome>> {
     const r = await this.call(agentUrl, 'POST', '/agent/v1/disconnect', { clientIds, reason });
-    return r.ok ? parseDisconnectOutcome(r.value, `${agentUrl}/agent/v1/disconnect`) : r;
+    if (r.ok) return parseDisconnectOutcome(r.value, `${agentUrl}/agent/v1/disconnect`);
+    const partial = r.error.body === undefined ? undefined : parseDisconnectOutcome(r.error.body, '');
+    return { ok: false, error: { code: r.error.code, message: r.error.message, ...(partial?.ok ? { partial: partial.value } : {}) } };
   }
 
-  private async call(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<AgentResult<unknown>> {
+  private async call(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<CallResult> {
     const url = base.replace(/\/+$/, '') + path;
     const what = `${method} ${url}`;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -68,7 +72,7 @@ export class AgentHttpClient {
       return bad('AGENT_AUTH', `${what}: token refused (HTTP 401); check that the control plane and the agent share the same token`);
     }
     if (res.status < 200 || res.status > 299) {
-      return bad('AGENT_HTTP_STATUS', `${what}: HTTP ${res.status}${errorText(text)}`);
+      return { ok: false, error: { code: 'AGENT_HTTP_STATUS', message: `${what}: HTTP ${res.status}${errorText(text)}`, body: jsonOrUndefined(text) } };
     }
     if (text.length > MAX_RESPONSE_BYTES) return bad('AGENT_BAD_RESPONSE', `${what}: answer of ${text.length} bytes is over the limit`);
     try {
@@ -76,6 +80,17 @@ export class AgentHttpClient {
     } catch {
       return bad('AGENT_BAD_RESPONSE', `${what}: answer is not JSON`);
     }
+  }
+}
+
+/** An agent call's result; a failed one keeps the error body, which may say what did succeed. */
+type CallResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: AgentError & { readonly body?: unknown } };
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import type { BrokerDecision } from '../balancing';
 import { entryOf, type Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
-import type { AgentError, AgentHttpClient } from './agent-client';
+import type { AgentError, AgentHttpClient, DisconnectOutcome } from './agent-client';
 import { chooseClients } from './choose';
 import { MissingClients, TokenBucket } from './pacer';
 import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
@@ -323,17 +323,27 @@ export class Rebalancer {
       return 0;
     }
     const out = await this.deps.agent.disconnect(agentUrl, chosen.map((c) => c.clientId), s.kind);
-    if (!out.ok) return this.failed(name, s, out.error, now);
-    for (const id of [...out.value.disconnected, ...out.value.notFound]) this.skip.set(id, now);
-    const count = out.value.disconnected.length;
+    const done = out.ok ? out.value : out.error.partial;
+    const count = done ? this.recordMoved(name, s, done, now) : 0;
+    if (!out.ok) {
+      this.failed(name, s, out.error, now);
+      return count;
+    }
     s.phase = 'moving';
     s.note = '';
-    s.moved += count;
     s.lastError = undefined;
+    return count;
+  }
+
+  /** Books what an agent did disconnect (all of a batch, or part of a failed one). */
+  private recordMoved(name: string, s: SourceState, done: DisconnectOutcome, now: number): number {
+    for (const id of [...done.disconnected, ...done.notFound]) this.skip.set(id, now);
+    const count = done.disconnected.length;
+    s.moved += count;
     this.movedTotal.set(name, (this.movedTotal.get(name) ?? 0) + count);
     this.recent.push({ atMs: now, broker: name, n: count });
-    this.disconnects.inc({ broker: name, kind: s.kind }, count);
-    this.deps.logger.info('clients moved', { broker: name, kind: s.kind, disconnected: count, notFound: out.value.notFound.length, remaining: s.toMove - count });
+    if (count > 0) this.disconnects.inc({ broker: name, kind: s.kind }, count);
+    this.deps.logger.info('clients moved', { broker: name, kind: s.kind, disconnected: count, notFound: done.notFound.length, remaining: s.toMove - count });
     return count;
   }
 

@@ -26,7 +26,7 @@ describe('agent responses', () => {
 describe('AgentHttpClient against a misbehaving agent', () => {
   let server: http.Server;
   let url: string;
-  let mode: 'ok' | '500' | '401' | 'slow' | 'garbage' = 'ok';
+  let mode: 'ok' | '500' | '401' | 'slow' | 'garbage' | 'partial' = 'ok';
   let seenAuth: string | undefined;
 
   beforeAll(async () => {
@@ -36,6 +36,10 @@ describe('AgentHttpClient against a misbehaving agent', () => {
       if (mode === '500') return void res.writeHead(500).end(JSON.stringify({ error: 'broker is stopping' }));
       if (mode === '401') return void res.writeHead(401).end('{}');
       if (mode === 'garbage') return void res.end('<html>');
+      if (mode === 'partial') {
+        const body = { error: 'some clients could not be disconnected', disconnected: ['a'], notFound: [], failed: [{ clientId: 'b', error: 'timeout' }] };
+        return void res.writeHead(500).end(JSON.stringify(body));
+      }
       res.end(JSON.stringify({ disconnected: ['a'], notFound: [] }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -64,6 +68,12 @@ describe('AgentHttpClient against a misbehaving agent', () => {
     const r = await client.listClients(url, 10);
     expect(r).toMatchObject({ ok: false, error: { code } });
     expect(!r.ok && r.error.message).toMatch(message);
+  });
+
+  it('keeps what a partly failed disconnect did move', async () => {
+    mode = 'partial';
+    const r = await client.disconnect(url, ['a', 'b'], 'rebalance');
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_HTTP_STATUS', partial: { disconnected: ['a'], notFound: [] } } });
   });
 
   it('reports a closed port as AGENT_CONNECT', async () => {
