@@ -3,6 +3,7 @@
 /** One connected client as an agent reports it (docs/agent-api.md). */
 export interface AgentClient {
   readonly clientId: string;
+  /** The CONNECT protocol level: 3 (3.1), 4 (3.1.1) or 5. */
   readonly mqttVersion: number;
   readonly cleanStart: boolean;
   readonly sessionExpirySec: number;

@@ -12,6 +12,7 @@ import {
   TOO_MANY_CLIENT_IDS,
   type AgentDisconnectReason,
 } from './capacity-requests';
+import type { AgentClient } from '../rebalance/choose';
 import type { Logger } from '../util/log';
 import type { Problem } from '../util/result';
 
@@ -20,16 +21,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** MQTT 3 has no session expiry: a session without clean session lives until it is reused. */
 const MQTT3_SESSION_NEVER_EXPIRES = 4_294_967_295;
 
-/** One entry of GET /agent/v1/clients. */
-export interface AgentClient {
-  readonly clientId: string;
-  /** The CONNECT protocol level: 3 (3.1), 4 (3.1.1) or 5. */
-  readonly mqttVersion: number;
-  readonly cleanStart: boolean;
-  readonly sessionExpirySec: number;
-  readonly sharedSubscriber: boolean;
-  readonly connectedSinceMs: number;
-}
+/** One entry of GET /agent/v1/clients: the contract the control plane's rebalancer reads. */
+export type { AgentClient };
 
 export interface AgentClientList {
   readonly total: number;

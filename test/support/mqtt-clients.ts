@@ -32,48 +32,15 @@ export interface ClientPool {
  * connect) if any client fails.
  */
 export async function connectClients(options: ConnectClientsOptions): Promise<ClientPool> {
-  const { count, prefix, concurrency = 50 } = options;
-  const token = randomBytes(3).toString('hex');
-  const clients: MqttClient[] = [];
-  const closedIds = new Set<string>();
-  let ending = false;
-
-  const errors: string[] = [];
-  for (let start = 0; start < count; start += concurrency) {
-    const batch = Array.from({ length: Math.min(concurrency, count - start) }, (_, k) =>
-      connectOne(options, `${prefix}-${token}-${start + k}`),
-    );
-    for (const result of await Promise.allSettled(batch)) {
-      if (result.status === 'fulfilled') {
-        const client = result.value;
-        clients.push(client);
-        client.once('close', () => {
-          if (!ending) closedIds.add(client.options.clientId ?? '?');
-        });
-        // With reconnectPeriod 0 an error is followed by 'close'; this only keeps an
-        // unhandled 'error' from crashing the test.
-        client.on('error', () => undefined);
-      } else {
-        errors.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
-      }
-    }
-    if (errors.length > 0) break;
-  }
-
-  let ended: Promise<void> | undefined;
-  const endAll = (): Promise<void> => {
-    ending = true;
-    return (ended ??= Promise.all(clients.map(endClient)).then(() => undefined));
-  };
-
-  if (errors.length > 0) {
-    await endAll();
+  const { pool, refused, reasons } = await connectBatches(options, true);
+  if (refused > 0) {
+    await pool.endAll();
     throw new Error(
-      `${errors.length} of ${count} MQTT clients failed to connect to ${options.host}:${options.port} ` +
-        `(stopped after the failing batch); first: ${errors[0]}`,
+      `${refused} of ${options.count} MQTT clients failed to connect to ${options.host}:${options.port} ` +
+        `(stopped after the failing batch); first: ${reasons[0]}`,
     );
   }
-  return { clients, closed: () => closedIds.size, closedIds: () => [...closedIds], endAll };
+  return pool;
 }
 
 export interface Attempt {
@@ -89,7 +56,12 @@ export interface Attempt {
  * Like connectClients, but a client that fails is counted instead of failing the lot:
  * for tests where Envoy is expected to shed some of them.
  */
-export async function tryConnectClients(options: ConnectClientsOptions): Promise<Attempt> {
+export function tryConnectClients(options: ConnectClientsOptions): Promise<Attempt> {
+  return connectBatches(options, false);
+}
+
+/** Connects in batches of `concurrency`; with stopOnRefusal, no batch starts after one that had a failure. */
+async function connectBatches(options: ConnectClientsOptions, stopOnRefusal: boolean): Promise<Attempt> {
   const { count, prefix, concurrency = 50 } = options;
   const token = randomBytes(3).toString('hex');
   const clients: MqttClient[] = [];
@@ -108,12 +80,15 @@ export async function tryConnectClients(options: ConnectClientsOptions): Promise
         client.once('close', () => {
           if (!ending) closedIds.add(client.options.clientId ?? '?');
         });
+        // With reconnectPeriod 0 an error is followed by 'close'; this only keeps an
+        // unhandled 'error' from crashing the test.
         client.on('error', () => undefined);
       } else {
         refused += 1;
         if (reasons.length < 5) reasons.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
       }
     }
+    if (stopOnRefusal && refused > 0) break;
   }
   let ended: Promise<void> | undefined;
   const endAll = (): Promise<void> => {
