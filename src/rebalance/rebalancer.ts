@@ -93,6 +93,8 @@ export class Rebalancer {
   private lastPlan: MovePlan | undefined;
   private lastPlanText = '';
   private missingNow = 0;
+  private lastTotal: number | undefined;
+  private totalChangedAtMs = -Infinity;
   private moving: ReadonlyMap<string, string> = new Map();
   private readonly disconnects: Counter<'broker' | 'kind'>;
   private readonly agentErrors: Counter<'broker' | 'code'>;
@@ -220,7 +222,9 @@ export class Rebalancer {
       this.publishMoving(new Map([...this.apiDrains.keys()].map((n) => [n, 'drain requested through the API'])));
       return;
     }
+    const r0 = policy.rebalance;
     await this.countDraining(drains, now);
+    this.watchTotal(totalConnections(this.deps.loads()), now, r0.minExcess);
     const moving = new Set([...this.sources].filter(([, s]) => s.kind === 'rebalance' && s.phase !== 'dry-run' && s.phase !== 'no-agent').map(([n]) => n));
     const plan = planMoves(this.candidates(drains, now), policy.rebalance, moving);
     this.report(plan);
@@ -233,8 +237,9 @@ export class Rebalancer {
       const timedOut = request !== undefined && now > request.requestedAtMs + policy.drain.deadlineMs;
       const moveAllowed = s.kind === 'drain' ? policy.drain.moveClients && !timedOut : r.mode === 'on';
       const prev = this.sources.get(s.name);
-      if (s.kind === 'rebalance' && !prev && this.missingNow >= r.minExcess) {
-        // The last round's clients are not all back: the counts it would act on are not settled.
+      if (s.kind === 'rebalance' && !prev && !this.settled(now, r.minExcess)) {
+        // Clients are arriving or leaving in numbers (a wave of connects, the last round's
+        // clients not all back), so brokers scraped a moment apart disagree: wait.
         continue;
       }
       const state: SourceState = prev?.kind === s.kind ? prev : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
@@ -276,7 +281,16 @@ export class Rebalancer {
 
     this.missingNow = this.missing.observe(totalConnections(this.deps.loads()), this.sources.size > 0, now);
     this.missingGauge.set(this.missingNow);
-    if (plan.blocked !== '' || this.sources.size === 0) return;
+    if (plan.blocked !== '') {
+      // Nothing moves from any source; without this a stuck drain kept reporting "moving".
+      for (const s of this.sources.values()) {
+        if (s.phase === 'no-agent' || s.phase === 'dry-run' || this.retrying(s, now)) continue;
+        s.phase = 'paused';
+        s.note = `nothing moves: ${plan.blocked}`;
+      }
+      return;
+    }
+    if (this.sources.size === 0) return;
     await this.move(now);
   }
 
@@ -439,6 +453,26 @@ export class Rebalancer {
     if (same) return;
     this.moving = marks;
     this.deps.setMoving(marks);
+  }
+
+  /** Notes when the fleet's connection count last moved by minExcess or more. */
+  private watchTotal(total: number | undefined, now: number, minExcess: number): void {
+    if (total === undefined) {
+      this.totalChangedAtMs = now;
+      return;
+    }
+    if (this.lastTotal === undefined || Math.abs(total - this.lastTotal) >= minExcess) {
+      this.lastTotal = total;
+      this.totalChangedAtMs = now;
+    }
+  }
+
+  /**
+   * A new rebalance may start: the fleet's connection count has held still for SETTLE_MS,
+   * the last round's clients are back, and no finished round is still settling.
+   */
+  private settled(now: number, minExcess: number): boolean {
+    return now - this.totalChangedAtMs >= SETTLE_MS && this.missingNow < minExcess && this.finished.size === 0;
   }
 
   /**

@@ -52,6 +52,8 @@ export interface BrokerState {
   readonly incomingPublishes: number;
   readonly outgoingPublishes: number;
   readonly droppedMessages: number;
+  /** Client sessions accepted since start, health checks (empty client id) left out. */
+  readonly clientConnects: number;
 }
 
 export function brokerState(name: string, s: CapacitySnapshot, nowMs: number): BrokerState {
@@ -74,6 +76,7 @@ export function brokerState(name: string, s: CapacitySnapshot, nowMs: number): B
     incomingPublishes: s.incomingPublishes,
     outgoingPublishes: s.outgoingPublishes,
     droppedMessages: s.droppedMessages,
+    clientConnects: s.clientConnects,
   };
 }
 

@@ -64,8 +64,14 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
   const { Aedes: AedesClass } = (await importModule(pathToFileURL(require.resolve('aedes')).href)) as {
     Aedes: typeof Aedes;
   };
+  // Clients whose id the broker assigns (empty client id, as Envoy's MQTT health check sends).
+  const anonymous = new WeakSet<Client>();
   const broker = await AedesClass.createBroker({
     id: options.name,
+    preConnect: (client, packet, done) => {
+      if (!packet.clientId) anonymous.add(client);
+      done(null, true);
+    },
     authorizeSubscribe: (client, sub, done) => {
       const parsed = parseSubscriptionFilter(sub.topic);
       // A malformed $share filter is refused in the SUBACK (0x80), not by disconnecting.
@@ -83,6 +89,7 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
   });
 
   broker.on('client', (client) => {
+    if (!anonymous.has(client)) sim.countClientConnect();
     current.set(client.id, client);
     sim.ledger.connect(client.id, Date.now(), client.clean);
     for (const topic of restored.get(client) ?? []) sim.ledger.subscribe(client.id, topic);

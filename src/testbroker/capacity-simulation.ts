@@ -40,6 +40,8 @@ export interface CapacitySnapshot extends ModelOutput {
   readonly droppedMessages: number;
   /** Synthetic CPU integrated over time. */
   readonly processCpuSeconds: number;
+  /** Sessions accepted since start from clients that chose their own id (see countClientConnect). */
+  readonly clientConnects: number;
 }
 
 /** Keeps the last `size` values, for Dropwizard-style quantiles. */
@@ -81,6 +83,7 @@ export class CapacitySimulation {
   private outgoing = 0;
   private dropped = 0;
   private cpuSeconds = 0;
+  private connects = 0;
   private forced?: Override;
   private extra?: Override;
   private snapshot: CapacitySnapshot;
@@ -108,6 +111,15 @@ export class CapacitySimulation {
   onDeliver(publisherId: string | undefined, receiverId: string, nowMs: number): void {
     this.outgoing += 1;
     this.ledger.recordDelivery(publisherId, receiverId, nowMs);
+  }
+
+  /**
+   * One more client session accepted. The broker leaves out sessions whose id it assigned
+   * (an empty client id): Envoy's MQTT health check connects that way, and benchmarks use
+   * this count to see how many clients a balancer routed to the broker.
+   */
+  countClientConnect(): void {
+    this.connects += 1;
   }
 
   /** Level 0 ends any forcing; `durationMs` undefined forces until the next call. */
@@ -171,6 +183,7 @@ export class CapacitySimulation {
       outgoingPublishes: this.outgoing,
       droppedMessages: Math.floor(this.dropped),
       processCpuSeconds: this.cpuSeconds,
+      clientConnects: this.connects,
     };
   }
 }

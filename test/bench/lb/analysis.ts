@@ -1,6 +1,7 @@
 // Pure: a strategy's samples → the numbers the report compares. docs/lb-benchmark.md
 // defines each one; the definitions here are the reference.
 import type { ClientStats } from './clients';
+import { analyseMoves, type MoveResults } from './move-results';
 import type { Sample, StrategyRun } from './samples';
 import type { Scenario, StrategyName } from './scenario';
 
@@ -27,7 +28,8 @@ export interface TwoEnvoyResult {
   readonly accepted: readonly number[];
 }
 
-export interface StrategyResult {
+/** The move, drain and kill results (move-results.ts) come along when the scenario has them. */
+export interface StrategyResult extends MoveResults {
   readonly strategy: StrategyName;
   /** Mean over the steady-state window of max/mean utilisation of the brokers present; 1 = perfect. */
   readonly imbalance: number | null;
@@ -77,6 +79,7 @@ export function analyse(scenario: Scenario, run: StrategyRun): StrategyResult {
     clients: samples.length > 0 ? samples[samples.length - 1].clients : empty,
     ...edsPart(scenario, run, inSteady),
     ...twoEnvoyPart(scenario, samples),
+    ...analyseMoves(scenario, run),
     samples: samples.length,
   };
 }

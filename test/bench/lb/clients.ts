@@ -36,6 +36,22 @@ export interface ClientStats {
   received: number;
 }
 
+/**
+ * When things happened to the clients, in milliseconds since t = 0, in the order they
+ * happened: enough to replay how many were connected at any moment and how fast a
+ * broker's clients were disconnected.
+ */
+export interface ClientTimeline {
+  /** CONNACKs. */
+  readonly connects: number[];
+  /** Established connections closed without the client asking (counted in `disconnects`). */
+  readonly disconnects: number[];
+  /** Attempts that got no CONNACK. */
+  readonly failures: number[];
+  /** Connections the client closed at the end of its lifetime. */
+  readonly lifetimeEnds: number[];
+}
+
 const CONNECT_TIMEOUT_MS = 10_000;
 const PAYLOAD = Buffer.alloc(32, 0x61);
 
@@ -45,6 +61,8 @@ export class ClientFleet {
     disconnects: 0, lifetimeEnds: 0, connected: 0, publishes: 0, received: 0,
   };
   private readonly clients: SimClient[] = [];
+  private readonly times: ClientTimeline = { connects: [], disconnects: [], failures: [], lifetimeEnds: [] };
+  private t0Ms = Date.now();
   private stopped = false;
 
   constructor(
@@ -55,8 +73,10 @@ export class ClientFleet {
     if (endpoints.length === 0) throw new Error('ClientFleet needs at least one endpoint');
   }
 
-  /** Schedules every arrival relative to now (t = 0 of the scenario). */
-  start(): void {
+  /** Schedules every arrival relative to `t0Ms` (t = 0 of the scenario; default now). */
+  start(t0Ms = Date.now()): void {
+    this.t0Ms = t0Ms;
+    const lateMs = Date.now() - t0Ms;
     let n = 0;
     for (const pop of this.scenario.populations) {
       for (let i = 0; i < pop.count; i++) {
@@ -65,13 +85,23 @@ export class ClientFleet {
         const client = new SimClient(this, pop, `${this.idPrefix}-${pop.name}-${i}`, endpoint, random);
         this.clients.push(client);
         const atMs = (pop.arrival.startSec + (pop.arrival.rampSec * i) / pop.count) * 1000;
-        client.schedule(atMs, () => client.connect());
+        client.schedule(atMs - lateMs, () => client.connect());
       }
     }
   }
 
   snapshot(): ClientStats {
     return { ...this.stats };
+  }
+
+  /** A copy of the event times so far. */
+  timeline(): ClientTimeline {
+    return {
+      connects: [...this.times.connects],
+      disconnects: [...this.times.disconnects],
+      failures: [...this.times.failures],
+      lifetimeEnds: [...this.times.lifetimeEnds],
+    };
   }
 
   get isStopped(): boolean {
@@ -87,6 +117,11 @@ export class ClientFleet {
   /** @internal for SimClient */
   count(key: keyof ClientStats, delta = 1): void {
     if (!this.stopped) this.stats[key] += delta;
+  }
+
+  /** @internal for SimClient: stamps the time of one event. */
+  stamp(kind: keyof ClientTimeline): void {
+    if (!this.stopped) this.times[kind].push(Date.now() - this.t0Ms);
   }
 }
 
@@ -138,6 +173,7 @@ class SimClient {
       this.failures = 0;
       this.fleet.count('connects');
       this.fleet.count('connected');
+      this.fleet.stamp('connects');
       this.onEstablished(client);
     });
     client.on('message', () => this.fleet.count('received'));
@@ -147,6 +183,7 @@ class SimClient {
       if (this.fleet.isStopped) return;
       if (!established) {
         this.fleet.count('failed');
+        this.fleet.stamp('failures');
         if (lastError?.code === 'ECONNREFUSED') this.fleet.count('refused');
         else if (/timeout/i.test(lastError?.message ?? '')) this.fleet.count('timedOut');
         else this.fleet.count('closedEarly');
@@ -156,9 +193,11 @@ class SimClient {
       this.fleet.count('connected', -1);
       if (this.closingOnPurpose) {
         this.fleet.count('lifetimeEnds');
+        this.fleet.stamp('lifetimeEnds');
         this.connect();
       } else {
         this.fleet.count('disconnects');
+        this.fleet.stamp('disconnects');
         this.retryLater();
       }
     });

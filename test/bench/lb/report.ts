@@ -62,7 +62,89 @@ export function renderMarkdown(scenario: Scenario, results: readonly StrategyRes
     lines.push('', 'Client connections accepted per instance (the kernel spreads them over the shared port):', '');
     for (const r of accepted) lines.push(`- ${r.strategy}: ${r.twoEnvoys!.accepted.join(' / ')}`);
   }
+  lines.push(...moveTables(results));
   return lines.join('\n') + '\n';
+}
+
+const dash = (x: number | null | undefined, unit = ''): string => (x === null || x === undefined ? '–' : `${x}${unit}`);
+
+/** The "Moving connections" tables: joins with agents, drains, kills (move-results.ts). */
+export function moveTables(results: readonly StrategyResult[]): string[] {
+  const lines: string[] = [];
+  if (results.some((r) => r.joinMoves)) {
+    lines.push(
+      '',
+      'Scale-out: moving established connections to the new broker (fair share and shares by connections).',
+      '',
+      '| strategy | broker | T90 (s) | disconnects / minimum (ratio) | agent disconnects | peak share during move | highest share at the end | peak disconnects in 1 s | failed attempts | last disconnect after (s) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of results) {
+      for (const j of r.joinMoves ?? []) {
+        const peak = j.peakShare.share === null ? '–' : `${Math.round(j.peakShare.share * 100)}% (${j.peakShare.broker} at ${j.peakShare.atSec} s)`;
+        const end = j.endShare.share === null ? '–' : `${Math.round(j.endShare.share * 100)}% (${j.endShare.broker})`;
+        lines.push(
+          `| ${r.strategy} | ${j.broker} | ${j.t90Sec === null ? 'never' : j.t90Sec} | ${j.disconnects} / ${j.minimumMoves} (${j.ratio === null ? '–' : j.ratio.toFixed(2)}) | ` +
+            `${dash(j.agentDisconnects)} | ${peak} | ${end} | ${j.peakRate.count} | ${j.failedAfter} | ${dash(j.lastMoveSec)} |`,
+        );
+      }
+    }
+  }
+  if (results.some((r) => r.drainResults)) {
+    lines.push(
+      '',
+      'Drains (times from the POST /drain; "routed after ACK": new client sessions the drained broker accepted after every Envoy showed it DRAINING, by its own counter / by Envoy\'s cx_total).',
+      '',
+      '| strategy | broker (clients) | failed attempts | routed after ACK | ACK seen after (s) | peak disconnects in 1 s (ratePerSec) | empty after (s) | "drained" after (s) | moved | end imbalance of the rest |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of results) {
+      for (const d of r.drainResults ?? []) {
+        if (d.error !== undefined) {
+          lines.push(`| ${r.strategy} | ${d.broker} | ${d.error.replace(/\|/g, '/')} | | | | | | | |`);
+          continue;
+        }
+        lines.push(
+          `| ${r.strategy} | ${d.broker} (${dash(d.connectionsAtRequest)}) | ${d.failedAfter} | ${dash(d.routedAfterAck)} / ${dash(d.envoyRoutedAfterAck)} | ` +
+            `${dash(d.ackAfterSec)} | ${d.peakRate.count} (${d.configuredRatePerSec}) | ${dash(d.emptyAfterSec)} | ${dash(d.drainedAfterSec)} | ` +
+            `${dash(d.moved)} | ${dash(d.endImbalance)} |`,
+        );
+      }
+    }
+    for (const r of results) {
+      for (const d of r.drainResults ?? []) {
+        if (d.phases.length > 0) lines.push('', `${r.strategy}, ${d.broker}: phases ${d.phases.map((p) => `${p.phase} at ${round1(p.atSec - d.requestedAtSec)} s${p.note ? ` (${p.note})` : ''}`).join(', ')}.`);
+      }
+    }
+  }
+  if (results.some((r) => r.killResults)) {
+    lines.push(
+      '',
+      'Killed brokers (SIGKILL; times from the kill; the limit is the per-broker connection limit mqtt-xds derives from the policy, enforced by Envoy for mqtt-xds only).',
+      '',
+      '| strategy | broker (clients) | 99 % / all back after (s) | failed attempts | of which Envoy: rate-limited / connect failed / breaker | disconnects | fullest remaining broker | per-host limit | over it? |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of results) {
+      for (const k of r.killResults ?? []) {
+        lines.push(
+          `| ${r.strategy} | ${k.broker} (${dash(k.connectionsAtKill)}) | ${dash(k.mostBackSec)} / ${k.allBackSec === null ? 'not by the end' : k.allBackSec} | ${k.failedAfter} | ` +
+            `${shedCell(k.envoyCounters)} | ${k.disconnectsAfter} | ${k.peak.broker ?? '–'} ${k.peak.connections} | ${dash(k.perHostLimit)} | ${k.overLimit === undefined ? '–' : k.overLimit ? '**yes**' : 'no'} |`,
+        );
+      }
+    }
+  }
+  return lines;
+}
+
+/** Envoy's reasons for closing clients early; a circuit breaker counts overflow and pending overflow. */
+function shedCell(c: Readonly<Record<string, number>> | undefined): string {
+  if (!c) return '–';
+  return `${c.rateLimited ?? 0} / ${c.connectFail ?? 0} / ${(c.overflow ?? 0) + (c.pendingOverflow ?? 0)}`;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }
 
 export function writeReport(

@@ -1,15 +1,18 @@
 // One strategy through one scenario: fresh brokers, the balancer, the clients, the
 // scenario's events on schedule and a sample every second, then everything stopped.
-// Every process is started here and stopped here, also when something fails.
+// Every process is started here and stopped here, also when something fails. Drains are
+// followed closely (drain-watch.ts); a kill is a SIGKILL of the broker's process.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { launchCapacityBroker, type LaunchedBroker } from '../../../src/testbroker';
 import { connectClients } from '../../support/mqtt-clients';
 import { sleep } from '../../support/wait';
 import { startBalancer, type Balancer, type BrokerAddress, type InstanceView } from './balancers';
 import { ClientFleet } from './clients';
+import { DrainTracker, DrainWatch } from './drain-watch';
 import { NoiseProxy } from './noise-proxy';
 import { brokersPresentAt, type Scenario, type ScenarioEvent, type StrategyName } from './scenario';
-import type { BrokerSample, EventRecord, Sample, StrategyRun } from './samples';
+import type { BrokerSample, DrainRecord, EventRecord, KillRecord, Sample, StrategyRun } from './samples';
 
 const SAMPLE_PERIOD_MS = 1000;
 /** A leaving broker is stopped this long after the balancer stopped sending it clients. */
@@ -34,10 +37,20 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
   let balancer: Balancer | undefined;
   let fleet: ClientFleet | undefined;
   const timers: NodeJS.Timeout[] = [];
+  const drains: DrainWatch[] = [];
+  const kills: KillRecord[] = [];
+  // A fresh token per run; the brokers and mqtt-xds read it, nothing else.
+  const agentToken = scenario.agents ? randomBytes(16).toString('hex') : undefined;
   try {
     const launched = await Promise.all(
       scenario.brokers.map((b, i) =>
-        launchCapacityBroker({ name: b.name, capacity: b.capacity, noise: b.cpuNoise, seed: scenario.seed + i + 1 }),
+        launchCapacityBroker({
+          name: b.name,
+          capacity: b.capacity,
+          noise: b.cpuNoise,
+          seed: scenario.seed + i + 1,
+          ...(agentToken === undefined ? {} : { agentToken }),
+        }),
       ),
     );
     for (const b of launched) brokers.set(b.name, b);
@@ -50,10 +63,23 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
     const addresses = new Map<string, BrokerAddress>(
       launched.map((b) => [
         b.name,
-        { name: b.name, host: b.host, port: b.port, metricsUrl: proxy ? proxy.route(b.name, b.metricsUrl) : b.metricsUrl },
+        {
+          name: b.name,
+          host: b.host,
+          port: b.port,
+          metricsUrl: proxy ? proxy.route(b.name, b.metricsUrl) : b.metricsUrl,
+          ...(agentToken === undefined ? {} : { agentUrl: b.agentUrl }),
+        },
       ]),
     );
-    balancer = await startBalancer({ scenario, strategy, brokers: addresses, workDir: opts.workDir, log });
+    balancer = await startBalancer({
+      scenario,
+      strategy,
+      brokers: addresses,
+      workDir: opts.workDir,
+      log,
+      ...(agentToken === undefined ? {} : { agentToken }),
+    });
     await probe(balancer);
 
     const edsPushesAtStart = await balancer.edsPushes?.().catch(() => undefined);
@@ -65,7 +91,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
     for (const event of scenario.events) {
       timers.push(
         setTimeout(() => {
-          void applyEvent(event, { balancer: b, brokers, stopped, proxy: p, timers, scenario }).then(
+          void applyEvent(event, { balancer: b, brokers, stopped, proxy: p, timers, scenario, drains, kills, tNow }).then(
             (detail) => events.push({ atSec: round(tNow()), kind: event.kind, ...brokerOf(event), ...(detail ? { detail } : {}) }),
             (err: Error) => {
               log(`event ${event.kind} at ${event.atSec} s failed: ${err.message}`);
@@ -76,7 +102,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
       );
     }
     fleet = new ClientFleet(scenario, [balancer.endpoint], `${strategy}-${started.toString(36)}`);
-    fleet.start();
+    fleet.start(t0);
 
     const samples: Sample[] = [];
     for (let k = 1; k <= scenario.durationSec && !opts.aborted(); k++) {
@@ -87,16 +113,24 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
       samples.push(await takeSample(tNow(), scenario, brokers, stopped, fleet, b));
       if (k % 10 === 0) log(progressLine(samples[samples.length - 1]));
     }
+    const drainRecords: DrainRecord[] = [];
+    for (const d of drains) drainRecords.push(await d.stop());
+    const countersAtEnd = b.counters ? await within(b.counters(), 2000).catch(() => undefined) : undefined;
     return {
       strategy,
       samples,
       events: events.sort((x, y) => x.atSec - y.atSec),
       ...(edsPushesAtStart === undefined ? {} : { edsPushesAtStart }),
+      timeline: fleet.timeline(),
+      ...(drainRecords.length > 0 ? { drains: drainRecords } : {}),
+      ...(kills.length > 0 ? { kills } : {}),
+      ...(countersAtEnd ? { countersAtEnd } : {}),
       wallSec: round((Date.now() - started) / 1000),
       workDir: opts.workDir,
     };
   } finally {
     for (const t of timers) clearTimeout(t);
+    await Promise.all(drains.map((d) => d.stop().catch(() => undefined)));
     await fleet?.stop();
     await balancer?.stop().catch((err: Error) => log(`stopping the balancer: ${err.message}`));
     await Promise.all([...brokers.values()].map((b) => b.stop()));
@@ -111,6 +145,9 @@ interface EventContext {
   readonly proxy?: NoiseProxy;
   readonly timers: NodeJS.Timeout[];
   readonly scenario: Scenario;
+  readonly drains: DrainWatch[];
+  readonly kills: KillRecord[];
+  readonly tNow: () => number;
 }
 
 async function applyEvent(e: ScenarioEvent, ctx: EventContext): Promise<string | undefined> {
@@ -123,18 +160,55 @@ async function applyEvent(e: ScenarioEvent, ctx: EventContext): Promise<string |
     case 'broker-join':
       await ctx.balancer.join(e.broker);
       return undefined;
-    case 'broker-leave':
+    case 'broker-leave': {
       await ctx.balancer.leave(e.broker);
+      if (ctx.stopped.has(e.broker)) return 'already dead';
       await sleep(LEAVE_GRACE_MS);
       ctx.stopped.add(e.broker);
       await ctx.brokers.get(e.broker)!.stop();
       return 'broker stopped';
+    }
     case 'overload':
       await post(e.broker, 'overload', { level: e.level, ...(durationMs ? { durationMs } : {}) });
       return `level ${e.level}`;
     case 'extra-load':
       await post(e.broker, 'load', { extraCost: e.extraCost, ...(durationMs ? { durationMs } : {}) });
       return `extraCost ${e.extraCost}`;
+    case 'drain': {
+      const tracker = new DrainTracker(e.broker, round(ctx.tNow()));
+      const watch = new DrainWatch(tracker, ctx.brokers.get(e.broker)!, ctx.balancer, ctx.tNow);
+      ctx.drains.push(watch);
+      if (!ctx.balancer.drain) {
+        watch.fail('this strategy has no drain API');
+        return 'skipped: this strategy has no drain API';
+      }
+      await watch.baseline();
+      try {
+        await ctx.balancer.drain(e.broker);
+      } catch (err) {
+        watch.fail((err as Error).message);
+        throw err;
+      }
+      watch.start();
+      return 'POST /drain';
+    }
+    case 'kill': {
+      const broker = ctx.brokers.get(e.broker)!;
+      const [state, counters] = await Promise.all([
+        within(broker.state(), 1000).catch(() => undefined),
+        ctx.balancer.counters ? within(ctx.balancer.counters(), 1000).catch(() => undefined) : undefined,
+      ]);
+      const atSec = round(ctx.tNow());
+      ctx.stopped.add(e.broker);
+      await broker.kill();
+      ctx.kills.push({
+        broker: e.broker,
+        atSec,
+        ...(state ? { connectionsAtKill: state.connections } : {}),
+        ...(counters ? { countersAtKill: counters } : {}),
+      });
+      return `SIGKILL (${state?.connections ?? '?'} clients)`;
+    }
     case 'noise': {
       const proxy = ctx.proxy;
       // Only mqtt-xds reads metrics; for the other strategies noise changes nothing.
@@ -169,12 +243,14 @@ async function takeSample(
         utilisation: s.utilisation,
         connections: s.connections,
         overloadLevel: s.overloadLevel,
+        clientConnects: s.clientConnects,
       };
     }),
   );
-  const [views, edsPushes] = await Promise.all([
+  const [views, edsPushes, rebalanceDisconnects] = await Promise.all([
     balancer.views ? within(balancer.views(), 2000).catch((): InstanceView[] | undefined => undefined) : undefined,
     balancer.edsPushes ? within(balancer.edsPushes(), 2000).catch(() => undefined) : undefined,
+    balancer.rebalanceDisconnects ? within(balancer.rebalanceDisconnects(), 2000).catch(() => undefined) : undefined,
   ]);
   return {
     tSec: round(tSec),
@@ -182,6 +258,7 @@ async function takeSample(
     clients: fleet.snapshot(),
     ...(views ? { views } : {}),
     ...(edsPushes === undefined ? {} : { edsPushes }),
+    ...(rebalanceDisconnects === undefined ? {} : { rebalanceDisconnects }),
   };
 }
 

@@ -113,8 +113,9 @@ async function main(): Promise<number> {
       results.push(result);
       log(`${strategy}: imbalance ${result.imbalance?.toFixed(2) ?? '–'}, overload ${result.overloadSec.toFixed(0)} s, ` +
         `failed ${result.clients.failed}, disconnects ${result.clients.disconnects}`);
-      const warning = staticWeightsWarning(run);
+      const warning = staticWeightsWarning(scenario, run);
       if (warning) log(warning);
+      for (const line of moveSummary(result)) log(line);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       failures.set(strategy, message);
@@ -129,13 +130,36 @@ async function main(): Promise<number> {
   return failures.size > 0 || aborted ? 1 : 0;
 }
 
-/** mqtt-xds whose weights never left "all equal" is not balancing on metrics at all. */
-function staticWeightsWarning(run: StrategyRun): string | undefined {
+/**
+ * mqtt-xds whose weights never left "all equal" is not balancing on metrics at all; equal
+ * brokers without joins or load events may rightly keep equal weights.
+ */
+function staticWeightsWarning(scenario: Scenario, run: StrategyRun): string | undefined {
   if (run.strategy !== 'mqtt-xds') return undefined;
+  const equal = new Set(scenario.brokers.map((b) => b.capacity)).size === 1;
+  const stirred = scenario.events.some((e) => e.kind === 'broker-join' || e.kind === 'overload' || e.kind === 'extra-load');
+  if (equal && !stirred) return undefined;
   const moved = run.samples.some((s) =>
     (s.views ?? []).some((v) => new Set(Object.values(v.weights).filter((w) => w > 0)).size > 1),
   );
   return moved ? undefined : 'mqtt-xds: the weights Envoy held never differed between brokers; is metrics mode wired in src/main.ts?';
+}
+
+/** One line per move, drain or kill result, for the log while the next strategy runs. */
+function moveSummary(r: StrategyResult): string[] {
+  return [
+    ...(r.joinMoves ?? []).map((j) => `${r.strategy}: ${j.broker} joined: T90 ${j.t90Sec === null ? 'never' : `${j.t90Sec} s`}, ` +
+      `disconnects ${j.disconnects} of minimum ${j.minimumMoves}, peak share ${pct(j.peakShare.share)}, at the end ${pct(j.endShare.share)}`),
+    ...(r.drainResults ?? []).map((d) => d.error !== undefined ? `${r.strategy}: drain ${d.broker}: ${d.error}` :
+      `${r.strategy}: drain ${d.broker}: empty after ${d.emptyAfterSec === null ? 'never' : `${d.emptyAfterSec} s`}, routed after ACK ${d.routedAfterAck ?? '–'}, ` +
+      `peak ${d.peakRate.count}/s (ratePerSec ${d.configuredRatePerSec}), failed ${d.failedAfter}`),
+    ...(r.killResults ?? []).map((k) => `${r.strategy}: kill ${k.broker}: 99 % back after ${k.mostBackSec ?? '–'} s, all ${k.allBackSec === null ? 'never' : `after ${k.allBackSec} s`}, failed ${k.failedAfter}, ` +
+      `fullest ${k.peak.broker ?? '–'} ${k.peak.connections}${k.perHostLimit === undefined ? '' : ` (limit ${k.perHostLimit})`}`),
+  ];
+}
+
+function pct(share: number | null): string {
+  return share === null ? '–' : `${Math.round(share * 100)}%`;
 }
 
 main().then(

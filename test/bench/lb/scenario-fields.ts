@@ -78,6 +78,12 @@ export class FieldReader {
     return value === undefined ? undefined : this.number(value, path, range);
   }
 
+  optionalBoolean(value: unknown, path: readonly PathPart[]): boolean | undefined {
+    if (value === undefined || typeof value === 'boolean') return value;
+    this.report(path, 'SCENARIO_TYPE', `expected true or false, got ${describe(value)}`);
+    return undefined;
+  }
+
   string(value: unknown, path: readonly PathPart[], pattern?: { re: RegExp; allowed: string }): string | undefined {
     if (typeof value !== 'string' || value.length === 0) {
       this.report(path, value === undefined ? 'SCENARIO_MISSING' : 'SCENARIO_TYPE', `expected a non-empty string, got ${describe(value)}`);

@@ -17,7 +17,7 @@ import {
 import { FieldReader, type PathPart } from './scenario-fields';
 
 // Guards for a 2-core machine: the broker's capacity model, not real CPU, must be the bottleneck.
-export const MAX_TOTAL_CLIENTS = 3000;
+export const MAX_TOTAL_CLIENTS = 4000;
 export const MAX_TOTAL_PUBLISH_PER_SEC = 1000;
 const MAX_DURATION_SEC = 600;
 
@@ -40,6 +40,7 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
   const r = new FieldReader(yaml);
   const root = r.object(yaml.doc.toJS(), [], [
     'name', 'durationSec', 'scrapeIntervalMs', 'seed', 'brokers', 'populations', 'events', 'envoys', 'steadyStateSec', 'policy',
+    'agents', 'rebalanceTickMs',
   ]);
   if (!root) return fail(r.problems);
 
@@ -48,6 +49,8 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
   const scrapeIntervalMs = r.number(root.scrapeIntervalMs, ['scrapeIntervalMs'], { min: 100, max: 60_000, integer: true });
   const seed = r.optionalNumber(root.seed, ['seed'], { min: 0, max: 2 ** 32 - 1, integer: true }) ?? 1;
   const envoys = r.optionalNumber(root.envoys, ['envoys'], { min: 1, max: 2, integer: true }) ?? 1;
+  const agents = r.optionalBoolean(root.agents, ['agents']) ?? false;
+  const rebalanceTickMs = r.optionalNumber(root.rebalanceTickMs, ['rebalanceTickMs'], { min: 100, max: 60_000, integer: true });
 
   const rawBrokers = r.list(root.brokers, ['brokers']) ?? [];
   const brokerEntries = rawBrokers.map((b, i) => readBroker(r, b, ['brokers', i]));
@@ -127,6 +130,8 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
     envoys: envoys as 1 | 2,
     steadyState,
     ...(policyYaml === undefined ? {} : { policyYaml }),
+    agents,
+    ...(rebalanceTickMs === undefined ? {} : { rebalanceTickMs }),
   });
 }
 
@@ -220,6 +225,8 @@ function readEvent(r: FieldReader, value: unknown, path: PathPart[], brokers: Re
     overload: ['broker', 'level', 'durationSec'],
     'extra-load': ['broker', 'extraCost', 'durationSec'],
     noise: ['broker', 'ratio', 'durationSec'],
+    drain: ['broker'],
+    kill: ['broker'],
   };
   for (const key of ['broker', 'level', 'durationSec', 'extraCost', 'ratio']) {
     if (e[key] !== undefined && !allowed[kind].includes(key)) {
@@ -236,6 +243,8 @@ function readEvent(r: FieldReader, value: unknown, path: PathPart[], brokers: Re
   switch (kind) {
     case 'broker-join':
     case 'broker-leave':
+    case 'drain':
+    case 'kill':
       return broker === undefined ? undefined : { atSec, kind, broker };
     case 'overload': {
       const level = r.number(e.level, [...path, 'level'], { min: 0, max: 10, integer: true });
@@ -252,7 +261,11 @@ function readEvent(r: FieldReader, value: unknown, path: PathPart[], brokers: Re
   }
 }
 
-/** Replays joins and leaves: each must change membership, and the set may never be empty. */
+/**
+ * Replays the membership: joins and leaves must change it, a drain or a kill must hit a
+ * live broker in the balancer, a killed broker takes no further event but a leave, and
+ * some live broker must always be there to take the clients.
+ */
 function checkTimeline(
   r: FieldReader,
   initial: readonly string[],
@@ -261,20 +274,44 @@ function checkTimeline(
 ): void {
   const present = new Set(initial);
   const everJoined = new Set(initial);
+  const killed = new Set<string>();
+  const draining = new Set<string>();
+  const serving = (): number => [...present].filter((b) => !killed.has(b) && !draining.has(b)).length;
   for (const { event: e, path } of events) {
     if (durationSec !== undefined && e.atSec >= durationSec) {
       r.report(path, 'SCENARIO_ORDER', `happens at ${e.atSec} s, at or after the end (durationSec ${durationSec})`);
     }
+    // Noise changes what mqtt-xds scrapes, whether or not the broker is in the balancer.
+    if (e.kind === 'noise') continue;
+    const broker = (e as { broker: string }).broker;
     if (e.kind === 'broker-join') {
-      if (everJoined.has(e.broker)) r.report(path, 'SCENARIO_TIMELINE', `broker "${e.broker}" joins twice (or was there from the start)`);
-      present.add(e.broker);
-      everJoined.add(e.broker);
-    } else if (e.kind === 'broker-leave') {
-      if (!present.has(e.broker)) r.report(path, 'SCENARIO_TIMELINE', `broker "${e.broker}" leaves at ${e.atSec} s but is not in the balancer then`);
-      present.delete(e.broker);
+      if (everJoined.has(broker)) r.report(path, 'SCENARIO_TIMELINE', `broker "${broker}" joins twice (or was there from the start)`);
+      present.add(broker);
+      everJoined.add(broker);
+      continue;
+    }
+    if (!present.has(broker)) {
+      r.report(path, 'SCENARIO_TIMELINE', e.kind === 'broker-leave'
+        ? `broker "${broker}" leaves at ${e.atSec} s but is not in the balancer then`
+        : `broker "${broker}" is not in the balancer at ${e.atSec} s`);
+      continue;
+    }
+    if (e.kind === 'broker-leave') {
+      present.delete(broker);
       if (present.size === 0) r.report(path, 'SCENARIO_TIMELINE', 'the last broker leaves; mqtt-xds refuses an empty broker set');
-    } else if (e.kind !== 'noise' && !present.has(e.broker)) {
-      r.report(path, 'SCENARIO_TIMELINE', `broker "${e.broker}" is not in the balancer at ${e.atSec} s`);
+      continue;
+    }
+    if (killed.has(broker)) {
+      r.report(path, 'SCENARIO_TIMELINE', `broker "${broker}" was killed before ${e.atSec} s; only a broker-leave may follow`);
+      continue;
+    }
+    if (e.kind === 'drain') {
+      if (draining.has(broker)) r.report(path, 'SCENARIO_TIMELINE', `broker "${broker}" is drained twice`);
+      draining.add(broker);
+      if (serving() === 0) r.report(path, 'SCENARIO_TIMELINE', 'this drain leaves no serving broker for the clients');
+    } else if (e.kind === 'kill') {
+      killed.add(broker);
+      if (serving() === 0) r.report(path, 'SCENARIO_TIMELINE', 'this kill leaves no serving broker for the clients to come back to');
     }
   }
 }

@@ -52,10 +52,14 @@ export type ScenarioEvent =
   | { readonly atSec: number; readonly kind: 'broker-leave'; readonly broker: string }
   | { readonly atSec: number; readonly kind: 'overload'; readonly broker: string; readonly level: number; readonly durationSec?: number }
   | { readonly atSec: number; readonly kind: 'extra-load'; readonly broker: string; readonly extraCost: number; readonly durationSec?: number }
-  | { readonly atSec: number; readonly kind: 'noise'; readonly broker?: string; readonly ratio: number; readonly durationSec?: number };
+  | { readonly atSec: number; readonly kind: 'noise'; readonly broker?: string; readonly ratio: number; readonly durationSec?: number }
+  /** POST /drain/<broker> on mqtt-xds's admin port; strategies without a drain API skip it. */
+  | { readonly atSec: number; readonly kind: 'drain'; readonly broker: string }
+  /** SIGKILL: the broker crashes and stays in the balancer's configuration, whose health checks must find out. */
+  | { readonly atSec: number; readonly kind: 'kill'; readonly broker: string };
 
 export type EventKind = ScenarioEvent['kind'];
-export const EVENT_KINDS: readonly EventKind[] = ['broker-join', 'broker-leave', 'overload', 'extra-load', 'noise'];
+export const EVENT_KINDS: readonly EventKind[] = ['broker-join', 'broker-leave', 'overload', 'extra-load', 'noise', 'drain', 'kill'];
 
 export interface Scenario {
   readonly name: string;
@@ -74,6 +78,18 @@ export interface Scenario {
   readonly steadyState: { readonly fromSec: number; readonly toSec: number };
   /** The policy block as YAML text, for mqtt-xds's --balancing-policy-file; undefined = built-in defaults. */
   readonly policyYaml?: string;
+  /**
+   * The brokers serve the agent API (with a token) and mqtt-xds is told where, so it can
+   * move established connections (drains, `rebalance.mode: on`). Other strategies ignore it.
+   */
+  readonly agents: boolean;
+  /** mqtt-xds's rebalanceTickMs; undefined = its default. */
+  readonly rebalanceTickMs?: number;
+}
+
+/** Brokers killed at or before `tSec`: they stay in the balancer's configuration but are dead. */
+export function brokersKilledBy(scenario: Scenario, tSec: number): Set<string> {
+  return new Set(scenario.events.filter((e) => e.kind === 'kill' && e.atSec <= tSec).map((e) => (e as { broker: string }).broker));
 }
 
 /** Which brokers are in the balancer at `tSec`, from the initial set and the join/leave events. */

@@ -85,6 +85,9 @@ class Fleet {
 
 const on = tuned({ rebalance: { mode: 'on', ratePerSec: 100, batchSize: 50, maxInFlight: 100_000 } });
 
+/** A rebalance waits until the fleet's connection count held still for 5 s. */
+const SETTLE_S = 6;
+
 async function run(fleet: Fleet, r: Rebalancer, seconds: number): Promise<void> {
   for (let i = 0; i < seconds; i++) {
     fleet.nowMs += 1000;
@@ -96,6 +99,8 @@ describe('Rebalancer', () => {
   it('after a scale-out moves exactly the excess, paced by the rate, and then lets go', async () => {
     const fleet = new Fleet({ a: 300, b: 300, c: 300, d: 0 }, on);
     const r = fleet.rebalancer();
+    await run(fleet, r, SETTLE_S - 1);
+    expect(fleet.disconnectCalls).toEqual([]);
     await run(fleet, r, 1);
     expect([...fleet.moving.keys()].sort()).toEqual(['a', 'b', 'c']);
     // At most 50 per tick (the burst) and 100/s.
@@ -117,7 +122,7 @@ describe('Rebalancer', () => {
   it('moves shared-subscription members first', async () => {
     const fleet = new Fleet({ a: 200, b: 0 }, on);
     const r = fleet.rebalancer();
-    await run(fleet, r, 1);
+    await run(fleet, r, SETTLE_S);
     const first = fleet.disconnectCalls[0].ids;
     expect(first.slice(0, 20).every((id) => Number(id.split('-')[1]) % 10 === 0)).toBe(true);
   });
@@ -126,11 +131,24 @@ describe('Rebalancer', () => {
     const fleet = new Fleet({ a: 200, b: 0 }, on);
     fleet.acked = false;
     const r = fleet.rebalancer();
-    await run(fleet, r, 3);
+    await run(fleet, r, SETTLE_S + 2);
     expect(fleet.moving.has('a')).toBe(true);
     expect(fleet.disconnectCalls).toEqual([]);
     fleet.acked = true;
     await run(fleet, r, 1);
+    expect(fleet.moved('a')).toBeGreaterThan(0);
+  });
+
+  it('waits while the fleet connection count is still moving (a wave of connects)', async () => {
+    const fleet = new Fleet({ a: 300, b: 0 }, on);
+    const r = fleet.rebalancer();
+    for (let i = 0; i < 10; i++) {
+      // 20 clients arrive every second on a.
+      for (let k = 0; k < 20; k++) fleet.clients.get('a')!.push({ clientId: `new-${i}-${k}`, mqttVersion: 4, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 0 });
+      await run(fleet, r, 1);
+    }
+    expect(fleet.disconnectCalls).toEqual([]);
+    await run(fleet, r, SETTLE_S);
     expect(fleet.moved('a')).toBeGreaterThan(0);
   });
 
@@ -155,12 +173,12 @@ describe('Rebalancer', () => {
     const fleet = new Fleet({ a: 300, b: 0 }, tuned({ rebalance: { mode: 'on', retryAfterMs: 10_000 } }));
     fleet.failWith = { code: 'AGENT_HTTP_STATUS', message: 'GET http://a/agent/v1/clients: HTTP 500' };
     const r = fleet.rebalancer();
-    await run(fleet, r, 2);
+    await run(fleet, r, SETTLE_S + 1);
     expect(fleet.disconnectCalls).toEqual([]);
     expect(fleet.moving.size).toBe(0);
     expect(JSON.stringify(r.status())).toContain('HTTP 500');
     fleet.failWith = undefined;
-    await run(fleet, r, 12);
+    await run(fleet, r, 12 + SETTLE_S);
     expect(fleet.moved('a')).toBe(150);
   });
 

@@ -41,6 +41,18 @@ describe('CapacitySimulation', () => {
     expect(s.overloadLevel).toBe(0);
   });
 
+  it('counts client sessions for benchmarks, also after those clients left', () => {
+    const sim = new CapacitySimulation(config, 0);
+    expect(sim.tick(0).clientConnects).toBe(0);
+    sim.countClientConnect();
+    sim.countClientConnect();
+    sim.ledger.connect('a', 0, true);
+    sim.ledger.disconnect('a');
+    const s = sim.tick(1000);
+    expect(s.clientConnects).toBe(2);
+    expect(s.connections).toBe(0);
+  });
+
   it('integrates CPU seconds over time, per simulated core', () => {
     const sim = new CapacitySimulation(config, 0);
     sim.setExtraLoad(50, undefined, 0);

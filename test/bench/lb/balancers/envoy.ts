@@ -2,7 +2,10 @@
 // Envoys over ADS. envoy-rr and envoy-least-request run it with balancing.mode static and
 // no weights in the brokers file, so Envoy's own policy decides; mqtt-xds runs it in
 // metrics mode, scraping every broker's metricsUrl. Joins and leaves rewrite the watched
-// brokers file atomically, as an operator or a discovery source would.
+// brokers file atomically, as an operator or a discovery source would. With agents, mqtt-xds
+// also learns each broker's agentUrl and token, and drains go through its admin API with
+// a bearer token, as an operator's would.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../../../src/util/repo-root';
@@ -11,9 +14,17 @@ import { startEnvoy, type EnvoyHandle } from '../../../support/envoy';
 import { waitFor } from '../../../support/wait';
 import { startProc, waitWhileRunning } from '../processes';
 import type { StrategyName } from '../scenario';
-import type { Balancer, BalancerContext, BrokerAddress, InstanceView } from './types';
+import type { Balancer, BalancerContext, BrokerAddress, DrainProgress, InstanceView } from './types';
 
 const CLUSTER = 'mqtt_brokers';
+
+/** Envoy's counters of clients closed before reaching a broker (docs/load-shedding.md), by short name. */
+export const ENVOY_COUNTERS = {
+  rateLimited: 'local_rate_limit.mqtt.rate_limited',
+  connectFail: `cluster.${CLUSTER}.upstream_cx_connect_fail`,
+  overflow: `cluster.${CLUSTER}.upstream_cx_overflow`,
+  pendingOverflow: `cluster.${CLUSTER}.upstream_rq_pending_overflow`,
+} as const;
 
 interface PlaneSettings {
   readonly mode: 'static' | 'metrics';
@@ -35,7 +46,9 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
   if (!settings) throw new Error(`${ctx.strategy} is not an Envoy strategy`);
   const brokersFile = path.join(ctx.workDir, 'brokers.yaml');
   const present = new Set(ctx.scenario.initialBrokers);
-  const write = (): void => writeBrokersFile(brokersFile, [...present].map((n) => ctx.brokers.get(n)!), settings.mode === 'metrics');
+  const metrics = settings.mode === 'metrics';
+  const agents = metrics && ctx.scenario.agents && ctx.agentToken !== undefined;
+  const write = (): void => writeBrokersFile(brokersFile, [...present].map((n) => ctx.brokers.get(n)!), { metrics, agents });
   write();
 
   const [xdsPort, adminPort, listenerPort] = [await freePort(), await freePort(), await freePort()];
@@ -53,10 +66,22 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     // mqtt-xds wants a scrape to end before the next one starts.
     '--scrape-timeout-ms', String(Math.max(50, Math.min(2000, Math.floor(ctx.scenario.scrapeIntervalMs / 2)))),
   ];
-  if (settings.mode === 'metrics' && ctx.scenario.policyYaml !== undefined) {
+  if (metrics && ctx.scenario.policyYaml !== undefined) {
     const policyFile = path.join(ctx.workDir, 'policy.yaml');
     fs.writeFileSync(policyFile, ctx.scenario.policyYaml);
     args.push('--balancing-policy-file', policyFile);
+  }
+  const adminToken = randomBytes(16).toString('hex');
+  if (metrics) {
+    const adminTokenFile = path.join(ctx.workDir, 'admin-token');
+    fs.writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
+    args.push('--admin-token-file', adminTokenFile);
+    if (ctx.scenario.rebalanceTickMs !== undefined) args.push('--rebalance-tick-ms', String(ctx.scenario.rebalanceTickMs));
+  }
+  if (agents) {
+    const agentTokenFile = path.join(ctx.workDir, 'agent-token');
+    fs.writeFileSync(agentTokenFile, `${ctx.agentToken}\n`, { mode: 0o600 });
+    args.push('--agent-token-file', agentTokenFile);
   }
   const plane = startProc('mqtt-xds', process.execPath, args, { cwd: ctx.workDir });
   fs.writeFileSync(path.join(ctx.workDir, 'mqtt-xds.args'), args.join(' ') + '\n');
@@ -103,7 +128,11 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
       write();
     },
     views: () => Promise.all(envoys.map((e, i) => envoyView(e, `envoy-${i + 1}`, byPort(ctx.brokers)))),
-    edsPushes: settings.mode === 'metrics' ? () => edsPushes(adminPort) : undefined,
+    edsPushes: metrics ? () => edsPushes(adminPort) : undefined,
+    rebalanceDisconnects: metrics ? () => rebalanceDisconnects(adminPort) : undefined,
+    counters: () => envoyCounters(envoys),
+    drain: metrics ? (broker) => requestDrain(adminPort, adminToken, broker) : undefined,
+    drainStatus: metrics ? (broker) => drainStatus(adminPort, broker) : undefined,
     stop,
   };
 }
@@ -115,10 +144,17 @@ function byPort(brokers: ReadonlyMap<string, BrokerAddress>): Map<number, string
 async function envoyView(envoy: EnvoyHandle, instance: string, names: Map<number, string>): Promise<InstanceView> {
   const hosts = await envoy.clusterHosts(CLUSTER);
   const weights: Record<string, number> = {};
-  // An unhealthy or draining host gets no new connections whatever its weight says.
-  for (const h of hosts) weights[names.get(h.port) ?? `${h.address}:${h.port}`] = h.healthy ? h.weight : 0;
+  const flags: Record<string, string[]> = {};
+  const cxTotal: Record<string, number> = {};
+  for (const h of hosts) {
+    const name = names.get(h.port) ?? `${h.address}:${h.port}`;
+    // An unhealthy or draining host gets no new connections whatever its weight says.
+    weights[name] = h.healthy ? h.weight : 0;
+    flags[name] = h.healthFlags;
+    cxTotal[name] = h.cxTotal;
+  }
   const accepted = await envoy.stat('tcp.mqtt.downstream_cx_total');
-  return { instance, weights, ...(accepted === undefined ? {} : { accepted }) };
+  return { instance, weights, flags, cxTotal, ...(accepted === undefined ? {} : { accepted }) };
 }
 
 /** mqtt_xds_pushes_total{type="eds"} from mqtt-xds's /metrics. */
@@ -129,15 +165,56 @@ async function edsPushes(adminPort: number): Promise<number | undefined> {
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+async function envoyCounters(envoys: readonly EnvoyHandle[]): Promise<Record<string, number>> {
+  const wanted = new Map<string, string>(Object.entries(ENVOY_COUNTERS).map(([k, v]) => [v, k]));
+  const filter = encodeURIComponent(`^(${[...wanted.keys()].map((n) => n.replace(/\./g, '\\.')).join('|')})$`);
+  const out: Record<string, number> = Object.fromEntries([...wanted.values()].map((k) => [k, 0]));
+  for (const envoy of envoys) {
+    const res = await fetch(`${envoy.adminUrl}/stats?format=json&filter=${filter}`);
+    const json = (await res.json()) as { stats?: { name?: string; value?: number }[] };
+    for (const s of json.stats ?? []) {
+      const key = wanted.get(String(s.name));
+      if (key !== undefined) out[key] += Number(s.value ?? 0);
+    }
+  }
+  return out;
+}
+
+/** mqtt_xds_rebalance_disconnects_total summed over brokers and kinds. */
+async function rebalanceDisconnects(adminPort: number): Promise<number | undefined> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+  if (!res.ok) return undefined;
+  return (await res.text())
+    .split('\n')
+    .filter((l) => l.startsWith('mqtt_xds_rebalance_disconnects_total{'))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+async function requestDrain(adminPort: number, token: string, broker: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/drain/${encodeURIComponent(broker)}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = await res.text();
+  if (res.status !== 202 && res.status !== 200) throw new Error(`POST /drain/${broker} answered ${res.status}: ${body.slice(0, 300)}`);
+}
+
+async function drainStatus(adminPort: number, broker: string): Promise<DrainProgress> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/drain/${encodeURIComponent(broker)}`);
+  if (!res.ok) throw new Error(`GET /drain/${broker} answered ${res.status}`);
+  return (await res.json()) as DrainProgress;
+}
+
 /** Written to a temp file and renamed, so the watcher never reads half a file. */
-export function writeBrokersFile(file: string, brokers: readonly BrokerAddress[], withMetrics: boolean): void {
+export function writeBrokersFile(file: string, brokers: readonly BrokerAddress[], include: { metrics: boolean; agents: boolean }): void {
   const body =
     'brokers:\n' +
     brokers
       .map(
         (b) =>
           `  - name: ${b.name}\n    host: ${b.host}\n    port: ${b.port}\n` +
-          (withMetrics ? `    metricsUrl: ${b.metricsUrl}\n` : ''),
+          (include.metrics ? `    metricsUrl: ${b.metricsUrl}\n` : '') +
+          (include.agents && b.agentUrl ? `    agentUrl: ${b.agentUrl}\n` : ''),
       )
       .join('');
   const tmp = `${file}.tmp`;

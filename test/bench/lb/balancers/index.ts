@@ -5,7 +5,7 @@ import { startHaproxyBalancer } from './haproxy';
 import { startNginxBalancer } from './nginx';
 import type { Balancer, BalancerContext } from './types';
 
-export type { Balancer, BalancerContext, BrokerAddress, InstanceView } from './types';
+export type { Balancer, BalancerContext, BrokerAddress, DrainProgress, InstanceView } from './types';
 
 const STARTERS: Record<StrategyName, (ctx: BalancerContext) => Promise<Balancer>> = {
   'envoy-rr': startEnvoyBalancer,

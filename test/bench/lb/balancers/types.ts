@@ -10,6 +10,8 @@ export interface BrokerAddress {
   readonly port: number;
   /** What mqtt-xds scrapes: the broker's /metrics, or the noise proxy in front of it. */
   readonly metricsUrl: string;
+  /** The broker's agent API (docs/agent-api.md), when the scenario has agents. */
+  readonly agentUrl?: string;
 }
 
 export interface BalancerContext {
@@ -20,6 +22,8 @@ export interface BalancerContext {
   /** A fresh directory for configs, sockets, pid files and logs. */
   readonly workDir: string;
   readonly log: (message: string) => void;
+  /** The brokers' agent token, when the scenario has agents. */
+  readonly agentToken?: string;
 }
 
 /** One data-plane instance's view of the brokers. */
@@ -29,6 +33,20 @@ export interface InstanceView {
   readonly weights: Readonly<Record<string, number>>;
   /** Client connections the instance accepted so far. */
   readonly accepted?: number;
+  /** Broker name → Envoy's reasons not to route to it (e.g. "eds_draining"); empty when healthy. */
+  readonly flags?: Readonly<Record<string, readonly string[]>>;
+  /** Broker name → connections the instance opened to it so far (Envoy's per-host cx_total). */
+  readonly cxTotal?: Readonly<Record<string, number>>;
+}
+
+/** mqtt-xds's GET /drain/<broker>, the fields the benchmark reads. */
+export interface DrainProgress {
+  readonly state: string;
+  readonly drained: boolean;
+  readonly moved: number;
+  readonly connections?: number;
+  readonly phase?: string;
+  readonly note?: string;
 }
 
 export interface Balancer {
@@ -41,6 +59,17 @@ export interface Balancer {
   views?(): Promise<InstanceView[]>;
   /** mqtt-xds: EDS responses sent so far, summed over Envoys. */
   edsPushes?(): Promise<number | undefined>;
+  /** mqtt-xds: clients the agents disconnected on purpose so far (mqtt_xds_rebalance_disconnects_total, summed). */
+  rebalanceDisconnects?(): Promise<number | undefined>;
+  /**
+   * Envoy strategies: why Envoy closed clients before a broker took them, summed over Envoys
+   * (ENVOY_COUNTERS: rate limit, failed connects to a broker, circuit breakers).
+   */
+  counters?(): Promise<Record<string, number>>;
+  /** mqtt-xds: POST /drain/<broker> on the admin port; absent for strategies without a drain API. */
+  drain?(broker: string): Promise<void>;
+  /** mqtt-xds: GET /drain/<broker>. */
+  drainStatus?(broker: string): Promise<DrainProgress>;
   /** Stops every process it started; safe to call twice. */
   stop(): Promise<void>;
 }

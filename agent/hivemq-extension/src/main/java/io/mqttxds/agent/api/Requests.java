@@ -67,13 +67,14 @@ public final class Requests {
     }
 
     private static Integer parseLimitValue(String value, List<Problem> problems) {
-        String rule = "must be a whole number from 1 to " + MAX_LIMIT;
+        // 0 asks for the count alone: the control plane polls a draining broker's total that way.
+        String rule = "must be a whole number from 0 to " + MAX_LIMIT;
         if (value == null || value.isEmpty() || value.length() > 7 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
             problems.add(new Problem("limit", rule + ", found " + quote(value)));
             return null;
         }
         int n = Integer.parseInt(value);
-        if (n < 1 || n > MAX_LIMIT) {
+        if (n > MAX_LIMIT) {
             problems.add(new Problem("limit", rule + ", found " + n));
             return null;
         }

@@ -16,9 +16,10 @@ class RequestsTest {
     void limitDefaultsAndBounds() {
         assertEquals(Requests.DEFAULT_LIMIT, Requests.limit(null).value());
         assertEquals(Requests.DEFAULT_LIMIT, Requests.limit("").value());
+        assertEquals(0, Requests.limit("limit=0").value());
         assertEquals(1, Requests.limit("limit=1").value());
         assertEquals(100_000, Requests.limit("limit=100000").value());
-        for (String bad : new String[] {"limit=0", "limit=100001", "limit=-1", "limit=abc", "limit=", "limit", "limit=1.5",
+        for (String bad : new String[] {"limit=100001", "limit=-1", "limit=abc", "limit=", "limit", "limit=1.5",
             "limit=99999999999", "limit=1&limit=2", "limt=5", "limit=5&x=1", "limit=%zz"}) {
             Validated<Integer> v = Requests.limit(bad);
             assertFalse(v.isOk(), bad);
