@@ -1,6 +1,6 @@
 // The shell around planMoves: runs on the leader only, takes new connections away from a
 // broker (DRAINING in EDS) and waits for every Envoy to ACK that before asking the broker's
-// agent to disconnect chosen clients, paced by a token bucket and by how many moved
+// agent to disconnect chosen clients, paced by a one-second rate window and by how many moved
 // clients have not come back yet. Drains and automatic rebalancing share this path.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { BrokerDecision } from '../balancing';
@@ -9,7 +9,7 @@ import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
 import type { AgentError, AgentHttpClient, DisconnectOutcome } from './agent-client';
 import { chooseClients } from './choose';
-import { MissingClients, TokenBucket } from './pacer';
+import { MissingClients, RateWindow } from './pacer';
 import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
 
 export interface RebalancerDeps {
@@ -88,7 +88,7 @@ export class Rebalancer {
   private readonly movedTotal = new Map<string, number>();
   /** What a draining broker's agent last said it holds: more current than a scrape. */
   private readonly agentTotals = new Map<string, { total: number; atMs: number }>();
-  private readonly bucket: TokenBucket;
+  private readonly rate: RateWindow;
   private readonly missing = new MissingClients(MISSING_FORGET_MS);
   private lastPlan: MovePlan | undefined;
   private lastPlanText = '';
@@ -103,7 +103,7 @@ export class Rebalancer {
 
   constructor(private readonly deps: RebalancerDeps) {
     const r = deps.policy().rebalance;
-    this.bucket = new TokenBucket(r.ratePerSec, r.batchSize);
+    this.rate = new RateWindow(r.ratePerSec);
     this.disconnects = new Counter({
       name: 'mqtt_xds_rebalance_disconnects_total',
       help: 'Clients the brokers agents disconnected on purpose, by broker and kind (rebalance, drain)',
@@ -169,7 +169,10 @@ export class Rebalancer {
     const fromAgent = broker?.agentUrl !== undefined && counted !== undefined && counted.atMs >= request.requestedAtMs;
     const scraped = (load?.scrapedAtMs ?? 0) >= request.requestedAtMs ? freshConnections(load) : undefined;
     const connections = !broker ? 0 : fromAgent ? counted.total : (scraped ?? freshConnections(load));
-    const drained = !broker || (broker.agentUrl !== undefined && this.deps.policy().drain.moveClients ? fromAgent && counted.total === 0 : scraped === 0);
+    // With an agent, both must say empty: the agent's list (current) and, when the broker
+    // exports it, its own connection gauge (a list that misses a client must not end a drain).
+    const byAgent = broker?.agentUrl !== undefined && this.deps.policy().drain.moveClients;
+    const drained = !broker || (byAgent ? fromAgent && counted.total === 0 && (scraped === undefined || scraped === 0) : scraped === 0);
     const source = this.sources.get(name);
     const state = drained ? 'drained' : this.deps.now() > deadlineMs ? 'timed-out' : 'draining';
     return {
@@ -229,7 +232,7 @@ export class Rebalancer {
     const plan = planMoves(this.candidates(drains, now), policy.rebalance, moving);
     this.report(plan);
     const r = policy.rebalance;
-    this.bucket.configure(r.ratePerSec, r.batchSize);
+    this.rate.configure(r.ratePerSec);
 
     const active = new Map<string, SourceState>();
     for (const s of plan.sources) {
@@ -296,7 +299,7 @@ export class Rebalancer {
 
   private async move(now: number): Promise<void> {
     const { rebalance: r } = this.deps.policy();
-    let tokens = this.bucket.available(now);
+    let tokens = this.rate.available(now);
     const brokers = new Map(this.deps.brokers().map((b) => [b.name, b]));
     for (const [name, s] of this.sources) {
       if (s.phase === 'no-agent' || s.phase === 'dry-run' || s.toMove <= 0 || this.retrying(s, now)) continue;
@@ -311,7 +314,7 @@ export class Rebalancer {
         s.note = `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`;
         continue;
       }
-      const n = Math.min(s.toMove, tokens, r.batchSize, r.maxInFlight - this.missingNow);
+      const n = Math.min(s.toMove, tokens, r.maxInFlight - this.missingNow);
       if (n <= 0) {
         s.phase = 'paused';
         s.note = 'rate limit';
@@ -321,7 +324,7 @@ export class Rebalancer {
       if (agentUrl === undefined) continue;
       const moved = await this.moveFrom(name, agentUrl, s, n, now);
       tokens -= moved;
-      this.bucket.take(moved);
+      this.rate.take(moved, now);
     }
   }
 
@@ -336,12 +339,17 @@ export class Rebalancer {
       s.note = r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move';
       return 0;
     }
-    const out = await this.deps.agent.disconnect(agentUrl, chosen.map((c) => c.clientId), s.kind);
-    const done = out.ok ? out.value : out.error.partial;
-    const count = done ? this.recordMoved(name, s, done, now) : 0;
-    if (!out.ok) {
-      this.failed(name, s, out.error, now);
-      return count;
+    // One listing, then requests of at most batchSize clients each.
+    let count = 0;
+    for (let i = 0; i < chosen.length; i += r.batchSize) {
+      const ids = chosen.slice(i, i + r.batchSize).map((c) => c.clientId);
+      const out = await this.deps.agent.disconnect(agentUrl, ids, s.kind);
+      const done = out.ok ? out.value : out.error.partial;
+      if (done) count += this.recordMoved(name, s, done, now);
+      if (!out.ok) {
+        this.failed(name, s, out.error, now);
+        return count;
+      }
     }
     s.phase = 'moving';
     s.note = '';

@@ -34,7 +34,16 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
   let brokersFile = '';
   let admin = '';
   let pool: ReconnectingPool;
-  const counts = async (): Promise<number[]> => Promise.all(brokers.map(async (b) => (await agentList(b)).total));
+  // HiveMQ's own connection gauge, read through the agent's /metrics. The agent's client
+  // list is not used for counting: it has been seen to miss one connected client in 90
+  // (docs/hivemq-agent.md, known issues).
+  const counts = async (): Promise<number[]> =>
+    Promise.all(
+      brokers.map(async (b) => {
+        const line = (await (await fetch(b.metricsUrl)).text()).split('\n').find((l) => l.startsWith('com_hivemq_networking_connections_current '));
+        return Number(line?.split(' ')[1] ?? NaN);
+      }),
+    );
 
   const writeBrokers = (n: number): void => {
     const body =
@@ -104,7 +113,7 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
       return Object.keys(r.sources).length === 0;
     }, { timeoutMs: 30_000, what: 'the rebalance to end' });
     await waitFor(() => pool.connected() === 90, { timeoutMs: 20_000, what: 'every client back' });
-    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, { timeoutMs: 10_000, what: 'the agents to list all 90 clients' });
+    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, { timeoutMs: 10_000, what: 'HiveMQ to count all 90 clients' });
 
     expect(pool.failedAttempts()).toBe(0);
     expect(pool.lost()).toBeGreaterThanOrEqual(excess - 3);
@@ -130,8 +139,7 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
       what: `${names[0]} to be drained`,
     });
     await waitFor(() => pool.connected() === 90, { timeoutMs: 20_000, what: 'every client back' });
-    // A client's CONNACK can come a moment before its broker's agent lists it.
-    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, { timeoutMs: 10_000, what: 'the agents to list all 90 clients' });
+    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, { timeoutMs: 10_000, what: 'HiveMQ to count all 90 clients' });
     const after = await counts();
     expect(after[0]).toBe(0);
     expect(after[1] + after[2]).toBe(90);

@@ -37,7 +37,7 @@ describe('a blocked plan in the drain progress', () => {
         return { ok: true, value: { disconnected: [...ids], notFound: [] } };
       },
     },
-    policy: () => tuned({ rebalance: { ratePerSec: 1000, batchSize: 100 } }),
+    policy: () => tuned({ rebalance: { ratePerSec: 100, batchSize: 50 } }),
     isLeader: () => true,
     brokers: () => brokers,
     loads,

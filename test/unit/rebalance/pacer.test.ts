@@ -1,18 +1,23 @@
-import { MissingClients, TokenBucket } from '../../../src/rebalance/pacer';
+import { MissingClients, RateWindow } from '../../../src/rebalance/pacer';
 
-describe('TokenBucket', () => {
-  it('starts full, refills at the rate, and never holds more than the burst', () => {
-    const b = new TokenBucket(100, 50);
-    expect(b.available(0)).toBe(50);
-    b.take(50);
-    expect(b.available(100)).toBe(10);
-    expect(b.available(10_000)).toBe(50);
+describe('RateWindow', () => {
+  it('allows at most the rate in any one-second window', () => {
+    const w = new RateWindow(100);
+    expect(w.available(0)).toBe(100);
+    w.take(60, 0);
+    expect(w.available(500)).toBe(40);
+    w.take(40, 500);
+    expect(w.available(999)).toBe(0);
+    // The first 60 leave the window at 1000 ms, the next 40 at 1500 ms.
+    expect(w.available(1000)).toBe(60);
+    expect(w.available(1500)).toBe(100);
   });
 
-  it('a lower burst applies at once', () => {
-    const b = new TokenBucket(100, 50);
-    b.configure(100, 5);
-    expect(b.available(0)).toBe(5);
+  it('applies a new rate at once', () => {
+    const w = new RateWindow(100);
+    w.take(50, 0);
+    w.configure(40);
+    expect(w.available(10)).toBe(0);
   });
 });
 

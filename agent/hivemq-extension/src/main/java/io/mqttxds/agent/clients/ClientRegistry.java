@@ -28,11 +28,29 @@ public final class ClientRegistry {
     static final int MAX_PENDING_SUBSCRIBES = 256;
 
     private final Map<String, Entry> byClientId = new ConcurrentHashMap<>();
+    /**
+     * Client ids whose authentication was reported before their connection start. HiveMQ
+     * runs lifecycle callbacks on a pool, and the test suite saw a connected client that was
+     * never listed: its "authenticated" came first and found nothing to mark.
+     */
+    private final Map<String, Boolean> authenticatedEarly = new ConcurrentHashMap<>();
 
-    /** Called when a CONNECT arrives. Replaces any earlier connection of the same client id. */
-    public void connectionStarted(String clientId, long connectionId, int mqttVersion, boolean cleanStart,
-                                  long sessionExpirySec, long nowMs) {
-        byClientId.put(clientId, new Entry(connectionId, mqttVersion, cleanStart, sessionExpirySec, nowMs));
+    /**
+     * Called when a CONNECT arrives. Replaces any earlier connection of the same client id.
+     * Returns true when the client was already reported authenticated and its session may
+     * hold subscriptions from before, so the caller should seed them (as after {@link #authenticated}).
+     */
+    public boolean connectionStarted(String clientId, long connectionId, int mqttVersion, boolean cleanStart,
+                                     long sessionExpirySec, long nowMs) {
+        Entry e = new Entry(connectionId, mqttVersion, cleanStart, sessionExpirySec, nowMs);
+        e.authenticated = authenticatedEarly.remove(clientId) != null;
+        byClientId.put(clientId, e);
+        return e.authenticated && !cleanStart;
+    }
+
+    /** Authentication reported before the connection start (no connection id yet): applied when it starts. */
+    public void authenticatedBeforeStart(String clientId) {
+        authenticatedEarly.put(clientId, Boolean.TRUE);
     }
 
     /**
@@ -52,6 +70,11 @@ public final class ClientRegistry {
     /** Called on every kind of disconnect; ignored when it concerns an older connection. */
     public void disconnected(String clientId, long connectionId) {
         byClientId.computeIfPresent(clientId, (id, e) -> e.connectionId == connectionId ? null : e);
+    }
+
+    /** A disconnect before the connection had an id: forget an early authentication too. */
+    public void disconnectedBeforeStart(String clientId) {
+        authenticatedEarly.remove(clientId);
     }
 
     /** Remembers the {@code $share/} filters of a SUBSCRIBE until its SUBACK says which were granted. */

@@ -73,8 +73,9 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
             ConnectPacket connect = input.getConnectPacket();
             int version = protocolLevel(connect.getMqttVersion());
             boolean cleanStart = connect.getCleanStart();
-            registry.connectionStarted(clientId(input), id, version, cleanStart,
+            boolean seed = registry.connectionStarted(clientId(input), id, version, cleanStart,
                     sessionExpirySec(version, cleanStart, connect.getSessionExpiryInterval()), clockMs.getAsLong());
+            if (seed) seedSharedFilters(clientId(input), id);
         } catch (RuntimeException e) {
             log.warn("mqtt-xds agent: could not record the connection of client {}", clientId(input), e);
         }
@@ -84,7 +85,8 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
     public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {
         try {
             long id = connectionId(input);
-            if (id != 0 && registry.authenticated(clientId(input), id)) seedSharedFilters(clientId(input), id);
+            if (id == 0) registry.authenticatedBeforeStart(clientId(input));
+            else if (registry.authenticated(clientId(input), id)) seedSharedFilters(clientId(input), id);
         } catch (RuntimeException e) {
             log.warn("mqtt-xds agent: could not record the authentication of client {}", clientId(input), e);
         }
@@ -95,6 +97,7 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
         try {
             long id = connectionId(input);
             if (id != 0) registry.disconnected(clientId(input), id);
+            else registry.disconnectedBeforeStart(clientId(input));
         } catch (RuntimeException e) {
             log.warn("mqtt-xds agent: could not record the disconnect of client {}", clientId(input), e);
         }

@@ -23,6 +23,25 @@ class ClientRegistryTest {
     }
 
     @Test
+    void listsAClientWhoseAuthenticationWasReportedBeforeItsConnectionStart() {
+        registry.authenticatedBeforeStart("early");
+        assertTrue(registry.connectionStarted("early", 7, 5, false, 60, 1000), "a resumed session is seeded");
+        assertEquals("early", only().clientId);
+        // Consumed: the next connection of that id waits for its own authentication.
+        registry.disconnected("early", 7);
+        assertFalse(registry.connectionStarted("early", 8, 5, true, 0, 2000));
+        assertEquals(0, registry.list(10).total);
+    }
+
+    @Test
+    void forgetsAnEarlyAuthenticationWhenTheClientLeavesBeforeItsStart() {
+        registry.authenticatedBeforeStart("gone");
+        registry.disconnectedBeforeStart("gone");
+        registry.connectionStarted("gone", 9, 5, true, 0, 1000);
+        assertEquals(0, registry.list(10).total);
+    }
+
+    @Test
     void listsAClientOnlyOnceAuthenticated() {
         registry.connectionStarted("a", 1, 4, false, 4_294_967_295L, 1234);
         assertEquals(0, registry.list(10).total);
