@@ -14,12 +14,15 @@ export const MQTT_CONNACK_OK_HEX = '20020000';
 /**
  * A TCP health check that speaks MQTT: a broker that accepts TCP but refuses or cannot
  * serve MQTT sessions is marked unhealthy. reuse_connection is off so each probe is a
- * full CONNECT handshake, as a reconnecting client would experience it.
+ * full CONNECT handshake, as a reconnecting client would experience it. no_traffic_interval
+ * is the interval too: Envoy's default (60 s) applies while the cluster carries no new
+ * traffic, and a broker killed then stayed routable for 25 s in the benchmark.
  */
 export function buildMqttHealthCheck(m: HealthCheckModel): HealthCheck {
   return {
     timeout: durationMs(m.timeoutMs),
     interval: durationMs(m.intervalMs),
+    no_traffic_interval: durationMs(m.intervalMs),
     unhealthy_threshold: { value: m.unhealthyThreshold },
     healthy_threshold: { value: m.healthyThreshold },
     reuse_connection: { value: false },
