@@ -142,6 +142,43 @@ public final class ClientRegistry {
         }
     }
 
+    /** Connection id of an entry recovered by {@link #reconcile}, whose CONNECT the agent never saw. */
+    static final long RECOVERED = -1;
+
+    /**
+     * Brings the registry in line with HiveMQ's own list of connected clients (client id →
+     * session expiry). Lifecycle callbacks run on a pool, and an ordering the registry does
+     * not handle can leave a connected client unlisted or a gone one listed; this repairs
+     * both. Entries younger than {@code settleMs} are left alone: their events may still be
+     * on their way. A recovered client is listed with mqttVersion 0 (unknown) and the time
+     * it was recovered. Returns how many entries were repaired.
+     */
+    public int reconcile(Map<String, Long> connected, long nowMs, long settleMs) {
+        int repaired = 0;
+        for (Map.Entry<String, Long> c : connected.entrySet()) {
+            Entry e = byClientId.get(c.getKey());
+            if (e == null) {
+                long expiry = c.getValue();
+                Entry recovered = new Entry(RECOVERED, 0, expiry == 0, expiry, nowMs);
+                recovered.authenticated = true;
+                if (byClientId.putIfAbsent(c.getKey(), recovered) == null) repaired++;
+                continue;
+            }
+            synchronized (e) {
+                if (!e.authenticated && nowMs - e.connectedSinceMs >= settleMs) {
+                    e.authenticated = true;
+                    repaired++;
+                }
+            }
+        }
+        for (Map.Entry<String, Entry> me : byClientId.entrySet()) {
+            Entry e = me.getValue();
+            if (connected.containsKey(me.getKey()) || nowMs - e.connectedSinceMs < settleMs) continue;
+            if (byClientId.remove(me.getKey(), e)) repaired++;
+        }
+        return repaired;
+    }
+
     /** At most {@code limit} connected clients, and the number connected in all. */
     public ClientList list(int limit) {
         List<ClientView> page = new ArrayList<>(Math.min(limit, 1024));

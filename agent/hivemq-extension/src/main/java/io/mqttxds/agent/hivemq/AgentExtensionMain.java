@@ -10,6 +10,8 @@ import io.mqttxds.agent.api.AgentApi;
 import io.mqttxds.agent.api.AgentHttpServer;
 import io.mqttxds.agent.api.BearerAuth;
 import io.mqttxds.agent.clients.ClientRegistry;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import io.mqttxds.agent.config.AgentConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +31,9 @@ import java.util.Properties;
  * extension, never the broker: HiveMQ logs the reason and keeps serving MQTT.
  */
 public final class AgentExtensionMain implements ExtensionMain {
+    /** How often the client list is checked against HiveMQ's own. */
+    static final long RECONCILE_MS = 5_000;
+    private volatile ScheduledFuture<?> reconciler;
     public static final String IMPLEMENTATION = "mqtt-xds-hivemq-agent";
 
     private static final Logger log = LoggerFactory.getLogger(AgentExtensionMain.class);
@@ -81,6 +86,9 @@ public final class AgentExtensionMain implements ExtensionMain {
             context.addSubackOutboundInterceptor(events);
             context.addUnsubscribeInboundInterceptor(events);
         });
+        // Repairs what out-of-order lifecycle callbacks may leave wrong (ClientRegistry.reconcile).
+        reconciler = Services.extensionExecutorService().scheduleWithFixedDelay(
+                () -> hivemq.reconcile(System.currentTimeMillis()), RECONCILE_MS, RECONCILE_MS, TimeUnit.MILLISECONDS);
         this.broker = hivemq;
         this.server = http;
         log.info("mqtt-xds agent {} serving http://{}:{} for broker {}", version(), config.bindAddress, http.port(), config.brokerName);
@@ -88,6 +96,8 @@ public final class AgentExtensionMain implements ExtensionMain {
 
     @Override
     public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
+        ScheduledFuture<?> r = reconciler;
+        if (r != null) r.cancel(false);
         HiveMQBroker b = broker;
         if (b != null) b.stopping();
         AgentHttpServer s = server;

@@ -10,9 +10,19 @@ import io.mqttxds.agent.clients.Disconnector;
 import io.mqttxds.agent.metrics.PrometheusText;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The agent API's view of the running HiveMQ: readiness, clients, disconnects and metrics. */
 final class HiveMQBroker implements AgentApi.Broker {
+    private static final Logger log = LoggerFactory.getLogger(HiveMQBroker.class);
+    /** Registry entries younger than this are left to their own events by reconcile. */
+    private static final long SETTLE_MS = 5_000;
     private final ClientRegistry registry;
     private final Disconnector disconnector;
     private volatile boolean stopping;
@@ -34,6 +44,27 @@ final class HiveMQBroker implements AgentApi.Broker {
 
     void stopping() {
         stopping = true;
+    }
+
+    /** Checks the registry against HiveMQ's own list of connected clients; see ClientRegistry.reconcile. */
+    void reconcile(long nowMs) {
+        if (!ready()) return;
+        Map<String, Long> connected = new ConcurrentHashMap<>();
+        try {
+            Services.clientService()
+                    .iterateAllClients((context, session) -> {
+                        if (session.isConnected()) connected.put(session.getClientIdentifier(), session.getSessionExpiryInterval());
+                    })
+                    .get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            log.warn("mqtt-xds agent: could not list HiveMQ's clients to check the client list: {}", e.toString());
+            return;
+        }
+        int repaired = registry.reconcile(connected, nowMs, SETTLE_MS);
+        if (repaired > 0) log.info("mqtt-xds agent: client list repaired from HiveMQ's own ({} entries)", repaired);
     }
 
     @Override

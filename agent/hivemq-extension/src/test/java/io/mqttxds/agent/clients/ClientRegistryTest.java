@@ -42,6 +42,33 @@ class ClientRegistryTest {
     }
 
     @Test
+    void reconcileListsAConnectedClientItMissedAndDropsOneThatIsGone() {
+        connect("listed", 1);
+        registry.connectionStarted("unauthenticated", 2, 5, true, 0, 1000);
+        // "ghost" is listed but HiveMQ no longer has it; "missed" is connected but unknown here.
+        connect("ghost", 3);
+        int repaired = registry.reconcile(java.util.Map.of("listed", 0L, "unauthenticated", 0L, "missed", 60L), 10_000, 5_000);
+        assertEquals(3, repaired);
+        ClientList list = registry.list(10);
+        assertEquals(3, list.total);
+        ClientView missed = list.clients.stream().filter(c -> c.clientId.equals("missed")).findFirst().orElseThrow();
+        assertEquals(0, missed.mqttVersion, "recovered without its CONNECT: version unknown");
+        assertEquals(60, missed.sessionExpirySec);
+        assertFalse(registry.isConnected("ghost"));
+    }
+
+    @Test
+    void reconcileLeavesYoungEntriesToTheirOwnEvents() {
+        // Started 1 s ago: not yet authenticated, and not yet in HiveMQ's list either.
+        registry.connectionStarted("young", 1, 5, true, 0, 9_000);
+        registry.connectionStarted("fresh", 2, 5, true, 0, 9_500);
+        registry.authenticated("fresh", 2);
+        assertEquals(0, registry.reconcile(java.util.Map.of("young", 0L), 10_000, 5_000));
+        assertFalse(registry.isConnected("young"));
+        assertTrue(registry.isConnected("fresh"));
+    }
+
+    @Test
     void listsAClientOnlyOnceAuthenticated() {
         registry.connectionStarted("a", 1, 4, false, 4_294_967_295L, 1234);
         assertEquals(0, registry.list(10).total);
