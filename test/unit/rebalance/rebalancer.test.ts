@@ -13,6 +13,9 @@ class Fleet {
   acked = true;
   failWith: AgentError | undefined;
   reconnect = true;
+  /** How long each disconnect request takes on the fake clock. */
+  disconnectMs = 0;
+  readonly disconnectTimes: { atMs: number; n: number }[] = [];
   readonly clients = new Map<string, AgentClient[]>();
   readonly disconnectCalls: { broker: string; ids: readonly string[] }[] = [];
   moving: ReadonlyMap<string, string> = new Map();
@@ -52,7 +55,9 @@ class Fleet {
         disconnect: async (url, ids) => {
           const f = fail();
           if (f) return f;
+          this.nowMs += this.disconnectMs;
           this.disconnectCalls.push({ broker: name(url), ids });
+          this.disconnectTimes.push({ atMs: this.nowMs, n: ids.length });
           const wanted = new Set(ids);
           const gone = this.clients.get(name(url))!.filter((c) => wanted.has(c.clientId));
           this.clients.set(name(url), this.clients.get(name(url))!.filter((c) => !wanted.has(c.clientId)));
@@ -117,6 +122,19 @@ describe('Rebalancer', () => {
     const r = fleet.rebalancer();
     await run(fleet, r, 30);
     expect(fleet.moved('a')).toBe(150);
+  });
+
+  it('never exceeds ratePerSec in any one-second window, even when the agent is slow', async () => {
+    const fleet = new Fleet({ a: 1000, b: 0 }, tuned({ rebalance: { ratePerSec: 100, batchSize: 50 } }));
+    fleet.brokers[0] = { ...fleet.brokers[0], draining: true };
+    fleet.disconnectMs = 400;
+    const r = fleet.rebalancer();
+    await run(fleet, r, 20);
+    expect(fleet.moved('a')).toBeGreaterThan(500);
+    for (const t of fleet.disconnectTimes) {
+      const inWindow = fleet.disconnectTimes.filter((u) => u.atMs > t.atMs - 1000 && u.atMs <= t.atMs).reduce((n, u) => n + u.n, 0);
+      expect(inWindow).toBeLessThanOrEqual(100);
+    }
   });
 
   it('moves shared-subscription members first', async () => {
