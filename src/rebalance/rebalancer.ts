@@ -2,13 +2,15 @@
 // broker (DRAINING in EDS) and waits for every Envoy to ACK that before asking the broker's
 // agent to disconnect chosen clients, paced by a one-second rate window and by how many moved
 // clients have not come back yet. Drains and automatic rebalancing share this path.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { BrokerDecision } from '../balancing';
 import { entryOf, type Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
 import type { AgentError, AgentHttpClient, DisconnectOutcome } from './agent-client';
+import { freshConnections, moveCandidates, totalConnections } from './candidates';
 import { chooseClients } from './choose';
+import { RebalanceMetrics } from './metrics';
 import { MissingClients, RateWindow } from './pacer';
 import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
 
@@ -66,8 +68,6 @@ export interface DrainStatus {
   readonly error?: string;
 }
 
-/** A disconnect counts against the scrape that may not have seen it yet for this long. */
-const SCRAPE_MARGIN_MS = 1000;
 /** A client asked to leave is not chosen again for this long (it may still show in a list). */
 const SKIP_MS = 60_000;
 /** Sources that are done stay DRAINING this long after the last disconnect, while moved clients reconnect. */
@@ -96,37 +96,12 @@ export class Rebalancer {
   private lastTotal: number | undefined;
   private totalChangedAtMs = -Infinity;
   private moving: ReadonlyMap<string, string> = new Map();
-  private readonly disconnects: Counter<'broker' | 'kind'>;
-  private readonly agentErrors: Counter<'broker' | 'code'>;
-  private readonly toMoveGauge: Gauge<'broker' | 'kind'>;
-  private readonly missingGauge: Gauge;
+  private readonly metrics: RebalanceMetrics;
 
   constructor(private readonly deps: RebalancerDeps) {
     const r = deps.policy().rebalance;
     this.rate = new RateWindow(r.ratePerSec);
-    this.disconnects = new Counter({
-      name: 'mqtt_xds_rebalance_disconnects_total',
-      help: 'Clients the brokers agents disconnected on purpose, by broker and kind (rebalance, drain)',
-      labelNames: ['broker', 'kind'],
-      registers: [deps.registry],
-    });
-    this.agentErrors = new Counter({
-      name: 'mqtt_xds_rebalance_agent_errors_total',
-      help: 'Failed agent requests, by broker and code; moving from that broker stops for retryAfterMs',
-      labelNames: ['broker', 'code'],
-      registers: [deps.registry],
-    });
-    this.toMoveGauge = new Gauge({
-      name: 'mqtt_xds_rebalance_clients_to_move',
-      help: 'Clients the latest plan would move from each broker (also in dry-run)',
-      labelNames: ['broker', 'kind'],
-      registers: [deps.registry],
-    });
-    this.missingGauge = new Gauge({
-      name: 'mqtt_xds_rebalance_missing_clients',
-      help: 'Moved clients that have not reconnected yet, as the fleet connection count shows',
-      registers: [deps.registry],
-    });
+    this.metrics = new RebalanceMetrics(deps.registry);
   }
 
   start(): void {
@@ -283,7 +258,7 @@ export class Rebalancer {
     this.publishMoving(marks);
 
     this.missingNow = this.missing.observe(totalConnections(this.deps.loads()), this.sources.size > 0, now);
-    this.missingGauge.set(this.missingNow);
+    this.metrics.missing.set(this.missingNow);
     if (plan.blocked !== '') {
       // Nothing moves from any source; without this a stuck drain kept reporting "moving".
       for (const s of this.sources.values()) {
@@ -368,7 +343,7 @@ export class Rebalancer {
     s.moved += count;
     this.movedTotal.set(name, (this.movedTotal.get(name) ?? 0) + count);
     this.recent.push({ atMs: now, broker: name, n: count });
-    if (count > 0) this.disconnects.inc({ broker: name, kind: s.kind }, count);
+    if (count > 0) this.metrics.disconnects.inc({ broker: name, kind: s.kind }, count);
     this.deps.logger.info('clients moved', { broker: name, kind: s.kind, disconnected: count, notFound: done.notFound.length, remaining: s.toMove - count });
     return count;
   }
@@ -378,7 +353,7 @@ export class Rebalancer {
     s.lastError = error;
     s.retryAtMs = now + this.deps.policy().rebalance.retryAfterMs;
     s.note = `agent failed; moving from ${name} stopped, retry at ${new Date(s.retryAtMs).toISOString()}`;
-    this.agentErrors.inc({ broker: name, code: error.code });
+    this.metrics.agentErrors.inc({ broker: name, code: error.code });
     this.deps.logger.warn('agent request failed; moving from this broker stops', { broker: name, code: error.code, error: error.message });
     return 0;
   }
@@ -421,37 +396,22 @@ export class Rebalancer {
   }
 
   private candidates(drains: ReadonlyMap<string, DrainRequest>, now: number): MoveCandidate[] {
-    const policy = this.deps.policy();
-    const loads = this.deps.loads();
-    const decisions = new Map(this.deps.decisions().map((d) => [d.name, d]));
     while (this.recent.length > 0 && now - this.recent[0].atMs > 5 * 60_000) this.recent.shift();
-    return this.deps.brokers().map((b): MoveCandidate => {
-      const load = loads.get(b.name);
-      const d = decisions.get(b.name);
-      // A draining broker's agent count, when newer than the scrape, is the better one.
-      const counted = drains.has(b.name) ? this.agentTotals.get(b.name) : undefined;
-      const useAgent = counted !== undefined && counted.atMs >= (load?.scrapedAtMs ?? 0);
-      const since = useAgent ? counted.atMs : (load?.scrapedAtMs ?? 0) - SCRAPE_MARGIN_MS;
-      const movedSinceScrape = this.recent.filter((m) => m.broker === b.name && m.atMs >= since).reduce((n, m) => n + m.n, 0);
-      const connections = useAgent ? counted.total : freshConnections(load);
-      return {
-        name: b.name,
-        ...(connections === undefined ? {} : { connections }),
-        ...(d?.utilisation === undefined ? {} : { utilisation: d.utilisation }),
-        ...(d?.capacity === undefined ? {} : { capacity: d.capacity }),
-        drainRequested: drains.has(b.name),
-        movedSinceScrape,
-        hasAgent: b.agentUrl !== undefined,
-        overloaded: (d?.factors.overload ?? 1) < 1,
-        leftAlone: d?.excluded === true || b.staticWeight !== undefined || entryOf(policy.overrides, b.name)?.weight !== undefined,
-      };
+    return moveCandidates({
+      brokers: this.deps.brokers(),
+      loads: this.deps.loads(),
+      decisions: this.deps.decisions(),
+      policy: this.deps.policy(),
+      draining: new Set(drains.keys()),
+      agentTotals: this.agentTotals,
+      recent: this.recent,
     });
   }
 
   private report(plan: MovePlan): void {
     this.lastPlan = plan;
-    this.toMoveGauge.reset();
-    for (const s of plan.sources) this.toMoveGauge.set({ broker: s.name, kind: s.kind }, s.toMove);
+    this.metrics.toMove.reset();
+    for (const s of plan.sources) this.metrics.toMove.set({ broker: s.name, kind: s.kind }, s.toMove);
     const text = JSON.stringify({ sources: plan.sources.map((s) => [s.name, s.kind, s.target]), blocked: plan.blocked });
     if (text === this.lastPlanText) return;
     this.lastPlanText = text;
@@ -502,20 +462,4 @@ export class Rebalancer {
   private pruneSkip(now: number): void {
     for (const [id, at] of this.skip) if (now - at > SKIP_MS) this.skip.delete(id);
   }
-}
-
-function freshConnections(load: BrokerLoad | undefined): number | undefined {
-  if (!load || load.stale || load.scrapedAtMs === undefined) return undefined;
-  const c = load.signals.connections;
-  return c !== undefined && Number.isFinite(c) && c >= 0 ? c : undefined;
-}
-
-function totalConnections(loads: ReadonlyMap<string, BrokerLoad>): number | undefined {
-  let total = 0;
-  for (const l of loads.values()) {
-    const c = freshConnections(l);
-    if (c === undefined) return undefined;
-    total += c;
-  }
-  return total;
 }

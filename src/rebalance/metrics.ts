@@ -1,0 +1,35 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The rebalancer's Prometheus metrics (docs/rebalancing.md, Metrics). */
+export class RebalanceMetrics {
+  readonly disconnects: Counter<'broker' | 'kind'>;
+  readonly agentErrors: Counter<'broker' | 'code'>;
+  readonly toMove: Gauge<'broker' | 'kind'>;
+  readonly missing: Gauge;
+
+  constructor(registry: Registry) {
+    this.disconnects = new Counter({
+      name: 'mqtt_xds_rebalance_disconnects_total',
+      help: 'Clients the brokers agents disconnected on purpose, by broker and kind (rebalance, drain)',
+      labelNames: ['broker', 'kind'],
+      registers: [registry],
+    });
+    this.agentErrors = new Counter({
+      name: 'mqtt_xds_rebalance_agent_errors_total',
+      help: 'Failed agent requests, by broker and code; moving from that broker stops for retryAfterMs',
+      labelNames: ['broker', 'code'],
+      registers: [registry],
+    });
+    this.toMove = new Gauge({
+      name: 'mqtt_xds_rebalance_clients_to_move',
+      help: 'Clients the latest plan would move from each broker (also in dry-run)',
+      labelNames: ['broker', 'kind'],
+      registers: [registry],
+    });
+    this.missing = new Gauge({
+      name: 'mqtt_xds_rebalance_missing_clients',
+      help: 'Moved clients that have not reconnected yet, as the fleet connection count shows',
+      registers: [registry],
+    });
+  }
+}
