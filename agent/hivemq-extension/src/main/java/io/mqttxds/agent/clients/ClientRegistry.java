@@ -48,9 +48,24 @@ public final class ClientRegistry {
         return e.authenticated && !cleanStart;
     }
 
-    /** Authentication reported before the connection start (no connection id yet): applied when it starts. */
-    public void authenticatedBeforeStart(String clientId) {
+    /**
+     * Authentication reported without a connection id. If the connection's entry exists
+     * but is not authenticated yet (the id was not yet attached), it is marked now;
+     * otherwise the mark waits for the connection start. Returns true when a resumed
+     * session should be seeded.
+     */
+    public boolean authenticatedBeforeStart(String clientId) {
+        Entry e = byClientId.get(clientId);
+        if (e != null) {
+            synchronized (e) {
+                if (!e.authenticated) {
+                    e.authenticated = true;
+                    return !e.cleanStart;
+                }
+            }
+        }
         authenticatedEarly.put(clientId, Boolean.TRUE);
+        return false;
     }
 
     /**
@@ -131,6 +146,12 @@ public final class ClientRegistry {
                 if (SharedFilters.isShared(filter) && !e.removedFilters.contains(filter)) e.sharedFilters.add(filter);
             }
         }
+    }
+
+    /** The connection id of this client id's current entry, or 0 when there is none. */
+    public long connectionIdOf(String clientId) {
+        Entry e = byClientId.get(clientId);
+        return e == null ? 0 : e.connectionId;
     }
 
     /** True when this client id is connected here (authenticated) right now. */

@@ -69,12 +69,14 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
     public void onMqttConnectionStart(ConnectionStartInput input) {
         try {
             long id = nextConnectionId.incrementAndGet();
-            attributes(input).put(CONNECTION_ID_KEY, ByteBuffer.allocate(Long.BYTES).putLong(0, id));
             ConnectPacket connect = input.getConnectPacket();
             int version = protocolLevel(connect.getMqttVersion());
             boolean cleanStart = connect.getCleanStart();
+            // The entry first, then the id other callbacks look it up by: these callbacks run
+            // on a pool, and one that saw the id before the entry existed lost its update.
             boolean seed = registry.connectionStarted(clientId(input), id, version, cleanStart,
                     sessionExpirySec(version, cleanStart, connect.getSessionExpiryInterval()), clockMs.getAsLong());
+            attributes(input).put(CONNECTION_ID_KEY, ByteBuffer.allocate(Long.BYTES).putLong(0, id));
             if (seed) seedSharedFilters(clientId(input), id);
         } catch (RuntimeException e) {
             log.warn("mqtt-xds agent: could not record the connection of client {}", clientId(input), e);
@@ -85,8 +87,11 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
     public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {
         try {
             long id = connectionId(input);
-            if (id == 0) registry.authenticatedBeforeStart(clientId(input));
-            else if (registry.authenticated(clientId(input), id)) seedSharedFilters(clientId(input), id);
+            if (id == 0) {
+                if (registry.authenticatedBeforeStart(clientId(input))) seedSharedFilters(clientId(input), registry.connectionIdOf(clientId(input)));
+            } else if (registry.authenticated(clientId(input), id)) {
+                seedSharedFilters(clientId(input), id);
+            }
         } catch (RuntimeException e) {
             log.warn("mqtt-xds agent: could not record the authentication of client {}", clientId(input), e);
         }

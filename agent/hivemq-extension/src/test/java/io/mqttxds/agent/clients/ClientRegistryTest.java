@@ -34,6 +34,14 @@ class ClientRegistryTest {
     }
 
     @Test
+    void marksAStartedEntryWhoseAuthenticationCameWithoutItsId() {
+        registry.connectionStarted("racy", 11, 5, false, 60, 1000);
+        assertTrue(registry.authenticatedBeforeStart("racy"), "a resumed session is seeded");
+        assertEquals("racy", only().clientId);
+        assertEquals(11, registry.connectionIdOf("racy"));
+    }
+
+    @Test
     void forgetsAnEarlyAuthenticationWhenTheClientLeavesBeforeItsStart() {
         registry.authenticatedBeforeStart("gone");
         registry.disconnectedBeforeStart("gone");
