@@ -16,6 +16,36 @@ function metric(text: string, name: string): number {
   return Number(line.slice(name.length + 1));
 }
 
+/**
+ * One MQTT 3.1.1 client that never reconnects, kept in `clients` and noted in `closed`
+ * when its connection ends; resolves on CONNACK.
+ */
+function openClient(
+  port: number,
+  clientId: string,
+  track: { clients: Map<string, MqttClient>; closed: Set<string> },
+  options: Partial<IClientOptions> = {},
+): { client: MqttClient; connected: Promise<MqttClient> } {
+  const client = mqtt.connect({
+    host: '127.0.0.1',
+    port,
+    clientId,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...options,
+  });
+  track.clients.set(clientId, client);
+  client.on('error', () => undefined);
+  client.on('close', () => track.closed.add(clientId));
+  const connected = new Promise<MqttClient>((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
+  });
+  return { client, connected };
+}
+
 describe('capacity test broker', () => {
   let broker: LaunchedBroker;
   const clients = new Map<string, MqttClient>();
@@ -24,24 +54,10 @@ describe('capacity test broker', () => {
   let publisher: NodeJS.Timeout | undefined;
 
   const connect = (clientId: string): Promise<MqttClient> => {
-    const client = mqtt.connect({
-      host: '127.0.0.1',
-      port: broker.port,
-      clientId,
-      clean: true,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-    });
-    clients.set(clientId, client);
+    const { client, connected } = openClient(broker.port, clientId, { clients, closed });
     received.set(clientId, 0);
-    client.on('error', () => undefined);
     client.on('message', () => received.set(clientId, (received.get(clientId) ?? 0) + 1));
-    client.on('close', () => closed.add(clientId));
-    return new Promise((resolve, reject) => {
-      client.once('connect', () => resolve(client));
-      client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
-    });
+    return connected;
   };
   const startPublishing = (): void => {
     const pub = clients.get('pub')!;
@@ -229,25 +245,8 @@ describe('capacity test broker as a broker agent (docs/agent-api.md)', () => {
   const willsSeen: string[] = [];
   let startedMs = 0;
 
-  const connect = (clientId: string, options: Partial<IClientOptions> = {}): Promise<MqttClient> => {
-    const client = mqtt.connect({
-      host: '127.0.0.1',
-      port: broker.port,
-      clientId,
-      clean: true,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-      ...options,
-    });
-    clients.set(clientId, client);
-    client.on('error', () => undefined);
-    client.on('close', () => closed.add(clientId));
-    return new Promise((resolve, reject) => {
-      client.once('connect', () => resolve(client));
-      client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
-    });
-  };
+  const connect = (clientId: string, options: Partial<IClientOptions> = {}): Promise<MqttClient> =>
+    openClient(broker.port, clientId, { clients, closed }, options).connected;
   const will = (clientId: string): IClientOptions['will'] => ({ topic: `wills/${clientId}`, payload: Buffer.from('gone'), qos: 0, retain: false });
 
   beforeAll(async () => {
