@@ -1,6 +1,6 @@
 // `mqtt-xds drain <broker>`: asks a running control plane (its admin port) to drain a
 // broker, optionally waits until the broker holds no clients, or cancels a drain.
-import { readFileSync } from 'node:fs';
+import { readTokenFile } from './util/token-file';
 
 export const DRAIN_USAGE = `Usage: mqtt-xds drain <broker> [--admin-url URL] [--token-file FILE] [--wait] [--timeout-sec N] [--cancel]
 
@@ -50,7 +50,8 @@ export function parseDrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 
 export async function runDrain(args: DrainArgs, out: Out, err: Out, pollMs = 2000): Promise<number> {
   const headers: Record<string, string> = {};
-  if (args.tokenFile !== '') headers.authorization = `Bearer ${readFileSync(args.tokenFile, 'utf8').trim()}`;
+  const token = readTokenFile(args.tokenFile, '--token-file');
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const url = `${args.adminUrl}/drain/${encodeURIComponent(args.broker)}`;
   const call = async (method: string): Promise<{ status: number; body: Record<string, unknown> } | undefined> => {
     try {

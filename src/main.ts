@@ -11,12 +11,12 @@ import { Planner } from './planner';
 import { deriveLimits } from './limits';
 import { AgentHttpClient, Rebalancer } from './rebalance';
 import { ENDPOINT } from './xds/type-urls';
-import { readFileSync } from 'node:fs';
 import { Scraper } from './scraping';
 import { buildResources, type ProxyModel, type ResourceSet } from './translation';
 import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
 import { createLogger, type Logger } from './util/log';
 import { formatProblems, type Problem } from './util/result';
+import { readTokenFile } from './util/token-file';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -97,7 +97,7 @@ export class ControlPlane {
       logger: this.log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
-      token: readToken(config.admin.tokenFile, 'admin.tokenFile'),
+      token: readTokenFile(config.admin.tokenFile, 'admin.tokenFile'),
       actions: {
         requestDrain: (name) => {
           if (!this.knownBrokers.some((b) => b.name === name)) return undefined;
@@ -149,7 +149,7 @@ export class ControlPlane {
       logger: this.log.child({ stage: 'rebalance' }),
       registry: this.registry,
       agent: new AgentHttpClient({
-        token: readToken(config.agent.tokenFile, 'agent.tokenFile'),
+        token: readTokenFile(config.agent.tokenFile, 'agent.tokenFile'),
         timeoutMs: () => this.policySource.applied().policy.rebalance.agentTimeoutMs,
       }),
       tickMs: config.rebalanceTickMs,
@@ -416,19 +416,6 @@ function policyFeed(config: Config, logger: Logger): PolicyFeed | undefined {
     return configMapPolicyFeed({ kubeconfig: config.discovery.kubernetes.kubeconfig, namespace, name, key: policyConfigMapKey, logger });
   }
   return policyFile !== '' ? filePolicyFeed(policyFile, logger) : undefined;
-}
-
-/** A token from a file (trailing newline dropped); undefined when no file is configured. */
-function readToken(file: string, setting: string): string | undefined {
-  if (file === '') return undefined;
-  let token: string;
-  try {
-    token = readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new Error(`${setting}: cannot read ${file}: ${(err as Error).message}`);
-  }
-  if (token === '') throw new Error(`${setting}: ${file} is empty; it must hold the token`);
-  return token;
 }
 
 function shortType(t: string): string {
