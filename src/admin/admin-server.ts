@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../util/log';
-import { operatorRoute, type OperatorActions } from './operator-routes';
+import { isLoopbackHost, operatorRoute, type OperatorActions } from './operator-routes';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -46,6 +46,12 @@ export class AdminServer {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => resolve());
     });
+    if (this.opts.actions && !this.opts.token && !isLoopbackHost(this.opts.host)) {
+      this.opts.logger.warn('admin port reachable from the network without a token: drain and rebalance actions are refused', {
+        host: this.opts.host,
+        fix: 'set admin.tokenFile, or admin.host 127.0.0.1',
+      });
+    }
     const addr = this.server.address();
     return typeof addr === 'object' && addr ? addr.port : this.opts.port;
   }
@@ -57,7 +63,9 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    const op = this.opts.actions && operatorRoute(req.method ?? 'GET', path, req.headers, this.opts.actions, this.opts.token);
+    const op =
+      this.opts.actions &&
+      operatorRoute(req.method ?? 'GET', path, req.headers, this.opts.actions, this.opts.token, isLoopbackHost(this.opts.host));
     if (op) {
       req.resume();
       if (op.status >= 400) this.opts.logger.warn('operator request refused', { method: req.method, path, status: op.status });

@@ -1,6 +1,8 @@
 // The operator actions on the admin port: drain a broker, cancel a drain, read drain and
-// rebalance progress. Mutating requests need the admin token when one is configured.
-import { timingSafeEqual } from 'node:crypto';
+// rebalance progress. Mutating requests need the admin token, unless the port is bound to
+// loopback and no token is configured.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type * as http from 'node:http';
 
 export interface OperatorActions {
@@ -20,7 +22,14 @@ export interface OperatorReply {
 const BROKER_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
 
 /** The reply for an operator path, or undefined when the path is not one of them. */
-export function operatorRoute(method: string, path: string, headers: http.IncomingHttpHeaders, actions: OperatorActions, token: string | undefined): OperatorReply | undefined {
+export function operatorRoute(
+  method: string,
+  path: string,
+  headers: http.IncomingHttpHeaders,
+  actions: OperatorActions,
+  token: string | undefined,
+  boundToLoopback = true,
+): OperatorReply | undefined {
   if (path === '/rebalance') {
     return method === 'GET' || method === 'HEAD' ? { status: 200, body: actions.rebalanceStatus() } : notAllowed('GET');
   }
@@ -36,6 +45,18 @@ export function operatorRoute(method: string, path: string, headers: http.Incomi
   }
   if (method === 'GET' || method === 'HEAD') return { status: 200, body: actions.drainStatus(name) };
   if (method !== 'POST' && method !== 'DELETE') return notAllowed('GET, POST, DELETE');
+  if ((token === undefined || token === '') && !boundToLoopback) {
+    // Anyone who reaches the port could drain the whole fleet: a port reachable from the
+    // network without a token only reads.
+    return {
+      status: 403,
+      body: {
+        error:
+          'mutating actions are off: this admin port is reachable from the network and has no token; ' +
+          'set admin.tokenFile (then send "Authorization: Bearer <token>"), or bind admin.host to 127.0.0.1',
+      },
+    };
+  }
   if (!authorised(headers.authorization, token)) {
     return { status: 401, body: { error: 'this action needs "Authorization: Bearer <admin token>" (admin.tokenFile)' } };
   }
@@ -54,7 +75,20 @@ function notAllowed(allow: string): OperatorReply {
 
 function authorised(header: string | undefined, token: string | undefined): boolean {
   if (token === undefined || token === '') return true;
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+  // Digests have one length whatever was sent, so neither an early length check nor the
+  // comparison's time tells an attacker the token's length.
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** True when a listener on this host is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(host) || host.toLowerCase().startsWith('::ffff:127.');
+  return false;
 }

@@ -8,8 +8,8 @@
 #   1. asks the control plane to drain the broker actively: POST /drain/<pod>;
 #   2. if the control plane accepts (2xx), polls GET /drain/<pod> until the answer says
 #      {"drained": true}, or DRAIN_TIMEOUT_SECONDS pass;
-#   3. if the drain API is not there (the current mqtt-xds has none: it arrives with a
-#      later issue and answers 404/405 until then) or the control plane is unreachable,
+#   3. if the drain API refuses (no token, an old control plane without the API) or the
+#      control plane is unreachable,
 #      waits DRAIN_FALLBACK_SECONDS, long enough for the DRAINING push to reach every
 #      Envoy, so the clients HiveMQ disconnects on shutdown do not come straight back.
 # The hook always exits 0 within DRAIN_TIMEOUT_SECONDS (the pod's
@@ -25,6 +25,7 @@ DRAIN_TIMEOUT_SECONDS="${DRAIN_TIMEOUT_SECONDS:-90}"
 DRAIN_FALLBACK_SECONDS="${DRAIN_FALLBACK_SECONDS:-15}"
 DRAIN_POLL_SECONDS="${DRAIN_POLL_SECONDS:-2}"
 DRAIN_HTTP_CLIENT="${DRAIN_HTTP_CLIENT:-auto}"   # auto | curl | devtcp (for tests)
+DRAIN_TOKEN_FILE="${DRAIN_TOKEN_FILE:-}"         # the control plane's admin token, if set
 
 # preStop output is not in the container log; PID 1's stdout is.
 if [[ -z "${DRAIN_LOG_TO:-}" && -w /proc/1/fd/1 ]]; then DRAIN_LOG_TO=/proc/1/fd/1; fi
@@ -38,6 +39,12 @@ log() {
 deadline=$((SECONDS + DRAIN_TIMEOUT_SECONDS))
 remaining() { local r=$((deadline - SECONDS)); ((r > 0)) && echo "${r}" || echo 0; }
 
+# The bearer token for POST /drain (the control plane refuses mutating requests without it).
+auth=""
+if [[ -n "${DRAIN_TOKEN_FILE}" && -r "${DRAIN_TOKEN_FILE}" ]]; then
+  auth="$(tr -d '\r\n' <"${DRAIN_TOKEN_FILE}")"
+fi
+
 if [[ "${DRAIN_HTTP_CLIENT}" == auto ]]; then
   if command -v curl >/dev/null 2>&1; then DRAIN_HTTP_CLIENT=curl; else DRAIN_HTTP_CLIENT=devtcp; fi
 fi
@@ -47,7 +54,9 @@ request() {
   local method="$1" path="$2" max=3
   if [[ "${DRAIN_HTTP_CLIENT}" == curl ]]; then
     local out
-    out="$(curl -sS -X "${method}" --max-time "${max}" -o - -w '\n%{http_code}' "${DRAIN_URL}${path}" 2>/dev/null)" || { echo "000 "; return; }
+    local headers=()
+    [[ -n "${auth}" ]] && headers=(-H "Authorization: Bearer ${auth}")
+    out="$(curl -sS -X "${method}" "${headers[@]}" --max-time "${max}" -o - -w '\n%{http_code}' "${DRAIN_URL}${path}" 2>/dev/null)" || { echo "000 "; return; }
     echo "${out##*$'\n'} ${out%$'\n'*}"
     return
   fi
@@ -60,8 +69,8 @@ request() {
   # shellcheck disable=SC2016 # the inner script expands its own positional arguments
   raw="$(timeout "${max}" bash -c '
     exec 3<>"/dev/tcp/$1/$2" || exit 1
-    printf "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" "$3" "$4" "$1" >&3
-    cat <&3' _ "${host}" "${port}" "${method}" "${path}" 2>/dev/null)" || { echo "000 "; return; }
+    printf "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n%s\r\n" "$3" "$4" "$1" "${5:+Authorization: Bearer $5$'"'"'\r\n'"'"'}" >&3
+    cat <&3' _ "${host}" "${port}" "${method}" "${path}" "${auth}" 2>/dev/null)" || { echo "000 "; return; }
   local status_line="${raw%%$'\r'*}" body="${raw#*$'\r\n\r\n'}"
   local status="${status_line#* }"
   status="${status%% *}"

@@ -1,4 +1,4 @@
-import { operatorRoute, type OperatorActions } from '../../../src/admin/operator-routes';
+import { isLoopbackHost, operatorRoute, type OperatorActions } from '../../../src/admin/operator-routes';
 
 const actions = (): OperatorActions & { drains: Set<string> } => {
   const drains = new Set<string>();
@@ -47,6 +47,29 @@ describe('operator routes', () => {
     expect(operatorRoute('POST', '/drain/broker-1', { authorization: 'Bearer nope' }, a, 'tok')).toMatchObject({ status: 401 });
     expect(operatorRoute('POST', '/drain/broker-1', { authorization: 'Bearer tok' }, a, 'tok')).toMatchObject({ status: 202 });
     expect(operatorRoute('GET', '/drain/broker-1', {}, a, 'tok')).toMatchObject({ status: 200 });
+  });
+
+  it('refuses mutating actions on a network-reachable port without a token, but still answers progress', () => {
+    const a = actions();
+    const r = operatorRoute('POST', '/drain/broker-1', {}, a, undefined, false);
+    expect(r).toMatchObject({ status: 403, body: { error: expect.stringMatching(/admin\.tokenFile/) } });
+    expect(operatorRoute('DELETE', '/drain/broker-1', {}, a, '', false)).toMatchObject({ status: 403 });
+    expect(operatorRoute('GET', '/drain/broker-1', {}, a, undefined, false)).toMatchObject({ status: 200 });
+    expect(a.drains.size).toBe(0);
+    expect(operatorRoute('POST', '/drain/broker-1', { authorization: 'Bearer tok' }, a, 'tok', false)).toMatchObject({ status: 202 });
+  });
+
+  it('refuses a token of any length alike: a prefix, a longer one and an empty one', () => {
+    const a = actions();
+    for (const given of ['to', 'tokk', 'tok ', '', 'x'.repeat(10_000)]) {
+      expect(operatorRoute('POST', '/drain/broker-1', { authorization: `Bearer ${given}` }, a, 'tok')).toMatchObject({ status: 401 });
+    }
+    expect(a.drains.size).toBe(0);
+  });
+
+  it('knows which hosts are loopback', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', 'localhost', '::ffff:127.0.0.1']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
   });
 
   it('answers a malformed escape in the name with 400, not a crash', () => {
