@@ -132,5 +132,21 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     expect(c.readinessProbe.httpGet.path).toBe('/readyz');
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
     expect(c.resources.requests).toBeDefined();
+    // The admin port listens on the pod IP, so its drain API needs the token from the Secret.
+    expect(c.args).toContain('--admin-token-file=/var/run/secrets/mqtt-xds/admin-token/token');
+    const tokenVolume = dep.spec.template.spec.volumes.find((v: any) => v.name === 'admin-token');
+    expect(tokenVolume.secret.secretName).toBe('mqtt-xds-admin-token');
+    const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mqtt-xds');
+    expect(np.spec.podSelector.matchLabels).toEqual(dep.spec.selector.matchLabels);
+    expect(np.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port)).sort()).toEqual([18000, 9090]);
+  });
+
+  it('the example brokers send the same admin token in their drain hook', () => {
+    const sts = render('overlays/example').find((o) => o.kind === 'StatefulSet');
+    const c = sts.spec.template.spec.containers.find((x: any) => x.name === 'hivemq');
+    const file = c.env.find((e: any) => e.name === 'DRAIN_TOKEN_FILE').value;
+    const mount = c.volumeMounts.find((m: any) => m.name === 'admin-token');
+    expect(file.startsWith(mount.mountPath + '/')).toBe(true);
+    expect(sts.spec.template.spec.volumes.find((v: any) => v.name === 'admin-token').secret.secretName).toBe('mqtt-xds-admin-token');
   });
 });
