@@ -12,6 +12,17 @@ export interface BootstrapOverrides {
   adminPort: number;
   /** The overload manager's global cap on downstream connections; absent keeps the file's. */
   maxDownstreamConnections?: number;
+  /** TLS (mTLS with a client certificate) to the control plane instead of plaintext. */
+  xdsTls?: XdsClientTls;
+}
+
+export interface XdsClientTls {
+  /** CA that signed the control plane's certificate. */
+  readonly caFile: string;
+  /** The name the control plane's certificate must carry. */
+  readonly serverName: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
 }
 
 export const GLOBAL_CONNECTIONS_MONITOR = 'envoy.resource_monitors.global_downstream_max_connections';
@@ -49,6 +60,27 @@ export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): R
     .filter(Boolean);
   if (sockets.length === 0) fail(`${XDS_CLUSTER} has no endpoint socket_address`);
   for (const socket of sockets) socket.port_value = overrides.xdsPort;
+
+  if (overrides.xdsTls) {
+    const t = overrides.xdsTls;
+    xds.transport_socket = {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        sni: t.serverName,
+        common_tls_context: {
+          alpn_protocols: ['h2'],
+          ...(t.certFile && t.keyFile
+            ? { tls_certificates: [{ certificate_chain: { filename: t.certFile }, private_key: { filename: t.keyFile } }] }
+            : {}),
+          validation_context: {
+            trusted_ca: { filename: t.caFile },
+            match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: t.serverName } }],
+          },
+        },
+      },
+    };
+  }
 
   if (overrides.maxDownstreamConnections !== undefined) {
     const monitors: any[] = doc.overload_manager?.resource_monitors ?? [];

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LineRing, captureOutput, stopChild, track } from './child-process';
 import { EnvoyAdmin, type ConfigDumpVersions, type HostStat } from './envoy-admin';
-import { REPO_ROOT, renderBootstrap, type XdsMode } from './envoy-bootstrap';
+import { REPO_ROOT, renderBootstrap, type XdsClientTls, type XdsMode } from './envoy-bootstrap';
 import { sleep } from './wait';
 
 export type { ConfigDumpVersions, HostStat } from './envoy-admin';
@@ -27,6 +27,8 @@ export interface StartEnvoyOptions {
   readyTimeoutMs?: number;
   /** The overload manager's global cap on downstream connections; default: the bootstrap file's. */
   maxDownstreamConnections?: number;
+  /** TLS or mTLS to the control plane (test/support/envoy-bootstrap.ts). */
+  xdsTls?: XdsClientTls;
   extraArgs?: string[];
 }
 
@@ -77,6 +79,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
     nodeId,
     adminPort: 0,
     ...(options.maxDownstreamConnections === undefined ? {} : { maxDownstreamConnections: options.maxDownstreamConnections }),
+    ...(options.xdsTls ? { xdsTls: options.xdsTls } : {}),
   });
   fs.writeFileSync(configFile, JSON.stringify(bootstrap, null, 2));
 
