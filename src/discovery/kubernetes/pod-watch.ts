@@ -5,6 +5,7 @@ import { formatProblems } from '../../util/result';
 import { kubeClient } from './client';
 import { InformerRunner } from './informer-runner';
 import { podDrains, slimPod, type PodLike } from './pod-drains';
+import { listPodMetadata, metadataWatchConfig } from './pod-metadata';
 
 export interface PodDrainWatchOptions {
   readonly namespace: string;
@@ -50,11 +51,11 @@ export class PodDrainWatch {
   /** Resolves after the first list attempt, good or bad. */
   async start(kc: k8s.KubeConfig): Promise<void> {
     const k = kubeClient();
-    const core = kc.makeApiClient(k.CoreV1Api);
     const { namespace, annotation } = this.opts;
     const selector = this.opts.labelSelector !== '' ? this.opts.labelSelector : undefined;
-    // Spec and status are dropped before the cache keeps a pod (see slimPod).
-    const watch = new k.Watch(kc);
+    // Metadata only (pod-metadata.ts): no pod spec, and so no env value, is ever read.
+    // What arrives is slimmed further before the cache keeps it (see slimPod).
+    const watch = new k.Watch(metadataWatchConfig(kc));
     const watchFull = watch.watch.bind(watch);
     watch.watch = (path, query, callback, done) =>
       watchFull(path, query, (phase, obj, raw) => callback(phase, isPodEvent(phase) ? slimPod(obj as PodLike, annotation) : obj, raw), done);
@@ -62,8 +63,8 @@ export class PodDrainWatch {
       `/api/v1/namespaces/${namespace}/pods`,
       watch,
       async () => {
-        const list = await core.listNamespacedPod({ namespace, ...(selector ? { labelSelector: selector } : {}) });
-        return { ...list, items: list.items.map((p) => slimPod(p as PodLike, annotation) as k8s.V1Pod) };
+        const list = await listPodMetadata(kc, namespace, selector);
+        return { ...list, items: list.items.map((p) => slimPod(p, annotation) as k8s.V1Pod) } as k8s.V1PodList;
       },
       false,
       selector,
