@@ -23,7 +23,9 @@ export interface LimitOptions {
 export function limitWeight(target: number, last: number | undefined, opts: LimitOptions, policy: Policy): Limited {
   const { floor, ceiling } = policy.bounds;
   const { maxStepRatio, minRelativeChange } = policy.smoothing;
-  const bound = (x: number): number => Math.min(ceiling, Math.max(floor, Math.round(x)));
+  // Defence in depth: scraping refuses absurd pages, but a non-finite target must never
+  // become a weight (validation would then refuse every snapshot after it).
+  const bound = (x: number): number => (Number.isFinite(x) ? Math.min(ceiling, Math.max(floor, Math.round(x))) : Math.min(ceiling, Math.max(floor, last ?? floor)));
   if (last === undefined) return { weight: bound(target), reason: '' };
   if (opts.hold) return { weight: bound(last), reason: '' };
   if (opts.urgentDecrease && target < last * (1 - minRelativeChange)) return { weight: bound(target), reason: '' };

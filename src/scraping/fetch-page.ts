@@ -8,6 +8,12 @@ export const SCRAPE_ERROR_CODES = [
   'SCRAPE_HTTP_STATUS',
   'SCRAPE_PARSE',
   'SCRAPE_TOO_LARGE',
+  /** Parsed, but a series appears twice: which value is true cannot be known. */
+  'SCRAPE_DUPLICATE_SERIES',
+  /** Parsed, but a value no broker can have (1e308 connections, a negative rate). */
+  'SCRAPE_IMPLAUSIBLE',
+  /** A redirect: followed only when allowed, and then to the same host only. */
+  'SCRAPE_REDIRECT',
 ] as const;
 export type ScrapeErrorCode = (typeof SCRAPE_ERROR_CODES)[number];
 

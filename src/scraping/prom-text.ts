@@ -71,6 +71,7 @@ export function parsePrometheusText(text: string, opts: ParseOptions = {}): Resu
   const problems: Problem[] = [];
   let unlisted = 0;
   const typed = new Map<string, number>();
+  const seen = new Map<string, number>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -80,7 +81,17 @@ export function parsePrometheusText(text: string, opts: ParseOptions = {}): Resu
     if (line === '') continue;
     try {
       if (line.startsWith('#')) parseComment(line, lineNo, typed);
-      else samples.push(parseSample(line, lineNo));
+      else {
+        const sample = parseSample(line, lineNo);
+        // The same series twice: which value is true cannot be known, so the page is refused.
+        const key = seriesKey(sample);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          throw new LineError('PROM_DUPLICATE_SERIES', sample.name, `the series ${key} appears again (first on line ${first})`);
+        }
+        seen.set(key, lineNo);
+        samples.push(sample);
+      }
     } catch (e) {
       if (!(e instanceof LineError)) throw e;
       if (problems.length < maxProblems) problems.push({ code: e.code, path: e.path, line: lineNo, message: e.message });
@@ -95,6 +106,14 @@ export function parsePrometheusText(text: string, opts: ParseOptions = {}): Resu
     });
   }
   return problems.length > 0 ? fail(problems) : ok(samples);
+}
+
+/** name{a="1",b="2"} with the labels sorted: one key per series, however the page orders them. */
+function seriesKey(s: Sample): string {
+  const labels = Object.keys(s.labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(s.labels[k])}`);
+  return labels.length === 0 ? s.name : `${s.name}{${labels.join(',')}}`;
 }
 
 function trimBlanks(s: string): string {

@@ -7,6 +7,7 @@ import { formatProblems } from '../util/result';
 import { forEachBounded } from './bounded';
 import { fetchPage, type CodedScrapeError, type FetchLike } from './fetch-page';
 import { hivemqSignals, type Scrape } from './hivemq-signals';
+import { implausibleSignal } from './plausible';
 import { DEFAULT_MAX_PAGE_BYTES, parsePrometheusText } from './prom-text';
 import { ScrapeMetrics } from './scrape-metrics';
 
@@ -212,6 +213,13 @@ export class Scraper {
 
   private succeeded(s: BrokerState, scrape: Scrape): void {
     const signals = hivemqSignals(scrape, s.last?.scrape, this.opts.cores === undefined ? {} : { cores: this.opts.cores });
+    // One broker's absurd page must not reach the balancer, where it would move every
+    // broker's weight: that broker's metrics count as failed, its last good signals stay.
+    const absurd = implausibleSignal(signals);
+    if (absurd !== undefined) {
+      this.failed(s, { code: 'SCRAPE_IMPLAUSIBLE', message: `broker ${s.name}: GET ${s.url}: ${absurd}; the page is not used` });
+      return;
+    }
     if (s.consecutiveFailures > 0) {
       this.log.info('broker metrics reachable again', { broker: s.name, url: s.url, failures: s.consecutiveFailures });
     }
@@ -240,7 +248,11 @@ function parseError(what: string, problems: Parameters<typeof formatProblems>[0]
   const shown = problems.slice(0, 3);
   const more = problems.length > shown.length ? ` (+${problems.length - shown.length} more)` : '';
   return {
-    code: problems.some((p) => p.code === 'PROM_TOO_LARGE') ? 'SCRAPE_TOO_LARGE' : 'SCRAPE_PARSE',
+    code: problems.some((p) => p.code === 'PROM_TOO_LARGE')
+      ? 'SCRAPE_TOO_LARGE'
+      : problems.some((p) => p.code === 'PROM_DUPLICATE_SERIES')
+        ? 'SCRAPE_DUPLICATE_SERIES'
+        : 'SCRAPE_PARSE',
     message:
       `${what}: not a valid Prometheus text page (does metricsUrl point at the Prometheus extension?): ` +
       `${formatProblems(shown)}${more}`,

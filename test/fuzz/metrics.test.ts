@@ -5,34 +5,38 @@ import fc from 'fast-check';
 import { computeWeights } from '../../src/balancing';
 import { defaultPolicy } from '../../src/config';
 import type { Broker, BrokerLoad } from '../../src/domain';
-import { hivemqSignals, parsePrometheusText } from '../../src/scraping';
+import { Scraper, type FetchLike } from '../../src/scraping';
+import { silentLogger } from '../../src/util/log';
 import { corpus, inputs, RUNS } from './mutate';
 
 const NOW_MS = 1_800_000_000_000;
 const brokers: Broker[] = ['a', 'b', 'c'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 1883, metricsUrl: `http://10.0.0.${i + 1}/metrics` }));
 
-function load(name: string, page: string, previousPage: string | undefined): BrokerLoad {
-  const parsed = parsePrometheusText(page);
-  if (!parsed.ok) return { broker: name, signals: {}, consecutiveFailures: 1, stale: false, error: { code: 'SCRAPE_PARSE', message: 'bad page' } };
-  const prev = previousPage === undefined ? undefined : parsePrometheusText(previousPage);
-  const signals = hivemqSignals(
-    { samples: parsed.value, atMs: NOW_MS },
-    prev?.ok ? { samples: prev.value, atMs: NOW_MS - 5000 } : undefined,
-  );
-  return { broker: name, scrapedAtMs: NOW_MS, signals, consecutiveFailures: 0, stale: false };
+/** Two scrapes through the real scraper (for rates): the previous page, then the page. */
+async function scrape(pages: Record<string, string[]>): Promise<ReadonlyMap<string, BrokerLoad>> {
+  let round = 0;
+  const fetch: FetchLike = async (url) => {
+    const name = brokers.find((b) => b.metricsUrl === String(url))?.name ?? '';
+    return new Response(pages[name][round], { status: 200 });
+  };
+  let now = NOW_MS - 5000;
+  const scraper = new Scraper({ logger: silentLogger, onLoads: () => undefined, fetch, nowMs: () => now });
+  scraper.setBrokers(brokers);
+  await scraper.scrapeOnce();
+  round = 1;
+  now = NOW_MS;
+  const loads = await scraper.scrapeOnce();
+  scraper.stop();
+  return loads;
 }
 
 describe('fuzz: metrics pages', () => {
-  it('never throw, and one broker\'s page never makes any weight non-finite or out of bounds', () => {
+  it('never throw, and one broker\'s page never makes any weight non-finite or out of bounds', async () => {
     const policy = defaultPolicy();
     const good = corpus('prometheus')[0];
-    fc.assert(
-      fc.property(inputs('prometheus'), inputs('prometheus'), (page, previous) => {
-        const loads = new Map<string, BrokerLoad>([
-          ['a', load('a', page, previous)],
-          ['b', load('b', good, undefined)],
-          ['c', load('c', good, undefined)],
-        ]);
+    await fc.assert(
+      fc.asyncProperty(inputs('prometheus'), inputs('prometheus'), async (page, previous) => {
+        const loads = await scrape({ a: [previous, page], b: [good, good], c: [good, good] });
         const out = computeWeights({
           brokers,
           loads,
@@ -46,6 +50,19 @@ describe('fuzz: metrics pages', () => {
           expect(e.weight).toBeGreaterThanOrEqual(policy.bounds.floor);
           expect(e.weight).toBeLessThanOrEqual(policy.bounds.ceiling);
         }
+        // What reaches the balancer is plausible, whatever the page said.
+        for (const l of loads.values()) {
+          for (const v of Object.values(l.signals)) expect(Number.isFinite(v) && v >= 0 && v <= 1e10).toBe(true);
+          expect(l.signals.connections ?? 0).toBeLessThanOrEqual(1e8);
+        }
+        // The other brokers (same good pages) keep a real weight: not pushed to the ceiling,
+        // nor (as with a 1e308 page once) to the floor unless a really dwarfs them.
+        const [, wb, wc] = out.plan.endpoints.map((e) => e.weight);
+        expect(wb).toBe(wc);
+        expect(wb).toBeLessThan(policy.bounds.ceiling);
+        const aConnections = loads.get('a')?.signals.connections ?? 0;
+        const bConnections = loads.get('b')?.signals.connections ?? 0;
+        if (aConnections <= 100 * bConnections) expect(wb).toBeGreaterThan(policy.bounds.floor);
       }),
       { numRuns: RUNS },
     );
