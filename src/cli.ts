@@ -5,6 +5,7 @@ import { DRAIN_USAGE, parseDrainArgs, runDrain } from './drain-command';
 import { ControlPlane } from './main';
 import { createLogger } from './util/log';
 import { formatProblems } from './util/result';
+import { ConfigError, tokenFromFile } from './util/token-file';
 
 const USAGE = `mqtt-xds: an Envoy xDS control plane for MQTT broker clusters
 
@@ -32,6 +33,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const { config } = loaded.value;
+  // Files the settings name are read now, so a missing one is a configuration error, not a crash later.
+  const fileProblems = [
+    tokenFromFile(config.admin.tokenFile, 'admin.tokenFile').problem,
+    tokenFromFile(config.agent.tokenFile, 'agent.tokenFile').problem,
+  ].filter((p) => p !== undefined);
+  if (fileProblems.length > 0) {
+    process.stderr.write(`mqtt-xds: invalid configuration: ${formatProblems(fileProblems)}\n`);
+    return 2;
+  }
   const log = createLogger(config.logLevel, { component: 'mqtt-xds' });
   const plane = new ControlPlane({ config, logger: log });
   await plane.start();
@@ -64,6 +74,10 @@ async function drain(argv: string[]): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mqtt-xds: invalid configuration: ${formatProblems(err.problems)}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`mqtt-xds: ${err.stack ?? err.message}\n`);
     process.exit(1);
   },

@@ -2,6 +2,11 @@
 // broker, optionally waits until the broker holds no clients, or cancels a drain.
 import { readTokenFile } from './util/token-file';
 
+import { COMMAND_ENV } from './config/schema';
+
+const ADMIN_URL_ENV = 'MQTT_XDS_ADMIN_URL';
+if (!(ADMIN_URL_ENV in COMMAND_ENV)) throw new Error(`${ADMIN_URL_ENV} must be declared in COMMAND_ENV`);
+
 export const DRAIN_USAGE = `Usage: mqtt-xds drain <broker> [--admin-url URL] [--token-file FILE] [--wait] [--timeout-sec N] [--cancel]
 
 Asks the control plane to drain <broker>: DRAINING in EDS (no new connections), then its
@@ -24,7 +29,8 @@ type Out = (line: string) => void;
 
 export function parseDrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv): DrainArgs | string {
   let broker: string | undefined;
-  let adminUrl = env.MQTT_XDS_ADMIN_URL ?? 'http://127.0.0.1:9090';
+  // Declared in the settings table (COMMAND_ENV), so the server accepts it being exported.
+  let adminUrl = env[ADMIN_URL_ENV] ?? 'http://127.0.0.1:9090';
   let tokenFile = env.MQTT_XDS_ADMIN_TOKEN_FILE ?? '';
   let wait = false;
   let cancel = false;

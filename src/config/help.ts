@@ -1,4 +1,4 @@
-import { CONFIG_ENV, CONFIG_FLAG, SETTINGS, valueHint } from './schema';
+import { COMMAND_ENV, CONFIG_ENV, CONFIG_FLAG, SETTINGS, valueHint } from './schema';
 
 /** Every setting with its flag, environment variable, default and meaning; for --help. */
 export function helpText(): string {
@@ -19,5 +19,7 @@ export function helpText(): string {
       `      ${s.help}`,
     );
   }
+  lines.push('', 'Read by sub-commands only (the server accepts and ignores them):');
+  for (const [name, help] of Object.entries(COMMAND_ENV)) lines.push(`  env ${name}`, `      ${help}`);
   return lines.join('\n') + '\n';
 }

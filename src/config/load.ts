@@ -6,6 +6,7 @@ import { didYouMean } from '../util/suggest';
 import { keyName, parseYamlDoc, describeNode } from '../util/yaml-doc';
 import {
   checkValue,
+  COMMAND_ENV,
   CONFIG_ENV,
   CONFIG_FLAG,
   ENV_PREFIX,
@@ -145,6 +146,8 @@ function readEnv(env: LoadInput['env'], problems: Problem[]): { values: Map<stri
     if (!name.startsWith(ENV_PREFIX)) continue;
     const value = env[name];
     const setting = settingByEnv.get(name);
+    // Read by a sub-command (COMMAND_ENV), not by the server: allowed, and ignored here.
+    if (setting === undefined && name in COMMAND_ENV) continue;
     if (setting === undefined && name !== CONFIG_ENV) {
       // Our prefix claims the namespace: a misspelt variable must not be silently ignored.
       problems.push({

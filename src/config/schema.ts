@@ -129,6 +129,15 @@ export const ENV_PREFIX = 'MQTT_XDS_';
 export const CONFIG_FLAG = '--config';
 export const CONFIG_ENV = `${ENV_PREFIX}CONFIG`;
 
+/**
+ * Environment variables under our prefix that a sub-command reads and the server does
+ * not. They are declared here, with the settings, so the server never refuses one that an
+ * operator exported for the CLI.
+ */
+export const COMMAND_ENV: Readonly<Record<string, string>> = {
+  [`${ENV_PREFIX}ADMIN_URL`]: 'mqtt-xds drain: the admin URL of the control plane (default http://127.0.0.1:9090).',
+};
+
 const UINT16 = 65535;
 const UINT32 = 0xffff_ffff;
 const INT32 = 0x7fff_ffff;

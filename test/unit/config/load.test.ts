@@ -185,6 +185,12 @@ describe('loadConfig', () => {
     expect(config(load({ env: { MQTT_XDS_XDS_PORT: '' } })).xds.port).toBe(18000);
   });
 
+  it('accepts the variables its sub-commands read, such as MQTT_XDS_ADMIN_URL for drain', () => {
+    // Regression: `mqtt-xds drain` documents MQTT_XDS_ADMIN_URL, and the server refused to start with it exported.
+    expect(load({ env: { MQTT_XDS_ADMIN_URL: 'http://10.0.0.5:9090' } }).ok).toBe(true);
+    expect(load({ env: { MQTT_XDS_ADMIN_URLL: 'x' } })).toMatchObject({ ok: false, problems: [{ code: 'CONFIG_UNKNOWN_ENV' }] });
+  });
+
   it('ignores environment variables outside its prefix', () => {
     expect(load({ env: { PATH: '/bin', XDS_PORT: 'x' } }).ok).toBe(true);
   });
