@@ -24,7 +24,7 @@ export interface CodedScrapeError extends ScrapeError {
 /** The part of `fetch` we use, so tests and callers can inject their own. */
 export type FetchLike = (
   url: string,
-  init: { readonly signal: AbortSignal; readonly headers: Record<string, string> },
+  init: { readonly signal: AbortSignal; readonly headers: Record<string, string>; readonly redirect: 'manual' },
 ) => Promise<Response>;
 
 export interface FetchPageOptions {
@@ -71,9 +71,15 @@ export async function fetchPage(url: string, opts: FetchPageOptions): Promise<Pa
   try {
     let res: Response;
     try {
-      res = await opts.fetch(url, { signal: controller.signal, headers: { accept: ACCEPT } });
+      // Never follow a redirect: a metrics URL that redirects could make the control plane
+      // fetch any address on its network and show part of the answer.
+      res = await opts.fetch(url, { signal: controller.signal, headers: { accept: ACCEPT }, redirect: 'manual' });
     } catch (err) {
       return interrupted(err, 'connecting');
+    }
+    if ((res.status >= 300 && res.status <= 399) || res.type === 'opaqueredirect') {
+      await res.body?.cancel().catch(() => undefined);
+      return failed('SCRAPE_REDIRECT', `answered a redirect (HTTP ${res.status}), which is not followed; set metricsUrl to the page itself`);
     }
     if (res.status < 200 || res.status > 299) {
       await res.body?.cancel().catch(() => undefined);

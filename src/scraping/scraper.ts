@@ -245,7 +245,9 @@ export class Scraper {
 }
 
 function parseError(what: string, problems: Parameters<typeof formatProblems>[0]): CodedScrapeError {
-  const shown = problems.slice(0, 3);
+  // Codes and lines only: a problem's message quotes the page, and a page is the broker's
+  // (or an attacker's) text, which must never reach the log or the unauthenticated /status.
+  const shown = problems.slice(0, 5).map((p) => `${p.code}${p.line !== undefined ? ` (line ${p.line})` : ''}`);
   const more = problems.length > shown.length ? ` (+${problems.length - shown.length} more)` : '';
   return {
     code: problems.some((p) => p.code === 'PROM_TOO_LARGE')
@@ -253,8 +255,6 @@ function parseError(what: string, problems: Parameters<typeof formatProblems>[0]
       : problems.some((p) => p.code === 'PROM_DUPLICATE_SERIES')
         ? 'SCRAPE_DUPLICATE_SERIES'
         : 'SCRAPE_PARSE',
-    message:
-      `${what}: not a valid Prometheus text page (does metricsUrl point at the Prometheus extension?): ` +
-      `${formatProblems(shown)}${more}`,
+    message: `${what}: not a valid Prometheus text page (does metricsUrl point at the Prometheus extension?): ${shown.join(', ')}${more}`,
   };
 }

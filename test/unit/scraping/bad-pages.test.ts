@@ -66,3 +66,31 @@ describe('absurd metrics pages', () => {
     for (const e of out.plan.endpoints) expect(Number.isInteger(e.weight)).toBe(true);
   });
 });
+
+describe('pages that must not leak', () => {
+  it('follows no redirect: a 3xx is SCRAPE_REDIRECT and the target is never fetched', async () => {
+    const { MetricsServer } = await import('./metrics-server');
+    const target = await new MetricsServer().route('/secret', (_req, res) => res.writeHead(200).end('credential_token 123\n')).start();
+    const redirector = await new MetricsServer()
+      .route('/metrics', (_req, res) => res.writeHead(302, { location: target.url('/secret') }).end())
+      .start();
+    const scraper = new Scraper({ logger: silentLogger, onLoads: () => undefined, nowMs: () => T0, timeoutMs: 2000 });
+    scraper.setBrokers([{ name: 'a', address: '127.0.0.1', port: 1883, metricsUrl: redirector.url('/metrics') }]);
+    const loads = await scraper.scrapeOnce();
+    scraper.stop();
+    await redirector.close();
+    await target.close();
+    expect(loads.get('a')?.error?.code).toBe('SCRAPE_REDIRECT');
+    expect(target.requests).toEqual([]);
+  });
+
+  it('never quotes the page in a parse error', async () => {
+    const scraper = scraperServing({ a: 'ghp_SECRETTOKEN1234{ oops\n', b: gauge('1') });
+    const loads = await scraper.scrapeOnce();
+    scraper.stop();
+    const err = loads.get('a')?.error;
+    expect(err?.code).toBe('SCRAPE_PARSE');
+    expect(err?.message).toContain('(line 1)');
+    expect(err?.message).not.toContain('SECRETTOKEN');
+  });
+});
