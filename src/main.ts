@@ -6,14 +6,14 @@ import { filePolicyFeed, PolicySource, type AppliedPolicy, type Config, type Pol
 import type { Broker, WeightPlan } from './domain';
 import { hostname } from 'node:os';
 import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource, LeaderElection } from './discovery';
-import { gatePush } from './balancing';
 import { Planner } from './planner';
-import { deriveLimits } from './limits';
 import { AgentHttpClient, Rebalancer } from './rebalance';
 import { ENDPOINT } from './xds/type-urls';
 import { Scraper } from './scraping';
-import { buildResources, type ProxyModel, type ResourceSet } from './translation';
+import { ModelBuilder, Publisher, shortType } from './publishing';
+import type { ProxyModel, ResourceSet } from './translation';
 import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
+import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import { formatProblems, type Problem } from './util/result';
 import { readTokenFile } from './util/token-file';
@@ -45,22 +45,12 @@ export class ControlPlane {
   private readonly planner: Planner;
   private readonly rebalancer: Rebalancer;
   private readonly brokersKnown: Gauge;
-  private readonly brokerWeight: Gauge<'broker'>;
-  private readonly brokerUtilisation: Gauge<'broker'>;
   private readonly rejected: Counter<'stage' | 'code'>;
-  private readonly lastPublish: Gauge;
-  private debounce: NodeJS.Timeout | undefined;
+  private readonly models: ModelBuilder;
+  private readonly publisher: Publisher;
   private discoveryProblems: Problem[] = [];
-  private publishedPlan: WeightPlan | undefined;
-  private lastWeightPushMs = 0;
-  private gateTimer: NodeJS.Timeout | undefined;
   private policyProblems: Problem[] = [];
-  private lastPublishedAt: Date | undefined;
   private knownBrokers: readonly Broker[] = [];
-  private limitsWhy = '';
-  private lastLimits: unknown;
-  /** A policy change goes out at once, not behind minPushIntervalMs (it may change limits, not weights). */
-  private policyChanged = false;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -75,11 +65,6 @@ export class ControlPlane {
       name: 'mqtt_xds_input_rejected_total',
       help: 'Inputs refused (the last good state stays): by stage and problem code',
       labelNames: ['stage', 'code'],
-      registers: [this.registry],
-    });
-    this.lastPublish = new Gauge({
-      name: 'mqtt_xds_snapshot_published_timestamp_seconds',
-      help: 'When the current snapshot was published',
       registers: [this.registry],
     });
     this.ads = new AdsServer({
@@ -109,18 +94,6 @@ export class ControlPlane {
         rebalanceStatus: () => this.rebalancer.status(),
       },
     });
-    this.brokerWeight = new Gauge({
-      name: 'mqtt_xds_broker_weight',
-      help: 'Load-balancing weight published for each broker',
-      labelNames: ['broker'],
-      registers: [this.registry],
-    });
-    this.brokerUtilisation = new Gauge({
-      name: 'mqtt_xds_broker_utilisation',
-      help: 'Estimated utilisation of each broker (1 = at capacity), metrics mode only',
-      labelNames: ['broker'],
-      registers: [this.registry],
-    });
     const policyLog = this.log.child({ stage: 'policy' });
     this.policySource = new PolicySource({
       feed: policyFeed(config, policyLog),
@@ -132,6 +105,18 @@ export class ControlPlane {
       },
     });
     this.planner = new Planner(config.balancing.mode, this.policySource.applied().policy);
+    this.models = new ModelBuilder({ config, policy: () => this.policySource.applied().policy, logger: this.log });
+    this.publisher = new Publisher({
+      cache: this.cache,
+      clock: systemClock,
+      logger: this.log,
+      registry: this.registry,
+      rejected: this.rejected,
+      debounceMs: config.pushDebounceMs,
+      minPushIntervalMs: config.balancing.minPushIntervalMs,
+      plan: (nowMs) => this.planner.next(nowMs),
+      model: (plan) => this.model(plan),
+    });
     if (config.balancing.mode === 'metrics') {
       this.scraper = new Scraper({
         logger: this.log.child({ stage: 'scraping' }),
@@ -141,7 +126,7 @@ export class ControlPlane {
         concurrency: config.scrape.concurrency,
         onLoads: (loads) => {
           this.planner.setLoads(loads);
-          this.schedulePush();
+          this.publisher.schedule();
         },
       });
     }
@@ -161,7 +146,7 @@ export class ControlPlane {
       decisions: () => this.planner.lastOutcome()?.decisions ?? [],
       setMoving: (moving) => {
         this.planner.setMoving(moving);
-        this.schedulePush();
+        this.publisher.schedule();
       },
       drainingAcked: (names) => this.drainingAcked(names),
       now: () => Date.now(),
@@ -225,8 +210,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    if (this.debounce) clearTimeout(this.debounce);
-    clearTimeout(this.gateTimer);
+    this.publisher.stop();
     this.source.stop();
     this.policySource.stop();
     this.scraper?.stop();
@@ -239,19 +223,7 @@ export class ControlPlane {
 
   /** Publishes a resource set as it is; returns the problems if it was refused. */
   publish(set: ResourceSet): Problem[] {
-    const result = this.cache.publish(set);
-    if (!result.ok) {
-      for (const p of result.problems) this.rejected.inc({ stage: 'translation', code: p.code });
-      this.log.error('snapshot refused; still serving the last good one', { problems: formatProblems(result.problems) });
-      return result.problems;
-    }
-    const { snapshot, changed } = result.value;
-    if (changed.size > 0) {
-      this.lastPublishedAt = new Date();
-      this.lastPublish.set(this.lastPublishedAt.getTime() / 1000);
-      this.log.info('snapshot published', { version: snapshot.version, changed: [...changed].map(shortType) });
-    }
-    return [];
+    return this.publisher.publish(set);
   }
 
   /** The open ADS streams and what each Envoy holds. */
@@ -261,20 +233,7 @@ export class ControlPlane {
 
   /** The model a weight plan translates to. */
   model(plan: WeightPlan): ProxyModel {
-    const { listener, cluster, balancing } = this.opts.config;
-    // Circuit breakers, connection rate and duration from the policy's limits section
-    // (src/limits); cluster.* settings are the fallback while capacities are unknown.
-    const limits = deriveLimits({ policy: this.policySource.applied().policy, plan, fallback: cluster });
-    if (limits.why !== this.limitsWhy) {
-      this.limitsWhy = limits.why;
-      this.log.info('connection limits derived', { why: limits.why, listener: limits.listener, cluster: limits.cluster });
-    }
-    this.lastLimits = limits;
-    return {
-      listener: { ...listener, clusterName: cluster.name, ...limits.listener },
-      cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
-      plan,
-    };
+    return this.models.build(plan);
   }
 
   private onBrokers(brokers: Broker[]): void {
@@ -283,61 +242,13 @@ export class ControlPlane {
     this.brokersKnown.set(brokers.length);
     this.planner.setBrokers(brokers);
     this.scraper?.setBrokers(brokers);
-    this.schedulePush();
+    this.publisher.schedule();
   }
 
   private onPolicy(applied: AppliedPolicy): void {
     this.policyProblems = [];
     this.planner.setPolicy(applied.policy);
-    this.policyChanged = true;
-    this.schedulePush();
-  }
-
-  /** Coalesces bursts (an editor writing in pieces, pods changing together, a scrape round). */
-  private schedulePush(): void {
-    if (this.debounce) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      this.recompute();
-    }, this.opts.config.pushDebounceMs);
-  }
-
-  private recompute(): void {
-    const nowMs = Date.now();
-    const outcome = this.planner.next(nowMs);
-    if (!outcome) return;
-    const verdict = this.policyChanged
-      ? ({ push: true, why: 'policy changed' } as const)
-      : gatePush(this.publishedPlan, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.config.balancing.minPushIntervalMs);
-    this.policyChanged = false;
-    if (!verdict.push) {
-      // The newest plan goes out when the interval is over, even if no new input arrives.
-      if (!this.gateTimer) {
-        this.gateTimer = setTimeout(() => {
-          this.gateTimer = undefined;
-          this.recompute();
-        }, verdict.retryAtMs - nowMs);
-      }
-      return;
-    }
-    clearTimeout(this.gateTimer);
-    this.gateTimer = undefined;
-    const before = this.cache.snapshot()?.version;
-    if (this.publish(buildResources(this.model(outcome.plan))).length > 0) return;
-    this.publishedPlan = outcome.plan;
-    if (this.cache.snapshot()?.version !== before) this.lastWeightPushMs = nowMs;
-    this.brokerWeight.reset();
-    for (const e of outcome.plan.endpoints) this.brokerWeight.set({ broker: e.name }, e.weight);
-    this.brokerUtilisation.reset();
-    for (const d of outcome.decisions) {
-      if (d.utilisation !== undefined) this.brokerUtilisation.set({ broker: d.name }, d.utilisation);
-    }
-    if (outcome.decisions.length > 0 && this.cache.snapshot()?.version !== before) {
-      this.log.info('weights decided', {
-        why: verdict.why,
-        decisions: outcome.decisions.map((d) => ({ broker: d.name, weight: d.weight, reason: d.reason })),
-      });
-    }
+    this.publisher.policyApplied();
   }
 
   /**
@@ -345,7 +256,7 @@ export class ControlPlane {
    * version the brokers are DRAINING: none of them gets a new connection from now on.
    */
   private drainingAcked(names: readonly string[]): boolean {
-    const published = new Map((this.publishedPlan?.endpoints ?? []).map((e) => [e.name, e.health]));
+    const published = new Map((this.publisher.publishedPlan()?.endpoints ?? []).map((e) => [e.name, e.health]));
     if (!names.every((n) => published.get(n) === 'draining' || !published.has(n))) return false;
     const version = this.cache.snapshot()?.typeVersions[ENDPOINT];
     if (version === undefined) return false;
@@ -386,7 +297,7 @@ export class ControlPlane {
       ready: this.readiness(),
       snapshot: snap && {
         version: snap.version,
-        publishedAt: this.lastPublishedAt?.toISOString(),
+        publishedAt: this.publisher.status().publishedAt?.toISOString(),
         types: Object.fromEntries(Object.entries(snap.typeVersions).map(([t, v]) => [shortType(t), v])),
       },
       balancing: {
@@ -401,7 +312,7 @@ export class ControlPlane {
       discoverySynced: this.synced,
       leader: this.election ? this.election.isLeader() : null,
       rebalance: this.rebalancer.status(),
-      limits: this.lastLimits,
+      limits: this.models.status(),
       streams: this.ads.status(),
     };
   }
@@ -416,8 +327,4 @@ function policyFeed(config: Config, logger: Logger): PolicyFeed | undefined {
     return configMapPolicyFeed({ kubeconfig: config.discovery.kubernetes.kubeconfig, namespace, name, key: policyConfigMapKey, logger });
   }
   return policyFile !== '' ? filePolicyFeed(policyFile, logger) : undefined;
-}
-
-function shortType(t: string): string {
-  return t.slice(t.lastIndexOf('.') + 1);
 }
