@@ -116,6 +116,8 @@ export class ControlPlane {
       minPushIntervalMs: config.balancing.minPushIntervalMs,
       plan: (nowMs) => this.planner.next(nowMs),
       model: (plan) => this.model(plan),
+      // A configured policy not yet applied: publishing defaults would serve excluded brokers.
+      heldBy: () => this.policySource.waiting(),
     });
     if (config.balancing.mode === 'metrics') {
       this.scraper = new Scraper({
@@ -276,6 +278,8 @@ export class ControlPlane {
   }
 
   private readiness(): Readiness {
+    const policyWaiting = this.policySource.waiting();
+    if (policyWaiting !== undefined) return { ready: false, reason: policyWaiting };
     const snap = this.cache.snapshot();
     // Still ready: this replica serves a complete last-known snapshot, and taking every
     // replica out of the xDS Service (an API outage hits all of them) would leave new and
