@@ -10,7 +10,7 @@ import { Planner } from './planner';
 import { AgentHttpClient, Rebalancer } from './rebalance';
 import { ENDPOINT } from './xds/type-urls';
 import { Scraper } from './scraping';
-import { ModelBuilder, Publisher, shortType } from './publishing';
+import { drainAck, ModelBuilder, Publisher, shortType, type DrainAck } from './publishing';
 import type { ProxyModel, ResourceSet } from './translation';
 import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
 import { systemClock } from './util/clock';
@@ -150,7 +150,7 @@ export class ControlPlane {
         this.planner.setMoving(moving);
         this.publisher.schedule();
       },
-      drainingAcked: (names) => this.drainingAcked(names),
+      drainingAcked: (names) => this.drainAck(names).acked,
       now: () => Date.now(),
     });
     this.discoverySynced = new Gauge({
@@ -253,18 +253,12 @@ export class ControlPlane {
     this.publisher.policyApplied();
   }
 
-  /**
-   * Every Envoy with an EDS subscription has ACKed the current EDS version, and in that
-   * version the brokers are DRAINING: none of them gets a new connection from now on.
-   */
-  private drainingAcked(names: readonly string[]): boolean {
-    const published = new Map((this.publisher.publishedPlan()?.endpoints ?? []).map((e) => [e.name, e.health]));
-    if (!names.every((n) => published.get(n) === 'draining' || !published.has(n))) return false;
-    const version = this.cache.snapshot()?.typeVersions[ENDPOINT];
-    if (version === undefined) return false;
-    return this.ads.status().every((s) => {
-      const eds = s.types[ENDPOINT];
-      return eds === undefined || eds.ackedVersion === version;
+  /** Whether the named brokers are DRAINING in every Envoy, and which Envoys lag (src/publishing/drain-ack.ts). */
+  private drainAck(names: readonly string[]): DrainAck {
+    return drainAck(names, {
+      published: this.publisher.publishedPlan(),
+      edsVersion: this.cache.snapshot()?.typeVersions[ENDPOINT],
+      streams: this.ads.status(),
     });
   }
 

@@ -2,3 +2,4 @@
 // behind the debounce and the push gate. Owns its timers (via the Clock) and its status().
 export * from './model';
 export * from './publisher';
+export * from './drain-ack';
