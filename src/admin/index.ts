@@ -1,2 +1,3 @@
 // Operator HTTP surface: liveness, readiness, Prometheus metrics and a JSON status page.
 export * from './admin-server';
+export * from './status';
