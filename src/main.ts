@@ -2,7 +2,7 @@
 // discovery → scraping → planning → publishing → xds → Envoy; policy, rebalance, admin and
 // leader election beside it. Each runner owns its state, timers and status().
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { AdminServer, readiness, snapshotStatus, type ControlPlaneStatus, type Readiness } from './admin';
+import { AdminServer, readiness, rebalanceActions, snapshotStatus, type ControlPlaneStatus, type Readiness } from './admin';
 import type { Config } from './config';
 import type { WeightPlan } from './domain';
 import { Planner } from './planner';
@@ -47,6 +47,7 @@ export class ControlPlane {
     const { config } = opts;
     const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
     const registry = this.registry;
+    const clock = systemClock;
     collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
     const rejected = new Counter({
       name: 'mqtt_xds_input_rejected_total',
@@ -81,7 +82,7 @@ export class ControlPlane {
     }
     this.planner = new Planner(config.balancing.mode, this.policy.policy());
     this.models = new ModelBuilder({ config, policy: () => this.policy.policy(), logger: log });
-    this.publisher = new Publisher({ cache: this.cache, clock: systemClock, logger: log, registry, rejected,
+    this.publisher = new Publisher({ cache: this.cache, clock, logger: log, registry, rejected,
       debounceMs: config.pushDebounceMs,
       minPushIntervalMs: config.balancing.minPushIntervalMs,
       plan: (nowMs) => this.planner.next(nowMs),
@@ -106,21 +107,13 @@ export class ControlPlane {
         this.publisher.schedule();
       },
       drainingAcked: (names) => this.drainAck(names).acked,
-      now: () => Date.now(),
+      now: () => clock.nowMs(),
     });
     this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
       token: readTokenFile(config.admin.tokenFile, 'admin.tokenFile'),
-      actions: {
-        requestDrain: (name) => {
-          if (!this.discovery.brokers().some((b) => b.name === name)) return undefined;
-          return { created: this.rebalancer.requestDrain(name), status: this.rebalancer.drainStatus(name) };
-        },
-        cancelDrain: (name) => this.rebalancer.cancelDrain(name),
-        drainStatus: (name) => this.rebalancer.drainStatus(name),
-        rebalanceStatus: () => this.rebalancer.status(),
-      },
+      actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name)),
     });
   }
 
