@@ -48,6 +48,9 @@ export class ControlPlane {
     const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
     const registry = this.registry;
     const clock = systemClock;
+    // Read first, admin before agent, so a missing file stops the start before anything runs.
+    const adminToken = readTokenFile(config.admin.tokenFile, 'admin.tokenFile');
+    const agentToken = readTokenFile(config.agent.tokenFile, 'agent.tokenFile');
     collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
     const rejected = new Counter({
       name: 'mqtt_xds_input_rejected_total',
@@ -94,7 +97,7 @@ export class ControlPlane {
     this.leader = new LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
     this.rebalancer = new Rebalancer({ logger: log.child({ stage: 'rebalance' }), registry, tickMs: config.rebalanceTickMs,
       agent: new AgentHttpClient({
-        token: readTokenFile(config.agent.tokenFile, 'agent.tokenFile'),
+        token: agentToken,
         timeoutMs: () => this.policy.policy().rebalance.agentTimeoutMs,
       }),
       policy: () => this.policy.policy(),
@@ -112,7 +115,7 @@ export class ControlPlane {
     this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
-      token: readTokenFile(config.admin.tokenFile, 'admin.tokenFile'),
+      token: adminToken,
       actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name)),
     });
   }
