@@ -1,21 +1,20 @@
-// Composition root: builds the stages, wires them (discovery → balancing → translation →
-// xds → Envoy), starts and stops them. No stage knows another's internals.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { AdminServer, type Readiness } from './admin';
-import { filePolicyFeed, PolicySource, type AppliedPolicy, type Config, type PolicyFeed } from './config';
-import type { Broker, WeightPlan } from './domain';
-import { hostname } from 'node:os';
-import { configMapPolicyFeed, FileBrokerSource, KubernetesBrokerSource, LeaderElection } from './discovery';
-import { gatePush } from './balancing';
+// Composition root: builds the runners and connects outputs to inputs. The pipeline is
+// discovery → scraping → planning → publishing → xds → Envoy; policy, rebalance, admin and
+// leader election beside it. Each runner owns its state, timers and status().
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { AdminServer, readiness, rebalanceActions, snapshotStatus, type ControlPlaneStatus, type Readiness } from './admin';
+import type { Config } from './config';
+import type { WeightPlan } from './domain';
 import { Planner } from './planner';
-import { deriveLimits } from './limits';
+import { drainAck, ModelBuilder, Publisher, type DrainAck } from './publishing';
 import { AgentHttpClient, Rebalancer } from './rebalance';
-import { ENDPOINT } from './xds/type-urls';
+import { DiscoveryRunner, LeaderRunner, PolicyRunner } from './runners';
 import { Scraper } from './scraping';
-import { buildResources, type ProxyModel, type ResourceSet } from './translation';
-import { AdsServer, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
+import type { ProxyModel, ResourceSet } from './translation';
+import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
+import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
-import { formatProblems, type Problem } from './util/result';
+import type { Problem } from './util/result';
 import { readTokenFile } from './util/token-file';
 
 export interface ControlPlaneOptions {
@@ -35,203 +34,111 @@ export class ControlPlane {
   private readonly log: Logger;
   private readonly ads: AdsServer;
   private readonly admin: AdminServer;
-  private readonly source: FileBrokerSource | KubernetesBrokerSource;
-  private readonly discoverySynced: Gauge;
-  private readonly election: LeaderElection | undefined;
-  private readonly leaderGauge: Gauge;
-  private synced = true;
-  private readonly policySource: PolicySource;
+  private readonly discovery: DiscoveryRunner;
+  private readonly policy: PolicyRunner;
   private readonly scraper: Scraper | undefined;
   private readonly planner: Planner;
+  private readonly models: ModelBuilder;
+  private readonly publisher: Publisher;
   private readonly rebalancer: Rebalancer;
-  private readonly brokersKnown: Gauge;
-  private readonly brokerWeight: Gauge<'broker'>;
-  private readonly brokerUtilisation: Gauge<'broker'>;
-  private readonly rejected: Counter<'stage' | 'code'>;
-  private readonly lastPublish: Gauge;
-  private debounce: NodeJS.Timeout | undefined;
-  private discoveryProblems: Problem[] = [];
-  private publishedPlan: WeightPlan | undefined;
-  private lastWeightPushMs = 0;
-  private gateTimer: NodeJS.Timeout | undefined;
-  private policyProblems: Problem[] = [];
-  private lastPublishedAt: Date | undefined;
-  private knownBrokers: readonly Broker[] = [];
-  private limitsWhy = '';
-  private lastLimits: unknown;
-  /** A policy change goes out at once, not behind minPushIntervalMs (it may change limits, not weights). */
-  private policyChanged = false;
+  private readonly leader: LeaderRunner;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
-    this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' });
-    collectDefaultMetrics({ register: this.registry, prefix: 'mqtt_xds_' });
-    this.brokersKnown = new Gauge({
-      name: 'mqtt_xds_brokers_known',
-      help: 'Brokers in the last good discovery result',
-      registers: [this.registry],
-    });
-    this.rejected = new Counter({
+    const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
+    const registry = this.registry;
+    const clock = systemClock;
+    // Read first, admin before agent, so a missing file stops the start before anything runs.
+    const adminToken = readTokenFile(config.admin.tokenFile, 'admin.tokenFile');
+    const agentToken = readTokenFile(config.agent.tokenFile, 'agent.tokenFile');
+    collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
+    const rejected = new Counter({
       name: 'mqtt_xds_input_rejected_total',
       help: 'Inputs refused (the last good state stays): by stage and problem code',
       labelNames: ['stage', 'code'],
-      registers: [this.registry],
+      registers: [registry],
     });
-    this.lastPublish = new Gauge({
-      name: 'mqtt_xds_snapshot_published_timestamp_seconds',
-      help: 'When the current snapshot was published',
-      registers: [this.registry],
-    });
-    this.ads = new AdsServer({
-      host: config.xds.host,
-      port: config.xds.port,
-      maxRequestBytes: config.xds.maxRequestBytes,
-      cache: this.cache,
-      logger: this.log.child({ stage: 'xds' }),
-      metrics: new XdsMetrics(this.registry),
-    });
-    this.admin = new AdminServer({
-      host: config.admin.host,
-      port: config.admin.port,
-      registry: this.registry,
-      logger: this.log.child({ stage: 'admin' }),
-      readiness: () => this.readiness(),
-      status: () => this.status(),
-      token: readTokenFile(config.admin.tokenFile, 'admin.tokenFile'),
-      actions: {
-        requestDrain: (name) => {
-          if (!this.knownBrokers.some((b) => b.name === name)) return undefined;
-          const created = this.rebalancer.requestDrain(name);
-          return { created, status: this.rebalancer.drainStatus(name) };
-        },
-        cancelDrain: (name) => this.rebalancer.cancelDrain(name),
-        drainStatus: (name) => this.rebalancer.drainStatus(name),
-        rebalanceStatus: () => this.rebalancer.status(),
+
+    this.discovery = new DiscoveryRunner({ config, logger: log.child({ stage: 'discovery' }), registry, rejected,
+      onBrokers: (brokers) => {
+        this.planner.setBrokers(brokers);
+        this.scraper?.setBrokers(brokers);
+        this.publisher.schedule();
       },
     });
-    this.brokerWeight = new Gauge({
-      name: 'mqtt_xds_broker_weight',
-      help: 'Load-balancing weight published for each broker',
-      labelNames: ['broker'],
-      registers: [this.registry],
-    });
-    this.brokerUtilisation = new Gauge({
-      name: 'mqtt_xds_broker_utilisation',
-      help: 'Estimated utilisation of each broker (1 = at capacity), metrics mode only',
-      labelNames: ['broker'],
-      registers: [this.registry],
-    });
-    const policyLog = this.log.child({ stage: 'policy' });
-    this.policySource = new PolicySource({
-      feed: policyFeed(config, policyLog),
-      logger: policyLog,
-      onPolicy: (applied) => this.onPolicy(applied),
-      onError: (problems) => {
-        this.policyProblems = problems;
-        for (const p of problems) this.rejected.inc({ stage: 'policy', code: p.code });
+    this.policy = new PolicyRunner({ config, logger: log.child({ stage: 'policy' }), rejected,
+      onPolicy: (policy) => {
+        this.planner.setPolicy(policy);
+        this.publisher.policyApplied();
       },
     });
-    this.planner = new Planner(config.balancing.mode, this.policySource.applied().policy);
     if (config.balancing.mode === 'metrics') {
-      this.scraper = new Scraper({
-        logger: this.log.child({ stage: 'scraping' }),
-        registry: this.registry,
+      this.scraper = new Scraper({ logger: log.child({ stage: 'scraping' }), registry,
         intervalMs: config.scrape.intervalMs,
         timeoutMs: config.scrape.timeoutMs,
         concurrency: config.scrape.concurrency,
         onLoads: (loads) => {
           this.planner.setLoads(loads);
-          this.schedulePush();
+          this.publisher.schedule();
         },
       });
     }
-    this.rebalancer = new Rebalancer({
-      logger: this.log.child({ stage: 'rebalance' }),
-      registry: this.registry,
+    this.planner = new Planner(config.balancing.mode, this.policy.policy());
+    this.models = new ModelBuilder({ config, policy: () => this.policy.policy(), logger: log });
+    this.publisher = new Publisher({ cache: this.cache, clock, logger: log, registry, rejected,
+      debounceMs: config.pushDebounceMs,
+      minPushIntervalMs: config.balancing.minPushIntervalMs,
+      plan: (nowMs) => this.planner.next(nowMs),
+      model: (plan) => this.model(plan),
+      // A configured policy not yet applied: publishing defaults would serve excluded brokers.
+      heldBy: () => this.policy.waiting(),
+    });
+    this.ads = new AdsServer({ host: config.xds.host, port: config.xds.port, maxRequestBytes: config.xds.maxRequestBytes, cache: this.cache, logger: log.child({ stage: 'xds' }), metrics: new XdsMetrics(registry) });
+    this.leader = new LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
+    this.rebalancer = new Rebalancer({ logger: log.child({ stage: 'rebalance' }), registry, tickMs: config.rebalanceTickMs,
       agent: new AgentHttpClient({
-        token: readTokenFile(config.agent.tokenFile, 'agent.tokenFile'),
-        timeoutMs: () => this.policySource.applied().policy.rebalance.agentTimeoutMs,
+        token: agentToken,
+        timeoutMs: () => this.policy.policy().rebalance.agentTimeoutMs,
       }),
-      tickMs: config.rebalanceTickMs,
-      policy: () => this.policySource.applied().policy,
-      // Without leader election this replica is the only one.
-      isLeader: () => this.election?.isLeader() ?? true,
-      brokers: () => this.knownBrokers,
+      policy: () => this.policy.policy(),
+      isLeader: () => this.leader.isLeader(),
+      brokers: () => this.discovery.brokers(),
       loads: () => this.scraper?.currentLoads() ?? new Map(),
       decisions: () => this.planner.lastOutcome()?.decisions ?? [],
       setMoving: (moving) => {
         this.planner.setMoving(moving);
-        this.schedulePush();
+        this.publisher.schedule();
       },
-      drainingAcked: (names) => this.drainingAcked(names),
-      now: () => Date.now(),
+      drainingAcked: (names) => this.drainAck(names).acked,
+      now: () => clock.nowMs(),
     });
-    this.discoverySynced = new Gauge({
-      name: 'mqtt_xds_discovery_synced',
-      help: '1 while discovery holds a complete, current broker list; 0 while it serves the last known one',
-      registers: [this.registry],
+    this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
+      readiness: () => this.readiness(),
+      status: () => this.status(),
+      token: adminToken,
+      actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name)),
     });
-    this.discoverySynced.set(1);
-    this.leaderGauge = new Gauge({
-      name: 'mqtt_xds_leader',
-      help: '1 while this replica holds the leader lease',
-      registers: [this.registry],
-    });
-    const le = config.leaderElection;
-    if (le.leaseName !== '') {
-      this.election = new LeaderElection({
-        kubeconfig: config.discovery.kubernetes.kubeconfig,
-        namespace: le.namespace !== '' ? le.namespace : config.discovery.kubernetes.namespace,
-        leaseName: le.leaseName,
-        identity: le.identity !== '' ? le.identity : hostname(),
-        leaseDurationMs: le.leaseDurationMs,
-        renewIntervalMs: le.renewIntervalMs,
-        logger: this.log.child({ stage: 'leader-election' }),
-        onChange: (leader) => this.leaderGauge.set(leader ? 1 : 0),
-      });
-    }
-    const discoveryLog = this.log.child({ stage: 'discovery' });
-    const onBrokers = (brokers: Broker[]): void => this.onBrokers(brokers);
-    const onError = (problems: Problem[]): void => this.onDiscoveryError(problems);
-    if (config.discovery.source === 'kubernetes') {
-      this.synced = false;
-      this.discoverySynced.set(0);
-      this.source = new KubernetesBrokerSource({
-        ...config.discovery.kubernetes,
-        logger: discoveryLog,
-        registry: this.registry,
-        onBrokers,
-        onError,
-        onSynced: (synced) => {
-          this.synced = synced;
-          this.discoverySynced.set(synced ? 1 : 0);
-        },
-      });
-    } else {
-      this.source = new FileBrokerSource({ path: config.discovery.brokersFile, logger: discoveryLog, onBrokers, onError });
-    }
   }
 
   async start(): Promise<RunningPorts> {
     const xdsPort = await this.ads.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
-    await this.policySource.start();
-    await this.source.start();
+    await this.policy.start();
+    await this.discovery.start();
     this.scraper?.start();
-    await this.election?.start();
+    await this.leader.start();
     this.rebalancer.start();
     return { xdsPort, adminPort };
   }
 
   async stop(): Promise<void> {
-    if (this.debounce) clearTimeout(this.debounce);
-    clearTimeout(this.gateTimer);
-    this.source.stop();
-    this.policySource.stop();
+    this.publisher.stop();
+    this.discovery.stop();
+    this.policy.stop();
     this.scraper?.stop();
     this.rebalancer.stop();
-    await this.election?.stop();
+    await this.leader.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');
@@ -239,19 +146,7 @@ export class ControlPlane {
 
   /** Publishes a resource set as it is; returns the problems if it was refused. */
   publish(set: ResourceSet): Problem[] {
-    const result = this.cache.publish(set);
-    if (!result.ok) {
-      for (const p of result.problems) this.rejected.inc({ stage: 'translation', code: p.code });
-      this.log.error('snapshot refused; still serving the last good one', { problems: formatProblems(result.problems) });
-      return result.problems;
-    }
-    const { snapshot, changed } = result.value;
-    if (changed.size > 0) {
-      this.lastPublishedAt = new Date();
-      this.lastPublish.set(this.lastPublishedAt.getTime() / 1000);
-      this.log.info('snapshot published', { version: snapshot.version, changed: [...changed].map(shortType) });
-    }
-    return [];
+    return this.publisher.publish(set);
   }
 
   /** The open ADS streams and what each Envoy holds. */
@@ -261,163 +156,39 @@ export class ControlPlane {
 
   /** The model a weight plan translates to. */
   model(plan: WeightPlan): ProxyModel {
-    const { listener, cluster, balancing } = this.opts.config;
-    // Circuit breakers, connection rate and duration from the policy's limits section
-    // (src/limits); cluster.* settings are the fallback while capacities are unknown.
-    const limits = deriveLimits({ policy: this.policySource.applied().policy, plan, fallback: cluster });
-    if (limits.why !== this.limitsWhy) {
-      this.limitsWhy = limits.why;
-      this.log.info('connection limits derived', { why: limits.why, listener: limits.listener, cluster: limits.cluster });
-    }
-    this.lastLimits = limits;
-    return {
-      listener: { ...listener, clusterName: cluster.name, ...limits.listener },
-      cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
-      plan,
-    };
+    return this.models.build(plan);
   }
 
-  private onBrokers(brokers: Broker[]): void {
-    this.discoveryProblems = [];
-    this.knownBrokers = brokers;
-    this.brokersKnown.set(brokers.length);
-    this.planner.setBrokers(brokers);
-    this.scraper?.setBrokers(brokers);
-    this.schedulePush();
-  }
-
-  private onPolicy(applied: AppliedPolicy): void {
-    this.policyProblems = [];
-    this.planner.setPolicy(applied.policy);
-    this.policyChanged = true;
-    this.schedulePush();
-  }
-
-  /** Coalesces bursts (an editor writing in pieces, pods changing together, a scrape round). */
-  private schedulePush(): void {
-    if (this.debounce) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      this.recompute();
-    }, this.opts.config.pushDebounceMs);
-  }
-
-  private recompute(): void {
-    const nowMs = Date.now();
-    const outcome = this.planner.next(nowMs);
-    if (!outcome) return;
-    const verdict = this.policyChanged
-      ? ({ push: true, why: 'policy changed' } as const)
-      : gatePush(this.publishedPlan, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.config.balancing.minPushIntervalMs);
-    this.policyChanged = false;
-    if (!verdict.push) {
-      // The newest plan goes out when the interval is over, even if no new input arrives.
-      if (!this.gateTimer) {
-        this.gateTimer = setTimeout(() => {
-          this.gateTimer = undefined;
-          this.recompute();
-        }, verdict.retryAtMs - nowMs);
-      }
-      return;
-    }
-    clearTimeout(this.gateTimer);
-    this.gateTimer = undefined;
-    const before = this.cache.snapshot()?.version;
-    if (this.publish(buildResources(this.model(outcome.plan))).length > 0) return;
-    this.publishedPlan = outcome.plan;
-    if (this.cache.snapshot()?.version !== before) this.lastWeightPushMs = nowMs;
-    this.brokerWeight.reset();
-    for (const e of outcome.plan.endpoints) this.brokerWeight.set({ broker: e.name }, e.weight);
-    this.brokerUtilisation.reset();
-    for (const d of outcome.decisions) {
-      if (d.utilisation !== undefined) this.brokerUtilisation.set({ broker: d.name }, d.utilisation);
-    }
-    if (outcome.decisions.length > 0 && this.cache.snapshot()?.version !== before) {
-      this.log.info('weights decided', {
-        why: verdict.why,
-        decisions: outcome.decisions.map((d) => ({ broker: d.name, weight: d.weight, reason: d.reason })),
-      });
-    }
-  }
-
-  /**
-   * Every Envoy with an EDS subscription has ACKed the current EDS version, and in that
-   * version the brokers are DRAINING: none of them gets a new connection from now on.
-   */
-  private drainingAcked(names: readonly string[]): boolean {
-    const published = new Map((this.publishedPlan?.endpoints ?? []).map((e) => [e.name, e.health]));
-    if (!names.every((n) => published.get(n) === 'draining' || !published.has(n))) return false;
-    const version = this.cache.snapshot()?.typeVersions[ENDPOINT];
-    if (version === undefined) return false;
-    return this.ads.status().every((s) => {
-      const eds = s.types[ENDPOINT];
-      return eds === undefined || eds.ackedVersion === version;
-    });
-  }
-
-  private onDiscoveryError(problems: Problem[]): void {
-    this.discoveryProblems = problems;
-    for (const p of problems) this.rejected.inc({ stage: 'discovery', code: p.code });
-    this.log.error('broker list refused; keeping the last good set', {
-      file: this.opts.config.discovery.brokersFile,
-      problems: formatProblems(problems),
-    });
+  /** Whether the named brokers are DRAINING in every Envoy, and which Envoys lag (src/publishing/drain-ack.ts). */
+  private drainAck(names: readonly string[]): DrainAck {
+    const edsVersion = this.cache.snapshot()?.typeVersions[ENDPOINT];
+    return drainAck(names, { published: this.publisher.publishedPlan(), edsVersion, streams: this.ads.status() });
   }
 
   private readiness(): Readiness {
-    const snap = this.cache.snapshot();
-    // Still ready: this replica serves a complete last-known snapshot, and taking every
-    // replica out of the xDS Service (an API outage hits all of them) would leave new and
-    // reconnecting Envoys with no configuration at all. The body and
-    // mqtt_xds_discovery_synced say it is not synced.
-    if (snap && !this.synced) {
-      return { ready: true, reason: `discovery not synced; serving the last known brokers (snapshot ${snap.version})` };
-    }
-    if (snap) return { ready: true, reason: `serving snapshot ${snap.version}` };
-    if (this.discoveryProblems.length > 0) {
-      return { ready: false, reason: `no valid broker list yet: ${formatProblems(this.discoveryProblems)}` };
-    }
-    return { ready: false, reason: 'waiting for the first complete snapshot' };
+    return readiness({
+      policyWaiting: this.policy.waiting(),
+      snapshotVersion: this.cache.snapshot()?.version,
+      discoverySynced: this.discovery.synced(),
+      discoveryProblems: this.discovery.currentProblems(),
+    });
   }
 
-  private status(): unknown {
-    const snap = this.cache.snapshot();
+  private status(): ControlPlaneStatus {
+    const outcome = this.planner.lastOutcome();
+    const loads = this.scraper?.currentLoads();
     return {
       ready: this.readiness(),
-      snapshot: snap && {
-        version: snap.version,
-        publishedAt: this.lastPublishedAt?.toISOString(),
-        types: Object.fromEntries(Object.entries(snap.typeVersions).map(([t, v]) => [shortType(t), v])),
-      },
-      balancing: {
-        mode: this.opts.config.balancing.mode,
-        policy: { ...this.policySource.applied(), policy: undefined },
-        policyProblems: this.policyProblems,
-      },
-      brokers: this.planner.lastOutcome()?.plan.endpoints,
-      decisions: this.planner.lastOutcome()?.decisions,
-      loads: this.scraper && Object.fromEntries(this.scraper.currentLoads()),
-      discoveryProblems: this.discoveryProblems,
-      discoverySynced: this.synced,
-      leader: this.election ? this.election.isLeader() : null,
+      snapshot: snapshotStatus(this.cache.snapshot(), this.publisher.status().publishedAt),
+      balancing: { mode: this.opts.config.balancing.mode, ...this.policy.status() },
+      brokers: outcome?.plan.endpoints,
+      decisions: outcome?.decisions,
+      loads: loads && Object.fromEntries(loads),
+      ...this.discovery.status(),
+      leader: this.leader.status(),
       rebalance: this.rebalancer.status(),
-      limits: this.lastLimits,
+      limits: this.models.status(),
       streams: this.ads.status(),
     };
   }
-}
-
-function policyFeed(config: Config, logger: Logger): PolicyFeed | undefined {
-  const { policyFile, policyConfigMap, policyConfigMapKey } = config.balancing;
-  if (policyConfigMap !== '') {
-    const [namespace, name] = policyConfigMap.includes('/')
-      ? policyConfigMap.split('/', 2)
-      : [config.discovery.kubernetes.namespace, policyConfigMap];
-    return configMapPolicyFeed({ kubeconfig: config.discovery.kubernetes.kubeconfig, namespace, name, key: policyConfigMapKey, logger });
-  }
-  return policyFile !== '' ? filePolicyFeed(policyFile, logger) : undefined;
-}
-
-function shortType(t: string): string {
-  return t.slice(t.lastIndexOf('.') + 1);
 }

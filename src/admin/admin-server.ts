@@ -14,7 +14,7 @@ export interface AdminServerOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   readiness(): Readiness;
-  status(): unknown;
+  status(): object;
   /** Drain and rebalance endpoints (operator-routes.ts). */
   readonly actions?: OperatorActions;
   /** Required as a bearer token by mutating operator actions; empty = none. */

@@ -19,6 +19,27 @@ export interface OperatorReply {
   readonly allow?: string;
 }
 
+/** What the operator actions need of the rebalancer. */
+export interface DrainControl {
+  requestDrain(name: string): boolean;
+  cancelDrain(name: string): boolean;
+  drainStatus(name: string): unknown;
+  status(): unknown;
+}
+
+/** The operator actions over a rebalancer; a drain is only for a broker discovery knows. */
+export function rebalanceActions(rebalancer: DrainControl, isKnown: (name: string) => boolean): OperatorActions {
+  return {
+    requestDrain: (name) => {
+      if (!isKnown(name)) return undefined;
+      return { created: rebalancer.requestDrain(name), status: rebalancer.drainStatus(name) };
+    },
+    cancelDrain: (name) => rebalancer.cancelDrain(name),
+    drainStatus: (name) => rebalancer.drainStatus(name),
+    rebalanceStatus: () => rebalancer.status(),
+  };
+}
+
 const BROKER_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
 
 /** The reply for an operator path, or undefined when the path is not one of them. */

@@ -41,19 +41,26 @@ export interface PolicySourceOptions {
 
 /**
  * The operator policy in force. Documents come from a feed; an invalid one is refused with
- * its problems (path and line) and the last good policy stays. Before any good document
- * the built-in defaults apply. Every applied change is logged with a diff.
+ * its problems (path and line) and the last good policy stays. Without a feed the built-in
+ * defaults apply. With a feed, nothing is applied until its first good document: serving
+ * the defaults instead would bring back excluded brokers and serve ones set to drain, so
+ * the caller holds publishing and readiness while waiting() names the reason.
+ * Every applied change is logged with a diff.
  */
 export class PolicySource {
   private current: AppliedPolicy;
+  /** A feed is configured and none of its documents has been applied yet. */
+  private awaitingFeed: boolean;
+  private lastProblems: readonly Problem[] = [];
 
   constructor(private readonly opts: PolicySourceOptions) {
     const policy = defaultPolicy();
     this.current = { policy, hash: hashOf(policy), source: 'defaults', appliedAt: new Date() };
+    this.awaitingFeed = opts.feed !== undefined;
   }
 
   async start(): Promise<void> {
-    this.opts.onPolicy(this.current);
+    if (!this.awaitingFeed) this.opts.onPolicy(this.current);
     await this.opts.feed?.start({ offer: (text) => this.offer(text), fail: (problems) => this.reject(problems) });
   }
 
@@ -63,6 +70,14 @@ export class PolicySource {
 
   applied(): AppliedPolicy {
     return this.current;
+  }
+
+  /** Why no policy is in force yet (a feed is configured, none of its documents applied); undefined once one is. */
+  waiting(): string | undefined {
+    if (!this.awaitingFeed) return undefined;
+    const source = this.opts.feed?.source ?? 'defaults';
+    if (this.lastProblems.length === 0) return `waiting for the policy from ${source}`;
+    return `no valid policy from ${source} yet: ${formatProblems(this.lastProblems)}`;
   }
 
   private offer(text: string): Problem[] {
@@ -76,15 +91,18 @@ export class PolicySource {
     if (hash === this.current.hash && this.current.source === source) return [];
     const diff = diffPolicies(this.current.policy, parsed.value);
     this.current = { policy: parsed.value, hash, source, appliedAt: new Date() };
+    this.awaitingFeed = false;
+    this.lastProblems = [];
     this.opts.logger.info('policy applied', { source, hash, diff });
     this.opts.onPolicy(this.current);
     return [];
   }
 
   private reject(problems: Problem[]): void {
-    this.opts.logger.error('policy refused; keeping the last good one', {
+    this.lastProblems = problems;
+    this.opts.logger.error(this.awaitingFeed ? 'policy refused; publishing nothing until a valid one arrives' : 'policy refused; keeping the last good one', {
       source: this.opts.feed?.source,
-      kept: this.current.source,
+      kept: this.awaitingFeed ? 'nothing' : this.current.source,
       problems: formatProblems(problems),
     });
     this.opts.onError(problems);

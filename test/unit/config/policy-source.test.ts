@@ -69,4 +69,30 @@ describe('PolicySource', () => {
     expect(applied).toHaveLength(good);
     expect(source.applied().policy.catchUp.maxBoost).toBe(3);
   });
+
+  it('applies nothing while the configured file is missing, says why, and applies it once it appears', async () => {
+    await start(file);
+    expect(applied).toHaveLength(0);
+    expect(source.waiting()).toMatch(/no valid policy from file .*policy\.yaml yet: .*POLICY_FILE_UNREADABLE/);
+    fs.writeFileSync(file, 'catchUp: { maxBoost: 3 }\n');
+    await waitFor(() => applied.length === 1, 'the policy');
+    expect(applied[0].policy.catchUp.maxBoost).toBe(3);
+    expect(source.waiting()).toBeUndefined();
+  });
+
+  it('applies nothing while the configured file is invalid, naming the problem, and not the defaults', async () => {
+    fs.writeFileSync(file, 'catchUp:\n  maxBoost: -1\n');
+    await start(file);
+    expect(applied).toHaveLength(0);
+    expect(source.waiting()).toMatch(/catchUp\.maxBoost/);
+    fs.writeFileSync(file, 'catchUp: { maxBoost: 2 }\n');
+    await waitFor(() => applied.length === 1, 'the fixed policy');
+    expect(applied[0].source).toBe(`file ${file}`);
+    expect(source.waiting()).toBeUndefined();
+  });
+
+  it('is not waiting when no file is configured', async () => {
+    await start('');
+    expect(source.waiting()).toBeUndefined();
+  });
 });

@@ -1,0 +1,72 @@
+import type { BrokerDecision } from '../balancing';
+import type { BrokerLoad, PlannedEndpoint } from '../domain';
+import type { ConnectionLimits } from '../limits';
+import type { Rebalancer } from '../rebalance';
+import type { DiscoveryStatus, PolicyStatus } from '../runners';
+import type { Snapshot, StreamStatus } from '../xds';
+import { formatProblems, type Problem } from '../util/result';
+import type { Readiness } from './admin-server';
+
+/** The rebalancer's own status type, whatever it declares. */
+export type RebalanceStatus = ReturnType<Rebalancer['status']>;
+
+export interface SnapshotStatus {
+  readonly version: string;
+  readonly publishedAt: string | undefined;
+  /** Short type name (Cluster, ClusterLoadAssignment, …) → version. */
+  readonly types: Readonly<Record<string, string>>;
+}
+
+/** GET /status: assembled from each runner's own status(). */
+export interface ControlPlaneStatus extends DiscoveryStatus {
+  readonly ready: Readiness;
+  readonly snapshot: SnapshotStatus | undefined;
+  readonly balancing: { readonly mode: 'metrics' | 'static' } & PolicyStatus;
+  readonly brokers: readonly PlannedEndpoint[] | undefined;
+  readonly decisions: readonly BrokerDecision[] | undefined;
+  readonly loads: Readonly<Record<string, BrokerLoad>> | undefined;
+  readonly leader: boolean | null;
+  readonly rebalance: RebalanceStatus;
+  readonly limits: ConnectionLimits | undefined;
+  readonly streams: readonly StreamStatus[];
+}
+
+export interface ReadinessInputs {
+  /** Why no policy is in force yet (a configured source has no valid document). */
+  readonly policyWaiting: string | undefined;
+  readonly snapshotVersion: string | undefined;
+  readonly discoverySynced: boolean;
+  readonly discoveryProblems: readonly Problem[];
+}
+
+/** /readyz: ready once a complete snapshot is served, never while a configured policy is missing. */
+export function readiness(i: ReadinessInputs): Readiness {
+  if (i.policyWaiting !== undefined) return { ready: false, reason: i.policyWaiting };
+  const version = i.snapshotVersion;
+  // Still ready: this replica serves a complete last-known snapshot, and taking every
+  // replica out of the xDS Service (an API outage hits all of them) would leave new and
+  // reconnecting Envoys with no configuration at all. The body and
+  // mqtt_xds_discovery_synced say it is not synced.
+  if (version !== undefined && !i.discoverySynced) {
+    return { ready: true, reason: `discovery not synced; serving the last known brokers (snapshot ${version})` };
+  }
+  if (version !== undefined) return { ready: true, reason: `serving snapshot ${version}` };
+  if (i.discoveryProblems.length > 0) {
+    return { ready: false, reason: `no valid broker list yet: ${formatProblems(i.discoveryProblems)}` };
+  }
+  return { ready: false, reason: 'waiting for the first complete snapshot' };
+}
+
+export function snapshotStatus(snap: Snapshot | undefined, publishedAt: Date | undefined): SnapshotStatus | undefined {
+  return (
+    snap && {
+      version: snap.version,
+      publishedAt: publishedAt?.toISOString(),
+      types: Object.fromEntries(Object.entries(snap.typeVersions).map(([t, v]) => [shortType(t), v])),
+    }
+  );
+}
+
+function shortType(t: string): string {
+  return t.slice(t.lastIndexOf('.') + 1);
+}
