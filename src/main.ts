@@ -11,11 +11,11 @@ import { AgentHttpClient, Rebalancer } from './rebalance';
 import { DiscoveryRunner, LeaderRunner, PolicyRunner } from './runners';
 import { Scraper } from './scraping';
 import type { ProxyModel, ResourceSet } from './translation';
-import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
+import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, XdsTlsSource, type StreamStatus } from './xds';
 import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
-import { readTokenFile } from './util/token-file';
+import { ConfigError, readTokenFile } from './util/token-file';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -42,6 +42,7 @@ export class ControlPlane {
   private readonly publisher: Publisher;
   private readonly rebalancer: Rebalancer;
   private readonly leader: LeaderRunner;
+  private readonly xdsTls: XdsTlsSource | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -93,7 +94,13 @@ export class ControlPlane {
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       heldBy: () => this.policy.waiting(),
     });
-    this.ads = new AdsServer({ host: config.xds.host, port: config.xds.port, maxRequestBytes: config.xds.maxRequestBytes, cache: this.cache, logger: log.child({ stage: 'xds' }), metrics: new XdsMetrics(registry) });
+    const { tls } = config.xds;
+    const xdsTls = (this.xdsTls = tls.certFile === '' ? undefined : new XdsTlsSource({ files: tls, logger: log.child({ stage: 'xds' }), registry }));
+    const credentials = xdsTls?.load();
+    if (credentials && !credentials.ok) throw new ConfigError(credentials.problems);
+    this.ads = new AdsServer({ host: config.xds.host, port: config.xds.port, maxRequestBytes: config.xds.maxRequestBytes, cache: this.cache, logger: log.child({ stage: 'xds' }), metrics: new XdsMetrics(registry),
+      ...(credentials?.ok ? { credentials: credentials.value, ready: () => xdsTls!.delivered(), nodeIdentity: tls.nodeIdentity } : {}),
+    });
     this.leader = new LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
     this.rebalancer = new Rebalancer({ logger: log.child({ stage: 'rebalance' }), registry, tickMs: config.rebalanceTickMs,
       agent: new AgentHttpClient({
@@ -122,6 +129,7 @@ export class ControlPlane {
 
   async start(): Promise<RunningPorts> {
     const xdsPort = await this.ads.start();
+    this.xdsTls?.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
     await this.policy.start();
@@ -139,6 +147,7 @@ export class ControlPlane {
     this.scraper?.stop();
     this.rebalancer.stop();
     await this.leader.stop();
+    this.xdsTls?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');
@@ -189,6 +198,7 @@ export class ControlPlane {
       rebalance: this.rebalancer.status(),
       limits: this.models.status(),
       streams: this.ads.status(),
+      ...(this.xdsTls ? { xdsTls: this.xdsTls.status() } : {}),
     };
   }
 }

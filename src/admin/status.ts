@@ -3,7 +3,7 @@ import type { BrokerLoad, PlannedEndpoint } from '../domain';
 import type { ConnectionLimits } from '../limits';
 import type { Rebalancer } from '../rebalance';
 import type { DiscoveryStatus, PolicyStatus } from '../runners';
-import type { Snapshot, StreamStatus } from '../xds';
+import type { Snapshot, StreamStatus, XdsTlsStatus } from '../xds';
 import { formatProblems, type Problem } from '../util/result';
 import type { Readiness } from './admin-server';
 
@@ -29,6 +29,8 @@ export interface ControlPlaneStatus extends DiscoveryStatus {
   readonly rebalance: RebalanceStatus;
   readonly limits: ConnectionLimits | undefined;
   readonly streams: readonly StreamStatus[];
+  /** The xDS server certificate in force, when xDS is served over TLS. */
+  readonly xdsTls?: XdsTlsStatus;
 }
 
 export interface ReadinessInputs {

@@ -7,7 +7,22 @@ export type { LogLevel };
 /** Every setting of the process, with its unit in the name. Built from SETTINGS below. */
 export interface Config {
   readonly logLevel: LogLevel;
-  readonly xds: { readonly host: string; readonly port: number; readonly maxRequestBytes: number };
+  readonly xds: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxRequestBytes: number;
+    /** 'loopback-only': plaintext xDS only on a loopback host; 'allow': plaintext anywhere (chosen explicitly). */
+    readonly plaintext: 'loopback-only' | 'allow';
+    readonly tls: {
+      /** PEM server certificate chain; with keyFile, xDS is served over TLS. */
+      readonly certFile: string;
+      readonly keyFile: string;
+      /** PEM CA bundle: Envoys must present a certificate it signed (mTLS). */
+      readonly clientCaFile: string;
+      /** With mTLS: the node claim a client certificate's SAN must name. */
+      readonly nodeIdentity: 'off' | 'node-id' | 'node-cluster';
+    };
+  };
   readonly admin: {
     readonly host: string;
     readonly port: number;
@@ -190,6 +205,15 @@ export const SETTINGS: readonly Setting[] = [
   setting('xds.port', int(0, UINT16), 18000, 'TCP port of the xDS gRPC server; 0 picks a free port.'),
   setting('xds.maxRequestBytes', int(4096, INT32), 1048576,
     'Largest xDS request message accepted, in bytes.'),
+  setting('xds.plaintext', { kind: 'enum', values: ['loopback-only', 'allow'] }, 'loopback-only',
+    'Plaintext xDS (no xds.tls.certFile): only on a loopback xds.host, or "allow" to serve it on any address.'),
+  setting('xds.tls.certFile', { kind: 'path', optional: true }, '',
+    'PEM certificate chain of the xDS server; with xds.tls.keyFile, xDS is served over TLS. Re-read while running.'),
+  setting('xds.tls.keyFile', { kind: 'path', optional: true }, '', 'PEM private key of xds.tls.certFile.'),
+  setting('xds.tls.clientCaFile', { kind: 'path', optional: true }, '',
+    'PEM CA bundle; when set, every Envoy must present a client certificate it signed (mTLS).'),
+  setting('xds.tls.nodeIdentity', { kind: 'enum', values: ['off', 'node-id', 'node-cluster'] }, 'off',
+    "With mTLS: a SAN of the Envoy's certificate must name its node id or node cluster, or the stream is refused."),
   setting('admin.host', { kind: 'host' }, '127.0.0.1',
     'Address the admin HTTP server (health, metrics, status) listens on.'),
   setting('admin.port', int(0, UINT16), 9090, 'TCP port of the admin HTTP server; 0 picks a free port.'),

@@ -63,6 +63,7 @@ export function crossFieldProblems(
         `${said('cluster.maxConnections', c.maxConnections)}`,
     });
   }
+  problems.push(...xdsTlsProblems(config, said));
   const k = config.discovery.kubernetes;
   if (config.discovery.source === 'kubernetes' && (k.service === '') === (k.labelSelector === '')) {
     problems.push({
@@ -139,4 +140,46 @@ function merge(base: unknown, over: unknown): unknown {
   const patch = (typeof over === 'object' && over !== null ? over : {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(base)) out[k] = merge(v, patch[k]);
   return out;
+}
+
+/** xDS carries every broker address and can stall drains: plaintext beyond loopback only when chosen. */
+function xdsTlsProblems(config: Config, said: (key: SettingKey, value: number | string) => string): Problem[] {
+  const { tls, host, plaintext } = config.xds;
+  const problems: Problem[] = [];
+  if ((tls.certFile === '') !== (tls.keyFile === '')) {
+    problems.push({
+      code: 'CONFIG_XDS_TLS_PAIR',
+      path: tls.certFile === '' ? 'xds.tls.certFile' : 'xds.tls.keyFile',
+      message: 'xds.tls.certFile and xds.tls.keyFile go together: give both, or neither for plaintext',
+    });
+  }
+  if (tls.certFile === '' && (tls.clientCaFile !== '' || tls.nodeIdentity !== 'off')) {
+    problems.push({
+      code: 'CONFIG_XDS_TLS_NEEDS_CERT',
+      path: tls.clientCaFile !== '' ? 'xds.tls.clientCaFile' : 'xds.tls.nodeIdentity',
+      message: 'mTLS settings need the server certificate: set xds.tls.certFile and xds.tls.keyFile',
+    });
+  }
+  if (tls.nodeIdentity !== 'off' && tls.clientCaFile === '') {
+    problems.push({
+      code: 'CONFIG_XDS_NODE_IDENTITY_NEEDS_MTLS',
+      path: 'xds.tls.nodeIdentity',
+      message: `${said('xds.tls.nodeIdentity', tls.nodeIdentity)} needs client certificates: set xds.tls.clientCaFile`,
+    });
+  }
+  if (tls.certFile === '' && plaintext !== 'allow' && !isLoopbackAddress(host)) {
+    problems.push({
+      code: 'CONFIG_XDS_PLAINTEXT',
+      path: 'xds.host',
+      message:
+        `${said('xds.host', host)} is reachable from the network, and plaintext xDS gives anyone there every broker address ` +
+        'under any node id: set xds.tls.certFile and xds.tls.keyFile (and xds.tls.clientCaFile for mTLS), ' +
+        'or --xds-plaintext=allow to choose plaintext explicitly',
+    });
+  }
+  return problems;
+}
+
+function isLoopbackAddress(host: string): boolean {
+  return host === 'localhost' || host.startsWith('127.') || host === '::1';
 }

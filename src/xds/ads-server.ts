@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../util/log';
+import { nodeIdentityProblem, type NodeIdentityRule } from './node-identity';
 import type { SnapshotCache } from './cache';
 import { DeltaStream } from './delta-stream';
 import {
@@ -19,6 +20,8 @@ const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 /** Bounds on one request, besides the byte limit gRPC enforces. */
 const MAX_NAMES_PER_REQUEST = 10_000;
 const MAX_NAME_LENGTH = 1_024;
+/** Envoy node ids are host or pod names; a longer one is refused rather than stored and labelled. */
+export const MAX_NODE_ID_BYTES = 256;
 
 export type StreamKind = 'sotw' | 'delta';
 
@@ -30,6 +33,12 @@ export interface AdsServerOptions {
   readonly logger: Logger;
   readonly metrics: XdsMetrics;
   readonly nowMs?: () => number;
+  /** TLS or mTLS (tls-credentials.ts); plaintext when absent. */
+  readonly credentials?: grpc.ServerCredentials;
+  /** With mTLS: which claim of the node its client certificate must name. */
+  readonly nodeIdentity?: NodeIdentityRule;
+  /** Awaited after binding, before the port is reported (the TLS certificate reaching grpc-js). */
+  readonly ready?: () => Promise<void>;
 }
 
 export interface StreamStatus {
@@ -57,6 +66,8 @@ interface LiveStream {
   readonly machine: Machine;
   readonly openedAt: Date;
   node?: NodeInfo;
+  /** The node label its stream metric was opened under. */
+  nodeLabel?: string;
 }
 
 /**
@@ -92,10 +103,11 @@ export class AdsServer {
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(
         `${this.opts.host}:${this.opts.port}`,
-        grpc.ServerCredentials.createInsecure(),
+        this.opts.credentials ?? grpc.ServerCredentials.createInsecure(),
         (err, bound) => (err ? reject(err) : resolve(bound)),
       ),
     );
+    await this.opts.ready?.();
     this.unsubscribe = this.opts.cache.subscribe(() => this.broadcast());
     return port;
   }
@@ -155,15 +167,22 @@ export class AdsServer {
       }
       const req = decoded.msg;
       if (!live.node && req.node) {
+        const refused = this.checkNode(req.node, call);
+        if (refused) {
+          this.opts.metrics.badRequest(kind);
+          log.warn('refusing xds stream', { error: refused.details });
+          call.emit('error', refused);
+          return;
+        }
         live.node = req.node;
-        this.opts.metrics.streamOpened(kind, req.node.id ?? 'unknown');
+        live.nodeLabel = this.opts.metrics.streamOpened(kind, req.node.id ?? 'unknown');
         log.info('envoy connected', { node: req.node.id, cluster: req.node.cluster, version: req.node.user_agent_version });
       }
       this.write(live, live.machine.onRequest(req.type_url as TypeUrl, req));
     });
     const close = (why: string): void => {
       if (!this.streams.delete(id)) return;
-      if (live.node) this.opts.metrics.streamClosed(kind, live.node.id ?? 'unknown');
+      if (live.nodeLabel !== undefined) this.opts.metrics.streamClosed(kind, live.nodeLabel);
       log.info('xds stream closed', { node: live.node?.id, why });
     };
     call.on('end', () => {
@@ -202,6 +221,19 @@ export class AdsServer {
       observer,
     };
     return kind === 'sotw' ? new SotwStream(deps) : new DeltaStream(deps);
+  }
+
+  /** Why this node may not open a stream: an oversized id, or a claim its certificate does not name. */
+  private checkNode(node: NodeInfo, call: Call): { code: grpc.status; details: string } | undefined {
+    const id = node.id ?? '';
+    if (Buffer.byteLength(id) > MAX_NODE_ID_BYTES) {
+      return { code: grpc.status.INVALID_ARGUMENT, details: `node id longer than ${MAX_NODE_ID_BYTES} bytes` };
+    }
+    const rule = this.opts.nodeIdentity ?? 'off';
+    if (rule === 'off') return undefined;
+    const san = call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname;
+    const problem = nodeIdentityProblem(rule, { id, cluster: node.cluster ?? '' }, san);
+    return problem === undefined ? undefined : { code: grpc.status.PERMISSION_DENIED, details: problem };
   }
 
   private checkRequest(req: DiscoveryRequest & DeltaDiscoveryRequest): string | undefined {

@@ -6,3 +6,5 @@ export * from './cache';
 export * from './ads-server';
 export * from './metrics';
 export * from './messages';
+export * from './tls-credentials';
+export * from './node-identity';

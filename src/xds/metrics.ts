@@ -1,8 +1,16 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { SHORT_NAME, type TypeUrl } from './type-urls';
 
+/** Past this many node ids with open streams, further ones share the series node="_other". */
+export const MAX_NODE_SERIES = 1000;
+export const OTHER_NODES = '_other';
+
 /** The xDS server's Prometheus metrics. Type labels use the short names cds/eds/lds. */
 export class XdsMetrics {
+  /** Open streams per (node label, kind): a series goes when its last stream ends. */
+  private readonly open = new Map<string, number>();
+  /** Node ids that have a series of their own. */
+  private readonly named = new Map<string, number>();
   private readonly streams: Gauge<'node' | 'kind'>;
   private readonly pushes: Counter<'type'>;
   private readonly acks: Counter<'type'>;
@@ -10,7 +18,10 @@ export class XdsMetrics {
   private readonly ackLatency: Histogram<'type'>;
   private readonly badRequests: Counter<'kind'>;
 
-  constructor(registry: Registry) {
+  constructor(
+    registry: Registry,
+    private readonly maxNodeSeries = MAX_NODE_SERIES,
+  ) {
     const registers = [registry];
     this.streams = new Gauge({
       name: 'mqtt_xds_streams_connected',
@@ -41,11 +52,35 @@ export class XdsMetrics {
     });
   }
 
-  streamOpened(kind: string, node: string): void {
-    this.streams.inc({ node, kind });
+  /** Returns the node label used, which streamClosed must be given back. */
+  streamOpened(kind: string, node: string): string {
+    let label = node;
+    if (!this.named.has(node)) {
+      if (this.named.size >= this.maxNodeSeries) label = OTHER_NODES;
+      else this.named.set(node, 0);
+    }
+    if (label === node) this.named.set(node, (this.named.get(node) ?? 0) + 1);
+    const key = `${kind}\0${label}`;
+    this.open.set(key, (this.open.get(key) ?? 0) + 1);
+    this.streams.inc({ node: label, kind });
+    return label;
   }
-  streamClosed(kind: string, node: string): void {
-    this.streams.dec({ node, kind });
+  streamClosed(kind: string, label: string): void {
+    const key = `${kind}\0${label}`;
+    const left = (this.open.get(key) ?? 1) - 1;
+    // A node that left is forgotten: its series goes, so /metrics does not grow with every node id ever seen.
+    if (left <= 0) {
+      this.open.delete(key);
+      this.streams.remove({ node: label, kind });
+    } else {
+      this.open.set(key, left);
+      this.streams.dec({ node: label, kind });
+    }
+    if (label !== OTHER_NODES) {
+      const n = (this.named.get(label) ?? 1) - 1;
+      if (n <= 0) this.named.delete(label);
+      else this.named.set(label, n);
+    }
   }
   pushed(t: TypeUrl): void {
     this.pushes.inc({ type: SHORT_NAME[t] });

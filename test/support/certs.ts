@@ -62,7 +62,8 @@ export class TestCa {
     fs.writeFileSync(ext, lines.join('\n') + '\n');
     run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${o.commonName}`], this.dir);
     const days = o.days ?? 7;
-    const start = o.startsInDays ?? (days < 0 ? days - 1 : 0);
+    // Backdated a minute by default, so a certificate issued now is valid for a clock read a moment earlier.
+    const start = o.startsInDays ?? (days < 0 ? days - 1 : -1 / 1440);
     const end = days < 0 ? days : start + days;
     const stamp = (d: number): string => new Date(Date.now() + d * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
     // `openssl ca`, not `x509 -req`: OpenSSL 3.0's x509 cannot set notBefore.

@@ -32,7 +32,13 @@ describe('loadConfig', () => {
   it('gives the documented defaults when nothing is set', () => {
     expect(config(load())).toEqual({
       logLevel: 'info',
-      xds: { host: '127.0.0.1', port: 18000, maxRequestBytes: 1048576 },
+      xds: {
+        host: '127.0.0.1',
+        port: 18000,
+        maxRequestBytes: 1048576,
+        plaintext: 'loopback-only',
+        tls: { certFile: '', keyFile: '', clientCaFile: '', nodeIdentity: 'off' },
+      },
       admin: { host: '127.0.0.1', port: 9090, tokenFile: '' },
       agent: { tokenFile: '' },
       rebalanceTickMs: 1000,
@@ -358,5 +364,22 @@ describe('loadConfig cross-field checks', () => {
 
   it('accepts a per-host limit equal to the cluster limit', () => {
     expect(load({ argv: ['--cluster-max-connections=500', '--cluster-per-host-max-connections=500'] }).ok).toBe(true);
+  });
+});
+
+describe('xDS transport security settings', () => {
+  const codes = (r: ReturnType<typeof loadConfig>): string[] => (r.ok ? [] : r.problems.map((p) => p.code));
+  it('refuses plaintext xDS on a network-reachable address unless chosen explicitly', () => {
+    expect(codes(load({ argv: ['--xds-host', '0.0.0.0'] }))).toEqual(['CONFIG_XDS_PLAINTEXT']);
+    expect(load({ argv: ['--xds-host', '0.0.0.0', '--xds-plaintext', 'allow'] }).ok).toBe(true);
+    expect(load({ argv: ['--xds-host', '127.0.0.1'] }).ok).toBe(true);
+  });
+  it('needs the certificate and key together, and the server certificate for mTLS settings', () => {
+    expect(codes(load({ argv: ['--xds-tls-cert-file', 'c.pem'] }))).toEqual(['CONFIG_XDS_TLS_PAIR']);
+    expect(codes(load({ argv: ['--xds-tls-client-ca-file', 'ca.pem'] }))).toEqual(['CONFIG_XDS_TLS_NEEDS_CERT']);
+    expect(codes(load({ argv: ['--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem', '--xds-tls-node-identity', 'node-id'] }))).toEqual([
+      'CONFIG_XDS_NODE_IDENTITY_NEEDS_MTLS',
+    ]);
+    expect(load({ argv: ['--xds-host', '0.0.0.0', '--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem'] }).ok).toBe(true);
   });
 });

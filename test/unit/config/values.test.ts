@@ -16,7 +16,13 @@ describe('withOverrides', () => {
   it('replaces only the given nested values and keeps the rest', () => {
     const base = defaultConfig('/');
     const c = withOverrides(base, { xds: { port: 0 }, cluster: { healthCheck: { intervalMs: 900 } } });
-    expect(c.xds).toEqual({ host: '127.0.0.1', port: 0, maxRequestBytes: 1048576 });
+    expect(c.xds).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+      maxRequestBytes: 1048576,
+      plaintext: 'loopback-only',
+      tls: { certFile: '', keyFile: '', clientCaFile: '', nodeIdentity: 'off' },
+    });
     expect(c.cluster.healthCheck).toEqual({ intervalMs: 900, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 });
     expect(c.cluster.name).toBe('mqtt_brokers');
   });
