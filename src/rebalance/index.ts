@@ -1,5 +1,6 @@
 // Moves established connections on purpose: drains and rebalancing through the brokers'
 // agents (docs/rebalancing.md). planMoves and chooseClients are pure; Rebalancer is the shell.
+export * from './ack';
 export * from './agent-client';
 export * from './choose';
 export * from './plan';

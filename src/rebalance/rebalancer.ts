@@ -7,6 +7,7 @@ import type { BrokerDecision } from '../balancing';
 import { entryOf, type Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
+import { LaggardReport, laggardView, toDrainAck, type DrainAck, type LaggardView } from './ack';
 import type { AgentError, AgentHttpClient, DisconnectOutcome } from './agent-client';
 import { freshConnections, moveCandidates, totalConnections } from './candidates';
 import { chooseClients } from './choose';
@@ -26,8 +27,11 @@ export interface RebalancerDeps {
   decisions(): readonly BrokerDecision[];
   /** Brokers to publish as DRAINING (name → why), beyond what discovery and policy say. */
   setMoving(moving: ReadonlyMap<string, string>): void;
-  /** Every connected Envoy has ACKed an EDS version in which these brokers are DRAINING. */
-  drainingAcked(names: readonly string[]): boolean;
+  /**
+   * Whether every Envoy with an EDS subscription ACKed a version in which these brokers are
+   * DRAINING, and which did not. A bare boolean (no laggards named) is still accepted.
+   */
+  drainingAcked(names: readonly string[]): DrainAck | boolean;
   now(): number;
 }
 
@@ -45,6 +49,8 @@ interface SourceState {
   note: string;
   lastError?: AgentError;
   retryAtMs?: number;
+  /** Envoys that had not ACKed the DRAINING push within ackTimeoutMs, when some had not. */
+  ackLaggards?: LaggardView;
 }
 
 interface DrainRequest {
@@ -66,6 +72,8 @@ export interface DrainStatus {
   readonly phase?: SourcePhase;
   readonly note?: string;
   readonly error?: string;
+  /** Node ids (at most 20) of Envoys that did not ACK the DRAINING push within rebalance.ackTimeoutMs. */
+  readonly ackLaggards?: LaggardView;
 }
 
 /** A client asked to leave is not chosen again for this long (it may still show in a list). */
@@ -97,11 +105,13 @@ export class Rebalancer {
   private totalChangedAtMs = -Infinity;
   private moving: ReadonlyMap<string, string> = new Map();
   private readonly metrics: RebalanceMetrics;
+  private readonly laggards: LaggardReport;
 
   constructor(private readonly deps: RebalancerDeps) {
     const r = deps.policy().rebalance;
     this.rate = new RateWindow(r.ratePerSec);
     this.metrics = new RebalanceMetrics(deps.registry);
+    this.laggards = new LaggardReport(deps.registry, deps.logger);
   }
 
   start(): void {
@@ -162,6 +172,7 @@ export class Rebalancer {
       deadlineAt: new Date(deadlineMs).toISOString(),
       ...(source ? { phase: source.phase, note: source.note } : {}),
       ...(source?.lastError ? { error: source.lastError.message } : {}),
+      ...(source?.ackLaggards ? { ackLaggards: source.ackLaggards } : {}),
     };
   }
 
@@ -171,6 +182,7 @@ export class Rebalancer {
       mode: p.rebalance.mode,
       leader: this.deps.isLeader(),
       missingClients: this.missingNow,
+      ackLaggards: this.laggards.all(),
       plan: this.lastPlan,
       sources: Object.fromEntries([...this.sources].map(([name, s]) => [name, { ...s, lastError: s.lastError?.message }])),
       drains: [...this.drains().keys()].sort().map((n) => this.drainStatus(n)),
@@ -248,6 +260,7 @@ export class Rebalancer {
     if (!stillMoving && now - lastMoveMs >= SETTLE_MS && this.missingNow < r.minExcess) this.finished.clear();
     this.sources.clear();
     for (const [n, s] of active) this.sources.set(n, s);
+    this.laggards.keepOnly(new Set(this.sources.keys()));
 
     const marks = new Map<string, string>();
     for (const n of this.apiDrains.keys()) marks.set(n, 'drain requested through the API');
@@ -278,12 +291,7 @@ export class Rebalancer {
     const brokers = new Map(this.deps.brokers().map((b) => [b.name, b]));
     for (const [name, s] of this.sources) {
       if (s.phase === 'no-agent' || s.phase === 'dry-run' || s.toMove <= 0 || this.retrying(s, now)) continue;
-      if (!this.deps.drainingAcked([name])) {
-        const waited = now - s.markedAtMs;
-        s.phase = 'waiting-for-ack';
-        s.note = waited > r.ackTimeoutMs ? `Envoy has not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until it does` : 'waiting for every Envoy to ACK the DRAINING push';
-        continue;
-      }
+      if (!this.acked(name, s, now)) continue;
       if (this.missingNow >= r.maxInFlight) {
         s.phase = 'paused';
         s.note = `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`;
@@ -299,7 +307,29 @@ export class Rebalancer {
       if (agentUrl === undefined) continue;
       const moved = await this.moveFrom(name, agentUrl, s, n, now);
       tokens -= moved;
+      if (s.phase === 'moving' && s.ackLaggards) s.note = `going on without ${s.ackLaggards.laggardCount} Envoy(s) that did not ACK the DRAINING push (rebalance.laggardAction proceed)`;
     }
+  }
+
+  /**
+   * Whether moving from this source may go on. Before ackTimeoutMs every Envoy must have
+   * ACKed the DRAINING push; after it, laggardAction decides: proceed with the Envoys that
+   * did (a laggard may still send a few new clients here, which the drain moves again), or
+   * wait. An answer that names no laggard cannot say who ACKed, so it waits either way.
+   */
+  private acked(name: string, s: SourceState, now: number): boolean {
+    const r = this.deps.policy().rebalance;
+    const ack = toDrainAck(this.deps.drainingAcked([name]));
+    const waited = now - s.markedAtMs;
+    const late = !ack.acked && waited > r.ackTimeoutMs;
+    this.laggards.set(name, late ? ack.laggards : [], r.laggardAction);
+    s.ackLaggards = late && ack.laggards.length > 0 ? laggardView(ack.laggards) : undefined;
+    if (ack.acked) return true;
+    if (late && s.ackLaggards && r.laggardAction === 'proceed') return true;
+    s.phase = 'waiting-for-ack';
+    const who = s.ackLaggards ? `${s.ackLaggards.laggardCount} Envoy(s) (${s.ackLaggards.laggards.join(', ')}) have` : 'an Envoy has';
+    s.note = late ? `${who} not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until they do (rebalance.laggardAction ${r.laggardAction})` : 'waiting for every Envoy to ACK the DRAINING push';
+    return false;
   }
 
   private async moveFrom(name: string, agentUrl: string, s: SourceState, n: number, now: number): Promise<number> {
