@@ -3,5 +3,6 @@
 export * from './ack';
 export * from './agent-client';
 export * from './choose';
+export * from './phases';
 export * from './plan';
 export * from './rebalancer';

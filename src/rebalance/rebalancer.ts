@@ -13,6 +13,7 @@ import { freshConnections, moveCandidates, totalConnections } from './candidates
 import { chooseClients } from './choose';
 import { RebalanceMetrics } from './metrics';
 import { MissingClients, RateWindow } from './pacer';
+import { enter, type SourcePhase } from './phases';
 import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
 
 export interface RebalancerDeps {
@@ -36,7 +37,6 @@ export interface RebalancerDeps {
 }
 
 export type DrainOrigin = 'api' | 'policy' | 'discovery';
-export type SourcePhase = 'waiting-for-ack' | 'moving' | 'paused' | 'failed' | 'no-agent' | 'dry-run';
 
 interface SourceState {
   readonly kind: SourceKind;
@@ -237,12 +237,12 @@ export class Rebalancer {
       // A rebalance ends once it moved the excess it first saw, whatever lagging metrics say.
       if (s.kind === 'rebalance' && state.moved >= state.budget) continue;
       if (!s.movable) {
-        state.phase = 'no-agent';
-        state.note = 'no agent for this broker: only the weights steer new connections';
+        enter(state, 'no-agent', 'no agent for this broker: only the weights steer new connections');
         if (s.kind === 'rebalance') continue;
       } else if (!moveAllowed) {
-        state.phase = 'dry-run';
-        state.note = timedOut ? 'drain deadline passed: no more clients are moved' : s.kind === 'drain' ? 'drain.moveClients is false' : `rebalance.mode is ${r.mode}: would move ${s.toMove}`;
+        if (timedOut) enter(state, 'drain-deadline-passed', 'drain deadline passed: no more clients are moved');
+        else if (s.kind === 'drain') enter(state, 'drain-move-off', 'drain.moveClients is false');
+        else enter(state, 'rebalance-not-on', `rebalance.mode is ${r.mode}: would move ${s.toMove}`);
         if (s.kind === 'rebalance') continue;
       }
       active.set(s.name, state);
@@ -276,8 +276,7 @@ export class Rebalancer {
       // Nothing moves from any source; without this a stuck drain kept reporting "moving".
       for (const s of this.sources.values()) {
         if (s.phase === 'no-agent' || s.phase === 'dry-run' || this.retrying(s, now)) continue;
-        s.phase = 'paused';
-        s.note = `nothing moves: ${plan.blocked}`;
+        enter(s, 'plan-blocked', `nothing moves: ${plan.blocked}`);
       }
       return;
     }
@@ -293,21 +292,18 @@ export class Rebalancer {
       if (s.phase === 'no-agent' || s.phase === 'dry-run' || s.toMove <= 0 || this.retrying(s, now)) continue;
       if (!this.acked(name, s, now)) continue;
       if (this.missingNow >= r.maxInFlight) {
-        s.phase = 'paused';
-        s.note = `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`;
+        enter(s, 'in-flight-full', `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`);
         continue;
       }
       const n = Math.min(s.toMove, tokens, r.maxInFlight - this.missingNow);
       if (n <= 0) {
-        s.phase = 'paused';
-        s.note = 'rate limit';
+        enter(s, 'rate-limit', 'rate limit');
         continue;
       }
       const agentUrl = brokers.get(name)?.agentUrl;
       if (agentUrl === undefined) continue;
       const moved = await this.moveFrom(name, agentUrl, s, n, now);
       tokens -= moved;
-      if (s.phase === 'moving' && s.ackLaggards) s.note = `going on without ${s.ackLaggards.laggardCount} Envoy(s) that did not ACK the DRAINING push (rebalance.laggardAction proceed)`;
     }
   }
 
@@ -326,9 +322,9 @@ export class Rebalancer {
     s.ackLaggards = late && ack.laggards.length > 0 ? laggardView(ack.laggards) : undefined;
     if (ack.acked) return true;
     if (late && s.ackLaggards && r.laggardAction === 'proceed') return true;
-    s.phase = 'waiting-for-ack';
     const who = s.ackLaggards ? `${s.ackLaggards.laggardCount} Envoy(s) (${s.ackLaggards.laggards.join(', ')}) have` : 'an Envoy has';
-    s.note = late ? `${who} not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until they do (rebalance.laggardAction ${r.laggardAction})` : 'waiting for every Envoy to ACK the DRAINING push';
+    if (late) enter(s, 'ack-late-wait', `${who} not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until they do (rebalance.laggardAction ${r.laggardAction})`);
+    else enter(s, 'ack-pending', 'waiting for every Envoy to ACK the DRAINING push');
     return false;
   }
 
@@ -339,8 +335,7 @@ export class Rebalancer {
     this.pruneSkip(now);
     const chosen = chooseClients(list.value.clients, n, { safeOnly: r.safeOnly, skip: new Set(this.skip.keys()) });
     if (chosen.length === 0) {
-      s.phase = 'paused';
-      s.note = r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move';
+      enter(s, 'nothing-to-choose', r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move');
       return 0;
     }
     // One listing, then requests of at most batchSize clients each.
@@ -360,8 +355,8 @@ export class Rebalancer {
         return count;
       }
     }
-    s.phase = 'moving';
-    s.note = '';
+    const without = s.ackLaggards ? `going on without ${s.ackLaggards.laggardCount} Envoy(s) that did not ACK the DRAINING push (rebalance.laggardAction proceed)` : '';
+    enter(s, 'moved', without);
     s.lastError = undefined;
     return count;
   }
@@ -379,10 +374,9 @@ export class Rebalancer {
   }
 
   private failed(name: string, s: SourceState, error: AgentError, now: number): number {
-    s.phase = 'failed';
     s.lastError = error;
     s.retryAtMs = now + this.deps.policy().rebalance.retryAfterMs;
-    s.note = `agent failed; moving from ${name} stopped, retry at ${new Date(s.retryAtMs).toISOString()}`;
+    enter(s, 'agent-failed', `agent failed; moving from ${name} stopped, retry at ${new Date(s.retryAtMs).toISOString()}`);
     this.metrics.agentErrors.inc({ broker: name, code: error.code });
     this.deps.logger.warn('agent request failed; moving from this broker stops', { broker: name, code: error.code, error: error.message });
     return 0;
