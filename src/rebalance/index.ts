@@ -6,3 +6,4 @@ export * from './choose';
 export * from './phases';
 export * from './plan';
 export * from './rebalancer';
+export * from './sources';

@@ -14,7 +14,8 @@ import { chooseClients } from './choose';
 import { RebalanceMetrics } from './metrics';
 import { MissingClients, RateWindow } from './pacer';
 import { enter, type SourcePhase } from './phases';
-import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
+import { nextSources, type SourceState } from './sources';
+import { planMoves, type MoveCandidate, type MovePlan } from './plan';
 
 export interface RebalancerDeps {
   readonly logger: Logger;
@@ -37,21 +38,6 @@ export interface RebalancerDeps {
 }
 
 export type DrainOrigin = 'api' | 'policy' | 'discovery';
-
-interface SourceState {
-  readonly kind: SourceKind;
-  readonly markedAtMs: number;
-  phase: SourcePhase;
-  moved: number;
-  toMove: number;
-  /** A rebalance moves at most the excess it first saw, even if targets drift while it runs. */
-  readonly budget: number;
-  note: string;
-  lastError?: AgentError;
-  retryAtMs?: number;
-  /** Envoys that had not ACKed the DRAINING push within ackTimeoutMs, when some had not. */
-  ackLaggards?: LaggardView;
-}
 
 interface DrainRequest {
   readonly requestedAtMs: number;
@@ -221,32 +207,14 @@ export class Rebalancer {
     const r = policy.rebalance;
     this.rate.configure(r.ratePerSec);
 
-    const active = new Map<string, SourceState>();
-    for (const s of plan.sources) {
-      const request = drains.get(s.name);
-      const timedOut = request !== undefined && now > request.requestedAtMs + policy.drain.deadlineMs;
-      const moveAllowed = s.kind === 'drain' ? policy.drain.moveClients && !timedOut : r.mode === 'on';
-      const prev = this.sources.get(s.name);
-      if (s.kind === 'rebalance' && !prev && !this.settled(now, r.minExcess)) {
-        // Clients are arriving or leaving in numbers (a wave of connects, the last round's
-        // clients not all back), so brokers scraped a moment apart disagree: wait.
-        continue;
-      }
-      const state: SourceState = prev?.kind === s.kind ? prev : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
-      state.toMove = s.kind === 'drain' ? s.toMove : Math.max(0, Math.min(s.toMove, state.budget - state.moved));
-      // A rebalance ends once it moved the excess it first saw, whatever lagging metrics say.
-      if (s.kind === 'rebalance' && state.moved >= state.budget) continue;
-      if (!s.movable) {
-        enter(state, 'no-agent', 'no agent for this broker: only the weights steer new connections');
-        if (s.kind === 'rebalance') continue;
-      } else if (!moveAllowed) {
-        if (timedOut) enter(state, 'drain-deadline-passed', 'drain deadline passed: no more clients are moved');
-        else if (s.kind === 'drain') enter(state, 'drain-move-off', 'drain.moveClients is false');
-        else enter(state, 'rebalance-not-on', `rebalance.mode is ${r.mode}: would move ${s.toMove}`);
-        if (s.kind === 'rebalance') continue;
-      }
-      active.set(s.name, state);
-    }
+    const active = nextSources({
+      plan: plan.sources,
+      previous: this.sources,
+      drainRequestedAtMs: new Map([...drains].map(([n, d]) => [n, d.requestedAtMs])),
+      policy,
+      settled: this.settled(now, r.minExcess),
+      now,
+    });
     for (const [name, s] of this.sources) {
       if (active.has(name)) continue;
       this.deps.logger.info('moving from broker ended', { broker: name, moved: this.movedTotal.get(name) ?? 0 });
