@@ -3,6 +3,7 @@
 export * from './ack';
 export * from './agent-client';
 export * from './choose';
+export * from './drain-status';
 export * from './phases';
 export * from './plan';
 export * from './rebalancer';

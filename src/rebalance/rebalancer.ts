@@ -7,14 +7,15 @@ import type { BrokerDecision } from '../balancing';
 import { entryOf, type Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
-import { LaggardReport, laggardView, toDrainAck, type DrainAck, type LaggardView } from './ack';
+import { LaggardReport, laggardView, toDrainAck, type DrainAck } from './ack';
 import type { AgentError, AgentHttpClient, DisconnectOutcome } from './agent-client';
-import { freshConnections, moveCandidates, totalConnections } from './candidates';
+import { moveCandidates, totalConnections } from './candidates';
 import { chooseClients } from './choose';
 import { RebalanceMetrics } from './metrics';
 import { MissingClients, RateWindow } from './pacer';
-import { enter, type SourcePhase } from './phases';
+import { enter } from './phases';
 import { nextSources, type SourceState } from './sources';
+import { drainStatusOf, type DrainOrigin, type DrainRequest, type DrainStatus } from './drain-status';
 import { planMoves, type MoveCandidate, type MovePlan } from './plan';
 
 export interface RebalancerDeps {
@@ -35,31 +36,6 @@ export interface RebalancerDeps {
    */
   drainingAcked(names: readonly string[]): DrainAck | boolean;
   now(): number;
-}
-
-export type DrainOrigin = 'api' | 'policy' | 'discovery';
-
-interface DrainRequest {
-  readonly requestedAtMs: number;
-  readonly origin: DrainOrigin;
-}
-
-export interface DrainStatus {
-  readonly broker: string;
-  readonly state: 'draining' | 'drained' | 'timed-out' | 'not-draining';
-  readonly drained: boolean;
-  readonly origin?: DrainOrigin;
-  /** Why discovery marks it draining (pod terminating, pod annotation), when it does. */
-  readonly reason?: string;
-  readonly connections?: number;
-  readonly moved: number;
-  readonly requestedAt?: string;
-  readonly deadlineAt?: string;
-  readonly phase?: SourcePhase;
-  readonly note?: string;
-  readonly error?: string;
-  /** Node ids (at most 20) of Envoys that did not ACK the DRAINING push within rebalance.ackTimeoutMs. */
-  readonly ackLaggards?: LaggardView;
 }
 
 /** A client asked to leave is not chosen again for this long (it may still show in a list). */
@@ -132,34 +108,17 @@ export class Rebalancer {
     const request = this.drains().get(name);
     const moved = this.movedTotal.get(name) ?? 0;
     if (!request) return { broker: name, state: 'not-draining', drained: false, moved };
-    const deadlineMs = request.requestedAtMs + this.deps.policy().drain.deadlineMs;
-    const broker = this.deps.brokers().find((b) => b.name === name);
-    const load = this.deps.loads().get(name);
-    const counted = this.agentTotals.get(name);
-    // Drained only on a count taken after the request: the agent's, or else a scrape's.
-    const fromAgent = broker?.agentUrl !== undefined && counted !== undefined && counted.atMs >= request.requestedAtMs;
-    const scraped = (load?.scrapedAtMs ?? 0) >= request.requestedAtMs ? freshConnections(load) : undefined;
-    const connections = !broker ? 0 : fromAgent ? counted.total : (scraped ?? freshConnections(load));
-    // With an agent, both must say empty: the agent's list (current) and, when the broker
-    // exports it, its own connection gauge (a list that misses a client must not end a drain).
-    const byAgent = broker?.agentUrl !== undefined && this.deps.policy().drain.moveClients;
-    const drained = !broker || (byAgent ? fromAgent && counted.total === 0 && (scraped === undefined || scraped === 0) : scraped === 0);
-    const source = this.sources.get(name);
-    const state = drained ? 'drained' : this.deps.now() > deadlineMs ? 'timed-out' : 'draining';
-    return {
-      broker: name,
-      state,
-      drained,
-      origin: request.origin,
-      ...(broker?.drainReason !== undefined && request.origin === 'discovery' ? { reason: broker.drainReason } : {}),
-      ...(connections === undefined ? {} : { connections }),
+    return drainStatusOf({
+      name,
+      request,
       moved,
-      requestedAt: new Date(request.requestedAtMs).toISOString(),
-      deadlineAt: new Date(deadlineMs).toISOString(),
-      ...(source ? { phase: source.phase, note: source.note } : {}),
-      ...(source?.lastError ? { error: source.lastError.message } : {}),
-      ...(source?.ackLaggards ? { ackLaggards: source.ackLaggards } : {}),
-    };
+      broker: this.deps.brokers().find((b) => b.name === name),
+      load: this.deps.loads().get(name),
+      counted: this.agentTotals.get(name),
+      source: this.sources.get(name),
+      policy: this.deps.policy(),
+      now: this.deps.now(),
+    });
   }
 
   status(): unknown {
