@@ -66,6 +66,9 @@ export interface BrokerOverride {
 
 export const REBALANCE_MODES = ['off', 'dry-run', 'on'] as const;
 export type RebalanceMode = (typeof REBALANCE_MODES)[number];
+/** What a drain does once Envoys have not ACKed its DRAINING push within ackTimeoutMs (docs/rebalancing.md). */
+export const LAGGARD_ACTIONS = ['proceed', 'wait'] as const;
+export type LaggardAction = (typeof LAGGARD_ACTIONS)[number];
 
 /** Moving established connections through the brokers' agents (docs/rebalancing.md). */
 export interface RebalancePolicy {
@@ -85,6 +88,8 @@ export interface RebalancePolicy {
   readonly safeOnly: boolean;
   /** How long to wait for every Envoy to ACK the DRAINING push before disconnecting anyone. */
   readonly ackTimeoutMs: number;
+  /** After ackTimeoutMs: proceed with the Envoys that did ACK (default), or wait for every one. */
+  readonly laggardAction: LaggardAction;
   /** An agent request slower than this fails (the move from that broker stops). */
   readonly agentTimeoutMs: number;
   /** After an agent failure, moving from that broker is retried after this long. */

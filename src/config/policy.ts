@@ -5,7 +5,7 @@ import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
 import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
-import { AUTO_CAPACITY, REBALANCE_MODES, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
+import { AUTO_CAPACITY, LAGGARD_ACTIONS, REBALANCE_MODES, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
 import {
   flag,
   mapOf,
@@ -52,6 +52,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
     batchSize: 100,
     safeOnly: false,
     ackTimeoutMs: 30_000,
+    laggardAction: 'proceed',
     agentTimeoutMs: 5_000,
     retryAfterMs: 30_000,
   },
@@ -144,6 +145,7 @@ const POLICY: Reader<Policy> = section<Policy>(
         batchSize: int(1, 1000),
         safeOnly: flag,
         ackTimeoutMs: int(100, DAY_MS),
+        laggardAction: oneOf(LAGGARD_ACTIONS),
         agentTimeoutMs: int(100, 600_000),
         retryAfterMs: int(0, DAY_MS),
       },

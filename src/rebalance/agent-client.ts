@@ -3,7 +3,7 @@
 // stable code; nothing here throws for it.
 import type { AgentClient } from './choose';
 
-export const AGENT_ERROR_CODES = ['AGENT_CONNECT', 'AGENT_TIMEOUT', 'AGENT_AUTH', 'AGENT_HTTP_STATUS', 'AGENT_BAD_RESPONSE'] as const;
+export const AGENT_ERROR_CODES = ['AGENT_CONNECT', 'AGENT_TIMEOUT', 'AGENT_AUTH', 'AGENT_HTTP_STATUS', 'AGENT_BAD_RESPONSE', 'AGENT_RESPONSE_TOO_LARGE'] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
 export interface AgentError {
@@ -29,26 +29,36 @@ export interface AgentClientOptions {
   readonly token?: string;
   /** Read per request, so a policy change applies to the next one. */
   timeoutMs(): number;
+  /** Largest answer read from an agent; a client list may add LIST_BYTES_PER_CLIENT per requested client. Default 4 MiB. */
+  readonly maxResponseBytes?: number;
 }
 
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** An agent's answer is held in memory whole, so it is read only up to a bound (a 600 MB one once took the process to 1.35 GB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** Allowance per requested client in a list answer: a typical entry is ~150 bytes, long client ids fit. */
+export const LIST_BYTES_PER_CLIENT = 256;
 
 export class AgentHttpClient {
   constructor(private readonly opts: AgentClientOptions) {}
 
   async listClients(agentUrl: string, limit: number): Promise<AgentResult<ClientList>> {
-    const r = await this.call(agentUrl, 'GET', `/agent/v1/clients?limit=${limit}`);
+    const maxBytes = this.maxBytes() + Math.max(0, limit) * LIST_BYTES_PER_CLIENT;
+    const r = await this.call(agentUrl, 'GET', `/agent/v1/clients?limit=${limit}`, undefined, maxBytes);
     return r.ok ? parseClientList(r.value, `${agentUrl}/agent/v1/clients`) : { ok: false, error: { code: r.error.code, message: r.error.message } };
   }
 
   async disconnect(agentUrl: string, clientIds: readonly string[], reason: 'rebalance' | 'drain'): Promise<AgentResult<DisconnectOutcome>> {
-    const r = await this.call(agentUrl, 'POST', '/agent/v1/disconnect', { clientIds, reason });
+    const r = await this.call(agentUrl, 'POST', '/agent/v1/disconnect', { clientIds, reason }, this.maxBytes());
     if (r.ok) return parseDisconnectOutcome(r.value, `${agentUrl}/agent/v1/disconnect`);
     const partial = r.error.body === undefined ? undefined : parseDisconnectOutcome(r.error.body, '');
     return { ok: false, error: { code: r.error.code, message: r.error.message, ...(partial?.ok ? { partial: partial.value } : {}) } };
   }
 
-  private async call(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<CallResult> {
+  private maxBytes(): number {
+    return this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  private async call(base: string, method: 'GET' | 'POST', path: string, body: unknown, maxBytes: number): Promise<CallResult> {
     const url = base.replace(/\/+$/, '') + path;
     const what = `${method} ${url}`;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -62,19 +72,18 @@ export class AgentHttpClient {
     } catch (err) {
       return failure(err, what, timeoutMs);
     }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (err) {
-      return failure(err, what, timeoutMs);
+    const read = await readBounded(res, maxBytes);
+    if (read.kind === 'error') return failure(read.error, what, timeoutMs);
+    if (read.kind === 'too-large') {
+      return bad('AGENT_RESPONSE_TOO_LARGE', `${what}: answer is over the limit of ${maxBytes} bytes; stopped reading (the agent must honour limit, docs/agent-api.md)`);
     }
+    const text = read.text;
     if (res.status === 401) {
       return bad('AGENT_AUTH', `${what}: token refused (HTTP 401); check that the control plane and the agent share the same token`);
     }
     if (res.status < 200 || res.status > 299) {
       return { ok: false, error: { code: 'AGENT_HTTP_STATUS', message: `${what}: HTTP ${res.status}${errorText(text)}`, body: jsonOrUndefined(text) } };
     }
-    if (text.length > MAX_RESPONSE_BYTES) return bad('AGENT_BAD_RESPONSE', `${what}: answer of ${text.length} bytes is over the limit`);
     try {
       return { ok: true, value: JSON.parse(text) as unknown };
     } catch {
@@ -85,6 +94,36 @@ export class AgentHttpClient {
 
 /** An agent call's result; a failed one keeps the error body, which may say what did succeed. */
 type CallResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: AgentError & { readonly body?: unknown } };
+
+type BoundedRead = { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large' } | { readonly kind: 'error'; readonly error: unknown };
+
+/** Reads the body up to maxBytes and cancels the stream past it, so an endless answer costs at most maxBytes. */
+async function readBounded(res: Response, maxBytes: number): Promise<BoundedRead> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    return { kind: 'too-large' };
+  }
+  if (res.body === null) return { kind: 'ok', text: '' };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return { kind: 'too-large' };
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    return { kind: 'error', error };
+  }
+  return { kind: 'ok', text: Buffer.concat(chunks, size).toString('utf8') };
+}
 
 function jsonOrUndefined(text: string): unknown {
   try {

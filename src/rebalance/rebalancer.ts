@@ -7,12 +7,16 @@ import type { BrokerDecision } from '../balancing';
 import { entryOf, type Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
+import { LaggardReport, laggardView, toDrainAck, type DrainAck } from './ack';
 import type { AgentError, AgentHttpClient, DisconnectOutcome } from './agent-client';
-import { freshConnections, moveCandidates, totalConnections } from './candidates';
+import { moveCandidates, totalConnections } from './candidates';
 import { chooseClients } from './choose';
 import { RebalanceMetrics } from './metrics';
 import { MissingClients, RateWindow } from './pacer';
-import { planMoves, type MoveCandidate, type MovePlan, type SourceKind } from './plan';
+import { enter } from './phases';
+import { nextSources, type SourceState } from './sources';
+import { drainStatusOf, type DrainOrigin, type DrainRequest, type DrainStatus } from './drain-status';
+import { planMoves, type MoveCandidate, type MovePlan } from './plan';
 
 export interface RebalancerDeps {
   readonly logger: Logger;
@@ -26,46 +30,12 @@ export interface RebalancerDeps {
   decisions(): readonly BrokerDecision[];
   /** Brokers to publish as DRAINING (name → why), beyond what discovery and policy say. */
   setMoving(moving: ReadonlyMap<string, string>): void;
-  /** Every connected Envoy has ACKed an EDS version in which these brokers are DRAINING. */
-  drainingAcked(names: readonly string[]): boolean;
+  /**
+   * Whether every Envoy with an EDS subscription ACKed a version in which these brokers are
+   * DRAINING, and which did not. A bare boolean (no laggards named) is still accepted.
+   */
+  drainingAcked(names: readonly string[]): DrainAck | boolean;
   now(): number;
-}
-
-export type DrainOrigin = 'api' | 'policy' | 'discovery';
-export type SourcePhase = 'waiting-for-ack' | 'moving' | 'paused' | 'failed' | 'no-agent' | 'dry-run';
-
-interface SourceState {
-  readonly kind: SourceKind;
-  readonly markedAtMs: number;
-  phase: SourcePhase;
-  moved: number;
-  toMove: number;
-  /** A rebalance moves at most the excess it first saw, even if targets drift while it runs. */
-  readonly budget: number;
-  note: string;
-  lastError?: AgentError;
-  retryAtMs?: number;
-}
-
-interface DrainRequest {
-  readonly requestedAtMs: number;
-  readonly origin: DrainOrigin;
-}
-
-export interface DrainStatus {
-  readonly broker: string;
-  readonly state: 'draining' | 'drained' | 'timed-out' | 'not-draining';
-  readonly drained: boolean;
-  readonly origin?: DrainOrigin;
-  /** Why discovery marks it draining (pod terminating, pod annotation), when it does. */
-  readonly reason?: string;
-  readonly connections?: number;
-  readonly moved: number;
-  readonly requestedAt?: string;
-  readonly deadlineAt?: string;
-  readonly phase?: SourcePhase;
-  readonly note?: string;
-  readonly error?: string;
 }
 
 /** A client asked to leave is not chosen again for this long (it may still show in a list). */
@@ -97,11 +67,13 @@ export class Rebalancer {
   private totalChangedAtMs = -Infinity;
   private moving: ReadonlyMap<string, string> = new Map();
   private readonly metrics: RebalanceMetrics;
+  private readonly laggards: LaggardReport;
 
   constructor(private readonly deps: RebalancerDeps) {
     const r = deps.policy().rebalance;
     this.rate = new RateWindow(r.ratePerSec);
     this.metrics = new RebalanceMetrics(deps.registry);
+    this.laggards = new LaggardReport(deps.registry, deps.logger);
   }
 
   start(): void {
@@ -136,33 +108,17 @@ export class Rebalancer {
     const request = this.drains().get(name);
     const moved = this.movedTotal.get(name) ?? 0;
     if (!request) return { broker: name, state: 'not-draining', drained: false, moved };
-    const deadlineMs = request.requestedAtMs + this.deps.policy().drain.deadlineMs;
-    const broker = this.deps.brokers().find((b) => b.name === name);
-    const load = this.deps.loads().get(name);
-    const counted = this.agentTotals.get(name);
-    // Drained only on a count taken after the request: the agent's, or else a scrape's.
-    const fromAgent = broker?.agentUrl !== undefined && counted !== undefined && counted.atMs >= request.requestedAtMs;
-    const scraped = (load?.scrapedAtMs ?? 0) >= request.requestedAtMs ? freshConnections(load) : undefined;
-    const connections = !broker ? 0 : fromAgent ? counted.total : (scraped ?? freshConnections(load));
-    // With an agent, both must say empty: the agent's list (current) and, when the broker
-    // exports it, its own connection gauge (a list that misses a client must not end a drain).
-    const byAgent = broker?.agentUrl !== undefined && this.deps.policy().drain.moveClients;
-    const drained = !broker || (byAgent ? fromAgent && counted.total === 0 && (scraped === undefined || scraped === 0) : scraped === 0);
-    const source = this.sources.get(name);
-    const state = drained ? 'drained' : this.deps.now() > deadlineMs ? 'timed-out' : 'draining';
-    return {
-      broker: name,
-      state,
-      drained,
-      origin: request.origin,
-      ...(broker?.drainReason !== undefined && request.origin === 'discovery' ? { reason: broker.drainReason } : {}),
-      ...(connections === undefined ? {} : { connections }),
+    return drainStatusOf({
+      name,
+      request,
       moved,
-      requestedAt: new Date(request.requestedAtMs).toISOString(),
-      deadlineAt: new Date(deadlineMs).toISOString(),
-      ...(source ? { phase: source.phase, note: source.note } : {}),
-      ...(source?.lastError ? { error: source.lastError.message } : {}),
-    };
+      broker: this.deps.brokers().find((b) => b.name === name),
+      load: this.deps.loads().get(name),
+      counted: this.agentTotals.get(name),
+      source: this.sources.get(name),
+      policy: this.deps.policy(),
+      now: this.deps.now(),
+    });
   }
 
   status(): unknown {
@@ -171,6 +127,7 @@ export class Rebalancer {
       mode: p.rebalance.mode,
       leader: this.deps.isLeader(),
       missingClients: this.missingNow,
+      ackLaggards: this.laggards.all(),
       plan: this.lastPlan,
       sources: Object.fromEntries([...this.sources].map(([name, s]) => [name, { ...s, lastError: s.lastError?.message }])),
       drains: [...this.drains().keys()].sort().map((n) => this.drainStatus(n)),
@@ -209,32 +166,14 @@ export class Rebalancer {
     const r = policy.rebalance;
     this.rate.configure(r.ratePerSec);
 
-    const active = new Map<string, SourceState>();
-    for (const s of plan.sources) {
-      const request = drains.get(s.name);
-      const timedOut = request !== undefined && now > request.requestedAtMs + policy.drain.deadlineMs;
-      const moveAllowed = s.kind === 'drain' ? policy.drain.moveClients && !timedOut : r.mode === 'on';
-      const prev = this.sources.get(s.name);
-      if (s.kind === 'rebalance' && !prev && !this.settled(now, r.minExcess)) {
-        // Clients are arriving or leaving in numbers (a wave of connects, the last round's
-        // clients not all back), so brokers scraped a moment apart disagree: wait.
-        continue;
-      }
-      const state: SourceState = prev?.kind === s.kind ? prev : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
-      state.toMove = s.kind === 'drain' ? s.toMove : Math.max(0, Math.min(s.toMove, state.budget - state.moved));
-      // A rebalance ends once it moved the excess it first saw, whatever lagging metrics say.
-      if (s.kind === 'rebalance' && state.moved >= state.budget) continue;
-      if (!s.movable) {
-        state.phase = 'no-agent';
-        state.note = 'no agent for this broker: only the weights steer new connections';
-        if (s.kind === 'rebalance') continue;
-      } else if (!moveAllowed) {
-        state.phase = 'dry-run';
-        state.note = timedOut ? 'drain deadline passed: no more clients are moved' : s.kind === 'drain' ? 'drain.moveClients is false' : `rebalance.mode is ${r.mode}: would move ${s.toMove}`;
-        if (s.kind === 'rebalance') continue;
-      }
-      active.set(s.name, state);
-    }
+    const active = nextSources({
+      plan: plan.sources,
+      previous: this.sources,
+      drainRequestedAtMs: new Map([...drains].map(([n, d]) => [n, d.requestedAtMs])),
+      policy,
+      settled: this.settled(now, r.minExcess),
+      now,
+    });
     for (const [name, s] of this.sources) {
       if (active.has(name)) continue;
       this.deps.logger.info('moving from broker ended', { broker: name, moved: this.movedTotal.get(name) ?? 0 });
@@ -248,6 +187,7 @@ export class Rebalancer {
     if (!stillMoving && now - lastMoveMs >= SETTLE_MS && this.missingNow < r.minExcess) this.finished.clear();
     this.sources.clear();
     for (const [n, s] of active) this.sources.set(n, s);
+    this.laggards.keepOnly(new Set(this.sources.keys()));
 
     const marks = new Map<string, string>();
     for (const n of this.apiDrains.keys()) marks.set(n, 'drain requested through the API');
@@ -263,8 +203,7 @@ export class Rebalancer {
       // Nothing moves from any source; without this a stuck drain kept reporting "moving".
       for (const s of this.sources.values()) {
         if (s.phase === 'no-agent' || s.phase === 'dry-run' || this.retrying(s, now)) continue;
-        s.phase = 'paused';
-        s.note = `nothing moves: ${plan.blocked}`;
+        enter(s, 'plan-blocked', `nothing moves: ${plan.blocked}`);
       }
       return;
     }
@@ -278,21 +217,14 @@ export class Rebalancer {
     const brokers = new Map(this.deps.brokers().map((b) => [b.name, b]));
     for (const [name, s] of this.sources) {
       if (s.phase === 'no-agent' || s.phase === 'dry-run' || s.toMove <= 0 || this.retrying(s, now)) continue;
-      if (!this.deps.drainingAcked([name])) {
-        const waited = now - s.markedAtMs;
-        s.phase = 'waiting-for-ack';
-        s.note = waited > r.ackTimeoutMs ? `Envoy has not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until it does` : 'waiting for every Envoy to ACK the DRAINING push';
-        continue;
-      }
+      if (!this.acked(name, s, now)) continue;
       if (this.missingNow >= r.maxInFlight) {
-        s.phase = 'paused';
-        s.note = `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`;
+        enter(s, 'in-flight-full', `${this.missingNow} moved clients not back yet (maxInFlight ${r.maxInFlight})`);
         continue;
       }
       const n = Math.min(s.toMove, tokens, r.maxInFlight - this.missingNow);
       if (n <= 0) {
-        s.phase = 'paused';
-        s.note = 'rate limit';
+        enter(s, 'rate-limit', 'rate limit');
         continue;
       }
       const agentUrl = brokers.get(name)?.agentUrl;
@@ -302,6 +234,27 @@ export class Rebalancer {
     }
   }
 
+  /**
+   * Whether moving from this source may go on. Before ackTimeoutMs every Envoy must have
+   * ACKed the DRAINING push; after it, laggardAction decides: proceed with the Envoys that
+   * did (a laggard may still send a few new clients here, which the drain moves again), or
+   * wait. An answer that names no laggard cannot say who ACKed, so it waits either way.
+   */
+  private acked(name: string, s: SourceState, now: number): boolean {
+    const r = this.deps.policy().rebalance;
+    const ack = toDrainAck(this.deps.drainingAcked([name]));
+    const waited = now - s.markedAtMs;
+    const late = !ack.acked && waited > r.ackTimeoutMs;
+    this.laggards.set(name, late ? ack.laggards : [], r.laggardAction);
+    s.ackLaggards = late && ack.laggards.length > 0 ? laggardView(ack.laggards) : undefined;
+    if (ack.acked) return true;
+    if (late && s.ackLaggards && r.laggardAction === 'proceed') return true;
+    const who = s.ackLaggards ? `${s.ackLaggards.laggardCount} Envoy(s) (${s.ackLaggards.laggards.join(', ')}) have` : 'an Envoy has';
+    if (late) enter(s, 'ack-late-wait', `${who} not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until they do (rebalance.laggardAction ${r.laggardAction})`);
+    else enter(s, 'ack-pending', 'waiting for every Envoy to ACK the DRAINING push');
+    return false;
+  }
+
   private async moveFrom(name: string, agentUrl: string, s: SourceState, n: number, now: number): Promise<number> {
     const { rebalance: r } = this.deps.policy();
     const list = await this.deps.agent.listClients(agentUrl, Math.min(100_000, Math.max(1000, n * 4)));
@@ -309,8 +262,7 @@ export class Rebalancer {
     this.pruneSkip(now);
     const chosen = chooseClients(list.value.clients, n, { safeOnly: r.safeOnly, skip: new Set(this.skip.keys()) });
     if (chosen.length === 0) {
-      s.phase = 'paused';
-      s.note = r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move';
+      enter(s, 'nothing-to-choose', r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move');
       return 0;
     }
     // One listing, then requests of at most batchSize clients each.
@@ -330,8 +282,8 @@ export class Rebalancer {
         return count;
       }
     }
-    s.phase = 'moving';
-    s.note = '';
+    const without = s.ackLaggards ? `going on without ${s.ackLaggards.laggardCount} Envoy(s) that did not ACK the DRAINING push (rebalance.laggardAction proceed)` : '';
+    enter(s, 'moved', without);
     s.lastError = undefined;
     return count;
   }
@@ -349,10 +301,9 @@ export class Rebalancer {
   }
 
   private failed(name: string, s: SourceState, error: AgentError, now: number): number {
-    s.phase = 'failed';
     s.lastError = error;
     s.retryAtMs = now + this.deps.policy().rebalance.retryAfterMs;
-    s.note = `agent failed; moving from ${name} stopped, retry at ${new Date(s.retryAtMs).toISOString()}`;
+    enter(s, 'agent-failed', `agent failed; moving from ${name} stopped, retry at ${new Date(s.retryAtMs).toISOString()}`);
     this.metrics.agentErrors.inc({ broker: name, code: error.code });
     this.deps.logger.warn('agent request failed; moving from this broker stops', { broker: name, code: error.code, error: error.message });
     return 0;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AgentHttpClient, parseClientList, parseDisconnectOutcome } from '../../../src/rebalance';
+import { AgentHttpClient, DEFAULT_MAX_RESPONSE_BYTES, LIST_BYTES_PER_CLIENT, parseClientList, parseDisconnectOutcome } from '../../../src/rebalance';
 
 describe('agent responses', () => {
   it('accepts a client list as docs/agent-api.md describes it', () => {
@@ -79,5 +79,64 @@ describe('AgentHttpClient against a misbehaving agent', () => {
   it('reports a closed port as AGENT_CONNECT', async () => {
     const r = await client.listClients('http://127.0.0.1:1', 10);
     expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_CONNECT' } });
+  });
+});
+
+describe('AgentHttpClient against an agent answering too much', () => {
+  let server: http.Server;
+  let url: string;
+  let bytesSent = 0;
+  let declareLength = false;
+  const maxResponseBytes = 64 * 1024;
+
+  beforeAll(async () => {
+    // Streams 1 KiB chunks without end until the client hangs up: an answer that never stops.
+    server = http.createServer((_req, res) => {
+      const chunk = Buffer.alloc(1024, 0x20);
+      if (declareLength) res.setHeader('content-length', String(1024 * 1024 * 1024));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"total": 1, "clients": [');
+      const pump = (): void => {
+        while (!res.destroyed) {
+          bytesSent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+      };
+      res.on('close', () => res.destroy());
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const client = new AgentHttpClient({ timeoutMs: () => 5000, maxResponseBytes });
+
+  it('stops reading an endless answer past the cap and reports AGENT_RESPONSE_TOO_LARGE', async () => {
+    declareLength = false;
+    const r = await client.disconnect(url, ['a'], 'drain');
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_RESPONSE_TOO_LARGE' } });
+    expect(!r.ok && r.error.message).toMatch(/over the limit of 65536 bytes/);
+  });
+
+  it('refuses an answer whose declared length is over the cap without reading it', async () => {
+    declareLength = true;
+    const r = await client.disconnect(url, ['a'], 'drain');
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_RESPONSE_TOO_LARGE' } });
+  });
+
+  it('allows a client list room for the clients it asked for, and no more', async () => {
+    declareLength = false;
+    bytesSent = 0;
+    const r = await client.listClients(url, 100);
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_RESPONSE_TOO_LARGE' } });
+    expect(!r.ok && r.error.message).toMatch(new RegExp(`limit of ${maxResponseBytes + 100 * LIST_BYTES_PER_CLIENT} bytes`));
+  });
+
+  it('defaults the cap to 4 MiB', () => {
+    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(4 * 1024 * 1024);
   });
 });
