@@ -20,6 +20,10 @@ export interface FileBrokerSourceOptions {
   readonly debounceMs?: number;
   /** DNS lookup, injectable for tests. */
   readonly lookup?: HostLookup;
+  /** Deadline for each DNS lookup, in milliseconds (default DEFAULT_DNS_TIMEOUT_MS). */
+  readonly dnsTimeoutMs?: number;
+  /** How long a changed file must stay unchanged before it is used, in milliseconds. */
+  readonly settleMs?: number;
 }
 
 const MAX_RETRY_MS = 30_000;
@@ -35,6 +39,10 @@ export class FileBrokerSource {
   private retryDelayMs: number;
   private good: { brokers: Broker[]; hash: string } | undefined;
   private failing = false;
+  // Each text read gets a generation; only the newest may apply, so a slow lookup for an old
+  // text never overrides a newer file, and never holds the reading of the next change.
+  private generation = 0;
+  private resolving: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: FileBrokerSourceOptions) {
     const path = resolve(opts.path);
@@ -46,6 +54,7 @@ export class FileBrokerSource {
       logger: this.log,
       pollIntervalMs: this.pollIntervalMs,
       debounceMs: opts.debounceMs,
+      settleMs: opts.settleMs,
       onText: (text) => this.handle(text),
       onReadError: (err) =>
         this.reject([{ code: 'BROKERS_FILE_UNREADABLE', path, message: `cannot read the brokers file: ${err.message}` }]),
@@ -53,8 +62,9 @@ export class FileBrokerSource {
   }
 
   /** Loads once (resolving after that attempt, good or bad), then watches for changes. */
-  start(): Promise<void> {
-    return this.file.start();
+  async start(): Promise<void> {
+    await this.file.start();
+    await this.resolving;
   }
 
   stop(): void {
@@ -68,14 +78,27 @@ export class FileBrokerSource {
     return this.good === undefined ? undefined : [...this.good.brokers];
   }
 
-  private async handle(text: string): Promise<void> {
+  private handle(text: string): Promise<void> {
+    const generation = ++this.generation;
     const parsed = parseBrokersFile(text, basename(this.file.path));
     if (!parsed.ok) {
       this.reject(parsed.problems);
+      return Promise.resolve();
+    }
+    // Not awaited by the file reader: the next change is read while this one resolves.
+    this.resolving = this.resolveAndApply(parsed.value, generation).catch((err: unknown) =>
+      this.log.error('broker resolution crashed', { err }),
+    );
+    return Promise.resolve();
+  }
+
+  private async resolveAndApply(entries: Parameters<typeof resolveBrokers>[0], generation: number): Promise<void> {
+    const resolved = await resolveBrokers(entries, this.opts.lookup, { timeoutMs: this.opts.dnsTimeoutMs });
+    if (this.file.isStopped()) return;
+    if (generation !== this.generation) {
+      this.log.debug('broker resolution superseded by a newer file', { generation });
       return;
     }
-    const resolved = await resolveBrokers(parsed.value, this.opts.lookup);
-    if (this.file.isStopped()) return;
     if (!resolved.ok) {
       // DNS failures can be transient (a broker pod not yet published): retry the same bytes.
       this.file.forget();

@@ -9,6 +9,14 @@ export type HostLookup = (host: string) => Promise<ReadonlyArray<{ address: stri
 
 const systemLookup: HostLookup = (host) => dnsLookup(host, { all: true });
 
+/** How long one lookup may take before it counts as failed; a resolver that never answers must not hold a load. */
+export const DEFAULT_DNS_TIMEOUT_MS = 5000;
+
+export interface ResolveOptions {
+  /** Deadline for each lookup, in milliseconds. */
+  readonly timeoutMs?: number | undefined;
+}
+
 /**
  * Turns file entries into Brokers: Envoy's EDS needs addresses, so DNS names are resolved
  * here, once per load. Every failed lookup is reported, not only the first.
@@ -16,8 +24,10 @@ const systemLookup: HostLookup = (host) => dnsLookup(host, { all: true });
 export async function resolveBrokers(
   entries: readonly BrokerEntry[],
   lookup: HostLookup = systemLookup,
+  options: ResolveOptions = {},
 ): Promise<Result<Broker[]>> {
-  const results = await Promise.all(entries.map((e, i) => resolveOne(e, `brokers[${i}]`, lookup)));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
+  const results = await Promise.all(entries.map((e, i) => resolveOne(e, `brokers[${i}]`, lookup, timeoutMs)));
   const problems: Problem[] = [];
   const brokers: Broker[] = [];
   const seen = new Map<string, string>();
@@ -42,7 +52,12 @@ export async function resolveBrokers(
   return problems.length > 0 ? fail(problems) : ok(sortBrokers(brokers));
 }
 
-async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup): Promise<Result<Broker>> {
+async function resolveOne(
+  entry: BrokerEntry,
+  at: string,
+  lookup: HostLookup,
+  timeoutMs: number,
+): Promise<Result<Broker>> {
   const { host, ...rest } = entry;
   const toBroker = (address: string): Broker => {
     const { name, port, metricsUrl, agentUrl, staticWeight, draining } = rest;
@@ -57,22 +72,39 @@ async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup): P
     };
   };
   if (isIpLiteral(host)) return ok(toBroker(host));
-  const failed = (why: string): Result<Broker> =>
+  const failed = (why: string, code = 'BROKER_DNS_FAILED'): Result<Broker> =>
     fail([
       {
-        code: 'BROKER_DNS_FAILED',
+        code,
         path: `${at}.host`,
         message: `cannot resolve host "${host}" of broker "${entry.name}": ${why}; fix the name or use an IP address`,
       },
     ]);
   let addresses: ReadonlyArray<{ address: string; family: number }>;
   try {
-    addresses = await lookup(host);
+    const answer = await withDeadline(lookup(host), timeoutMs);
+    if (answer === TIMED_OUT) return failed(`no answer within ${timeoutMs} ms`, 'BROKER_DNS_TIMEOUT');
+    addresses = answer;
   } catch (err) {
     return failed(err instanceof Error ? err.message : String(err));
   }
   const chosen = pickAddress(addresses);
   return chosen === undefined ? failed('no addresses returned') : ok(toBroker(chosen));
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** The promise's value, or TIMED_OUT after timeoutMs; the lookup itself cannot be cancelled, only abandoned. */
+async function withDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((res) => {
+    timer = setTimeout(() => res(TIMED_OUT), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

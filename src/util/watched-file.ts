@@ -19,7 +19,21 @@ export interface WatchedFileOptions {
   readonly pollIntervalMs?: number;
   /** Quiet time after a file event before reading, in milliseconds; editors write in bursts. */
   readonly debounceMs?: number;
+  /**
+   * A changed file is used only once two reads this many milliseconds apart agree: a writer
+   * cut mid-file can leave valid but wrong text (`port: 36` of `port: 36749`).
+   */
+  readonly settleMs?: number | undefined;
+  /** Waits ms milliseconds; injectable so tests can act inside the settle window. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** Default settle window; long enough for a slow writer, short enough to feel immediate. */
+export const DEFAULT_SETTLE_MS = 400;
+/** Reads per change before giving up on a file that keeps changing (the next event retries). */
+const MAX_SETTLE_READS = 10;
+
+const realSleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 /**
  * A file that is read again whenever it changes: by directory events (editors and `mv`
@@ -31,6 +45,8 @@ export class WatchedFile {
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
   private readonly debounceMs: number;
+  private readonly settleMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private watcher: FSWatcher | undefined;
   private polling = false;
   private debounceTimer: NodeJS.Timeout | undefined;
@@ -44,6 +60,8 @@ export class WatchedFile {
     this.log = opts.logger;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.debounceMs = opts.debounceMs ?? 50;
+    this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS;
+    this.sleep = opts.sleep ?? realSleep;
   }
 
   /** Reads once (resolving after that attempt, good or bad), then watches for changes. */
@@ -126,19 +144,41 @@ export class WatchedFile {
   }
 
   private async reloadOnce(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
+    let text = await this.read();
+    if (text === undefined) return;
+    let textHash = contentHash(text);
+    if (textHash === this.handledTextHash) return;
+    // Unchanged bytes were skipped above, so only a change waits for the file to settle.
+    for (let reads = 1; this.settleMs > 0; reads++) {
+      if (reads >= MAX_SETTLE_READS) {
+        this.log.warn('file keeps changing; not using it until it settles', { file: this.path, reads });
+        this.schedule();
+        return;
+      }
+      await this.sleep(this.settleMs);
       if (this.stopped) return;
-      this.handledTextHash = undefined;
-      this.opts.onReadError(err instanceof Error ? err : new Error(String(err)));
-      return;
+      const again = await this.read();
+      if (again === undefined) return;
+      const againHash = contentHash(again);
+      if (againHash === textHash) break;
+      text = again;
+      textHash = againHash;
     }
-    if (this.stopped) return;
-    const textHash = contentHash(text);
     if (textHash === this.handledTextHash) return;
     this.handledTextHash = textHash;
     await this.opts.onText(text);
+  }
+
+  /** The file's text, or undefined after reporting a read error (or when stopped). */
+  private async read(): Promise<string | undefined> {
+    try {
+      const text = await readFile(this.path, 'utf8');
+      return this.stopped ? undefined : text;
+    } catch (err) {
+      if (this.stopped) return undefined;
+      this.handledTextHash = undefined;
+      this.opts.onReadError(err instanceof Error ? err : new Error(String(err)));
+      return undefined;
+    }
   }
 }

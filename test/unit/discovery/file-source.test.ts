@@ -41,7 +41,7 @@ describe('FileBrokerSource', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function harness(path = file, lookup?: HostLookup): Harness {
+  function harness(path = file, lookup?: HostLookup, extra: { dnsTimeoutMs?: number } = {}): Harness {
     const h: Omit<Harness, 'source'> = { applied: [], errors: [], logs: [] };
     const logger = createLogger('debug', {}, (line) => h.logs.push(JSON.parse(line) as Record<string, unknown>));
     const source = new FileBrokerSource({
@@ -52,6 +52,7 @@ describe('FileBrokerSource', () => {
       pollIntervalMs: 50,
       debounceMs: 20,
       ...(lookup === undefined ? {} : { lookup }),
+      ...extra,
     });
     started.push(source);
     return { ...h, source };
@@ -184,6 +185,32 @@ describe('FileBrokerSource', () => {
     dnsUp = true;
     await waitFor('the retry', () => h.applied.length === 1);
     expect(h.applied[0].brokers[0].address).toBe('10.1.2.3');
+  });
+
+  it('gives up on a DNS lookup that never answers, with a coded problem', async () => {
+    const never: HostLookup = () => new Promise(() => undefined);
+    writeFileSync(file, 'brokers:\n  - name: a\n    host: broker-0.hivemq\n    port: 1883\n');
+    const h = harness(file, never, { dnsTimeoutMs: 50 });
+    await h.source.start();
+    expect(h.errors[0][0]).toMatchObject({ code: 'BROKER_DNS_TIMEOUT', path: 'brokers[0].host' });
+    expect(h.applied).toEqual([]);
+  });
+
+  it('applies a later file while a lookup for an earlier one is still pending, and the late answer never wins', async () => {
+    let answer: ((a: Array<{ address: string; family: number }>) => void) | undefined;
+    const pending: HostLookup = () => new Promise((res) => (answer = res));
+    writeFileSync(file, brokersYaml(['a', 1]));
+    const h = harness(file, pending, { dnsTimeoutMs: 60_000 });
+    await h.source.start();
+    writeFileSync(file, 'brokers:\n  - name: slow\n    host: broker-0.hivemq\n    port: 1883\n');
+    await waitFor('the lookup to start', () => answer !== undefined);
+    writeFileSync(file, brokersYaml(['b', 2]));
+    await waitFor('the later file', () => h.applied.length === 2);
+    expect(h.applied[1].brokers.map((b) => b.name)).toEqual(['b']);
+    answer?.([{ address: '10.1.2.3', family: 4 }]);
+    await sleep(100);
+    expect(h.applied).toHaveLength(2);
+    expect(h.source.lastGood()?.map((b) => b.name)).toEqual(['b']);
   });
 
   it('reports nothing after stop()', async () => {

@@ -101,4 +101,23 @@ describe('resolveBrokers', () => {
     expect(result.ok).toBe(false);
     expect(!result.ok && result.problems[0]).toMatchObject({ code: 'BROKER_DUPLICATE_ENDPOINT', path: 'brokers[1].host' });
   });
+
+  it('fails a lookup that never answers with BROKER_DNS_TIMEOUT after timeoutMs, and still resolves the others', async () => {
+    const lookup: HostLookup = (host) =>
+      host === 'stuck' ? new Promise(() => undefined) : Promise.resolve([{ address: '10.0.0.9', family: 4 }]);
+    const result = await resolveBrokers(
+      [
+        { name: 'a', host: 'stuck', port: 1 },
+        { name: 'b', host: 'fine', port: 2 },
+      ],
+      lookup,
+      { timeoutMs: 30 },
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      expect.objectContaining({ code: 'BROKER_DNS_TIMEOUT', path: 'brokers[0].host' }),
+    ]);
+    expect(result.problems[0].message).toContain('30 ms');
+  });
 });
