@@ -116,7 +116,7 @@ export class ControlPlane {
         this.planner.setMoving(moving);
         this.publisher.schedule();
       },
-      drainingAcked: (names) => this.drainAck(names).acked,
+      drainingAcked: (names) => this.drainAck(names),
       now: () => clock.nowMs(),
     });
     this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
