@@ -12,6 +12,13 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
     },
     {
+      // Bounded fuzz runs over every parser that reads network or operator input (test/fuzz/mutate.ts; FUZZ_RUNS raises them).
+      displayName: 'fuzz',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
       displayName: 'integration',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
