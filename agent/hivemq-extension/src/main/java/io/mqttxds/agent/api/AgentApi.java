@@ -125,10 +125,17 @@ public final class AgentApi {
     }
 
     private ApiResponse disconnect(ApiRequest req) throws InterruptedException {
-        if (req.body.length > MAX_BODY_BYTES) {
+        byte[] body;
+        try {
+            body = req.body();
+        } catch (java.io.UncheckedIOException e) {
+            return ApiResponse.error(400, "could not read the request body: " + e.getCause().getClass().getSimpleName()
+                    + "; send the whole body within the agent's request timeout");
+        }
+        if (body.length > MAX_BODY_BYTES) {
             return ApiResponse.error(413, "body is over " + MAX_BODY_BYTES + " bytes (1 MiB); send fewer client ids per request");
         }
-        Validated<Requests.Disconnect> parsed = Requests.disconnect(req.body);
+        Validated<Requests.Disconnect> parsed = Requests.disconnect(body);
         if (!parsed.isOk()) return parsed.rejection();
         Requests.Disconnect d = parsed.value();
         Disconnector.Outcome out = broker.disconnect(d.clientIds, d.reason);

@@ -26,6 +26,21 @@ public final class AgentHttpServer {
     private static final Logger log = LoggerFactory.getLogger(AgentHttpServer.class);
     /** Requests waiting for a worker; beyond this they are refused. */
     static final int QUEUE_CAPACITY = 64;
+    /**
+     * The JDK server reads a request's line and headers on a worker, so a socket that sends
+     * half a request holds one. sun.net.httpserver.maxReqTime (seconds, read once when the JDK
+     * server's config class loads) makes its timer close such a connection, which frees the
+     * worker. Applied only if no one set it, and only before this JVM's first HttpServer.
+     */
+    static final String MAX_REQ_TIME_PROPERTY = "sun.net.httpserver.maxReqTime";
+    public static final int REQUEST_TIMEOUT_SEC = 10;
+    /**
+     * When a request is answered, the JDK server reads whatever body is left (64 KiB by
+     * default) before it lets the worker go: a refused caller that announces a body and never
+     * sends it would hold the worker after all. 0: drop the connection instead (refusals
+     * already say Connection: close).
+     */
+    static final String DRAIN_AMOUNT_PROPERTY = "sun.net.httpserver.drainAmount";
 
     private final HttpServer server;
     private final ThreadPoolExecutor executor;
@@ -36,6 +51,10 @@ public final class AgentHttpServer {
     }
 
     public static AgentHttpServer start(String bindAddress, int port, int threads, AgentApi api) throws IOException {
+        if (System.getProperty(MAX_REQ_TIME_PROPERTY) == null) {
+            System.setProperty(MAX_REQ_TIME_PROPERTY, String.valueOf(REQUEST_TIMEOUT_SEC));
+        }
+        if (System.getProperty(DRAIN_AMOUNT_PROPERTY) == null) System.setProperty(DRAIN_AMOUNT_PROPERTY, "0");
         ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUE_CAPACITY), daemonThreads(), new ThreadPoolExecutor.AbortPolicy());
         executor.allowCoreThreadTimeOut(true);
@@ -86,7 +105,7 @@ public final class AgentHttpServer {
                 exchange.getRequestURI().getPath(),
                 exchange.getRequestURI().getRawQuery(),
                 authorization == null ? List.of() : authorization,
-                readBounded(exchange.getRequestBody(), AgentApi.MAX_BODY_BYTES + 1),
+                () -> readBounded(exchange.getRequestBody(), AgentApi.MAX_BODY_BYTES + 1),
                 String.valueOf(exchange.getRemoteAddress()));
     }
 

@@ -1,5 +1,8 @@
 package io.mqttxds.agent.api;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
 import java.util.List;
 
 /**
@@ -14,18 +17,43 @@ public final class ApiRequest {
     public final String rawQuery;
     /** Every Authorization header value sent (normally zero or one). */
     public final List<String> authorization;
-    /** The body, already limited by the server to {@link AgentApi#MAX_BODY_BYTES} + 1 bytes. */
-    public final byte[] body;
+    /**
+     * Reads the body, limited by the server to {@link AgentApi#MAX_BODY_BYTES} + 1 bytes. Read
+     * only on first use, after the token was checked: an unauthenticated caller can never make
+     * a worker wait for body bytes.
+     */
+    public interface Body {
+        byte[] read() throws IOException;
+    }
+
+    private final Body bodySource;
+    private byte[] body;
     /** Who asked, for the log (never the token). */
     public final String remote;
 
     public ApiRequest(String method, String path, String rawQuery, List<String> authorization, byte[] body, String remote) {
+        this(method, path, rawQuery, authorization, () -> body, remote);
+    }
+
+    public ApiRequest(String method, String path, String rawQuery, List<String> authorization, Body body, String remote) {
         this.method = method;
         this.path = path;
         this.rawQuery = rawQuery;
         this.authorization = authorization;
-        this.body = body;
+        this.bodySource = body;
         this.remote = remote;
+    }
+
+    /** The body, read on first call; an IOException (e.g. the read timed out) comes out unchecked. */
+    public synchronized byte[] body() {
+        if (body == null) {
+            try {
+                body = bodySource.read();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return body;
     }
 
     /** For tests: a request without body or token. */
@@ -37,11 +65,11 @@ public final class ApiRequest {
     }
 
     public ApiRequest withToken(String token) {
-        return new ApiRequest(method, path, rawQuery, List.of("Bearer " + token), body, remote);
+        return new ApiRequest(method, path, rawQuery, List.of("Bearer " + token), bodySource, remote);
     }
 
     public ApiRequest withAuthorization(List<String> values) {
-        return new ApiRequest(method, path, rawQuery, values, body, remote);
+        return new ApiRequest(method, path, rawQuery, values, bodySource, remote);
     }
 
     public ApiRequest withBody(String text) {

@@ -6,18 +6,18 @@ import org.slf4j.Logger;
  * Logs a warning at most once per interval and counts the ones left out, so a scanner
  * hammering the agent without a token cannot flood HiveMQ's log.
  */
-final class RateLimitedLog {
+public final class RateLimitedLog {
     private final Logger log;
     private final long intervalMs;
     private long nextAtMs;
     private long suppressed;
 
-    RateLimitedLog(Logger log, long intervalMs) {
+    public RateLimitedLog(Logger log, long intervalMs) {
         this.log = log;
         this.intervalMs = intervalMs;
     }
 
-    void warn(String message) {
+    public void warn(String message) {
         long suppressedNow;
         synchronized (this) {
             long now = System.currentTimeMillis();

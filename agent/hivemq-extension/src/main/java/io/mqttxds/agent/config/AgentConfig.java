@@ -25,7 +25,7 @@ public final class AgentConfig {
     public static final String FILE_NAME = "mqtt-xds-agent.properties";
     public static final int DEFAULT_PORT = 9401;
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
-    public static final int DEFAULT_THREADS = 2;
+    public static final int DEFAULT_THREADS = 8;
     /** Below the control plane's default agent timeout (rebalance.agentTimeoutMs, 5000 ms). */
     public static final long DEFAULT_DISCONNECT_TIMEOUT_MS = 4000;
     /** Shorter tokens are guessable; a Secret of 32 random bytes is the intended kind. */

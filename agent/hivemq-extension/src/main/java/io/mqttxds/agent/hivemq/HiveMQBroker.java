@@ -23,6 +23,9 @@ final class HiveMQBroker implements AgentApi.Broker {
     private static final Logger log = LoggerFactory.getLogger(HiveMQBroker.class);
     /** Registry entries younger than this are left to their own events by reconcile. */
     private static final long SETTLE_MS = 5_000;
+    /** Below the control plane's default agent timeout (rebalance.agentTimeoutMs, 5000 ms). */
+    private static final long LIST_TIMEOUT_SEC = 3;
+    private static final io.mqttxds.agent.api.RateLimitedLog listFailures = new io.mqttxds.agent.api.RateLimitedLog(log, 60_000);
     private final ClientRegistry registry;
     private final Disconnector disconnector;
     private volatile boolean stopping;
@@ -49,22 +52,29 @@ final class HiveMQBroker implements AgentApi.Broker {
     /** Checks the registry against HiveMQ's own list of connected clients; see ClientRegistry.reconcile. */
     void reconcile(long nowMs) {
         if (!ready()) return;
+        Map<String, Long> connected = connectedClients();
+        if (connected == null) return;
+        int repaired = registry.reconcile(connected, nowMs, SETTLE_MS);
+        if (repaired > 0) log.info("mqtt-xds agent: client list repaired from HiveMQ's own ({} entries)", repaired);
+    }
+
+    /** Client id → session expiry of every client HiveMQ reports connected, or null when it could not list them. */
+    private static Map<String, Long> connectedClients() {
         Map<String, Long> connected = new ConcurrentHashMap<>();
         try {
             Services.clientService()
                     .iterateAllClients((context, session) -> {
                         if (session.isConnected()) connected.put(session.getClientIdentifier(), session.getSessionExpiryInterval());
                     })
-                    .get(30, TimeUnit.SECONDS);
+                    .get(LIST_TIMEOUT_SEC, TimeUnit.SECONDS);
+            return connected;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
+            return null;
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            log.warn("mqtt-xds agent: could not list HiveMQ's clients to check the client list: {}", e.toString());
-            return;
+            listFailures.warn("mqtt-xds agent: could not list HiveMQ's clients to check the client list: " + e);
+            return null;
         }
-        int repaired = registry.reconcile(connected, nowMs, SETTLE_MS);
-        if (repaired > 0) log.info("mqtt-xds agent: client list repaired from HiveMQ's own ({} entries)", repaired);
     }
 
     @Override
@@ -74,7 +84,15 @@ final class HiveMQBroker implements AgentApi.Broker {
 
     @Override
     public ClientList clients(int limit) {
-        return registry.list(limit);
+        // Answered from HiveMQ's own list at request time: the event tracking can lag a
+        // disconnect by seconds (a disconnected client stayed listed for over 10 s), and the
+        // control plane acts on this answer. Only filtered, not repaired here: a client whose
+        // CONNECT event is still on its way would be listed without its MQTT version (reconcile
+        // repairs on its own schedule, after SETTLE_MS). Without HiveMQ's list, the registry's
+        // is all there is.
+        Map<String, Long> connected = connectedClients();
+        if (connected == null) return registry.list(limit);
+        return registry.list(limit).onlyConnected(connected.keySet());
     }
 
     @Override

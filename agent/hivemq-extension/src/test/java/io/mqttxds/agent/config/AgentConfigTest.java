@@ -43,7 +43,7 @@ class AgentConfigTest {
         assertEquals(9401, c.port);
         assertEquals(TOKEN, c.token);
         assertEquals("hivemq-0", c.brokerName);
-        assertEquals(2, c.threads);
+        assertEquals(8, c.threads);
         assertEquals(4000, c.disconnectTimeoutMs);
     }
 
