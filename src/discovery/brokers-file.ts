@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Pair, type YAMLMap } from 'yaml';
 import { fail, ok, type Problem, type Result } from '../util/result';
-import { hostProblem } from '../util/host';
+import { canonicalHost, hostProblem } from '../util/host';
 import { didYouMean } from '../util/suggest';
 import { describeNode, keyName, parseYamlDoc, type YamlDoc } from '../util/yaml-doc';
 
@@ -89,7 +89,7 @@ export function parseBrokersFile(text: string, fileName: string): Result<BrokerE
       } else names.set(entry.name, at);
     }
     if (entry.host !== undefined && entry.port !== undefined) {
-      const endpoint = formatEndpoint(entry.host.toLowerCase(), entry.port);
+      const endpoint = formatEndpoint(canonicalHost(entry.host), entry.port);
       const first = endpoints.get(endpoint);
       if (first !== undefined) {
         problems.push({

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { sortBrokers, type Broker } from '../domain/broker';
-import { isIpLiteral } from '../util/host';
+import { canonicalHost, isIpLiteral } from '../util/host';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { formatEndpoint, type BrokerEntry } from './brokers-file';
 
@@ -38,7 +38,7 @@ export async function resolveBrokers(
     }
     // Two names can resolve to one address (`localhost` and `127.0.0.1`): that would be one
     // broker counted twice by the balancer.
-    const endpoint = formatEndpoint(r.value.address, r.value.port);
+    const endpoint = formatEndpoint(canonicalHost(r.value.address), r.value.port);
     const first = seen.get(endpoint);
     if (first !== undefined) {
       problems.push({

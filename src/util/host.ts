@@ -31,3 +31,20 @@ export function hostProblem(host: string): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) return 'give a bare host, not a URL';
   return 'expected an IPv4 or IPv6 address or a DNS name';
 }
+
+/**
+ * One spelling per address, so `::1`, `0:0:0:0:0:0:0:1` and `::ffff:127.0.0.1`-style forms
+ * compare equal: IPv6 literals in their compressed form (as the URL parser writes them),
+ * names lower-cased. Not for display.
+ */
+export function canonicalHost(host: string): string {
+  if (isIP(host) === 6) {
+    try {
+      return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+    } catch {
+      return host.toLowerCase();
+    }
+  }
+  const name = host.toLowerCase();
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}

@@ -199,3 +199,19 @@ describe('parseBrokersFile', () => {
     expect(entries(parseBrokersFile(text, 'b.yaml'))).toHaveLength(2);
   });
 });
+
+describe('duplicate addresses in other spellings', () => {
+  it.each([
+    ['::1', '0:0:0:0:0:0:0:1'],
+    ['2001:db8::1', '2001:DB8:0:0::1'],
+    ['Broker.Example.com', 'broker.example.com.'],
+  ])('refuses %s and %s as one endpoint listed twice', (a, b) => {
+    const text = `brokers:\n  - { name: one, host: "${a}", port: 1883 }\n  - { name: two, host: "${b}", port: 1883 }\n`;
+    const r = parseBrokersFile(text, 'brokers.yaml');
+    expect(r.ok ? [] : r.problems.map((p) => p.code)).toEqual(['BROKER_DUPLICATE_ENDPOINT']);
+  });
+
+  it('still takes the same address on two ports', () => {
+    expect(parseBrokersFile('brokers:\n  - { name: one, host: "::1", port: 1883 }\n  - { name: two, host: "0::1", port: 1884 }\n', 'b.yaml').ok).toBe(true);
+  });
+});
