@@ -22,6 +22,11 @@ const MAX_NAMES_PER_REQUEST = 10_000;
 const MAX_NAME_LENGTH = 1_024;
 /** Envoy node ids are host or pod names; a longer one is refused rather than stored and labelled. */
 export const MAX_NODE_ID_BYTES = 256;
+/** Names subscribed by one stream, and by all streams together (issue: 600,000 names made /status 56 MB). */
+export const MAX_NAMES_PER_STREAM = 10_000;
+export const MAX_NAMES_TOTAL = 200_000;
+/** Names shown per type and stream in /status; the count is always shown. */
+export const STATUS_NAMES = 50;
 
 export type StreamKind = 'sotw' | 'delta';
 
@@ -39,6 +44,8 @@ export interface AdsServerOptions {
   readonly nodeIdentity?: NodeIdentityRule;
   /** Awaited after binding, before the port is reported (the TLS certificate reaching grpc-js). */
   readonly ready?: () => Promise<void>;
+  readonly maxNamesPerStream?: number;
+  readonly maxNamesTotal?: number;
 }
 
 export interface StreamStatus {
@@ -57,6 +64,7 @@ interface Machine {
   onRequest(typeUrl: TypeUrl, req: DiscoveryRequest & DeltaDiscoveryRequest): OutgoingResponse[];
   onSnapshot(): OutgoingResponse[];
   status(): Partial<Record<TypeUrl, TypeStatus>>;
+  subscriptionCount(): number;
 }
 
 interface LiveStream {
@@ -68,6 +76,8 @@ interface LiveStream {
   node?: NodeInfo;
   /** The node label its stream metric was opened under. */
   nodeLabel?: string;
+  /** Names it subscribes to, as last counted. */
+  names: number;
 }
 
 /**
@@ -80,6 +90,7 @@ export class AdsServer {
   private readonly streams = new Map<number, LiveStream>();
   private nextId = 1;
   private unsubscribe?: () => void;
+  private totalNames = 0;
   private readonly nowMs: () => number;
 
   constructor(private readonly opts: AdsServerOptions) {
@@ -140,7 +151,7 @@ export class AdsServer {
       nodeId: s.node?.id ?? 'unknown',
       peer: s.call.getPeer(),
       openedAt: s.openedAt.toISOString(),
-      types: s.machine.status(),
+      types: boundedTypes(s.machine.status()),
     }));
   }
 
@@ -152,6 +163,7 @@ export class AdsServer {
       kind,
       call,
       openedAt: new Date(),
+      names: 0,
       machine: this.machine(kind, () => live, log),
     };
     this.streams.set(id, live);
@@ -178,10 +190,19 @@ export class AdsServer {
         live.nodeLabel = this.opts.metrics.streamOpened(kind, req.node.id ?? 'unknown');
         log.info('envoy connected', { node: req.node.id, cluster: req.node.cluster, version: req.node.user_agent_version });
       }
-      this.write(live, live.machine.onRequest(req.type_url as TypeUrl, req));
+      const responses = live.machine.onRequest(req.type_url as TypeUrl, req);
+      const exhausted = this.countNames(live);
+      if (exhausted !== undefined) {
+        this.opts.metrics.badRequest(kind);
+        log.warn('refusing xds stream', { node: live.node?.id, error: exhausted });
+        call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: exhausted });
+        return;
+      }
+      this.write(live, responses);
     });
     const close = (why: string): void => {
       if (!this.streams.delete(id)) return;
+      this.totalNames -= live.names;
       if (live.nodeLabel !== undefined) this.opts.metrics.streamClosed(kind, live.nodeLabel);
       log.info('xds stream closed', { node: live.node?.id, why });
     };
@@ -223,6 +244,18 @@ export class AdsServer {
     return kind === 'sotw' ? new SotwStream(deps) : new DeltaStream(deps);
   }
 
+  /** Recounts a stream's subscribed names; why it is over a bound, if it is. */
+  private countNames(live: LiveStream): string | undefined {
+    const n = live.machine.subscriptionCount();
+    this.totalNames += n - live.names;
+    live.names = n;
+    const perStream = this.opts.maxNamesPerStream ?? MAX_NAMES_PER_STREAM;
+    const total = this.opts.maxNamesTotal ?? MAX_NAMES_TOTAL;
+    if (n > perStream) return `this stream subscribes to ${n} resource names, over the limit of ${perStream}`;
+    if (this.totalNames > total) return `all streams together subscribe to ${this.totalNames} resource names, over the limit of ${total}`;
+    return undefined;
+  }
+
   /** Why this node may not open a stream: an oversized id, or a claim its certificate does not name. */
   private checkNode(node: NodeInfo, call: Call): { code: grpc.status; details: string } | undefined {
     const id = node.id ?? '';
@@ -258,6 +291,18 @@ export class AdsServer {
   private write(live: LiveStream, responses: OutgoingResponse[]): void {
     for (const r of responses) live.call.write(r.bytes);
   }
+}
+
+/** /status shows at most STATUS_NAMES names per type and stream, and how many there are. */
+function boundedTypes(types: Partial<Record<TypeUrl, TypeStatus>>): Partial<Record<TypeUrl, TypeStatus>> {
+  const out: Partial<Record<TypeUrl, TypeStatus>> = {};
+  for (const [t, st] of Object.entries(types) as Array<[TypeUrl, TypeStatus]>) {
+    out[t] =
+      st.subscribed === 'wildcard' || st.subscribed.length <= STATUS_NAMES
+        ? st
+        : { ...st, subscribed: st.subscribed.slice(0, STATUS_NAMES), subscribedCount: st.subscribed.length };
+  }
+  return out;
 }
 
 function serviceDefinition(): grpc.ServiceDefinition {

@@ -77,6 +77,13 @@ export class DeltaStream {
     return out;
   }
 
+  /** Resource names this stream subscribes to by name, over all types (bounded by the server). */
+  subscriptionCount(): number {
+    let n = 0;
+    for (const st of this.types.values()) n += st.wildcard ? 0 : st.subscribed.size;
+    return n;
+  }
+
   status(): Partial<Record<TypeUrl, TypeStatus>> {
     const out: Partial<Record<TypeUrl, TypeStatus>> = {};
     for (const [t, st] of this.types) {

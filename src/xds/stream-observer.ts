@@ -20,7 +20,9 @@ export interface OutgoingResponse {
 
 /** Per-type view of a stream, for the status API. */
 export interface TypeStatus {
+  /** The names, at most STATUS_NAMES of them in /status (subscribedCount says how many there are). */
   readonly subscribed: 'wildcard' | readonly string[];
+  readonly subscribedCount?: number;
   readonly sentVersion?: string;
   readonly ackedVersion?: string;
   readonly nackedVersion?: string;
