@@ -67,7 +67,12 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
   };
   const names = (): string[] => xds.endpoints().map((e) => e.hostname);
 
-  const startReplica = async (identity: string): Promise<Replica> => {
+  const readyz = async (r: Replica): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`http://127.0.0.1:${r.adminPort}/readyz`);
+    return { status: res.status, text: await res.text() };
+  };
+
+  const startReplica = async (identity: string, opts: { waitReady?: boolean } = {}): Promise<Replica> => {
     const xdsPort = await freePort();
     const adminPort = await freePort();
     let err = '';
@@ -94,12 +99,16 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
     );
     proc.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-6000)));
     const r: Replica = { proc, xdsPort, adminPort, stderr: () => err };
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200, {
+    if (opts.waitReady === false) return r;
+    await waitReady(r, identity);
+    return r;
+  };
+  const waitReady = async (r: Replica, identity: string): Promise<void> => {
+    await waitFor(async () => (await readyz(r)).status === 200, {
       timeoutMs: 30_000,
       intervalMs: 200,
-      what: `replica ${identity} to be ready (stderr: ${err})`,
+      what: `replica ${identity} to be ready (stderr: ${r.stderr()})`,
     });
-    return r;
   };
   const stopReplica = async (r: Replica | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     if (!r || r.proc.exitCode !== null) return;
@@ -126,7 +135,20 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
       },
     });
     await api('POST', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, slice([pod(0), pod(1), pod(2)]));
-    a = await startReplica('replica-a');
+    // The policy ConfigMap does not exist yet: the replica must stay not ready and say why,
+    // rather than publish with default weights; it becomes ready once the ConfigMap appears.
+    a = await startReplica('replica-a', { waitReady: false });
+    const missing = await waitFor(
+      async () => {
+        const r = await readyz(a).catch(() => undefined);
+        return r && /POLICY_CONFIGMAP_MISSING/.test(r.text) ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'readyz to name the missing policy ConfigMap' },
+    );
+    expect(missing.status).toBe(503);
+    expect(missing.text).toContain(`configmap ${NS}/mqtt-xds-policy`);
+    await putPolicy('{}\n');
+    await waitReady(a, 'replica-a');
     xds = startXdsClient(`127.0.0.1:${a.xdsPort}`, 'k8s-test-envoy');
   });
 

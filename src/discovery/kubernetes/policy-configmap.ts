@@ -66,7 +66,7 @@ export function configMapPolicyFeed(o: ConfigMapPolicyOptions): PolicyFeed {
         logger: o.logger,
         onListed: () => {
           if (!informer.get(o.name, o.namespace)) {
-            sink.fail([{ code: 'POLICY_CONFIGMAP_MISSING', path: source, message: 'no such ConfigMap; using the last good policy' }]);
+            sink.fail([{ code: 'POLICY_CONFIGMAP_MISSING', path: source, message: `no such ConfigMap; create it with the key "${o.key}" (or drop the policy ConfigMap setting to use the defaults)` }]);
           }
         },
         onFailed: (message) => sink.fail([{ code: 'K8S_WATCH', path: source, message }]),
