@@ -20,7 +20,8 @@ module.exports = {
     },
     {
       displayName: 'integration',
-      testEnvironment: 'node',
+      // Node's environment, plus: no process a test file started outlives it (environment.js).
+      testEnvironment: '<rootDir>/test/integration/environment.js',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
       setupFilesAfterEnv: ['<rootDir>/test/integration/setup-timeout.ts'],

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnChild } from '../support/children';
 import * as path from 'node:path';
 import {
   connectClients,
@@ -28,7 +29,7 @@ function startCli(setup: PlaneSetup): ChildProcess {
     '--cluster-health-check-timeout-ms', '500',
     '--log-level', 'warn',
   ];
-  return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawnChild(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 async function status(adminPort: number): Promise<any> {

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnChild } from '../support/children';
 import fs from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
@@ -94,7 +95,7 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
     let tail = '';
     let partial = '';
     const codes = new Map<string, number>();
-    const proc = spawn(
+    const proc = spawnChild(
       process.execPath,
       [
         CLI,

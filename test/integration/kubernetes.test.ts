@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnChild } from '../support/children';
 import * as path from 'node:path';
 import { freePort, waitFor } from '../support';
 import { startKube, type KubeEnv } from '../support/kube';
@@ -76,7 +77,7 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
     const xdsPort = await freePort();
     const adminPort = await freePort();
     let err = '';
-    const proc = spawn(
+    const proc = spawnChild(
       process.execPath,
       [
         CLI,

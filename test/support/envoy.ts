@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawnChild } from './children';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LineRing, captureOutput, stopChild, track } from './child-process';
+import { LineRing, captureOutput, stopChild } from './child-process';
 import { EnvoyAdmin, type ConfigDumpVersions, type HostStat } from './envoy-admin';
 import { REPO_ROOT, renderBootstrap, type XdsClientTls, type XdsMode } from './envoy-bootstrap';
 import { sleep } from './wait';
@@ -94,8 +94,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
   // setpriv --pdeathsig makes the kernel kill Envoy when the jest worker dies, even by
   // SIGKILL, where no 'exit' hook runs. setpriv execs Envoy, so the pid is Envoy's.
   const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] : [bin, args];
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  const child = spawnChild(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ring = new LineRing(200);
   captureOutput(child, ring);
   const running = (): boolean => child.exitCode === null && child.signalCode === null;

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { spawnChild } from './children';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { LineRing, awaitReady, captureOutput, stopChild, track } from '../../src/util/child-process';
+import { LineRing, awaitReady, captureOutput, stopChild } from '../../src/util/child-process';
 import { freePort } from './ports';
 import { REPO_ROOT } from './repo-root';
 
@@ -98,13 +99,12 @@ async function startOnce(options: StartHiveMQOptions): Promise<HiveMQBroker> {
   if (packaged) Object.assign(env, packaged.env);
   else if (options.token !== null) env.MQTT_XDS_AGENT_TOKEN = options.token;
   const spawnedAt = performance.now();
-  const child = spawn('java', args, {
+  const child = spawnChild('java', args, {
     env,
     // stdin stays open: the launcher stops HiveMQ when it closes, so a test process that
     // dies without stopping it cannot leave a broker behind.
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  track(child);
   // Like the other pipes (see track): an open stdin must not keep the test process alive.
   (child.stdin as { unref?: () => void } | null)?.unref?.();
   const ring = new LineRing(300);

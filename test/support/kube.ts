@@ -1,14 +1,15 @@
 // A real Kubernetes control plane for the integration tests: etcd and kube-apiserver on
 // 127.0.0.1, built and cached by scripts/setup-kube. No controller-manager, scheduler or
 // kubelet runs, so nothing reconciles: tests write the objects (EndpointSlices too) themselves.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnChild } from './children';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { LineRing, captureOutput, stopChild, track } from './child-process';
+import { LineRing, captureOutput, stopChild } from './child-process';
 import { freePort } from './ports';
 import { REPO_ROOT } from './repo-root';
 import { sleep } from './wait';
@@ -94,8 +95,7 @@ interface Proc {
 function launch(bin: string, args: string[], ring: LineRing): Proc {
   // --pdeathsig: the kernel kills the child when the jest worker dies, even by SIGKILL.
   const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', bin, ...args]] : [bin, args];
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  const child = spawnChild(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   captureOutput(child, ring);
   return { child, ring, running: () => child.exitCode === null && child.signalCode === null };
 }
