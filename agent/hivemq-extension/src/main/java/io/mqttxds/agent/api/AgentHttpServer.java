@@ -1,6 +1,7 @@
 package io.mqttxds.agent.api;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +38,12 @@ public final class AgentHttpServer {
     /**
      * When a request is answered, the JDK server reads whatever body is left (64 KiB by
      * default) before it lets the worker go: a refused caller that announces a body and never
-     * sends it would hold the worker after all. 0: drop the connection instead (refusals
-     * already say Connection: close).
+     * sends it would hold the worker after all. 0: drop the connection instead. The JDK server
+     * then drops every connection whose request stream was not read to its end, even an empty
+     * one, without telling the client; so {@link #serve} reads an announced-empty body to its
+     * end (which costs no socket read), and says Connection: close whenever the connection
+     * will not be kept. Otherwise a keep-alive client (Node's fetch) reuses a socket the
+     * server is closing, and its next request fails with "other side closed".
      */
     static final String DRAIN_AMOUNT_PROPERTY = "sun.net.httpserver.drainAmount";
 
@@ -84,52 +89,98 @@ public final class AgentHttpServer {
 
     private static void serve(HttpExchange exchange, AgentApi api) throws IOException {
         try {
+            RequestBody body = new RequestBody(exchange);
             ApiResponse response;
             try {
-                response = api.handle(toRequest(exchange));
+                response = api.handle(toRequest(exchange, body));
             } catch (RuntimeException e) {
                 log.error("agent request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), e);
                 response = ApiResponse.error(500, "internal error in the agent: " + e.getClass().getSimpleName()
                         + "; see the HiveMQ log");
             }
-            send(exchange, response);
+            // A refused request may have left body bytes unread: close rather than reuse the connection.
+            send(exchange, response, response.status < 400 && body.readToEnd());
         } finally {
             exchange.close();
         }
     }
 
-    private static ApiRequest toRequest(HttpExchange exchange) throws IOException {
+    /** The request's body stream, and whether it was read to its end (the JDK server keeps only such connections). */
+    private static final class RequestBody {
+        private final HttpExchange exchange;
+        private boolean atEnd;
+
+        RequestBody(HttpExchange exchange) {
+            this.exchange = exchange;
+        }
+
+        byte[] read(int max) throws IOException {
+            ReadResult r = readBounded(exchange.getRequestBody(), max);
+            atEnd = r.atEnd;
+            return r.bytes;
+        }
+
+        /**
+         * True once the body was read to its end. A request that announced no body gets its
+         * (empty) stream read here, which returns at once; one that announced a body the
+         * handler did not read stays unfinished, and its connection is closed.
+         */
+        boolean readToEnd() throws IOException {
+            if (atEnd) return true;
+            if (!announcesNoBody(exchange.getRequestHeaders())) return false;
+            atEnd = exchange.getRequestBody().read() < 0;
+            return atEnd;
+        }
+    }
+
+    static boolean announcesNoBody(Headers headers) {
+        if (headers.containsKey("Transfer-Encoding")) return false;
+        String length = headers.getFirst("Content-Length");
+        return length == null || length.trim().equals("0");
+    }
+
+    private static ApiRequest toRequest(HttpExchange exchange, RequestBody body) {
         List<String> authorization = exchange.getRequestHeaders().get("Authorization");
         return new ApiRequest(
                 exchange.getRequestMethod(),
                 exchange.getRequestURI().getPath(),
                 exchange.getRequestURI().getRawQuery(),
                 authorization == null ? List.of() : authorization,
-                () -> readBounded(exchange.getRequestBody(), AgentApi.MAX_BODY_BYTES + 1),
+                () -> body.read(AgentApi.MAX_BODY_BYTES + 1),
                 String.valueOf(exchange.getRemoteAddress()));
     }
 
+    /** What {@link #readBounded} read, and whether the stream ended within the bound. */
+    static final class ReadResult {
+        final byte[] bytes;
+        final boolean atEnd;
+
+        ReadResult(byte[] bytes, boolean atEnd) {
+            this.bytes = bytes;
+            this.atEnd = atEnd;
+        }
+    }
+
     /** Reads at most {@code max} bytes: enough for the API to tell "over the limit" from "at it". */
-    static byte[] readBounded(InputStream in, int max) throws IOException {
+    static ReadResult readBounded(InputStream in, int max) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         int total = 0;
         while (total < max) {
             int n = in.read(buf, 0, Math.min(buf.length, max - total));
-            if (n < 0) break;
+            if (n < 0) return new ReadResult(out.toByteArray(), true);
             out.write(buf, 0, n);
             total += n;
         }
-        return out.toByteArray();
+        return new ReadResult(out.toByteArray(), false);
     }
 
-    private static void send(HttpExchange exchange, ApiResponse response) throws IOException {
+    private static void send(HttpExchange exchange, ApiResponse response, boolean keepConnection) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", response.contentType);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         if (response.allow != null) exchange.getResponseHeaders().set("Allow", response.allow);
         if (response.wwwAuthenticate != null) exchange.getResponseHeaders().set("WWW-Authenticate", response.wwwAuthenticate);
-        // A refused request may have left body bytes unread; close rather than reuse the connection.
-        if (response.status >= 400) exchange.getResponseHeaders().set("Connection", "close");
+        if (!keepConnection) exchange.getResponseHeaders().set("Connection", "close");
         exchange.sendResponseHeaders(response.status, response.body.length == 0 ? -1 : response.body.length);
         if (response.body.length > 0) {
             try (OutputStream out = exchange.getResponseBody()) {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The HTTP server over real sockets: what stalled or unauthenticated callers can hold. */
@@ -82,6 +83,29 @@ class AgentHttpServerTest {
         return line.toString();
     }
 
+    /** One whole answer: its status line and headers (lower-cased), its body consumed by Content-Length. */
+    private static String headOfAnswer(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new AssertionError("the connection closed mid-answer after: " + head);
+            head.append((char) b);
+        }
+        String lower = head.toString().toLowerCase(java.util.Locale.ROOT);
+        int at = lower.indexOf("content-length:");
+        if (at >= 0) {
+            int length = Integer.parseInt(lower.substring(at + 15, lower.indexOf('\r', at)).trim());
+            for (int i = 0; i < length; i++) {
+                if (in.read() < 0) throw new AssertionError("the body ended early");
+            }
+        }
+        return lower;
+    }
+
+    private static final String AUTHENTICATED_GET = "GET " + AgentApi.CLIENTS + " HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer "
+            + TOKEN + "\r\n\r\n";
+
     private String authenticatedClients() throws IOException {
         return statusLine(open("GET " + AgentApi.CLIENTS + " HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer " + TOKEN
                 + "\r\nConnection: close\r\n\r\n"));
@@ -124,5 +148,37 @@ class AgentHttpServerTest {
         assertEquals(-1, read);
         // The only worker is free again.
         assertTrue(authenticatedClients().startsWith("HTTP/1.1 200"));
+    }
+
+    @Test
+    void aKeepAliveConnectionServesRequestAfterRequest() throws IOException {
+        start(AgentConfig.DEFAULT_THREADS);
+        Socket s = open(AUTHENTICATED_GET);
+        for (int i = 0; i < 3; i++) {
+            String head = headOfAnswer(s);
+            assertTrue(head.startsWith("http/1.1 200"), head);
+            assertFalse(head.contains("connection: close"), head);
+            if (i < 2) {
+                s.getOutputStream().write(AUTHENTICATED_GET.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+            }
+        }
+        // And the metrics page, on the same connection.
+        s.getOutputStream().write(("GET " + AgentApi.METRICS + " HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        assertTrue(headOfAnswer(s).startsWith("http/1.1 200"));
+    }
+
+    @Test
+    void aConnectionTheServerWillCloseSaysSo() throws IOException {
+        start(1);
+        // Refused with its announced body unread: the server drops the connection, and says it will.
+        Socket s = open("POST " + AgentApi.DISCONNECT + " HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer wrong\r\n"
+                + "Content-Length: 10\r\n\r\n");
+        String head = headOfAnswer(s);
+        assertTrue(head.startsWith("http/1.1 401"), head);
+        assertTrue(head.contains("connection: close"), head);
+        assertEquals(-1, s.getInputStream().read());
     }
 }
