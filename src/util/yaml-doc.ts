@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair } from 'yaml';
 import type { Problem } from './result';
 
 /** A parsed YAML document that can say on which line any of its nodes starts. */
@@ -14,25 +14,60 @@ export interface YamlDoc {
 
 export function parseYamlDoc(text: string, where: { path: string; code: string }): YamlDoc {
   const lines = new LineCounter();
-  // uniqueKeys (the default) turns a repeated key into an error instead of "last wins".
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const syntaxProblems = doc.errors.map(
-    (e): Problem => ({
-      code: where.code,
-      path: where.path,
-      // The pretty message repeats the position and adds a source excerpt; keep the sentence.
-      message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-      line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
-    }),
-  );
+  // A repeated key is an error, not "last wins". yaml's own uniqueKeys check compares each
+  // key with every earlier one of its mapping (50,000 policy overrides took 79 s), so it is
+  // off, and repeatedKeys finds the same in one pass.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
   const lineOf = (node: unknown): number | undefined => {
     const target = isPairLike(node) ? node.key : node;
     if (!isNode(target) || target.range === undefined || target.range === null) return undefined;
     return lines.linePos(target.range[0]).line;
   };
+  const syntaxProblems = [
+    ...doc.errors.map(
+      (e): Problem => ({
+        code: where.code,
+        path: where.path,
+        // The pretty message repeats the position and adds a source excerpt; keep the sentence.
+        message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
+      }),
+    ),
+    ...repeatedKeys(doc, lineOf).map(
+      ({ key, line, firstLine }): Problem => ({
+        code: where.code,
+        path: where.path,
+        message: `YAML error: key ${JSON.stringify(key)} is given twice (first on line ${firstLine ?? '?'}); one mapping cannot hold a key twice`,
+        line,
+      }),
+    ),
+  ].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const contents = doc.contents;
   const empty = contents === null || (isScalar(contents) && contents.value === null);
   return { doc, empty, syntaxProblems, lineOf };
+}
+
+/**
+ * Every key that a mapping holds twice, compared by its string form (configuration reads
+ * keys as strings, so `1` and `"1"` are one key). One pass over the document with a set
+ * per mapping: linear in its size. Keys that are not scalars are left to the schema, which
+ * refuses them.
+ */
+function repeatedKeys(doc: Document.Parsed, lineOf: (node: unknown) => number | undefined): Array<{ key: string; line?: number; firstLine?: number }> {
+  const found: Array<{ key: string; line?: number; firstLine?: number }> = [];
+  visit(doc, {
+    Map(_, map) {
+      const first = new Map<string, Pair>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const earlier = first.get(key);
+        if (earlier === undefined) first.set(key, pair);
+        else found.push({ key, line: lineOf(pair), firstLine: lineOf(earlier) });
+      }
+    },
+  });
+  return found;
 }
 
 /** The string form of a map key; YAML allows any node as a key, configuration does not. */
