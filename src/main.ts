@@ -10,6 +10,7 @@ import { drainAck, ModelBuilder, Publisher, type DrainAck } from './publishing';
 import { AgentHttpClient, Rebalancer } from './rebalance';
 import { DiscoveryRunner, LeaderRunner, PolicyRunner } from './runners';
 import { Scraper } from './scraping';
+import { ClientTls } from './tls';
 import type { ProxyModel, ResourceSet } from './translation';
 import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, XdsTlsSource, type StreamStatus } from './xds';
 import { systemClock } from './util/clock';
@@ -43,6 +44,7 @@ export class ControlPlane {
   private readonly rebalancer: Rebalancer;
   private readonly leader: LeaderRunner;
   private readonly xdsTls: XdsTlsSource | undefined;
+  private readonly agentTls: ClientTls | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -73,8 +75,16 @@ export class ControlPlane {
         this.publisher.policyApplied();
       },
     });
+    // HTTPS to the agents, and to https metrics URLs, with the operator's CA and client certificate.
+    const t = config.agent.tls;
+    const agentTls = (this.agentTls =
+      t.caFile === '' && t.certFile === '' && t.serverName === '' ? undefined : new ClientTls({ files: t, setting: 'agent.tls', logger: log.child({ stage: 'agent-tls' }), registry }));
+    const agentTlsLoaded = agentTls?.load();
+    if (agentTlsLoaded && !agentTlsLoaded.ok) throw new ConfigError(agentTlsLoaded.problems);
+    const agentFetch = agentTls?.fetch;
     if (config.balancing.mode === 'metrics') {
       this.scraper = new Scraper({ logger: log.child({ stage: 'scraping' }), registry,
+        ...(agentFetch ? { fetch: agentFetch } : {}),
         intervalMs: config.scrape.intervalMs,
         timeoutMs: config.scrape.timeoutMs,
         concurrency: config.scrape.concurrency,
@@ -105,6 +115,7 @@ export class ControlPlane {
     this.rebalancer = new Rebalancer({ logger: log.child({ stage: 'rebalance' }), registry, tickMs: config.rebalanceTickMs,
       agent: new AgentHttpClient({
         token: agentToken,
+        ...(agentFetch ? { fetch: agentFetch } : {}),
         timeoutMs: () => this.policy.policy().rebalance.agentTimeoutMs,
       }),
       policy: () => this.policy.policy(),
@@ -130,6 +141,7 @@ export class ControlPlane {
   async start(): Promise<RunningPorts> {
     const xdsPort = await this.ads.start();
     this.xdsTls?.start();
+    this.agentTls?.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
     await this.policy.start();
@@ -148,6 +160,7 @@ export class ControlPlane {
     this.rebalancer.stop();
     await this.leader.stop();
     this.xdsTls?.stop();
+    this.agentTls?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');

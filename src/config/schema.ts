@@ -32,6 +32,16 @@ export interface Config {
   readonly agent: {
     /** File holding the bearer token for the brokers' agents (docs/agent-api.md); '' = none. */
     readonly tokenFile: string;
+    /** HTTPS to the agents (and to https metrics URLs); every file '' = the system CAs, no client certificate. */
+    readonly tls: {
+      /** PEM CA bundle the agents' certificates must chain to; '' = the system CAs. */
+      readonly caFile: string;
+      /** PEM client certificate and key presented to agents that require mTLS; both or neither. */
+      readonly certFile: string;
+      readonly keyFile: string;
+      /** The name every agent certificate must carry, instead of the URL's host; '' = the URL's host. */
+      readonly serverName: string;
+    };
   };
   /** How often the rebalancer plans and moves clients, in milliseconds. */
   readonly rebalanceTickMs: number;
@@ -221,6 +231,13 @@ export const SETTINGS: readonly Setting[] = [
     'File holding the bearer token that drain requests on the admin port need; empty: no token (keep the port private).'),
   setting('agent.tokenFile', { kind: 'path', optional: true }, '',
     'File holding the bearer token sent to the brokers\' agents (docs/agent-api.md); empty sends none.'),
+  setting('agent.tls.caFile', { kind: 'path', optional: true }, '',
+    'PEM CA bundle that https agent URLs and https metrics URLs must chain to; empty: the system CAs. Re-read while running.'),
+  setting('agent.tls.certFile', { kind: 'path', optional: true }, '',
+    'PEM client certificate presented to agents that require mTLS; with agent.tls.keyFile.'),
+  setting('agent.tls.keyFile', { kind: 'path', optional: true }, '', 'PEM private key of agent.tls.certFile.'),
+  setting('agent.tls.serverName', { kind: 'string', pattern: /^[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?$/, allowed: 'a DNS name', optional: true }, '',
+    "Name every agent certificate must carry (a SAN), instead of the URL's host: one name for all agents, e.g. hivemq-agent.mqtt.svc."),
   setting('rebalanceTickMs', int(100, 60_000), 1000,
     'How often the rebalancer plans and moves clients, in milliseconds (the leader only).'),
   setting('discovery.source', { kind: 'enum', values: ['file', 'kubernetes'] }, 'file',

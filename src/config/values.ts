@@ -64,6 +64,14 @@ export function crossFieldProblems(
     });
   }
   problems.push(...xdsTlsProblems(config, said));
+  const agentTls = config.agent.tls;
+  if ((agentTls.certFile === '') !== (agentTls.keyFile === '')) {
+    problems.push({
+      code: 'CONFIG_AGENT_TLS_PAIR',
+      path: agentTls.certFile === '' ? 'agent.tls.certFile' : 'agent.tls.keyFile',
+      message: 'agent.tls.certFile and agent.tls.keyFile go together: give both for a client certificate, or neither',
+    });
+  }
   const k = config.discovery.kubernetes;
   if (config.discovery.source === 'kubernetes' && (k.service === '') === (k.labelSelector === '')) {
     problems.push({

@@ -1,6 +1,7 @@
 // The control plane's side of the broker agent API (docs/agent-api.md): list clients,
 // disconnect chosen ones. Every misbehaviour of an agent comes back as a value with a
 // stable code; nothing here throws for it.
+import type { HttpFetch } from '../tls';
 import type { AgentClient } from './choose';
 
 export const AGENT_ERROR_CODES = ['AGENT_CONNECT', 'AGENT_TIMEOUT', 'AGENT_AUTH', 'AGENT_HTTP_STATUS', 'AGENT_BAD_RESPONSE', 'AGENT_RESPONSE_TOO_LARGE'] as const;
@@ -31,6 +32,8 @@ export interface AgentClientOptions {
   timeoutMs(): number;
   /** Largest answer read from an agent; a client list may add LIST_BYTES_PER_CLIENT per requested client. Default 4 MiB. */
   readonly maxResponseBytes?: number;
+  /** How requests go out: ClientTls.fetch for agent.tls settings; default the global fetch. */
+  readonly fetch?: HttpFetch;
 }
 
 /** An agent's answer is held in memory whole, so it is read only up to a bound (a 600 MB one once took the process to 1.35 GB). */
@@ -68,7 +71,8 @@ export class AgentHttpClient {
     const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      // Never follow a redirect: it would carry the agent token to wherever it points.
+      res = await (this.opts.fetch ?? fetch)(url, { method, headers, signal, redirect: 'manual', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch (err) {
       return failure(err, what, timeoutMs);
     }
@@ -80,6 +84,9 @@ export class AgentHttpClient {
     const text = read.text;
     if (res.status === 401) {
       return bad('AGENT_AUTH', `${what}: token refused (HTTP 401); check that the control plane and the agent share the same token`);
+    }
+    if (res.status >= 300 && res.status <= 399) {
+      return bad('AGENT_HTTP_STATUS', `${what}: answered a redirect (HTTP ${res.status}), which is not followed; set the agent URL to the agent itself`);
     }
     if (res.status < 200 || res.status > 299) {
       return { ok: false, error: { code: 'AGENT_HTTP_STATUS', message: `${what}: HTTP ${res.status}${errorText(text)}`, body: jsonOrUndefined(text) } };

@@ -3,10 +3,9 @@
 // only; established Envoy streams keep their connection. A bad file is refused, counted,
 // and the last good pair stays in force.
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { checkPair, MAX_PEM_BYTES, parseCertificates, type CheckedPair } from '../tls';
+import { checkPair, parseCertificates, readPem, type CheckedPair } from '../tls';
 import type { Logger } from '../util/log';
 import { fail, formatProblems, ok, type Problem, type Result } from '../util/result';
 
@@ -161,17 +160,6 @@ export class XdsTlsSource {
     if (!pair.ok) return pair;
     const hash = createHash('sha256').update(cert.value).update('\0').update(key.value).update('\0').update(ca?.ok ? ca.value : '').digest('hex');
     return ok({ pair: pair.value, ...(ca?.ok ? { ca: ca.value } : {}), hash });
-  }
-}
-
-function readPem(file: string, setting: string): Result<string> {
-  try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_PEM_BYTES) return fail([{ code: 'TLS_PEM_TOO_LARGE', path: setting, message: `${file} is ${size} bytes: not a PEM file` }]);
-    return ok(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return fail([{ code: 'TLS_FILE_UNREADABLE', path: setting, message: `cannot read ${file} (${code ?? String(err)}); check the path and the file's permissions` }]);
   }
 }
 

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
         tls: { certFile: '', keyFile: '', clientCaFile: '', nodeIdentity: 'off' },
       },
       admin: { host: '127.0.0.1', port: 9090, tokenFile: '' },
-      agent: { tokenFile: '' },
+      agent: { tokenFile: '', tls: { caFile: '', certFile: '', keyFile: '', serverName: '' } },
       rebalanceTickMs: 1000,
       discovery: {
         source: 'file',

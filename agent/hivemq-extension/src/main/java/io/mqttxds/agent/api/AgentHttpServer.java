@@ -3,6 +3,10 @@ package io.mqttxds.agent.api;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +60,11 @@ public final class AgentHttpServer {
     }
 
     public static AgentHttpServer start(String bindAddress, int port, int threads, AgentApi api) throws IOException {
+        return start(bindAddress, port, threads, api, null);
+    }
+
+    /** @param tls null for plain HTTP; else HTTPS with its certificate, and mTLS when it has a client CA */
+    public static AgentHttpServer start(String bindAddress, int port, int threads, AgentApi api, AgentTls tls) throws IOException {
         if (System.getProperty(MAX_REQ_TIME_PROPERTY) == null) {
             System.setProperty(MAX_REQ_TIME_PROPERTY, String.valueOf(REQUEST_TIMEOUT_SEC));
         }
@@ -65,7 +74,22 @@ public final class AgentHttpServer {
         executor.allowCoreThreadTimeOut(true);
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(bindAddress, port), 64);
+            InetSocketAddress address = new InetSocketAddress(bindAddress, port);
+            if (tls == null) {
+                server = HttpServer.create(address, 64);
+            } else {
+                HttpsServer https = HttpsServer.create(address, 64);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls.context()) {
+                    @Override
+                    public void configure(HttpsParameters params) {
+                        SSLParameters p = tls.context().getDefaultSSLParameters();
+                        p.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+                        p.setNeedClientAuth(tls.requiresClientCertificate());
+                        params.setSSLParameters(p);
+                    }
+                });
+                server = https;
+            }
         } catch (IOException e) {
             executor.shutdownNow();
             throw new IOException("cannot listen on " + bindAddress + ":" + port + ": " + e.getMessage(), e);

@@ -38,7 +38,10 @@ public final class AgentConfig {
             "token-file", "MQTT_XDS_AGENT_TOKEN_FILE",
             "broker-name", "MQTT_XDS_AGENT_BROKER_NAME",
             "threads", "MQTT_XDS_AGENT_THREADS",
-            "disconnect-timeout-ms", "MQTT_XDS_AGENT_DISCONNECT_TIMEOUT_MS");
+            "disconnect-timeout-ms", "MQTT_XDS_AGENT_DISCONNECT_TIMEOUT_MS",
+            "tls-cert-file", "MQTT_XDS_AGENT_TLS_CERT_FILE",
+            "tls-key-file", "MQTT_XDS_AGENT_TLS_KEY_FILE",
+            "tls-client-ca-file", "MQTT_XDS_AGENT_TLS_CLIENT_CA_FILE");
     static final String TOKEN_ENV = "MQTT_XDS_AGENT_TOKEN";
 
     public final String bindAddress;
@@ -49,14 +52,34 @@ public final class AgentConfig {
     public final String brokerName;
     public final int threads;
     public final long disconnectTimeoutMs;
+    /** TLS files (PEM), or null for plain HTTP; see {@link Tls}. */
+    public final Tls tls;
+
+    /** The agent's TLS: its certificate chain and key, and the CA its callers' certificates must chain to (null: any caller). */
+    public static final class Tls {
+        public final Path certFile;
+        public final Path keyFile;
+        public final Path clientCaFile;
+
+        public Tls(Path certFile, Path keyFile, Path clientCaFile) {
+            this.certFile = certFile;
+            this.keyFile = keyFile;
+            this.clientCaFile = clientCaFile;
+        }
+    }
 
     public AgentConfig(String bindAddress, int port, String token, String brokerName, int threads, long disconnectTimeoutMs) {
+        this(bindAddress, port, token, brokerName, threads, disconnectTimeoutMs, null);
+    }
+
+    public AgentConfig(String bindAddress, int port, String token, String brokerName, int threads, long disconnectTimeoutMs, Tls tls) {
         this.bindAddress = bindAddress;
         this.port = port;
         this.token = token;
         this.brokerName = brokerName;
         this.threads = threads;
         this.disconnectTimeoutMs = disconnectTimeoutMs;
+        this.tls = tls;
     }
 
     /** Reads a file's text; a parameter so tests need no files. */
@@ -97,9 +120,31 @@ public final class AgentConfig {
         long timeout = src.integer("disconnect-timeout-ms", DEFAULT_DISCONNECT_TIMEOUT_MS, 100, 60_000, errors);
         String token = token(src, env, reader, errors);
         String broker = src.get("broker-name", defaultBrokerName(env));
+        Tls tls = tls(src, errors);
 
         if (!errors.isEmpty()) return new Loaded(null, errors);
-        return new Loaded(new AgentConfig(bind, port, token, broker, threads, timeout), errors);
+        return new Loaded(new AgentConfig(bind, port, token, broker, threads, timeout, tls), errors);
+    }
+
+    /** The TLS files: a certificate and its key together, a client CA only with them. Their content is checked when the server starts. */
+    private static Tls tls(Source src, List<String> errors) {
+        String cert = src.get("tls-cert-file", null);
+        String key = src.get("tls-key-file", null);
+        String ca = src.get("tls-client-ca-file", null);
+        if (cert == null && key == null) {
+            if (ca != null) {
+                errors.add(src.where("tls-client-ca-file") + " is set without a server certificate; set "
+                        + src.where("tls-cert-file") + " and " + src.where("tls-key-file") + " too (mTLS is TLS first)");
+            }
+            return null;
+        }
+        if (cert == null || key == null) {
+            errors.add(cert == null
+                    ? src.where("tls-key-file") + " is set but no certificate is; set " + KEYS.get("tls-cert-file") + " or tls-cert-file too"
+                    : src.where("tls-cert-file") + " is set but no key is; set " + KEYS.get("tls-key-file") + " or tls-key-file too");
+            return null;
+        }
+        return new Tls(Path.of(cert), Path.of(key), ca == null ? null : Path.of(ca));
     }
 
     private static void checkKeys(Properties props, List<String> errors) {

@@ -8,6 +8,7 @@ import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
 import io.mqttxds.agent.api.AgentApi;
 import io.mqttxds.agent.api.AgentHttpServer;
+import io.mqttxds.agent.api.AgentTls;
 import io.mqttxds.agent.api.BearerAuth;
 import io.mqttxds.agent.clients.ClientRegistry;
 import java.util.concurrent.ScheduledFuture;
@@ -34,6 +35,9 @@ public final class AgentExtensionMain implements ExtensionMain {
     /** How often the client list is checked against HiveMQ's own. */
     static final long RECONCILE_MS = 5_000;
     private volatile ScheduledFuture<?> reconciler;
+    /** How often the TLS files are checked for a change (AgentTls.reloadIfChanged). */
+    static final long TLS_RELOAD_MS = 10_000;
+    private volatile ScheduledFuture<?> tlsReloader;
     public static final String IMPLEMENTATION = "mqtt-xds-hivemq-agent";
 
     private static final Logger log = LoggerFactory.getLogger(AgentExtensionMain.class);
@@ -77,7 +81,15 @@ public final class AgentExtensionMain implements ExtensionMain {
         HiveMQBroker hivemq = new HiveMQBroker(registry, config.disconnectTimeoutMs);
         AgentApi api = new AgentApi(new BearerAuth(config.token), hivemq, config.brokerName, IMPLEMENTATION + "/" + version());
         // The endpoint first: if its port is taken, nothing has been hooked into HiveMQ yet.
-        AgentHttpServer http = AgentHttpServer.start(config.bindAddress, config.port, config.threads, api);
+        AgentTls tls = null;
+        if (config.tls != null) {
+            try {
+                tls = AgentTls.load(config.tls.certFile, config.tls.keyFile, config.tls.clientCaFile);
+            } catch (AgentTls.TlsException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+        AgentHttpServer http = AgentHttpServer.start(config.bindAddress, config.port, config.threads, api, tls);
 
         ClientEvents events = new ClientEvents(registry, Services.subscriptionStore(), System::currentTimeMillis);
         Services.eventRegistry().setClientLifecycleEventListener(providerInput -> events);
@@ -89,15 +101,31 @@ public final class AgentExtensionMain implements ExtensionMain {
         // Repairs what out-of-order lifecycle callbacks may leave wrong (ClientRegistry.reconcile).
         reconciler = Services.extensionExecutorService().scheduleWithFixedDelay(
                 () -> hivemq.reconcile(System.currentTimeMillis()), RECONCILE_MS, RECONCILE_MS, TimeUnit.MILLISECONDS);
+        if (tls != null) {
+            AgentTls watched = tls;
+            // cert-manager and kubelet replace mounted Secret files in place; new handshakes get the new pair.
+            tlsReloader = Services.extensionExecutorService().scheduleWithFixedDelay(() -> {
+                try {
+                    String now = watched.reloadIfChanged();
+                    if (now != null) log.info("mqtt-xds agent: TLS files changed; now serving {}", now);
+                } catch (AgentTls.TlsException e) {
+                    log.error("mqtt-xds agent: TLS files changed but were refused, still serving {}: {}", watched.describe(), e.getMessage());
+                }
+            }, TLS_RELOAD_MS, TLS_RELOAD_MS, TimeUnit.MILLISECONDS);
+            log.info("mqtt-xds agent: TLS with {}", tls.describe());
+        }
         this.broker = hivemq;
         this.server = http;
-        log.info("mqtt-xds agent {} serving http://{}:{} for broker {}", version(), config.bindAddress, http.port(), config.brokerName);
+        log.info("mqtt-xds agent {} serving {}://{}:{} for broker {}", version(), tls == null ? "http" : "https", config.bindAddress, http.port(),
+                config.brokerName);
     }
 
     @Override
     public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
         ScheduledFuture<?> r = reconciler;
         if (r != null) r.cancel(false);
+        ScheduledFuture<?> t = tlsReloader;
+        if (t != null) t.cancel(false);
         HiveMQBroker b = broker;
         if (b != null) b.stopping();
         AgentHttpServer s = server;

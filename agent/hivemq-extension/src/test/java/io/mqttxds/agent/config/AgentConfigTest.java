@@ -115,4 +115,31 @@ class AgentConfigTest {
         assertEquals(9402, c.port);
         assertEquals("10.0.0.1", c.bindAddress);
     }
+
+    @Test
+    void plainHttpUnlessACertificateAndItsKeyAreSet() {
+        env.put("MQTT_XDS_AGENT_TOKEN", TOKEN);
+        assertNull(load().config.tls);
+        env.put("MQTT_XDS_AGENT_TLS_CERT_FILE", "/tls/tls.crt");
+        env.put("MQTT_XDS_AGENT_TLS_KEY_FILE", "/tls/tls.key");
+        AgentConfig.Tls tls = load().config.tls;
+        assertEquals("/tls/tls.crt", tls.certFile.toString());
+        assertEquals("/tls/tls.key", tls.keyFile.toString());
+        assertNull(tls.clientCaFile);
+        file.setProperty("tls-client-ca-file", "/tls/ca.crt");
+        assertEquals("/tls/ca.crt", load().config.tls.clientCaFile.toString());
+    }
+
+    @Test
+    void aHalfTlsConfigurationIsAnError() {
+        env.put("MQTT_XDS_AGENT_TOKEN", TOKEN);
+        env.put("MQTT_XDS_AGENT_TLS_CERT_FILE", "/tls/tls.crt");
+        assertTrue(onlyError().startsWith("MQTT_XDS_AGENT_TLS_CERT_FILE is set but no key is"), onlyError());
+        env.remove("MQTT_XDS_AGENT_TLS_CERT_FILE");
+        file.setProperty("tls-key-file", "/tls/tls.key");
+        assertTrue(onlyError().startsWith("tls-key-file in mqtt-xds-agent.properties is set but no certificate is"), onlyError());
+        file.remove("tls-key-file");
+        env.put("MQTT_XDS_AGENT_TLS_CLIENT_CA_FILE", "/tls/ca.crt");
+        assertTrue(onlyError().contains("without a server certificate"), onlyError());
+    }
 }
