@@ -36,6 +36,17 @@ describe('the CLI on configuration mistakes', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it.each([
+    ['an unreadable agent CA', ['--agent-tls-ca-file', '/nonexistent/ca.crt'], 'agent.tls.caFile', 'TLS_FILE_UNREADABLE'],
+    ['a client certificate without its key', ['--agent-tls-cert-file', '/nonexistent/tls.crt'], 'agent.tls.keyFile', 'CONFIG_AGENT_TLS_PAIR'],
+  ])('names %s, with exit code 2 and no stack trace', async (_what, flags, setting, code) => {
+    const r = await run([...base, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(setting);
+    expect(r.stderr).toContain(`[${code}]`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('starts with MQTT_XDS_ADMIN_URL exported (it belongs to mqtt-xds drain)', async () => {
     const r = await run([...base, '--help'], { MQTT_XDS_ADMIN_URL: 'http://127.0.0.1:9' });
     expect(r.code).toBe(0);

@@ -32,6 +32,8 @@ export interface StartHiveMQOptions {
   readonly packaged?: boolean;
   /** Reported by the agent's health endpoint. Default "hivemq-test". */
   readonly brokerName?: string;
+  /** Serve the agent over HTTPS with these PEM files (MQTT_XDS_AGENT_TLS_*); clientCaFile requires callers' certificates. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** A cold JVM on a busy 2-core machine needs a while. Default 60 s. */
   readonly startTimeoutMs?: number;
 }
@@ -98,6 +100,11 @@ async function startOnce(options: StartHiveMQOptions): Promise<HiveMQBroker> {
   for (const name of Object.keys(env)) if (name.startsWith('MQTT_XDS_AGENT_')) delete env[name];
   if (packaged) Object.assign(env, packaged.env);
   else if (options.token !== null) env.MQTT_XDS_AGENT_TOKEN = options.token;
+  if (options.tls) {
+    env.MQTT_XDS_AGENT_TLS_CERT_FILE = options.tls.certFile;
+    env.MQTT_XDS_AGENT_TLS_KEY_FILE = options.tls.keyFile;
+    if (options.tls.clientCaFile) env.MQTT_XDS_AGENT_TLS_CLIENT_CA_FILE = options.tls.clientCaFile;
+  }
   const spawnedAt = performance.now();
   const child = spawnChild('java', args, {
     env,
@@ -122,7 +129,7 @@ async function startOnce(options: StartHiveMQOptions): Promise<HiveMQBroker> {
     abort: () => stopChild(child, { graceMs: 6000 }).finally(() => packaged?.cleanup()),
     output: () => ring.text(),
   });
-  const agentUrl = `http://127.0.0.1:${ready.agentPort}`;
+  const agentUrl = `${options.tls ? 'https' : 'http'}://127.0.0.1:${ready.agentPort}`;
   return {
     mqttPort: ready.mqttPort,
     mqttUrl: `mqtt://127.0.0.1:${ready.mqttPort}`,

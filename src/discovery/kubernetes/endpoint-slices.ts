@@ -9,7 +9,7 @@ import type { Problem } from '../../util/result';
 export interface SliceLike {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
   readonly addressType?: string;
-  readonly ports?: ReadonlyArray<{ readonly name?: string; readonly port?: number; readonly protocol?: string }>;
+  readonly ports?: ReadonlyArray<{ readonly name?: string; readonly port?: number; readonly protocol?: string; readonly appProtocol?: string }>;
   readonly endpoints?: ReadonlyArray<{
     readonly addresses?: readonly string[];
     readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
@@ -70,6 +70,9 @@ export function brokersFromSlices(
     }
     const metrics = m.metricsPort === undefined ? undefined : findPort(slice, m.metricsPort);
     const agent = m.agentPort === undefined ? undefined : findPort(slice, m.agentPort);
+    // A Service port's appProtocol reaches its slices: "https" makes that URL https (an agent serving TLS).
+    const metricsScheme = m.metricsPort === undefined ? 'http' : schemeOf(slice, m.metricsPort);
+    const agentScheme = m.agentPort === undefined ? 'http' : schemeOf(slice, m.agentPort);
     for (const ep of slice.endpoints ?? []) {
       const address = (ep.addresses ?? []).find((a) => isIP(a) !== 0);
       if (!address) continue;
@@ -86,8 +89,8 @@ export function brokersFromSlices(
         name,
         address,
         port: mqtt,
-        ...(metrics !== undefined ? { metricsUrl: `http://${host}:${metrics}${m.metricsPath}` } : {}),
-        ...(agent !== undefined ? { agentUrl: `http://${host}:${agent}` } : {}),
+        ...(metrics !== undefined ? { metricsUrl: `${metricsScheme}://${host}:${metrics}${m.metricsPath}` } : {}),
+        ...(agent !== undefined ? { agentUrl: `${agentScheme}://${host}:${agent}` } : {}),
         ...(draining ? { draining: true, drainReason: 'pod terminating' } : {}),
       };
       const seen = byName.get(name);
@@ -109,8 +112,15 @@ export function parsePortRef(text: string): PortRef {
 }
 
 function findPort(slice: SliceLike, ref: PortRef): number | undefined {
-  const port = (slice.ports ?? []).find((p) => (typeof ref === 'number' ? p.port === ref : p.name === ref));
-  return port?.port;
+  return portEntry(slice, ref)?.port;
+}
+
+function portEntry(slice: SliceLike, ref: PortRef): NonNullable<SliceLike['ports']>[number] | undefined {
+  return (slice.ports ?? []).find((p) => (typeof ref === 'number' ? p.port === ref : p.name === ref));
+}
+
+function schemeOf(slice: SliceLike, ref: PortRef): 'http' | 'https' {
+  return portEntry(slice, ref)?.appProtocol?.toLowerCase() === 'https' ? 'https' : 'http';
 }
 
 function describePorts(slice: SliceLike): string {

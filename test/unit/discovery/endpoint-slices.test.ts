@@ -95,6 +95,22 @@ describe('brokersFromSlices', () => {
     expect(byNumber.brokers[0].agentUrl).toBe('http://10.0.0.1:9401');
   });
 
+  it('uses https for a port whose appProtocol is https (an agent serving TLS)', () => {
+    const tlsPorts = [
+      { name: 'mqtt', port: 1883, protocol: 'TCP' },
+      { name: 'metrics', port: 9399, protocol: 'TCP' },
+      { name: 'mqtt-xds-agent', port: 9401, protocol: 'TCP', appProtocol: 'https' },
+    ];
+    const out = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: tlsPorts })], { ...mapping, agentPort: 'mqtt-xds-agent' });
+    expect(out.brokers[0]).toEqual(expect.objectContaining({ agentUrl: 'https://10.0.0.1:9401', metricsUrl: 'http://10.0.0.1:9399/metrics' }));
+    const metricsOnAgent = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: tlsPorts })], {
+      ...mapping,
+      metricsPort: 'mqtt-xds-agent',
+      agentPort: 'mqtt-xds-agent',
+    });
+    expect(metricsOnAgent.brokers[0].metricsUrl).toBe('https://10.0.0.1:9401/metrics');
+  });
+
   it('leaves out the agent URL, without a problem, when the slice lacks the agent port', () => {
     const out = brokersFromSlices([slice('s1', [pod('p', '10.0.0.1')])], { ...mapping, agentPort: 'mqtt-xds-agent' });
     expect(out.problems).toEqual([]);

@@ -26,12 +26,15 @@ describe('agent responses', () => {
 describe('AgentHttpClient against a misbehaving agent', () => {
   let server: http.Server;
   let url: string;
-  let mode: 'ok' | '500' | '401' | 'slow' | 'garbage' | 'partial' = 'ok';
+  let mode: 'ok' | '500' | '401' | 'slow' | 'garbage' | 'partial' | 'redirect' = 'ok';
   let seenAuth: string | undefined;
+  const seenPaths: string[] = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       seenAuth = req.headers.authorization;
+      seenPaths.push(req.url ?? '');
+      if (mode === 'redirect' && !req.url?.startsWith('/elsewhere')) return void res.writeHead(307, { location: '/elsewhere' }).end();
       if (mode === 'slow') return void setTimeout(() => res.end('{}'), 2000);
       if (mode === '500') return void res.writeHead(500).end(JSON.stringify({ error: 'broker is stopping' }));
       if (mode === '401') return void res.writeHead(401).end('{}');
@@ -51,6 +54,14 @@ describe('AgentHttpClient against a misbehaving agent', () => {
   });
 
   const client = new AgentHttpClient({ token: 's3cret', timeoutMs: () => 300 });
+
+  it('follows no redirect: the token stays with the agent URL', async () => {
+    mode = 'redirect';
+    seenPaths.length = 0;
+    const r = await client.listClients(url, 10);
+    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_HTTP_STATUS', message: expect.stringContaining('redirect (HTTP 307), which is not followed') } });
+    expect(seenPaths).toEqual(['/agent/v1/clients?limit=10']);
+  });
 
   it('sends the token and reads the answer', async () => {
     mode = 'ok';
