@@ -9,6 +9,7 @@ import { Planner } from './planner';
 import { drainAck, ModelBuilder, Publisher, type DrainAck } from './publishing';
 import { AgentHttpClient, Rebalancer } from './rebalance';
 import { DiscoveryRunner, LeaderRunner, PolicyRunner } from './runners';
+import { configMapDrainRecord, type SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import { Scraper } from './scraping';
 import { ClientTls } from './tls';
 import type { ProxyModel, ResourceSet } from './translation';
@@ -45,6 +46,7 @@ export class ControlPlane {
   private readonly leader: LeaderRunner;
   private readonly xdsTls: XdsTlsSource | undefined;
   private readonly agentTls: ClientTls | undefined;
+  private readonly drainRecord: SharedDrainRecord | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -130,11 +132,17 @@ export class ControlPlane {
       drainingAcked: (names) => this.drainAck(names),
       now: () => clock.nowMs(),
     });
+    // Drains through the admin API reach every replica: they are written to one ConfigMap all of them watch.
+    const k8s = config.discovery.kubernetes;
+    this.drainRecord =
+      config.discovery.source === 'kubernetes' && k8s.drainsConfigMap !== ''
+        ? configMapDrainRecord({ kubeconfig: k8s.kubeconfig, namespace: k8s.namespace, name: k8s.drainsConfigMap, logger: log.child({ stage: 'drains' }) })
+        : undefined;
     this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
       token: adminToken,
-      actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name)),
+      actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name), this.drainRecord),
     });
   }
 
@@ -145,6 +153,8 @@ export class ControlPlane {
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
     await this.policy.start();
+    // Before discovery: a replica that restarts publishes a recorded drain with its first snapshot.
+    await this.drainRecord?.start((drains) => this.rebalancer.syncApiDrains(drains));
     await this.discovery.start();
     this.scraper?.start();
     await this.leader.start();
@@ -158,6 +168,7 @@ export class ControlPlane {
     this.policy.stop();
     this.scraper?.stop();
     this.rebalancer.stop();
+    this.drainRecord?.stop();
     await this.leader.stop();
     this.xdsTls?.stop();
     this.agentTls?.stop();

@@ -63,10 +63,11 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    const op =
+    const route =
       this.opts.actions &&
       operatorRoute(req.method ?? 'GET', path, req.headers, this.opts.actions, this.opts.token, isLoopbackHost(this.opts.host));
-    if (op) {
+    if (route) {
+      const op = await route;
       req.resume();
       if (op.status >= 400) this.opts.logger.warn('operator request refused', { method: req.method, path, status: op.status });
       else if (req.method === 'POST' || req.method === 'DELETE') this.opts.logger.info('operator request', { method: req.method, path, status: op.status });

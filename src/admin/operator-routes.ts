@@ -5,10 +5,19 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as http from 'node:http';
 
+/** A drain could not be recorded where every replica sees it; nothing changed. */
+export interface ActionFailure {
+  readonly code: string;
+  readonly error: string;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+export type DrainReply = { readonly created: boolean; readonly status: unknown } | ActionFailure | undefined;
+
 export interface OperatorActions {
   /** Undefined when the broker is not known to discovery. */
-  requestDrain(name: string): { readonly created: boolean; readonly status: unknown } | undefined;
-  cancelDrain(name: string): boolean;
+  requestDrain(name: string): MaybePromise<DrainReply>;
+  cancelDrain(name: string): MaybePromise<boolean | ActionFailure>;
   drainStatus(name: string): unknown;
   rebalanceStatus(): unknown;
 }
@@ -23,21 +32,48 @@ export interface OperatorReply {
 export interface DrainControl {
   requestDrain(name: string): boolean;
   cancelDrain(name: string): boolean;
+  /** True while a drain asked for through the API is in force for this broker. */
+  hasApiDrain?(name: string): boolean;
   drainStatus(name: string): unknown;
   status(): unknown;
 }
 
-/** The operator actions over a rebalancer; a drain is only for a broker discovery knows. */
-export function rebalanceActions(rebalancer: DrainControl, isKnown: (name: string) => boolean): OperatorActions {
+/** Where drains are written so that every replica applies them (discovery/kubernetes/drain-record.ts). */
+export interface DrainRecordWriter {
+  add(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }> }>;
+  remove(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }> }>;
+}
+
+/**
+ * The operator actions over a rebalancer; a drain is only for a broker discovery knows.
+ * With a shared record, a drain or a cancel is written there, and the rebalancer of every
+ * replica (this one included) applies what the record holds; a failed write changes nothing.
+ */
+export function rebalanceActions(rebalancer: DrainControl, isKnown: (name: string) => boolean, record?: DrainRecordWriter): OperatorActions {
+  const had = (name: string): boolean => rebalancer.hasApiDrain?.(name) ?? false;
   return {
     requestDrain: (name) => {
       if (!isKnown(name)) return undefined;
-      return { created: rebalancer.requestDrain(name), status: rebalancer.drainStatus(name) };
+      if (!record) return { created: rebalancer.requestDrain(name), status: rebalancer.drainStatus(name) };
+      const before = had(name);
+      return record.add(name).then((r) => (r.ok ? { created: !before, status: rebalancer.drainStatus(name) } : failure(r.problems)));
     },
-    cancelDrain: (name) => rebalancer.cancelDrain(name),
+    cancelDrain: (name) => {
+      if (!record) return rebalancer.cancelDrain(name);
+      const before = had(name);
+      return record.remove(name).then((r) => (r.ok ? before : failure(r.problems)));
+    },
     drainStatus: (name) => rebalancer.drainStatus(name),
     rebalanceStatus: () => rebalancer.status(),
   };
+}
+
+function failure(problems: ReadonlyArray<{ readonly code: string; readonly message: string }>): ActionFailure {
+  return { code: problems[0]?.code ?? 'DRAIN_RECORD', error: problems.map((p) => p.message).join('; ') };
+}
+
+function isFailure(v: unknown): v is ActionFailure {
+  return typeof v === 'object' && v !== null && 'error' in v && 'code' in v;
 }
 
 const BROKER_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
@@ -50,7 +86,7 @@ export function operatorRoute(
   actions: OperatorActions,
   token: string | undefined,
   boundToLoopback = true,
-): OperatorReply | undefined {
+): OperatorReply | Promise<OperatorReply> | undefined {
   if (path === '/rebalance') {
     return method === 'GET' || method === 'HEAD' ? { status: 200, body: actions.rebalanceStatus() } : notAllowed('GET');
   }
@@ -81,12 +117,23 @@ export function operatorRoute(
   if (!authorised(headers.authorization, token)) {
     return { status: 401, body: { error: 'this action needs "Authorization: Bearer <admin token>" (admin.tokenFile)' } };
   }
-  if (method === 'DELETE') {
-    const cancelled = actions.cancelDrain(name);
-    return { status: 200, body: { broker: name, cancelled, ...(cancelled ? {} : { note: 'no drain requested through the API for this broker' }) } };
-  }
-  const r = actions.requestDrain(name);
+  if (method === 'DELETE') return then(actions.cancelDrain(name), (cancelled) => cancelReply(name, cancelled));
+  return then(actions.requestDrain(name), (r) => drainReply(name, r));
+}
+
+/** Applies `f` now, or once the action's promise settles. */
+function then<T>(v: MaybePromise<T>, f: (t: T) => OperatorReply): OperatorReply | Promise<OperatorReply> {
+  return v instanceof Promise ? v.then(f) : f(v);
+}
+
+function cancelReply(name: string, cancelled: boolean | ActionFailure): OperatorReply {
+  if (isFailure(cancelled)) return { status: 503, body: { broker: name, code: cancelled.code, error: `the cancel was not recorded: ${cancelled.error}` } };
+  return { status: 200, body: { broker: name, cancelled, ...(cancelled ? {} : { note: 'no drain requested through the API for this broker' }) } };
+}
+
+function drainReply(name: string, r: DrainReply): OperatorReply {
   if (!r) return { status: 404, body: { error: `no broker named "${name}" is known to discovery; see /status for the brokers` } };
+  if (isFailure(r)) return { status: 503, body: { broker: name, code: r.code, error: `the drain was not recorded, so no replica applies it: ${r.error}` } };
   return { status: 202, body: { broker: name, created: r.created, status: r.status } };
 }
 

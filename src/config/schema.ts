@@ -67,6 +67,8 @@ export interface Config {
       readonly drainAnnotation: string;
       /** Narrows that pod watch; '' watches every pod of the namespace. */
       readonly podLabelSelector: string;
+      /** ConfigMap in the broker namespace where admin-API drains are recorded for every replica; '' keeps each on the replica that took it. */
+      readonly drainsConfigMap: string;
     };
   };
   readonly listener: {
@@ -261,6 +263,8 @@ export const SETTINGS: readonly Setting[] = [
     'Pod annotation that drains a broker while its value is "true" (needs pods get/list/watch); empty watches no pods.'),
   setting('discovery.kubernetes.podLabelSelector', labelSelector, '',
     'Label selector narrowing the pod watch for the drain annotation; empty watches every pod in the namespace.'),
+  setting('discovery.kubernetes.drainsConfigMap', k8sName(true), 'mqtt-xds-drains',
+    'ConfigMap (broker namespace) where drains asked through the admin API are recorded, so every replica applies them; empty: only the replica asked.'),
   setting('listener.name', resourceName, 'mqtt', 'Name of the Envoy listener that accepts MQTT clients.'),
   setting('listener.address', { kind: 'ip' }, '0.0.0.0', 'IP address the Envoy MQTT listener binds to.'),
   setting('listener.port', int(1, UINT16), 1883, 'TCP port of the Envoy MQTT listener.'),

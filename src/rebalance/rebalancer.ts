@@ -104,6 +104,31 @@ export class Rebalancer {
     return had;
   }
 
+  hasApiDrain(name: string): boolean {
+    return this.apiDrains.has(name);
+  }
+
+  /**
+   * The API drains become exactly what the shared record holds (every replica applies the
+   * same set, whichever took the request); a drain keeps the time it was first asked for.
+   */
+  syncApiDrains(record: ReadonlyMap<string, { readonly requestedAtMs: number; readonly by: string }>): void {
+    let changed = false;
+    for (const [name, d] of record) {
+      if (this.apiDrains.has(name)) continue;
+      this.apiDrains.set(name, { requestedAtMs: d.requestedAtMs, origin: 'api' });
+      this.deps.logger.info('drain requested', { broker: name, by: d.by, through: 'the shared drain record' });
+      changed = true;
+    }
+    for (const name of [...this.apiDrains.keys()]) {
+      if (record.has(name)) continue;
+      this.apiDrains.delete(name);
+      this.deps.logger.info('drain cancelled', { broker: name, through: 'the shared drain record' });
+      changed = true;
+    }
+    if (changed) void this.tick();
+  }
+
   drainStatus(name: string): DrainStatus {
     const request = this.drains().get(name);
     const moved = this.movedTotal.get(name) ?? 0;

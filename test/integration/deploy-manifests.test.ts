@@ -124,6 +124,13 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     expect(verbsFor('', 'pods').sort()).toEqual(['get', 'list', 'watch']);
     expect(verbsFor('', 'pods/eviction')).toEqual([]);
     expect(verbsFor('', 'events')).toContain('create');
+    // ConfigMaps: read the policy; read and patch the drain record; both by name only, never create.
+    const configMapRules = rules.filter((r) => r.resources.includes('configmaps')) as Array<{ resourceNames?: string[]; verbs: string[] }>;
+    expect(configMapRules.map((r) => [r.resourceNames, [...r.verbs].sort()])).toEqual([
+      [['mqtt-xds-policy'], ['get', 'list', 'watch']],
+      [['mqtt-xds-drains'], ['get', 'list', 'patch', 'watch']],
+    ]);
+    expect(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'mqtt-xds-drains')?.data).toBeUndefined();
     expect(verbsFor('coordination.k8s.io', 'leases')).toEqual(expect.arrayContaining(['get', 'create', 'update']));
     const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'mqtt-xds');
     expect(dep.spec.replicas).toBe(2);

@@ -33,6 +33,8 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
   let dir: string;
   let a: Replica | undefined;
   let b: Replica | undefined;
+  let c: Replica | undefined;
+  let shippedKubeconfig = '';
 
   const api = async (method: string, p: string, body?: unknown, contentType?: string): Promise<any> => {
     const res = await kube.request(method, p, body, contentType);
@@ -49,11 +51,13 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
   };
   const drainStatus = async (r: Replica, name: string): Promise<any> => (await fetch(`http://127.0.0.1:${r.adminPort}/drain/${name}`)).json();
 
-  /** The Role shipped in deploy/base/rbac.yaml, optionally without its pods rule. */
-  const shippedRole = (name: string, withPods: boolean): any => {
+  /** The Role shipped in deploy/base/rbac.yaml, optionally without its pods rule or its drain-record rule. */
+  const shippedRole = (name: string, withPods: boolean, withDrainRecord = true): any => {
     const text = fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'base', 'rbac.yaml'), 'utf8');
     const role = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o.kind === 'Role');
-    const rules = role.rules.filter((r: any) => withPods || !r.resources.includes('pods'));
+    const rules = role.rules.filter(
+      (r: any) => (withPods || !r.resources.includes('pods')) && (withDrainRecord || !(r.resourceNames ?? []).includes('mqtt-xds-drains')),
+    );
     return { ...role, metadata: { ...role.metadata, name, namespace: NS }, rules };
   };
 
@@ -168,10 +172,15 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
         targetRef: { kind: 'Pod', name: `hivemq-${i}`, namespace: NS },
       })),
     });
-    a = await startReplica(await serviceAccount('mqtt-xds', shippedRole('mqtt-xds', true)));
+    // The drain record, as deploy/base ships it.
+    const record = parseAllDocuments(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'base', 'drains.yaml'), 'utf8'))[0].toJS();
+    await api('POST', `/api/v1/namespaces/${NS}/configmaps`, record);
+    shippedKubeconfig = await serviceAccount('mqtt-xds', shippedRole('mqtt-xds', true));
+    a = await startReplica(shippedKubeconfig);
   });
 
   afterAll(async () => {
+    await stopReplica(c);
     await stopReplica(b);
     await stopReplica(a);
     await kube?.stop();
@@ -269,6 +278,51 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
       await waitFor(() => health(b!, 'hivemq-1') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-1 DRAINING after the grant' });
       expect(b!.stderr()).toMatch(/pod watch recovered/);
       expect(b!.count('K8S_PODS_FORBIDDEN')).toBe(1);
+    });
+  });
+  describe('drains through the admin API, with two replicas', () => {
+    const adminDrain = async (r: Replica, method: 'POST' | 'DELETE', name: string): Promise<{ status: number; body: any }> => {
+      const res = await fetch(`http://127.0.0.1:${r.adminPort}/drain/${name}`, { method });
+      return { status: res.status, body: await res.json() };
+    };
+    const recorded = async (): Promise<Record<string, string>> => (await api('GET', `/api/v1/namespaces/${NS}/configmaps/mqtt-xds-drains`)).data ?? {};
+
+    it('a drain asked of one replica is DRAINING on the other too, and a cancel on the other ends it on both', async () => {
+      await annotate('hivemq-1', null);
+      for (const r of [a!, b!]) await waitFor(() => health(r, 'hivemq-1') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-1 serving on both replicas' });
+      const asked = await adminDrain(a!, 'POST', 'hivemq-0');
+      expect(asked).toMatchObject({ status: 202, body: { broker: 'hivemq-0', created: true } });
+      await waitFor(() => health(b!, 'hivemq-0') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-0 DRAINING on the replica that was not asked' });
+      expect(health(a!, 'hivemq-0')).toBe('DRAINING');
+      expect(await drainStatus(b!, 'hivemq-0')).toMatchObject({ broker: 'hivemq-0', state: 'draining', origin: 'api' });
+      expect(JSON.parse((await recorded())['hivemq-0'])).toEqual({ requestedAt: expect.any(String), by: expect.any(String) });
+
+      expect(await adminDrain(b!, 'DELETE', 'hivemq-0')).toMatchObject({ status: 200, body: { cancelled: true } });
+      for (const r of [a!, b!]) await waitFor(() => health(r, 'hivemq-0') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-0 serving again on both' });
+      expect(await recorded()).toEqual({});
+    });
+
+    it('a replica that starts later publishes a recorded drain', async () => {
+      expect((await adminDrain(b!, 'POST', 'hivemq-2')).status).toBe(202);
+      await stopReplica(a);
+      a = await startReplica(shippedKubeconfig);
+      await waitFor(() => a!.xds.endpoints().length === 4, { timeoutMs: 15_000, what: 'the restarted replica to publish the brokers' });
+      await waitFor(() => health(a!, 'hivemq-2') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-2 DRAINING on the restarted replica' });
+      expect((await adminDrain(a!, 'DELETE', 'hivemq-2')).body).toMatchObject({ cancelled: true });
+      await waitFor(() => health(b!, 'hivemq-2') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-2 serving again' });
+    });
+
+    it('refuses a drain it cannot record, names the ConfigMap and the permission, and applies nothing', async () => {
+      c = await startReplica(await serviceAccount('no-drains', shippedRole('no-drains', true, false)));
+      await waitFor(() => c!.xds.endpoints().length === 4, { timeoutMs: 15_000, what: 'four endpoints on the replica without the drain record' });
+      const refused = await adminDrain(c, 'POST', 'hivemq-3');
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ broker: 'hivemq-3', code: 'K8S_DRAINS_FORBIDDEN' });
+      expect(refused.body.error).toMatch(/configmap drain-test\/mqtt-xds-drains.*get, list, watch and patch/);
+      expect(c.stderr()).toMatch(/forbidden to watch configmap drain-test\/mqtt-xds-drains/);
+      expect(await recorded()).toEqual({});
+      expect(health(c, 'hivemq-3')).toBe('UNKNOWN');
+      expect((await drainStatus(c, 'hivemq-3')).state).toBe('not-draining');
     });
   });
 });

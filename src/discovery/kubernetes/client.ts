@@ -18,3 +18,12 @@ export function loadKubeConfig(kubeconfigPath: string): k8s.KubeConfig {
   else kc.loadFromDefault();
   return kc;
 }
+
+/** client-node's list calls throw ApiException (`code`), its watch an Error with `statusCode`. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e.code === 'number') return e.code;
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  return undefined;
+}

@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../util/log';
 import { formatProblems } from '../../util/result';
-import { kubeClient } from './client';
+import { httpStatusOf, kubeClient } from './client';
 import { InformerRunner } from './informer-runner';
 import { podDrains, slimPod, type PodLike } from './pod-drains';
 import { listPodMetadata, metadataWatchConfig } from './pod-metadata';
@@ -155,15 +155,6 @@ export class PodDrainWatch {
 
 function isPodEvent(phase: string): boolean {
   return phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
-}
-
-/** client-node's list calls throw ApiException (`code`), its watch an Error with `statusCode`. */
-function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; statusCode?: unknown };
-  if (typeof e.code === 'number') return e.code;
-  if (typeof e.statusCode === 'number') return e.statusCode;
-  return undefined;
 }
 
 function sameKeys(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

@@ -30,6 +30,21 @@ describe('operator routes', () => {
     expect(a.drains.size).toBe(0);
   });
 
+  it('answers a drain that needs a write once it is done, and 503 naming the code when it failed', async () => {
+    const a: OperatorActions = {
+      requestDrain: async (name) => (name === 'b1' ? { created: true, status: { broker: name } } : { code: 'K8S_DRAINS_FORBIDDEN', error: 'forbidden to patch configmap ns/mqtt-xds-drains' }),
+      cancelDrain: async () => ({ code: 'K8S_DRAINS_WRITE', error: 'timeout' }),
+      drainStatus: (name) => ({ broker: name }),
+      rebalanceStatus: () => ({}),
+    };
+    expect(await operatorRoute('POST', '/drain/b1', {}, a, undefined)).toMatchObject({ status: 202, body: { broker: 'b1', created: true } });
+    expect(await operatorRoute('POST', '/drain/b2', {}, a, undefined)).toEqual({
+      status: 503,
+      body: { broker: 'b2', code: 'K8S_DRAINS_FORBIDDEN', error: 'the drain was not recorded, so no replica applies it: forbidden to patch configmap ns/mqtt-xds-drains' },
+    });
+    expect(await operatorRoute('DELETE', '/drain/b1', {}, a, undefined)).toMatchObject({ status: 503, body: { code: 'K8S_DRAINS_WRITE' } });
+  });
+
   it('names what is wrong: an unknown broker, a bad name, a wrong method', () => {
     const a = actions();
     expect(operatorRoute('POST', '/drain/unknown', {}, a, undefined)).toMatchObject({

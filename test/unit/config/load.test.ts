@@ -56,6 +56,7 @@ describe('loadConfig', () => {
           agentPort: 'mqtt-xds-agent',
           drainAnnotation: 'mqtt-xds.io/drain',
           podLabelSelector: '',
+          drainsConfigMap: 'mqtt-xds-drains',
         },
       },
       listener: { name: 'mqtt', address: '0.0.0.0', port: 1883, maxKeepAliveSec: 3600 },

@@ -131,6 +131,29 @@ describe('Rebalancer', () => {
     expect(r.drainStatus('a').state).toBe('not-draining');
   });
 
+  it('applies exactly the drains of the shared record: the leader moves, a standby marks DRAINING', async () => {
+    const fleet = new Fleet({ a: 40, b: 0 }, tuned({ rebalance: { ratePerSec: 50, batchSize: 50 } }));
+    const leader = fleet.rebalancer();
+    const standbyFleet = new Fleet({ a: 40, b: 0 }, tuned({}));
+    standbyFleet.leader = false;
+    const standby = standbyFleet.rebalancer();
+    const record = new Map([['a', { requestedAtMs: fleet.nowMs - 5000, by: 'mqtt-xds-0' }]]);
+    for (const r of [leader, standby]) r.syncApiDrains(record);
+    await run(fleet, leader, 3);
+    await run(standbyFleet, standby, 1);
+    expect(fleet.moved('a')).toBe(40);
+    expect(standbyFleet.moved('a')).toBe(0);
+    expect(standbyFleet.moving.get('a')).toMatch(/drain requested/);
+    expect(standby.drainStatus('a')).toMatchObject({ state: 'draining', origin: 'api' });
+    expect(leader.hasApiDrain('a')).toBe(true);
+    // Cancelled on whichever replica: the record no longer holds it.
+    for (const r of [leader, standby]) r.syncApiDrains(new Map());
+    await run(standbyFleet, standby, 1);
+    expect(standby.drainStatus('a').state).toBe('not-draining');
+    expect(standbyFleet.moving.size).toBe(0);
+    expect(leader.hasApiDrain('a')).toBe(false);
+  });
+
   it('a broker the brokers file marks draining is drained too', async () => {
     const fleet = new Fleet({ a: 60, b: 0 }, tuned({}));
     fleet.brokers[0] = { ...fleet.brokers[0], draining: true };
