@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
-import { launchCapacityBroker, type LaunchedBroker } from '../../src/testbroker/launch';
+import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
 import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
 import { connectReconnectingClients, type ReconnectingPool } from '../support/reconnecting-clients';
 import { planeConfig, startPlane } from './plane';

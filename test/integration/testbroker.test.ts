@@ -1,8 +1,8 @@
 // The capacity test broker as benchmarks use it: a real broker process (built dist/),
 // real mqtt.js clients, and its /metrics, admin and agent APIs over HTTP.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { AgentClient } from '../../src/testbroker/capacity-agent';
-import { launchCapacityBroker, type LaunchedBroker } from '../../src/testbroker/launch';
+import type { AgentClient } from '../tools/testbroker/capacity-agent';
+import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
 import { sleep, waitFor } from '../support/wait';
 
 const TOPIC = 'bench/t';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
-import { launchCapacityBroker, type LaunchedBroker } from '../../src/testbroker/launch';
+import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
 import { connectClients, startEnvoy, waitFor, type ClientPool, type EnvoyHandle, type HostStat } from '../support';
 import { planeConfig, startPlane } from './plane';
 

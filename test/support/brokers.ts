@@ -17,7 +17,7 @@ export interface TestBroker {
   kill(): Promise<void>;
 }
 
-const BROKER_SCRIPT = path.join(REPO_ROOT, 'src', 'testbroker', 'mqtt-broker.mjs');
+const BROKER_SCRIPT = path.join(REPO_ROOT, 'test', 'tools', 'testbroker', 'mqtt-broker.mjs');
 
 /**
  * Starts one real aedes broker in a child process on 127.0.0.1. `port` 0 (default)

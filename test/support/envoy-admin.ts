@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { parseClusterHosts as parseEnvoyClusterHosts } from '../../src/demo/probes';
+import { parseClusterHosts as parseEnvoyClusterHosts } from '../tools/demo/probes';
 
 export interface HostStat {
   address: string;

@@ -2,7 +2,7 @@
 // broker as DRAINING, the broker's own client count and session counter, and mqtt-xds's
 // drain progress. DrainTracker (pure) turns the polls into a DrainRecord; DrainWatch is the
 // polling shell around it.
-import type { LaunchedBroker } from '../../../src/testbroker';
+import type { LaunchedBroker } from '../../tools/testbroker';
 import { sleep } from '../../support/wait';
 import type { Balancer, DrainProgress } from './balancers';
 import type { DrainRecord } from './samples';

@@ -6,7 +6,7 @@
 // touches CPU only and is fixed at launch; this one can start and stop mid-run.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { javaDouble } from '../../../src/testbroker/capacity-metrics';
+import { javaDouble } from '../../tools/testbroker/capacity-metrics';
 import { seeded, type Random } from './rng';
 
 const NOISY_GAUGES: ReadonlyArray<{ name: string; max?: number; integer: boolean }> = [

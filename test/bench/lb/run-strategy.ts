@@ -4,7 +4,7 @@
 // followed closely (drain-watch.ts); a kill is a SIGKILL of the broker's process.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { launchCapacityBroker, type LaunchedBroker } from '../../../src/testbroker';
+import { launchCapacityBroker, type LaunchedBroker } from '../../tools/testbroker';
 import { connectClients } from '../../support/mqtt-clients';
 import { sleep } from '../../support/wait';
 import { startBalancer, type Balancer, type BrokerAddress, type InstanceView } from './balancers';

@@ -72,7 +72,7 @@ function loadScenario(file: string): Scenario {
 
 /** What must exist before anything starts, so a missing build fails in a second, not after a run. */
 function checkPrerequisites(strategies: readonly StrategyName[]): void {
-  for (const file of ['dist/src/testbroker/capacity-broker.js', 'dist/src/cli.js']) {
+  for (const file of ['dist/test/tools/testbroker/capacity-broker.js', 'dist/src/cli.js']) {
     if (!fs.existsSync(path.join(REPO_ROOT, file))) throw new Error(`${file} is missing; run \`npm run build\` first`);
   }
   if (strategies.some(isEnvoyStrategy)) envoyBinary();

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdminHandler, type AdminBackend } from '../../../src/testbroker/capacity-admin';
-import { toAgentClient, tokenMatches, type AgentClient } from '../../../src/testbroker/capacity-agent';
-import type { ClientInfo } from '../../../src/testbroker/capacity-ledger';
+import { createAdminHandler, type AdminBackend } from '../../tools/testbroker/capacity-admin';
+import { toAgentClient, tokenMatches, type AgentClient } from '../../tools/testbroker/capacity-agent';
+import type { ClientInfo } from '../../tools/testbroker/capacity-ledger';
 import { createLogger } from '../../../src/util/log';
 
 const TOKEN = 'agent-token-0123456789';

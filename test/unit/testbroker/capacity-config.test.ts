@@ -2,7 +2,7 @@ import {
   capacityBrokerArgs,
   capacityBrokerUsage,
   parseCapacityBrokerArgs,
-} from '../../../src/testbroker/capacity-config';
+} from '../../tools/testbroker/capacity-config';
 import { formatProblems } from '../../../src/util/result';
 
 describe('capacity broker flags', () => {

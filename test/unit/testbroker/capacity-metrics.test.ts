@@ -3,8 +3,8 @@ import {
   javaDouble,
   renderExposition,
   sanitizeMetricName,
-} from '../../../src/testbroker/capacity-metrics';
-import { CapacitySimulation } from '../../../src/testbroker/capacity-simulation';
+} from '../../tools/testbroker/capacity-metrics';
+import { CapacitySimulation } from '../../tools/testbroker/capacity-simulation';
 
 describe('javaDouble', () => {
   it.each([

@@ -6,7 +6,7 @@ import {
   seededRandom,
   type CapacityModelConfig,
   type ClientTraffic,
-} from '../../../src/testbroker/capacity-model';
+} from '../../tools/testbroker/capacity-model';
 
 const config: CapacityModelConfig = { capacity: 1000, connectionCost: 1, messageCost: 1, noise: 0 };
 const idle: ClientTraffic = { publishRate: 0, fanoutRate: 0, receiveRate: 0 };

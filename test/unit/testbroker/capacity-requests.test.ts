@@ -1,4 +1,4 @@
-import type { ClientInfo } from '../../../src/testbroker/capacity-ledger';
+import type { ClientInfo } from '../../tools/testbroker/capacity-ledger';
 import {
   chooseClients,
   parseAgentClientsQuery,
@@ -7,7 +7,7 @@ import {
   parseJsonObject,
   parseLoadRequest,
   parseOverloadRequest,
-} from '../../../src/testbroker/capacity-requests';
+} from '../../tools/testbroker/capacity-requests';
 import { formatProblems, type Result } from '../../../src/util/result';
 
 const problemsOf = <T>(r: Result<T>): string => (r.ok ? '' : formatProblems(r.problems));

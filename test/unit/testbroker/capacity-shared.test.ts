@@ -1,5 +1,5 @@
-import { chooseMember, parseSubscriptionFilter, topicMatches } from '../../../src/testbroker/capacity-shared';
-import { ClientLedger } from '../../../src/testbroker/capacity-ledger';
+import { chooseMember, parseSubscriptionFilter, topicMatches } from '../../tools/testbroker/capacity-shared';
+import { ClientLedger } from '../../tools/testbroker/capacity-ledger';
 
 describe('shared subscription filters', () => {
   it('splits $share/group/filter and leaves other filters alone', () => {

@@ -1,4 +1,4 @@
-import { CapacitySimulation, type SimulationConfig } from '../../../src/testbroker/capacity-simulation';
+import { CapacitySimulation, type SimulationConfig } from '../../tools/testbroker/capacity-simulation';
 
 const config: SimulationConfig = {
   capacity: 100,

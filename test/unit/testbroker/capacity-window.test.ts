@@ -1,4 +1,4 @@
-import { RateWindow } from '../../../src/testbroker/capacity-window';
+import { RateWindow } from '../../tools/testbroker/capacity-window';
 
 describe('RateWindow', () => {
   it('measures a steady stream at its true rate once the window is full', () => {

@@ -2,7 +2,7 @@
 // and none should outlive the demo (see the comments on `detached` below).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { awaitReady } from '../util/child-process';
+import { awaitReady } from '../../../src/util/child-process';
 
 export interface DemoBroker {
   readonly name: string;
@@ -14,7 +14,7 @@ export interface DemoBroker {
   stop(): Promise<void>;
 }
 
-/** Forks `script` (src/testbroker/mqtt-broker.mjs) on a free port of 127.0.0.1. */
+/** Forks `script` (test/tools/testbroker/mqtt-broker.mjs) on a free port of 127.0.0.1. */
 export async function startBroker(
   script: string,
   name: string,

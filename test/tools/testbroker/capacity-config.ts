@@ -1,8 +1,8 @@
 // Command-line flags of the capacity test broker: the one place that reads them. Each
 // flag is declared once (name, meaning, default, range), which gives parsing, the
 // launcher's argument list and --help from the same table.
-import { fail, ok, type Problem, type Result } from '../util/result';
-import { didYouMean } from '../util/suggest';
+import { fail, ok, type Problem, type Result } from '../../../src/util/result';
+import { didYouMean } from '../../../src/util/suggest';
 import { DEFAULT_CONNECTION_COST, DEFAULT_MESSAGE_COST } from './capacity-model';
 
 export interface CapacityBrokerOptions {
@@ -130,7 +130,7 @@ export function capacityBrokerUsage(): string {
     const dflt = f.fallback !== undefined ? ` (default ${f.fallback})` : f.optional ? ' (optional)' : ' (required)';
     return `  ${`${f.flag} ${value}`.padEnd(24)} ${f.help}${dflt}`;
   });
-  return ['usage: node dist/src/testbroker/capacity-broker.js --capacity <n> [flags]', '', ...rows, '  --help'].join('\n');
+  return ['usage: node dist/test/tools/testbroker/capacity-broker.js --capacity <n> [flags]', '', ...rows, '  --help'].join('\n');
 }
 
 export type ParsedArgs = { help: true } | { help: false; options: CapacityBrokerOptions };

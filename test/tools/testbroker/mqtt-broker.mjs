@@ -1,5 +1,5 @@
 // The demo/test MQTT broker: one aedes broker in its own Node process, started by the
-// demo (src/demo/processes.ts) and by the integration tests (test/support/brokers.ts).
+// demo (test/tools/demo/processes.ts) and by the integration tests (test/support/brokers.ts).
 // It runs as a child process because aedes 1.x is an ES module, which jest's CommonJS
 // runtime cannot load on Node 20; a separate process is also closer to a real broker.
 // Protocol over IPC: sends {type:'ready', port}, {type:'clients', count, connectionsTotal}

@@ -2,13 +2,13 @@
 // plane in this process reading .local/demo/brokers.yaml, and a real Envoy in front.
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultConfig, validateConfig, withOverrides, type Config } from '../config';
-import { ControlPlane } from '../main';
-import { createLogger } from '../util/log';
-import { formatProblems } from '../util/result';
+import { defaultConfig, validateConfig, withOverrides, type Config } from '../../../src/config';
+import { ControlPlane } from '../../../src/main';
+import { createLogger } from '../../../src/util/log';
+import { formatProblems } from '../../../src/util/result';
 import { spawnEnvoy, startBroker, tailFile, type DemoBroker, type EnvoyProcess } from './processes';
 import { envoyClusterHosts, portTaken, tcpAccepts, type EnvoyHost } from './probes';
-import { REPO_ROOT } from '../util/repo-root';
+import { REPO_ROOT } from '../../../src/util/repo-root';
 
 const HOST = '127.0.0.1';
 const WEIGHTS = [1, 2, 3];
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(demoDir, { recursive: true });
 
   say('demo: starting 3 MQTT brokers, the control plane and Envoy ...');
-  const script = path.join(root, 'src', 'testbroker', 'mqtt-broker.mjs');
+  const script = path.join(root, 'test', 'tools', 'testbroker', 'mqtt-broker.mjs');
   const brokers: DemoBroker[] = [];
   for (let i = 0; i < WEIGHTS.length; i++) {
     const name = `broker-${i + 1}`;

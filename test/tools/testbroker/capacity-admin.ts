@@ -16,7 +16,7 @@ import {
   type OverloadRequest,
 } from './capacity-requests';
 import type { CapacitySnapshot, Override } from './capacity-simulation';
-import { formatProblems, type Problem, type Result } from '../util/result';
+import { formatProblems, type Problem, type Result } from '../../../src/util/result';
 
 export interface AdminBackend extends AgentBackend {
   readonly name: string;

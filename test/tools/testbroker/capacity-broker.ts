@@ -4,7 +4,7 @@
 // different sizes on one small machine: a "big" and a "small" broker differ only in
 // --capacity, not in the hardware they would need.
 //
-//   node dist/src/testbroker/capacity-broker.js --name b1 --capacity 1000 \
+//   node dist/test/tools/testbroker/capacity-broker.js --name b1 --capacity 1000 \
 //        [--port 0] [--metrics-port 0] [--host 127.0.0.1] [--connection-cost 1] \
 //        [--message-cost 1] [--window-ms 5000] [--tick-ms 100] [--noise 0] [--seed 1] [--cores 1] \
 //        [--agent-token <token>]
@@ -35,9 +35,9 @@ import { capacityBrokerUsage, parseCapacityBrokerArgs, type CapacityBrokerOption
 import { capacityBrokerFamilies, renderExposition } from './capacity-metrics';
 import { parseSubscriptionFilter } from './capacity-shared';
 import { CapacitySimulation } from './capacity-simulation';
-import { formatProblems } from '../util/result';
-import { createLogger } from '../util/log';
-import { REPO_ROOT } from '../util/repo-root';
+import { formatProblems } from '../../../src/util/result';
+import { createLogger } from '../../../src/util/log';
+import { REPO_ROOT } from '../../../src/util/repo-root';
 
 // With "module": "commonjs", TypeScript rewrites `import('aedes')` into `require('aedes')`,
 // and Node 20 cannot require an ES module such as aedes 1.x. A function built at run time

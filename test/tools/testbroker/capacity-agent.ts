@@ -12,9 +12,9 @@ import {
   TOO_MANY_CLIENT_IDS,
   type AgentDisconnectReason,
 } from './capacity-requests';
-import type { AgentClient } from '../rebalance/choose';
-import type { Logger } from '../util/log';
-import type { Problem } from '../util/result';
+import type { AgentClient } from '../../../src/rebalance/choose';
+import type { Logger } from '../../../src/util/log';
+import type { Problem } from '../../../src/util/result';
 
 export const AGENT_PREFIX = '/agent/v1/';
 const MAX_BODY_BYTES = 1024 * 1024;

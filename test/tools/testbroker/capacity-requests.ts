@@ -2,8 +2,8 @@
 // field), and the choice of clients for POST /admin/disconnect {"count": N}. Pure.
 import type { ClientInfo } from './capacity-ledger';
 import { MAX_OVERLOAD_LEVEL } from './capacity-model';
-import { fail, ok, type Problem, type Result } from '../util/result';
-import { didYouMean } from '../util/suggest';
+import { fail, ok, type Problem, type Result } from '../../../src/util/result';
+import { didYouMean } from '../../../src/util/suggest';
 
 export const DISCONNECT_PREFERENCES = ['shared-first', 'newest-first', 'oldest-first', 'busiest-first'] as const;
 export type DisconnectPreference = (typeof DISCONNECT_PREFERENCES)[number];

@@ -9,8 +9,8 @@ import type { BrokerState } from './capacity-admin';
 import type { AgentClientList } from './capacity-agent';
 import { capacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import type { ClientInfo } from './capacity-ledger';
-import { REPO_ROOT } from '../util/repo-root';
-import { awaitReady, captureOutput, LineRing, stopChild, track } from '../util/child-process';
+import { REPO_ROOT } from '../../../src/util/repo-root';
+import { awaitReady, captureOutput, LineRing, stopChild, track } from '../../../src/util/child-process';
 
 /** `agentToken` sets --agent-token: the agent API then asks for it (docs/agent-api.md). */
 export interface LaunchOptions extends Partial<CapacityBrokerOptions> {
@@ -18,7 +18,7 @@ export interface LaunchOptions extends Partial<CapacityBrokerOptions> {
   readonly capacity: number;
   /** Give up waiting for the ready message after this long. Default 15 000 ms. */
   readonly startTimeoutMs?: number;
-  /** The compiled broker; default <repo>/dist/src/testbroker/capacity-broker.js. */
+  /** The compiled broker; default <repo>/dist/test/tools/testbroker/capacity-broker.js. */
   readonly script?: string;
 }
 
@@ -80,7 +80,7 @@ interface ReadyMessage {
 }
 
 export function capacityBrokerScript(): string {
-  return path.join(REPO_ROOT, 'dist', 'src', 'testbroker', 'capacity-broker.js');
+  return path.join(REPO_ROOT, 'dist', 'test', 'tools', 'testbroker', 'capacity-broker.js');
 }
 
 export async function launchCapacityBroker(options: LaunchOptions): Promise<LaunchedBroker> {
