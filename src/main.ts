@@ -8,16 +8,14 @@ import type { WeightPlan } from './domain';
 import { Planner } from './planner';
 import { drainAck, ModelBuilder, Publisher, type DrainAck } from './publishing';
 import { AgentHttpClient, Rebalancer } from './rebalance';
-import { DiscoveryRunner, LeaderRunner, PolicyRunner } from './runners';
-import { configMapDrainRecord, type SharedDrainRecord } from './discovery/kubernetes/drain-record';
+import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
+import { DiscoveryRunner, drainRecordFor, LeaderRunner, loadCredentials, PolicyRunner, type Credentials } from './runners';
 import { Scraper } from './scraping';
-import { ClientTls } from './tls';
 import type { ProxyModel, ResourceSet } from './translation';
-import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, XdsTlsSource, type StreamStatus } from './xds';
+import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
 import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
-import { ConfigError, readTokenFile } from './util/token-file';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -44,8 +42,7 @@ export class ControlPlane {
   private readonly publisher: Publisher;
   private readonly rebalancer: Rebalancer;
   private readonly leader: LeaderRunner;
-  private readonly xdsTls: XdsTlsSource | undefined;
-  private readonly agentTls: ClientTls | undefined;
+  private readonly creds: Credentials;
   private readonly drainRecord: SharedDrainRecord | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
@@ -53,9 +50,7 @@ export class ControlPlane {
     const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
     const registry = this.registry;
     const clock = systemClock;
-    // Read first, admin before agent, so a missing file stops the start before anything runs.
-    const adminToken = readTokenFile(config.admin.tokenFile, 'admin.tokenFile');
-    const agentToken = readTokenFile(config.agent.tokenFile, 'agent.tokenFile');
+    const creds = (this.creds = loadCredentials(config, log, registry));
     collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
     const rejected = new Counter({
       name: 'mqtt_xds_input_rejected_total',
@@ -77,13 +72,7 @@ export class ControlPlane {
         this.publisher.policyApplied();
       },
     });
-    // HTTPS to the agents, and to https metrics URLs, with the operator's CA and client certificate.
-    const t = config.agent.tls;
-    const agentTls = (this.agentTls =
-      t.caFile === '' && t.certFile === '' && t.serverName === '' ? undefined : new ClientTls({ files: t, setting: 'agent.tls', logger: log.child({ stage: 'agent-tls' }), registry }));
-    const agentTlsLoaded = agentTls?.load();
-    if (agentTlsLoaded && !agentTlsLoaded.ok) throw new ConfigError(agentTlsLoaded.problems);
-    const agentFetch = agentTls?.fetch;
+    const agentFetch = creds.agentTls?.fetch;
     if (config.balancing.mode === 'metrics') {
       this.scraper = new Scraper({ logger: log.child({ stage: 'scraping' }), registry,
         ...(agentFetch ? { fetch: agentFetch } : {}),
@@ -106,17 +95,14 @@ export class ControlPlane {
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       heldBy: () => this.policy.waiting(),
     });
-    const { tls } = config.xds;
-    const xdsTls = (this.xdsTls = tls.certFile === '' ? undefined : new XdsTlsSource({ files: tls, logger: log.child({ stage: 'xds' }), registry }));
-    const credentials = xdsTls?.load();
-    if (credentials && !credentials.ok) throw new ConfigError(credentials.problems);
+    const xdsTls = creds.xdsTls;
     this.ads = new AdsServer({ host: config.xds.host, port: config.xds.port, maxRequestBytes: config.xds.maxRequestBytes, cache: this.cache, logger: log.child({ stage: 'xds' }), metrics: new XdsMetrics(registry),
-      ...(credentials?.ok ? { credentials: credentials.value, ready: () => xdsTls!.delivered(), nodeIdentity: tls.nodeIdentity } : {}),
+      ...(xdsTls ? { credentials: xdsTls.credentials, ready: () => xdsTls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity } : {}),
     });
     this.leader = new LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
     this.rebalancer = new Rebalancer({ logger: log.child({ stage: 'rebalance' }), registry, tickMs: config.rebalanceTickMs,
       agent: new AgentHttpClient({
-        token: agentToken,
+        token: creds.agentToken,
         ...(agentFetch ? { fetch: agentFetch } : {}),
         timeoutMs: () => this.policy.policy().rebalance.agentTimeoutMs,
       }),
@@ -133,23 +119,19 @@ export class ControlPlane {
       now: () => clock.nowMs(),
     });
     // Drains through the admin API reach every replica: they are written to one ConfigMap all of them watch.
-    const k8s = config.discovery.kubernetes;
-    this.drainRecord =
-      config.discovery.source === 'kubernetes' && k8s.drainsConfigMap !== ''
-        ? configMapDrainRecord({ kubeconfig: k8s.kubeconfig, namespace: k8s.namespace, name: k8s.drainsConfigMap, logger: log.child({ stage: 'drains' }) })
-        : undefined;
+    this.drainRecord = drainRecordFor(config, log);
     this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
-      token: adminToken,
+      token: creds.adminToken,
       actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name), this.drainRecord),
     });
   }
 
   async start(): Promise<RunningPorts> {
     const xdsPort = await this.ads.start();
-    this.xdsTls?.start();
-    this.agentTls?.start();
+    this.creds.xdsTls?.source.start();
+    this.creds.agentTls?.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
     await this.policy.start();
@@ -170,8 +152,8 @@ export class ControlPlane {
     this.rebalancer.stop();
     this.drainRecord?.stop();
     await this.leader.stop();
-    this.xdsTls?.stop();
-    this.agentTls?.stop();
+    this.creds.xdsTls?.source.stop();
+    this.creds.agentTls?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');
@@ -222,7 +204,7 @@ export class ControlPlane {
       rebalance: this.rebalancer.status(),
       limits: this.models.status(),
       streams: this.ads.status(),
-      ...(this.xdsTls ? { xdsTls: this.xdsTls.status() } : {}),
+      ...(this.creds.xdsTls ? { xdsTls: this.creds.xdsTls.source.status() } : {}),
     };
   }
 }

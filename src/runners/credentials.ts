@@ -1,0 +1,50 @@
+// The secrets and certificates the control plane serves and presents, read and checked
+// before anything starts: a missing token file or a bad certificate stops the start with a
+// coded problem (ConfigError), never a stack trace. The TLS sources re-read their files
+// once started (start()/stop() with the control plane).
+import type * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config';
+import { configMapDrainRecord, type SharedDrainRecord } from '../discovery/kubernetes/drain-record';
+import { ClientTls } from '../tls';
+import type { Logger } from '../util/log';
+import { ConfigError, readTokenFile } from '../util/token-file';
+import { XdsTlsSource } from '../xds';
+
+export interface Credentials {
+  readonly adminToken: string | undefined;
+  readonly agentToken: string | undefined;
+  /** xDS over TLS: the source that re-reads the files, and the credentials it built. */
+  readonly xdsTls?: { readonly source: XdsTlsSource; readonly credentials: grpc.ServerCredentials };
+  /** HTTPS to the agents and to https metrics URLs (agent.tls.*). */
+  readonly agentTls?: ClientTls;
+}
+
+export function loadCredentials(config: Config, log: Logger, registry: Registry): Credentials {
+  // Admin before agent, so a missing file stops the start before anything runs.
+  const adminToken = readTokenFile(config.admin.tokenFile, 'admin.tokenFile');
+  const agentToken = readTokenFile(config.agent.tokenFile, 'agent.tokenFile');
+  const { tls } = config.xds;
+  let xdsTls: Credentials['xdsTls'];
+  if (tls.certFile !== '') {
+    const source = new XdsTlsSource({ files: tls, logger: log.child({ stage: 'xds' }), registry });
+    const credentials = source.load();
+    if (!credentials.ok) throw new ConfigError(credentials.problems);
+    xdsTls = { source, credentials: credentials.value };
+  }
+  const a = config.agent.tls;
+  let agentTls: ClientTls | undefined;
+  if (a.caFile !== '' || a.certFile !== '' || a.serverName !== '') {
+    agentTls = new ClientTls({ files: a, setting: 'agent.tls', logger: log.child({ stage: 'agent-tls' }), registry });
+    const loaded = agentTls.load();
+    if (!loaded.ok) throw new ConfigError(loaded.problems);
+  }
+  return { adminToken, agentToken, ...(xdsTls ? { xdsTls } : {}), ...(agentTls ? { agentTls } : {}) };
+}
+
+/** In Kubernetes, the ConfigMap where admin-API drains are recorded for every replica; otherwise none. */
+export function drainRecordFor(config: Config, log: Logger): SharedDrainRecord | undefined {
+  const k8s = config.discovery.kubernetes;
+  if (config.discovery.source !== 'kubernetes' || k8s.drainsConfigMap === '') return undefined;
+  return configMapDrainRecord({ kubeconfig: k8s.kubeconfig, namespace: k8s.namespace, name: k8s.drainsConfigMap, logger: log.child({ stage: 'drains' }) });
+}
