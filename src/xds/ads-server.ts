@@ -12,6 +12,7 @@ import {
   type NodeInfo,
 } from './messages';
 import type { XdsMetrics } from './metrics';
+import { FanOut, HeldWriter } from './fan-out';
 import { SotwStream } from './sotw-stream';
 import type { OutgoingResponse, StreamObserver, TypeStatus } from './stream-observer';
 import { isTypeUrl, SHORT_NAME, type TypeUrl } from './type-urls';
@@ -62,7 +63,7 @@ type Call = grpc.ServerDuplexStream<Decoded<unknown>, Buffer>;
 
 interface Machine {
   onRequest(typeUrl: TypeUrl, req: DiscoveryRequest & DeltaDiscoveryRequest): OutgoingResponse[];
-  onSnapshot(): OutgoingResponse[];
+  onSnapshot(changed?: ReadonlySet<TypeUrl>): OutgoingResponse[];
   status(): Partial<Record<TypeUrl, TypeStatus>>;
   subscriptionCount(): number;
 }
@@ -78,6 +79,8 @@ interface LiveStream {
   nodeLabel?: string;
   /** Names it subscribes to, as last counted. */
   names: number;
+  /** Its writes, held back while gRPC's buffer is full (fan-out.ts). */
+  readonly writer: HeldWriter;
 }
 
 /**
@@ -92,6 +95,10 @@ export class AdsServer {
   private unsubscribe?: () => void;
   private totalNames = 0;
   private readonly nowMs: () => number;
+  /** A snapshot's way to every stream: in batches, each stream at the pace it reads (fan-out.ts). */
+  private readonly fanOut = new FanOut<LiveStream>({
+    serve: (live, changed) => live.writer.snapshot(() => live.machine.onSnapshot(changed)),
+  });
 
   constructor(private readonly opts: AdsServerOptions) {
     this.nowMs = opts.nowMs ?? (() => Date.now());
@@ -119,7 +126,7 @@ export class AdsServer {
       ),
     );
     await this.opts.ready?.();
-    this.unsubscribe = this.opts.cache.subscribe(() => this.broadcast());
+    this.unsubscribe = this.opts.cache.subscribe((_snapshot, changed) => this.broadcast(changed));
     return port;
   }
 
@@ -130,6 +137,7 @@ export class AdsServer {
    */
   async stop(graceMs: number): Promise<void> {
     this.unsubscribe?.();
+    this.fanOut.clear();
     for (const s of this.streams.values()) s.call.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -165,6 +173,7 @@ export class AdsServer {
       openedAt: new Date(),
       names: 0,
       machine: this.machine(kind, () => live, log),
+      writer: new HeldWriter(call, () => live.machine.onSnapshot(), () => this.streams.has(id)),
     };
     this.streams.set(id, live);
     log.debug('xds stream opened');
@@ -202,6 +211,7 @@ export class AdsServer {
     });
     const close = (why: string): void => {
       if (!this.streams.delete(id)) return;
+      this.fanOut.remove(live);
       this.totalNames -= live.names;
       if (live.nodeLabel !== undefined) this.opts.metrics.streamClosed(kind, live.nodeLabel);
       log.info('xds stream closed', { node: live.node?.id, why });
@@ -284,12 +294,12 @@ export class AdsServer {
     return undefined;
   }
 
-  private broadcast(): void {
-    for (const live of this.streams.values()) this.write(live, live.machine.onSnapshot());
+  private broadcast(changed: ReadonlySet<TypeUrl>): void {
+    this.fanOut.start(this.streams.values(), changed);
   }
 
   private write(live: LiveStream, responses: OutgoingResponse[]): void {
-    for (const r of responses) live.call.write(r.bytes);
+    live.writer.write(responses);
   }
 }
 

@@ -68,11 +68,14 @@ export class DeltaStream {
     return this.respond(typeUrl, st);
   }
 
-  onSnapshot(): OutgoingResponse[] {
+  onSnapshot(changed?: ReadonlySet<TypeUrl>): OutgoingResponse[] {
     const out: OutgoingResponse[] = [];
     for (const typeUrl of PUSH_ORDER) {
       const st = this.types.get(typeUrl);
-      if (st) out.push(...this.respond(typeUrl, st));
+      // A type whose content did not change has nothing new, unless a Cluster push just now
+      // asked for its endpoints again (the resend set, filled earlier in this loop).
+      if (!st || (changed && !changed.has(typeUrl) && st.resend.size === 0)) continue;
+      out.push(...this.respond(typeUrl, st));
     }
     return out;
   }

@@ -72,10 +72,12 @@ export class SotwStream {
     return out;
   }
 
-  /** Pushes, in make-before-break order, every subscribed type the snapshot changed. */
-  onSnapshot(): OutgoingResponse[] {
+  /** Pushes, in make-before-break order, every subscribed type the snapshot changed (all types when not told which). */
+  onSnapshot(changed?: ReadonlySet<TypeUrl>): OutgoingResponse[] {
     const out: OutgoingResponse[] = [];
     for (const typeUrl of PUSH_ORDER) {
+      // A type whose content did not change has nothing new for anyone: not even selected.
+      if (changed && !changed.has(typeUrl)) continue;
       const st = this.types.get(typeUrl);
       if (st) out.push(...this.respond(typeUrl, st, false));
     }
@@ -106,9 +108,8 @@ export class SotwStream {
   private respond(typeUrl: TypeUrl, st: TypeState, force: boolean): OutgoingResponse[] {
     const snap = this.deps.snapshot();
     if (!snap) return [];
-    const resources = select(snap, typeUrl, st.names);
+    const { resources, version } = selectVersioned(snap, typeUrl, st.names);
     if (st.names !== 'wildcard' && resources.length === 0) return [];
-    const version = setVersion(typeUrl, resources);
     const clientHas = st.sentVersion ?? st.ackedVersion;
     if (version === st.nackedVersion) return [];
     if (version === clientHas && !force) return [];
@@ -141,6 +142,30 @@ function subscription(typeUrl: TypeUrl, names: readonly string[], prev: TypeStat
   if (names.length === 0 && WILDCARD_TYPES.has(typeUrl)) return 'wildcard';
   if (names.length === 0 && prev === 'wildcard') return 'wildcard';
   return new Set(names);
+}
+
+/**
+ * What a subscription selects from a snapshot, and that set's version (a SHA-256), computed
+ * once per snapshot and subscription: thousands of Envoys subscribe alike (wildcard, or the
+ * one cluster's endpoints), so a push or an ACK does not hash the same set again per stream.
+ */
+const selections = new WeakMap<Snapshot, Map<string, { resources: EncodedResource[]; version: string }>>();
+/** Distinct subscriptions remembered per snapshot; past it (hostile name sets), each is computed. */
+const MAX_SELECTIONS = 1024;
+
+function selectVersioned(snap: Snapshot, typeUrl: TypeUrl, names: TypeState['names']): { resources: EncodedResource[]; version: string } {
+  let memo = selections.get(snap);
+  if (!memo) {
+    memo = new Map();
+    selections.set(snap, memo);
+  }
+  const key = names === 'wildcard' ? `${typeUrl}\n*` : `${typeUrl}\n${[...names].sort().join('\n')}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const resources = select(snap, typeUrl, names);
+  const out = { resources, version: setVersion(typeUrl, resources) };
+  if (memo.size < MAX_SELECTIONS) memo.set(key, out);
+  return out;
 }
 
 function select(snap: Snapshot, typeUrl: TypeUrl, names: TypeState['names']): EncodedResource[] {

@@ -1,4 +1,5 @@
 import { CLUSTER, ENDPOINT, EXTENSION_CONFIG, LISTENER } from '../../../src/xds';
+import * as snapshotModule from '../../../src/xds/snapshot';
 import { SotwStream } from '../../../src/xds/sotw-stream';
 import { harness, weightsIn } from './harness';
 import { model } from '../translation/fixtures';
@@ -28,6 +29,30 @@ describe('SotwStream', () => {
   it('sends nothing more after an ACK when nothing changed', () => {
     const { s } = connected();
     expect(s.onSnapshot()).toEqual([]);
+  });
+
+  it('hashes a subscription once per snapshot however many streams share it, and skips types the snapshot did not change', () => {
+    const h = harness();
+    const streams = Array.from({ length: 50 }, () => new SotwStream(h.deps));
+    for (const s of streams) {
+      const [cds] = s.onRequest(CLUSTER, { type_url: CLUSTER, node: { id: 'e' } });
+      s.onRequest(CLUSTER, { type_url: CLUSTER, version_info: cds.version, response_nonce: cds.nonce });
+      const [eds] = s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES });
+      s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: eds.nonce });
+    }
+    const hashes = jest.spyOn(snapshotModule, 'setVersion');
+    try {
+      h.publishWeights(3, 1, 1);
+      const outs = streams.map((s) => s.onSnapshot(new Set([ENDPOINT])));
+      expect(outs.every((o) => o.length === 1 && o[0].typeUrl === ENDPOINT)).toBe(true);
+      // One hash of the EDS subscription for all 50 streams; CDS was not even selected.
+      expect(hashes.mock.calls.map(([t]) => t)).toEqual([ENDPOINT]);
+      // ACKs answer from the same memo: no more hashing.
+      for (const [i, s] of streams.entries()) s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: outs[i][0].version, response_nonce: outs[i][0].nonce });
+      expect(hashes).toHaveBeenCalledTimes(1);
+    } finally {
+      hashes.mockRestore();
+    }
   });
 
   it('pushes only EDS when a weight changes', () => {
