@@ -63,7 +63,7 @@ export class ControlPlane {
       onBrokers: (brokers) => {
         this.planner.setBrokers(brokers);
         this.scraper?.setBrokers(brokers);
-        this.publisher.schedule();
+        this.publisher.brokersChanged();
       },
     });
     this.policy = new PolicyRunner({ config, logger: log.child({ stage: 'policy' }), rejected,

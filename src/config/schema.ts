@@ -297,7 +297,7 @@ export const SETTINGS: readonly Setting[] = [
   setting('balancing.lbPolicy', { kind: 'enum', values: ['ROUND_ROBIN', 'LEAST_REQUEST'] }, 'ROUND_ROBIN',
     "Envoy's load-balancing policy for the brokers; both honour the weights."),
   setting('balancing.minPushIntervalMs', int(0, 3_600_000), 5000,
-    'Least time between two weight adjustments pushed from metrics, in milliseconds; overload cuts and membership changes go at once.'),
+    'Least time between two weight adjustments pushed from metrics, in milliseconds; overload cuts, policy and broker-list changes (membership, weights in the brokers file) go at once.'),
   setting('scrape.intervalMs', int(100, 3_600_000), 5000,
     'Time between two scrapes of every broker\'s metrics, in milliseconds (jittered by 10%).'),
   setting('scrape.timeoutMs', int(50, 600_000), 2000, 'Time one metrics request may take, in milliseconds.'),

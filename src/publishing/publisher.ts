@@ -41,8 +41,12 @@ export class Publisher {
   private published: WeightPlan | undefined;
   private lastWeightPushMs = 0;
   private lastPublishedAt: Date | undefined;
-  /** A policy change goes out at once, not behind minPushIntervalMs (it may change limits, not weights). */
-  private policyChanged = false;
+  /**
+   * Why the next plan goes out at once, not behind minPushIntervalMs: the policy changed (it
+   * may change limits, not weights), or the broker list did (an operator's weight in the
+   * brokers file, a broker added or gone). Only adjustments from metrics are paced.
+   */
+  private bypass: string | undefined;
   private readonly lastPublish: Gauge;
   private readonly brokerWeight: Gauge<'broker'>;
   private readonly brokerUtilisation: Gauge<'broker'>;
@@ -78,7 +82,13 @@ export class Publisher {
 
   /** The policy changed: the next plan bypasses the push gate. */
   policyApplied(): void {
-    this.policyChanged = true;
+    this.bypass = 'policy changed';
+    this.schedule();
+  }
+
+  /** Discovery delivered a changed broker list: the next plan bypasses the push gate. */
+  brokersChanged(): void {
+    this.bypass ??= 'brokers changed';
     this.schedule();
   }
 
@@ -121,10 +131,11 @@ export class Publisher {
     const nowMs = this.opts.clock.nowMs();
     const outcome = this.opts.plan(nowMs);
     if (!outcome) return;
-    const verdict = this.policyChanged
-      ? ({ push: true, why: 'policy changed' } as const)
-      : gatePush(this.published, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.minPushIntervalMs);
-    this.policyChanged = false;
+    const verdict =
+      this.bypass !== undefined
+        ? ({ push: true, why: this.bypass } as const)
+        : gatePush(this.published, outcome.plan, this.lastWeightPushMs, nowMs, this.opts.minPushIntervalMs);
+    this.bypass = undefined;
     if (!verdict.push) {
       // The newest plan goes out when the interval is over, even if no new input arrives.
       if (!this.gateTimer) {

@@ -98,6 +98,24 @@ describe('Publisher', () => {
     expect(t.clock.pending()).toBe(0);
   });
 
+  it('lets a changed broker list through the gate at once (an operator\'s weight), and paces metrics again after it', () => {
+    const t = setup();
+    t.setPlan(plan({ a: 100, b: 100 }));
+    t.publisher.schedule();
+    t.clock.advance(DEBOUNCE_MS);
+    t.setPlan(plan({ a: 300, b: 100 }));
+    t.publisher.brokersChanged();
+    t.clock.advance(DEBOUNCE_MS);
+    expect(t.published).toHaveLength(2);
+    // A metrics-driven change right after it waits for the gate again.
+    t.setPlan(plan({ a: 310, b: 100 }));
+    t.publisher.schedule();
+    t.clock.advance(DEBOUNCE_MS);
+    expect(t.published).toHaveLength(2);
+    t.clock.advance(MIN_PUSH_INTERVAL_MS);
+    expect(t.published).toHaveLength(3);
+  });
+
   it('keeps the last good snapshot and counts the refusal when a weight overflows uint32', async () => {
     const t = setup();
     t.setPlan(plan({ a: 100, b: 100 }));
