@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
 import type { Logger } from '../util/log';
 import { nodeIdentityProblem, type NodeIdentityRule } from './node-identity';
 import type { SnapshotCache } from './cache';
@@ -49,6 +50,9 @@ export interface AdsServerOptions {
   readonly maxNamesTotal?: number;
 }
 
+/** Pending connections the xDS socket queues (a reconnect storm); the kernel caps it at net.core.somaxconn. */
+export const LISTEN_BACKLOG = 8192;
+
 export interface StreamStatus {
   readonly id: number;
   readonly kind: StreamKind;
@@ -93,6 +97,7 @@ export class AdsServer {
   private readonly streams = new Map<number, LiveStream>();
   private nextId = 1;
   private unsubscribe?: () => void;
+  private listener: net.Server | undefined;
   private totalNames = 0;
   private readonly nowMs: () => number;
   /** A snapshot's way to every stream: in batches, each stream at the pace it reads (fan-out.ts). */
@@ -116,15 +121,25 @@ export class AdsServer {
     });
   }
 
-  /** Binds and starts serving; resolves to the bound port. */
+  /**
+   * Binds and starts serving; resolves to the bound port. The socket is ours, handed to
+   * grpc-js connection by connection, because grpc-js listens with Node's default backlog
+   * of 511: a reconnect storm of thousands of Envoys overflowed it, and each refused
+   * connect cost that Envoy a backoff. LISTEN_BACKLOG (the kernel caps it at somaxconn)
+   * takes a fleet's storm.
+   */
   async start(): Promise<number> {
-    const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(
-        `${this.opts.host}:${this.opts.port}`,
-        this.opts.credentials ?? grpc.ServerCredentials.createInsecure(),
-        (err, bound) => (err ? reject(err) : resolve(bound)),
-      ),
-    );
+    const injector = this.server.createConnectionInjector(this.opts.credentials ?? grpc.ServerCredentials.createInsecure());
+    const listener = net.createServer((socket) => injector.injectConnection(socket));
+    this.listener = listener;
+    const port = await new Promise<number>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: this.opts.host, port: this.opts.port, backlog: LISTEN_BACKLOG }, () => {
+        listener.off('error', reject);
+        resolve((listener.address() as net.AddressInfo).port);
+      });
+    });
+    listener.on('error', (err) => this.opts.logger.error('xDS listener failed', { error: err.message }));
     await this.opts.ready?.();
     this.unsubscribe = this.opts.cache.subscribe((_snapshot, changed) => this.broadcast(changed));
     return port;
@@ -138,6 +153,7 @@ export class AdsServer {
   async stop(graceMs: number): Promise<void> {
     this.unsubscribe?.();
     this.fanOut.clear();
+    this.listener?.close();
     for (const s of this.streams.values()) s.call.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -34,7 +34,9 @@ interface Result {
   streams: number;
   rssPerStreamKB: number;
   stormMs: number;
-  fanout: { firstMs: number; p50Ms: number; p99Ms: number; allMs: number; cpuS: number };
+  /** Streams that failed during the storm (a refused connect) and were opened again, as Envoy does. */
+  stormRetries: number;
+  fanout: { firstMs: number; p50Ms: number; p99Ms: number; allMs: number; cpuS: number; snapshotMs: number };
 }
 
 function buildGo(): void {
@@ -102,6 +104,8 @@ interface Server {
   child: ChildProcess;
   port: number;
   change(version: number): void;
+  /** When the server had the new snapshot (Unix ms): mqtt-xds's /status; the peer sets it on the "bump". */
+  snapshotAt?(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +130,10 @@ async function startOurs(dir: string): Promise<Server> {
     change: (version) => {
       fs.writeFileSync(`${file}.tmp`, brokersYaml(version));
       fs.renameSync(`${file}.tmp`, file);
+    },
+    snapshotAt: async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${admin}/status`)).json()) as { snapshot?: { publishedAt?: string } };
+      return Date.parse(body.snapshot?.publishedAt ?? '');
     },
     stop: () => stop(child),
   };
@@ -157,7 +165,8 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
   const lines = new Lines(client);
   try {
     const start = Number(await lines.next('start', 10_000));
-    const connected = Number(await lines.next('connected', 180_000));
+    const [connectedAt, retried] = (await lines.next('connected', 180_000)).split(' ').map(Number);
+    const connected = connectedAt;
     await sleep(2000);
     const rssAfter = rssKB(pid);
     const rounds: Result['fanout'][] = [];
@@ -169,7 +178,8 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
       server.change(r + 2);
       const round = JSON.parse(await lines.next('round', 120_000)) as { firstMs: number; p50Ms: number; p99Ms: number; allMs: number };
       const cpuS = (cpuTicks(pid) - cpu0) * TICK_S;
-      rounds.push({ firstMs: round.firstMs - t0, p50Ms: round.p50Ms - t0, p99Ms: round.p99Ms - t0, allMs: round.allMs - t0, cpuS });
+      const snapshotMs = (server.snapshotAt ? await server.snapshotAt() : t0) - t0;
+      rounds.push({ firstMs: round.firstMs - t0, p50Ms: round.p50Ms - t0, p99Ms: round.p99Ms - t0, allMs: round.allMs - t0, cpuS, snapshotMs });
       await sleep(1500);
     }
     const median = (k: keyof Result['fanout']): number => {
@@ -182,7 +192,8 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
       streams: n,
       rssPerStreamKB: (rssAfter - rssBefore) / n,
       stormMs: connected - start,
-      fanout: { firstMs: median('firstMs'), p50Ms: median('p50Ms'), p99Ms: median('p99Ms'), allMs: median('allMs'), cpuS: median('cpuS') },
+      stormRetries: retried,
+      fanout: { firstMs: median('firstMs'), p50Ms: median('p50Ms'), p99Ms: median('p99Ms'), allMs: median('allMs'), cpuS: median('cpuS'), snapshotMs: median('snapshotMs') },
     };
   } finally {
     await stop(client);
@@ -209,21 +220,27 @@ async function main(): Promise<void> {
     }
   }
   const f = (x: number, d = 0): string => x.toFixed(d);
-  console.log('| streams | mode | server | RSS/stream KB | connect storm ms | fan-out first ms | p50 ms | p99 ms | all ms | CPU s/fan-out |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('Times from the change; "snapshot" is when the server held the new snapshot, and the last column is the fan-out from there to the last Envoy.');
+  console.log('');
+  console.log('| streams | mode | server | RSS/stream KB | connect storm ms (retried streams) | snapshot ms | first ms | p50 ms | p99 ms | all ms | snapshot to all ms | CPU s/fan-out |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.streams} | ${r.mode} | ${r.server} | ${f(r.rssPerStreamKB, 1)} | ${f(r.stormMs)} | ${f(r.fanout.firstMs)} | ${f(r.fanout.p50Ms)} | ${f(r.fanout.p99Ms)} | ${f(r.fanout.allMs)} | ${f(r.fanout.cpuS, 2)} |`);
+    const o = r.fanout;
+    console.log(`| ${r.streams} | ${r.mode} | ${r.server} | ${f(r.rssPerStreamKB, 1)} | ${f(r.stormMs)} (${r.stormRetries}) | ${f(o.snapshotMs)} | ${f(o.firstMs)} | ${f(o.p50Ms)} | ${f(o.p99Ms)} | ${f(o.allMs)} | ${f(o.allMs - o.snapshotMs)} | ${f(o.cpuS, 2)} |`);
   }
   console.log('');
-  console.log('| streams | mode | RSS/stream | storm | fan-out all | p99 | CPU/fan-out |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('mqtt-xds over go-control-plane:');
+  console.log('');
+  console.log('| streams | mode | RSS/stream | connect storm | all, from the change | p99, from the change | snapshot to all | CPU/fan-out |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const n of STREAMS) {
     for (const mode of MODES) {
       const ours = results.find((r) => r.server === 'mqtt-xds' && r.mode === mode && r.streams === n);
       const peer = results.find((r) => r.server === 'go-control-plane' && r.mode === mode && r.streams === n);
       if (!ours || !peer) continue;
       const x = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
-      console.log(`| ${n} | ${mode} | ${x(ours.rssPerStreamKB, peer.rssPerStreamKB)} | ${x(ours.stormMs, peer.stormMs)} | ${x(ours.fanout.allMs, peer.fanout.allMs)} | ${x(ours.fanout.p99Ms, peer.fanout.p99Ms)} | ${x(ours.fanout.cpuS || TICK_S, peer.fanout.cpuS || TICK_S)} |`);
+      const fromSnapshot = (r: Result): number => r.fanout.allMs - r.fanout.snapshotMs;
+      console.log(`| ${n} | ${mode} | ${x(ours.rssPerStreamKB, peer.rssPerStreamKB)} | ${x(ours.stormMs, peer.stormMs)} | ${x(ours.fanout.allMs, peer.fanout.allMs)} | ${x(ours.fanout.p99Ms, peer.fanout.p99Ms)} | ${x(fromSnapshot(ours), fromSnapshot(peer))} | ${x(ours.fanout.cpuS || TICK_S, peer.fanout.cpuS || TICK_S)} |`);
     }
   }
   fs.mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math/rand"
 	"os"
 	"sort"
 	"sync"
@@ -38,6 +39,7 @@ type fleet struct {
 	mu        sync.Mutex
 	round     int
 	got       []int
+	isReady   []bool
 	times     []int64
 	failures  atomic.Int64
 }
@@ -61,9 +63,13 @@ func (f *fleet) endpoints(id int) {
 	}
 }
 
-func (f *fleet) ready() {
-	if f.connected.Add(1) == int64(f.n) {
-		fmt.Printf("connected %d\n", time.Now().UnixMilli())
+func (f *fleet) ready(id int) {
+	f.mu.Lock()
+	first := !f.isReady[id]
+	f.isReady[id] = true
+	f.mu.Unlock()
+	if first && f.connected.Add(1) == int64(f.n) {
+		fmt.Printf("connected %d %d\n", time.Now().UnixMilli(), f.failures.Load())
 	}
 }
 
@@ -107,7 +113,7 @@ func sotw(ctx context.Context, conn *grpc.ClientConn, id int, f *fleet) error {
 				return err
 			}
 			if len(seen) == 3 {
-				f.ready()
+				f.ready(id)
 			}
 		}
 	}
@@ -146,7 +152,7 @@ func delta(ctx context.Context, conn *grpc.ClientConn, id int, f *fleet) error {
 				return err
 			}
 			if len(seen) == 3 {
-				f.ready()
+				f.ready(id)
 			}
 		}
 	}
@@ -157,7 +163,7 @@ func main() {
 	n := flag.Int("n", 1000, "simulated Envoys (one connection and one ADS stream each)")
 	mode := flag.String("mode", "sotw", "sotw or delta")
 	flag.Parse()
-	f := &fleet{n: *n, got: make([]int, *n)}
+	f := &fleet{n: *n, got: make([]int, *n), isReady: make([]bool, *n)}
 	ctx := context.Background()
 	fmt.Printf("start %d\n", time.Now().UnixMilli())
 	for i := 0; i < *n; i++ {
@@ -171,9 +177,17 @@ func main() {
 			if *mode == "delta" {
 				run = delta
 			}
-			if err := run(ctx, conn, id, f); err != nil {
-				if f.failures.Add(1) <= 5 {
-					fmt.Fprintf(os.Stderr, "stream %d: %v\n", id, err)
+			// As Envoy does: a stream that fails (a refused connect in a storm) is opened again
+			// after a jittered backoff, so the storm time includes the retries.
+			backoff := 250 * time.Millisecond
+			for {
+				err := run(ctx, conn, id, f)
+				if n := f.failures.Add(1); n <= 5 {
+					fmt.Fprintf(os.Stderr, "stream %d (retrying): %v\n", id, err)
+				}
+				time.Sleep(backoff/2 + time.Duration(rand.Int63n(int64(backoff))))
+				if backoff < 4*time.Second {
+					backoff *= 2
 				}
 			}
 		}(i)
