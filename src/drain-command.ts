@@ -83,7 +83,10 @@ export async function runDrain(args: DrainArgs, out: Out, err: Out, pollMs = 200
       out(`drained: ${args.broker} (${String(r.body.moved ?? 0)} clients moved)`);
       return 0;
     }
-    if (r?.status === 200) out(`draining: ${String(r.body.connections ?? '?')} connections left, ${String(r.body.moved ?? 0)} moved${r.body.error ? `; ${String(r.body.error)}` : ''}`);
+    if (r?.status === 200)
+      out(
+        `draining: ${String(r.body.connections ?? '?')} connections left, ${String(r.body.moved ?? 0)} moved${r.body.error ? `; ${String(r.body.error)}` : ''}`,
+      );
     if (Date.now() + pollMs > deadline) {
       err(`mqtt-xds drain: ${args.broker} not drained after ${args.timeoutSec}s`);
       return 1;

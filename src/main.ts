@@ -59,14 +59,21 @@ export class ControlPlane {
       registers: [registry],
     });
 
-    this.discovery = new DiscoveryRunner({ config, logger: log.child({ stage: 'discovery' }), registry, rejected,
+    this.discovery = new DiscoveryRunner({
+      config,
+      logger: log.child({ stage: 'discovery' }),
+      registry,
+      rejected,
       onBrokers: (brokers) => {
         this.planner.setBrokers(brokers);
         this.scraper?.setBrokers(brokers);
         this.publisher.brokersChanged();
       },
     });
-    this.policy = new PolicyRunner({ config, logger: log.child({ stage: 'policy' }), rejected,
+    this.policy = new PolicyRunner({
+      config,
+      logger: log.child({ stage: 'policy' }),
+      rejected,
       onPolicy: (policy) => {
         this.planner.setPolicy(policy);
         this.publisher.policyApplied();
@@ -74,7 +81,9 @@ export class ControlPlane {
     });
     const agentFetch = creds.agentTls?.fetch;
     if (config.balancing.mode === 'metrics') {
-      this.scraper = new Scraper({ logger: log.child({ stage: 'scraping' }), registry,
+      this.scraper = new Scraper({
+        logger: log.child({ stage: 'scraping' }),
+        registry,
         ...(agentFetch ? { fetch: agentFetch } : {}),
         intervalMs: config.scrape.intervalMs,
         timeoutMs: config.scrape.timeoutMs,
@@ -87,7 +96,12 @@ export class ControlPlane {
     }
     this.planner = new Planner(config.balancing.mode, this.policy.policy());
     this.models = new ModelBuilder({ config, policy: () => this.policy.policy(), logger: log });
-    this.publisher = new Publisher({ cache: this.cache, clock, logger: log, registry, rejected,
+    this.publisher = new Publisher({
+      cache: this.cache,
+      clock,
+      logger: log,
+      registry,
+      rejected,
       debounceMs: config.pushDebounceMs,
       minPushIntervalMs: config.balancing.minPushIntervalMs,
       plan: (nowMs) => this.planner.next(nowMs),
@@ -96,11 +110,22 @@ export class ControlPlane {
       heldBy: () => this.policy.waiting(),
     });
     const xdsTls = creds.xdsTls;
-    this.ads = new AdsServer({ host: config.xds.host, port: config.xds.port, maxRequestBytes: config.xds.maxRequestBytes, cache: this.cache, logger: log.child({ stage: 'xds' }), metrics: new XdsMetrics(registry),
-      ...(xdsTls ? { credentials: xdsTls.credentials, ready: () => xdsTls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity } : {}),
+    this.ads = new AdsServer({
+      host: config.xds.host,
+      port: config.xds.port,
+      maxRequestBytes: config.xds.maxRequestBytes,
+      cache: this.cache,
+      logger: log.child({ stage: 'xds' }),
+      metrics: new XdsMetrics(registry),
+      ...(xdsTls
+        ? { credentials: xdsTls.credentials, ready: () => xdsTls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity }
+        : {}),
     });
     this.leader = new LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
-    this.rebalancer = new Rebalancer({ logger: log.child({ stage: 'rebalance' }), registry, tickMs: config.rebalanceTickMs,
+    this.rebalancer = new Rebalancer({
+      logger: log.child({ stage: 'rebalance' }),
+      registry,
+      tickMs: config.rebalanceTickMs,
       agent: new AgentHttpClient({
         token: creds.agentToken,
         ...(agentFetch ? { fetch: agentFetch } : {}),
@@ -120,7 +145,11 @@ export class ControlPlane {
     });
     // Drains through the admin API reach every replica: they are written to one ConfigMap all of them watch.
     this.drainRecord = drainRecordFor(config, log);
-    this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, registry, logger: log.child({ stage: 'admin' }),
+    this.admin = new AdminServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      registry,
+      logger: log.child({ stage: 'admin' }),
       readiness: () => this.readiness(),
       status: () => this.status(),
       token: creds.adminToken,

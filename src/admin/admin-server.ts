@@ -70,8 +70,13 @@ export class AdminServer {
       const op = await route;
       req.resume();
       if (op.status >= 400) this.opts.logger.warn('operator request refused', { method: req.method, path, status: op.status });
-      else if (req.method === 'POST' || req.method === 'DELETE') this.opts.logger.info('operator request', { method: req.method, path, status: op.status });
-      res.writeHead(op.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(op.allow ? { allow: op.allow } : {}) });
+      else if (req.method === 'POST' || req.method === 'DELETE')
+        this.opts.logger.info('operator request', { method: req.method, path, status: op.status });
+      res.writeHead(op.status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        ...(op.allow ? { allow: op.allow } : {}),
+      });
       res.end(JSON.stringify(op.body, null, 2) + '\n');
       return;
     }

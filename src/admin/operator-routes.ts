@@ -40,8 +40,16 @@ export interface DrainControl {
 
 /** Where drains are written so that every replica applies them (discovery/kubernetes/drain-record.ts). */
 export interface DrainRecordWriter {
-  add(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }> }>;
-  remove(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }> }>;
+  add(
+    name: string,
+  ): Promise<
+    { readonly ok: true } | { readonly ok: false; readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }> }
+  >;
+  remove(
+    name: string,
+  ): Promise<
+    { readonly ok: true } | { readonly ok: false; readonly problems: ReadonlyArray<{ readonly code: string; readonly message: string }> }
+  >;
 }
 
 /**
@@ -49,7 +57,11 @@ export interface DrainRecordWriter {
  * With a shared record, a drain or a cancel is written there, and the rebalancer of every
  * replica (this one included) applies what the record holds; a failed write changes nothing.
  */
-export function rebalanceActions(rebalancer: DrainControl, isKnown: (name: string) => boolean, record?: DrainRecordWriter): OperatorActions {
+export function rebalanceActions(
+  rebalancer: DrainControl,
+  isKnown: (name: string) => boolean,
+  record?: DrainRecordWriter,
+): OperatorActions {
   const had = (name: string): boolean => rebalancer.hasApiDrain?.(name) ?? false;
   return {
     requestDrain: (name) => {
@@ -127,13 +139,18 @@ function then<T>(v: MaybePromise<T>, f: (t: T) => OperatorReply): OperatorReply 
 }
 
 function cancelReply(name: string, cancelled: boolean | ActionFailure): OperatorReply {
-  if (isFailure(cancelled)) return { status: 503, body: { broker: name, code: cancelled.code, error: `the cancel was not recorded: ${cancelled.error}` } };
-  return { status: 200, body: { broker: name, cancelled, ...(cancelled ? {} : { note: 'no drain requested through the API for this broker' }) } };
+  if (isFailure(cancelled))
+    return { status: 503, body: { broker: name, code: cancelled.code, error: `the cancel was not recorded: ${cancelled.error}` } };
+  return {
+    status: 200,
+    body: { broker: name, cancelled, ...(cancelled ? {} : { note: 'no drain requested through the API for this broker' }) },
+  };
 }
 
 function drainReply(name: string, r: DrainReply): OperatorReply {
   if (!r) return { status: 404, body: { error: `no broker named "${name}" is known to discovery; see /status for the brokers` } };
-  if (isFailure(r)) return { status: 503, body: { broker: name, code: r.code, error: `the drain was not recorded, so no replica applies it: ${r.error}` } };
+  if (isFailure(r))
+    return { status: 503, body: { broker: name, code: r.code, error: `the drain was not recorded, so no replica applies it: ${r.error}` } };
   return { status: 202, body: { broker: name, created: r.created, status: r.status } };
 }
 

@@ -40,10 +40,8 @@ export interface NeutralCapacity {
  * fleet average (1 = average).
  */
 export function neutralCapacity(known: readonly KnownCapacity[], observed: readonly (SmoothedSignals | undefined)[]): NeutralCapacity {
-  const connections =
-    mean(known.map((k) => k.connections)) ?? mean(observed.map((s) => positive(s?.connections))) ?? 1;
-  const publishRatePerSec =
-    mean(known.map((k) => k.publishRatePerSec)) ?? mean(observed.map((s) => positive(s?.publishRatePerSec)));
+  const connections = mean(known.map((k) => k.connections)) ?? mean(observed.map((s) => positive(s?.connections))) ?? 1;
+  const publishRatePerSec = mean(known.map((k) => k.publishRatePerSec)) ?? mean(observed.map((s) => positive(s?.publishRatePerSec)));
   return publishRatePerSec === undefined ? { connections } : { connections, publishRatePerSec };
 }
 

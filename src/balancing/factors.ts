@@ -115,7 +115,10 @@ export function staleBlend(holdWeight: number, neutral: number, staleForMs: numb
   }
   const p = decayMs <= 0 ? 1 : clamp((staleForMs - graceMs) / decayMs, 0, 1);
   const weight = holdWeight * (1 - p) + neutral * p;
-  const where = p >= 1 ? `at fair share ${Math.round(neutral)}` : `${Math.round(p * 100)}% of the way from ${Math.round(holdWeight)} to fair share ${Math.round(neutral)}`;
+  const where =
+    p >= 1
+      ? `at fair share ${Math.round(neutral)}`
+      : `${Math.round(p * 100)}% of the way from ${Math.round(holdWeight)} to fair share ${Math.round(neutral)}`;
   return { weight, holding: false, reason: `${lead}: ${where}` };
 }
 

@@ -1,8 +1,6 @@
 import type { WeightPlan } from '../domain';
 
-export type PushVerdict =
-  | { readonly push: true; readonly why: string }
-  | { readonly push: false; readonly retryAtMs: number };
+export type PushVerdict = { readonly push: true; readonly why: string } | { readonly push: false; readonly retryAtMs: number };
 
 /**
  * Decides whether a new plan goes out now or waits. Weight adjustments from metrics are

@@ -25,7 +25,8 @@ export function limitWeight(target: number, last: number | undefined, opts: Limi
   const { maxStepRatio, minRelativeChange } = policy.smoothing;
   // Defence in depth: scraping refuses absurd pages, but a non-finite target must never
   // become a weight (validation would then refuse every snapshot after it).
-  const bound = (x: number): number => (Number.isFinite(x) ? Math.min(ceiling, Math.max(floor, Math.round(x))) : Math.min(ceiling, Math.max(floor, last ?? floor)));
+  const bound = (x: number): number =>
+    Number.isFinite(x) ? Math.min(ceiling, Math.max(floor, Math.round(x))) : Math.min(ceiling, Math.max(floor, last ?? floor));
   if (last === undefined) return { weight: bound(target), reason: '' };
   if (opts.hold) return { weight: bound(last), reason: '' };
   if (opts.urgentDecrease && target < last * (1 - minRelativeChange)) return { weight: bound(target), reason: '' };
@@ -43,7 +44,10 @@ export function limitWeight(target: number, last: number | undefined, opts: Limi
   const change = Math.abs(weight - last) / last;
   // A last weight outside the bounds (the policy changed) must move, however little.
   if (change < minRelativeChange && bound(last) === last) {
-    return { weight: last, reason: weight === last ? '' : `held at ${last}: change ${fmt(change * 100, 1)}% < ${fmt(minRelativeChange * 100, 1)}%` };
+    return {
+      weight: last,
+      reason: weight === last ? '' : `held at ${last}: change ${fmt(change * 100, 1)}% < ${fmt(minRelativeChange * 100, 1)}%`,
+    };
   }
   return { weight, reason };
 }

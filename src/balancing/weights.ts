@@ -1,5 +1,13 @@
 import type { Policy } from '../config/policy';
-import { sortBrokers, type Broker, type BrokerLoad, type EndpointHealth, type LoadSignals, type PlannedEndpoint, type WeightPlan } from '../domain';
+import {
+  sortBrokers,
+  type Broker,
+  type BrokerLoad,
+  type EndpointHealth,
+  type LoadSignals,
+  type PlannedEndpoint,
+  type WeightPlan,
+} from '../domain';
 import { neutralCapacity, resolveCapacity, type CapacitySource, type ResolvedCapacity } from './capacity';
 import { catchUp, fmt, overloadCause, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
 import { observe, type View } from './observe';
@@ -85,7 +93,9 @@ const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1, f
 export function computeWeights(input: WeighInput): WeighOutcome {
   const { policy, nowMs } = input;
   const previous = new Map((input.previous?.brokers ?? []).map((b) => [b.name, b]));
-  const views = sortBrokers(input.brokers).map((b) => observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs, input.moving?.get(b.name)));
+  const views = sortBrokers(input.brokers).map((b) =>
+    observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs, input.moving?.get(b.name)),
+  );
 
   const inPlan = views.filter((v) => !v.excluded);
   const neutral = neutralCapacity(
@@ -98,7 +108,9 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     return { ...v, capacity, ...(u === undefined ? {} : { utilisation: u }) };
   });
   // The level the fleet converges to: total load over total capacity of the brokers taking new clients.
-  const meanUtil = weightedMean(assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]));
+  const meanUtil = weightedMean(
+    assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]),
+  );
   const filling = fillReason(assessed, meanUtil, policy, input.previous?.filling === true);
   const fleet: FleetContext = {
     policy,
@@ -111,13 +123,19 @@ export function computeWeights(input: WeighInput): WeighOutcome {
 
   const fitted = fitWeightSum(planned.map((d) => d.decision.weight));
   const scaled = fitted.factor < 1 ? `; scaled x${fmt(fitted.factor, 6)} to keep the weight sum within uint32` : '';
-  const published = planned.map((d, i): BrokerDecision => ({ ...d.decision, weight: fitted.weights[i], reason: d.decision.reason + scaled }));
+  const published = planned.map((d, i): BrokerDecision => ({
+    ...d.decision,
+    weight: fitted.weights[i],
+    reason: d.decision.reason + scaled,
+  }));
   const endpoints = published.map((d, i): PlannedEndpoint => {
     const { name, address, port } = assessed[i].broker;
     return { name, address, port, weight: d.weight, health: d.health };
   });
   const plan: WeightPlan = { endpoints };
-  const decisions = [...published, ...views.filter((v) => v.excluded).map(excludedDecision)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const decisions = [...published, ...views.filter((v) => v.excluded).map(excludedDecision)].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   return {
     plan,
     state: { brokers: planned.map((d) => d.state), plan, ...(filling === undefined ? {} : { filling: true }) },
@@ -172,13 +190,19 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
     if (fresh !== undefined) overloadedAtMs = nowMs;
     const heldMs = overloadedAtMs === undefined ? undefined : nowMs - overloadedAtMs;
     const cause =
-      fresh ?? (heldMs !== undefined && heldMs < a.overload.holdMs ? `overloaded ${Math.round(heldMs / 1000)}s ago, cut held for ${Math.round(a.overload.holdMs / 1000)}s` : undefined);
+      fresh ??
+      (heldMs !== undefined && heldMs < a.overload.holdMs
+        ? `overloaded ${Math.round(heldMs / 1000)}s ago, cut held for ${Math.round(a.overload.holdMs / 1000)}s`
+        : undefined);
     const overload = cause === undefined ? 1 : a.overload.weightFactor;
     factors = { ...factors, catchUp: boost.value, overload };
     reasons.push(boost.reason);
     if (cause !== undefined) reasons.push(`${cause}: overloaded, x${overload}`);
     // Fill: a broker at or above the mean gives way while another is far below it.
-    const fill = fleet.filling !== undefined && a.utilisation !== undefined && fleet.meanUtil !== undefined && a.utilisation >= fleet.meanUtil ? policy.catchUp.fill.weightFactor : 1;
+    const fill =
+      fleet.filling !== undefined && a.utilisation !== undefined && fleet.meanUtil !== undefined && a.utilisation >= fleet.meanUtil
+        ? policy.catchUp.fill.weightFactor
+        : 1;
     if (fill < 1) reasons.push(`${fleet.filling}: fill x${fill}`);
     factors = { ...factors, fill };
     urgentDecrease = cause !== undefined || fill < 1;

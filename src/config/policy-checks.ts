@@ -25,13 +25,21 @@ export function checkPolicy(p: Policy, lines: ReadonlyMap<string, number>): Prob
 
   const classes = Object.keys(p.capacity.classes);
   if (classes.includes(AUTO_CAPACITY)) {
-    add('POLICY_NAME_RESERVED', childPath('capacity.classes', AUTO_CAPACITY), `"${AUTO_CAPACITY}" is reserved for capacity.default; pick another class name`);
+    add(
+      'POLICY_NAME_RESERVED',
+      childPath('capacity.classes', AUTO_CAPACITY),
+      `"${AUTO_CAPACITY}" is reserved for capacity.default; pick another class name`,
+    );
   }
   const checkClass = (path: string, value: string, allowAuto: boolean): void => {
     if (classes.includes(value) && value !== AUTO_CAPACITY) return;
     if (allowAuto && value === AUTO_CAPACITY) return;
     const known = allowAuto ? [AUTO_CAPACITY, ...classes] : classes;
-    add('POLICY_UNKNOWN_CLASS', path, `unknown capacity class "${value}"${didYouMean(value, known)}; known: ${known.join(', ') || 'none (define it under capacity.classes)'}`);
+    add(
+      'POLICY_UNKNOWN_CLASS',
+      path,
+      `unknown capacity class "${value}"${didYouMean(value, known)}; known: ${known.join(', ') || 'none (define it under capacity.classes)'}`,
+    );
   };
   checkClass('capacity.default', p.capacity.default, true);
   for (const [broker, cls] of Object.entries(p.capacity.brokers)) checkClass(childPath('capacity.brokers', broker), cls, false);
@@ -41,7 +49,11 @@ export function checkPolicy(p: Policy, lines: ReadonlyMap<string, number>): Prob
     if (o.exclude === true) {
       const others = Object.keys(o).filter((k) => k !== 'exclude');
       if (others.length > 0) {
-        add('POLICY_OVERRIDE_CONFLICT', childPath(at, 'exclude'), `an excluded broker is not in EDS, so ${others.join(', ')} would have no effect; remove ${others.length > 1 ? 'them' : 'it'} or the exclude`);
+        add(
+          'POLICY_OVERRIDE_CONFLICT',
+          childPath(at, 'exclude'),
+          `an excluded broker is not in EDS, so ${others.join(', ')} would have no effect; remove ${others.length > 1 ? 'them' : 'it'} or the exclude`,
+        );
       }
     }
     if (o.weight !== undefined && (o.weight < floor || o.weight > ceiling)) {
@@ -49,13 +61,22 @@ export function checkPolicy(p: Policy, lines: ReadonlyMap<string, number>): Prob
     }
     if (o.capacityClass !== undefined) checkClass(childPath(at, 'capacityClass'), o.capacityClass, false);
     if (o.capacity !== undefined && o.capacity.connections === undefined) {
-      const cls = o.capacityClass ?? entryOf(p.capacity.brokers, broker) ?? (p.capacity.default === AUTO_CAPACITY ? undefined : p.capacity.default);
+      const cls =
+        o.capacityClass ?? entryOf(p.capacity.brokers, broker) ?? (p.capacity.default === AUTO_CAPACITY ? undefined : p.capacity.default);
       if (cls === undefined) {
-        add('POLICY_CAPACITY_INCOMPLETE', childPath(at, 'capacity'), 'capacity needs "connections" unless the broker has a capacity class to complete it');
+        add(
+          'POLICY_CAPACITY_INCOMPLETE',
+          childPath(at, 'capacity'),
+          'capacity needs "connections" unless the broker has a capacity class to complete it',
+        );
       }
     }
     if (o.signals !== undefined && signalSum({ ...p.signals, ...o.signals }) === 0) {
-      add('POLICY_SIGNALS_NONE', childPath(at, 'signals'), 'every signal weight is 0 for this broker; give at least one signal a positive weight');
+      add(
+        'POLICY_SIGNALS_NONE',
+        childPath(at, 'signals'),
+        'every signal weight is 0 for this broker; give at least one signal a positive weight',
+      );
     }
   }
   checkLimits(p.limits, add);

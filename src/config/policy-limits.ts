@@ -67,12 +67,20 @@ export const LIMITS: Reader<LimitsPolicy> = section<LimitsPolicy>(
 export function checkLimits(l: LimitsPolicy, add: (code: string, path: string, message: string) => void): void {
   const { perHost, cluster } = l.connections;
   if (perHost !== 'auto' && cluster !== 'auto' && perHost > cluster) {
-    add('POLICY_LIMITS_ORDER', 'limits.connections.perHost', `perHost ${perHost} is above cluster ${cluster}; one broker can never get more than all together`);
+    add(
+      'POLICY_LIMITS_ORDER',
+      'limits.connections.perHost',
+      `perHost ${perHost} is above cluster ${cluster}; one broker can never get more than all together`,
+    );
   }
   const { perSec, burst } = l.connectRate;
   // Envoy refills in whole tokens at intervals of at most a second; a bucket smaller than
   // one second's worth could not carry perSec.
   if (perSec !== 'off' && burst !== 'auto' && burst < perSec) {
-    add('POLICY_VALUE_RANGE', 'limits.connectRate.burst', `burst ${burst} is below perSec ${perSec}; the bucket must hold at least one second's worth`);
+    add(
+      'POLICY_VALUE_RANGE',
+      'limits.connectRate.burst',
+      `burst ${burst} is below perSec ${perSec}; the bucket must hold at least one second's worth`,
+    );
   }
 }

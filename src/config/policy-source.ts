@@ -100,11 +100,14 @@ export class PolicySource {
 
   private reject(problems: Problem[]): void {
     this.lastProblems = problems;
-    this.opts.logger.error(this.awaitingFeed ? 'policy refused; publishing nothing until a valid one arrives' : 'policy refused; keeping the last good one', {
-      source: this.opts.feed?.source,
-      kept: this.awaitingFeed ? 'nothing' : this.current.source,
-      problems: formatProblems(problems),
-    });
+    this.opts.logger.error(
+      this.awaitingFeed ? 'policy refused; publishing nothing until a valid one arrives' : 'policy refused; keeping the last good one',
+      {
+        source: this.opts.feed?.source,
+        kept: this.awaitingFeed ? 'nothing' : this.current.source,
+        problems: formatProblems(problems),
+      },
+    );
     this.opts.onError(problems);
   }
 }

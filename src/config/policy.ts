@@ -5,7 +5,16 @@ import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
 import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
-import { AUTO_CAPACITY, LAGGARD_ACTIONS, REBALANCE_MODES, type BrokerOverride, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from './policy-types';
+import {
+  AUTO_CAPACITY,
+  LAGGARD_ACTIONS,
+  REBALANCE_MODES,
+  type BrokerOverride,
+  type CapacityClass,
+  type OverloadPolicy,
+  type Policy,
+  type SignalWeights,
+} from './policy-types';
 import {
   flag,
   mapOf,
@@ -65,8 +74,14 @@ export function defaultPolicy(): Policy {
 }
 
 // Broker names as discovery writes them (DNS-1123-like, plus "_"), class names a bit stricter.
-const BROKER_NAME = { pattern: /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/, allowed: 'lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit' };
-const CLASS_NAME = { pattern: /^[a-z][a-z0-9-]{0,62}$/, allowed: 'lower-case letters, digits and "-", starting with a letter, at most 63 characters' };
+const BROKER_NAME = {
+  pattern: /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/,
+  allowed: 'lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+};
+const CLASS_NAME = {
+  pattern: /^[a-z][a-z0-9-]{0,62}$/,
+  allowed: 'lower-case letters, digits and "-", starting with a letter, at most 63 characters',
+};
 const DAY_MS = 86_400_000;
 
 const int = (min: number, max: number): Reader<number> => numberIn({ min, max, integer: true });
@@ -108,7 +123,10 @@ const POLICY: Reader<Policy> = section<Policy>(
         maxBoost: numberIn({ min: 1, max: 100 }),
         gain: numberIn({ min: 0, max: 4 }),
         quietConnections: numberIn({ min: 0, max: 1_000_000 }),
-        fill: section({ below: numberOrOff({ min: 0, max: 1, minExclusive: true }), until: numberIn({ min: 0, max: 1 }), weightFactor: fraction }, D.catchUp.fill),
+        fill: section(
+          { below: numberOrOff({ min: 0, max: 1, minExclusive: true }), until: numberIn({ min: 0, max: 1 }), weightFactor: fraction },
+          D.catchUp.fill,
+        ),
       },
       D.catchUp,
     ),

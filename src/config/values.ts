@@ -36,10 +36,7 @@ export function validateConfig(config: Config): Problem[] {
  * Rules that involve two settings. `origin` names where a value came from ("flag
  * --cluster-max-connections"), so the message points at what to change.
  */
-export function crossFieldProblems(
-  config: Config,
-  origin: (key: SettingKey) => string = () => 'default',
-): Problem[] {
+export function crossFieldProblems(config: Config, origin: (key: SettingKey) => string = () => 'default'): Problem[] {
   const problems: Problem[] = [];
   const hc = config.cluster.healthCheck;
   const said = (key: SettingKey, value: number | string): string =>

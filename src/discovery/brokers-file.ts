@@ -148,7 +148,10 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
       case 'name':
         if (typeof value !== 'string') bad('BROKER_NAME_INVALID', 'a string name (quote names that look like numbers)');
         else if (value.length > MAX_NAME_LENGTH || !NAME.test(value))
-          bad('BROKER_NAME_INVALID', `lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most ${MAX_NAME_LENGTH} characters`);
+          bad(
+            'BROKER_NAME_INVALID',
+            `lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most ${MAX_NAME_LENGTH} characters`,
+          );
         else out.name = value;
         break;
       case 'host': {

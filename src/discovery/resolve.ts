@@ -52,12 +52,7 @@ export async function resolveBrokers(
   return problems.length > 0 ? fail(problems) : ok(sortBrokers(brokers));
 }
 
-async function resolveOne(
-  entry: BrokerEntry,
-  at: string,
-  lookup: HostLookup,
-  timeoutMs: number,
-): Promise<Result<Broker>> {
+async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup, timeoutMs: number): Promise<Result<Broker>> {
   const { host, ...rest } = entry;
   const toBroker = (address: string): Broker => {
     const { name, port, metricsUrl, agentUrl, staticWeight, draining } = rest;
@@ -113,7 +108,13 @@ async function withDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<
  */
 function pickAddress(addresses: ReadonlyArray<{ address: string; family: number }>): string | undefined {
   const usable = addresses.filter((a) => isIpLiteral(a.address));
-  const v4 = usable.filter((a) => a.family === 4).map((a) => a.address).sort();
-  const v6 = usable.filter((a) => a.family !== 4).map((a) => a.address).sort();
+  const v4 = usable
+    .filter((a) => a.family === 4)
+    .map((a) => a.address)
+    .sort();
+  const v6 = usable
+    .filter((a) => a.family !== 4)
+    .map((a) => a.address)
+    .sort();
   return v4[0] ?? v6[0];
 }

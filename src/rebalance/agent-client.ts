@@ -4,7 +4,14 @@
 import type { HttpFetch } from '../tls';
 import type { AgentClient } from './choose';
 
-export const AGENT_ERROR_CODES = ['AGENT_CONNECT', 'AGENT_TIMEOUT', 'AGENT_AUTH', 'AGENT_HTTP_STATUS', 'AGENT_BAD_RESPONSE', 'AGENT_RESPONSE_TOO_LARGE'] as const;
+export const AGENT_ERROR_CODES = [
+  'AGENT_CONNECT',
+  'AGENT_TIMEOUT',
+  'AGENT_AUTH',
+  'AGENT_HTTP_STATUS',
+  'AGENT_BAD_RESPONSE',
+  'AGENT_RESPONSE_TOO_LARGE',
+] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
 export interface AgentError {
@@ -47,7 +54,9 @@ export class AgentHttpClient {
   async listClients(agentUrl: string, limit: number): Promise<AgentResult<ClientList>> {
     const maxBytes = this.maxBytes() + Math.max(0, limit) * LIST_BYTES_PER_CLIENT;
     const r = await this.call(agentUrl, 'GET', `/agent/v1/clients?limit=${limit}`, undefined, maxBytes);
-    return r.ok ? parseClientList(r.value, `${agentUrl}/agent/v1/clients`) : { ok: false, error: { code: r.error.code, message: r.error.message } };
+    return r.ok
+      ? parseClientList(r.value, `${agentUrl}/agent/v1/clients`)
+      : { ok: false, error: { code: r.error.code, message: r.error.message } };
   }
 
   async disconnect(agentUrl: string, clientIds: readonly string[], reason: 'rebalance' | 'drain'): Promise<AgentResult<DisconnectOutcome>> {
@@ -72,24 +81,39 @@ export class AgentHttpClient {
     let res: Response;
     try {
       // Never follow a redirect: it would carry the agent token to wherever it points.
-      res = await (this.opts.fetch ?? fetch)(url, { method, headers, signal, redirect: 'manual', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      res = await (this.opts.fetch ?? fetch)(url, {
+        method,
+        headers,
+        signal,
+        redirect: 'manual',
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (err) {
       return failure(err, what, timeoutMs);
     }
     const read = await readBounded(res, maxBytes);
     if (read.kind === 'error') return failure(read.error, what, timeoutMs);
     if (read.kind === 'too-large') {
-      return bad('AGENT_RESPONSE_TOO_LARGE', `${what}: answer is over the limit of ${maxBytes} bytes; stopped reading (the agent must honour limit, docs/agent-api.md)`);
+      return bad(
+        'AGENT_RESPONSE_TOO_LARGE',
+        `${what}: answer is over the limit of ${maxBytes} bytes; stopped reading (the agent must honour limit, docs/agent-api.md)`,
+      );
     }
     const text = read.text;
     if (res.status === 401) {
       return bad('AGENT_AUTH', `${what}: token refused (HTTP 401); check that the control plane and the agent share the same token`);
     }
     if (res.status >= 300 && res.status <= 399) {
-      return bad('AGENT_HTTP_STATUS', `${what}: answered a redirect (HTTP ${res.status}), which is not followed; set the agent URL to the agent itself`);
+      return bad(
+        'AGENT_HTTP_STATUS',
+        `${what}: answered a redirect (HTTP ${res.status}), which is not followed; set the agent URL to the agent itself`,
+      );
     }
     if (res.status < 200 || res.status > 299) {
-      return { ok: false, error: { code: 'AGENT_HTTP_STATUS', message: `${what}: HTTP ${res.status}${errorText(text)}`, body: jsonOrUndefined(text) } };
+      return {
+        ok: false,
+        error: { code: 'AGENT_HTTP_STATUS', message: `${what}: HTTP ${res.status}${errorText(text)}`, body: jsonOrUndefined(text) },
+      };
     }
     try {
       return { ok: true, value: JSON.parse(text) as unknown };
@@ -100,9 +124,11 @@ export class AgentHttpClient {
 }
 
 /** An agent call's result; a failed one keeps the error body, which may say what did succeed. */
-type CallResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: AgentError & { readonly body?: unknown } };
+type CallResult =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: AgentError & { readonly body?: unknown } };
 
-type BoundedRead = { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large' } | { readonly kind: 'error'; readonly error: unknown };
+type BoundedRead =
+  { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large' } | { readonly kind: 'error'; readonly error: unknown };
 
 /** Reads the body up to maxBytes and cancels the stream past it, so an endless answer costs at most maxBytes. */
 async function readBounded(res: Response, maxBytes: number): Promise<BoundedRead> {

@@ -31,10 +31,19 @@ export function safetyOf(c: AgentClient): Safety {
  * (a client that just arrived has the least settled state). Clients in `skip` (already
  * asked to leave) are passed over. With safeOnly, persistent sessions are never chosen.
  */
-export function chooseClients(clients: readonly AgentClient[], count: number, opts: { safeOnly: boolean; skip?: ReadonlySet<string> }): AgentClient[] {
+export function chooseClients(
+  clients: readonly AgentClient[],
+  count: number,
+  opts: { safeOnly: boolean; skip?: ReadonlySet<string> },
+): AgentClient[] {
   if (count <= 0) return [];
   return clients
     .filter((c) => !opts.skip?.has(c.clientId) && (!opts.safeOnly || safetyOf(c) < 2))
-    .sort((a, b) => safetyOf(a) - safetyOf(b) || b.connectedSinceMs - a.connectedSinceMs || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
+    .sort(
+      (a, b) =>
+        safetyOf(a) - safetyOf(b) ||
+        b.connectedSinceMs - a.connectedSinceMs ||
+        (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0),
+    )
     .slice(0, count);
 }

@@ -70,7 +70,15 @@ export function planMoves(candidates: readonly MoveCandidate[], settings: MoveSe
       // Listed until it is empty, even while every client left is already on its way.
       if (c.connections > 0) {
         const toMove = c.connections - onTheWay;
-        sources.push({ name: c.name, kind: 'drain', connections: c.connections, target: 0, toMove, movable: c.hasAgent, reason: `draining: ${c.connections} connections to move` });
+        sources.push({
+          name: c.name,
+          kind: 'drain',
+          connections: c.connections,
+          target: 0,
+          toMove,
+          movable: c.hasAgent,
+          reason: `draining: ${c.connections} connections to move`,
+        });
       }
       continue;
     }
@@ -99,7 +107,8 @@ export function planMoves(candidates: readonly MoveCandidate[], settings: MoveSe
   const takers = serving.filter((c) => !sourceNames.has(c.name) && !c.overloaded);
   let blocked = '';
   if (sources.length > 0 && takers.length === 0) {
-    blocked = serving.length === 0 ? 'no serving broker with fresh metrics to take the clients' : 'every serving broker is overloaded or full';
+    blocked =
+      serving.length === 0 ? 'no serving broker with fresh metrics to take the clients' : 'every serving broker is overloaded or full';
   }
   return { sources: blocked === '' ? sources : sources.map((s) => ({ ...s, toMove: 0 })), targets: takers.map((c) => c.name), blocked };
 }

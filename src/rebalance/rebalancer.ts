@@ -185,7 +185,9 @@ export class Rebalancer {
     const r0 = policy.rebalance;
     await this.countDraining(drains, now);
     this.watchTotal(totalConnections(this.deps.loads()), now, r0.minExcess);
-    const moving = new Set([...this.sources].filter(([, s]) => s.kind === 'rebalance' && s.phase !== 'dry-run' && s.phase !== 'no-agent').map(([n]) => n));
+    const moving = new Set(
+      [...this.sources].filter(([, s]) => s.kind === 'rebalance' && s.phase !== 'dry-run' && s.phase !== 'no-agent').map(([n]) => n),
+    );
     const plan = planMoves(this.candidates(drains, now), policy.rebalance, moving);
     this.report(plan);
     const r = policy.rebalance;
@@ -275,7 +277,12 @@ export class Rebalancer {
     if (ack.acked) return true;
     if (late && s.ackLaggards && r.laggardAction === 'proceed') return true;
     const who = s.ackLaggards ? `${s.ackLaggards.laggardCount} Envoy(s) (${s.ackLaggards.laggards.join(', ')}) have` : 'an Envoy has';
-    if (late) enter(s, 'ack-late-wait', `${who} not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until they do (rebalance.laggardAction ${r.laggardAction})`);
+    if (late)
+      enter(
+        s,
+        'ack-late-wait',
+        `${who} not ACKed the DRAINING push after ${Math.round(waited / 1000)}s; nobody is moved until they do (rebalance.laggardAction ${r.laggardAction})`,
+      );
     else enter(s, 'ack-pending', 'waiting for every Envoy to ACK the DRAINING push');
     return false;
   }
@@ -287,7 +294,11 @@ export class Rebalancer {
     this.pruneSkip(now);
     const chosen = chooseClients(list.value.clients, n, { safeOnly: r.safeOnly, skip: new Set(this.skip.keys()) });
     if (chosen.length === 0) {
-      enter(s, 'nothing-to-choose', r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move');
+      enter(
+        s,
+        'nothing-to-choose',
+        r.safeOnly ? 'no client left that is safe to move (rebalance.safeOnly)' : 'the agent lists no client to move',
+      );
       return 0;
     }
     // One listing, then requests of at most batchSize clients each.
@@ -307,7 +318,9 @@ export class Rebalancer {
         return count;
       }
     }
-    const without = s.ackLaggards ? `going on without ${s.ackLaggards.laggardCount} Envoy(s) that did not ACK the DRAINING push (rebalance.laggardAction proceed)` : '';
+    const without = s.ackLaggards
+      ? `going on without ${s.ackLaggards.laggardCount} Envoy(s) that did not ACK the DRAINING push (rebalance.laggardAction proceed)`
+      : '';
     enter(s, 'moved', without);
     s.lastError = undefined;
     return count;
@@ -321,7 +334,13 @@ export class Rebalancer {
     this.movedTotal.set(name, (this.movedTotal.get(name) ?? 0) + count);
     this.recent.push({ atMs: now, broker: name, n: count });
     if (count > 0) this.metrics.disconnects.inc({ broker: name, kind: s.kind }, count);
-    this.deps.logger.info('clients moved', { broker: name, kind: s.kind, disconnected: count, notFound: done.notFound.length, remaining: s.toMove - count });
+    this.deps.logger.info('clients moved', {
+      broker: name,
+      kind: s.kind,
+      disconnected: count,
+      notFound: done.notFound.length,
+      remaining: s.toMove - count,
+    });
     return count;
   }
 
@@ -347,7 +366,12 @@ export class Rebalancer {
       const r = await this.deps.agent.listClients(b.agentUrl, 0);
       if (r.ok) this.agentTotals.set(b.name, { total: r.value.total, atMs: now });
       else if (s) this.failed(b.name, s, r.error, now);
-      else this.deps.logger.warn('agent request failed while counting a draining broker', { broker: b.name, code: r.error.code, error: r.error.message });
+      else
+        this.deps.logger.warn('agent request failed while counting a draining broker', {
+          broker: b.name,
+          code: r.error.code,
+          error: r.error.message,
+        });
     }
     for (const name of this.agentTotals.keys()) if (!drains.has(name)) this.agentTotals.delete(name);
   }
@@ -359,7 +383,8 @@ export class Rebalancer {
     const policy = this.deps.policy();
     for (const b of this.deps.brokers()) {
       if (out.has(b.name)) continue;
-      const origin: DrainOrigin | undefined = entryOf(policy.overrides, b.name)?.drain === true ? 'policy' : b.draining === true ? 'discovery' : undefined;
+      const origin: DrainOrigin | undefined =
+        entryOf(policy.overrides, b.name)?.drain === true ? 'policy' : b.draining === true ? 'discovery' : undefined;
       if (origin === undefined) {
         this.seenDrains.delete(b.name);
         continue;
@@ -392,7 +417,12 @@ export class Rebalancer {
     if (text === this.lastPlanText) return;
     this.lastPlanText = text;
     if (plan.sources.length > 0 || plan.blocked !== '') {
-      this.deps.logger.info('move plan', { mode: this.deps.policy().rebalance.mode, sources: plan.sources, targets: plan.targets, blocked: plan.blocked || undefined });
+      this.deps.logger.info('move plan', {
+        mode: this.deps.policy().rebalance.mode,
+        sources: plan.sources,
+        targets: plan.targets,
+        blocked: plan.blocked || undefined,
+      });
     }
   }
 

@@ -46,7 +46,10 @@ export function nextSources(input: SourcesInput): Map<string, SourceState> {
     // Clients are arriving or leaving in numbers (a wave of connects, the last round's
     // clients not all back), so brokers scraped a moment apart disagree: wait.
     if (s.kind === 'rebalance' && !prev && !input.settled) continue;
-    const state: SourceState = prev?.kind === s.kind ? { ...prev } : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
+    const state: SourceState =
+      prev?.kind === s.kind
+        ? { ...prev }
+        : { kind: s.kind, markedAtMs: now, phase: 'waiting-for-ack', moved: 0, toMove: 0, budget: s.toMove, note: '' };
     state.toMove = s.kind === 'drain' ? s.toMove : Math.max(0, Math.min(s.toMove, state.budget - state.moved));
     // A rebalance ends once it moved the excess it first saw, whatever lagging metrics say.
     if (s.kind === 'rebalance' && state.moved >= state.budget) continue;

@@ -46,5 +46,10 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry)
 export function drainRecordFor(config: Config, log: Logger): SharedDrainRecord | undefined {
   const k8s = config.discovery.kubernetes;
   if (config.discovery.source !== 'kubernetes' || k8s.drainsConfigMap === '') return undefined;
-  return configMapDrainRecord({ kubeconfig: k8s.kubeconfig, namespace: k8s.namespace, name: k8s.drainsConfigMap, logger: log.child({ stage: 'drains' }) });
+  return configMapDrainRecord({
+    kubeconfig: k8s.kubeconfig,
+    namespace: k8s.namespace,
+    name: k8s.drainsConfigMap,
+    logger: log.child({ stage: 'drains' }),
+  });
 }

@@ -79,7 +79,10 @@ export async function fetchPage(url: string, opts: FetchPageOptions): Promise<Pa
     }
     if ((res.status >= 300 && res.status <= 399) || res.type === 'opaqueredirect') {
       await res.body?.cancel().catch(() => undefined);
-      return failed('SCRAPE_REDIRECT', `answered a redirect (HTTP ${res.status}), which is not followed; set metricsUrl to the page itself`);
+      return failed(
+        'SCRAPE_REDIRECT',
+        `answered a redirect (HTTP ${res.status}), which is not followed; set metricsUrl to the page itself`,
+      );
     }
     if (res.status < 200 || res.status > 299) {
       await res.body?.cancel().catch(() => undefined);

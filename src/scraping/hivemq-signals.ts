@@ -118,8 +118,7 @@ export function rateBetween(
 export function hivemqSignals(current: Scrape, previous: Scrape | undefined, opts: SignalOptions = {}): LoadSignals {
   const cur = indexSamples(current.samples);
   const prev = previous && indexSamples(previous.samples);
-  const rate = (names: readonly string[]): number | undefined =>
-    rateBetween(cur, current.atMs, prev, previous?.atMs, names);
+  const rate = (names: readonly string[]): number | undefined => rateBetween(cur, current.atMs, prev, previous?.atMs, names);
   const m = HIVEMQ_METRICS;
   const out: Mutable<LoadSignals> = {};
   const set = <K extends keyof LoadSignals>(key: K, value: LoadSignals[K] | undefined): void => {
@@ -139,11 +138,7 @@ export function hivemqSignals(current: Scrape, previous: Scrape | undefined, opt
   return out;
 }
 
-function cpuOf(
-  cur: Index,
-  rate: (names: readonly string[]) => number | undefined,
-  cores: number | undefined,
-): number | undefined {
+function cpuOf(cur: Index, rate: (names: readonly string[]) => number | undefined, cores: number | undefined): number | undefined {
   const percent = valueOf(cur, HIVEMQ_METRICS.systemCpuPercent);
   if (percent !== undefined) return clamp01(percent / 100);
   return cpuFromProcessSeconds(rate([HIVEMQ_METRICS.processCpuSeconds]), cores ?? coresOf(cur));

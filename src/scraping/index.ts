@@ -11,12 +11,5 @@ export {
   type Scrape,
   type SignalOptions,
 } from './hivemq-signals';
-export {
-  fetchPage,
-  SCRAPE_ERROR_CODES,
-  type ScrapeErrorCode,
-  type CodedScrapeError,
-  type FetchLike,
-  type PageResult,
-} from './fetch-page';
+export { fetchPage, SCRAPE_ERROR_CODES, type ScrapeErrorCode, type CodedScrapeError, type FetchLike, type PageResult } from './fetch-page';
 export { Scraper, type ScraperOptions } from './scraper';

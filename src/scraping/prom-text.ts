@@ -130,7 +130,10 @@ function isBlank(c: string | undefined): boolean {
 
 /** `# HELP name text`, `# TYPE name type`, or any other comment (ignored). */
 function parseComment(line: string, lineNo: number, typed: Map<string, number>): void {
-  const tokens = line.slice(1).split(/[ \t]+/).filter((t) => t !== '');
+  const tokens = line
+    .slice(1)
+    .split(/[ \t]+/)
+    .filter((t) => t !== '');
   const keyword = tokens[0];
   if (keyword !== 'HELP' && keyword !== 'TYPE') return;
   const name = tokens[1];

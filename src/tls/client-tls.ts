@@ -139,11 +139,22 @@ export class ClientTls {
       if (!cas.ok) return cas;
       const notCa = cas.value.findIndex((c) => !c.ca);
       if (notCa >= 0) {
-        return fail([{ code: 'TLS_NOT_A_CA', path: `${setting}.caFile`, message: `certificate ${notCa} (${cas.value[notCa].subject.replace(/\n/g, ', ')}) is not a CA certificate` }]);
+        return fail([
+          {
+            code: 'TLS_NOT_A_CA',
+            path: `${setting}.caFile`,
+            message: `certificate ${notCa} (${cas.value[notCa].subject.replace(/\n/g, ', ')}) is not a CA certificate`,
+          },
+        ]);
       }
     }
     if (cert?.ok && key?.ok) {
-      const pair = checkPair({ certPem: cert.value, keyPem: key.value, nowMs: (this.opts.nowMs ?? Date.now)(), path: `${setting}.certFile` });
+      const pair = checkPair({
+        certPem: cert.value,
+        keyPem: key.value,
+        nowMs: (this.opts.nowMs ?? Date.now)(),
+        path: `${setting}.certFile`,
+      });
       if (!pair.ok) return pair;
     }
     const hash = createHash('sha256');

@@ -32,7 +32,8 @@ export const MAX_PEM_BYTES = 1024 * 1024;
 
 /** Every certificate in a PEM bundle, in order; a coded problem when there is none or one is garbage. */
 export function parseCertificates(pem: string, path: string): Result<X509Certificate[]> {
-  if (Buffer.byteLength(pem) > MAX_PEM_BYTES) return fail([problem('TLS_PEM_TOO_LARGE', path, `more than ${MAX_PEM_BYTES} bytes: not a certificate file`)]);
+  if (Buffer.byteLength(pem) > MAX_PEM_BYTES)
+    return fail([problem('TLS_PEM_TOO_LARGE', path, `more than ${MAX_PEM_BYTES} bytes: not a certificate file`)]);
   const blocks = pem.match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) return fail([problem('TLS_CERT_PARSE', path, 'no PEM certificate (-----BEGIN CERTIFICATE-----) found')]);
   const certs: X509Certificate[] = [];
@@ -58,7 +59,14 @@ export function checkPair(input: PairInput): Result<CheckedPair> {
     return fail([problem('TLS_KEY_PARSE', `${input.path}.key`, `the private key is not a PEM key: ${(err as Error).message}`)]);
   }
   const problems: Problem[] = [];
-  if (!leaf.checkPrivateKey(key)) problems.push(problem('TLS_KEY_MISMATCH', `${input.path}.key`, `the private key does not belong to certificate ${leaf.subject.replace(/\n/g, ', ')}`));
+  if (!leaf.checkPrivateKey(key))
+    problems.push(
+      problem(
+        'TLS_KEY_MISMATCH',
+        `${input.path}.key`,
+        `the private key does not belong to certificate ${leaf.subject.replace(/\n/g, ', ')}`,
+      ),
+    );
   const notBeforeMs = Date.parse(leaf.validFrom);
   const notAfterMs = Date.parse(leaf.validTo);
   if (input.nowMs < notBeforeMs) problems.push(problem('TLS_CERT_NOT_YET_VALID', input.path, `valid only from ${leaf.validFrom}`));

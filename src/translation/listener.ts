@@ -32,10 +32,7 @@ export function buildListener(m: ListenerModel): Listener {
     stat_prefix: m.name,
     filter_chains: [
       {
-        filters: [
-          discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
-          discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
-        ],
+        filters: [discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE), discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE)],
       },
     ],
     // Envoy's default buffer is 1 MiB per connection; with 100k mostly idle MQTT clients

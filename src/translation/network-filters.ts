@@ -29,9 +29,7 @@ export function buildTcpProxy(m: ListenerModel): TcpProxy {
     stat_prefix: m.name,
     cluster: m.clusterName,
     idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
-    ...(m.maxConnectionDurationMs === undefined
-      ? {}
-      : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),
+    ...(m.maxConnectionDurationMs === undefined ? {} : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),
   };
 }
 

@@ -13,10 +13,27 @@ const problem = (code: string, path: string, message: string): Problem => ({ cod
  */
 export function validateResources(set: ResourceSet): Problem[] {
   const problems: Problem[] = [];
-  const clusterNames = uniqueNames(set.clusters.map((c) => c.name), 'clusters', problems);
-  const claNames = uniqueNames(set.endpoints.map((e) => e.cluster_name), 'endpoints', problems, 'cluster_name');
-  uniqueNames(set.extensionConfigs.map((x) => x.name), 'extensionConfigs', problems);
-  uniqueNames(set.listeners.map((l) => l.name), 'listeners', problems);
+  const clusterNames = uniqueNames(
+    set.clusters.map((c) => c.name),
+    'clusters',
+    problems,
+  );
+  const claNames = uniqueNames(
+    set.endpoints.map((e) => e.cluster_name),
+    'endpoints',
+    problems,
+    'cluster_name',
+  );
+  uniqueNames(
+    set.extensionConfigs.map((x) => x.name),
+    'extensionConfigs',
+    problems,
+  );
+  uniqueNames(
+    set.listeners.map((l) => l.name),
+    'listeners',
+    problems,
+  );
   const extensions = new Map(set.extensionConfigs.map((x, i) => [x.name ?? '', { config: x, index: i }]));
   const referenced = new Set<string>();
 
@@ -32,9 +49,7 @@ export function validateResources(set: ResourceSet): Problem[] {
     }
     const localities = cla.endpoints ?? [];
     if (localities.every((l) => (l.lb_endpoints ?? []).length === 0)) {
-      problems.push(
-        problem('EDS_EMPTY', path, 'no endpoints: refusing to publish an empty broker set (keeping the last good one)'),
-      );
+      problems.push(problem('EDS_EMPTY', path, 'no endpoints: refusing to publish an empty broker set (keeping the last good one)'));
     }
     localities.forEach((locality, j) => {
       let sum = 0;
@@ -48,9 +63,7 @@ export function validateResources(set: ResourceSet): Problem[] {
         }
       });
       if (sum > MAX_WEIGHT_SUM) {
-        problems.push(
-          problem('WEIGHT_SUM', `${path}.endpoints[${j}]`, `weights sum to ${sum}, over the uint32 limit ${MAX_WEIGHT_SUM}`),
-        );
+        problems.push(problem('WEIGHT_SUM', `${path}.endpoints[${j}]`, `weights sum to ${sum}, over the uint32 limit ${MAX_WEIGHT_SUM}`));
       }
     });
   });
@@ -93,12 +106,7 @@ export function validateResources(set: ResourceSet): Problem[] {
   return problems;
 }
 
-function uniqueNames(
-  names: ReadonlyArray<string | undefined>,
-  kind: string,
-  problems: Problem[],
-  field = 'name',
-): Set<string> {
+function uniqueNames(names: ReadonlyArray<string | undefined>, kind: string, problems: Problem[], field = 'name'): Set<string> {
   const seen = new Set<string>();
   names.forEach((n, i) => {
     if (!n) problems.push(problem('NAME_EMPTY', `${kind}[${i}].${field}`, 'name must not be empty'));

@@ -37,10 +37,7 @@ export function exited(child: ChildProcess): Promise<void> {
  * Asks the child to stop (SIGTERM, or `ask` when given) and SIGKILLs it if it is still
  * running after `graceMs`. Resolves once it has exited.
  */
-export async function stopChild(
-  child: ChildProcess,
-  { graceMs = 5000, ask }: { graceMs?: number; ask?: () => void } = {},
-): Promise<void> {
+export async function stopChild(child: ChildProcess, { graceMs = 5000, ask }: { graceMs?: number; ask?: () => void } = {}): Promise<void> {
   const done = exited(child);
   if (child.exitCode !== null || child.signalCode !== null) return done;
   // The child may be unref'd (see track); while stopping, its exit must keep the caller

@@ -55,9 +55,7 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     const target = this.now + ms;
     for (;;) {
-      const due = this.timers
-        .filter((t) => t.dueMs <= target)
-        .sort((a, b) => a.dueMs - b.dueMs || a.id - b.id)[0];
+      const due = this.timers.filter((t) => t.dueMs <= target).sort((a, b) => a.dueMs - b.dueMs || a.id - b.id)[0];
       if (!due) break;
       this.timers = this.timers.filter((t) => t !== due);
       this.now = due.dueMs;

@@ -14,7 +14,5 @@ export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(problems: Problem[]): Result<T> => ({ ok: false, problems });
 
 export function formatProblems(problems: readonly Problem[]): string {
-  return problems
-    .map((p) => `${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}: ${p.message} [${p.code}]`)
-    .join('; ');
+  return problems.map((p) => `${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}: ${p.message} [${p.code}]`).join('; ');
 }

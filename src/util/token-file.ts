@@ -24,7 +24,13 @@ export function tokenFromFile(file: string, setting: string): { token?: string; 
     token = readFileSync(file, 'utf8').trim();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return { problem: { code: 'CONFIG_TOKEN_FILE', path: setting, message: `cannot read ${file} (${code}); check the path and the file's permissions` } };
+    return {
+      problem: {
+        code: 'CONFIG_TOKEN_FILE',
+        path: setting,
+        message: `cannot read ${file} (${code}); check the path and the file's permissions`,
+      },
+    };
   }
   if (token === '') return { problem: { code: 'CONFIG_TOKEN_FILE', path: setting, message: `${file} is empty; it must hold the token` } };
   return { token };

@@ -24,23 +24,19 @@ export function parseYamlDoc(text: string, where: { path: string; code: string }
     return lines.linePos(target.range[0]).line;
   };
   const syntaxProblems = [
-    ...doc.errors.map(
-      (e): Problem => ({
-        code: where.code,
-        path: where.path,
-        // The pretty message repeats the position and adds a source excerpt; keep the sentence.
-        message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-        line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
-      }),
-    ),
-    ...repeatedKeys(doc, lineOf).map(
-      ({ key, line, firstLine }): Problem => ({
-        code: where.code,
-        path: where.path,
-        message: `YAML error: key ${JSON.stringify(key)} is given twice (first on line ${firstLine ?? '?'}); one mapping cannot hold a key twice`,
-        line,
-      }),
-    ),
+    ...doc.errors.map((e): Problem => ({
+      code: where.code,
+      path: where.path,
+      // The pretty message repeats the position and adds a source excerpt; keep the sentence.
+      message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
+    })),
+    ...repeatedKeys(doc, lineOf).map(({ key, line, firstLine }): Problem => ({
+      code: where.code,
+      path: where.path,
+      message: `YAML error: key ${JSON.stringify(key)} is given twice (first on line ${firstLine ?? '?'}); one mapping cannot hold a key twice`,
+      line,
+    })),
   ].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const contents = doc.contents;
   const empty = contents === null || (isScalar(contents) && contents.value === null);
@@ -53,7 +49,10 @@ export function parseYamlDoc(text: string, where: { path: string; code: string }
  * per mapping: linear in its size. Keys that are not scalars are left to the schema, which
  * refuses them.
  */
-function repeatedKeys(doc: Document.Parsed, lineOf: (node: unknown) => number | undefined): Array<{ key: string; line?: number; firstLine?: number }> {
+function repeatedKeys(
+  doc: Document.Parsed,
+  lineOf: (node: unknown) => number | undefined,
+): Array<{ key: string; line?: number; firstLine?: number }> {
   const found: Array<{ key: string; line?: number; firstLine?: number }> = [];
   visit(doc, {
     Map(_, map) {

@@ -189,7 +189,11 @@ export class AdsServer {
       openedAt: new Date(),
       names: 0,
       machine: this.machine(kind, () => live, log),
-      writer: new HeldWriter(call, () => live.machine.onSnapshot(), () => this.streams.has(id)),
+      writer: new HeldWriter(
+        call,
+        () => live.machine.onSnapshot(),
+        () => this.streams.has(id),
+      ),
     };
     this.streams.set(id, live);
     log.debug('xds stream opened');
@@ -297,7 +301,8 @@ export class AdsServer {
 
   private checkRequest(req: DiscoveryRequest & DeltaDiscoveryRequest): string | undefined {
     const t = req.type_url ?? '';
-    if (!isTypeUrl(t)) return `unsupported type_url "${t.slice(0, 200)}"; this server serves Cluster, ClusterLoadAssignment, TypedExtensionConfig and Listener`;
+    if (!isTypeUrl(t))
+      return `unsupported type_url "${t.slice(0, 200)}"; this server serves Cluster, ClusterLoadAssignment, TypedExtensionConfig and Listener`;
     const names = [
       ...(req.resource_names ?? []),
       ...(req.resource_names_subscribe ?? []),

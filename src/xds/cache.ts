@@ -42,9 +42,7 @@ export class SnapshotCache {
       throw err;
     }
     const prev = this.current;
-    const changed = new Set<TypeUrl>(
-      PUSH_ORDER.filter((t) => !prev || prev.typeVersions[t] !== next.typeVersions[t]),
-    );
+    const changed = new Set<TypeUrl>(PUSH_ORDER.filter((t) => !prev || prev.typeVersions[t] !== next.typeVersions[t]));
     if (changed.size === 0) return ok({ snapshot: prev as Snapshot, changed });
     this.current = next;
     for (const listener of this.listeners) listener(next, changed);

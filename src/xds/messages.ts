@@ -44,19 +44,15 @@ export const decodeDeltaDiscoveryRequest = (b: Uint8Array): DeltaDiscoveryReques
 const CONTROL_PLANE_ID = 'mqtt-xds';
 
 /** DiscoveryResponse: a header encoded here plus the resources' pre-framed chunks. */
-export function encodeDiscoveryResponse(
-  typeUrl: TypeUrl,
-  version: string,
-  nonce: string,
-  resources: readonly EncodedResource[],
-): Buffer {
+export function encodeDiscoveryResponse(typeUrl: TypeUrl, version: string, nonce: string, resources: readonly EncodedResource[]): Buffer {
   const type = envoyApiRoot().lookupType('envoy.service.discovery.v3.DiscoveryResponse');
   const header = type
-    .encode(
-      type.fromObject({ version_info: version, type_url: typeUrl, nonce, control_plane: { identifier: CONTROL_PLANE_ID } }),
-    )
+    .encode(type.fromObject({ version_info: version, type_url: typeUrl, nonce, control_plane: { identifier: CONTROL_PLANE_ID } }))
     .finish();
-  return concatMessage(header, resources.map((r) => r.sotwChunk));
+  return concatMessage(
+    header,
+    resources.map((r) => r.sotwChunk),
+  );
 }
 
 export function encodeDeltaDiscoveryResponse(
@@ -78,12 +74,14 @@ export function encodeDeltaDiscoveryResponse(
       }),
     )
     .finish();
-  return concatMessage(header, resources.map((r) => r.deltaChunk));
+  return concatMessage(
+    header,
+    resources.map((r) => r.deltaChunk),
+  );
 }
 
 /** Only for tests and tools: the full object form of a response. */
 export function decodeResponse(kind: 'sotw' | 'delta', bytes: Uint8Array): Record<string, unknown> {
-  const name =
-    kind === 'sotw' ? 'envoy.service.discovery.v3.DiscoveryResponse' : 'envoy.service.discovery.v3.DeltaDiscoveryResponse';
+  const name = kind === 'sotw' ? 'envoy.service.discovery.v3.DiscoveryResponse' : 'envoy.service.discovery.v3.DeltaDiscoveryResponse';
   return decodeMessage<Record<string, unknown>>(name, bytes);
 }

@@ -41,4 +41,3 @@ export function envoyApiRoot(): protobuf.Root {
   cached = root;
   return root;
 }
-

@@ -158,7 +158,13 @@ export class XdsTlsSource {
     // The client CA verifies Envoys, not this server's chain: the server chain is not checked against it.
     const pair = checkPair({ certPem: cert.value, keyPem: key.value, nowMs: this.now(), path: 'xds.tls.certFile' });
     if (!pair.ok) return pair;
-    const hash = createHash('sha256').update(cert.value).update('\0').update(key.value).update('\0').update(ca?.ok ? ca.value : '').digest('hex');
+    const hash = createHash('sha256')
+      .update(cert.value)
+      .update('\0')
+      .update(key.value)
+      .update('\0')
+      .update(ca?.ok ? ca.value : '')
+      .digest('hex');
     return ok({ pair: pair.value, ...(ca?.ok ? { ca: ca.value } : {}), hash });
   }
 }

@@ -22,7 +22,10 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 30);
 async function measure(mode: 'sotw' | 'delta'): Promise<Row> {
   const brokers = await startBrokers(3);
   const setup = await planeConfig();
-  writeBrokersFile(setup.brokersFile, brokers.map((broker) => ({ broker, weight: 1 })));
+  writeBrokersFile(
+    setup.brokersFile,
+    brokers.map((broker) => ({ broker, weight: 1 })),
+  );
   // Production debounce (the tests shorten it): the number is what an operator sees.
   const config = withOverrides(setup.config, { pushDebounceMs: defaultConfig().pushDebounceMs });
   const plane = new ControlPlane({ config, logger: silentLogger });
@@ -36,7 +39,10 @@ async function measure(mode: 'sotw' | 'delta'): Promise<Row> {
     for (let i = 0; i < rounds; i++) {
       const weight = 2 + i;
       const started = process.hrtime.bigint();
-      writeBrokersFile(setup.brokersFile, brokers.map((broker) => ({ broker, weight })));
+      writeBrokersFile(
+        setup.brokersFile,
+        brokers.map((broker) => ({ broker, weight })),
+      );
       await waitFor(async () => (await e.clusterHosts('mqtt_brokers')).every((h) => h.weight === weight), {
         timeoutMs: 10_000,
         intervalMs: 2,

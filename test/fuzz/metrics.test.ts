@@ -10,7 +10,12 @@ import { silentLogger } from '../../src/util/log';
 import { corpus, inputs, RUNS } from './mutate';
 
 const NOW_MS = 1_800_000_000_000;
-const brokers: Broker[] = ['a', 'b', 'c'].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 1883, metricsUrl: `http://10.0.0.${i + 1}/metrics` }));
+const brokers: Broker[] = ['a', 'b', 'c'].map((name, i) => ({
+  name,
+  address: `10.0.0.${i + 1}`,
+  port: 1883,
+  metricsUrl: `http://10.0.0.${i + 1}/metrics`,
+}));
 
 /** Two scrapes through the real scraper (for rates): the previous page, then the page. */
 async function scrape(pages: Record<string, string[]>): Promise<ReadonlyMap<string, BrokerLoad>> {
@@ -31,7 +36,7 @@ async function scrape(pages: Record<string, string[]>): Promise<ReadonlyMap<stri
 }
 
 describe('fuzz: metrics pages', () => {
-  it('never throw, and one broker\'s page never makes any weight non-finite or out of bounds', async () => {
+  it("never throw, and one broker's page never makes any weight non-finite or out of bounds", async () => {
     const policy = defaultPolicy();
     const good = corpus('prometheus')[0];
     await fc.assert(

@@ -13,7 +13,32 @@ export function corpus(target: string): string[] {
     .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
 }
 
-const TOKENS = ['\n', ':', ' ', '-', '{', '}', '[', ']', '"', "'", '#', '&a', '*a', '!!binary', '1e308', '-0', 'NaN', '+Inf', '\u0000', '\ufeff', '9'.repeat(40), 'é', '\t', '<<: *a'];
+const TOKENS = [
+  '\n',
+  ':',
+  ' ',
+  '-',
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  "'",
+  '#',
+  '&a',
+  '*a',
+  '!!binary',
+  '1e308',
+  '-0',
+  'NaN',
+  '+Inf',
+  '\u0000',
+  '\ufeff',
+  '9'.repeat(40),
+  'é',
+  '\t',
+  '<<: *a',
+];
 
 /** Extreme and ordinary numbers, as a page or file could spell them. */
 const NUMBER = fc.oneof(
@@ -36,9 +61,20 @@ export function mutated(target: string): fc.Arbitrary<string> {
   const seeds = corpus(target);
   const mutation = fc.oneof(
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), char: fc.string({ minLength: 1, maxLength: 1 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), char: fc.string({ minLength: 1, maxLength: 1 }) }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), token: fc.constantFrom(...TOKENS) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }), times: fc.integer({ min: 2, max: 30 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('repeat' as const),
+        at: fc.nat(),
+        length: fc.integer({ min: 1, max: 40 }),
+        times: fc.integer({ min: 2, max: 30 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 20 }) }) },
     // Numbers matter most to the parsers' consumers (weights, ports, limits): mutated more often.
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('number' as const), at: fc.nat(), value: NUMBER }) },

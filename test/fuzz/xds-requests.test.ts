@@ -25,7 +25,9 @@ const typeUrl = fc.oneof(
 );
 const names = fc.array(fc.oneof(fc.constantFrom('mqtt_brokers', '*', ''), fc.string({ maxLength: 30 })), { maxLength: 8 });
 const node = fc.record({ id: fc.string({ maxLength: 80 }), cluster: fc.string({ maxLength: 20 }) });
-const errorDetail = fc.option(fc.record({ code: fc.integer({ min: 0, max: 16 }), message: fc.string({ maxLength: 40 }) }), { nil: undefined });
+const errorDetail = fc.option(fc.record({ code: fc.integer({ min: 0, max: 16 }), message: fc.string({ maxLength: 40 }) }), {
+  nil: undefined,
+});
 
 const sotw = fc.record({
   version_info: fc.string({ maxLength: 20 }),
@@ -51,7 +53,14 @@ describe('fuzz: xDS requests', () => {
   beforeAll(async () => {
     const cache = new SnapshotCache();
     cache.publish(buildResources(model()));
-    server = new AdsServer({ host: '127.0.0.1', port: 0, maxRequestBytes: 64 * 1024, cache, logger: silentLogger, metrics: new XdsMetrics(new Registry()) });
+    server = new AdsServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxRequestBytes: 64 * 1024,
+      cache,
+      logger: silentLogger,
+      metrics: new XdsMetrics(new Registry()),
+    });
     const port = await server.start();
     client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   });
@@ -62,7 +71,11 @@ describe('fuzz: xDS requests', () => {
   });
 
   const open = (method: 'StreamAggregatedResources' | 'DeltaAggregatedResources'): Raw =>
-    client.makeBidiStreamRequest(SERVICE + method, (b: Buffer) => b, (b: Buffer) => b);
+    client.makeBidiStreamRequest(
+      SERVICE + method,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
 
   /** Sends the messages, waits briefly for answers, and ends the stream either way. */
   async function play(method: 'StreamAggregatedResources' | 'DeltaAggregatedResources', messages: Buffer[]): Promise<void> {
@@ -85,8 +98,14 @@ describe('fuzz: xDS requests', () => {
         fc.array(delta, { maxLength: 4 }),
         fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 2 }),
         async (s, d, raw) => {
-          await play('StreamAggregatedResources', [...s.map((r) => encode('envoy.service.discovery.v3.DiscoveryRequest', r)), ...raw.map((b) => Buffer.from(b))]);
-          await play('DeltaAggregatedResources', d.map((r) => encode('envoy.service.discovery.v3.DeltaDiscoveryRequest', r)));
+          await play('StreamAggregatedResources', [
+            ...s.map((r) => encode('envoy.service.discovery.v3.DiscoveryRequest', r)),
+            ...raw.map((b) => Buffer.from(b)),
+          ]);
+          await play(
+            'DeltaAggregatedResources',
+            d.map((r) => encode('envoy.service.discovery.v3.DeltaDiscoveryRequest', r)),
+          );
         },
       ),
       { numRuns: Math.ceil(RUNS / 4) },

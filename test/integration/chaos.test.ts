@@ -8,7 +8,17 @@ import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { CLUSTER, ENDPOINT, LISTENER } from '../../src/xds';
 import { envoyApiRoot } from '../../src/xds/protos';
-import { connectClients, startBrokers, startEnvoy, stopBrokers, tryConnectClients, waitFor, type ClientPool, type EnvoyHandle, type TestBroker } from '../support';
+import {
+  connectClients,
+  startBrokers,
+  startEnvoy,
+  stopBrokers,
+  tryConnectClients,
+  waitFor,
+  type ClientPool,
+  type EnvoyHandle,
+  type TestBroker,
+} from '../support';
 import { MetricsServer, page } from '../unit/scraping/metrics-server';
 import { planeConfig, startPlane } from './plane';
 
@@ -49,7 +59,10 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
     const setup = await planeConfig();
     fs.writeFileSync(
       setup.brokersFile,
-      'brokers:\n' + brokers.map((b, i) => `  - name: ${b.name}\n    host: 127.0.0.1\n    port: ${b.port}\n    metricsUrl: ${metrics.url(`/m${i}`)}\n`).join(''),
+      'brokers:\n' +
+        brokers
+          .map((b, i) => `  - name: ${b.name}\n    host: 127.0.0.1\n    port: ${b.port}\n    metricsUrl: ${metrics.url(`/m${i}`)}\n`)
+          .join(''),
     );
     const config = withOverrides(setup.config, {
       balancing: { mode: 'metrics', minPushIntervalMs: 300 },
@@ -59,7 +72,10 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
     xdsPort = config.xds.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort, waitReady: 'live' });
-    await waitFor(async () => [...(await hosts()).values()].filter((h) => h.healthy).length === 3, { timeoutMs: 30_000, what: 'three healthy brokers' });
+    await waitFor(async () => [...(await hosts()).values()].filter((h) => h.healthy).length === 3, {
+      timeoutMs: 30_000,
+      what: 'three healthy brokers',
+    });
     pool = await connectClients({ host: '127.0.0.1', port: mqttPort, count: 60, prefix: `chaos-${mode}` });
   });
 
@@ -72,15 +88,18 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
     await stopBrokers(brokers ?? []);
   });
 
-  it('fault 1, a metrics page that hangs: the other brokers\' weights still follow their metrics', async () => {
+  it("fault 1, a metrics page that hangs: the other brokers' weights still follow their metrics", async () => {
     hang = true;
     overload[1] = 2;
-    await waitFor(async () => {
-      const h = await hosts();
-      const w1 = h.get(brokers[1].port)?.weight ?? 0;
-      const w2 = h.get(brokers[2].port)?.weight ?? 0;
-      return w1 > 0 && w1 * 10 < w2;
-    }, { timeoutMs: 20_000, what: 'the overloaded broker cut in Envoy while another broker\'s page hangs' });
+    await waitFor(
+      async () => {
+        const h = await hosts();
+        const w1 = h.get(brokers[1].port)?.weight ?? 0;
+        const w2 = h.get(brokers[2].port)?.weight ?? 0;
+        return w1 > 0 && w1 * 10 < w2;
+      },
+      { timeoutMs: 20_000, what: "the overloaded broker cut in Envoy while another broker's page hangs" },
+    );
     overload[1] = 0;
     hang = false;
     expect(pool.closed()).toBe(0);
@@ -94,21 +113,40 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
     for (let round = 0; round < 3; round++) {
       for (const s of streams.splice(0)) s.cancel();
       for (let i = 0; i < 100; i++) {
-        const s = client.makeBidiStreamRequest('/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', (b: Buffer) => b, (b: Buffer) => b);
+        const s = client.makeBidiStreamRequest(
+          '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+        );
         s.on('data', () => undefined);
         s.on('error', () => undefined);
         // Subscribes to everything and never ACKs what it gets.
         for (const type_url of [CLUSTER, ENDPOINT, LISTENER]) {
-          s.write(Buffer.from(req.encode(req.fromObject({ node: { id: `silent-${round}-${i}` }, type_url, resource_names: type_url === ENDPOINT ? ['mqtt_brokers'] : [] })).finish()));
+          s.write(
+            Buffer.from(
+              req
+                .encode(
+                  req.fromObject({
+                    node: { id: `silent-${round}-${i}` },
+                    type_url,
+                    resource_names: type_url === ENDPOINT ? ['mqtt_brokers'] : [],
+                  }),
+                )
+                .finish(),
+            ),
+          );
         }
         streams.push(s);
       }
     }
     overload[2] = 2;
-    await waitFor(async () => {
-      const h = await hosts();
-      return (h.get(brokers[2].port)?.weight ?? 0) * 10 < (h.get(brokers[0].port)?.weight ?? 0);
-    }, { timeoutMs: 20_000, what: 'a weight change to reach the real Envoy past 100 silent streams' });
+    await waitFor(
+      async () => {
+        const h = await hosts();
+        return (h.get(brokers[2].port)?.weight ?? 0) * 10 < (h.get(brokers[0].port)?.weight ?? 0);
+      },
+      { timeoutMs: 20_000, what: 'a weight change to reach the real Envoy past 100 silent streams' },
+    );
     overload[2] = 0;
     for (const s of streams) s.cancel();
     expect(pool.closed()).toBe(0);
@@ -117,8 +155,11 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
   it('fault 3, a broker killed: only its own clients lose their connection, and new clients connect elsewhere', async () => {
     const onVictim = brokers[2].clientCount();
     await brokers[2].kill();
-    await waitFor(async () => (await hosts()).get(brokers[2].port)?.healthy === false, { timeoutMs: 20_000, what: 'Envoy to mark the killed broker unhealthy' });
-    await waitFor(() => pool.closed() >= onVictim, { timeoutMs: 10_000, what: 'the killed broker\'s clients to see their connection end' });
+    await waitFor(async () => (await hosts()).get(brokers[2].port)?.healthy === false, {
+      timeoutMs: 20_000,
+      what: 'Envoy to mark the killed broker unhealthy',
+    });
+    await waitFor(() => pool.closed() >= onVictim, { timeoutMs: 10_000, what: "the killed broker's clients to see their connection end" });
     expect(pool.closed()).toBe(onVictim);
     const fresh = await tryConnectClients({ host: '127.0.0.1', port: mqttPort, count: 20, prefix: `after-kill-${mode}` });
     expect(fresh.refused).toBe(0);

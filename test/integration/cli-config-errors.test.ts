@@ -10,8 +10,11 @@ const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (_err, _out, stderr) =>
-      resolve({ code: child.exitCode, stderr }),
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
+      (_err, _out, stderr) => resolve({ code: child.exitCode, stderr }),
     );
   });
 }
@@ -38,7 +41,12 @@ describe('the CLI on configuration mistakes', () => {
 
   it.each([
     ['an unreadable agent CA', ['--agent-tls-ca-file', '/nonexistent/ca.crt'], 'agent.tls.caFile', 'TLS_FILE_UNREADABLE'],
-    ['a client certificate without its key', ['--agent-tls-cert-file', '/nonexistent/tls.crt'], 'agent.tls.keyFile', 'CONFIG_AGENT_TLS_PAIR'],
+    [
+      'a client certificate without its key',
+      ['--agent-tls-cert-file', '/nonexistent/tls.crt'],
+      'agent.tls.keyFile',
+      'CONFIG_AGENT_TLS_PAIR',
+    ],
   ])('names %s, with exit code 2 and no stack trace', async (_what, flags, setting, code) => {
     const r = await run([...base, ...flags]);
     expect(r.code).toBe(2);
@@ -51,7 +59,12 @@ describe('the CLI on configuration mistakes', () => {
     const r = await run([...base, '--help'], { MQTT_XDS_ADMIN_URL: 'http://127.0.0.1:9' });
     expect(r.code).toBe(0);
     const started = await new Promise<string>((resolve) => {
-      const child = execFile(process.execPath, [CLI, ...base], { env: { PATH: process.env.PATH ?? '', MQTT_XDS_ADMIN_URL: 'http://127.0.0.1:9' } }, () => undefined);
+      const child = execFile(
+        process.execPath,
+        [CLI, ...base],
+        { env: { PATH: process.env.PATH ?? '', MQTT_XDS_ADMIN_URL: 'http://127.0.0.1:9' } },
+        () => undefined,
+      );
       let err = '';
       child.stderr?.on('data', (d: Buffer) => {
         err += d.toString();

@@ -20,14 +20,22 @@ function startCli(setup: PlaneSetup): ChildProcess {
   const c = setup.config;
   const args = [
     CLI,
-    '--xds-port', String(c.xds.port),
-    '--admin-port', String(c.admin.port),
-    '--discovery-brokers-file', setup.brokersFile,
-    '--listener-address', '127.0.0.1',
-    '--listener-port', String(c.listener.port),
-    '--cluster-health-check-interval-ms', '1000',
-    '--cluster-health-check-timeout-ms', '500',
-    '--log-level', 'warn',
+    '--xds-port',
+    String(c.xds.port),
+    '--admin-port',
+    String(c.admin.port),
+    '--discovery-brokers-file',
+    setup.brokersFile,
+    '--listener-address',
+    '127.0.0.1',
+    '--listener-port',
+    String(c.listener.port),
+    '--cluster-health-check-interval-ms',
+    '1000',
+    '--cluster-health-check-timeout-ms',
+    '500',
+    '--log-level',
+    'warn',
   ];
   return spawnChild(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }

@@ -97,7 +97,12 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
       // CRDs just created may take a moment to be served.
       for (let i = 0; res.status === 404 && i < 20; i++) {
         await new Promise((r) => setTimeout(r, 250));
-        res = await kube.request('PATCH', `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`, JSON.stringify(o), 'application/apply-patch+yaml');
+        res = await kube.request(
+          'PATCH',
+          `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
+          JSON.stringify(o),
+          'application/apply-patch+yaml',
+        );
       }
       if (res.status >= 300) refused.push(`${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     }
@@ -107,7 +112,12 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
   it('would refuse a manifest the API server does not accept (the check can fail)', async () => {
     const dep = render('overlays/edge').find((o) => o.kind === 'Deployment');
     dep.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
-    const res = await kube.request('PATCH', `${objectPath(dep)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`, JSON.stringify(dep), 'application/apply-patch+yaml');
+    const res = await kube.request(
+      'PATCH',
+      `${objectPath(dep)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
+      JSON.stringify(dep),
+      'application/apply-patch+yaml',
+    );
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(res.body)).toMatch(/imagePullPolicyy/);
   });

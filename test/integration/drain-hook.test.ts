@@ -37,8 +37,11 @@ async function adminStandIn(seen: Seen[]): Promise<{ url: string; close: () => P
 
 function runHook(env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [HOOK], { env: { PATH: process.env.PATH ?? '', POD_NAME: 'hivemq-0', DRAIN_LOG_TO: '/dev/stdout', ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout + stderr),
+    execFile(
+      'bash',
+      [HOOK],
+      { env: { PATH: process.env.PATH ?? '', POD_NAME: 'hivemq-0', DRAIN_LOG_TO: '/dev/stdout', ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout + stderr)),
     );
   });
 }

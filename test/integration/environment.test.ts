@@ -17,10 +17,12 @@ describe('the integration test environment', () => {
     const child = spawnChild('sleep', ['30'], { stdio: ['ignore', 'ignore', 'pipe'] });
     expect(registry!.has(child)).toBe(true);
     child.kill('SIGKILL');
-    return new Promise<void>((resolve) => child.once('exit', () => {
-      expect(registry!.has(child)).toBe(false);
-      resolve();
-    }));
+    return new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        expect(registry!.has(child)).toBe(false);
+        resolve();
+      }),
+    );
   });
 
   it('SIGKILLs at teardown every registered child still running, and leaves exited ones alone', async () => {

@@ -43,7 +43,11 @@ function install(name: string): string {
 }
 
 function tlsClient(files: Partial<ClientTlsFiles>): ClientTls {
-  const c = new ClientTls({ files: { caFile: agentsCa.ca.certFile, certFile: '', keyFile: '', serverName: AGENT_NAME, ...files }, setting: 'agent.tls', logger: silentLogger });
+  const c = new ClientTls({
+    files: { caFile: agentsCa.ca.certFile, certFile: '', keyFile: '', serverName: AGENT_NAME, ...files },
+    setting: 'agent.tls',
+    logger: silentLogger,
+  });
   const loaded = c.load();
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   clients.push(c);
@@ -57,11 +61,14 @@ const agentClient = (c: ClientTls): AgentHttpClient => new AgentHttpClient({ tok
 function servedSerial(): Promise<string> {
   const port = Number(new URL(broker.agentUrl).port);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: AGENT_NAME, ca: agentsCa.ca.cert, cert: controlPlane.cert, key: controlPlane.key }, () => {
-      const serial = socket.getPeerCertificate().serialNumber;
-      socket.destroy();
-      resolve(serial);
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, servername: AGENT_NAME, ca: agentsCa.ca.cert, cert: controlPlane.cert, key: controlPlane.key },
+      () => {
+        const serial = socket.getPeerCertificate().serialNumber;
+        socket.destroy();
+        resolve(serial);
+      },
+    );
     socket.once('error', reject);
   });
 }
@@ -70,7 +77,11 @@ let firstSerial = '';
 
 beforeAll(async () => {
   firstSerial = install('agent-1');
-  broker = await startHiveMQ({ token: TOKEN, brokerName: 'hivemq-tls-test', tls: { certFile: agentCert, keyFile: agentKey, clientCaFile: controlPlaneCa.ca.certFile } });
+  broker = await startHiveMQ({
+    token: TOKEN,
+    brokerName: 'hivemq-tls-test',
+    tls: { certFile: agentCert, keyFile: agentKey, clientCaFile: controlPlaneCa.ca.certFile },
+  });
 });
 
 afterEach(async () => {
@@ -86,16 +97,24 @@ describe('the HiveMQ agent over HTTPS with mTLS', () => {
   it('serves https, and the control plane lists and moves a real client through it', async () => {
     expect(broker.agentUrl).toMatch(/^https:/);
     const clientId = `tls-moved-${randomBytes(3).toString('hex')}`;
-    const mqttClient = await mqtt.connectAsync(broker.mqttUrl, { clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 10_000 });
+    const mqttClient = await mqtt.connectAsync(broker.mqttUrl, {
+      clientId,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+    });
     mqttClient.on('error', () => undefined);
     opened.push(mqttClient);
     const told = new Promise<IDisconnectPacket>((resolve) => mqttClient.once('disconnect', resolve));
 
     const agent = agentClient(tlsClient(withCertificate()));
-    await waitFor(async () => {
-      const list = await agent.listClients(broker.agentUrl, 100);
-      return list.ok && list.value.clients.some((c) => c.clientId === clientId);
-    }, { timeoutMs: 15_000, what: 'the agent to list the client over https' });
+    await waitFor(
+      async () => {
+        const list = await agent.listClients(broker.agentUrl, 100);
+        return list.ok && list.value.clients.some((c) => c.clientId === clientId);
+      },
+      { timeoutMs: 15_000, what: 'the agent to list the client over https' },
+    );
     const moved = await agent.disconnect(broker.agentUrl, [clientId], 'rebalance');
     expect(moved).toEqual({ ok: true, value: { disconnected: [clientId], notFound: [] } });
     expect((await told).reasonCode).toBe(USE_ANOTHER_SERVER);
@@ -108,18 +127,29 @@ describe('the HiveMQ agent over HTTPS with mTLS', () => {
       if (!r.ok) expect(r.error.code).toBe('AGENT_CONNECT');
     }
     // Plain HTTP to the TLS port gets no answer either.
-    const plain = await new AgentHttpClient({ token: TOKEN, timeoutMs: () => 5000 }).listClients(broker.agentUrl.replace('https:', 'http:'), 10);
+    const plain = await new AgentHttpClient({ token: TOKEN, timeoutMs: () => 5000 }).listClients(
+      broker.agentUrl.replace('https:', 'http:'),
+      10,
+    );
     expect(plain.ok).toBe(false);
   });
 
   it('sends the token to no agent whose certificate is not for the agent name', async () => {
-    const r = await agentClient(tlsClient({ ...withCertificate(), serverName: 'some-other-agent.mqtt.svc' })).listClients(broker.agentUrl, 10);
+    const r = await agentClient(tlsClient({ ...withCertificate(), serverName: 'some-other-agent.mqtt.svc' })).listClients(
+      broker.agentUrl,
+      10,
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
   it('is scraped over https by the control plane scraper', async () => {
-    const page = await fetchPage(`${broker.agentUrl}/metrics`, { fetch: tlsClient(withCertificate()).fetch, timeoutMs: 10_000, maxBodyBytes: 4 << 20, what: 'hivemq' });
+    const page = await fetchPage(`${broker.agentUrl}/metrics`, {
+      fetch: tlsClient(withCertificate()).fetch,
+      timeoutMs: 10_000,
+      maxBodyBytes: 4 << 20,
+      what: 'hivemq',
+    });
     expect(page.ok).toBe(true);
     if (page.ok) expect(page.text).toMatch(/^com_hivemq_networking_connections_current /m);
   });
@@ -128,10 +158,18 @@ describe('the HiveMQ agent over HTTPS with mTLS', () => {
     expect(await servedSerial()).toBe(firstSerial);
     const secondSerial = install('agent-2');
     // The agent checks its files every 10 s.
-    await waitFor(async () => (await servedSerial()) === secondSerial, { timeoutMs: 30_000, intervalMs: 500, what: 'the agent to serve the rotated certificate' });
+    await waitFor(async () => (await servedSerial()) === secondSerial, {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'the agent to serve the rotated certificate',
+    });
     // A key from another pair: refused, the second certificate stays.
     fs.writeFileSync(agentKey, agentsCa.issue('agent-unrelated', { commonName: 'x', san: [`DNS:${AGENT_NAME}`] }).key);
-    await waitFor(() => /TLS files changed but were refused/.test(broker.logs()), { timeoutMs: 30_000, intervalMs: 500, what: 'the agent to refuse the mismatched key' });
+    await waitFor(() => /TLS files changed but were refused/.test(broker.logs()), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'the agent to refuse the mismatched key',
+    });
     expect(broker.logs()).toMatch(/does not belong to the certificate/);
     expect(await servedSerial()).toBe(secondSerial);
     const list = await agentClient(tlsClient(withCertificate())).listClients(broker.agentUrl, 10);

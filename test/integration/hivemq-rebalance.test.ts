@@ -39,7 +39,9 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
   const counts = async (): Promise<number[]> =>
     Promise.all(
       brokers.map(async (b) => {
-        const line = (await (await fetch(b.metricsUrl)).text()).split('\n').find((l) => l.startsWith('com_hivemq_networking_connections_current '));
+        const line = (await (await fetch(b.metricsUrl)).text())
+          .split('\n')
+          .find((l) => l.startsWith('com_hivemq_networking_connections_current '));
         return Number(line?.split(' ')[1] ?? NaN);
       }),
     );
@@ -49,7 +51,10 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
       'brokers:\n' +
       brokers
         .slice(0, n)
-        .map((b, i) => `  - name: ${names[i]}\n    host: 127.0.0.1\n    port: ${b.mqttPort}\n    metricsUrl: ${b.metricsUrl}\n    agentUrl: ${b.agentUrl}\n`)
+        .map(
+          (b, i) =>
+            `  - name: ${names[i]}\n    host: 127.0.0.1\n    port: ${b.mqttPort}\n    metricsUrl: ${b.metricsUrl}\n    agentUrl: ${b.agentUrl}\n`,
+        )
         .join('');
     fs.writeFileSync(`${brokersFile}.tmp`, body);
     fs.renameSync(`${brokersFile}.tmp`, brokersFile);
@@ -89,10 +94,13 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
       protocolVersion: 5,
       sharedSubscriber: (i) => i % 12 === 0 || i % 12 === 7,
     });
-    await waitFor(async () => {
-      const [a, b] = await counts();
-      return a + b === 90;
-    }, { timeoutMs: 20_000, what: '90 clients on the first two brokers' });
+    await waitFor(
+      async () => {
+        const [a, b] = await counts();
+        return a + b === 90;
+      },
+      { timeoutMs: 20_000, what: '90 clients on the first two brokers' },
+    );
   });
 
   afterAll(async () => {
@@ -106,13 +114,23 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
     const before = await Promise.all(brokers.slice(0, 2).map(agentList));
     const excess = before.reduce((n, l) => n + Math.max(0, l.total - 30), 0);
     writeBrokers(3);
-    await waitFor(async () => (await counts())[2] >= 27, { timeoutMs: 60_000, intervalMs: 250, what: 'the new broker to hold 90% of its share' });
-    await waitFor(async () => {
-      const r = (await (await fetch(`${admin}/rebalance`)).json()) as { sources: object };
-      return Object.keys(r.sources).length === 0;
-    }, { timeoutMs: 30_000, what: 'the rebalance to end' });
+    await waitFor(async () => (await counts())[2] >= 27, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'the new broker to hold 90% of its share',
+    });
+    await waitFor(
+      async () => {
+        const r = (await (await fetch(`${admin}/rebalance`)).json()) as { sources: object };
+        return Object.keys(r.sources).length === 0;
+      },
+      { timeoutMs: 30_000, what: 'the rebalance to end' },
+    );
     await waitFor(() => pool.connected() === 90, { timeoutMs: 20_000, what: 'every client back' });
-    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, { timeoutMs: 10_000, what: 'HiveMQ to count all 90 clients' });
+    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, {
+      timeoutMs: 10_000,
+      what: 'HiveMQ to count all 90 clients',
+    });
 
     expect(pool.failedAttempts()).toBe(0);
     expect(pool.lost()).toBeGreaterThanOrEqual(excess - 3);
@@ -138,7 +156,10 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
       what: `${names[0]} to be drained`,
     });
     await waitFor(() => pool.connected() === 90, { timeoutMs: 20_000, what: 'every client back' });
-    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, { timeoutMs: 10_000, what: 'HiveMQ to count all 90 clients' });
+    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, {
+      timeoutMs: 10_000,
+      what: 'HiveMQ to count all 90 clients',
+    });
     const after = await counts();
     // The agents list them too: their lists are checked against HiveMQ's every 5 s.
     await waitFor(async () => (await Promise.all(brokers.map(agentList))).reduce((n, l) => n + l.total, 0) === 90, {

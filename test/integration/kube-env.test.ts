@@ -86,8 +86,16 @@ describe('real kube-apiserver test environment', () => {
           { name: 'metrics', port: 9399, protocol: 'TCP' },
         ],
         endpoints: [
-          { addresses: ['10.0.0.1'], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', namespace: ns, name: 'hivemq-0' } },
-          { addresses: ['10.0.0.2'], conditions: { ready: false, serving: true, terminating: true }, targetRef: { kind: 'Pod', namespace: ns, name: 'hivemq-1' } },
+          {
+            addresses: ['10.0.0.1'],
+            conditions: { ready: true, serving: true, terminating: false },
+            targetRef: { kind: 'Pod', namespace: ns, name: 'hivemq-0' },
+          },
+          {
+            addresses: ['10.0.0.2'],
+            conditions: { ready: false, serving: true, terminating: true },
+            targetRef: { kind: 'Pod', namespace: ns, name: 'hivemq-1' },
+          },
         ],
       },
       201,

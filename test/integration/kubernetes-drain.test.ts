@@ -42,19 +42,27 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
     return res.body;
   };
   const annotate = (pod: string, value: string | null): Promise<unknown> =>
-    api('PATCH', `/api/v1/namespaces/${NS}/pods/${pod}`, { metadata: { annotations: { [ANNOTATION]: value } } }, 'application/merge-patch+json');
+    api(
+      'PATCH',
+      `/api/v1/namespaces/${NS}/pods/${pod}`,
+      { metadata: { annotations: { [ANNOTATION]: value } } },
+      'application/merge-patch+json',
+    );
   const health = (r: Replica, name: string): string | undefined => r.xds.endpoints().find((e) => e.hostname === name)?.health;
   const metric = async (r: Replica, name: string): Promise<number | undefined> => {
     const text = await (await fetch(`http://127.0.0.1:${r.adminPort}/metrics`)).text();
     const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
     return m ? Number(m[1]) : undefined;
   };
-  const drainStatus = async (r: Replica, name: string): Promise<any> => (await fetch(`http://127.0.0.1:${r.adminPort}/drain/${name}`)).json();
+  const drainStatus = async (r: Replica, name: string): Promise<any> =>
+    (await fetch(`http://127.0.0.1:${r.adminPort}/drain/${name}`)).json();
 
   /** The Role shipped in deploy/base/rbac.yaml, optionally without its pods rule or its drain-record rule. */
   const shippedRole = (name: string, withPods: boolean, withDrainRecord = true): any => {
     const text = fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'base', 'rbac.yaml'), 'utf8');
-    const role = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o.kind === 'Role');
+    const role = parseAllDocuments(text)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'Role');
     const rules = role.rules.filter(
       (r: any) => (withPods || !r.resources.includes('pods')) && (withDrainRecord || !(r.resourceNames ?? []).includes('mqtt-xds-drains')),
     );
@@ -103,16 +111,25 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
       process.execPath,
       [
         CLI,
-        '--discovery-source', 'kubernetes',
-        '--discovery-kubernetes-kubeconfig', kubeconfig,
-        '--discovery-kubernetes-namespace', NS,
-        '--discovery-kubernetes-service', 'hivemq',
+        '--discovery-source',
+        'kubernetes',
+        '--discovery-kubernetes-kubeconfig',
+        kubeconfig,
+        '--discovery-kubernetes-namespace',
+        NS,
+        '--discovery-kubernetes-service',
+        'hivemq',
         '--discovery-kubernetes-metrics-port=',
-        '--xds-port', String(xdsPort),
-        '--admin-port', String(adminPort),
-        '--push-debounce-ms', '20',
-        '--rebalance-tick-ms', '200',
-        '--log-level', 'info',
+        '--xds-port',
+        String(xdsPort),
+        '--admin-port',
+        String(adminPort),
+        '--push-debounce-ms',
+        '20',
+        '--rebalance-tick-ms',
+        '200',
+        '--log-level',
+        'info',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -163,7 +180,10 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
     await api('POST', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name: 'hivemq-xyz12', labels: { 'kubernetes.io/service-name': 'hivemq', 'endpointslice.kubernetes.io/managed-by': 'mqtt-xds-test' } },
+      metadata: {
+        name: 'hivemq-xyz12',
+        labels: { 'kubernetes.io/service-name': 'hivemq', 'endpointslice.kubernetes.io/managed-by': 'mqtt-xds-test' },
+      },
       addressType: 'IPv4',
       ports: [{ name: 'mqtt', port: 1883, protocol: 'TCP' }],
       endpoints: [0, 1, 2].map((i) => ({
@@ -217,7 +237,10 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
   it('serves the pod again when the annotation says "false"', async () => {
     await annotate('hivemq-1', 'false');
     await waitFor(() => health(a!, 'hivemq-1') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-1 serving again' });
-    await waitFor(async () => (await drainStatus(a!, 'hivemq-1')).state === 'not-draining', { timeoutMs: 10_000, what: 'the drain to end' });
+    await waitFor(async () => (await drainStatus(a!, 'hivemq-1')).state === 'not-draining', {
+      timeoutMs: 10_000,
+      what: 'the drain to end',
+    });
   });
 
   it('serves the pod again when the annotation is removed', async () => {
@@ -227,12 +250,18 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
     await waitFor(() => health(a!, 'hivemq-2') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-2 serving again' });
     const pod = await api('GET', `/api/v1/namespaces/${NS}/pods/hivemq-2`);
     expect(pod.metadata.annotations?.[ANNOTATION]).toBeUndefined();
-    await waitFor(async () => (await drainStatus(a!, 'hivemq-2')).state === 'not-draining', { timeoutMs: 10_000, what: 'the drain to end' });
+    await waitFor(async () => (await drainStatus(a!, 'hivemq-2')).state === 'not-draining', {
+      timeoutMs: 10_000,
+      what: 'the drain to end',
+    });
   });
 
   it('ignores a value other than true or false, and says so in the log', async () => {
     await annotate('hivemq-0', 'yes');
-    await waitFor(() => /drain annotation ignored.*hivemq-0/.test(a!.stderr()), { timeoutMs: 15_000, what: 'the log to name the bad annotation' });
+    await waitFor(() => /drain annotation ignored.*hivemq-0/.test(a!.stderr()), {
+      timeoutMs: 15_000,
+      what: 'the log to name the bad annotation',
+    });
     expect(a!.xds.endpoints().map((e) => e.health)).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
     await annotate('hivemq-0', null);
   });
@@ -240,7 +269,10 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
   describe('when RBAC does not let the control plane read pods', () => {
     it('keeps serving from the EndpointSlices, logs one error naming the permission, and reports it', async () => {
       await annotate('hivemq-1', 'true');
-      await waitFor(() => health(a!, 'hivemq-1') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-1 DRAINING on the replica that may read pods' });
+      await waitFor(() => health(a!, 'hivemq-1') === 'DRAINING', {
+        timeoutMs: 15_000,
+        what: 'hivemq-1 DRAINING on the replica that may read pods',
+      });
       b = await startReplica(await serviceAccount('no-pods', shippedRole('no-pods', false)));
       await waitFor(() => b!.xds.endpoints().length === 3, { timeoutMs: 15_000, what: 'three endpoints without pod access' });
       // The annotation is invisible to this replica: every broker stays serving.
@@ -252,17 +284,28 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
       expect(await metric(b, 'mqtt_xds_discovery_synced')).toBe(1);
       expect(await metric(b, 'mqtt_xds_discovery_pods_synced')).toBe(0);
       expect(b.count('K8S_PODS_FORBIDDEN')).toBe(1);
-      const line = b.stderr().split('\n').find((l) => l.includes('K8S_PODS_FORBIDDEN'))!;
+      const line = b
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('K8S_PODS_FORBIDDEN'))!;
       expect(JSON.parse(line)).toMatchObject({ level: 'error', missing: 'pods: get, list, watch', namespace: NS });
-      expect(JSON.parse(line).msg).toMatch(/forbidden to list and watch pods in namespace drain-test: grant the service account get, list and watch on pods/);
+      expect(JSON.parse(line).msg).toMatch(
+        /forbidden to list and watch pods in namespace drain-test: grant the service account get, list and watch on pods/,
+      );
 
       // A change to the slices still comes through.
       const current = await api('GET', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices/hivemq-xyz12`);
       await api('PUT', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices/hivemq-xyz12`, {
         ...current,
-        endpoints: [...current.endpoints, { addresses: ['192.0.2.23'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'hivemq-3', namespace: NS } }],
+        endpoints: [
+          ...current.endpoints,
+          { addresses: ['192.0.2.23'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'hivemq-3', namespace: NS } },
+        ],
       });
-      await waitFor(() => b!.xds.endpoints().length === 4, { timeoutMs: 15_000, what: 'the fourth broker on the replica without pod access' });
+      await waitFor(() => b!.xds.endpoints().length === 4, {
+        timeoutMs: 15_000,
+        what: 'the fourth broker on the replica without pod access',
+      });
       // Retries went on meanwhile (every 0.5 s, doubling), without another error line.
       expect(b.count('K8S_PODS_FORBIDDEN')).toBe(1);
     });
@@ -285,20 +328,26 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
       const res = await fetch(`http://127.0.0.1:${r.adminPort}/drain/${name}`, { method });
       return { status: res.status, body: await res.json() };
     };
-    const recorded = async (): Promise<Record<string, string>> => (await api('GET', `/api/v1/namespaces/${NS}/configmaps/mqtt-xds-drains`)).data ?? {};
+    const recorded = async (): Promise<Record<string, string>> =>
+      (await api('GET', `/api/v1/namespaces/${NS}/configmaps/mqtt-xds-drains`)).data ?? {};
 
     it('a drain asked of one replica is DRAINING on the other too, and a cancel on the other ends it on both', async () => {
       await annotate('hivemq-1', null);
-      for (const r of [a!, b!]) await waitFor(() => health(r, 'hivemq-1') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-1 serving on both replicas' });
+      for (const r of [a!, b!])
+        await waitFor(() => health(r, 'hivemq-1') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-1 serving on both replicas' });
       const asked = await adminDrain(a!, 'POST', 'hivemq-0');
       expect(asked).toMatchObject({ status: 202, body: { broker: 'hivemq-0', created: true } });
-      await waitFor(() => health(b!, 'hivemq-0') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-0 DRAINING on the replica that was not asked' });
+      await waitFor(() => health(b!, 'hivemq-0') === 'DRAINING', {
+        timeoutMs: 15_000,
+        what: 'hivemq-0 DRAINING on the replica that was not asked',
+      });
       expect(health(a!, 'hivemq-0')).toBe('DRAINING');
       expect(await drainStatus(b!, 'hivemq-0')).toMatchObject({ broker: 'hivemq-0', state: 'draining', origin: 'api' });
       expect(JSON.parse((await recorded())['hivemq-0'])).toEqual({ requestedAt: expect.any(String), by: expect.any(String) });
 
       expect(await adminDrain(b!, 'DELETE', 'hivemq-0')).toMatchObject({ status: 200, body: { cancelled: true } });
-      for (const r of [a!, b!]) await waitFor(() => health(r, 'hivemq-0') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-0 serving again on both' });
+      for (const r of [a!, b!])
+        await waitFor(() => health(r, 'hivemq-0') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-0 serving again on both' });
       expect(await recorded()).toEqual({});
     });
 
@@ -314,7 +363,10 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
 
     it('refuses a drain it cannot record, names the ConfigMap and the permission, and applies nothing', async () => {
       c = await startReplica(await serviceAccount('no-drains', shippedRole('no-drains', true, false)));
-      await waitFor(() => c!.xds.endpoints().length === 4, { timeoutMs: 15_000, what: 'four endpoints on the replica without the drain record' });
+      await waitFor(() => c!.xds.endpoints().length === 4, {
+        timeoutMs: 15_000,
+        what: 'four endpoints on the replica without the drain record',
+      });
       const refused = await adminDrain(c, 'POST', 'hivemq-3');
       expect(refused.status).toBe(503);
       expect(refused.body).toMatchObject({ broker: 'hivemq-3', code: 'K8S_DRAINS_FORBIDDEN' });

@@ -56,9 +56,18 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
   };
   const putPolicy = async (text: string): Promise<void> => {
     const existing = await kube.request('GET', `/api/v1/namespaces/${NS}/configmaps/mqtt-xds-policy`);
-    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mqtt-xds-policy', namespace: NS }, data: { 'policy.yaml': text } };
+    const body = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'mqtt-xds-policy', namespace: NS },
+      data: { 'policy.yaml': text },
+    };
     if (existing.status === 404) await api('POST', `/api/v1/namespaces/${NS}/configmaps`, body);
-    else await api('PUT', `/api/v1/namespaces/${NS}/configmaps/mqtt-xds-policy`, { ...body, metadata: { ...body.metadata, resourceVersion: existing.body.metadata.resourceVersion } });
+    else
+      await api('PUT', `/api/v1/namespaces/${NS}/configmaps/mqtt-xds-policy`, {
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: existing.body.metadata.resourceVersion },
+      });
   };
   const status = async (r: Replica): Promise<any> => (await fetch(`http://127.0.0.1:${r.adminPort}/status`)).json();
   const metric = async (r: Replica, name: string): Promise<number | undefined> => {
@@ -81,20 +90,33 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
       process.execPath,
       [
         CLI,
-        '--discovery-source', 'kubernetes',
-        '--discovery-kubernetes-kubeconfig', kube.kubeconfigPath,
-        '--discovery-kubernetes-namespace', NS,
-        '--discovery-kubernetes-service', 'hivemq',
+        '--discovery-source',
+        'kubernetes',
+        '--discovery-kubernetes-kubeconfig',
+        kube.kubeconfigPath,
+        '--discovery-kubernetes-namespace',
+        NS,
+        '--discovery-kubernetes-service',
+        'hivemq',
         '--discovery-kubernetes-metrics-port=',
-        '--balancing-policy-config-map', 'mqtt-xds-policy',
-        '--leader-election-lease-name', 'mqtt-xds-leader',
-        '--leader-election-identity', identity,
-        '--leader-election-lease-duration-ms', '3000',
-        '--leader-election-renew-interval-ms', '500',
-        '--xds-port', String(xdsPort),
-        '--admin-port', String(adminPort),
-        '--push-debounce-ms', '20',
-        '--log-level', 'info',
+        '--balancing-policy-config-map',
+        'mqtt-xds-policy',
+        '--leader-election-lease-name',
+        'mqtt-xds-leader',
+        '--leader-election-identity',
+        identity,
+        '--leader-election-lease-duration-ms',
+        '3000',
+        '--leader-election-renew-interval-ms',
+        '500',
+        '--xds-port',
+        String(xdsPort),
+        '--admin-port',
+        String(adminPort),
+        '--push-debounce-ms',
+        '20',
+        '--log-level',
+        'info',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -228,7 +250,12 @@ describe('Kubernetes discovery, ConfigMap policy and leader election against a r
     });
     await putSlice([pod(0), pod(1, { ready: false, serving: true, terminating: true }), pod(2), pod(3), pod(4)]);
     await waitFor(() => names().includes('hivemq-4'), { timeoutMs: 15_000, what: 'the change made after the restart' });
-    expect(xds.edsHistory().slice(before).every((h) => h.count > 0)).toBe(true);
+    expect(
+      xds
+        .edsHistory()
+        .slice(before)
+        .every((h) => h.count > 0),
+    ).toBe(true);
   });
 
   it('elects one leader and hands over when it stops; replicas publish identical versions', async () => {

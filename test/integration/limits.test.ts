@@ -31,9 +31,14 @@ const UINT32_MAX = 4294967295;
 
 /** A policy for two brokers declared at 100 connections each, with these `limits:` lines. */
 const policy = (...limits: string[]): string =>
-  ['capacity:', '  classes: { test: { connections: 100 } }', '  brokers: { broker-0: test, broker-1: test }', 'limits:', ...limits.map((l) => `  ${l}`), ''].join(
-    '\n',
-  );
+  [
+    'capacity:',
+    '  classes: { test: { connections: 100 } }',
+    '  brokers: { broker-0: test, broker-1: test }',
+    'limits:',
+    ...limits.map((l) => `  ${l}`),
+    '',
+  ].join('\n');
 
 interface Breakers {
   maxConnections?: number;
@@ -51,12 +56,20 @@ interface Rig {
   mqttPort: number;
 }
 
-async function startRig(mode: 'sotw' | 'delta', brokerCount: number, initialPolicy: string, maxDownstreamConnections?: number): Promise<Rig> {
+async function startRig(
+  mode: 'sotw' | 'delta',
+  brokerCount: number,
+  initialPolicy: string,
+  maxDownstreamConnections?: number,
+): Promise<Rig> {
   const brokers = await startBrokers(brokerCount);
   const setup = await planeConfig();
   const policyFile = path.join(setup.dir, 'policy.yaml');
   fs.writeFileSync(policyFile, initialPolicy);
-  writeBrokersFile(setup.brokersFile, brokers.map((broker) => ({ broker, weight: 1 })));
+  writeBrokersFile(
+    setup.brokersFile,
+    brokers.map((broker) => ({ broker, weight: 1 })),
+  );
   // Static weights: nothing but the policy changes the resources; no push interval to wait out.
   const config = withOverrides(setup.config, { balancing: { mode: 'static', policyFile, minPushIntervalMs: 0 } });
   const { plane } = await startPlane(config);
@@ -152,10 +165,10 @@ describe.each(['sotw', 'delta'] as const)('connection limits over %s ADS', (mode
 
     writePolicy(policy('connections: { headroom: 3 }', 'connectRate: { perSec: 50, burst: 100 }', 'maxConnectionDurationMs: 60000'));
     await waitFor(async () => (await breakers()).perHost === 300, { timeoutMs: 20_000, what: 'per-host limit 300 in Envoy' });
-    await waitFor(
-      async () => (await stat('extension_config_discovery.network_filter.mqtt.tcp_proxy.config_reload')) > reloadsBefore,
-      { timeoutMs: 20_000, what: 'the new tcp_proxy config over ECDS' },
-    );
+    await waitFor(async () => (await stat('extension_config_discovery.network_filter.mqtt.tcp_proxy.config_reload')) > reloadsBefore, {
+      timeoutMs: 20_000,
+      what: 'the new tcp_proxy config over ECDS',
+    });
     expect(await breakers()).toEqual({ maxConnections: 600, maxPending: 1024, perHost: 300 });
     const filters = await filterConfigs();
     expect(filters['mqtt.connect_rate_limit'].token_bucket).toMatchObject({ max_tokens: 100, tokens_per_fill: 5 });

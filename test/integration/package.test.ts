@@ -8,7 +8,9 @@ import { REPO_ROOT } from '../support/repo-root';
 
 function npm(args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('npm', args, { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`npm ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
+    execFile('npm', args, { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`npm ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+    ),
   );
 }
 
@@ -26,7 +28,10 @@ describe('the production install', () => {
 
   it('brings no aedes and no test tool dependency', async () => {
     const tree = await npm(['ls', '--omit=dev', '--all', '--parseable']);
-    const names = tree.split('\n').filter((l) => l.includes('node_modules')).map((l) => l.slice(l.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    const names = tree
+      .split('\n')
+      .filter((l) => l.includes('node_modules'))
+      .map((l) => l.slice(l.lastIndexOf('node_modules/') + 'node_modules/'.length));
     expect(names.length).toBeGreaterThan(10);
     for (const dev of ['aedes', 'mqtt', 'jest', 'fast-check', 'playwright-core']) expect(names).not.toContain(dev);
   });

@@ -35,7 +35,9 @@ describe('pods as metadata only, against a real kube-apiserver', () => {
 
   beforeAll(async () => {
     kube = await startKube();
-    expect((await kube.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
+    expect((await kube.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(
+      201,
+    );
     expect((await kube.request('POST', `/api/v1/namespaces/${ns}/pods`, pod('hivemq-0'))).status).toBe(201);
     // The pod as a full read would return it: the value is there to be leaked.
     expect(JSON.stringify((await kube.request('GET', `/api/v1/namespaces/${ns}/pods/hivemq-0`)).body)).toContain(SECRET_VALUE);
@@ -51,7 +53,10 @@ describe('pods as metadata only, against a real kube-apiserver', () => {
        m.listPodMetadata(c.loadKubeConfig(process.env.KC), ${JSON.stringify(ns)}, 'app=hivemq').then((l) => console.log(JSON.stringify(l)));`,
       { KC: kube.kubeconfigPath },
     );
-    const list = JSON.parse(out) as { metadata: { resourceVersion?: string }; items: Array<{ metadata?: { name?: string; annotations?: Record<string, string> } }> };
+    const list = JSON.parse(out) as {
+      metadata: { resourceVersion?: string };
+      items: Array<{ metadata?: { name?: string; annotations?: Record<string, string> } }>;
+    };
     expect(list.items.map((p) => p.metadata?.name)).toEqual(['hivemq-0']);
     expect(list.items[0].metadata?.annotations?.['mqtt-xds.io/drain']).toBe('true');
     expect(list.metadata.resourceVersion).toMatch(/^\d+$/);

@@ -24,13 +24,22 @@ interface Entry {
   readonly agentUrl?: string;
 }
 
-const entry = (b: LaunchedBroker, agentUrl: string | undefined = b.agentUrl): Entry => ({ name: b.name, port: b.port, metricsUrl: b.metricsUrl, ...(agentUrl ? { agentUrl } : {}) });
+const entry = (b: LaunchedBroker, agentUrl: string | undefined = b.agentUrl): Entry => ({
+  name: b.name,
+  port: b.port,
+  metricsUrl: b.metricsUrl,
+  ...(agentUrl ? { agentUrl } : {}),
+});
 
 function writeBrokers(file: string, entries: readonly Entry[]): void {
   const body =
     'brokers:\n' +
     entries
-      .map((e) => `  - name: ${e.name}\n    host: 127.0.0.1\n    port: ${e.port}\n    metricsUrl: ${e.metricsUrl}\n` + (e.agentUrl ? `    agentUrl: ${e.agentUrl}\n` : ''))
+      .map(
+        (e) =>
+          `  - name: ${e.name}\n    host: 127.0.0.1\n    port: ${e.port}\n    metricsUrl: ${e.metricsUrl}\n` +
+          (e.agentUrl ? `    agentUrl: ${e.agentUrl}\n` : ''),
+      )
       .join('');
   fs.writeFileSync(`${file}.tmp`, body);
   fs.renameSync(`${file}.tmp`, file);
@@ -79,12 +88,18 @@ async function harness(entries: readonly Entry[], policy: string): Promise<Harne
   return h;
 }
 
-const adminCall = async (h: Harness, method: string, p: string, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: Record<string, unknown> }> => {
+const adminCall = async (
+  h: Harness,
+  method: string,
+  p: string,
+  token: string | null = ADMIN_TOKEN,
+): Promise<{ status: number; body: Record<string, unknown> }> => {
   const res = await fetch(h.admin + p, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
-const counts = async (brokers: readonly LaunchedBroker[]): Promise<number[]> => Promise.all(brokers.map(async (b) => (await b.clients()).length));
+const counts = async (brokers: readonly LaunchedBroker[]): Promise<number[]> =>
+  Promise.all(brokers.map(async (b) => (await b.clients()).length));
 
 // Drains move clients whatever rebalance.mode says; dry-run keeps rebalancing out of the drain tests.
 const DRAIN_POLICY = 'rebalance: { ratePerSec: 100, batchSize: 20, agentTimeoutMs: 1000, retryAfterMs: 600000 }\nsmoothing: { alpha: 1 }\n';
@@ -102,7 +117,10 @@ describe('drain', () => {
 
   beforeAll(async () => {
     brokers = await Promise.all([0, 1, 2].map((i) => launchCapacityBroker({ name: `drain-${i}`, capacity: 1000, agentToken: TOKEN })));
-    h = await harness(brokers.map((b) => entry(b)), DRAIN_POLICY);
+    h = await harness(
+      brokers.map((b) => entry(b)),
+      DRAIN_POLICY,
+    );
     pool = await connectReconnectingClients({ host: '127.0.0.1', port: h.mqttPort, count: 150, prefix: 'drain' });
     await waitFor(async () => (await counts(brokers)).every((n) => n > 20), { timeoutMs: 15_000, what: 'clients on every broker' });
   });
@@ -149,10 +167,14 @@ describe('drain', () => {
 
   it('gives the broker new clients again once the drain is cancelled', async () => {
     expect((await adminCall(h, 'DELETE', `/drain/${brokers[0].name}`)).body).toMatchObject({ cancelled: true });
-    await waitFor(async () => !(await h.envoy.clusterHosts('mqtt_brokers')).find((x) => x.port === brokers[0].port)?.healthFlags.includes('eds_draining'), {
-      timeoutMs: 15_000,
-      what: 'the broker to be serving again',
-    });
+    await waitFor(
+      async () =>
+        !(await h.envoy.clusterHosts('mqtt_brokers')).find((x) => x.port === brokers[0].port)?.healthFlags.includes('eds_draining'),
+      {
+        timeoutMs: 15_000,
+        what: 'the broker to be serving again',
+      },
+    );
   });
 });
 
@@ -165,9 +187,15 @@ describe('rebalance after a scale-out', () => {
 
   beforeAll(async () => {
     brokers = await Promise.all([0, 1, 2].map((i) => launchCapacityBroker({ name: `scale-${i}`, capacity: 1000, agentToken: TOKEN })));
-    h = await harness(brokers.slice(0, 2).map((b) => entry(b)), MOVE_POLICY);
+    h = await harness(
+      brokers.slice(0, 2).map((b) => entry(b)),
+      MOVE_POLICY,
+    );
     pool = await connectReconnectingClients({ host: '127.0.0.1', port: h.mqttPort, count: 120, prefix: 'scale', sharedSubscriber: shared });
-    await waitFor(async () => (await counts(brokers)).slice(0, 2).reduce((a, b) => a + b, 0) === 120, { timeoutMs: 15_000, what: '120 clients on two brokers' });
+    await waitFor(async () => (await counts(brokers)).slice(0, 2).reduce((a, b) => a + b, 0) === 120, {
+      timeoutMs: 15_000,
+      what: '120 clients on two brokers',
+    });
   });
 
   afterAll(async () => {
@@ -180,14 +208,26 @@ describe('rebalance after a scale-out', () => {
     const [a, b] = await counts(brokers);
     // Per source broker: its shared subscribers and its other clients.
     const before = await Promise.all(brokers.slice(0, 2).map((x) => x.agentClients()));
-    writeBrokers(h.brokersFile, brokers.map((x) => entry(x)));
+    writeBrokers(
+      h.brokersFile,
+      brokers.map((x) => entry(x)),
+    );
     // Targets 40 each: a and b move a - 40 and b - 40.
     const excess = a - 40 + (b - 40);
-    await waitFor(async () => (await counts(brokers))[2] >= 36, { timeoutMs: 60_000, intervalMs: 250, what: 'the new broker to hold 90% of its share' });
-    await waitFor(async () => (await adminCall(h, 'GET', '/rebalance')).body.sources !== undefined && Object.keys((await adminCall(h, 'GET', '/rebalance')).body.sources as object).length === 0, {
-      timeoutMs: 30_000,
-      what: 'the rebalance to end',
+    await waitFor(async () => (await counts(brokers))[2] >= 36, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'the new broker to hold 90% of its share',
     });
+    await waitFor(
+      async () =>
+        (await adminCall(h, 'GET', '/rebalance')).body.sources !== undefined &&
+        Object.keys((await adminCall(h, 'GET', '/rebalance')).body.sources as object).length === 0,
+      {
+        timeoutMs: 30_000,
+        what: 'the rebalance to end',
+      },
+    );
     await waitFor(() => pool.connected() === 120, { timeoutMs: 20_000, what: 'every client back' });
     expect(pool.failedAttempts()).toBe(0);
     expect(pool.lost()).toBeLessThanOrEqual(Math.ceil(excess * 1.1));
@@ -239,7 +279,10 @@ describe('a failing agent', () => {
     const name = brokers[i].name;
     const held = (await counts(brokers))[i];
     expect((await adminCall(h, 'POST', `/drain/${name}`)).status).toBe(202);
-    await waitFor(async () => (await adminCall(h, 'GET', `/drain/${name}`)).body.phase === 'failed', { timeoutMs: 20_000, what: `${name}'s drain to fail` });
+    await waitFor(async () => (await adminCall(h, 'GET', `/drain/${name}`)).body.phase === 'failed', {
+      timeoutMs: 20_000,
+      what: `${name}'s drain to fail`,
+    });
     const status = (await adminCall(h, 'GET', `/drain/${name}`)).body;
     expect(String(status.error)).toMatch(message);
     expect(status).toMatchObject({ state: 'draining', drained: false });

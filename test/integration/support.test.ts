@@ -65,8 +65,8 @@ describe('integration test support', () => {
   });
 
   it('fails fast with a clear message when Envoy cannot start', async () => {
-    await expect(
-      startEnvoy({ mode: 'delta', xdsPort: 1, extraArgs: ['--no-such-flag'] }),
-    ).rejects.toThrow(/did not become ready.*envoy exited/s);
+    await expect(startEnvoy({ mode: 'delta', xdsPort: 1, extraArgs: ['--no-such-flag'] })).rejects.toThrow(
+      /did not become ready.*envoy exited/s,
+    );
   });
 });

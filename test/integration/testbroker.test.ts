@@ -247,7 +247,12 @@ describe('capacity test broker as a broker agent (docs/agent-api.md)', () => {
 
   const connect = (clientId: string, options: Partial<IClientOptions> = {}): Promise<MqttClient> =>
     openClient(broker.port, clientId, { clients, closed }, options).connected;
-  const will = (clientId: string): IClientOptions['will'] => ({ topic: `wills/${clientId}`, payload: Buffer.from('gone'), qos: 0, retain: false });
+  const will = (clientId: string): IClientOptions['will'] => ({
+    topic: `wills/${clientId}`,
+    payload: Buffer.from('gone'),
+    qos: 0,
+    retain: false,
+  });
 
   beforeAll(async () => {
     broker = await launchCapacityBroker({ name: 'agent-it', capacity: 1000, agentToken: TOKEN });

@@ -18,8 +18,7 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
   let adminPort: number;
   const pools: ClientPool[] = [];
 
-  const weights = async (): Promise<Map<number, HostStat>> =>
-    new Map((await envoy.clusterHosts('mqtt_brokers')).map((h) => [h.port, h]));
+  const weights = async (): Promise<Map<number, HostStat>> => new Map((await envoy.clusterHosts('mqtt_brokers')).map((h) => [h.port, h]));
   const [a, b] = [0, 1];
 
   beforeAll(async () => {
@@ -31,9 +30,7 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
     fs.writeFileSync(
       setup.brokersFile,
       'brokers:\n' +
-        brokers
-          .map((x) => `  - name: ${x.name}\n    host: 127.0.0.1\n    port: ${x.port}\n    metricsUrl: ${x.metricsUrl}\n`)
-          .join(''),
+        brokers.map((x) => `  - name: ${x.name}\n    host: 127.0.0.1\n    port: ${x.port}\n    metricsUrl: ${x.metricsUrl}\n`).join(''),
     );
     const policyFile = path.join(setup.dir, 'policy.yaml');
     fs.writeFileSync(policyFile, 'smoothing: { alpha: 0.5 }\n');

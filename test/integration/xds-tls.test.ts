@@ -7,7 +7,16 @@ import * as path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
-import { connectClients, startBrokers, startEnvoy, stopBrokers, waitFor, type ClientPool, type EnvoyHandle, type TestBroker } from '../support';
+import {
+  connectClients,
+  startBrokers,
+  startEnvoy,
+  stopBrokers,
+  waitFor,
+  type ClientPool,
+  type EnvoyHandle,
+  type TestBroker,
+} from '../support';
 import { TestCa } from '../support/certs';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
@@ -33,15 +42,24 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
     fs.renameSync(`${serverKey}.tmp`, serverKey);
     return new X509Certificate(p.cert).serialNumber;
   };
-  const envoyCert = (nodeId: string, from = ca) => from.issue(`envoy-${nodeId}-${Math.random()}`, { commonName: nodeId, san: [`URI:spiffe://mqtt/edge/${nodeId}`], usage: 'client' });
+  const envoyCert = (nodeId: string, from = ca) =>
+    from.issue(`envoy-${nodeId}-${Math.random()}`, { commonName: nodeId, san: [`URI:spiffe://mqtt/edge/${nodeId}`], usage: 'client' });
   const status = async () => (await fetch(`http://127.0.0.1:${adminPort}/status`)).json() as Promise<any>;
-  const tlsFor = (c: { certFile: string; keyFile: string }) => ({ caFile: ca.ca.certFile, serverName: 'mqtt-xds.test', certFile: c.certFile, keyFile: c.keyFile });
+  const tlsFor = (c: { certFile: string; keyFile: string }) => ({
+    caFile: ca.ca.certFile,
+    serverName: 'mqtt-xds.test',
+    certFile: c.certFile,
+    keyFile: c.keyFile,
+  });
 
   beforeAll(async () => {
     brokers = await startBrokers(2);
     const setup = await planeConfig();
     setupBrokersFile = setup.brokersFile;
-    writeBrokersFile(setup.brokersFile, [{ broker: brokers[0], weight: 1 }, { broker: brokers[1], weight: 1 }]);
+    writeBrokersFile(setup.brokersFile, [
+      { broker: brokers[0], weight: 1 },
+      { broker: brokers[1], weight: 1 },
+    ]);
     installServer('first');
     const clientCa = path.join(ca.dir, 'clients-ca.crt');
     fs.copyFileSync(ca.ca.certFile, clientCa);
@@ -53,7 +71,10 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
     mqttPort = config.listener.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort, nodeId: 'envoy-edge-1', waitReady: 'live', xdsTls: tlsFor(envoyCert('envoy-edge-1')) });
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === 2, { timeoutMs: 30_000, what: 'two healthy brokers' });
+    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === 2, {
+      timeoutMs: 30_000,
+      what: 'two healthy brokers',
+    });
     pool = await connectClients({ host: '127.0.0.1', port: mqttPort, count: 50, prefix: `xds-tls-${mode}` });
   });
 
@@ -72,7 +93,12 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
   });
 
   it('refuses an Envoy with a certificate from another CA during the handshake', async () => {
-    const stranger = await startEnvoy({ mode, xdsPort, nodeId: 'envoy-stranger', xdsTls: tlsFor(envoyCert('envoy-stranger', new TestCa('stranger CA'))) });
+    const stranger = await startEnvoy({
+      mode,
+      xdsPort,
+      nodeId: 'envoy-stranger',
+      xdsTls: tlsFor(envoyCert('envoy-stranger', new TestCa('stranger CA'))),
+    });
     others.push(stranger);
     await new Promise((r) => setTimeout(r, 3000));
     expect(await stranger.stat('control_plane.connected_state')).toBe(0);
@@ -90,15 +116,24 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
   it('rotates the server certificate: new handshakes get it, every stream and MQTT connection stays up', async () => {
     const before = (await status()).xdsTls.serial;
     const next = installServer('second');
-    await waitFor(async () => (await status()).xdsTls.serial === next, { timeoutMs: 15_000, what: 'the control plane to load the rotated certificate' });
+    await waitFor(async () => (await status()).xdsTls.serial === next, {
+      timeoutMs: 15_000,
+      what: 'the control plane to load the rotated certificate',
+    });
     expect(next).not.toBe(before);
     // A new Envoy handshakes with the new certificate and is served.
     const fresh = await startEnvoy({ mode, xdsPort, nodeId: 'envoy-edge-3', waitReady: 'live', xdsTls: tlsFor(envoyCert('envoy-edge-3')) });
     others.push(fresh);
     // The established Envoy keeps its stream and still gets changes.
     expect(await envoy.stat('control_plane.connected_state')).toBe(1);
-    writeBrokersFile(setupBrokersFile, [{ broker: brokers[0], weight: 3 }, { broker: brokers[1], weight: 1 }]);
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).some((h) => h.weight === 3), { timeoutMs: 15_000, what: 'a weight change after the rotation' });
+    writeBrokersFile(setupBrokersFile, [
+      { broker: brokers[0], weight: 3 },
+      { broker: brokers[1], weight: 1 },
+    ]);
+    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).some((h) => h.weight === 3), {
+      timeoutMs: 15_000,
+      what: 'a weight change after the rotation',
+    });
     expect(pool.closed()).toBe(0);
   });
 });

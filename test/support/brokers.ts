@@ -49,8 +49,7 @@ export async function startBroker(name: string, port = 0, startTimeoutMs = 15_00
       graceMs: 5000,
       ask: () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM')),
     }));
-  const kill = (): Promise<void> =>
-    (stopping ??= stopChild(child, { graceMs: 0, ask: () => child.kill('SIGKILL') }));
+  const kill = (): Promise<void> => (stopping ??= stopChild(child, { graceMs: 0, ask: () => child.kill('SIGKILL') }));
 
   const { port: boundPort } = await awaitReady<{ type: 'ready'; port: number }>(child, {
     what: `broker ${name}`,

@@ -36,13 +36,50 @@ export class TestCa {
     this.dir = dir;
     const keyFile = path.join(dir, 'ca.key');
     const certFile = path.join(dir, 'ca.crt');
-    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '30', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+    run(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '30',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      dir,
+    );
     this.ca = { certFile, keyFile, cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') };
     this.config = path.join(dir, 'ca.cnf');
     fs.writeFileSync(path.join(dir, 'index.txt'), '');
     fs.writeFileSync(
       this.config,
-      ['[ca]', 'default_ca = d', '[d]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'default_md = sha256', 'policy = p', 'unique_subject = no', 'copy_extensions = none', '[p]', 'commonName = supplied', ''].join('\n'),
+      [
+        '[ca]',
+        'default_ca = d',
+        '[d]',
+        'database = index.txt',
+        'new_certs_dir = .',
+        'serial = serial',
+        'default_md = sha256',
+        'policy = p',
+        'unique_subject = no',
+        'copy_extensions = none',
+        '[p]',
+        'commonName = supplied',
+        '',
+      ].join('\n'),
     );
   }
 
@@ -60,7 +97,23 @@ export class TestCa {
       ...(o.san && o.san.length > 0 ? [`subjectAltName=${o.san.join(',')}`] : []),
     ];
     fs.writeFileSync(ext, lines.join('\n') + '\n');
-    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${o.commonName}`], this.dir);
+    run(
+      [
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        csr,
+        '-subj',
+        `/CN=${o.commonName}`,
+      ],
+      this.dir,
+    );
     const days = o.days ?? 7;
     // Backdated a minute by default, so a certificate issued now is valid for a clock read a moment earlier.
     const start = o.startsInDays ?? (days < 0 ? days - 1 : -1 / 1440);
@@ -68,7 +121,30 @@ export class TestCa {
     const stamp = (d: number): string => new Date(Date.now() + d * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
     // `openssl ca`, not `x509 -req`: OpenSSL 3.0's x509 cannot set notBefore.
     fs.writeFileSync(path.join(this.dir, 'serial'), (1000 + this.serial++).toString(16).padStart(4, '0') + '\n');
-    run(['ca', '-batch', '-config', this.config, '-in', csr, '-out', certFile, '-cert', this.ca.certFile, '-keyfile', this.ca.keyFile, '-extfile', ext, '-startdate', stamp(start), '-enddate', stamp(end), '-notext'], this.dir);
+    run(
+      [
+        'ca',
+        '-batch',
+        '-config',
+        this.config,
+        '-in',
+        csr,
+        '-out',
+        certFile,
+        '-cert',
+        this.ca.certFile,
+        '-keyfile',
+        this.ca.keyFile,
+        '-extfile',
+        ext,
+        '-startdate',
+        stamp(start),
+        '-enddate',
+        stamp(end),
+        '-notext',
+      ],
+      this.dir,
+    );
     return { certFile, keyFile, cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') };
   }
 }

@@ -79,9 +79,7 @@ export class EnvoyAdmin {
   /** True once an active listener is bound to `port`. */
   async listenerReady(port: number): Promise<boolean> {
     const json = await this.getJson('/listeners?format=json');
-    return (json.listener_statuses ?? []).some(
-      (l: any) => Number(l?.local_address?.socket_address?.port_value) === port,
-    );
+    return (json.listener_statuses ?? []).some((l: any) => Number(l?.local_address?.socket_address?.port_value) === port);
   }
 
   async configDumpVersions(): Promise<ConfigDumpVersions> {

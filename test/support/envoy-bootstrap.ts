@@ -84,7 +84,8 @@ export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): R
 
   if (overrides.maxDownstreamConnections !== undefined) {
     const monitors: any[] = doc.overload_manager?.resource_monitors ?? [];
-    const monitor = monitors.find((m) => m?.name === GLOBAL_CONNECTIONS_MONITOR) ?? fail(`no overload_manager monitor ${GLOBAL_CONNECTIONS_MONITOR}`);
+    const monitor =
+      monitors.find((m) => m?.name === GLOBAL_CONNECTIONS_MONITOR) ?? fail(`no overload_manager monitor ${GLOBAL_CONNECTIONS_MONITOR}`);
     monitor.typed_config.max_active_downstream_connections = overrides.maxDownstreamConnections;
   }
 

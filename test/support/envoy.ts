@@ -85,10 +85,14 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
 
   const args = [
     '--disable-hot-restart',
-    '--concurrency', '1',
-    '--log-level', logLevel,
-    '--admin-address-path', adminAddressFile,
-    '-c', configFile,
+    '--concurrency',
+    '1',
+    '--log-level',
+    logLevel,
+    '--admin-address-path',
+    adminAddressFile,
+    '-c',
+    configFile,
     ...(options.extraArgs ?? []),
   ];
   // setpriv --pdeathsig makes the kernel kill Envoy when the jest worker dies, even by
@@ -153,6 +157,8 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
       }
       await sleep(100);
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${want === 'live' ? '/ready to say LIVE' : 'admin to answer'}; last: ${last}`);
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${want === 'live' ? '/ready to say LIVE' : 'admin to answer'}; last: ${last}`,
+    );
   }
 }

@@ -119,8 +119,7 @@ async function startOnce(options: StartHiveMQOptions): Promise<HiveMQBroker> {
   forwardProtocolLines(child);
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= stopChild(child, { graceMs: 15_000 }).finally(() => packaged?.cleanup()));
+  const stop = (): Promise<void> => (stopping ??= stopChild(child, { graceMs: 15_000 }).finally(() => packaged?.cleanup()));
 
   const ready = await awaitReady<ReadyMessage>(child, {
     what: 'HiveMQ (agent launcher)',
@@ -187,13 +186,7 @@ function jvmArgs(useClassArchive: boolean): string[] {
 }
 
 function launcherArgs(mqttPort: number, options: StartHiveMQOptions): string[] {
-  return [
-    '--mqtt-port',
-    String(mqttPort),
-    '--broker-name',
-    options.brokerName ?? 'hivemq-test',
-    '--exit-on-stdin-close',
-  ];
+  return ['--mqtt-port', String(mqttPort), '--broker-name', options.brokerName ?? 'hivemq-test', '--exit-on-stdin-close'];
 }
 
 /**

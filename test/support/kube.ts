@@ -73,7 +73,10 @@ export function kubeBinaries(): { apiserver: string; etcd: string; version: stri
   const version = pinnedKubeVersion();
   const apiserver = process.env.KUBE_APISERVER_BIN || path.join(cacheDir(), 'bin', `kube-apiserver-${version}`);
   const etcd = process.env.ETCD_BIN || path.join(cacheDir(), 'bin', 'etcd');
-  for (const [name, bin] of [['kube-apiserver ' + version, apiserver], ['etcd', etcd]] as const) {
+  for (const [name, bin] of [
+    ['kube-apiserver ' + version, apiserver],
+    ['etcd', etcd],
+  ] as const) {
     try {
       fs.accessSync(bin, fs.constants.X_OK);
     } catch {
@@ -154,35 +157,52 @@ async function withPortRetry<T>(start: () => Promise<T>, logs: () => string): Pr
 }
 
 async function startEtcd(bin: string, dir: string, ring: LineRing, timeoutMs: number): Promise<{ proc: Proc; url: string }> {
-  return withPortRetry(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    const [clientPort, peerPort] = [await freePort(), await freePort()];
-    const url = `http://127.0.0.1:${clientPort}`;
-    const peer = `http://127.0.0.1:${peerPort}`;
-    const proc = launch(bin, [
-      '--name', 'mqtt-xds-test',
-      '--data-dir', dir,
-      '--listen-client-urls', url,
-      '--advertise-client-urls', url,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `mqtt-xds-test=${peer}`,
-      '--logger', 'zap',
-      '--log-outputs', 'stderr',
-      '--log-level', 'warn',
-    ], ring);
-    try {
-      await waitUntil('etcd', proc, timeoutMs, async () => {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-        const text = await res.text();
-        return res.ok && /"health":\s*"true"/.test(text) ? true : `/health answered ${res.status} ${text}`;
-      });
-      return { proc, url };
-    } catch (err) {
-      await stopChild(proc.child, { graceMs: 2000 });
-      throw err;
-    }
-  }, () => ring.text());
+  return withPortRetry(
+    async () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const [clientPort, peerPort] = [await freePort(), await freePort()];
+      const url = `http://127.0.0.1:${clientPort}`;
+      const peer = `http://127.0.0.1:${peerPort}`;
+      const proc = launch(
+        bin,
+        [
+          '--name',
+          'mqtt-xds-test',
+          '--data-dir',
+          dir,
+          '--listen-client-urls',
+          url,
+          '--advertise-client-urls',
+          url,
+          '--listen-peer-urls',
+          peer,
+          '--initial-advertise-peer-urls',
+          peer,
+          '--initial-cluster',
+          `mqtt-xds-test=${peer}`,
+          '--logger',
+          'zap',
+          '--log-outputs',
+          'stderr',
+          '--log-level',
+          'warn',
+        ],
+        ring,
+      );
+      try {
+        await waitUntil('etcd', proc, timeoutMs, async () => {
+          const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+          const text = await res.text();
+          return res.ok && /"health":\s*"true"/.test(text) ? true : `/health answered ${res.status} ${text}`;
+        });
+        return { proc, url };
+      } catch (err) {
+        await stopChild(proc.child, { graceMs: 2000 });
+        throw err;
+      }
+    },
+    () => ring.text(),
+  );
 }
 
 /** Everything the apiserver needs on disk, made once so a restart reuses certificates and keys. */
@@ -295,7 +315,13 @@ export async function startKube(options: StartKubeOptions = {}): Promise<KubeEnv
           await waitUntil('kube-apiserver /readyz', proc, readyTimeoutMs, async () => {
             if (!fs.existsSync(caFile)) return `${caFile} not written yet`;
             const res = await httpsRequest(`https://127.0.0.1:${port}/readyz`, { token, ca: fs.readFileSync(caFile), timeoutMs: 5000 });
-            return res.status === 200 ? true : `/readyz answered ${res.status}: ${res.text.trim().split('\n').filter((l) => l.includes('failed')).join('; ')}`;
+            return res.status === 200
+              ? true
+              : `/readyz answered ${res.status}: ${res.text
+                  .trim()
+                  .split('\n')
+                  .filter((l) => l.includes('failed'))
+                  .join('; ')}`;
           });
         } catch (err) {
           await stopChild(proc.child, { graceMs: 5000 });

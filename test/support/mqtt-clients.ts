@@ -191,10 +191,7 @@ export async function publishAndReceive(options: PublishAndReceiveOptions): Prom
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no message on ${topic} via ${host}:${port} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(new Error(`no message on ${topic} via ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([roundTrip(), timeout]);

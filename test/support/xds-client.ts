@@ -47,7 +47,12 @@ export function startXdsClient(target: string, nodeId: string): XdsClient {
     const versions = new Map<string, string>();
     c.on('data', (bytes: Buffer) => {
       up = true;
-      const resp = decodeResponse('sotw', bytes) as { type_url: string; version_info: string; nonce: string; resources?: Array<{ value: Buffer }> };
+      const resp = decodeResponse('sotw', bytes) as {
+        type_url: string;
+        version_info: string;
+        nonce: string;
+        resources?: Array<{ value: Buffer }>;
+      };
       versions.set(resp.type_url, resp.version_info);
       const ack = { type_url: resp.type_url, version_info: resp.version_info, response_nonce: resp.nonce };
       if (resp.type_url === CLUSTER) {

@@ -4,8 +4,16 @@ import { parseDrainArgs, runDrain } from '../../src/drain-command';
 
 describe('mqtt-xds drain arguments', () => {
   it('takes the broker and defaults the admin URL', () => {
-    expect(parseDrainArgs(['broker-1'], {})).toMatchObject({ broker: 'broker-1', adminUrl: 'http://127.0.0.1:9090', wait: false, cancel: false });
-    expect(parseDrainArgs(['broker-1', '--wait'], { MQTT_XDS_ADMIN_URL: 'http://cp:9090/' })).toMatchObject({ adminUrl: 'http://cp:9090', wait: true });
+    expect(parseDrainArgs(['broker-1'], {})).toMatchObject({
+      broker: 'broker-1',
+      adminUrl: 'http://127.0.0.1:9090',
+      wait: false,
+      cancel: false,
+    });
+    expect(parseDrainArgs(['broker-1', '--wait'], { MQTT_XDS_ADMIN_URL: 'http://cp:9090/' })).toMatchObject({
+      adminUrl: 'http://cp:9090',
+      wait: true,
+    });
   });
 
   it.each([
@@ -39,14 +47,24 @@ describe('mqtt-xds drain against an admin port', () => {
 
   it('requests the drain and waits until it is reported drained', async () => {
     const lines: string[] = [];
-    const code = await runDrain({ broker: 'b1', adminUrl: url, tokenFile: '', wait: true, cancel: false, timeoutSec: 10 }, (l) => lines.push(l), (l) => lines.push(l), 10);
+    const code = await runDrain(
+      { broker: 'b1', adminUrl: url, tokenFile: '', wait: true, cancel: false, timeoutSec: 10 },
+      (l) => lines.push(l),
+      (l) => lines.push(l),
+      10,
+    );
     expect(code).toBe(0);
     expect(lines.at(-1)).toBe('drained: b1 (5 clients moved)');
   });
 
   it('exits 1 with the server error for an unknown broker', async () => {
     const errors: string[] = [];
-    const code = await runDrain({ broker: 'missing', adminUrl: url, tokenFile: '', wait: false, cancel: true, timeoutSec: 10 }, () => undefined, (l) => errors.push(l), 10);
+    const code = await runDrain(
+      { broker: 'missing', adminUrl: url, tokenFile: '', wait: false, cancel: true, timeoutSec: 10 },
+      () => undefined,
+      (l) => errors.push(l),
+      10,
+    );
     expect(code).toBe(1);
     expect(errors[0]).toMatch(/HTTP 404: no broker named "missing"/);
   });

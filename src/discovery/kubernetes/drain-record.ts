@@ -69,21 +69,28 @@ export function configMapDrainRecord(o: ConfigMapDrainsOptions): SharedDrainReco
     const body = { data: { [broker]: value } };
     const k = kubeClient();
     try {
-      const cm = await core.patchNamespacedConfigMap({ name: o.name, namespace: o.namespace, body }, k.setHeaderOptions('Content-Type', k.PatchStrategy.MergePatch));
+      const cm = await core.patchNamespacedConfigMap(
+        { name: o.name, namespace: o.namespace, body },
+        k.setHeaderOptions('Content-Type', k.PatchStrategy.MergePatch),
+      );
       apply(cm);
       return ok(undefined);
     } catch (err) {
       const status = httpStatusOf(err);
       if (status === 404 && value === null) return ok(undefined);
       if (status === 404) {
-        return fail([{
-          code: 'K8S_DRAINS_CONFIGMAP_MISSING',
-          path: where,
-          message: `no such ConfigMap: create it (deploy/base/drains.yaml ships it, empty), then ask again`,
-        }]);
+        return fail([
+          {
+            code: 'K8S_DRAINS_CONFIGMAP_MISSING',
+            path: where,
+            message: `no such ConfigMap: create it (deploy/base/drains.yaml ships it, empty), then ask again`,
+          },
+        ]);
       }
       if (status === 403) return fail([{ code: 'K8S_DRAINS_FORBIDDEN', path: where, message: forbiddenMessage('patch') }]);
-      return fail([{ code: 'K8S_DRAINS_WRITE', path: where, message: `could not write the drain: ${firstLine(err)}; nothing changed, ask again` }]);
+      return fail([
+        { code: 'K8S_DRAINS_WRITE', path: where, message: `could not write the drain: ${firstLine(err)}; nothing changed, ask again` },
+      ]);
     }
   };
 
@@ -118,7 +125,9 @@ export function configMapDrainRecord(o: ConfigMapDrainsOptions): SharedDrainReco
         onListed: () => {
           lastFailure = '';
           if (!informer.get(o.name, o.namespace)) {
-            o.logger.warn(`${where} does not exist: drains asked for through the admin API cannot be recorded until it does (deploy/base/drains.yaml)`);
+            o.logger.warn(
+              `${where} does not exist: drains asked for through the admin API cannot be recorded until it does (deploy/base/drains.yaml)`,
+            );
             applied = -1n;
             apply(undefined);
           }
@@ -182,5 +191,7 @@ function versionOf(cm: k8s.V1ConfigMap | undefined): bigint | undefined {
 }
 
 function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err).split('\n')[0].slice(0, 300);
+  return String(err instanceof Error ? err.message : err)
+    .split('\n')[0]
+    .slice(0, 300);
 }

@@ -9,7 +9,12 @@ import type { Problem } from '../../util/result';
 export interface SliceLike {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
   readonly addressType?: string;
-  readonly ports?: ReadonlyArray<{ readonly name?: string; readonly port?: number; readonly protocol?: string; readonly appProtocol?: string }>;
+  readonly ports?: ReadonlyArray<{
+    readonly name?: string;
+    readonly port?: number;
+    readonly protocol?: string;
+    readonly appProtocol?: string;
+  }>;
   readonly endpoints?: ReadonlyArray<{
     readonly addresses?: readonly string[];
     readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };

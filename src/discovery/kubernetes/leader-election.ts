@@ -93,9 +93,7 @@ export class LeaderElection {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000),
       renewTime: now,
-      ...(action.kind === 'acquire'
-        ? { acquireTime: now, leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0) }
-        : {}),
+      ...(action.kind === 'acquire' ? { acquireTime: now, leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0) } : {}),
     };
     try {
       if (!lease) {

@@ -59,7 +59,11 @@ export async function listPodMetadata(kc: k8s.KubeConfig, namespace: string, lab
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode !== 200) {
-          const err = new Error(`listing pods in ${namespace}: HTTP ${res.statusCode}`) as Error & { statusCode?: number; code?: number; body?: string };
+          const err = new Error(`listing pods in ${namespace}: HTTP ${res.statusCode}`) as Error & {
+            statusCode?: number;
+            code?: number;
+            body?: string;
+          };
           // client-node's informer and our error reporting read these.
           err.statusCode = res.statusCode;
           err.code = res.statusCode;

@@ -58,7 +58,12 @@ export class PodDrainWatch {
     const watch = new k.Watch(metadataWatchConfig(kc));
     const watchFull = watch.watch.bind(watch);
     watch.watch = (path, query, callback, done) =>
-      watchFull(path, query, (phase, obj, raw) => callback(phase, isPodEvent(phase) ? slimPod(obj as PodLike, annotation) : obj, raw), done);
+      watchFull(
+        path,
+        query,
+        (phase, obj, raw) => callback(phase, isPodEvent(phase) ? slimPod(obj as PodLike, annotation) : obj, raw),
+        done,
+      );
     const informer = new k.ListWatch<k8s.V1Pod>(
       `/api/v1/namespaces/${namespace}/pods`,
       watch,
@@ -99,7 +104,11 @@ export class PodDrainWatch {
       },
       onFailed: (message, err) => this.failed(message, err),
     });
-    this.opts.logger.info('watching pods for the drain annotation', { namespace, annotation, selector: selector ?? '(every pod in the namespace)' });
+    this.opts.logger.info('watching pods for the drain annotation', {
+      namespace,
+      annotation,
+      selector: selector ?? '(every pod in the namespace)',
+    });
     await this.runner.start();
   }
 
@@ -136,7 +145,8 @@ export class PodDrainWatch {
     const key = forbidden ? 'forbidden' : message;
     if (key === this.lastFailure) return;
     this.lastFailure = key;
-    const kept = this.drained.size > 0 ? `the ${this.drained.size} drain annotations last seen stay in force` : 'no broker is drained by annotation';
+    const kept =
+      this.drained.size > 0 ? `the ${this.drained.size} drain annotations last seen stay in force` : 'no broker is drained by annotation';
     if (forbidden) {
       this.opts.logger.error(
         `forbidden to list and watch pods in namespace ${this.opts.namespace}: grant the service account get, list and watch ` +

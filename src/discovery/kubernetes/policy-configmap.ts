@@ -47,7 +47,13 @@ export function configMapPolicyFeed(o: ConfigMapPolicyOptions): PolicyFeed {
         const text = cm.data?.[o.key];
         const problems: Problem[] =
           text === undefined
-            ? [{ code: 'POLICY_KEY_MISSING', path: `${source}`, message: `key "${o.key}" is missing; keys present: ${Object.keys(cm.data ?? {}).join(', ') || 'none'}` }]
+            ? [
+                {
+                  code: 'POLICY_KEY_MISSING',
+                  path: `${source}`,
+                  message: `key "${o.key}" is missing; keys present: ${Object.keys(cm.data ?? {}).join(', ') || 'none'}`,
+                },
+              ]
             : sink.offer(text);
         if (text === undefined) sink.fail(problems);
         const version = cm.metadata?.resourceVersion;
@@ -66,7 +72,13 @@ export function configMapPolicyFeed(o: ConfigMapPolicyOptions): PolicyFeed {
         logger: o.logger,
         onListed: () => {
           if (!informer.get(o.name, o.namespace)) {
-            sink.fail([{ code: 'POLICY_CONFIGMAP_MISSING', path: source, message: `no such ConfigMap; create it with the key "${o.key}" (or drop the policy ConfigMap setting to use the defaults)` }]);
+            sink.fail([
+              {
+                code: 'POLICY_CONFIGMAP_MISSING',
+                path: source,
+                message: `no such ConfigMap; create it with the key "${o.key}" (or drop the policy ConfigMap setting to use the defaults)`,
+              },
+            ]);
           }
         },
         onFailed: (message) => sink.fail([{ code: 'K8S_WATCH', path: source, message }]),

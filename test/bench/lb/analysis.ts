@@ -65,8 +65,17 @@ export function analyse(scenario: Scenario, run: StrategyRun): StrategyResult {
     }
   }
   const empty: ClientStats = {
-    attempts: 0, connects: 0, failed: 0, refused: 0, timedOut: 0, closedEarly: 0,
-    disconnects: 0, lifetimeEnds: 0, connected: 0, publishes: 0, received: 0,
+    attempts: 0,
+    connects: 0,
+    failed: 0,
+    refused: 0,
+    timedOut: 0,
+    closedEarly: 0,
+    disconnects: 0,
+    lifetimeEnds: 0,
+    connected: 0,
+    publishes: 0,
+    received: 0,
   };
   return {
     strategy: run.strategy,
@@ -123,9 +132,7 @@ function steadyByBroker(inSteady: readonly Sample[]): StrategyResult['steady'] {
       sums.set(b.name, acc);
     }
   }
-  return Object.fromEntries(
-    [...sums].map(([name, a]) => [name, { utilisation: round(a.u / a.n, 3), connections: round(a.c / a.n, 1) }]),
-  );
+  return Object.fromEntries([...sums].map(([name, a]) => [name, { utilisation: round(a.u / a.n, 3), connections: round(a.c / a.n, 1) }]));
 }
 
 function edsPart(scenario: Scenario, run: StrategyRun, inSteady: readonly Sample[]): { eds?: EdsResult } {
@@ -144,7 +151,9 @@ function edsPart(scenario: Scenario, run: StrategyRun, inSteady: readonly Sample
     const start = j === 0 ? run.edsPushesAtStart : series[j - 1].edsPushes!;
     max5s = Math.max(max5s, (series[i].edsPushes! - start) / envoys);
   }
-  return { eds: { perEnvoy: round(perEnvoy, 1), per5sSteady: per5sSteady === null ? null : round(per5sSteady, 2), max5s: round(max5s, 1) } };
+  return {
+    eds: { perEnvoy: round(perEnvoy, 1), per5sSteady: per5sSteady === null ? null : round(per5sSteady, 2), max5s: round(max5s, 1) },
+  };
 }
 
 function twoEnvoyPart(scenario: Scenario, samples: readonly Sample[]): { twoEnvoys?: TwoEnvoyResult } {

@@ -57,8 +57,17 @@ const PAYLOAD = Buffer.alloc(32, 0x61);
 
 export class ClientFleet {
   private readonly stats: ClientStats = {
-    attempts: 0, connects: 0, failed: 0, refused: 0, timedOut: 0, closedEarly: 0,
-    disconnects: 0, lifetimeEnds: 0, connected: 0, publishes: 0, received: 0,
+    attempts: 0,
+    connects: 0,
+    failed: 0,
+    refused: 0,
+    timedOut: 0,
+    closedEarly: 0,
+    disconnects: 0,
+    lifetimeEnds: 0,
+    connected: 0,
+    publishes: 0,
+    received: 0,
   };
   private readonly clients: SimClient[] = [];
   private readonly times: ClientTimeline = { connects: [], disconnects: [], failures: [], lifetimeEnds: [] };
@@ -141,10 +150,13 @@ class SimClient {
 
   schedule(ms: number, fn: () => void): void {
     if (this.fleet.isStopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.fleet.isStopped) fn();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.fleet.isStopped) fn();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(timer);
   }
 

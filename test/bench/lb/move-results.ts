@@ -172,7 +172,9 @@ export function killResult(
   const peak = peakConnections(samples, k.atSec, new Set([k.broker]));
   const before = k.countersAtKill;
   const envoyCounters =
-    before && countersAtEnd ? Object.fromEntries(Object.keys(countersAtEnd).map((n) => [n, countersAtEnd[n] - (before[n] ?? 0)])) : undefined;
+    before && countersAtEnd
+      ? Object.fromEntries(Object.keys(countersAtEnd).map((n) => [n, countersAtEnd[n] - (before[n] ?? 0)]))
+      : undefined;
   return {
     broker: k.broker,
     atSec: k.atSec,
@@ -206,7 +208,9 @@ function parsed(text: string): Policy {
  * it would fall back to the generous cluster.* settings (a capacity unknown).
  */
 export function perHostLimit(scenario: Scenario, policy: Policy): number | undefined {
-  const plan = { endpoints: scenario.brokers.map((b) => ({ name: b.name, address: '127.0.0.1', port: 1, weight: 1, health: 'serving' as const })) };
+  const plan = {
+    endpoints: scenario.brokers.map((b) => ({ name: b.name, address: '127.0.0.1', port: 1, weight: 1, health: 'serving' as const })),
+  };
   const limits = deriveLimits({ policy, plan, fallback: { maxConnections: Infinity, perHostMaxConnections: Infinity } });
   const perHost = limits.cluster.perHostMaxConnections;
   return Number.isFinite(perHost) ? perHost * scenario.envoys : undefined;

@@ -90,7 +90,8 @@ export function peakShareDuringMove(samples: readonly Sample[], fromSec: number,
 export function maxShare(s: Sample): PeakShare {
   let best: PeakShare = { share: null };
   for (const [name, v] of connectionShares(s)) {
-    if (v.share !== undefined && (best.share === null || v.share > best.share)) best = { share: round(v.share, 3), broker: name, atSec: s.tSec };
+    if (v.share !== undefined && (best.share === null || v.share > best.share))
+      best = { share: round(v.share, 3), broker: name, atSec: s.tSec };
   }
   return best;
 }
@@ -123,8 +124,11 @@ export function countBetween(timesMs: readonly number[], fromMs: number, toMs = 
 
 /** Clients connected at `atMs` by the timeline: CONNACKs less closes of either kind, up to and including atMs. */
 export function connectedAt(timeline: ClientTimeline, atMs: number): number {
-  return countBetween(timeline.connects, -Infinity, atMs) - countBetween(timeline.disconnects, -Infinity, atMs) -
-    countBetween(timeline.lifetimeEnds, -Infinity, atMs);
+  return (
+    countBetween(timeline.connects, -Infinity, atMs) -
+    countBetween(timeline.disconnects, -Infinity, atMs) -
+    countBetween(timeline.lifetimeEnds, -Infinity, atMs)
+  );
 }
 
 /**

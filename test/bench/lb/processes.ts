@@ -17,7 +17,12 @@ export interface Proc {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-export function startProc(name: string, command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+export function startProc(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Proc {
   // setpriv execs the command, so the pid is the command's own.
   const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]] : [command, [...args]];
   const child = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,8 +36,7 @@ export function startProc(name: string, command: string, args: readonly string[]
     child,
     logs: () => ring.text(),
     running: () => child.exitCode === null && child.signalCode === null,
-    stop: (signal = 'SIGTERM', graceMs = 5000) =>
-      (stopping ??= stopChild(child, { graceMs, ask: () => child.kill(signal) })),
+    stop: (signal = 'SIGTERM', graceMs = 5000) => (stopping ??= stopChild(child, { graceMs, ask: () => child.kill(signal) })),
   };
 }
 

@@ -81,7 +81,8 @@ export function moveTables(results: readonly StrategyResult[]): string[] {
     );
     for (const r of results) {
       for (const j of r.joinMoves ?? []) {
-        const peak = j.peakShare.share === null ? '–' : `${Math.round(j.peakShare.share * 100)}% (${j.peakShare.broker} at ${j.peakShare.atSec} s)`;
+        const peak =
+          j.peakShare.share === null ? '–' : `${Math.round(j.peakShare.share * 100)}% (${j.peakShare.broker} at ${j.peakShare.atSec} s)`;
         const end = j.endShare.share === null ? '–' : `${Math.round(j.endShare.share * 100)}% (${j.endShare.broker})`;
         lines.push(
           `| ${r.strategy} | ${j.broker} | ${j.t90Sec === null ? 'never' : j.t90Sec} | ${j.disconnects} / ${j.minimumMoves} (${j.ratio === null ? '–' : j.ratio.toFixed(2)}) | ` +
@@ -113,7 +114,11 @@ export function moveTables(results: readonly StrategyResult[]): string[] {
     }
     for (const r of results) {
       for (const d of r.drainResults ?? []) {
-        if (d.phases.length > 0) lines.push('', `${r.strategy}, ${d.broker}: phases ${d.phases.map((p) => `${p.phase} at ${round1(p.atSec - d.requestedAtSec)} s${p.note ? ` (${p.note})` : ''}`).join(', ')}.`);
+        if (d.phases.length > 0)
+          lines.push(
+            '',
+            `${r.strategy}, ${d.broker}: phases ${d.phases.map((p) => `${p.phase} at ${round1(p.atSec - d.requestedAtSec)} s${p.note ? ` (${p.note})` : ''}`).join(', ')}.`,
+          );
       }
     }
   }

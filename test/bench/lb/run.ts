@@ -41,9 +41,13 @@ function parseArgs(argv: readonly string[]): Args | string {
     const value = (): string | undefined => inline ?? argv[++i];
     if (flag === '--help' || flag === '-h') return USAGE;
     if (flag === '--strategies') {
-      const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const list = (value() ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = list.filter((s) => !(STRATEGIES as readonly string[]).includes(s));
-      if (list.length === 0 || unknown.length > 0) return `unknown strategy ${unknown.join(', ') || '(none given)'}; known: ${STRATEGIES.join(', ')}`;
+      if (list.length === 0 || unknown.length > 0)
+        return `unknown strategy ${unknown.join(', ') || '(none given)'}; known: ${STRATEGIES.join(', ')}`;
       strategies = list as StrategyName[];
     } else if (flag === '--out') {
       const dir = value();
@@ -111,8 +115,10 @@ async function main(): Promise<number> {
       runs.push(run);
       const result = analyse(scenario, run);
       results.push(result);
-      log(`${strategy}: imbalance ${result.imbalance?.toFixed(2) ?? '–'}, overload ${result.overloadSec.toFixed(0)} s, ` +
-        `failed ${result.clients.failed}, disconnects ${result.clients.disconnects}`);
+      log(
+        `${strategy}: imbalance ${result.imbalance?.toFixed(2) ?? '–'}, overload ${result.overloadSec.toFixed(0)} s, ` +
+          `failed ${result.clients.failed}, disconnects ${result.clients.disconnects}`,
+      );
       const warning = staticWeightsWarning(scenario, run);
       if (warning) log(warning);
       for (const line of moveSummary(result)) log(line);
@@ -139,22 +145,29 @@ function staticWeightsWarning(scenario: Scenario, run: StrategyRun): string | un
   const equal = new Set(scenario.brokers.map((b) => b.capacity)).size === 1;
   const stirred = scenario.events.some((e) => e.kind === 'broker-join' || e.kind === 'overload' || e.kind === 'extra-load');
   if (equal && !stirred) return undefined;
-  const moved = run.samples.some((s) =>
-    (s.views ?? []).some((v) => new Set(Object.values(v.weights).filter((w) => w > 0)).size > 1),
-  );
+  const moved = run.samples.some((s) => (s.views ?? []).some((v) => new Set(Object.values(v.weights).filter((w) => w > 0)).size > 1));
   return moved ? undefined : 'mqtt-xds: the weights Envoy held never differed between brokers; is metrics mode wired in src/main.ts?';
 }
 
 /** One line per move, drain or kill result, for the log while the next strategy runs. */
 function moveSummary(r: StrategyResult): string[] {
   return [
-    ...(r.joinMoves ?? []).map((j) => `${r.strategy}: ${j.broker} joined: T90 ${j.t90Sec === null ? 'never' : `${j.t90Sec} s`}, ` +
-      `disconnects ${j.disconnects} of minimum ${j.minimumMoves}, peak share ${pct(j.peakShare.share)}, at the end ${pct(j.endShare.share)}`),
-    ...(r.drainResults ?? []).map((d) => d.error !== undefined ? `${r.strategy}: drain ${d.broker}: ${d.error}` :
-      `${r.strategy}: drain ${d.broker}: empty after ${d.emptyAfterSec === null ? 'never' : `${d.emptyAfterSec} s`}, routed after ACK ${d.routedAfterAck ?? '–'}, ` +
-      `peak ${d.peakRate.count}/s (ratePerSec ${d.configuredRatePerSec}), failed ${d.failedAfter}`),
-    ...(r.killResults ?? []).map((k) => `${r.strategy}: kill ${k.broker}: 99 % back after ${k.mostBackSec ?? '–'} s, all ${k.allBackSec === null ? 'never' : `after ${k.allBackSec} s`}, failed ${k.failedAfter}, ` +
-      `fullest ${k.peak.broker ?? '–'} ${k.peak.connections}${k.perHostLimit === undefined ? '' : ` (limit ${k.perHostLimit})`}`),
+    ...(r.joinMoves ?? []).map(
+      (j) =>
+        `${r.strategy}: ${j.broker} joined: T90 ${j.t90Sec === null ? 'never' : `${j.t90Sec} s`}, ` +
+        `disconnects ${j.disconnects} of minimum ${j.minimumMoves}, peak share ${pct(j.peakShare.share)}, at the end ${pct(j.endShare.share)}`,
+    ),
+    ...(r.drainResults ?? []).map((d) =>
+      d.error !== undefined
+        ? `${r.strategy}: drain ${d.broker}: ${d.error}`
+        : `${r.strategy}: drain ${d.broker}: empty after ${d.emptyAfterSec === null ? 'never' : `${d.emptyAfterSec} s`}, routed after ACK ${d.routedAfterAck ?? '–'}, ` +
+          `peak ${d.peakRate.count}/s (ratePerSec ${d.configuredRatePerSec}), failed ${d.failedAfter}`,
+    ),
+    ...(r.killResults ?? []).map(
+      (k) =>
+        `${r.strategy}: kill ${k.broker}: 99 % back after ${k.mostBackSec ?? '–'} s, all ${k.allBackSec === null ? 'never' : `after ${k.allBackSec} s`}, failed ${k.failedAfter}, ` +
+        `fullest ${k.peak.broker ?? '–'} ${k.peak.connections}${k.perHostLimit === undefined ? '' : ` (limit ${k.perHostLimit})`}`,
+    ),
   ];
 }
 

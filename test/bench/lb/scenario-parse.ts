@@ -5,15 +5,7 @@ import YAML from 'yaml';
 import { parsePolicy } from '../../../src/config/policy';
 import { fail, ok, type Problem, type Result } from '../../../src/util/result';
 import { parseYamlDoc } from '../../../src/util/yaml-doc';
-import {
-  EVENT_KINDS,
-  TRAFFIC_KINDS,
-  type BrokerSpec,
-  type Population,
-  type Scenario,
-  type ScenarioEvent,
-  type Traffic,
-} from './scenario';
+import { EVENT_KINDS, TRAFFIC_KINDS, type BrokerSpec, type Population, type Scenario, type ScenarioEvent, type Traffic } from './scenario';
 import { FieldReader, type PathPart } from './scenario-fields';
 
 // Guards for a 2-core machine: the broker's capacity model, not real CPU, must be the bottleneck.
@@ -38,10 +30,24 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
   if (yaml.syntaxProblems.length > 0) return fail(yaml.syntaxProblems);
   if (yaml.empty) return fail([{ code: 'SCENARIO_EMPTY', path: source, message: 'the scenario file is empty' }]);
   const r = new FieldReader(yaml);
-  const root = r.object(yaml.doc.toJS(), [], [
-    'name', 'durationSec', 'scrapeIntervalMs', 'seed', 'brokers', 'populations', 'events', 'envoys', 'steadyStateSec', 'policy',
-    'agents', 'rebalanceTickMs',
-  ]);
+  const root = r.object(
+    yaml.doc.toJS(),
+    [],
+    [
+      'name',
+      'durationSec',
+      'scrapeIntervalMs',
+      'seed',
+      'brokers',
+      'populations',
+      'events',
+      'envoys',
+      'steadyStateSec',
+      'policy',
+      'agents',
+      'rebalanceTickMs',
+    ],
+  );
   if (!root) return fail(r.problems);
 
   const name = r.string(root.name, ['name'], POPULATION_NAME);
@@ -81,15 +87,21 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
   }
   const totalRate = populations.reduce((n, p) => n + p.count * p.traffic.publishPerSec, 0);
   if (totalRate > MAX_TOTAL_PUBLISH_PER_SEC) {
-    r.report(['populations'], 'SCENARIO_TOO_BIG', `${totalRate.toFixed(0)} PUBLISH/s in all; at most ${MAX_TOTAL_PUBLISH_PER_SEC}, raise capacities' scale instead`);
+    r.report(
+      ['populations'],
+      'SCENARIO_TOO_BIG',
+      `${totalRate.toFixed(0)} PUBLISH/s in all; at most ${MAX_TOTAL_PUBLISH_PER_SEC}, raise capacities' scale instead`,
+    );
   }
 
   const listed = (r.list(root.events, ['events'], { optional: true }) ?? [])
     .map((e, i) => ({ event: readEvent(r, e, ['events', i], names), path: ['events', i] as PathPart[] }))
     .filter((e): e is { event: ScenarioEvent; path: PathPart[] } => e.event !== undefined);
   for (const b of brokers) {
-    if (b.startSec !== undefined) listed.push({ event: { atSec: b.startSec, kind: 'broker-join', broker: b.spec.name }, path: [...b.path, 'startSec'] });
-    if (b.stopSec !== undefined) listed.push({ event: { atSec: b.stopSec, kind: 'broker-leave', broker: b.spec.name }, path: [...b.path, 'stopSec'] });
+    if (b.startSec !== undefined)
+      listed.push({ event: { atSec: b.startSec, kind: 'broker-join', broker: b.spec.name }, path: [...b.path, 'startSec'] });
+    if (b.stopSec !== undefined)
+      listed.push({ event: { atSec: b.stopSec, kind: 'broker-leave', broker: b.spec.name }, path: [...b.path, 'stopSec'] });
   }
   // Stable: at the same second, file order (joins from startSec after listed events).
   listed.sort((a, b) => a.event.atSec - b.event.atSec);
@@ -167,15 +179,26 @@ function readPopulation(r: FieldReader, value: unknown, path: PathPart[]): Popul
   const rampSec = arrival && r.number(arrival.rampSec ?? 0, [...path, 'arrival', 'rampSec'], { min: 0, max: MAX_DURATION_SEC });
   const lifetimeSec = r.optionalNumber(p.lifetimeSec, [...path, 'lifetimeSec'], { min: 1, max: 86_400 });
   const rc = p.reconnect === undefined ? {} : r.object(p.reconnect, [...path, 'reconnect'], ['minBackoffMs', 'maxBackoffMs']);
-  const minBackoffMs = rc && r.number(rc.minBackoffMs ?? 200, [...path, 'reconnect', 'minBackoffMs'], { min: 10, max: 600_000, integer: true });
-  const maxBackoffMs = rc && r.number(rc.maxBackoffMs ?? 10_000, [...path, 'reconnect', 'maxBackoffMs'], { min: 10, max: 600_000, integer: true });
+  const minBackoffMs =
+    rc && r.number(rc.minBackoffMs ?? 200, [...path, 'reconnect', 'minBackoffMs'], { min: 10, max: 600_000, integer: true });
+  const maxBackoffMs =
+    rc && r.number(rc.maxBackoffMs ?? 10_000, [...path, 'reconnect', 'maxBackoffMs'], { min: 10, max: 600_000, integer: true });
   if (minBackoffMs !== undefined && maxBackoffMs !== undefined && maxBackoffMs < minBackoffMs) {
-    r.report([...path, 'reconnect', 'maxBackoffMs'], 'SCENARIO_ORDER', `maxBackoffMs (${maxBackoffMs}) is below minBackoffMs (${minBackoffMs})`);
+    r.report(
+      [...path, 'reconnect', 'maxBackoffMs'],
+      'SCENARIO_ORDER',
+      `maxBackoffMs (${maxBackoffMs}) is below minBackoffMs (${minBackoffMs})`,
+    );
   }
   const traffic = readTraffic(r, p.traffic, [...path, 'traffic']);
   if (
-    name === undefined || count === undefined || startSec === undefined || rampSec === undefined ||
-    minBackoffMs === undefined || maxBackoffMs === undefined || traffic === undefined
+    name === undefined ||
+    count === undefined ||
+    startSec === undefined ||
+    rampSec === undefined ||
+    minBackoffMs === undefined ||
+    maxBackoffMs === undefined ||
+    traffic === undefined
   ) {
     return undefined;
   }
@@ -291,9 +314,13 @@ function checkTimeline(
       continue;
     }
     if (!present.has(broker)) {
-      r.report(path, 'SCENARIO_TIMELINE', e.kind === 'broker-leave'
-        ? `broker "${broker}" leaves at ${e.atSec} s but is not in the balancer then`
-        : `broker "${broker}" is not in the balancer at ${e.atSec} s`);
+      r.report(
+        path,
+        'SCENARIO_TIMELINE',
+        e.kind === 'broker-leave'
+          ? `broker "${broker}" leaves at ${e.atSec} s but is not in the balancer then`
+          : `broker "${broker}" is not in the balancer at ${e.atSec} s`,
+      );
       continue;
     }
     if (e.kind === 'broker-leave') {

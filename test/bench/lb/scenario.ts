@@ -3,13 +3,7 @@
 // parser (scenario-parse.ts) fills every default so nothing downstream guesses.
 // docs/lb-benchmark.md documents the YAML form.
 
-export const STRATEGIES = [
-  'envoy-rr',
-  'envoy-least-request',
-  'haproxy-leastconn',
-  'nginx-least-conn',
-  'mqtt-xds',
-] as const;
+export const STRATEGIES = ['envoy-rr', 'envoy-least-request', 'haproxy-leastconn', 'nginx-least-conn', 'mqtt-xds'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export interface BrokerSpec {
@@ -51,7 +45,13 @@ export type ScenarioEvent =
   | { readonly atSec: number; readonly kind: 'broker-join'; readonly broker: string }
   | { readonly atSec: number; readonly kind: 'broker-leave'; readonly broker: string }
   | { readonly atSec: number; readonly kind: 'overload'; readonly broker: string; readonly level: number; readonly durationSec?: number }
-  | { readonly atSec: number; readonly kind: 'extra-load'; readonly broker: string; readonly extraCost: number; readonly durationSec?: number }
+  | {
+      readonly atSec: number;
+      readonly kind: 'extra-load';
+      readonly broker: string;
+      readonly extraCost: number;
+      readonly durationSec?: number;
+    }
   | { readonly atSec: number; readonly kind: 'noise'; readonly broker?: string; readonly ratio: number; readonly durationSec?: number }
   /** POST /drain/<broker> on mqtt-xds's admin port; strategies without a drain API skip it. */
   | { readonly atSec: number; readonly kind: 'drain'; readonly broker: string }

@@ -48,7 +48,11 @@ function buildGo(): void {
     GOFLAGS: '-mod=mod',
     GOTOOLCHAIN: 'local',
   };
-  execFileSync('go', ['build', '-o', BIN_DIR + '/', './cmd/peer', './cmd/client'], { cwd: GO_DIR, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('go', ['build', '-o', BIN_DIR + '/', './cmd/peer', './cmd/client'], {
+    cwd: GO_DIR,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 /** Lines of a child's stdout, awaited by prefix. */
@@ -73,7 +77,10 @@ class Lines {
 }
 
 function rssKB(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? NaN);
 }
 
@@ -96,7 +103,8 @@ process.on('exit', () => {
 
 function brokersYaml(version: number): string {
   const lines = ['brokers:'];
-  for (let i = 0; i < BROKERS; i++) lines.push(`  - { name: broker-${i}, host: 127.0.0.1, port: ${20000 + i}, weight: ${100 + ((i * 7 + version) % 900)} }`);
+  for (let i = 0; i < BROKERS; i++)
+    lines.push(`  - { name: broker-${i}, host: 127.0.0.1, port: ${20000 + i}, weight: ${100 + ((i * 7 + version) % 900)} }`);
   return lines.join('\n') + '\n';
 }
 
@@ -114,12 +122,29 @@ async function startOurs(dir: string): Promise<Server> {
   fs.writeFileSync(file, brokersYaml(1));
   const port = await freePort();
   const admin = await freePort();
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), '--discovery-brokers-file', file, '--balancing-mode', 'static', '--xds-port', String(port), '--admin-port', String(admin)], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'dist', 'src', 'cli.js'),
+      '--discovery-brokers-file',
+      file,
+      '--balancing-mode',
+      'static',
+      '--xds-port',
+      String(port),
+      '--admin-port',
+      String(admin),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
   track(child);
   for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${admin}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${admin}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (i > 200) throw new Error('mqtt-xds did not become ready');
     await sleep(100);
@@ -141,7 +166,9 @@ async function startOurs(dir: string): Promise<Server> {
 
 async function startPeer(): Promise<Server> {
   const port = await freePort();
-  const child = spawn(path.join(BIN_DIR, 'peer'), ['-port', String(port), '-brokers', String(BROKERS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(path.join(BIN_DIR, 'peer'), ['-port', String(port), '-brokers', String(BROKERS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   track(child);
   const lines = new Lines(child);
   await lines.next('ready', 10_000);
@@ -160,7 +187,9 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
   const pid = server.child.pid!;
   await sleep(500);
   const rssBefore = rssKB(pid);
-  const client = spawn(path.join(BIN_DIR, 'client'), ['-target', `127.0.0.1:${server.port}`, '-n', String(n), '-mode', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const client = spawn(path.join(BIN_DIR, 'client'), ['-target', `127.0.0.1:${server.port}`, '-n', String(n), '-mode', mode], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   track(client);
   const lines = new Lines(client);
   try {
@@ -179,7 +208,14 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
       const round = JSON.parse(await lines.next('round', 120_000)) as { firstMs: number; p50Ms: number; p99Ms: number; allMs: number };
       const cpuS = (cpuTicks(pid) - cpu0) * TICK_S;
       const snapshotMs = (server.snapshotAt ? await server.snapshotAt() : t0) - t0;
-      rounds.push({ firstMs: round.firstMs - t0, p50Ms: round.p50Ms - t0, p99Ms: round.p99Ms - t0, allMs: round.allMs - t0, cpuS, snapshotMs });
+      rounds.push({
+        firstMs: round.firstMs - t0,
+        p50Ms: round.p50Ms - t0,
+        p99Ms: round.p99Ms - t0,
+        allMs: round.allMs - t0,
+        cpuS,
+        snapshotMs,
+      });
       await sleep(1500);
     }
     const median = (k: keyof Result['fanout']): number => {
@@ -193,7 +229,14 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
       rssPerStreamKB: (rssAfter - rssBefore) / n,
       stormMs: connected - start,
       stormRetries: retried,
-      fanout: { firstMs: median('firstMs'), p50Ms: median('p50Ms'), p99Ms: median('p99Ms'), allMs: median('allMs'), cpuS: median('cpuS'), snapshotMs: median('snapshotMs') },
+      fanout: {
+        firstMs: median('firstMs'),
+        p50Ms: median('p50Ms'),
+        p99Ms: median('p99Ms'),
+        allMs: median('allMs'),
+        cpuS: median('cpuS'),
+        snapshotMs: median('snapshotMs'),
+      },
     };
   } finally {
     await stop(client);
@@ -220,18 +263,26 @@ async function main(): Promise<void> {
     }
   }
   const f = (x: number, d = 0): string => x.toFixed(d);
-  console.log('Times from the change; "snapshot" is when the server held the new snapshot, and the last column is the fan-out from there to the last Envoy.');
+  console.log(
+    'Times from the change; "snapshot" is when the server held the new snapshot, and the last column is the fan-out from there to the last Envoy.',
+  );
   console.log('');
-  console.log('| streams | mode | server | RSS/stream KB | connect storm ms (retried streams) | snapshot ms | first ms | p50 ms | p99 ms | all ms | snapshot to all ms | CPU s/fan-out |');
+  console.log(
+    '| streams | mode | server | RSS/stream KB | connect storm ms (retried streams) | snapshot ms | first ms | p50 ms | p99 ms | all ms | snapshot to all ms | CPU s/fan-out |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const o = r.fanout;
-    console.log(`| ${r.streams} | ${r.mode} | ${r.server} | ${f(r.rssPerStreamKB, 1)} | ${f(r.stormMs)} (${r.stormRetries}) | ${f(o.snapshotMs)} | ${f(o.firstMs)} | ${f(o.p50Ms)} | ${f(o.p99Ms)} | ${f(o.allMs)} | ${f(o.allMs - o.snapshotMs)} | ${f(o.cpuS, 2)} |`);
+    console.log(
+      `| ${r.streams} | ${r.mode} | ${r.server} | ${f(r.rssPerStreamKB, 1)} | ${f(r.stormMs)} (${r.stormRetries}) | ${f(o.snapshotMs)} | ${f(o.firstMs)} | ${f(o.p50Ms)} | ${f(o.p99Ms)} | ${f(o.allMs)} | ${f(o.allMs - o.snapshotMs)} | ${f(o.cpuS, 2)} |`,
+    );
   }
   console.log('');
   console.log('mqtt-xds over go-control-plane:');
   console.log('');
-  console.log('| streams | mode | RSS/stream | connect storm | all, from the change | p99, from the change | snapshot to all | CPU/fan-out |');
+  console.log(
+    '| streams | mode | RSS/stream | connect storm | all, from the change | p99, from the change | snapshot to all | CPU/fan-out |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const n of STREAMS) {
     for (const mode of MODES) {
@@ -240,7 +291,9 @@ async function main(): Promise<void> {
       if (!ours || !peer) continue;
       const x = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
       const fromSnapshot = (r: Result): number => r.fanout.allMs - r.fanout.snapshotMs;
-      console.log(`| ${n} | ${mode} | ${x(ours.rssPerStreamKB, peer.rssPerStreamKB)} | ${x(ours.stormMs, peer.stormMs)} | ${x(ours.fanout.allMs, peer.fanout.allMs)} | ${x(ours.fanout.p99Ms, peer.fanout.p99Ms)} | ${x(fromSnapshot(ours), fromSnapshot(peer))} | ${x(ours.fanout.cpuS || TICK_S, peer.fanout.cpuS || TICK_S)} |`);
+      console.log(
+        `| ${n} | ${mode} | ${x(ours.rssPerStreamKB, peer.rssPerStreamKB)} | ${x(ours.stormMs, peer.stormMs)} | ${x(ours.fanout.allMs, peer.fanout.allMs)} | ${x(ours.fanout.p99Ms, peer.fanout.p99Ms)} | ${x(fromSnapshot(ours), fromSnapshot(peer))} | ${x(ours.fanout.cpuS || TICK_S, peer.fanout.cpuS || TICK_S)} |`,
+      );
     }
   }
   fs.mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });

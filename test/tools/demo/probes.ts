@@ -54,8 +54,7 @@ const ROUTABLE_EDS_STATUSES = new Set(['HEALTHY', 'UNKNOWN']);
 export function parseClusterHosts(json: unknown, cluster: string): EnvoyHost[] {
   const statuses = (json as { cluster_statuses?: unknown[] } | null)?.cluster_statuses ?? [];
   const found = statuses.find((c) => (c as { name?: unknown })?.name === cluster) as
-    | { host_statuses?: Array<Record<string, any>> }
-    | undefined;
+    { host_statuses?: Array<Record<string, any>> } | undefined;
   return (found?.host_statuses ?? []).map((h) => {
     // Proto3 JSON leaves false flags out; a flag present and true is a reason not to route.
     const health: Record<string, unknown> = h.health_status ?? {};

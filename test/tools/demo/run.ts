@@ -122,11 +122,12 @@ async function checkPortsFree(mqttPort: number): Promise<void> {
 }
 
 function brokersYaml(brokers: readonly DemoBroker[]): string {
-  const entries = brokers.map(
-    (b, i) => `  - name: ${b.name}\n    host: ${HOST}\n    port: ${b.port}\n    weight: ${WEIGHTS[i]}\n`,
+  const entries = brokers.map((b, i) => `  - name: ${b.name}\n    host: ${HOST}\n    port: ${b.port}\n    weight: ${WEIGHTS[i]}\n`);
+  return (
+    '# Written by the demo at each start (the brokers get new ports). Edit while it runs:\n' +
+    '# weights, added or removed brokers reach Envoy within a second.\nbrokers:\n' +
+    entries.join('')
   );
-  return '# Written by the demo at each start (the brokers get new ports). Edit while it runs:\n' +
-    '# weights, added or removed brokers reach Envoy within a second.\nbrokers:\n' + entries.join('');
 }
 
 function demoConfig(brokersFile: string, mqttPort: number): Config {
@@ -183,8 +184,7 @@ async function printStatus(brokers: readonly DemoBroker[], adminUrl: string, clu
     if (!b.running()) return `${b.name}: down`;
     const host = byPort.get(b.port);
     byPort.delete(b.port);
-    const envoySide =
-      hosts === undefined ? 'weight ?' : host === undefined ? 'not in Envoy' : `weight ${host.weight}${health(host)}`;
+    const envoySide = hosts === undefined ? 'weight ?' : host === undefined ? 'not in Envoy' : `weight ${host.weight}${health(host)}`;
     return `${b.name}: ${b.clientCount()} clients, ${envoySide}`;
   });
   // Hosts added by editing the file that are not one of the demo's brokers.

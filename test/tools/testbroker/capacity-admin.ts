@@ -94,9 +94,7 @@ const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
       if (!request.ok) return badRequest(request.problems);
       const known = new Set(b.clients().map((c) => c.clientId));
       const wanted =
-        request.value.kind === 'ids'
-          ? request.value.clientIds
-          : chooseClients(b.clients(), request.value.count, request.value.prefer);
+        request.value.kind === 'ids' ? request.value.clientIds : chooseClients(b.clients(), request.value.count, request.value.prefer);
       const disconnected = await b.disconnect(wanted.filter((id) => known.has(id)));
       const notFound = wanted.filter((id) => !known.has(id));
       return { status: 200, json: { disconnected, notFound } };
@@ -136,10 +134,7 @@ function errorReply(status: number, code: string, message: string): Reply {
   return { status, json: { error: { code, message } } };
 }
 
-export function createAdminHandler(
-  backend: AdminBackend,
-  agent: AgentOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
+export function createAdminHandler(backend: AdminBackend, agent: AgentOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void handle(backend, agent, req).then(
       (reply) => send(res, reply),

@@ -136,12 +136,7 @@ const ENDPOINTS = new Map<string, Endpoint>([
 ]);
 
 /** Answers a request whose path starts with AGENT_PREFIX. */
-export async function handleAgentRequest(
-  req: IncomingMessage,
-  url: URL,
-  backend: AgentBackend,
-  options: AgentOptions,
-): Promise<Reply> {
+export async function handleAgentRequest(req: IncomingMessage, url: URL, backend: AgentBackend, options: AgentOptions): Promise<Reply> {
   const endpoint = ENDPOINTS.get(url.pathname.slice(AGENT_PREFIX.length));
   if (!endpoint) {
     const known = [...ENDPOINTS.keys()].map((name) => `${AGENT_PREFIX}${name}`).join(', ');

@@ -49,10 +49,7 @@ const BUCKETS_PER_WINDOW = 20;
 
 export async function runCapacityBroker(options: CapacityBrokerOptions): Promise<void> {
   const log = createLogger('info', { component: 'capacity-broker', broker: options.name });
-  const sim = new CapacitySimulation(
-    { ...options, bucketMs: options.windowMs / BUCKETS_PER_WINDOW },
-    Date.now(),
-  );
+  const sim = new CapacitySimulation({ ...options, bucketMs: options.windowMs / BUCKETS_PER_WINDOW }, Date.now());
   // The aedes client object behind each registered id; a take-over replaces it, and
   // events of the replaced connection must then not touch the new one's record.
   const current = new Map<string, Client>();

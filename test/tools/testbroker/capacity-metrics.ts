@@ -66,9 +66,7 @@ export function renderExposition(families: readonly MetricFamily[]): string {
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`);
     lines.push(`# TYPE ${family.name} ${family.type}`);
     for (const sample of family.samples) {
-      const labels = sample.labels?.length
-        ? `{${sample.labels.map(([k, v]) => `${k}="${escapeLabel(v)}",`).join('')}}`
-        : '';
+      const labels = sample.labels?.length ? `{${sample.labels.map(([k, v]) => `${k}="${escapeLabel(v)}",`).join('')}}` : '';
       lines.push(`${family.name}${sample.suffix ?? ''}${labels} ${javaDouble(sample.value)}`);
     }
   }
@@ -128,19 +126,9 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
       ],
     },
     plain('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', s.processCpuSeconds),
-    plain(
-      'process_start_time_seconds',
-      'gauge',
-      'Start time of the process since unix epoch in seconds.',
-      input.processStartSeconds,
-    ),
+    plain('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', input.processStartSeconds),
     plain('testbroker_capacity', 'gauge', 'Test broker: capacity in cost units per second (--capacity).', s.capacity),
     plain('testbroker_cost', 'gauge', 'Test broker: modelled cost in units per second, extra load included.', s.cost),
-    plain(
-      'testbroker_utilisation',
-      'gauge',
-      'Test broker: cost / capacity, the truth the CPU metric is derived from.',
-      s.utilisation,
-    ),
+    plain('testbroker_utilisation', 'gauge', 'Test broker: cost / capacity, the truth the CPU metric is derived from.', s.utilisation),
   ];
 }

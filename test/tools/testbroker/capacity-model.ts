@@ -97,10 +97,7 @@ export function overloadLevelFor(utilisation: number): number {
     return Math.max(1, stepsAbove(utilisation - OVERLOAD_START_UTILISATION, LEVEL_STEP_BELOW_CAPACITY));
   }
   const belowCapacityLevels = Math.round((1 - OVERLOAD_START_UTILISATION) / LEVEL_STEP_BELOW_CAPACITY);
-  return Math.min(
-    MAX_OVERLOAD_LEVEL,
-    belowCapacityLevels + Math.max(1, stepsAbove(utilisation - 1, LEVEL_STEP_ABOVE_CAPACITY)),
-  );
+  return Math.min(MAX_OVERLOAD_LEVEL, belowCapacityLevels + Math.max(1, stepsAbove(utilisation - 1, LEVEL_STEP_ABOVE_CAPACITY)));
 }
 
 export function creditsPerTickFor(level: number): number {

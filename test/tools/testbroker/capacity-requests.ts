@@ -97,18 +97,14 @@ export function parseDisconnectRequest(body: Body): Result<DisconnectRequest> {
       ),
     );
   }
-  return problems.length
-    ? fail(problems)
-    : ok({ kind: 'count', count: body.count as number, prefer: prefer as DisconnectPreference });
+  return problems.length ? fail(problems) : ok({ kind: 'count', count: body.count as number, prefer: prefer as DisconnectPreference });
 }
 
 export function parseOverloadRequest(body: Body): Result<OverloadRequest> {
   const problems = unknownFields(body, ['level', 'durationMs']);
   checkInteger(body.level, 'level', 0, MAX_OVERLOAD_LEVEL, problems);
   if (body.durationMs !== undefined) checkInteger(body.durationMs, 'durationMs', 1, MAX_DURATION_MS, problems);
-  return problems.length
-    ? fail(problems)
-    : ok({ level: body.level as number, durationMs: body.durationMs as number | undefined });
+  return problems.length ? fail(problems) : ok({ level: body.level as number, durationMs: body.durationMs as number | undefined });
 }
 
 export function parseLoadRequest(body: Body): Result<LoadRequest> {
@@ -118,9 +114,7 @@ export function parseLoadRequest(body: Body): Result<LoadRequest> {
     problems.push(problem('LOAD_EXTRA_COST', 'extraCost', 'must be a number ≥ 0 (cost units per second)'));
   }
   if (body.durationMs !== undefined) checkInteger(body.durationMs, 'durationMs', 1, MAX_DURATION_MS, problems);
-  return problems.length
-    ? fail(problems)
-    : ok({ extraCost: extra as number, durationMs: body.durationMs as number | undefined });
+  return problems.length ? fail(problems) : ok({ extraCost: extra as number, durationMs: body.durationMs as number | undefined });
 }
 
 export function parseAgentDisconnectRequest(body: Body): Result<AgentDisconnectRequest> {
@@ -165,9 +159,7 @@ export function parseAgentDisconnectRequest(body: Body): Result<AgentDisconnectR
       ),
     );
   }
-  return problems.length
-    ? fail(problems)
-    : ok({ clientIds: ids as string[], reason: reason as AgentDisconnectReason });
+  return problems.length ? fail(problems) : ok({ clientIds: ids as string[], reason: reason as AgentDisconnectReason });
 }
 
 /** The query of GET /agent/v1/clients: `limit` (default 10,000, at most 100,000), nothing else. */
@@ -183,7 +175,9 @@ export function parseAgentClientsQuery(query: URLSearchParams): Result<{ limit: 
     const text = values[0];
     const value = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
     if (!(value >= 0 && value <= AGENT_MAX_CLIENTS_LIMIT)) {
-      problems.push(problem('FIELD_RANGE', 'limit', `must be an integer from 0 to ${AGENT_MAX_CLIENTS_LIMIT}, got ${JSON.stringify(text)}`));
+      problems.push(
+        problem('FIELD_RANGE', 'limit', `must be an integer from 0 to ${AGENT_MAX_CLIENTS_LIMIT}, got ${JSON.stringify(text)}`),
+      );
     } else limit = value;
   }
   return problems.length ? fail(problems) : ok({ limit });

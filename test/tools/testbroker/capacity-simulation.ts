@@ -4,13 +4,7 @@
 // `tick` on a timer; every value it exports comes from the last tick's snapshot. Time is
 // always passed in, so tests drive it with a fake clock.
 import { ClientLedger, type ClientInfo, type WindowConfig } from './capacity-ledger';
-import {
-  evaluateModel,
-  seededRandom,
-  type CapacityModelConfig,
-  type ClientTraffic,
-  type ModelOutput,
-} from './capacity-model';
+import { evaluateModel, seededRandom, type CapacityModelConfig, type ClientTraffic, type ModelOutput } from './capacity-model';
 
 export interface SimulationConfig extends CapacityModelConfig, WindowConfig {
   /** Seed of the CPU noise generator. */

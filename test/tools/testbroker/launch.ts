@@ -171,4 +171,3 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
-

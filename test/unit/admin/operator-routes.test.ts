@@ -23,7 +23,10 @@ describe('operator routes', () => {
 
   it('accepts a drain, reports it, and cancels it', () => {
     const a = actions();
-    expect(operatorRoute('POST', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 202, body: { broker: 'broker-1', created: true } });
+    expect(operatorRoute('POST', '/drain/broker-1', {}, a, undefined)).toMatchObject({
+      status: 202,
+      body: { broker: 'broker-1', created: true },
+    });
     expect(operatorRoute('POST', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 202, body: { created: false } });
     expect(operatorRoute('GET', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 200, body: { broker: 'broker-1' } });
     expect(operatorRoute('DELETE', '/drain/broker-1', {}, a, undefined)).toMatchObject({ status: 200, body: { cancelled: true } });
@@ -32,15 +35,25 @@ describe('operator routes', () => {
 
   it('answers a drain that needs a write once it is done, and 503 naming the code when it failed', async () => {
     const a: OperatorActions = {
-      requestDrain: async (name) => (name === 'b1' ? { created: true, status: { broker: name } } : { code: 'K8S_DRAINS_FORBIDDEN', error: 'forbidden to patch configmap ns/mqtt-xds-drains' }),
+      requestDrain: async (name) =>
+        name === 'b1'
+          ? { created: true, status: { broker: name } }
+          : { code: 'K8S_DRAINS_FORBIDDEN', error: 'forbidden to patch configmap ns/mqtt-xds-drains' },
       cancelDrain: async () => ({ code: 'K8S_DRAINS_WRITE', error: 'timeout' }),
       drainStatus: (name) => ({ broker: name }),
       rebalanceStatus: () => ({}),
     };
-    expect(await operatorRoute('POST', '/drain/b1', {}, a, undefined)).toMatchObject({ status: 202, body: { broker: 'b1', created: true } });
+    expect(await operatorRoute('POST', '/drain/b1', {}, a, undefined)).toMatchObject({
+      status: 202,
+      body: { broker: 'b1', created: true },
+    });
     expect(await operatorRoute('POST', '/drain/b2', {}, a, undefined)).toEqual({
       status: 503,
-      body: { broker: 'b2', code: 'K8S_DRAINS_FORBIDDEN', error: 'the drain was not recorded, so no replica applies it: forbidden to patch configmap ns/mqtt-xds-drains' },
+      body: {
+        broker: 'b2',
+        code: 'K8S_DRAINS_FORBIDDEN',
+        error: 'the drain was not recorded, so no replica applies it: forbidden to patch configmap ns/mqtt-xds-drains',
+      },
     });
     expect(await operatorRoute('DELETE', '/drain/b1', {}, a, undefined)).toMatchObject({ status: 503, body: { code: 'K8S_DRAINS_WRITE' } });
   });
@@ -83,7 +96,8 @@ describe('operator routes', () => {
   });
 
   it('knows which hosts are loopback', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', 'localhost', '::ffff:127.0.0.1']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', 'localhost', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
   });
 

@@ -34,7 +34,8 @@ describe('rebalanceActions with a shared drain record', () => {
   // The record applies what it wrote, as the ConfigMap's patch answer does.
   const record = {
     add: jest.fn(async (name: string) => {
-      if (!writable) return { ok: false as const, problems: [{ code: 'K8S_DRAINS_FORBIDDEN', message: 'forbidden to patch configmap x/y' }] };
+      if (!writable)
+        return { ok: false as const, problems: [{ code: 'K8S_DRAINS_FORBIDDEN', message: 'forbidden to patch configmap x/y' }] };
       drains.add(name);
       return { ok: true as const };
     }),

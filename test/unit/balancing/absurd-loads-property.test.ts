@@ -34,7 +34,10 @@ describe('balancing core under absurd loads', () => {
       fc.property(fc.array(fc.array(signals, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }), (rounds) => {
         const n = Math.max(...rounds.map((r) => r.length));
         const brokers: Broker[] = Array.from({ length: n }, (_, i) => ({ name: `b${i}`, address: `10.0.0.${i + 1}`, port: 1883 }));
-        let previous = { brokers: brokers.map((b) => ({ name: b.name, firstSeenMs: 0 })), plan: { endpoints: [] as never[] } } as Parameters<typeof computeWeights>[0]['previous'];
+        let previous = {
+          brokers: brokers.map((b) => ({ name: b.name, firstSeenMs: 0 })),
+          plan: { endpoints: [] as never[] },
+        } as Parameters<typeof computeWeights>[0]['previous'];
         for (const [round, sigs] of rounds.entries()) {
           const nowMs = T0 + round * 15_000;
           const loads = new Map<string, BrokerLoad>(

@@ -8,10 +8,26 @@ const equal = rawWithClasses({ a: 's', b: 's', c: 's' });
 
 describe('fair share and catch-up', () => {
   it.each<[string, Record<string, LoadSignals>, Record<string, number>]>([
-    ['equal utilisation gives every broker weightScale', { a: { connections: 5000 }, b: { connections: 5000 }, c: { connections: 5000 } }, { a: 1000, b: 1000, c: 1000 }],
-    ['below the mean gets more, above gets less, in proportion', { a: { connections: 3000 }, b: { connections: 6000 }, c: { connections: 9000 } }, { a: 2000, b: 1000, c: 667 }],
-    ['an empty broker gets maxBoost, not every new client', { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 5000 } }, { a: 4000, b: 667, c: 667 }],
-    ['the boost is bounded by maxBoost', { a: { connections: 100 }, b: { connections: 9000 }, c: { connections: 9000 } }, { a: 4000, b: 670, c: 670 }],
+    [
+      'equal utilisation gives every broker weightScale',
+      { a: { connections: 5000 }, b: { connections: 5000 }, c: { connections: 5000 } },
+      { a: 1000, b: 1000, c: 1000 },
+    ],
+    [
+      'below the mean gets more, above gets less, in proportion',
+      { a: { connections: 3000 }, b: { connections: 6000 }, c: { connections: 9000 } },
+      { a: 2000, b: 1000, c: 667 },
+    ],
+    [
+      'an empty broker gets maxBoost, not every new client',
+      { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 5000 } },
+      { a: 4000, b: 667, c: 667 },
+    ],
+    [
+      'the boost is bounded by maxBoost',
+      { a: { connections: 100 }, b: { connections: 9000 }, c: { connections: 9000 } },
+      { a: 4000, b: 670, c: 670 },
+    ],
   ])('%s', (_, signals, expected) => {
     const out = computeWeights({ brokers: abc, loads: loads(NOW, signals), policy: equal, nowMs: NOW });
     expect(weightsOf(out)).toEqual(expected);
@@ -20,7 +36,12 @@ describe('fair share and catch-up', () => {
   it('bounds the cut by 1/maxBoost', () => {
     // a: 9000/10k = 0.9, c: 800/40k = 0.02; fleet 9800/50k = 0.196; fair shares 400 and 1600.
     const policy = rawWithClasses({ a: 's', c: 'l' });
-    const out = computeWeights({ brokers: [broker('a'), broker('c')], loads: loads(NOW, { a: { connections: 9000 }, c: { connections: 800 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('c')],
+      loads: loads(NOW, { a: { connections: 9000 }, c: { connections: 800 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(weightsOf(out)).toEqual({ a: 100, c: 6400 });
     expect(decisionOf(out, 'a').factors.catchUp).toBe(0.25);
   });
@@ -38,14 +59,24 @@ describe('fair share and catch-up', () => {
 
   it('switches catch-up off with maxBoost 1', () => {
     const policy = rawWithClasses({ a: 's', b: 's', c: 's' }, { catchUp: { maxBoost: 1 } });
-    const out = computeWeights({ brokers: abc, loads: loads(NOW, { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 9000 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: abc,
+      loads: loads(NOW, { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 9000 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(weightsOf(out)).toEqual({ a: 1000, b: 1000, c: 1000 });
   });
 
   it('uses the capacity-weighted mean: the level the whole fleet converges to', () => {
     // a holds 9000 of 10k (0.9), c 4000 of 40k (0.1): fleet 13000/50000 = 0.26.
     const policy = rawWithClasses({ a: 's', c: 'l' });
-    const out = computeWeights({ brokers: [broker('a'), broker('c')], loads: loads(NOW, { a: { connections: 9000 }, c: { connections: 4000 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('c')],
+      loads: loads(NOW, { a: { connections: 9000 }, c: { connections: 4000 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(decisionOf(out, 'a').factors.catchUp).toBeCloseTo(0.26 / 0.9, 6);
     expect(decisionOf(out, 'c').factors.catchUp).toBeCloseTo(2.6, 6);
   });
@@ -55,11 +86,35 @@ describe('capacity', () => {
   const balanced = { a: { connections: 1000, cpu: 0.1 }, b: { connections: 2000, cpu: 0.1 }, c: { connections: 4000, cpu: 0.1 } };
 
   it.each<[string, ReturnType<typeof tuned>, Record<string, LoadSignals>, Record<string, number>, string]>([
-    ['hints: fair share in proportion to class capacity', rawWithClasses({ a: 's', b: 'm', c: 'l' }), { a: { connections: 5000 }, b: { connections: 10000 }, c: { connections: 20000 } }, { a: 429, b: 857, c: 1714 }, 'hint'],
+    [
+      'hints: fair share in proportion to class capacity',
+      rawWithClasses({ a: 's', b: 'm', c: 'l' }),
+      { a: { connections: 5000 }, b: { connections: 10000 }, c: { connections: 20000 } },
+      { a: 429, b: 857, c: 1714 },
+      'hint',
+    ],
     ['auto: capacity inferred as connections / cpu', RAW, balanced, { a: 429, b: 857, c: 1714 }, 'inferred'],
-    ['auto without cpu: all neutral, connection counts equalised', RAW, { a: { connections: 1000 }, b: { connections: 2000 }, c: { connections: 4000 } }, { a: 2333, b: 1167, c: 583 }, 'neutral'],
-    ['auto below inference.minCpu: idle CPU says nothing, neutral', RAW, { a: { connections: 10, cpu: 0.01 }, b: { connections: 10, cpu: 0.02 }, c: { connections: 10, cpu: 0.04 } }, { a: 1000, b: 1000, c: 1000 }, 'neutral'],
-    ['a default class applies to brokers without one', rawWithClasses({ c: 'l' }, { capacity: { default: 's' } }), { a: { connections: 5000 }, b: { connections: 5000 }, c: { connections: 20000 } }, { a: 500, b: 500, c: 2000 }, 'hint'],
+    [
+      'auto without cpu: all neutral, connection counts equalised',
+      RAW,
+      { a: { connections: 1000 }, b: { connections: 2000 }, c: { connections: 4000 } },
+      { a: 2333, b: 1167, c: 583 },
+      'neutral',
+    ],
+    [
+      'auto below inference.minCpu: idle CPU says nothing, neutral',
+      RAW,
+      { a: { connections: 10, cpu: 0.01 }, b: { connections: 10, cpu: 0.02 }, c: { connections: 10, cpu: 0.04 } },
+      { a: 1000, b: 1000, c: 1000 },
+      'neutral',
+    ],
+    [
+      'a default class applies to brokers without one',
+      rawWithClasses({ c: 'l' }, { capacity: { default: 's' } }),
+      { a: { connections: 5000 }, b: { connections: 5000 }, c: { connections: 20000 } },
+      { a: 500, b: 500, c: 2000 },
+      'hint',
+    ],
   ])('%s', (_, policy, signals, expected, source) => {
     const out = computeWeights({ brokers: abc, loads: loads(NOW, signals), policy, nowMs: NOW });
     expect(weightsOf(out)).toEqual(expected);
@@ -86,7 +141,13 @@ describe('capacity', () => {
   it('smooths inferred capacity with inference.alpha', () => {
     const policy = tuned({ capacity: { inference: { alpha: 0.5 } } }, RAW);
     const first = computeWeights({ brokers: [broker('a')], loads: loads(NOW, { a: { connections: 1000, cpu: 0.1 } }), policy, nowMs: NOW });
-    const second = computeWeights({ brokers: [broker('a')], loads: loads(NOW + 1, { a: { connections: 1000, cpu: 0.05 } }), previous: first.state, policy, nowMs: NOW + 1 });
+    const second = computeWeights({
+      brokers: [broker('a')],
+      loads: loads(NOW + 1, { a: { connections: 1000, cpu: 0.05 } }),
+      previous: first.state,
+      policy,
+      nowMs: NOW + 1,
+    });
     expect(decisionOf(first, 'a').capacity).toBe(10_000);
     expect(decisionOf(second, 'a').capacity).toBe(15_000);
   });
@@ -101,7 +162,10 @@ describe('capacity', () => {
     );
     const out = computeWeights({
       brokers: [broker('a'), broker('b')],
-      loads: loads(NOW, { a: { connections: 9000, incomingPublishRate: 100, outgoingPublishRate: 100 }, b: { connections: 100, outgoingPublishRate: 600 } }),
+      loads: loads(NOW, {
+        a: { connections: 9000, incomingPublishRate: 100, outgoingPublishRate: 100 },
+        b: { connections: 100, outgoingPublishRate: 600 },
+      }),
       policy,
       nowMs: NOW,
     });
@@ -112,13 +176,23 @@ describe('capacity', () => {
 
   it('drops a signal without a reading and re-weights the rest', () => {
     const policy = rawWithClasses({ a: 's', b: 's' }, { signals: { connections: 1, cpu: 1 } });
-    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: 4000, cpu: 0.6 }, b: { connections: 5000 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('b')],
+      loads: loads(NOW, { a: { connections: 4000, cpu: 0.6 }, b: { connections: 5000 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(decisionOf(out, 'a').utilisation).toBeCloseTo(0.5, 9);
     expect(decisionOf(out, 'b').utilisation).toBeCloseTo(0.5, 9);
   });
 
   it('ignores readings that are not finite non-negative numbers', () => {
-    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: NaN, cpu: -1 }, b: { connections: 100 } }), policy: RAW, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('b')],
+      loads: loads(NOW, { a: { connections: NaN, cpu: -1 }, b: { connections: 100 } }),
+      policy: RAW,
+      nowMs: NOW,
+    });
     expect(decisionOf(out, 'a').reason).toContain('no usable signal');
     expect(out.plan.endpoints.every((e) => Number.isInteger(e.weight) && e.weight >= 1)).toBe(true);
   });
@@ -130,7 +204,12 @@ describe('quiet connections', () => {
   it('a gap of one connection in an idle fleet leaves the weights almost equal', () => {
     // Capacity unknown: utilisation is relative to the mean, so 1 vs 0 connections would
     // otherwise be util 1 vs 0 and swing the weights by maxBoost both ways.
-    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: 1 }, b: { connections: 0 } }), policy: auto, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('b')],
+      loads: loads(NOW, { a: { connections: 1 }, b: { connections: 0 } }),
+      policy: auto,
+      nowMs: NOW,
+    });
     const w = weightsOf(out);
     expect(w.b / w.a).toBeGreaterThan(1);
     expect(w.b / w.a).toBeLessThan(1.11);
@@ -138,14 +217,24 @@ describe('quiet connections', () => {
 
   it('a real gap keeps nearly its full catch-up', () => {
     const policy = rawWithClasses({ a: 's', b: 's', c: 's' }, { catchUp: { quietConnections: 20 } });
-    const out = computeWeights({ brokers: abc, loads: loads(NOW, { a: { connections: 3000 }, b: { connections: 6000 }, c: { connections: 9000 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: abc,
+      loads: loads(NOW, { a: { connections: 3000 }, b: { connections: 6000 }, c: { connections: 9000 } }),
+      policy,
+      nowMs: NOW,
+    });
     // (6000 + 20) / (3000 + 20) instead of 2.
     expect(decisionOf(out, 'a').factors.catchUp).toBeCloseTo(6020 / 3020, 9);
   });
 
   it('an empty broker among busy ones is still bounded by maxBoost', () => {
     const policy = rawWithClasses({ a: 's', b: 's', c: 's' }, { catchUp: { quietConnections: 20 } });
-    const out = computeWeights({ brokers: abc, loads: loads(NOW, { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 5000 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: abc,
+      loads: loads(NOW, { a: { connections: 0 }, b: { connections: 5000 }, c: { connections: 5000 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(decisionOf(out, 'a').factors.catchUp).toBe(4);
   });
 });
@@ -154,7 +243,12 @@ describe('fill mode', () => {
   const fill = (extra: Parameters<typeof tuned>[0] = {}): ReturnType<typeof tuned> =>
     rawWithClasses({ a: 's', b: 's', c: 's', d: 's' }, { catchUp: { fill: { below: 0.25, until: 0.05, weightFactor: 0.05 } }, ...extra });
   const abcd = [broker('a'), broker('b'), broker('c'), broker('d')];
-  const conns = (d: number, others = 3000): Record<string, LoadSignals> => ({ a: { connections: others }, b: { connections: others }, c: { connections: others }, d: { connections: d } });
+  const conns = (d: number, others = 3000): Record<string, LoadSignals> => ({
+    a: { connections: others },
+    b: { connections: others },
+    c: { connections: others },
+    d: { connections: d },
+  });
 
   it('cuts the brokers at or above the mean while one is far below it, so it gets nearly every new client', () => {
     const out = computeWeights({ brokers: abcd, loads: loads(NOW, conns(1500)), policy: fill(), nowMs: NOW });
@@ -177,12 +271,23 @@ describe('fill mode', () => {
     const going = computeWeights({ brokers: abcd, loads: loads(NOW, conns(2500, 3200)), previous, policy: fill(), nowMs: NOW });
     expect(going.state.filling).toBe(true);
     // Within 5 %: it ends.
-    const done = computeWeights({ brokers: abcd, loads: loads(NOW + 10_000, conns(2900, 3050)), previous: going.state, policy: fill(), nowMs: NOW + 10_000 });
+    const done = computeWeights({
+      brokers: abcd,
+      loads: loads(NOW + 10_000, conns(2900, 3050)),
+      previous: going.state,
+      policy: fill(),
+      nowMs: NOW + 10_000,
+    });
     expect(done.state.filling).toBeUndefined();
   });
 
   it('is off with below: off', () => {
-    const out = computeWeights({ brokers: abcd, loads: loads(NOW, conns(0)), policy: fill({ catchUp: { fill: { below: 'off' } } }), nowMs: NOW });
+    const out = computeWeights({
+      brokers: abcd,
+      loads: loads(NOW, conns(0)),
+      policy: fill({ catchUp: { fill: { below: 'off' } } }),
+      nowMs: NOW,
+    });
     expect(out.state.filling).toBeUndefined();
     expect(weightsOf(out).a).toBeGreaterThan(500);
   });
@@ -201,7 +306,12 @@ describe('fill mode', () => {
 describe('fill mode in an idle fleet', () => {
   it('does not start for a gap of one connection', () => {
     const policy = tuned({ catchUp: { quietConnections: 20, fill: { below: 0.25 } } }, RAW);
-    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: 1 }, b: { connections: 0 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('b')],
+      loads: loads(NOW, { a: { connections: 1 }, b: { connections: 0 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(out.state.filling).toBeUndefined();
   });
 });

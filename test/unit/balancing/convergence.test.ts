@@ -33,7 +33,10 @@ function simulate(opts: { start: number[]; batch: number; churn: number; rounds:
     if (out.changed) pushes++;
     for (let i = 0; i < connections.length; i++) connections[i] -= Math.floor(connections[i] * opts.churn);
     const weight = new Map(out.plan.endpoints.map((e) => [e.name, e.weight]));
-    const arrivals = splitByWeight(opts.batch, brokers.map((b) => weight.get(b.name)!));
+    const arrivals = splitByWeight(
+      opts.batch,
+      brokers.map((b) => weight.get(b.name)!),
+    );
     arrivals.forEach((n, i) => (connections[i] += n));
     largestBatchShare = Math.max(largestBatchShare, ...arrivals.map((n, i) => n / opts.batch / (CAPACITY[i] / 70_000)));
     const util = connections.map((c, i) => c / CAPACITY[i]);

@@ -24,7 +24,11 @@ describe('overload', () => {
   it.each<[string, LoadSignals, ReturnType<typeof tuned>]>([
     ['below every threshold', { cpu: 0.89, notWritable: 200, overloadLevel: 0, backpressureClients: 0 }, policy],
     ['a trigger switched off', { cpu: 0.95 }, rawWithClasses({ a: 's', b: 's' }, { overload: { cpuThreshold: 'off' } })],
-    ['a per-broker threshold override', { cpu: 0.95 }, rawWithClasses({ a: 's', b: 's' }, { overrides: { a: { overload: { cpuThreshold: 0.99 } } } })],
+    [
+      'a per-broker threshold override',
+      { cpu: 0.95 },
+      rawWithClasses({ a: 's', b: 's' }, { overrides: { a: { overload: { cpuThreshold: 0.99 } } } }),
+    ],
   ])('leaves the weight alone %s', (_, extra, p) => {
     const out = computeWeights({ brokers: ab, loads: loads(NOW, { a: { ...normal, ...extra }, b: normal }), policy: p, nowMs: NOW });
     expect(weightsOf(out)).toEqual({ a: 1000, b: 1000 });
@@ -37,7 +41,11 @@ describe('overload', () => {
   });
 
   it('acts at once despite smoothing, step limit and hysteresis, and recovers one step at a time', () => {
-    const p = tuned({ slowStart: { windowMs: 0 }, overload: { holdMs: 0 }, capacity: { classes: { s: { connections: 10_000 } }, default: 's' } });
+    const p = tuned({
+      slowStart: { windowMs: 0 },
+      overload: { holdMs: 0 },
+      capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
+    });
     const hot = new Set([5]);
     const history = rounds(12, { brokers: ab, policy: p }, (r, nowMs) =>
       loads(nowMs, { a: hot.has(r) ? { ...normal, cpu: 0.97 } : normal, b: normal }),
@@ -52,7 +60,11 @@ describe('overload', () => {
 
   it('holds the cut for holdMs after the last overloaded scrape, so a broker hovering at a threshold does not flap', () => {
     // Computations every 10 s; a is overloaded in rounds 2 and 4 only, holdMs 25 s.
-    const p = tuned({ slowStart: { windowMs: 0 }, overload: { holdMs: 25_000 }, capacity: { classes: { s: { connections: 10_000 } }, default: 's' } });
+    const p = tuned({
+      slowStart: { windowMs: 0 },
+      overload: { holdMs: 25_000 },
+      capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
+    });
     const hot = new Set([2, 4]);
     const history = rounds(10, { brokers: ab, policy: p }, (r, nowMs) =>
       loads(nowMs, { a: hot.has(r) ? { ...normal, overloadLevel: 1 } : normal, b: normal }),

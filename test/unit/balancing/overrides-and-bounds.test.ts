@@ -11,11 +11,46 @@ describe('overrides', () => {
   const bigC = { ...steady, c: { connections: 20_000 } };
   it.each<[string, ReturnType<typeof tuned>, Broker[], Record<string, { connections: number }>, Record<string, number>, string]>([
     // The pinned broker still counts in the fleet mean: b and c catch up on its load.
-    ['a pinned weight is kept whatever the load', rawWithClasses({}, { overrides: { a: { weight: 500 } } }), abc, bigA, { a: 500, b: 2000, c: 2000 }, 'pinned to 500 by policy override'],
-    ['a weight from discovery pins too', RAW, [broker('a', { staticWeight: 7 }), broker('b'), broker('c')], steady, { a: 7, b: 1000, c: 1000 }, 'pinned to 7 by discovery'],
-    ['the policy override wins over discovery', tuned({ overrides: { a: { weight: 9 } } }, RAW), [broker('a', { staticWeight: 7 }), broker('b'), broker('c')], steady, { a: 9, b: 1000, c: 1000 }, 'pinned to 9 by policy override'],
-    ['a capacity class override', rawWithClasses({ a: 's', b: 's', c: 's' }, { overrides: { a: { capacityClass: 'l' } } }), abc, bigA, { a: 2000, b: 500, c: 500 }, 'fair share 2000'],
-    ['a capacity override merged over the class', rawWithClasses({ a: 's', b: 's', c: 's' }, { overrides: { c: { capacity: { connections: 40_000 } } } }), abc, bigC, { a: 500, b: 500, c: 2000 }, 'fair share 500'],
+    [
+      'a pinned weight is kept whatever the load',
+      rawWithClasses({}, { overrides: { a: { weight: 500 } } }),
+      abc,
+      bigA,
+      { a: 500, b: 2000, c: 2000 },
+      'pinned to 500 by policy override',
+    ],
+    [
+      'a weight from discovery pins too',
+      RAW,
+      [broker('a', { staticWeight: 7 }), broker('b'), broker('c')],
+      steady,
+      { a: 7, b: 1000, c: 1000 },
+      'pinned to 7 by discovery',
+    ],
+    [
+      'the policy override wins over discovery',
+      tuned({ overrides: { a: { weight: 9 } } }, RAW),
+      [broker('a', { staticWeight: 7 }), broker('b'), broker('c')],
+      steady,
+      { a: 9, b: 1000, c: 1000 },
+      'pinned to 9 by policy override',
+    ],
+    [
+      'a capacity class override',
+      rawWithClasses({ a: 's', b: 's', c: 's' }, { overrides: { a: { capacityClass: 'l' } } }),
+      abc,
+      bigA,
+      { a: 2000, b: 500, c: 500 },
+      'fair share 2000',
+    ],
+    [
+      'a capacity override merged over the class',
+      rawWithClasses({ a: 's', b: 's', c: 's' }, { overrides: { c: { capacity: { connections: 40_000 } } } }),
+      abc,
+      bigC,
+      { a: 500, b: 500, c: 2000 },
+      'fair share 500',
+    ],
   ])('%s', (_, policy, brokers, signals, expected, reason) => {
     const out = computeWeights({ brokers, loads: loads(NOW, signals), policy, nowMs: NOW });
     expect(weightsOf(out)).toEqual(expected);
@@ -36,9 +71,20 @@ describe('overrides', () => {
     ['by policy', rawWithClasses({ a: 's', b: 's', c: 's' }, { overrides: { a: { drain: true } } }), abc],
     ['by discovery', rawWithClasses({ a: 's', b: 's', c: 's' }), [broker('a', { draining: true }), broker('b'), broker('c')]],
   ])('drains (%s): DRAINING health, weight kept, out of the fleet mean', (_, drainPolicy, drainBrokers) => {
-    const before = computeWeights({ brokers: abc, loads: loads(NOW, { ...steady, a: { connections: 2500 } }), policy: rawWithClasses({ a: 's', b: 's', c: 's' }), nowMs: NOW });
+    const before = computeWeights({
+      brokers: abc,
+      loads: loads(NOW, { ...steady, a: { connections: 2500 } }),
+      policy: rawWithClasses({ a: 's', b: 's', c: 's' }),
+      nowMs: NOW,
+    });
     const kept = weightsOf(before).a;
-    const out = computeWeights({ brokers: drainBrokers, loads: loads(NOW + 10_000, { ...steady, a: { connections: 100 } }), previous: before.state, policy: drainPolicy, nowMs: NOW + 10_000 });
+    const out = computeWeights({
+      brokers: drainBrokers,
+      loads: loads(NOW + 10_000, { ...steady, a: { connections: 100 } }),
+      previous: before.state,
+      policy: drainPolicy,
+      nowMs: NOW + 10_000,
+    });
     expect(out.plan.endpoints[0]).toMatchObject({ name: 'a', health: 'draining', weight: kept });
     expect(decisionOf(out, 'a').reason).toContain(`draining: no new connections; weight ${kept} kept`);
     // a's low utilisation would otherwise pull the mean down and cut b and c.
@@ -54,7 +100,12 @@ describe('overrides', () => {
   it('applies per-broker signal weights', () => {
     // b is judged by cpu alone (0.5), a by connections (0.25).
     const policy = rawWithClasses({ a: 's', b: 's' }, { overrides: { b: { signals: { connections: 0, cpu: 1 } } } });
-    const out = computeWeights({ brokers: [broker('a'), broker('b')], loads: loads(NOW, { a: { connections: 2500 }, b: { connections: 2500, cpu: 0.5 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: [broker('a'), broker('b')],
+      loads: loads(NOW, { a: { connections: 2500 }, b: { connections: 2500, cpu: 0.5 } }),
+      policy,
+      nowMs: NOW,
+    });
     expect(decisionOf(out, 'b').utilisation).toBeCloseTo(0.5, 9);
     expect(decisionOf(out, 'a').utilisation).toBeCloseTo(0.25, 9);
   });
@@ -71,7 +122,12 @@ describe('bounds and the uint32 sum', () => {
 
   it('publishes integer weights of at least 1', () => {
     const policy = tuned({ weightScale: 1, bounds: { floor: 1, ceiling: 3 } }, RAW);
-    const out = computeWeights({ brokers: abc, loads: loads(NOW, { a: { connections: 1 }, b: { connections: 1000 }, c: { connections: 0, cpu: 0.99 } }), policy, nowMs: NOW });
+    const out = computeWeights({
+      brokers: abc,
+      loads: loads(NOW, { a: { connections: 1 }, b: { connections: 1000 }, c: { connections: 0, cpu: 0.99 } }),
+      policy,
+      nowMs: NOW,
+    });
     for (const e of out.plan.endpoints) {
       expect(Number.isInteger(e.weight)).toBe(true);
       expect(e.weight).toBeGreaterThanOrEqual(1);
@@ -96,7 +152,10 @@ describe('bounds and the uint32 sum', () => {
   });
 
   it('keeps the unscaled weight in the state, so scaling alone never looks like a change', () => {
-    const policy = tuned({ weightScale: MAX_WEIGHT_SUM, bounds: { ceiling: MAX_WEIGHT_SUM } }, tuned({ smoothing: { minRelativeChange: 0.1 } }, RAW));
+    const policy = tuned(
+      { weightScale: MAX_WEIGHT_SUM, bounds: { ceiling: MAX_WEIGHT_SUM } },
+      tuned({ smoothing: { minRelativeChange: 0.1 } }, RAW),
+    );
     const history = rounds(3, { brokers: abc, policy }, (_r, nowMs) => loads(nowMs, steady));
     expect(history.map((o) => o.changed)).toEqual([true, false, false]);
     expect(history[2].state.brokers[0].weight).toBe(MAX_WEIGHT_SUM);
@@ -140,7 +199,12 @@ describe('determinism', () => {
 describe('broker names', () => {
   it('does not mistake Object.prototype for an override or a class', () => {
     const brokers = [broker('constructor'), broker('b')];
-    const out = computeWeights({ brokers, loads: loads(NOW, { constructor: { connections: 5 }, b: { connections: 5 } }), policy: RAW, nowMs: NOW });
+    const out = computeWeights({
+      brokers,
+      loads: loads(NOW, { constructor: { connections: 5 }, b: { connections: 5 } }),
+      policy: RAW,
+      nowMs: NOW,
+    });
     expect(out.plan.endpoints.map((e) => [e.name, e.weight, e.health])).toEqual([
       ['b', 1000, 'serving'],
       ['constructor', 1000, 'serving'],

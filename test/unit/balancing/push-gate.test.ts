@@ -24,7 +24,9 @@ describe('gatePush', () => {
 
   it('pushes membership and health changes at once', () => {
     expect(gatePush(plan(1000, 1000), plan(1000, 1000, 1000), 10_000, 10_001, 5000).push).toBe(true);
-    const draining: WeightPlan = { endpoints: plan(1000, 1000).endpoints.map((e, i) => (i === 0 ? { ...e, health: 'draining' as const } : e)) };
+    const draining: WeightPlan = {
+      endpoints: plan(1000, 1000).endpoints.map((e, i) => (i === 0 ? { ...e, health: 'draining' as const } : e)),
+    };
     expect(gatePush(plan(1000, 1000), draining, 10_000, 10_001, 5000).push).toBe(true);
   });
 

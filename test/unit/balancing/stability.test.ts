@@ -5,7 +5,13 @@ import { broker, decisionOf, lcg, loads, rawWithClasses, rounds, tuned, weightsO
 
 const abc = [broker('a'), broker('b'), broker('c')];
 const CAPACITY = [10_000, 20_000, 40_000];
-const hinted = tuned({ slowStart: { windowMs: 0 }, capacity: { classes: { s: { connections: 10_000 }, m: { connections: 20_000 }, l: { connections: 40_000 } }, brokers: { a: 's', b: 'm', c: 'l' } } });
+const hinted = tuned({
+  slowStart: { windowMs: 0 },
+  capacity: {
+    classes: { s: { connections: 10_000 }, m: { connections: 20_000 }, l: { connections: 40_000 } },
+    brokers: { a: 's', b: 'm', c: 'l' },
+  },
+});
 const auto = tuned({ slowStart: { windowMs: 0 } });
 
 describe('steady under noise', () => {
@@ -70,7 +76,12 @@ describe('steady under noise', () => {
   it('smooths inputs with an EWMA, counting each scrape once however often it is asked', () => {
     const policy = rawWithClasses({ a: 's', b: 's' }, { smoothing: { alpha: 0.5 } });
     const two = [broker('a'), broker('b')];
-    const first = computeWeights({ brokers: two, loads: loads(1000, { a: { connections: 5000 }, b: { connections: 5000 } }), policy, nowMs: 1000 });
+    const first = computeWeights({
+      brokers: two,
+      loads: loads(1000, { a: { connections: 5000 }, b: { connections: 5000 } }),
+      policy,
+      nowMs: 1000,
+    });
     const spike = loads(2000, { a: { connections: 1000 }, b: { connections: 5000 } });
     const second = computeWeights({ brokers: two, loads: spike, previous: first.state, policy, nowMs: 2000 });
     const again = computeWeights({ brokers: two, loads: spike, previous: second.state, policy, nowMs: 3000 });

@@ -35,7 +35,10 @@ describe('stale or missing metrics', () => {
 
   it.each<[string, (nowMs: number) => BrokerLoad | undefined]>([
     ['no load entry at all', () => undefined],
-    ['a scrape that never succeeded', () => load('a', undefined, {}, { consecutiveFailures: 5, error: { code: 'SCRAPE_CONNECT', message: 'refused' } })],
+    [
+      'a scrape that never succeeded',
+      () => load('a', undefined, {}, { consecutiveFailures: 5, error: { code: 'SCRAPE_CONNECT', message: 'refused' } }),
+    ],
     ['stale signals without a success time', () => load('a', undefined, {}, { stale: true })],
   ])('gives a broker never scraped its neutral fair share (%s)', (_, entry) => {
     const m = loads(1_000_000, { b: { connections: 9000 } });
@@ -64,7 +67,8 @@ describe('stale or missing metrics', () => {
   it('treats a failed scrape the scraper does not yet call stale as fresh', () => {
     const history = rounds(2, { brokers: ab, policy }, (r, nowMs) => {
       const m = loads(nowMs, busy);
-      if (r === 1) m.set('a', load('a', nowMs - 10_000, busy.a, { consecutiveFailures: 1, error: { code: 'SCRAPE_TIMEOUT', message: 't' } }));
+      if (r === 1)
+        m.set('a', load('a', nowMs - 10_000, busy.a, { consecutiveFailures: 1, error: { code: 'SCRAPE_TIMEOUT', message: 't' } }));
       return m;
     });
     expect(weightsOf(history[1]).a).toBe(2000);

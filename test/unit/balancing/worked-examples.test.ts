@@ -45,7 +45,10 @@ describe('docs/policy.md worked examples', () => {
 
   it('stale metrics: 2000 held for 30 s, the step below the hysteresis skipped, 1000 from 90 s', () => {
     // x at 0.25 and y at 0.75 of 10k: x's fair share is 1000, its catch-up x2.
-    const policy = tuned({ catchUp: { quietConnections: 0, fill: { below: 'off' } }, capacity: { classes: { s: { connections: 10_000 } }, default: 's' } });
+    const policy = tuned({
+      catchUp: { quietConnections: 0, fill: { below: 'off' } },
+      capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
+    });
     const out = series(17, [broker('x'), broker('y')], policy, (r, nowMs) => [
       load('y', nowMs, { connections: 7500 }),
       ...(r < 7 ? [load('x', nowMs, { connections: 2500 })] : []),

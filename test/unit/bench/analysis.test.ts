@@ -25,7 +25,11 @@ steadyStateSec: [5, 10]
 
 describe('imbalanceOf and fairShareFraction', () => {
   it('is max / mean utilisation over the brokers present', () => {
-    const s = sample(0, [broker('a', 60, { capacity: 100 }), broker('b', 20, { capacity: 100 }), broker('c', 90, { capacity: 100, present: false })]);
+    const s = sample(0, [
+      broker('a', 60, { capacity: 100 }),
+      broker('b', 20, { capacity: 100 }),
+      broker('c', 90, { capacity: 100, present: false }),
+    ]);
     expect(imbalanceOf(s)).toBeCloseTo(1.5, 10);
     expect(imbalanceOf(sample(0, [broker('a', 0)]))).toBeUndefined();
   });

@@ -4,8 +4,17 @@ import type { ClientStats, ClientTimeline } from '../../../test/bench/lb/clients
 import type { BrokerSample, Sample } from '../../../test/bench/lb/samples';
 
 export const NO_CLIENTS: ClientStats = {
-  attempts: 0, connects: 0, failed: 0, refused: 0, timedOut: 0, closedEarly: 0,
-  disconnects: 0, lifetimeEnds: 0, connected: 0, publishes: 0, received: 0,
+  attempts: 0,
+  connects: 0,
+  failed: 0,
+  refused: 0,
+  timedOut: 0,
+  closedEarly: 0,
+  disconnects: 0,
+  lifetimeEnds: 0,
+  connected: 0,
+  publishes: 0,
+  received: 0,
 };
 
 /** A broker in the balancer with `connections` clients, capacity 1000 unless given. */

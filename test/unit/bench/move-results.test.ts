@@ -1,13 +1,6 @@
 import type { StrategyResult } from '../../../test/bench/lb/analysis';
 import { DrainTracker } from '../../../test/bench/lb/drain-watch';
-import {
-  analyseMoves,
-  drainResult,
-  joinMove,
-  killResult,
-  perHostLimit,
-  scenarioPolicy,
-} from '../../../test/bench/lb/move-results';
+import { analyseMoves, drainResult, joinMove, killResult, perHostLimit, scenarioPolicy } from '../../../test/bench/lb/move-results';
 import { moveTables } from '../../../test/bench/lb/report';
 import type { StrategyRun } from '../../../test/bench/lb/samples';
 import { parseScenario } from '../../../test/bench/lb/scenario-parse';
@@ -78,12 +71,47 @@ describe('DrainTracker and drainResult', () => {
   function drained(): DrainTracker {
     const t = new DrainTracker('b4', 40);
     t.observe({ atSec: 40, acked: false, envoyCx: 1000, connections: 1000, clientConnects: 1000 });
-    t.observe({ atSec: 40.2, acked: false, envoyCx: 1001, connections: 1000, clientConnects: 1001, progress: { state: 'draining', drained: false, moved: 0, phase: 'waiting-for-ack' } });
+    t.observe({
+      atSec: 40.2,
+      acked: false,
+      envoyCx: 1001,
+      connections: 1000,
+      clientConnects: 1001,
+      progress: { state: 'draining', drained: false, moved: 0, phase: 'waiting-for-ack' },
+    });
     // Seen DRAINING here; the counters of this poll may hold sessions from before the ACK.
-    t.observe({ atSec: 40.4, acked: true, envoyCx: 1003, connections: 1000, clientConnects: 1003, progress: { state: 'draining', drained: false, moved: 0, phase: 'waiting-for-ack' } });
-    t.observe({ atSec: 41.2, acked: true, envoyCx: 1003, connections: 900, clientConnects: 1003, progress: { state: 'draining', drained: false, moved: 100, phase: 'moving' } });
-    t.observe({ atSec: 51.2, acked: true, envoyCx: 1003, connections: 0, clientConnects: 1003, progress: { state: 'draining', drained: false, moved: 1001, phase: 'moving' } });
-    t.observe({ atSec: 52.2, acked: true, envoyCx: 1004, connections: 0, clientConnects: 1004, progress: { state: 'drained', drained: true, moved: 1001, phase: 'moving' } });
+    t.observe({
+      atSec: 40.4,
+      acked: true,
+      envoyCx: 1003,
+      connections: 1000,
+      clientConnects: 1003,
+      progress: { state: 'draining', drained: false, moved: 0, phase: 'waiting-for-ack' },
+    });
+    t.observe({
+      atSec: 41.2,
+      acked: true,
+      envoyCx: 1003,
+      connections: 900,
+      clientConnects: 1003,
+      progress: { state: 'draining', drained: false, moved: 100, phase: 'moving' },
+    });
+    t.observe({
+      atSec: 51.2,
+      acked: true,
+      envoyCx: 1003,
+      connections: 0,
+      clientConnects: 1003,
+      progress: { state: 'draining', drained: false, moved: 1001, phase: 'moving' },
+    });
+    t.observe({
+      atSec: 52.2,
+      acked: true,
+      envoyCx: 1004,
+      connections: 0,
+      clientConnects: 1004,
+      progress: { state: 'drained', drained: true, moved: 1001, phase: 'moving' },
+    });
     return t;
   }
 
@@ -111,7 +139,12 @@ describe('DrainTracker and drainResult', () => {
 
   it('turns the record into the drain targets', () => {
     const remaining = series(75, { b1: [1340, 1330], b2: [1330, 1330], b3: [1330, 1340], b4: [0, 0] });
-    const r = drainResult(remaining, timeline({ disconnects: [41_300, 41_310, 42_305], failures: [10_000, 45_000] }), drained().result(), policy);
+    const r = drainResult(
+      remaining,
+      timeline({ disconnects: [41_300, 41_310, 42_305], failures: [10_000, 45_000] }),
+      drained().result(),
+      policy,
+    );
     expect(r).toMatchObject({
       broker: 'b4',
       failedAfter: 1,
@@ -175,7 +208,7 @@ describe('killResult and the per-host limit', () => {
     expect(killResult(samples, clients, { broker: 'b1', atSec: 45 }, undefined).overLimit).toBeUndefined();
   });
 
-  it('splits Envoy\'s shedding counters into what happened after the kill', () => {
+  it("splits Envoy's shedding counters into what happened after the kill", () => {
     const k = { broker: 'b1', atSec: 45, countersAtKill: { rateLimited: 10, connectFail: 0, overflow: 1, pendingOverflow: 0 } };
     const r = killResult([], timeline({}), k, undefined, { rateLimited: 1510, connectFail: 240, overflow: 1, pendingOverflow: 3 });
     expect(r.envoyCounters).toEqual({ rateLimited: 1500, connectFail: 240, overflow: 0, pendingOverflow: 3 });
@@ -185,7 +218,10 @@ describe('killResult and the per-host limit', () => {
 describe('analyseMoves and the tables', () => {
   const run = (over: Partial<StrategyRun>): StrategyRun => ({
     strategy: 'mqtt-xds',
-    samples: [sample(30, [broker('b1', 50), broker('b2', 50), broker('b3', 0)]), sample(31, [broker('b1', 34), broker('b2', 33), broker('b3', 33)])],
+    samples: [
+      sample(30, [broker('b1', 50), broker('b2', 50), broker('b3', 0)]),
+      sample(31, [broker('b1', 34), broker('b2', 33), broker('b3', 33)]),
+    ],
     events: [],
     wallSec: 1,
     workDir: '/tmp',
@@ -203,7 +239,10 @@ describe('analyseMoves and the tables', () => {
 
   it('renders a row per strategy and says when a target is missed', () => {
     const s = scenario('agents: true\npolicy:\n  limits: { connections: { perHost: 40, cluster: 1000 } }\n');
-    const result = { strategy: 'mqtt-xds' as const, ...analyseMoves(s, run({ kills: [{ broker: 'b3', atSec: 30, connectionsAtKill: 0 }] })) };
+    const result = {
+      strategy: 'mqtt-xds' as const,
+      ...analyseMoves(s, run({ kills: [{ broker: 'b3', atSec: 30, connectionsAtKill: 0 }] })),
+    };
     const text = moveTables([result as unknown as StrategyResult]).join('\n');
     expect(text).toMatch(/\| mqtt-xds \| b3 \| 1 \| 1 \/ 33 \(0\.03\) \| – \| 102% \(b1 at 31 s\) \| 102% \(b1\) \| 1 \| 0 \| 0\.5 \|/);
     expect(text).toMatch(/\| mqtt-xds \| b3 \(0\) \| – \/ not by the end \| 0 \| – \| 1 \| b1 50 \| 40 \| \*\*yes\*\* \|/);

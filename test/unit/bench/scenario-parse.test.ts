@@ -53,7 +53,9 @@ describe('parseScenario: the existing schema', () => {
   });
 
   it('lists several mistakes at once', () => {
-    const { problems } = parse('events:\n  - { atSec: 5, kind: overload, broker: b9, level: 3 }\n  - { atSec: 6, kind: noise, ratio: 2 }\n');
+    const { problems } = parse(
+      'events:\n  - { atSec: 5, kind: overload, broker: b9, level: 3 }\n  - { atSec: 6, kind: noise, ratio: 2 }\n',
+    );
     expect(problemAt(problems, 'events[0].broker')?.code).toBe('SCENARIO_UNKNOWN_BROKER');
     expect(problemAt(problems, 'events[1].ratio')?.code).toBe('SCENARIO_RANGE');
   });
@@ -100,7 +102,9 @@ describe('parseScenario: drains, kills and agents', () => {
   });
 
   it('refuses fields a drain or a kill does not take', () => {
-    const { problems } = parse('events:\n  - { atSec: 30, kind: drain, broker: b1, durationSec: 5 }\n  - { atSec: 31, kind: kill, broker: b2, level: 3 }\n');
+    const { problems } = parse(
+      'events:\n  - { atSec: 30, kind: drain, broker: b1, durationSec: 5 }\n  - { atSec: 31, kind: kill, broker: b2, level: 3 }\n',
+    );
     expect(problemAt(problems, 'events[0].durationSec')?.message).toMatch(/a drain event has no durationSec/);
     expect(problemAt(problems, 'events[1].level')?.message).toMatch(/a kill event has no level/);
   });
@@ -130,7 +134,9 @@ describe('parseScenario: drains, kills and agents', () => {
   });
 
   it('refuses a kill or drain that leaves no serving broker', () => {
-    const kills = parse('events:\n  - { atSec: 21, kind: kill, broker: b1 }\n  - { atSec: 22, kind: kill, broker: b2 }\n  - { atSec: 23, kind: kill, broker: b3 }\n');
+    const kills = parse(
+      'events:\n  - { atSec: 21, kind: kill, broker: b1 }\n  - { atSec: 22, kind: kill, broker: b2 }\n  - { atSec: 23, kind: kill, broker: b3 }\n',
+    );
     expect(kills.problems.map((p) => p.path)).toEqual(['events[2]']);
     expect(kills.problems[0].message).toMatch(/no serving broker/);
     const mixed = parse('events:\n  - { atSec: 5, kind: drain, broker: b1 }\n  - { atSec: 6, kind: kill, broker: b2 }\n');

@@ -67,7 +67,14 @@ describe('loadConfig', () => {
         perHostMaxConnections: 250000,
         healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
       },
-      balancing: { mode: 'metrics', policyFile: '', policyConfigMap: '', policyConfigMapKey: 'policy.yaml', lbPolicy: 'ROUND_ROBIN', minPushIntervalMs: 5000 },
+      balancing: {
+        mode: 'metrics',
+        policyFile: '',
+        policyConfigMap: '',
+        policyConfigMapKey: 'policy.yaml',
+        lbPolicy: 'ROUND_ROBIN',
+        minPushIntervalMs: 5000,
+      },
       scrape: { intervalMs: 5000, timeoutMs: 2000, concurrency: 8 },
       leaderElection: { leaseName: '', namespace: '', identity: '', leaseDurationMs: 15000, renewIntervalMs: 5000 },
       pushDebounceMs: 100,
@@ -77,16 +84,23 @@ describe('loadConfig', () => {
 
   it('takes an empty policy file as "none" but resolves a given one', () => {
     expect(config(load({ argv: ['--balancing-policy-file', ''] })).balancing.policyFile).toBe('');
-    expect(config(load({ argv: ['--balancing-policy-file', 'policy.yaml'] })).balancing.policyFile).toBe(
-      '/srv/mqtt-xds/policy.yaml',
-    );
+    expect(config(load({ argv: ['--balancing-policy-file', 'policy.yaml'] })).balancing.policyFile).toBe('/srv/mqtt-xds/policy.yaml');
   });
 
   it('needs exactly one of service and label selector for Kubernetes discovery', () => {
     const none = problems(load({ argv: ['--discovery-source', 'kubernetes'] }));
     expect(none.map((p) => p.code)).toEqual(['CONFIG_K8S_SELECTION']);
     const both = problems(
-      load({ argv: ['--discovery-source', 'kubernetes', '--discovery-kubernetes-service', 'hivemq', '--discovery-kubernetes-label-selector', 'app=hivemq'] }),
+      load({
+        argv: [
+          '--discovery-source',
+          'kubernetes',
+          '--discovery-kubernetes-service',
+          'hivemq',
+          '--discovery-kubernetes-label-selector',
+          'app=hivemq',
+        ],
+      }),
     );
     expect(both.map((p) => p.code)).toEqual(['CONFIG_K8S_SELECTION']);
     const ok = config(load({ argv: ['--discovery-source', 'kubernetes', '--discovery-kubernetes-service', 'hivemq'] }));
@@ -100,7 +114,9 @@ describe('loadConfig', () => {
     expect(key('drain')).toBe('drain');
     expect(key('')).toBe('');
     for (const bad of ['a/b/c', 'Example.com/drain', 'drain me', '-drain']) {
-      expect(problems(load({ argv: ['--discovery-kubernetes-drain-annotation', bad] }))[0]).toMatchObject({ path: 'discovery.kubernetes.drainAnnotation' });
+      expect(problems(load({ argv: ['--discovery-kubernetes-drain-annotation', bad] }))[0]).toMatchObject({
+        path: 'discovery.kubernetes.drainAnnotation',
+      });
     }
   });
 
@@ -182,9 +198,7 @@ describe('loadConfig', () => {
   });
 
   it('resolves the brokers file against the working directory', () => {
-    expect(config(load({ argv: ['--discovery-brokers-file', 'conf/b.yaml'] })).discovery.brokersFile).toBe(
-      '/srv/mqtt-xds/conf/b.yaml',
-    );
+    expect(config(load({ argv: ['--discovery-brokers-file', 'conf/b.yaml'] })).discovery.brokersFile).toBe('/srv/mqtt-xds/conf/b.yaml');
     expect(config(load({ argv: ['--discovery-brokers-file', '/abs/b.yaml'] })).discovery.brokersFile).toBe('/abs/b.yaml');
   });
 
@@ -315,9 +329,7 @@ describe('loadConfig rejects bad values and names their source', () => {
 
   it('reports every problem at once', () => {
     const files = { '/etc/c.yaml': 'admin:\n  port: -1\n' };
-    const found = problems(
-      load({ argv: ['--config', '/etc/c.yaml', '--bogus', '--xds-port=x'], env: { MQTT_XDS_TYPO: '1' }, files }),
-    );
+    const found = problems(load({ argv: ['--config', '/etc/c.yaml', '--bogus', '--xds-port=x'], env: { MQTT_XDS_TYPO: '1' }, files }));
     expect(found.map((p) => p.code).sort()).toEqual([
       'CONFIG_NOT_AN_INTEGER',
       'CONFIG_OUT_OF_RANGE',
@@ -378,9 +390,9 @@ describe('xDS transport security settings', () => {
   it('needs the certificate and key together, and the server certificate for mTLS settings', () => {
     expect(codes(load({ argv: ['--xds-tls-cert-file', 'c.pem'] }))).toEqual(['CONFIG_XDS_TLS_PAIR']);
     expect(codes(load({ argv: ['--xds-tls-client-ca-file', 'ca.pem'] }))).toEqual(['CONFIG_XDS_TLS_NEEDS_CERT']);
-    expect(codes(load({ argv: ['--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem', '--xds-tls-node-identity', 'node-id'] }))).toEqual([
-      'CONFIG_XDS_NODE_IDENTITY_NEEDS_MTLS',
-    ]);
+    expect(
+      codes(load({ argv: ['--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem', '--xds-tls-node-identity', 'node-id'] })),
+    ).toEqual(['CONFIG_XDS_NODE_IDENTITY_NEEDS_MTLS']);
     expect(load({ argv: ['--xds-host', '0.0.0.0', '--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem'] }).ok).toBe(true);
   });
 });

@@ -55,7 +55,10 @@ describe('PolicySource', () => {
     expect(applied.at(-1)?.policy.catchUp.maxBoost).toBe(3);
     fs.writeFileSync(file, 'catchUp: { maxBoost: 2 }\n');
     await waitFor(() => applied.at(-1)?.policy.catchUp.maxBoost === 2, 'the change');
-    const line = logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'policy applied').at(-1);
+    const line = logs
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'policy applied')
+      .at(-1);
     expect(JSON.stringify(line.diff)).toMatch(/catchUp\.maxBoost: 3 -> 2/);
   });
 

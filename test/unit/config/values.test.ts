@@ -40,9 +40,7 @@ describe('withOverrides', () => {
       xds: { maxRequestBytes: 1024 },
       cluster: { healthCheck: { timeoutMs: 9000 } },
     });
-    expect(validateConfig(c).map((p) => [p.code, p.path])).toEqual([
-      ['CONFIG_OUT_OF_RANGE', 'xds.maxRequestBytes'],
-    ]);
+    expect(validateConfig(c).map((p) => [p.code, p.path])).toEqual([['CONFIG_OUT_OF_RANGE', 'xds.maxRequestBytes']]);
     const crossOnly = withOverrides(defaultConfig('/'), { cluster: { healthCheck: { timeoutMs: 9000 } } });
     expect(validateConfig(crossOnly).map((p) => p.code)).toEqual(['CONFIG_HEALTH_TIMEOUT_NOT_BELOW_INTERVAL']);
   });

@@ -189,7 +189,15 @@ describe('parseBrokersFile', () => {
   });
 
   it('rejects a duplicate host and port, ignoring the case of DNS names', () => {
-    const text = lines('brokers:', '  - name: a', '    host: Broker.local', '    port: 1', '  - name: b', '    host: broker.local', '    port: 1');
+    const text = lines(
+      'brokers:',
+      '  - name: a',
+      '    host: Broker.local',
+      '    port: 1',
+      '  - name: b',
+      '    host: broker.local',
+      '    port: 1',
+    );
     const [p] = problems(parseBrokersFile(text, 'b.yaml'));
     expect(p).toMatchObject({ code: 'BROKER_DUPLICATE_ENDPOINT', path: 'brokers[1].host', line: 6 });
   });
@@ -212,6 +220,8 @@ describe('duplicate addresses in other spellings', () => {
   });
 
   it('still takes the same address on two ports', () => {
-    expect(parseBrokersFile('brokers:\n  - { name: one, host: "::1", port: 1883 }\n  - { name: two, host: "0::1", port: 1884 }\n', 'b.yaml').ok).toBe(true);
+    expect(
+      parseBrokersFile('brokers:\n  - { name: one, host: "::1", port: 1883 }\n  - { name: two, host: "0::1", port: 1884 }\n', 'b.yaml').ok,
+    ).toBe(true);
   });
 });

@@ -27,7 +27,10 @@ describe('brokersFromSlices', () => {
   });
 
   it('marks a serving but terminating pod as draining', () => {
-    const out = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1', { ready: false, serving: true, terminating: true })])], mapping);
+    const out = brokersFromSlices(
+      [slice('s1', [pod('hivemq-0', '10.0.0.1', { ready: false, serving: true, terminating: true })])],
+      mapping,
+    );
     expect(out.brokers).toEqual([expect.objectContaining({ name: 'hivemq-0', draining: true })]);
   });
 
@@ -101,8 +104,13 @@ describe('brokersFromSlices', () => {
       { name: 'metrics', port: 9399, protocol: 'TCP' },
       { name: 'mqtt-xds-agent', port: 9401, protocol: 'TCP', appProtocol: 'https' },
     ];
-    const out = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: tlsPorts })], { ...mapping, agentPort: 'mqtt-xds-agent' });
-    expect(out.brokers[0]).toEqual(expect.objectContaining({ agentUrl: 'https://10.0.0.1:9401', metricsUrl: 'http://10.0.0.1:9399/metrics' }));
+    const out = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: tlsPorts })], {
+      ...mapping,
+      agentPort: 'mqtt-xds-agent',
+    });
+    expect(out.brokers[0]).toEqual(
+      expect.objectContaining({ agentUrl: 'https://10.0.0.1:9401', metricsUrl: 'http://10.0.0.1:9399/metrics' }),
+    );
     const metricsOnAgent = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: tlsPorts })], {
       ...mapping,
       metricsPort: 'mqtt-xds-agent',

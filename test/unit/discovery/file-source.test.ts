@@ -92,7 +92,11 @@ describe('FileBrokerSource', () => {
     await h.source.start();
     writeFileSync(file, brokersYaml(['a', 1], ['b', 3], ['c', 4]));
     await waitFor('the rewrite', () => h.applied.length === 2);
-    expect(h.applied[1].brokers.map((b) => [b.name, b.port])).toEqual([['a', 1], ['b', 3], ['c', 4]]);
+    expect(h.applied[1].brokers.map((b) => [b.name, b.port])).toEqual([
+      ['a', 1],
+      ['b', 3],
+      ['c', 4],
+    ]);
     expect(h.applied[1].contentHash).not.toBe(h.applied[0].contentHash);
     expect(h.logs).toContainEqual(expect.objectContaining({ msg: 'brokers applied', added: ['c'], removed: [], changed: ['b'] }));
   });

@@ -20,13 +20,16 @@ describe('InformerRunner', () => {
     const synced: boolean[] = [];
     const listed: number[] = [];
     const failed: unknown[] = [];
-    const runner = new InformerRunner(fakeInformer(() => false), {
-      what: 'pod',
-      logger: silentLogger,
-      onListed: () => listed.push(1),
-      onFailed: (_m, err) => failed.push(err),
-      onSynced: (s) => synced.push(s),
-    });
+    const runner = new InformerRunner(
+      fakeInformer(() => false),
+      {
+        what: 'pod',
+        logger: silentLogger,
+        onListed: () => listed.push(1),
+        onFailed: (_m, err) => failed.push(err),
+        onSynced: (s) => synced.push(s),
+      },
+    );
     await runner.start();
     runner.stop();
     expect(runner.isSynced()).toBe(false);
@@ -38,13 +41,16 @@ describe('InformerRunner', () => {
   it('reports synced and delivers the list after a good start', async () => {
     const synced: boolean[] = [];
     let listed = 0;
-    const runner = new InformerRunner(fakeInformer(() => true), {
-      what: 'pod',
-      logger: silentLogger,
-      onListed: () => listed++,
-      onFailed: () => undefined,
-      onSynced: (s) => synced.push(s),
-    });
+    const runner = new InformerRunner(
+      fakeInformer(() => true),
+      {
+        what: 'pod',
+        logger: silentLogger,
+        onListed: () => listed++,
+        onFailed: () => undefined,
+        onSynced: (s) => synced.push(s),
+      },
+    );
     await runner.start();
     runner.stop();
     expect(runner.isSynced()).toBe(true);

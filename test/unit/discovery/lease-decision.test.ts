@@ -7,7 +7,9 @@ describe('decideLease', () => {
     expect(decideLease({ holderIdentity: '', renewTimeMs: now, leaseDurationMs: 15_000 }, 'me', now, 15_000).kind).toBe('acquire');
   });
   it('renews its own lease', () => {
-    expect(decideLease({ holderIdentity: 'me', renewTimeMs: now - 1000, leaseDurationMs: 15_000 }, 'me', now, 15_000)).toEqual({ kind: 'renew' });
+    expect(decideLease({ holderIdentity: 'me', renewTimeMs: now - 1000, leaseDurationMs: 15_000 }, 'me', now, 15_000)).toEqual({
+      kind: 'renew',
+    });
   });
   it('follows a live lease held by another replica, saying when it expires', () => {
     expect(decideLease({ holderIdentity: 'other', renewTimeMs: now - 5000, leaseDurationMs: 15_000 }, 'me', now, 15_000)).toEqual({

@@ -2,8 +2,14 @@ import { brokersFromSlices, type SliceLike } from '../../../src/discovery/kubern
 import { podDrains, slimPod, type PodLike } from '../../../src/discovery/kubernetes/pod-drains';
 
 const KEY = 'mqtt-xds.io/drain';
-const pod = (name: string, annotations?: Record<string, string>): PodLike => ({ metadata: { name, namespace: 'mqtt', ...(annotations ? { annotations } : {}) } });
-const endpoint = (name: string, ip: string, conditions: { ready?: boolean; serving?: boolean; terminating?: boolean } = { ready: true }) => ({
+const pod = (name: string, annotations?: Record<string, string>): PodLike => ({
+  metadata: { name, namespace: 'mqtt', ...(annotations ? { annotations } : {}) },
+});
+const endpoint = (
+  name: string,
+  ip: string,
+  conditions: { ready?: boolean; serving?: boolean; terminating?: boolean } = { ready: true },
+) => ({
   addresses: [ip],
   conditions,
   targetRef: { kind: 'Pod', name, namespace: 'mqtt' },
@@ -36,7 +42,11 @@ describe('podDrains', () => {
     const out = podDrains([pod('hivemq-0', { [KEY]: 'yes' })], KEY);
     expect(out.pods.size).toBe(0);
     expect(out.problems).toEqual([
-      { code: 'K8S_DRAIN_ANNOTATION', path: 'pods/mqtt/hivemq-0', message: 'annotation mqtt-xds.io/drain="yes" is neither "true" nor "false"; ignored' },
+      {
+        code: 'K8S_DRAIN_ANNOTATION',
+        path: 'pods/mqtt/hivemq-0',
+        message: 'annotation mqtt-xds.io/drain="yes" is neither "true" nor "false"; ignored',
+      },
     ]);
   });
 
@@ -60,16 +70,26 @@ describe('slimPod', () => {
       spec: { containers: [{ name: 'hivemq', image: 'hivemq/hivemq-ce' }] },
       status: { phase: 'Running' },
     } as PodLike;
-    expect(slimPod(full, KEY)).toEqual({ metadata: { name: 'hivemq-0', namespace: 'mqtt', uid: 'u1', resourceVersion: '42', annotations: { [KEY]: 'true' } } });
+    expect(slimPod(full, KEY)).toEqual({
+      metadata: { name: 'hivemq-0', namespace: 'mqtt', uid: 'u1', resourceVersion: '42', annotations: { [KEY]: 'true' } },
+    });
     expect(slimPod(pod('p', { other: 'x' }), KEY)).toEqual({ metadata: { name: 'p', namespace: 'mqtt' } });
   });
 });
 
 describe('brokersFromSlices with drained pods', () => {
-  const drains = (names: string[]) => podDrains(names.map((n) => pod(n, { [KEY]: 'true' })), KEY).pods;
+  const drains = (names: string[]) =>
+    podDrains(
+      names.map((n) => pod(n, { [KEY]: 'true' })),
+      KEY,
+    ).pods;
 
   it('publishes an annotated ready pod as draining, naming the annotation as the reason', () => {
-    const out = brokersFromSlices([slice([endpoint('hivemq-0', '10.0.0.1'), endpoint('hivemq-1', '10.0.0.2')])], mapping, drains(['hivemq-1']));
+    const out = brokersFromSlices(
+      [slice([endpoint('hivemq-0', '10.0.0.1'), endpoint('hivemq-1', '10.0.0.2')])],
+      mapping,
+      drains(['hivemq-1']),
+    );
     expect(out.brokers).toEqual([
       { name: 'hivemq-0', address: '10.0.0.1', port: 1883 },
       { name: 'hivemq-1', address: '10.0.0.2', port: 1883, draining: true, drainReason: 'pod annotation mqtt-xds.io/drain' },

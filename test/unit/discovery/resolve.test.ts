@@ -65,8 +65,24 @@ describe('resolveBrokers', () => {
   });
 
   it('picks the same address whatever order DNS answers in', async () => {
-    const one = await resolveBrokers([{ name: 'a', host: 'h', port: 1 }], fakeDns({ h: [{ address: '10.0.0.2', family: 4 }, { address: '10.0.0.1', family: 4 }] }));
-    const two = await resolveBrokers([{ name: 'a', host: 'h', port: 1 }], fakeDns({ h: [{ address: '10.0.0.1', family: 4 }, { address: '10.0.0.2', family: 4 }] }));
+    const one = await resolveBrokers(
+      [{ name: 'a', host: 'h', port: 1 }],
+      fakeDns({
+        h: [
+          { address: '10.0.0.2', family: 4 },
+          { address: '10.0.0.1', family: 4 },
+        ],
+      }),
+    );
+    const two = await resolveBrokers(
+      [{ name: 'a', host: 'h', port: 1 }],
+      fakeDns({
+        h: [
+          { address: '10.0.0.1', family: 4 },
+          { address: '10.0.0.2', family: 4 },
+        ],
+      }),
+    );
     expect(one).toEqual(two);
   });
 
@@ -115,9 +131,7 @@ describe('resolveBrokers', () => {
     );
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems).toEqual([
-      expect.objectContaining({ code: 'BROKER_DNS_TIMEOUT', path: 'brokers[0].host' }),
-    ]);
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'BROKER_DNS_TIMEOUT', path: 'brokers[0].host' })]);
     expect(result.problems[0].message).toContain('30 ms');
   });
 });

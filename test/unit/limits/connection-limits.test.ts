@@ -31,10 +31,7 @@ describe('deriveLimits', () => {
   it('keeps the fallback when only some brokers have a capacity: a guess could refuse clients they can take', () => {
     const l = deriveLimits({ policy: policy(CLASSES + '\n'), plan: plan('b-large', 'b-other'), fallback: FALLBACK });
     expect(l.cluster.perHostMaxConnections).toBe(250_000);
-    expect(l.brokers).toEqual([
-      { name: 'b-large', limit: 60_000 },
-      { name: 'b-other' },
-    ]);
+    expect(l.brokers).toEqual([{ name: 'b-large', limit: 60_000 }, { name: 'b-other' }]);
   });
 
   it('derives per-host from the largest broker and the cluster from the sum, times headroom', () => {
@@ -45,7 +42,14 @@ describe('deriveLimits', () => {
 
   it('uses capacity.default and override capacities like the weights do', () => {
     const p = policy(
-      [CLASSES, '  default: small', 'overrides:', '  b-x: { capacity: { connections: 2000 } }', 'limits: { connections: { headroom: 2 } }', ''].join('\n'),
+      [
+        CLASSES,
+        '  default: small',
+        'overrides:',
+        '  b-x: { capacity: { connections: 2000 } }',
+        'limits: { connections: { headroom: 2 } }',
+        '',
+      ].join('\n'),
     );
     const l = deriveLimits({ policy: p, plan: plan('b-x', 'b-y'), fallback: FALLBACK });
     expect(l.brokers).toEqual([

@@ -58,7 +58,12 @@ describe('Planner', () => {
     const run = (): unknown => {
       const p = new Planner('metrics', defaultPolicy());
       p.setBrokers(brokers);
-      p.setLoads(new Map([['a', load('a', 1000, 300, 0.6)], ['b', load('b', 1000, 100, 0.2)]]));
+      p.setLoads(
+        new Map([
+          ['a', load('a', 1000, 300, 0.6)],
+          ['b', load('b', 1000, 100, 0.2)],
+        ]),
+      );
       return p.next(5000)!.plan;
     };
     expect(run()).toEqual(run());

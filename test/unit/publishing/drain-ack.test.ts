@@ -5,11 +5,18 @@ import { ENDPOINT, CLUSTER } from '../../../src/xds/type-urls';
 const plan = (health: Record<string, 'serving' | 'draining'>): WeightPlan => ({
   endpoints: Object.entries(health).map(([name, h]) => ({ name, address: '10.0.0.1', port: 1883, weight: 1, health: h })),
 });
-const eds = (nodeId: string, ackedVersion?: string) => ({ nodeId, types: { [ENDPOINT]: { subscribed: 'wildcard' as const, ackedVersion } } });
+const eds = (nodeId: string, ackedVersion?: string) => ({
+  nodeId,
+  types: { [ENDPOINT]: { subscribed: 'wildcard' as const, ackedVersion } },
+});
 
 describe('drainAck', () => {
   it('is acked when every Envoy with an EDS subscription ACKed the version that has the brokers DRAINING', () => {
-    const r = drainAck(['a'], { published: plan({ a: 'draining', b: 'serving' }), edsVersion: 'v2', streams: [eds('e1', 'v2'), eds('e2', 'v2')] });
+    const r = drainAck(['a'], {
+      published: plan({ a: 'draining', b: 'serving' }),
+      edsVersion: 'v2',
+      streams: [eds('e1', 'v2'), eds('e2', 'v2')],
+    });
     expect(r).toEqual({ acked: true, laggards: [] });
   });
 
@@ -24,7 +31,10 @@ describe('drainAck', () => {
 
   it('ignores streams without an EDS subscription', () => {
     const cdsOnly = { nodeId: 'e9', types: { [CLUSTER]: { subscribed: 'wildcard' as const, ackedVersion: 'x' } } };
-    expect(drainAck(['a'], { published: plan({ a: 'draining' }), edsVersion: 'v2', streams: [cdsOnly] })).toEqual({ acked: true, laggards: [] });
+    expect(drainAck(['a'], { published: plan({ a: 'draining' }), edsVersion: 'v2', streams: [cdsOnly] })).toEqual({
+      acked: true,
+      laggards: [],
+    });
   });
 
   it('is not acked, with no laggards, while a broker is still serving in the published plan', () => {
@@ -33,7 +43,10 @@ describe('drainAck', () => {
   });
 
   it('counts a broker gone from the published plan as drained', () => {
-    expect(drainAck(['gone'], { published: plan({ a: 'serving' }), edsVersion: 'v2', streams: [eds('e1', 'v2')] })).toEqual({ acked: true, laggards: [] });
+    expect(drainAck(['gone'], { published: plan({ a: 'serving' }), edsVersion: 'v2', streams: [eds('e1', 'v2')] })).toEqual({
+      acked: true,
+      laggards: [],
+    });
   });
 
   it('is not acked before anything was published', () => {

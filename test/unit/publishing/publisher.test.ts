@@ -98,7 +98,7 @@ describe('Publisher', () => {
     expect(t.clock.pending()).toBe(0);
   });
 
-  it('lets a changed broker list through the gate at once (an operator\'s weight), and paces metrics again after it', () => {
+  it("lets a changed broker list through the gate at once (an operator's weight), and paces metrics again after it", () => {
     const t = setup();
     t.setPlan(plan({ a: 100, b: 100 }));
     t.publisher.schedule();

@@ -19,7 +19,8 @@ function stuckDrain(laggardAction?: 'proceed' | 'wait'): { fleet: Fleet; r: Reba
   return { fleet, r };
 }
 
-const laggardGauge = async (fleet: Fleet): Promise<number | undefined> => (await fleet.registry.getSingleMetric('mqtt_xds_rebalance_ack_laggards')?.get())?.values[0]?.value;
+const laggardGauge = async (fleet: Fleet): Promise<number | undefined> =>
+  (await fleet.registry.getSingleMetric('mqtt_xds_rebalance_ack_laggards')?.get())?.values[0]?.value;
 const laggardLogs = (fleet: Fleet): string[] => fleet.logLines.filter((l) => l.includes('have not ACKed'));
 
 describe('Envoys that do not ACK a DRAINING push', () => {
@@ -36,7 +37,17 @@ describe('Envoys that do not ACK a DRAINING push', () => {
   it('are named by node id in status, counted in a gauge, and logged once per change', async () => {
     const { fleet, r } = stuckDrain();
     fleet.reconnect = false;
-    fleet.clients.set('a', [...fleet.clients.get('a')!, ...Array.from({ length: 9940 }, (_, i) => ({ clientId: `x-${i}`, mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 0 }))]);
+    fleet.clients.set('a', [
+      ...fleet.clients.get('a')!,
+      ...Array.from({ length: 9940 }, (_, i) => ({
+        clientId: `x-${i}`,
+        mqttVersion: 5,
+        cleanStart: true,
+        sessionExpirySec: 0,
+        sharedSubscriber: false,
+        connectedSinceMs: 0,
+      })),
+    ]);
     await run(fleet, r, 7);
     expect(r.drainStatus('a')).toMatchObject({ ackLaggards: { laggards: ['envoy-stuck'], laggardCount: 1 } });
     expect(r.status()).toMatchObject({ ackLaggards: { laggards: ['envoy-stuck'], laggardCount: 1 } });

@@ -1,18 +1,36 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AgentHttpClient, DEFAULT_MAX_RESPONSE_BYTES, LIST_BYTES_PER_CLIENT, parseClientList, parseDisconnectOutcome } from '../../../src/rebalance';
+import {
+  AgentHttpClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  LIST_BYTES_PER_CLIENT,
+  parseClientList,
+  parseDisconnectOutcome,
+} from '../../../src/rebalance';
 
 describe('agent responses', () => {
   it('accepts a client list as docs/agent-api.md describes it', () => {
-    const body = { total: 1, clients: [{ clientId: 'c1', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 5 }] };
+    const body = {
+      total: 1,
+      clients: [{ clientId: 'c1', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 5 }],
+    };
     expect(parseClientList(body, 'x')).toEqual({ ok: true, value: body });
   });
 
   it.each([
     ['not an object', []],
     ['no total', { clients: [] }],
-    ['a client without sharedSubscriber', { total: 1, clients: [{ clientId: 'c1', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, connectedSinceMs: 5 }] }],
-    ['an empty client id', { total: 1, clients: [{ clientId: '', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 5 }] }],
+    [
+      'a client without sharedSubscriber',
+      { total: 1, clients: [{ clientId: 'c1', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, connectedSinceMs: 5 }] },
+    ],
+    [
+      'an empty client id',
+      {
+        total: 1,
+        clients: [{ clientId: '', mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 5 }],
+      },
+    ],
   ])('refuses a client list with %s', (_, body) => {
     const r = parseClientList(body, 'GET http://agent/agent/v1/clients');
     expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_BAD_RESPONSE' } });
@@ -40,7 +58,12 @@ describe('AgentHttpClient against a misbehaving agent', () => {
       if (mode === '401') return void res.writeHead(401).end('{}');
       if (mode === 'garbage') return void res.end('<html>');
       if (mode === 'partial') {
-        const body = { error: 'some clients could not be disconnected', disconnected: ['a'], notFound: [], failed: [{ clientId: 'b', error: 'timeout' }] };
+        const body = {
+          error: 'some clients could not be disconnected',
+          disconnected: ['a'],
+          notFound: [],
+          failed: [{ clientId: 'b', error: 'timeout' }],
+        };
         return void res.writeHead(500).end(JSON.stringify(body));
       }
       res.end(JSON.stringify({ disconnected: ['a'], notFound: [] }));
@@ -59,7 +82,10 @@ describe('AgentHttpClient against a misbehaving agent', () => {
     mode = 'redirect';
     seenPaths.length = 0;
     const r = await client.listClients(url, 10);
-    expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_HTTP_STATUS', message: expect.stringContaining('redirect (HTTP 307), which is not followed') } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'AGENT_HTTP_STATUS', message: expect.stringContaining('redirect (HTTP 307), which is not followed') },
+    });
     expect(seenPaths).toEqual(['/agent/v1/clients?limit=10']);
   });
 

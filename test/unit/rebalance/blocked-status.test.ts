@@ -17,13 +17,32 @@ describe('a blocked plan in the drain progress', () => {
   const disconnected: string[] = [];
   const brokers: Broker[] = Object.keys(counts).map((name) => ({ name, address: '10.0.0.1', port: 1883, agentUrl: `http://${name}` }));
   const clientsOf = (name: string): AgentClient[] =>
-    Array.from({ length: counts[name] }, (_, i) => ({ clientId: `${name}-${i}`, mqttVersion: 4, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: i }));
+    Array.from({ length: counts[name] }, (_, i) => ({
+      clientId: `${name}-${i}`,
+      mqttVersion: 4,
+      cleanStart: true,
+      sessionExpirySec: 0,
+      sharedSubscriber: false,
+      connectedSinceMs: i,
+    }));
   const loads = (): Map<string, BrokerLoad> =>
-    new Map(Object.entries(counts).map(([name, n]) => [name, { broker: name, scrapedAtMs: nowMs, signals: { connections: n }, consecutiveFailures: 0, stale: false }]));
+    new Map(
+      Object.entries(counts).map(([name, n]) => [
+        name,
+        { broker: name, scrapedAtMs: nowMs, signals: { connections: n }, consecutiveFailures: 0, stale: false },
+      ]),
+    );
   const decisions = (): BrokerDecision[] =>
     Object.keys(counts).map((name) => ({
-      name, weight: 1000, health: 'serving', excluded: false, capacity: 2000, capacitySource: 'hint',
-      factors: { catchUp: 1, slowStart: 1, overload: overloaded && name !== 'a' ? 0.01 : 1, stale: 1, fill: 1 }, reason: '', inputs: {},
+      name,
+      weight: 1000,
+      health: 'serving',
+      excluded: false,
+      capacity: 2000,
+      capacitySource: 'hint',
+      factors: { catchUp: 1, slowStart: 1, overload: overloaded && name !== 'a' ? 0.01 : 1, stale: 1, fill: 1 },
+      reason: '',
+      inputs: {},
     }));
   const rebalancer = new Rebalancer({
     logger: createLogger('error'),

@@ -19,7 +19,12 @@ describe('chooseClients', () => {
   ];
 
   it('takes shared-subscription members first, then sessions that end with the connection, then the newest persistent ones', () => {
-    expect(chooseClients(clients, 4, { safeOnly: false }).map((c) => c.clientId)).toEqual(['shared', 'clean', 'persistent-new', 'persistent-old']);
+    expect(chooseClients(clients, 4, { safeOnly: false }).map((c) => c.clientId)).toEqual([
+      'shared',
+      'clean',
+      'persistent-new',
+      'persistent-old',
+    ]);
   });
 
   it('never takes more than asked', () => {
@@ -32,7 +37,10 @@ describe('chooseClients', () => {
   });
 
   it('passes over clients already asked to leave', () => {
-    expect(chooseClients(clients, 2, { safeOnly: false, skip: new Set(['shared']) }).map((c) => c.clientId)).toEqual(['clean', 'persistent-new']);
+    expect(chooseClients(clients, 2, { safeOnly: false, skip: new Set(['shared']) }).map((c) => c.clientId)).toEqual([
+      'clean',
+      'persistent-new',
+    ]);
   });
 
   it('ranks safety: shared 0, session ends with connection 1, persistent 2', () => {

@@ -30,20 +30,40 @@ export class Fleet {
     this.policy = policy;
     for (const [name, n] of Object.entries(counts)) {
       this.brokers.push({ name, address: '10.0.0.1', port: 1883, agentUrl: `http://${name}` });
-      this.clients.set(name, Array.from({ length: n }, (_, i) => ({
-        clientId: `${name}-${i}`, mqttVersion: 5, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: i % 10 === 0, connectedSinceMs: i,
-      })));
+      this.clients.set(
+        name,
+        Array.from({ length: n }, (_, i) => ({
+          clientId: `${name}-${i}`,
+          mqttVersion: 5,
+          cleanStart: true,
+          sessionExpirySec: 0,
+          sharedSubscriber: i % 10 === 0,
+          connectedSinceMs: i,
+        })),
+      );
     }
   }
 
   loads(): Map<string, BrokerLoad> {
-    return new Map([...this.clients].map(([name, cs]) => [name, { broker: name, scrapedAtMs: this.nowMs, signals: { connections: cs.length }, consecutiveFailures: 0, stale: false }]));
+    return new Map(
+      [...this.clients].map(([name, cs]) => [
+        name,
+        { broker: name, scrapedAtMs: this.nowMs, signals: { connections: cs.length }, consecutiveFailures: 0, stale: false },
+      ]),
+    );
   }
 
   decisions(): BrokerDecision[] {
     return [...this.clients.keys()].map((name) => ({
-      name, weight: 1000, health: 'serving', excluded: false, capacity: 10_000, capacitySource: 'hint',
-      factors: { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 }, reason: '', inputs: {},
+      name,
+      weight: 1000,
+      health: 'serving',
+      excluded: false,
+      capacity: 10_000,
+      capacitySource: 'hint',
+      factors: { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 },
+      reason: '',
+      inputs: {},
     }));
   }
 
@@ -55,7 +75,8 @@ export class Fleet {
       registry: this.registry,
       tickMs: 1000,
       agent: {
-        listClients: async (url) => fail() ?? { ok: true, value: { total: this.clients.get(name(url))!.length, clients: this.clients.get(name(url))! } },
+        listClients: async (url) =>
+          fail() ?? { ok: true, value: { total: this.clients.get(name(url))!.length, clients: this.clients.get(name(url))! } },
         disconnect: async (url, ids) => {
           const f = fail();
           if (f) return f;
@@ -64,7 +85,10 @@ export class Fleet {
           this.disconnectTimes.push({ atMs: this.nowMs, n: ids.length });
           const wanted = new Set(ids);
           const gone = this.clients.get(name(url))!.filter((c) => wanted.has(c.clientId));
-          this.clients.set(name(url), this.clients.get(name(url))!.filter((c) => !wanted.has(c.clientId)));
+          this.clients.set(
+            name(url),
+            this.clients.get(name(url))!.filter((c) => !wanted.has(c.clientId)),
+          );
           // The clients reconnect at once, through Envoy, to the emptiest broker it still sends new clients to.
           if (this.reconnect) {
             const open = this.brokers.filter((b) => !this.moving.has(b.name) && !b.draining).map((b) => b.name);

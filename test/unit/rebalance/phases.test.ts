@@ -106,7 +106,10 @@ describe('the phase table', () => {
 
   it('pauses when no listed client is safe to move (nothing-to-choose → paused)', async () => {
     const { fleet, r } = drainOf({ a: 20, b: 0 }, { rebalance: { safeOnly: true } });
-    fleet.clients.set('a', fleet.clients.get('a')!.map((c) => ({ ...c, cleanStart: false, sessionExpirySec: 3600, sharedSubscriber: false })));
+    fleet.clients.set(
+      'a',
+      fleet.clients.get('a')!.map((c) => ({ ...c, cleanStart: false, sessionExpirySec: 3600, sharedSubscriber: false })),
+    );
     await run(fleet, r, 1);
     expect(r.drainStatus('a')).toMatchObject({ phase: 'paused', note: expect.stringMatching(/safeOnly/) });
   });

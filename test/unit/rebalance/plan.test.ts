@@ -66,10 +66,7 @@ describe('planMoves', () => {
 
   it('moves from an overloaded broker whose clients cost more than average, down to the mean utilisation', () => {
     // Equal connection counts, but a's clients are expensive: its utilisation is 0.9, b's 0.3.
-    const plan = planMoves(
-      [broker('a', 500, { utilisation: 0.9, overloaded: true }), broker('b', 500, { utilisation: 0.3 })],
-      settings,
-    );
+    const plan = planMoves([broker('a', 500, { utilisation: 0.9, overloaded: true }), broker('b', 500, { utilisation: 0.3 })], settings);
     // Mean 0.6: a reaches it at 500 × 0.6 / 0.9 = 333 connections.
     expect(plan.sources.map((s) => [s.name, s.target, s.toMove])).toEqual([['a', 333, 166]]);
   });

@@ -76,7 +76,15 @@ describe('Rebalancer', () => {
     const r = fleet.rebalancer();
     for (let i = 0; i < 10; i++) {
       // 20 clients arrive every second on a.
-      for (let k = 0; k < 20; k++) fleet.clients.get('a')!.push({ clientId: `new-${i}-${k}`, mqttVersion: 4, cleanStart: true, sessionExpirySec: 0, sharedSubscriber: false, connectedSinceMs: 0 });
+      for (let k = 0; k < 20; k++)
+        fleet.clients.get('a')!.push({
+          clientId: `new-${i}-${k}`,
+          mqttVersion: 4,
+          cleanStart: true,
+          sessionExpirySec: 0,
+          sharedSubscriber: false,
+          connectedSinceMs: 0,
+        });
       await run(fleet, r, 1);
     }
     expect(fleet.disconnectCalls).toEqual([]);

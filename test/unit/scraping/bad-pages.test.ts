@@ -10,7 +10,8 @@ import { silentLogger } from '../../../src/util/log';
 
 const T0 = 1_700_000_000_000;
 const brokers: Broker[] = ['a', 'b'].map((name) => ({ name, address: '127.0.0.1', port: 1883, metricsUrl: `http://${name}.test/metrics` }));
-const gauge = (v: string): string => `# TYPE com_hivemq_networking_connections_current gauge\ncom_hivemq_networking_connections_current ${v}\n`;
+const gauge = (v: string): string =>
+  `# TYPE com_hivemq_networking_connections_current gauge\ncom_hivemq_networking_connections_current ${v}\n`;
 
 function scraperServing(pages: Record<string, string>) {
   const fetch: FetchLike = async (url) => new Response(pages[new URL(String(url)).hostname.split('.')[0]], { status: 200 });
@@ -20,17 +21,24 @@ function scraperServing(pages: Record<string, string>) {
 }
 
 describe('absurd metrics pages', () => {
-  it.each(['1.7976931348623157e308', '1e307', '-5'])('refuses a page with connections %s for that broker alone, keeping its last good signals', async (value) => {
-    const pages = { a: gauge('100'), b: gauge('200') };
-    const scraper = scraperServing(pages);
-    await scraper.scrapeOnce();
-    pages.a = gauge(value);
-    const loads = await scraper.scrapeOnce();
-    scraper.stop();
-    expect(loads.get('a')).toMatchObject({ error: { code: 'SCRAPE_IMPLAUSIBLE' }, signals: { connections: 100 }, consecutiveFailures: 1 });
-    expect(loads.get('b')).toMatchObject({ signals: { connections: 200 }, consecutiveFailures: 0 });
-    expect(loads.get('b')?.error).toBeUndefined();
-  });
+  it.each(['1.7976931348623157e308', '1e307', '-5'])(
+    'refuses a page with connections %s for that broker alone, keeping its last good signals',
+    async (value) => {
+      const pages = { a: gauge('100'), b: gauge('200') };
+      const scraper = scraperServing(pages);
+      await scraper.scrapeOnce();
+      pages.a = gauge(value);
+      const loads = await scraper.scrapeOnce();
+      scraper.stop();
+      expect(loads.get('a')).toMatchObject({
+        error: { code: 'SCRAPE_IMPLAUSIBLE' },
+        signals: { connections: 100 },
+        consecutiveFailures: 1,
+      });
+      expect(loads.get('b')).toMatchObject({ signals: { connections: 200 }, consecutiveFailures: 0 });
+      expect(loads.get('b')?.error).toBeUndefined();
+    },
+  );
 
   it('refuses a page that carries the same series twice, whatever the label order', async () => {
     const twice = 'x_total{a="1",b="2"} 1\nx_total{b="2",a="1"} 2\n';
@@ -62,7 +70,14 @@ describe('absurd metrics pages', () => {
       ['a', { broker: 'a', scrapedAtMs: T0, signals: { connections: 1.7976931348623157e308 }, consecutiveFailures: 0, stale: false }],
       ['b', { broker: 'b', scrapedAtMs: T0, signals: { connections: 100 }, consecutiveFailures: 0, stale: false }],
     ]);
-    const out = computeWeights({ brokers, loads, previous: { brokers: brokers.map((b) => ({ name: b.name, firstSeenMs: 0 })), plan: { endpoints: [] } }, policy: defaultPolicy(), nowMs: T0, moving: new Map() });
+    const out = computeWeights({
+      brokers,
+      loads,
+      previous: { brokers: brokers.map((b) => ({ name: b.name, firstSeenMs: 0 })), plan: { endpoints: [] } },
+      policy: defaultPolicy(),
+      nowMs: T0,
+      moving: new Map(),
+    });
     for (const e of out.plan.endpoints) expect(Number.isInteger(e.weight)).toBe(true);
   });
 });

@@ -78,10 +78,7 @@ describe('hivemqSignals rates between two scrapes', () => {
 
   it('skips a variant missing from the earlier scrape and uses one present in both', () => {
     const before = scrape('com_hivemq_messages_incoming_publish_rate_total 100\n', 0);
-    const now = scrape(
-      'com_hivemq_messages_incoming_publish_count 900\ncom_hivemq_messages_incoming_publish_rate_total 200\n',
-      1_000,
-    );
+    const now = scrape('com_hivemq_messages_incoming_publish_count 900\ncom_hivemq_messages_incoming_publish_rate_total 200\n', 1_000);
     expect(hivemqSignals(now, before).incomingPublishRate).toBe(100);
   });
 

@@ -87,7 +87,15 @@ describe('Scraper against real HTTP servers', () => {
   }
 
   it('scrapes every broker with a metrics URL and reports the full map after the round', async () => {
-    server.route('/ce', page(() => CE)).route('/ent', page(() => ENTERPRISE));
+    server
+      .route(
+        '/ce',
+        page(() => CE),
+      )
+      .route(
+        '/ent',
+        page(() => ENTERPRISE),
+      );
     const h = make();
     h.scraper.setBrokers([broker('ce', server.url('/ce')), broker('ent', server.url('/ent')), broker('plain')]);
 
@@ -108,7 +116,10 @@ describe('Scraper against real HTTP servers', () => {
 
   it('turns counters into rates from the previous successful scrape', async () => {
     let count = 1000;
-    server.route('/b', page(() => `com_hivemq_messages_incoming_publish_count ${count}.0\n`));
+    server.route(
+      '/b',
+      page(() => `com_hivemq_messages_incoming_publish_count ${count}.0\n`),
+    );
     const h = make();
     h.scraper.setBrokers([broker('b', server.url('/b'))]);
     await h.scraper.scrapeOnce();
@@ -119,7 +130,12 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('reports SCRAPE_HTTP_STATUS for a 500 and leaves the other brokers alone', async () => {
-    server.route('/ok', page(() => CE)).route('/broken', status(500));
+    server
+      .route(
+        '/ok',
+        page(() => CE),
+      )
+      .route('/broken', status(500));
     const h = make();
     h.scraper.setBrokers([broker('ok', server.url('/ok')), broker('broken', server.url('/broken'))]);
 
@@ -137,7 +153,15 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('gives up on a slow broker at the timeout with SCRAPE_TIMEOUT', async () => {
-    server.route('/slow', page(() => CE, 3000)).route('/fast', page(() => CE));
+    server
+      .route(
+        '/slow',
+        page(() => CE, 3000),
+      )
+      .route(
+        '/fast',
+        page(() => CE),
+      );
     const h = make({ timeoutMs: 150 });
     h.scraper.setBrokers([broker('slow', server.url('/slow')), broker('fast', server.url('/fast'))]);
 
@@ -159,8 +183,14 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('reports SCRAPE_PARSE with the offending line for a garbage page', async () => {
-    server.route('/garbage', page(() => 'com_hivemq_networking_connections_current 5\n<html>oops</html>\n'));
-    server.route('/good', page(() => ENTERPRISE));
+    server.route(
+      '/garbage',
+      page(() => 'com_hivemq_networking_connections_current 5\n<html>oops</html>\n'),
+    );
+    server.route(
+      '/good',
+      page(() => ENTERPRISE),
+    );
     const h = make();
     h.scraper.setBrokers([broker('garbage', server.url('/garbage')), broker('good', server.url('/good'))]);
 
@@ -174,7 +204,10 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('stops reading a streamed page past maxBodyBytes with SCRAPE_TOO_LARGE', async () => {
-    server.route('/huge', streamed(2 * 1024 * 1024)).route('/small', page(() => CE));
+    server.route('/huge', streamed(2 * 1024 * 1024)).route(
+      '/small',
+      page(() => CE),
+    );
     const h = make({ maxBodyBytes: 64 * 1024 });
     h.scraper.setBrokers([broker('huge', server.url('/huge')), broker('small', server.url('/small'))]);
 
@@ -186,7 +219,10 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('refuses a page whose Content-Length is over the limit without reading it', async () => {
-    server.route('/declared', page(() => CE.repeat(20)));
+    server.route(
+      '/declared',
+      page(() => CE.repeat(20)),
+    );
     const h = make({ maxBodyBytes: CE.length });
     h.scraper.setBrokers([broker('declared', server.url('/declared'))]);
     const loads = await h.scraper.scrapeOnce();
@@ -263,7 +299,11 @@ describe('Scraper against real HTTP servers', () => {
 
   it('keeps at most `concurrency` requests in flight', async () => {
     const names = Array.from({ length: 10 }, (_, i) => `b${i}`);
-    for (const n of names) server.route(`/${n}`, page(() => CE, 60));
+    for (const n of names)
+      server.route(
+        `/${n}`,
+        page(() => CE, 60),
+      );
     const h = make({ concurrency: 3 });
     h.scraper.setBrokers(names.map((n) => broker(n, server.url(`/${n}`))));
 
@@ -275,7 +315,12 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('records scrape durations, errors by code and staleness as Prometheus metrics', async () => {
-    server.route('/ok', page(() => CE)).route('/broken', status(500));
+    server
+      .route(
+        '/ok',
+        page(() => CE),
+      )
+      .route('/broken', status(500));
     const h = make();
     h.scraper.setBrokers([broker('ok', server.url('/ok')), broker('broken', server.url('/broken'))]);
     await h.scraper.scrapeOnce();
@@ -297,7 +342,12 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('forgets removed brokers, their loads and their metric series', async () => {
-    server.route('/a', page(() => CE)).route('/b', status(500));
+    server
+      .route(
+        '/a',
+        page(() => CE),
+      )
+      .route('/b', status(500));
     const h = make();
     h.scraper.setBrokers([broker('a', server.url('/a')), broker('b', server.url('/b'))]);
     await h.scraper.scrapeOnce();
@@ -312,8 +362,14 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('starts afresh when a broker metrics URL changes', async () => {
-    server.route('/old', page(() => 'com_hivemq_messages_incoming_publish_count 100\n'));
-    server.route('/new', page(() => 'com_hivemq_messages_incoming_publish_count 900\n'));
+    server.route(
+      '/old',
+      page(() => 'com_hivemq_messages_incoming_publish_count 100\n'),
+    );
+    server.route(
+      '/new',
+      page(() => 'com_hivemq_messages_incoming_publish_count 900\n'),
+    );
     const h = make();
     h.scraper.setBrokers([broker('b', server.url('/old'))]);
     await h.scraper.scrapeOnce();
@@ -331,7 +387,10 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('shares one round between overlapping scrapeOnce calls', async () => {
-    server.route('/b', page(() => CE, 30));
+    server.route(
+      '/b',
+      page(() => CE, 30),
+    );
     const h = make();
     h.scraper.setBrokers([broker('b', server.url('/b'))]);
     const [x, y] = await Promise.all([h.scraper.scrapeOnce(), h.scraper.scrapeOnce()]);
@@ -341,7 +400,10 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('scrapes in rounds after start() until stop()', async () => {
-    server.route('/b', page(() => CE));
+    server.route(
+      '/b',
+      page(() => CE),
+    );
     const h = make({ intervalMs: 30, jitterRatio: 0 });
     h.scraper.setBrokers([broker('b', server.url('/b'))]);
     h.scraper.start();
@@ -358,7 +420,10 @@ describe('Scraper against real HTTP servers', () => {
   });
 
   it('abandons a round in flight on stop() without reporting it', async () => {
-    server.route('/slow', page(() => CE, 3000));
+    server.route(
+      '/slow',
+      page(() => CE, 3000),
+    );
     const h = make({ timeoutMs: 5000 });
     h.scraper.setBrokers([broker('slow', server.url('/slow'))]);
     h.scraper.start();

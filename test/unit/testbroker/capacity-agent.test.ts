@@ -173,9 +173,7 @@ describe('agent API over HTTP', () => {
     });
     expect(reply).toMatchObject({ status: 200, body: { disconnected: ['b', 'a'], notFound: ['gone'] } });
     expect(h.disconnectCalls).toEqual([{ ids: ['gone', 'b', 'a'], reason: 'rebalance' }]);
-    expect(h.logs).toContainEqual(
-      expect.objectContaining({ msg: 'agent disconnected clients', reason: 'rebalance', notFound: ['gone'] }),
-    );
+    expect(h.logs).toContainEqual(expect.objectContaining({ msg: 'agent disconnected clients', reason: 'rebalance', notFound: ['gone'] }));
   });
 
   it('answers a bad disconnect body with 400, listing field problems', async () => {

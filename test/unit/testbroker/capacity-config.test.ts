@@ -1,8 +1,4 @@
-import {
-  capacityBrokerArgs,
-  capacityBrokerUsage,
-  parseCapacityBrokerArgs,
-} from '../../tools/testbroker/capacity-config';
+import { capacityBrokerArgs, capacityBrokerUsage, parseCapacityBrokerArgs } from '../../tools/testbroker/capacity-config';
 import { formatProblems } from '../../../src/util/result';
 
 describe('capacity broker flags', () => {

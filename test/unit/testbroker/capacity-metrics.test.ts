@@ -1,9 +1,4 @@
-import {
-  capacityBrokerFamilies,
-  javaDouble,
-  renderExposition,
-  sanitizeMetricName,
-} from '../../tools/testbroker/capacity-metrics';
+import { capacityBrokerFamilies, javaDouble, renderExposition, sanitizeMetricName } from '../../tools/testbroker/capacity-metrics';
 import { CapacitySimulation } from '../../tools/testbroker/capacity-simulation';
 
 describe('javaDouble', () => {
@@ -46,7 +41,13 @@ describe('metrics rendering', () => {
         type: 'summary',
         samples: [
           { labels: [['quantile', '0.5']], value: 3 },
-          { labels: [['a', 'q"v'], ['b', 'w']], value: 1 },
+          {
+            labels: [
+              ['a', 'q"v'],
+              ['b', 'w'],
+            ],
+            value: 1,
+          },
           { suffix: '_count', value: 2 },
         ],
       },
@@ -81,7 +82,10 @@ describe('metrics rendering', () => {
       }),
     );
     const value = (name: string): string | undefined =>
-      text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1);
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${name} `))
+        ?.slice(name.length + 1);
     expect(value('com_hivemq_networking_connections_current')).toBe('1.0');
     expect(value('com_hivemq_system_os_global_cpu_total_total')).toBe('25.0');
     expect(value('com_hivemq_overload_protection_level')).toBe('3.0');

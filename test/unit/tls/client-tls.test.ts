@@ -27,7 +27,11 @@ describe('ClientTls', () => {
 
   async function serve(pem: Pem, opts: { clientCa?: string; status?: number; location?: string } = {}): Promise<string> {
     const server = https.createServer(
-      { cert: pem.cert, key: pem.key, ...(opts.clientCa ? { ca: fs.readFileSync(opts.clientCa, 'utf8'), requestCert: true, rejectUnauthorized: true } : {}) },
+      {
+        cert: pem.cert,
+        key: pem.key,
+        ...(opts.clientCa ? { ca: fs.readFileSync(opts.clientCa, 'utf8'), requestCert: true, rejectUnauthorized: true } : {}),
+      },
       (req, res) => {
         res.writeHead(opts.status ?? 200, { 'content-type': 'text/plain', ...(opts.location ? { location: opts.location } : {}) });
         res.end(`hello ${req.method} ${req.headers.authorization ?? ''}`);
@@ -51,7 +55,10 @@ describe('ClientTls', () => {
     return `${res.status} ${await res.text()}`;
   };
   const causeOf = async (p: Promise<unknown>): Promise<string> => {
-    const err = (await p.then(() => undefined, (e: unknown) => e)) as { message?: string; cause?: { code?: string } } | undefined;
+    const err = (await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { message?: string; cause?: { code?: string } } | undefined;
     expect(err).toBeDefined();
     return `${err?.message} ${err?.cause?.code ?? ''}`;
   };
@@ -67,12 +74,16 @@ describe('ClientTls', () => {
     const url = await serve(agentByName);
     expect(await causeOf(get(client({ caFile: ca.ca.certFile }), url))).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
     expect(await get(client({ caFile: ca.ca.certFile, serverName: 'hivemq-agent.mqtt.svc' }), url)).toBe('200 hello GET Bearer t');
-    expect(await causeOf(get(client({ caFile: ca.ca.certFile, serverName: 'other.mqtt.svc' }), url))).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(await causeOf(get(client({ caFile: ca.ca.certFile, serverName: 'other.mqtt.svc' }), url))).toMatch(
+      /ERR_TLS_CERT_ALTNAME_INVALID/,
+    );
   });
 
   it('presents the client certificate to an agent that requires mTLS', async () => {
     const url = await serve(agentByIp, { clientCa: clientCa.ca.certFile });
-    expect(await get(client({ caFile: ca.ca.certFile, certFile: controlPlane.certFile, keyFile: controlPlane.keyFile }), url)).toBe('200 hello GET Bearer t');
+    expect(await get(client({ caFile: ca.ca.certFile, certFile: controlPlane.certFile, keyFile: controlPlane.keyFile }), url)).toBe(
+      '200 hello GET Bearer t',
+    );
     await expect(get(client({ caFile: ca.ca.certFile }), url)).rejects.toThrow();
   });
 
@@ -90,7 +101,11 @@ describe('ClientTls', () => {
 
   it('refuses bad files at load with coded problems naming the setting', () => {
     const bad = (files: Partial<ClientTlsFiles>): string[] => {
-      const r = new ClientTls({ files: { caFile: '', certFile: '', keyFile: '', serverName: '', ...files }, setting: 'agent.tls', logger }).load();
+      const r = new ClientTls({
+        files: { caFile: '', certFile: '', keyFile: '', serverName: '', ...files },
+        setting: 'agent.tls',
+        logger,
+      }).load();
       return r.ok ? [] : r.problems.map((p) => `${p.code} ${p.path}`);
     };
     expect(bad({ caFile: path.join(ca.dir, 'missing.crt') })).toEqual(['TLS_FILE_UNREADABLE agent.tls.caFile']);

@@ -36,6 +36,9 @@ describe('checkPair', () => {
     expect(parseCertificates('hello', 'p')).toMatchObject({ ok: false, problems: [{ code: 'TLS_CERT_PARSE' }] });
     const broken = good.cert.replace(/[A-Za-z]{8}\n/, 'AAAA\n');
     expect(checkPair({ certPem: broken, keyPem: good.key, nowMs: now, path: 'p' }).ok).toBe(false);
-    expect(checkPair({ certPem: good.cert, keyPem: 'not a key', nowMs: now, path: 'p' })).toMatchObject({ ok: false, problems: [{ code: 'TLS_KEY_PARSE' }] });
+    expect(checkPair({ certPem: good.cert, keyPem: 'not a key', nowMs: now, path: 'p' })).toMatchObject({
+      ok: false,
+      problems: [{ code: 'TLS_KEY_PARSE' }],
+    });
   });
 });

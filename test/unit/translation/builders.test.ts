@@ -11,15 +11,7 @@ import {
   MQTT_CONNECT_HEX,
   tokenBucket,
 } from '../../../src/translation';
-import {
-  buildSnapshot,
-  decodeResponse,
-  encodeDiscoveryResponse,
-  LISTENER,
-  CLUSTER,
-  ENDPOINT,
-  EXTENSION_CONFIG,
-} from '../../../src/xds';
+import { buildSnapshot, decodeResponse, encodeDiscoveryResponse, LISTENER, CLUSTER, ENDPOINT, EXTENSION_CONFIG } from '../../../src/xds';
 import { decodeMessage } from '../../../src/xds/codec';
 import { expectGolden } from './golden';
 import { model, plan } from './fixtures';
@@ -155,9 +147,7 @@ describe('resource builders', () => {
 describe('strict encoding', () => {
   it('refuses a field the schema does not know instead of dropping it', () => {
     const cluster = { ...buildCluster(model().cluster), max_conections: 5 } as object;
-    expect(() => buildSnapshot({ ...buildResources(model()), clusters: [cluster] })).toThrow(
-      /Cluster\.max_conections: no such field/,
-    );
+    expect(() => buildSnapshot({ ...buildResources(model()), clusters: [cluster] })).toThrow(/Cluster\.max_conections: no such field/);
   });
 
   it('refuses an unknown enum name', () => {

@@ -19,7 +19,14 @@ describe('validateResources', () => {
 
   it('refuses a zero or fractional weight with the path of the endpoint', () => {
     const set = buildResources(
-      model({ plan: { endpoints: [{ ...plan.endpoints[0], weight: 0 }, { ...plan.endpoints[1], weight: 1.5 }] } }),
+      model({
+        plan: {
+          endpoints: [
+            { ...plan.endpoints[0], weight: 0 },
+            { ...plan.endpoints[1], weight: 1.5 },
+          ],
+        },
+      }),
     );
     const problems = validateResources(set);
     expect(problems.map((p) => p.path)).toEqual([
@@ -35,9 +42,7 @@ describe('validateResources', () => {
   it('refuses an EDS cluster without its assignment and an orphan assignment', () => {
     const set = buildResources(model());
     expect(codes({ ...set, endpoints: [] })).toEqual(['EDS_MISSING']);
-    expect(codes({ ...set, endpoints: [...set.endpoints, { ...set.endpoints[0], cluster_name: 'other' }] })).toEqual([
-      'EDS_ORPHAN',
-    ]);
+    expect(codes({ ...set, endpoints: [...set.endpoints, { ...set.endpoints[0], cluster_name: 'other' }] })).toEqual(['EDS_ORPHAN']);
   });
 
   it('refuses a listener that proxies to an unknown cluster', () => {

@@ -8,8 +8,18 @@ describe('parseYamlDoc: a key given twice in one mapping', () => {
   it('is a problem naming the key, the line of the repeat and the line of the first', () => {
     const y = parseYamlDoc('a: 1\nb:\n  c: 1\n  d: 2\n  c: 3\na: 4\n', WHERE);
     expect(y.syntaxProblems).toEqual([
-      expect.objectContaining({ code: 'TEST_YAML', path: 'f.yaml', line: 5, message: expect.stringContaining('key "c" is given twice (first on line 3)') }),
-      expect.objectContaining({ code: 'TEST_YAML', path: 'f.yaml', line: 6, message: expect.stringContaining('key "a" is given twice (first on line 1)') }),
+      expect.objectContaining({
+        code: 'TEST_YAML',
+        path: 'f.yaml',
+        line: 5,
+        message: expect.stringContaining('key "c" is given twice (first on line 3)'),
+      }),
+      expect.objectContaining({
+        code: 'TEST_YAML',
+        path: 'f.yaml',
+        line: 6,
+        message: expect.stringContaining('key "a" is given twice (first on line 1)'),
+      }),
     ]);
   });
 
@@ -26,7 +36,8 @@ describe('parseYamlDoc: a key given twice in one mapping', () => {
   it('refuses a policy and a brokers file that repeat a key', () => {
     const policy = parsePolicy('overrides:\n  hivemq-0: { weight: 10 }\n  hivemq-0: { exclude: true }\n', 'policy.yaml');
     expect(policy.ok).toBe(false);
-    if (!policy.ok) expect(policy.problems[0]).toEqual(expect.objectContaining({ line: 3, message: expect.stringContaining('"hivemq-0"') }));
+    if (!policy.ok)
+      expect(policy.problems[0]).toEqual(expect.objectContaining({ line: 3, message: expect.stringContaining('"hivemq-0"') }));
     const brokers = parseBrokersFile('brokers:\n  - name: a\n    host: 127.0.0.1\n    port: 1883\n    port: 1884\n', 'brokers.yaml');
     expect(brokers.ok).toBe(false);
     if (!brokers.ok) expect(brokers.problems[0]).toEqual(expect.objectContaining({ line: 5, message: expect.stringContaining('"port"') }));
@@ -43,6 +54,7 @@ describe('parseYamlDoc: a key given twice in one mapping', () => {
     if (ok.ok) expect(Object.keys(ok.value.overrides)).toHaveLength(50_000);
     const repeated = parsePolicy(`${text}  broker-7: { weight: 20 }\n`, 'policy.yaml');
     expect(repeated.ok).toBe(false);
-    if (!repeated.ok) expect(repeated.problems[0]).toEqual(expect.objectContaining({ line: 50_002, message: expect.stringContaining('first on line 9') }));
+    if (!repeated.ok)
+      expect(repeated.problems[0]).toEqual(expect.objectContaining({ line: 50_002, message: expect.stringContaining('first on line 9') }));
   });
 });

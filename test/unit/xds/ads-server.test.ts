@@ -44,7 +44,11 @@ describe('AdsServer over real gRPC', () => {
   });
 
   const open = (method: 'StreamAggregatedResources' | 'DeltaAggregatedResources'): Raw =>
-    client.makeBidiStreamRequest(SERVICE + method, (b: Buffer) => b, (b: Buffer) => b);
+    client.makeBidiStreamRequest(
+      SERVICE + method,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
 
   const next = (call: Raw): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
@@ -68,7 +72,9 @@ describe('AdsServer over real gRPC', () => {
     call.write(sotwReq({ type_url: CLUSTER, version_info: cds.version_info, response_nonce: cds.nonce }));
     call.write(sotwReq({ type_url: ENDPOINT, resource_names: ['mqtt_brokers'] }));
     const eds = await next(call);
-    call.write(sotwReq({ type_url: ENDPOINT, resource_names: ['mqtt_brokers'], version_info: eds.version_info, response_nonce: eds.nonce }));
+    call.write(
+      sotwReq({ type_url: ENDPOINT, resource_names: ['mqtt_brokers'], version_info: eds.version_info, response_nonce: eds.nonce }),
+    );
     const pushed = next(call);
     cache.publish(buildResources(model({ plan: { endpoints: plan.endpoints.map((e) => ({ ...e, weight: 9 })) } })));
     const update = await pushed;
@@ -84,7 +90,9 @@ describe('AdsServer over real gRPC', () => {
   it('serves Delta with resources wrapped and versioned', async () => {
     const call = open('DeltaAggregatedResources');
     call.write(deltaReq({ type_url: CLUSTER, node: { id: 'envoy-d' } }));
-    const got = await new Promise<Record<string, unknown>>((resolve) => call.once('data', (b: Buffer) => resolve(decodeResponse('delta', b))));
+    const got = await new Promise<Record<string, unknown>>((resolve) =>
+      call.once('data', (b: Buffer) => resolve(decodeResponse('delta', b))),
+    );
     const resources = got.resources as Array<{ name: string; version: string }>;
     expect(resources.map((r) => r.name)).toEqual(['mqtt_brokers']);
     expect(resources[0].version).toBe(cache.snapshot()!.resources[CLUSTER].get('mqtt_brokers')!.version);
@@ -118,7 +126,9 @@ describe('AdsServer over real gRPC', () => {
   it('rejects a request over the size limit', async () => {
     const call = open('DeltaAggregatedResources');
     const st = status(call);
-    call.write(deltaReq({ type_url: ENDPOINT, resource_names_subscribe: Array.from({ length: 2000 }, (_, i) => `cluster-${i}-${'x'.repeat(40)}`) }));
+    call.write(
+      deltaReq({ type_url: ENDPOINT, resource_names_subscribe: Array.from({ length: 2000 }, (_, i) => `cluster-${i}-${'x'.repeat(40)}`) }),
+    );
     expect((await st).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 

@@ -80,7 +80,7 @@ describe('DeltaStream', () => {
     expect(cds.removedNames).toEqual(['mqtt_brokers']);
   });
 
-  it('re-sends a Cluster\'s endpoints right after the Cluster changes', () => {
+  it("re-sends a Cluster's endpoints right after the Cluster changes", () => {
     const { h, s, eds } = connected();
     const m = model();
     h.publish({ ...m, cluster: { ...m.cluster, connectTimeoutMs: 1000 } });
@@ -113,7 +113,11 @@ describe('DeltaStream', () => {
     expect(out.resourceNames).toEqual(['later']);
     s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: out.nonce, resource_names_unsubscribe: ['later'] });
     h.publishWeights(2, 2, 2);
-    h.publish({ ...m, cluster: { ...m.cluster, name: 'later', connectTimeoutMs: 1234 }, listener: { ...m.listener, clusterName: 'later' } });
+    h.publish({
+      ...m,
+      cluster: { ...m.cluster, name: 'later', connectTimeoutMs: 1234 },
+      listener: { ...m.listener, clusterName: 'later' },
+    });
     expect(s.onSnapshot()).toEqual([]);
   });
 

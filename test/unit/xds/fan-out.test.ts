@@ -5,7 +5,11 @@ describe('FanOut', () => {
   const setup = (batch: number) => {
     const served: Array<{ item: number; types: TypeUrl[] }> = [];
     const later: Array<() => void> = [];
-    const f = new FanOut<number>({ batch, defer: (next) => later.push(next), serve: (item, changed) => served.push({ item, types: [...changed] }) });
+    const f = new FanOut<number>({
+      batch,
+      defer: (next) => later.push(next),
+      serve: (item, changed) => served.push({ item, types: [...changed] }),
+    });
     const turn = (): void => later.shift()!();
     return { f, served, later, turn };
   };
@@ -73,7 +77,11 @@ describe('HeldWriter', () => {
   it('holds snapshots back while the buffer is full, then sends only the newest state once', () => {
     const call = new FakeCall();
     let newest = 'v1';
-    const w = new HeldWriter(call, () => r(`catch-up ${newest}`), () => true);
+    const w = new HeldWriter(
+      call,
+      () => r(`catch-up ${newest}`),
+      () => true,
+    );
     call.full = true;
     w.snapshot(() => r('v1'));
     expect(w.isBlocked()).toBe(true);
@@ -92,7 +100,11 @@ describe('HeldWriter', () => {
   it('always writes what a request produced, and sends nothing after a drain when nothing was owed or the stream closed', () => {
     const call = new FakeCall();
     let open = true;
-    const w = new HeldWriter(call, () => r('catch-up'), () => open);
+    const w = new HeldWriter(
+      call,
+      () => r('catch-up'),
+      () => open,
+    );
     call.full = true;
     w.write(r('answer 1'));
     w.write(r('answer 2'));

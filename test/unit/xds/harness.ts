@@ -36,7 +36,9 @@ export function harness(initial: ProxyModel | null = model()) {
     publishWeights: (...weights: number[]) =>
       expectOk(
         cache.publish(
-          buildResources(model({ plan: { endpoints: weights.map((w, i) => ({ ...plan.endpoints[i], weight: w, health: 'serving' as const })) } })),
+          buildResources(
+            model({ plan: { endpoints: weights.map((w, i) => ({ ...plan.endpoints[i], weight: w, health: 'serving' as const })) } }),
+          ),
         ),
       ),
     publish: (m: ProxyModel) => expectOk(cache.publish(buildResources(m))),

@@ -48,7 +48,13 @@ describe('SotwStream', () => {
       // One hash of the EDS subscription for all 50 streams; CDS was not even selected.
       expect(hashes.mock.calls.map(([t]) => t)).toEqual([ENDPOINT]);
       // ACKs answer from the same memo: no more hashing.
-      for (const [i, s] of streams.entries()) s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: outs[i][0].version, response_nonce: outs[i][0].nonce });
+      for (const [i, s] of streams.entries())
+        s.onRequest(ENDPOINT, {
+          type_url: ENDPOINT,
+          resource_names: EDS_NAMES,
+          version_info: outs[i][0].version,
+          response_nonce: outs[i][0].nonce,
+        });
       expect(hashes).toHaveBeenCalledTimes(1);
     } finally {
       hashes.mockRestore();
@@ -80,7 +86,12 @@ describe('SotwStream', () => {
     const names = ['mqtt.connect_rate_limit', 'mqtt.tcp_proxy'];
     const [ecds] = s.onRequest(EXTENSION_CONFIG, { type_url: EXTENSION_CONFIG, resource_names: names });
     expect(ecds.resourceNames).toEqual(names);
-    s.onRequest(EXTENSION_CONFIG, { type_url: EXTENSION_CONFIG, resource_names: names, version_info: ecds.version, response_nonce: ecds.nonce });
+    s.onRequest(EXTENSION_CONFIG, {
+      type_url: EXTENSION_CONFIG,
+      resource_names: names,
+      version_info: ecds.version,
+      response_nonce: ecds.nonce,
+    });
     const m = model();
     h.publish({ ...m, listener: { ...m.listener, connectRate: { perSec: 100, burst: 100 } } });
     const out = s.onSnapshot();
@@ -96,18 +107,30 @@ describe('SotwStream', () => {
     expect(cds.typeUrl).toBe(CLUSTER);
     s.onRequest(CLUSTER, { type_url: CLUSTER, version_info: cds.version, response_nonce: cds.nonce });
     // The re-created cluster asks for its endpoints again with the old nonce and version.
-    const again = s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: eds.nonce });
+    const again = s.onRequest(ENDPOINT, {
+      type_url: ENDPOINT,
+      resource_names: EDS_NAMES,
+      version_info: eds.version,
+      response_nonce: eds.nonce,
+    });
     expect(again).toHaveLength(1);
     expect(again[0].version).toBe(eds.version);
     // ...and only once.
-    expect(s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: again[0].nonce })).toEqual([]);
+    expect(
+      s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: again[0].nonce }),
+    ).toEqual([]);
   });
 
   it('ignores a request with a stale nonce', () => {
     const { h, s, eds } = connected();
     h.publishWeights(3, 1, 1);
     const [push] = s.onSnapshot();
-    const out = s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: ['other'], version_info: eds.version, response_nonce: eds.nonce });
+    const out = s.onRequest(ENDPOINT, {
+      type_url: ENDPOINT,
+      resource_names: ['other'],
+      version_info: eds.version,
+      response_nonce: eds.nonce,
+    });
     expect(out).toEqual([]);
     expect(h.events.at(-1)).toEqual({ event: 'stale', typeUrl: ENDPOINT, detail: eds.nonce });
     expect(s.status()[ENDPOINT]?.sentVersion).toBe(push.version);
@@ -117,7 +140,13 @@ describe('SotwStream', () => {
     const { h, s, eds } = connected();
     h.publishWeights(3, 1, 1);
     const [bad] = s.onSnapshot();
-    const nack = { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: bad.nonce, error_detail: { code: 3, message: 'boom' } };
+    const nack = {
+      type_url: ENDPOINT,
+      resource_names: EDS_NAMES,
+      version_info: eds.version,
+      response_nonce: bad.nonce,
+      error_detail: { code: 3, message: 'boom' },
+    };
     expect(s.onRequest(ENDPOINT, nack)).toEqual([]);
     expect(h.events.filter((e) => e.event === 'nacked')).toEqual([{ event: 'nacked', typeUrl: ENDPOINT, detail: `${bad.version} boom` }]);
     // Envoy repeats its last good state: still no resend loop.

@@ -22,7 +22,16 @@ describe('subscription bounds', () => {
   beforeEach(async () => {
     const cache = new SnapshotCache();
     cache.publish(buildResources(model()));
-    server = new AdsServer({ host: '127.0.0.1', port: 0, maxRequestBytes: 4 * 1024 * 1024, cache, logger: silentLogger, metrics: new XdsMetrics(new Registry()), maxNamesPerStream: 300, maxNamesTotal: 500 });
+    server = new AdsServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxRequestBytes: 4 * 1024 * 1024,
+      cache,
+      logger: silentLogger,
+      metrics: new XdsMetrics(new Registry()),
+      maxNamesPerStream: 300,
+      maxNamesTotal: 500,
+    });
     client = new grpc.Client(`127.0.0.1:${await server.start()}`, grpc.credentials.createInsecure());
   });
 
@@ -32,7 +41,11 @@ describe('subscription bounds', () => {
   });
 
   const open = () => {
-    const call = client.makeBidiStreamRequest(DELTA, (b: Buffer) => b, (b: Buffer) => b);
+    const call = client.makeBidiStreamRequest(
+      DELTA,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     const status = new Promise<grpc.StatusObject>((resolve) => {
       call.on('data', () => undefined);
       call.on('error', () => undefined);

@@ -11,7 +11,15 @@ import { TestCa } from '../../support/certs';
 /** Opens a TLS connection as an Envoy would (ALPN h2) and reports the server's serial. */
 function handshake(port: number, opts: { ca: string; cert?: string; key?: string }): Promise<{ serial: string; socket: tls.TLSSocket }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: ['h2'], ca: opts.ca, cert: opts.cert, key: opts.key });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ALPNProtocols: ['h2'],
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+    });
     socket.once('secureConnect', () => {
       // TLS 1.3 reports a refused client certificate after the handshake: wait a moment for it.
       const t = setTimeout(() => resolve({ serial: socket.getPeerCertificate().serialNumber, socket }), 100);

@@ -48,23 +48,38 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
   const present = new Set(ctx.scenario.initialBrokers);
   const metrics = settings.mode === 'metrics';
   const agents = metrics && ctx.scenario.agents && ctx.agentToken !== undefined;
-  const write = (): void => writeBrokersFile(brokersFile, [...present].map((n) => ctx.brokers.get(n)!), { metrics, agents });
+  const write = (): void =>
+    writeBrokersFile(
+      brokersFile,
+      [...present].map((n) => ctx.brokers.get(n)!),
+      { metrics, agents },
+    );
   write();
 
   const [xdsPort, adminPort, listenerPort] = [await freePort(), await freePort(), await freePort()];
   const args = [
     path.join(REPO_ROOT, 'dist', 'src', 'cli.js'),
-    '--log-level', 'warn',
-    '--xds-port', String(xdsPort),
-    '--admin-port', String(adminPort),
-    '--discovery-brokers-file', brokersFile,
-    '--listener-address', '127.0.0.1',
-    '--listener-port', String(listenerPort),
-    '--balancing-mode', settings.mode,
-    '--balancing-lb-policy', settings.lbPolicy,
-    '--scrape-interval-ms', String(ctx.scenario.scrapeIntervalMs),
+    '--log-level',
+    'warn',
+    '--xds-port',
+    String(xdsPort),
+    '--admin-port',
+    String(adminPort),
+    '--discovery-brokers-file',
+    brokersFile,
+    '--listener-address',
+    '127.0.0.1',
+    '--listener-port',
+    String(listenerPort),
+    '--balancing-mode',
+    settings.mode,
+    '--balancing-lb-policy',
+    settings.lbPolicy,
+    '--scrape-interval-ms',
+    String(ctx.scenario.scrapeIntervalMs),
     // mqtt-xds wants a scrape to end before the next one starts.
-    '--scrape-timeout-ms', String(Math.max(50, Math.min(2000, Math.floor(ctx.scenario.scrapeIntervalMs / 2)))),
+    '--scrape-timeout-ms',
+    String(Math.max(50, Math.min(2000, Math.floor(ctx.scenario.scrapeIntervalMs / 2)))),
   ];
   if (metrics && ctx.scenario.policyYaml !== undefined) {
     const policyFile = path.join(ctx.workDir, 'policy.yaml');
