@@ -1,5 +1,6 @@
 // `mqtt-xds drain <broker>`: asks a running control plane (its admin port) to drain a
 // broker, optionally waits until the broker holds no clients, or cancels a drain.
+import { readCapped } from './util/read-capped';
 import { readTokenFile } from './util/token-file';
 
 import { COMMAND_ENV } from './config/schema';
@@ -54,6 +55,9 @@ export function parseDrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   return { broker, adminUrl: adminUrl.replace(/\/+$/, ''), tokenFile, wait, cancel, timeoutSec };
 }
 
+/** An admin answer is a small JSON document; anything bigger is not one. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
 export async function runDrain(args: DrainArgs, out: Out, err: Out, pollMs = 2000): Promise<number> {
   const headers: Record<string, string> = {};
   const token = readTokenFile(args.tokenFile, '--token-file');
@@ -61,8 +65,11 @@ export async function runDrain(args: DrainArgs, out: Out, err: Out, pollMs = 200
   const url = `${args.adminUrl}/drain/${encodeURIComponent(args.broker)}`;
   const call = async (method: string): Promise<{ status: number; body: Record<string, unknown> } | undefined> => {
     try {
-      const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+      const body = await readCapped(res, MAX_ANSWER_BYTES);
+      if (body === 'too large')
+        throw new Error(`the answer is over ${MAX_ANSWER_BYTES} bytes; is ${args.adminUrl} the mqtt-xds admin port?`);
+      return { status: res.status, body: JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown> };
     } catch (e) {
       err(`mqtt-xds drain: ${method} ${url} failed: ${(e as Error).message}`);
       return undefined;

@@ -2,6 +2,7 @@
 // disconnect chosen ones. Every misbehaviour of an agent comes back as a value with a
 // stable code; nothing here throws for it.
 import type { HttpFetch } from '../tls';
+import { readCapped } from '../util/read-capped';
 import type { AgentClient } from './choose';
 
 export const AGENT_ERROR_CODES = [
@@ -130,32 +131,14 @@ type CallResult =
 type BoundedRead =
   { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large' } | { readonly kind: 'error'; readonly error: unknown };
 
-/** Reads the body up to maxBytes and cancels the stream past it, so an endless answer costs at most maxBytes. */
+/** Reads the body up to maxBytes (readCapped), so an endless answer costs at most maxBytes. */
 async function readBounded(res: Response, maxBytes: number): Promise<BoundedRead> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    return { kind: 'too-large' };
-  }
-  if (res.body === null) return { kind: 'ok', text: '' };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        return { kind: 'too-large' };
-      }
-      chunks.push(value);
-    }
+    const body = await readCapped(res, maxBytes);
+    return body === 'too large' ? { kind: 'too-large' } : { kind: 'ok', text: Buffer.from(body).toString('utf8') };
   } catch (error) {
     return { kind: 'error', error };
   }
-  return { kind: 'ok', text: Buffer.concat(chunks, size).toString('utf8') };
 }
 
 function jsonOrUndefined(text: string): unknown {

@@ -1,6 +1,7 @@
 // One GET of a metrics page with a deadline and a size cap. Expected failures come back
 // as values with a stable code; nothing here throws for a broker's misbehaviour.
 import type { ScrapeError } from '../domain/broker-load';
+import { readCapped } from '../util/read-capped';
 
 export const SCRAPE_ERROR_CODES = [
   'SCRAPE_TIMEOUT',
@@ -111,25 +112,6 @@ export async function fetchPage(url: string, opts: FetchPageOptions): Promise<Pa
     clearTimeout(timer);
     opts.cancel?.removeEventListener('abort', onCancel);
   }
-}
-
-/** Reads the body, stopping (and cancelling the stream) as soon as it passes `max` bytes. */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | 'too large'> {
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return 'too large';
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function describe(err: unknown): string {

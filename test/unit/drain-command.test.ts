@@ -37,13 +37,27 @@ describe('mqtt-xds drain against an admin port', () => {
       res.setHeader('content-type', 'application/json');
       if (req.method === 'POST') return void res.writeHead(202).end(JSON.stringify({ broker: 'b1', created: true }));
       if (req.url === '/drain/missing') return void res.writeHead(404).end(JSON.stringify({ error: 'no broker named "missing"' }));
+      if (req.url === '/drain/endless') {
+        // Not an admin port: an answer without end.
+        res.writeHead(200);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = (): void => {
+          while (res.write(chunk));
+          res.once('drain', pump);
+        };
+        req.socket.once('close', () => res.removeAllListeners('drain'));
+        return void pump();
+      }
       polls += 1;
       res.end(JSON.stringify({ broker: 'b1', drained: polls >= 2, connections: polls >= 2 ? 0 : 5, moved: 5 }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise((r) => server.close(r)));
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  });
 
   it('requests the drain and waits until it is reported drained', async () => {
     const lines: string[] = [];
@@ -55,6 +69,18 @@ describe('mqtt-xds drain against an admin port', () => {
     );
     expect(code).toBe(0);
     expect(lines.at(-1)).toBe('drained: b1 (5 clients moved)');
+  });
+
+  it('reads at most 1 MiB of an answer, and says the URL may not be an admin port', async () => {
+    const errors: string[] = [];
+    const code = await runDrain(
+      { broker: 'endless', adminUrl: url, tokenFile: '', wait: false, cancel: true, timeoutSec: 10 },
+      () => undefined,
+      (l) => errors.push(l),
+      10,
+    );
+    expect(code).toBe(1);
+    expect(errors[0]).toMatch(/the answer is over 1048576 bytes; is http:\/\/127\.0\.0\.1:\d+ the mqtt-xds admin port\?/);
   });
 
   it('exits 1 with the server error for an unknown broker', async () => {
