@@ -13,6 +13,7 @@ import type { Logger } from '../util/log';
 import { fail, formatProblems, ok, type Problem, type Result } from '../util/result';
 import { checkPair, parseCertificates } from './pem-check';
 import { readPem } from './read-pem';
+import { RefusalReport } from './refusal-report';
 
 export interface ClientTlsFiles {
   /** PEM CA bundle the servers' certificates must chain to; '' = the system CAs. */
@@ -56,8 +57,7 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 export class ClientTls {
   private current: Material | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private reportedFailure = '';
-  private pendingFailure = '';
+  private readonly report = new RefusalReport();
   private readonly refusals: Counter<'code'> | undefined;
 
   constructor(private readonly opts: ClientTlsOptions) {
@@ -93,20 +93,14 @@ export class ClientTls {
   refresh(): void {
     const m = this.read();
     if (!m.ok) {
-      // A rotation written file by file passes through mismatched states: report a failure seen twice.
-      const key = formatProblems(m.problems);
-      if (key !== this.pendingFailure) {
-        this.pendingFailure = key;
-        return;
-      }
-      if (key === this.reportedFailure) return;
-      this.reportedFailure = key;
+      if (!this.report.failed(m.problems)) return;
       for (const p of m.problems) this.refusals?.inc({ code: p.code });
-      this.opts.logger.error(`${this.opts.setting} files refused; the last good set stays in use`, { problems: key });
+      this.opts.logger.error(`${this.opts.setting} files refused; the last good set stays in use`, {
+        problems: formatProblems(m.problems),
+      });
       return;
     }
-    this.pendingFailure = '';
-    this.reportedFailure = '';
+    this.report.succeeded();
     if (m.value.hash === this.current?.hash) {
       m.value.agent.destroy();
       return;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { checkPair, parseCertificates, readPem, type CheckedPair } from '../tls';
+import { checkPair, parseCertificates, readPem, RefusalReport, type CheckedPair } from '../tls';
 import type { Logger } from '../util/log';
 import { fail, formatProblems, ok, type Problem, type Result } from '../util/result';
 
@@ -45,9 +45,7 @@ export class XdsTlsSource {
   private creds: grpc.ServerCredentials | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refused: readonly Problem[] = [];
-  /** A failing content is reported once it is seen twice: a rotation written file by file passes through mismatched states. */
-  private pendingFailure = '';
-  private reportedFailure = '';
+  private readonly report = new RefusalReport();
   private readonly now: () => number;
   private readonly expiry: Gauge | undefined;
   private readonly refusals: Counter<'code'> | undefined;
@@ -113,20 +111,13 @@ export class XdsTlsSource {
   refresh(): void {
     const m = this.read();
     if (!m.ok) {
-      const key = formatProblems(m.problems);
-      if (key !== this.pendingFailure) {
-        this.pendingFailure = key;
-        return;
-      }
-      if (key === this.reportedFailure) return;
-      this.reportedFailure = key;
+      if (!this.report.failed(m.problems)) return;
       this.refused = m.problems;
       for (const p of m.problems) this.refusals?.inc({ code: p.code });
-      this.opts.logger.error('xDS TLS files refused; the last good certificate stays in force', { problems: key });
+      this.opts.logger.error('xDS TLS files refused; the last good certificate stays in force', { problems: formatProblems(m.problems) });
       return;
     }
-    this.pendingFailure = '';
-    this.reportedFailure = '';
+    this.report.succeeded();
     this.refused = [];
     if (m.value.hash === this.current?.hash) return;
     this.apply(m.value);

@@ -1,7 +1,5 @@
 package io.mqttxds.agent.api;
 
-import io.mqttxds.agent.clients.ClientList;
-import io.mqttxds.agent.clients.Disconnector;
 import io.mqttxds.agent.config.AgentConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +13,6 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,27 +24,7 @@ class AgentHttpServerTest {
     /** A bound on each test read so a hang fails the test instead of blocking the build. */
     private static final int READ_BOUND_MS = 5_000;
 
-    private static final AgentApi.Broker BROKER = new AgentApi.Broker() {
-        @Override
-        public boolean ready() {
-            return true;
-        }
-
-        @Override
-        public ClientList clients(int limit) {
-            return new ClientList(0, List.of());
-        }
-
-        @Override
-        public Disconnector.Outcome disconnect(List<String> clientIds, String reason) {
-            return new Disconnector.Outcome(List.of(), clientIds, Map.of());
-        }
-
-        @Override
-        public String metrics() {
-            return "";
-        }
-    };
+    private static final AgentApi.Broker BROKER = ApiTestSupport.EMPTY_BROKER;
 
     private final List<Socket> sockets = new ArrayList<>();
     private AgentHttpServer server;
@@ -85,22 +62,11 @@ class AgentHttpServerTest {
 
     /** One whole answer: its status line and headers (lower-cased), its body consumed by Content-Length. */
     private static String headOfAnswer(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) throw new AssertionError("the connection closed mid-answer after: " + head);
-            head.append((char) b);
+        try {
+            return ApiTestSupport.answerHead(s.getInputStream()).toLowerCase(java.util.Locale.ROOT);
+        } catch (IOException e) {
+            throw new AssertionError(e.getMessage(), e);
         }
-        String lower = head.toString().toLowerCase(java.util.Locale.ROOT);
-        int at = lower.indexOf("content-length:");
-        if (at >= 0) {
-            int length = Integer.parseInt(lower.substring(at + 15, lower.indexOf('\r', at)).trim());
-            for (int i = 0; i < length; i++) {
-                if (in.read() < 0) throw new AssertionError("the body ended early");
-            }
-        }
-        return lower;
     }
 
     private static final String AUTHENTICATED_GET = "GET " + AgentApi.CLIENTS + " HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer "

@@ -1,7 +1,5 @@
 package io.mqttxds.agent.api;
 
-import io.mqttxds.agent.clients.ClientList;
-import io.mqttxds.agent.clients.Disconnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +18,6 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -38,27 +35,7 @@ class AgentTlsTest {
     private static final int READ_BOUND_MS = 5_000;
     private static final String GET = "GET " + AgentApi.CLIENTS + " HTTP/1.1\r\nHost: agent\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n";
 
-    private static final AgentApi.Broker BROKER = new AgentApi.Broker() {
-        @Override
-        public boolean ready() {
-            return true;
-        }
-
-        @Override
-        public ClientList clients(int limit) {
-            return new ClientList(0, List.of());
-        }
-
-        @Override
-        public Disconnector.Outcome disconnect(List<String> clientIds, String reason) {
-            return new Disconnector.Outcome(List.of(), clientIds, Map.of());
-        }
-
-        @Override
-        public String metrics() {
-            return "";
-        }
-    };
+    private static final AgentApi.Broker BROKER = ApiTestSupport.EMPTY_BROKER;
 
     @TempDir
     Path dir;
@@ -106,17 +83,8 @@ class AgentTlsTest {
     private static String ask(Socket s, String request) throws IOException {
         s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
         s.getOutputStream().flush();
-        InputStream in = s.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) throw new IOException("the connection closed mid-answer after: " + head);
-            head.append((char) b);
-        }
-        String lower = head.toString().toLowerCase(java.util.Locale.ROOT);
-        int at = lower.indexOf("content-length:");
-        if (at >= 0) in.readNBytes(Integer.parseInt(lower.substring(at + 15, lower.indexOf('\r', at)).trim()));
-        return head.substring(0, head.indexOf("\r"));
+        String head = ApiTestSupport.answerHead(s.getInputStream());
+        return head.substring(0, head.indexOf('\r'));
     }
 
     private static String servedSerial(SSLSocket s) throws IOException {
