@@ -43,6 +43,8 @@ export async function connectReconnectingClients(options: ReconnectingOptions): 
   let ending = false;
   const reasons = new Map<number, number>();
   const moved = new Set<string>();
+  /** Every client made, connected or not: a pool that fails to start ends them all. */
+  const opened: MqttClient[] = [];
 
   const open = (i: number): Promise<MqttClient> => {
     const clientId = `${options.prefix}-${token}-${i}`;
@@ -56,6 +58,7 @@ export async function connectReconnectingClients(options: ReconnectingOptions): 
       reconnectPeriod: options.reconnectPeriodMs ?? 300,
       connectTimeout: 10_000,
     });
+    opened.push(client);
     let up = false;
     client.on('connect', () => {
       up = true;
@@ -75,7 +78,7 @@ export async function connectReconnectingClients(options: ReconnectingOptions): 
     });
     client.on('error', () => undefined);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${clientId}: no CONNACK within 15 s`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`${clientId}: no CONNACK within 30 s`)), 30_000);
       client.once('connect', () => {
         clearTimeout(timer);
         resolve(client);
@@ -83,9 +86,17 @@ export async function connectReconnectingClients(options: ReconnectingOptions): 
     });
   };
 
-  for (let start = 0; start < count; start += concurrency) {
-    const batch = await Promise.all(Array.from({ length: Math.min(concurrency, count - start) }, (_, k) => open(start + k)));
-    clients.push(...batch);
+  try {
+    for (let start = 0; start < count; start += concurrency) {
+      const batch = await Promise.all(Array.from({ length: Math.min(concurrency, count - start) }, (_, k) => open(start + k)));
+      clients.push(...batch);
+    }
+  } catch (err) {
+    // Otherwise the clients keep reconnecting after the test file is torn down, and their
+    // timers crash the jest process that runs the files after it.
+    ending = true;
+    await Promise.all(opened.map((c) => new Promise<void>((resolve) => c.end(true, {}, () => resolve()))));
+    throw err;
   }
   // Attempts that failed while the pool was first connecting are not what a test measures.
   failed = 0;
