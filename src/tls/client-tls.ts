@@ -75,7 +75,7 @@ export class ClientTls {
   load(): Result<void> {
     const m = this.read();
     if (!m.ok) return m;
-    this.current = m.value;
+    this.current = { agent: new https.Agent(m.value.options), hash: m.value.hash };
     return ok(undefined);
   }
 
@@ -101,12 +101,9 @@ export class ClientTls {
       return;
     }
     this.report.succeeded();
-    if (m.value.hash === this.current?.hash) {
-      m.value.agent.destroy();
-      return;
-    }
+    if (m.value.hash === this.current?.hash) return;
     const old = this.current;
-    this.current = m.value;
+    this.current = { agent: new https.Agent(m.value.options), hash: m.value.hash };
     this.opts.logger.info(`${this.opts.setting} files changed; new connections use them`);
     // Requests under way on the old agent finish; its idle sockets go.
     setTimeout(() => old?.agent.destroy(), 60_000).unref();
@@ -120,7 +117,8 @@ export class ClientTls {
     return request(url, init, m.agent);
   };
 
-  private read(): Result<Material> {
+  /** Reads and checks the files (every time: a certificate in use can expire); the agent is built only for a changed set. */
+  private read(): Result<{ readonly options: https.AgentOptions; readonly hash: string }> {
     const { files, setting } = this.opts;
     const problems: Problem[] = [];
     const ca = files.caFile === '' ? undefined : readPem(files.caFile, `${setting}.caFile`);
@@ -154,7 +152,7 @@ export class ClientTls {
     const hash = createHash('sha256');
     for (const r of [ca, cert, key]) hash.update(r?.ok ? r.value : '').update('\0');
     const serverName = files.serverName;
-    const agent = new https.Agent({
+    const options: https.AgentOptions = {
       keepAlive: true,
       ...(ca?.ok ? { ca: ca.value } : {}),
       ...(cert?.ok && key?.ok ? { cert: cert.value, key: key.value } : {}),
@@ -164,8 +162,8 @@ export class ClientTls {
             servername: serverName,
             checkServerIdentity: (_host: string, peer: PeerCertificate) => checkServerIdentity(serverName, peer),
           }),
-    });
-    return ok({ agent, hash: hash.digest('hex') });
+    };
+    return ok({ options, hash: hash.digest('hex') });
   }
 }
 
