@@ -1,30 +1,30 @@
 // Pacing for disconnects: a sliding one-second window (the rate) and the fleet's missing clients (how
-// many moved clients have not come back yet). Pure: the caller passes the time.
+// many moved clients have not come back yet). Pure values and functions: the caller passes the time
+// and keeps what comes back; nothing here is changed in place.
+
+/** Disconnects booked in the last second, oldest first. */
+export type RateWindow = readonly { readonly atMs: number; readonly n: number }[];
 
 /**
- * At most `ratePerSec` disconnects in any window of one second: a sliding window, not a
- * token bucket, because a bucket lets its burst and a second's refill land in the same
- * second (the benchmark saw 191 in one second at 100/s).
+ * How many more may go now without exceeding `ratePerSec` in any window of one second: a
+ * sliding window, not a token bucket, because a bucket lets its burst and a second's refill
+ * land in the same second (the benchmark saw 191 in one second at 100/s).
  */
-export class RateWindow {
-  private readonly events: { atMs: number; n: number }[] = [];
+export function rateAvailable(w: RateWindow, ratePerSec: number, nowMs: number): number {
+  const used = rateCurrent(w, nowMs).reduce((sum, e) => sum + e.n, 0);
+  return Math.max(0, Math.floor(ratePerSec) - used);
+}
 
-  constructor(private ratePerSec: number) {}
+/** The window with `n` disconnects booked at `nowMs` (and what left the window dropped). */
+export function rateTake(w: RateWindow, n: number, nowMs: number): RateWindow {
+  const current = rateCurrent(w, nowMs);
+  return n > 0 ? [...current, { atMs: nowMs, n }] : current;
+}
 
-  configure(ratePerSec: number): void {
-    this.ratePerSec = ratePerSec;
-  }
-
-  /** How many more may go now without exceeding the rate in the last second. */
-  available(nowMs: number): number {
-    while (this.events.length > 0 && nowMs - this.events[0].atMs >= 1000) this.events.shift();
-    const used = this.events.reduce((sum, e) => sum + e.n, 0);
-    return Math.max(0, Math.floor(this.ratePerSec) - used);
-  }
-
-  take(n: number, nowMs: number): void {
-    if (n > 0) this.events.push({ atMs: nowMs, n });
-  }
+function rateCurrent(w: RateWindow, nowMs: number): RateWindow {
+  let i = 0;
+  while (i < w.length && nowMs - w[i].atMs >= 1000) i++;
+  return i === 0 ? w : w.slice(i);
 }
 
 /**
@@ -34,23 +34,31 @@ export class RateWindow {
  * count is kept until the clients are back or `forgetMs` passed, so a new round of moves
  * does not start while the last one's clients are still away.
  */
-export class MissingClients {
-  private reference: number | undefined;
-  private endedAtMs: number | undefined;
-  private last = 0;
+export interface MissingClients {
+  readonly reference?: number;
+  readonly endedAtMs?: number;
+  /** The count the last observation gave. */
+  readonly count: number;
+}
 
-  constructor(private readonly forgetMs: number) {}
+export const NO_MISSING: MissingClients = { count: 0 };
 
-  observe(totalConnections: number | undefined, active: boolean, nowMs: number): number {
-    if (totalConnections === undefined) return this.last;
-    if (active) {
-      this.reference = Math.max(this.reference ?? totalConnections, totalConnections);
-      this.endedAtMs = undefined;
-    } else if (this.reference !== undefined) {
-      this.endedAtMs ??= nowMs;
-      if (totalConnections >= this.reference || nowMs - this.endedAtMs > this.forgetMs) this.reference = undefined;
-    }
-    this.last = this.reference === undefined ? 0 : Math.max(0, this.reference - totalConnections);
-    return this.last;
+export function observeMissing(
+  m: MissingClients,
+  totalConnections: number | undefined,
+  active: boolean,
+  nowMs: number,
+  forgetMs: number,
+): MissingClients {
+  if (totalConnections === undefined) return m;
+  let { reference, endedAtMs } = m;
+  if (active) {
+    reference = Math.max(reference ?? totalConnections, totalConnections);
+    endedAtMs = undefined;
+  } else if (reference !== undefined) {
+    endedAtMs ??= nowMs;
+    if (totalConnections >= reference || nowMs - endedAtMs > forgetMs) reference = undefined;
   }
+  const count = reference === undefined ? 0 : Math.max(0, reference - totalConnections);
+  return { ...(reference === undefined ? {} : { reference }), ...(endedAtMs === undefined ? {} : { endedAtMs }), count };
 }
