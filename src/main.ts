@@ -1,21 +1,21 @@
 // Composition root: builds the runners and connects outputs to inputs. The pipeline is
 // discovery → scraping → planning → publishing → xds → Envoy; policy, rebalance, admin and
 // leader election beside it. Each runner owns its state, timers and status().
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { AdminServer, readiness, rebalanceActions, snapshotStatus, type ControlPlaneStatus, type Readiness } from './admin';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { readinessOf, rebalanceActions, statusOf, type AdminServer, type StatusSources } from './admin';
 import type { Config } from './config';
+import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
 import { Planner } from './planner';
-import { drainAck, ModelBuilder, Publisher, type DrainAck } from './publishing';
-import { AgentHttpClient, Rebalancer } from './rebalance';
-import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
-import { DiscoveryRunner, drainRecordFor, LeaderRunner, loadCredentials, PolicyRunner, type Credentials } from './runners';
-import { Scraper } from './scraping';
+import { drainAck, ModelBuilder, type Publisher } from './publishing';
+import type { Rebalancer } from './rebalance';
+import * as runners from './runners';
+import type { Scraper } from './scraping';
 import type { ProxyModel, ResourceSet } from './translation';
-import { AdsServer, ENDPOINT, SnapshotCache, XdsMetrics, type StreamStatus } from './xds';
 import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
+import { ENDPOINT, SnapshotCache, type AdsServer, type StreamStatus } from './xds';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -32,106 +32,67 @@ export class ControlPlane {
   readonly cache = new SnapshotCache();
   readonly registry = new Registry();
   private readonly log: Logger;
-  private readonly ads: AdsServer;
-  private readonly admin: AdminServer;
-  private readonly discovery: DiscoveryRunner;
-  private readonly policy: PolicyRunner;
+  private readonly creds: runners.Credentials;
+  private readonly discovery: runners.DiscoveryRunner;
+  private readonly policy: runners.PolicyRunner;
   private readonly scraper: Scraper | undefined;
   private readonly planner: Planner;
   private readonly models: ModelBuilder;
   private readonly publisher: Publisher;
+  private readonly ads: AdsServer;
+  private readonly leader: runners.LeaderRunner;
   private readonly rebalancer: Rebalancer;
-  private readonly leader: LeaderRunner;
-  private readonly creds: Credentials;
   private readonly drainRecord: SharedDrainRecord | undefined;
+  private readonly admin: AdminServer;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
     const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
     const registry = this.registry;
-    const clock = systemClock;
-    const creds = (this.creds = loadCredentials(config, log, registry));
+    const creds = (this.creds = runners.loadCredentials(config, log, registry));
     collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
-    const rejected = new Counter({
-      name: 'mqtt_xds_input_rejected_total',
-      help: 'Inputs refused (the last good state stays): by stage and problem code',
-      labelNames: ['stage', 'code'],
-      registers: [registry],
-    });
+    const rejected = runners.inputRejected(registry);
+    const policy = (): ReturnType<runners.PolicyRunner['policy']> => this.policy.policy();
 
-    this.discovery = new DiscoveryRunner({
+    // discovery → scraping → planning → publishing → xds
+    this.discovery = new runners.DiscoveryRunner({
       config,
       logger: log.child({ stage: 'discovery' }),
       registry,
       rejected,
-      onBrokers: (brokers) => {
-        this.planner.setBrokers(brokers);
-        this.scraper?.setBrokers(brokers);
+      onBrokers: (b) => {
+        this.planner.setBrokers(b);
+        this.scraper?.setBrokers(b);
         this.publisher.brokersChanged();
       },
     });
-    this.policy = new PolicyRunner({
+    this.policy = new runners.PolicyRunner({
       config,
       logger: log.child({ stage: 'policy' }),
       rejected,
-      onPolicy: (policy) => {
-        this.planner.setPolicy(policy);
+      onPolicy: (p) => {
+        this.planner.setPolicy(p);
         this.publisher.policyApplied();
       },
     });
-    const agentFetch = creds.agentTls?.fetch;
-    if (config.balancing.mode === 'metrics') {
-      this.scraper = new Scraper({
-        logger: log.child({ stage: 'scraping' }),
-        registry,
-        ...(agentFetch ? { fetch: agentFetch } : {}),
-        intervalMs: config.scrape.intervalMs,
-        timeoutMs: config.scrape.timeoutMs,
-        concurrency: config.scrape.concurrency,
-        onLoads: (loads) => {
-          this.planner.setLoads(loads);
-          this.publisher.schedule();
-        },
-      });
-    }
+    this.scraper = runners.scraperFor(config, log, registry, creds, (loads) => {
+      this.planner.setLoads(loads);
+      this.publisher.schedule();
+    });
     this.planner = new Planner(config.balancing.mode, this.policy.policy());
-    this.models = new ModelBuilder({ config, policy: () => this.policy.policy(), logger: log });
-    this.publisher = new Publisher({
-      cache: this.cache,
-      clock,
-      logger: log,
-      registry,
-      rejected,
-      debounceMs: config.pushDebounceMs,
-      minPushIntervalMs: config.balancing.minPushIntervalMs,
+    this.models = new ModelBuilder({ config, policy, logger: log });
+    this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => this.planner.next(nowMs),
       model: (plan) => this.model(plan),
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       heldBy: () => this.policy.waiting(),
     });
-    const xdsTls = creds.xdsTls;
-    this.ads = new AdsServer({
-      host: config.xds.host,
-      port: config.xds.port,
-      maxRequestBytes: config.xds.maxRequestBytes,
-      cache: this.cache,
-      logger: log.child({ stage: 'xds' }),
-      metrics: new XdsMetrics(registry),
-      ...(xdsTls
-        ? { credentials: xdsTls.credentials, ready: () => xdsTls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity }
-        : {}),
-    });
-    this.leader = new LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
-    this.rebalancer = new Rebalancer({
-      logger: log.child({ stage: 'rebalance' }),
-      registry,
-      tickMs: config.rebalanceTickMs,
-      agent: new AgentHttpClient({
-        token: creds.agentToken,
-        ...(agentFetch ? { fetch: agentFetch } : {}),
-        timeoutMs: () => this.policy.policy().rebalance.agentTimeoutMs,
-      }),
-      policy: () => this.policy.policy(),
+    this.ads = runners.adsFor(config, this.cache, log, registry, creds);
+
+    // Beside the pipeline: leader election, rebalancing (leader only), the admin port.
+    this.leader = new runners.LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
+    this.rebalancer = runners.rebalancerFor(config, log, registry, creds, {
+      policy,
       isLeader: () => this.leader.isLeader(),
       brokers: () => this.discovery.brokers(),
       loads: () => this.scraper?.currentLoads() ?? new Map(),
@@ -140,20 +101,33 @@ export class ControlPlane {
         this.planner.setMoving(moving);
         this.publisher.schedule();
       },
-      drainingAcked: (names) => this.drainAck(names),
-      now: () => clock.nowMs(),
+      drainingAcked: (names) =>
+        drainAck(names, { published: this.publisher.publishedPlan(), edsVersion: this.edsVersion(), streams: this.ads.status() }),
+      now: () => systemClock.nowMs(),
     });
     // Drains through the admin API reach every replica: they are written to one ConfigMap all of them watch.
-    this.drainRecord = drainRecordFor(config, log);
-    this.admin = new AdminServer({
-      host: config.admin.host,
-      port: config.admin.port,
-      registry,
-      logger: log.child({ stage: 'admin' }),
-      readiness: () => this.readiness(),
-      status: () => this.status(),
-      token: creds.adminToken,
-      actions: rebalanceActions(this.rebalancer, (name) => this.discovery.brokers().some((b) => b.name === name), this.drainRecord),
+    this.drainRecord = runners.drainRecordFor(config, log);
+    const known = (name: string): boolean => this.discovery.brokers().some((b) => b.name === name);
+    const xdsTls = creds.xdsTls?.source;
+    const status: StatusSources = {
+      mode: config.balancing.mode,
+      snapshot: () => this.cache.snapshot(),
+      publishedAt: () => this.publisher.status().publishedAt,
+      policy: this.policy,
+      discovery: this.discovery,
+      outcome: () => this.planner.lastOutcome(),
+      loads: () => this.scraper?.currentLoads(),
+      leader: () => this.leader.status(),
+      rebalance: () => this.rebalancer.status(),
+      limits: () => this.models.status(),
+      streams: () => this.ads.status(),
+      xdsTls: xdsTls && (() => xdsTls.status()),
+    };
+    const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
+    this.admin = runners.adminFor(config, log, registry, creds, {
+      readiness: () => readinessOf(status),
+      status: () => statusOf(status),
+      actions,
     });
   }
 
@@ -174,12 +148,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    this.publisher.stop();
-    this.discovery.stop();
-    this.policy.stop();
-    this.scraper?.stop();
-    this.rebalancer.stop();
-    this.drainRecord?.stop();
+    for (const runner of [this.publisher, this.discovery, this.policy, this.scraper, this.rebalancer, this.drainRecord]) runner?.stop();
     await this.leader.stop();
     this.creds.xdsTls?.source.stop();
     this.creds.agentTls?.stop();
@@ -198,42 +167,12 @@ export class ControlPlane {
     return this.ads.status();
   }
 
+  private edsVersion(): string | undefined {
+    return this.cache.snapshot()?.typeVersions[ENDPOINT];
+  }
+
   /** The model a weight plan translates to. */
   model(plan: WeightPlan): ProxyModel {
     return this.models.build(plan);
-  }
-
-  /** Whether the named brokers are DRAINING in every Envoy, and which Envoys lag (src/publishing/drain-ack.ts). */
-  private drainAck(names: readonly string[]): DrainAck {
-    const edsVersion = this.cache.snapshot()?.typeVersions[ENDPOINT];
-    return drainAck(names, { published: this.publisher.publishedPlan(), edsVersion, streams: this.ads.status() });
-  }
-
-  private readiness(): Readiness {
-    return readiness({
-      policyWaiting: this.policy.waiting(),
-      snapshotVersion: this.cache.snapshot()?.version,
-      discoverySynced: this.discovery.synced(),
-      discoveryProblems: this.discovery.currentProblems(),
-    });
-  }
-
-  private status(): ControlPlaneStatus {
-    const outcome = this.planner.lastOutcome();
-    const loads = this.scraper?.currentLoads();
-    return {
-      ready: this.readiness(),
-      snapshot: snapshotStatus(this.cache.snapshot(), this.publisher.status().publishedAt),
-      balancing: { mode: this.opts.config.balancing.mode, ...this.policy.status() },
-      brokers: outcome?.plan.endpoints,
-      decisions: outcome?.decisions,
-      loads: loads && Object.fromEntries(loads),
-      ...this.discovery.status(),
-      leader: this.leader.status(),
-      rebalance: this.rebalancer.status(),
-      limits: this.models.status(),
-      streams: this.ads.status(),
-      ...(this.creds.xdsTls ? { xdsTls: this.creds.xdsTls.source.status() } : {}),
-    };
   }
 }

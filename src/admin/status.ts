@@ -1,14 +1,11 @@
 import type { BrokerDecision } from '../balancing';
 import type { BrokerLoad, PlannedEndpoint } from '../domain';
 import type { ConnectionLimits } from '../limits';
-import type { Rebalancer } from '../rebalance';
+import type { RebalanceStatus } from '../rebalance';
 import type { DiscoveryStatus, PolicyStatus } from '../runners';
 import type { Snapshot, StreamStatus, XdsTlsStatus } from '../xds';
 import { formatProblems, type Problem } from '../util/result';
 import type { Readiness } from './admin-server';
-
-/** The rebalancer's own status type, whatever it declares. */
-export type RebalanceStatus = ReturnType<Rebalancer['status']>;
 
 export interface SnapshotStatus {
   readonly version: string;
@@ -71,4 +68,50 @@ export function snapshotStatus(snap: Snapshot | undefined, publishedAt: Date | u
 
 function shortType(t: string): string {
   return t.slice(t.lastIndexOf('.') + 1);
+}
+
+/** What GET /status and /readyz read: each runner answers for itself. */
+export interface StatusSources {
+  readonly mode: 'metrics' | 'static';
+  readonly snapshot: () => Snapshot | undefined;
+  readonly publishedAt: () => Date | undefined;
+  readonly policy: { waiting(): string | undefined; status(): PolicyStatus };
+  readonly discovery: { synced(): boolean; currentProblems(): readonly Problem[]; status(): DiscoveryStatus };
+  readonly outcome: () =>
+    { readonly plan: { readonly endpoints: readonly PlannedEndpoint[] }; readonly decisions: readonly BrokerDecision[] } | undefined;
+  readonly loads: () => ReadonlyMap<string, BrokerLoad> | undefined;
+  readonly leader: () => boolean | null;
+  readonly rebalance: () => RebalanceStatus;
+  readonly limits: () => ConnectionLimits | undefined;
+  readonly streams: () => readonly StreamStatus[];
+  readonly xdsTls: (() => XdsTlsStatus | undefined) | undefined;
+}
+
+export function readinessOf(s: StatusSources): Readiness {
+  return readiness({
+    policyWaiting: s.policy.waiting(),
+    snapshotVersion: s.snapshot()?.version,
+    discoverySynced: s.discovery.synced(),
+    discoveryProblems: s.discovery.currentProblems(),
+  });
+}
+
+export function statusOf(s: StatusSources): ControlPlaneStatus {
+  const outcome = s.outcome();
+  const loads = s.loads();
+  const xdsTls = s.xdsTls?.();
+  return {
+    ready: readinessOf(s),
+    snapshot: snapshotStatus(s.snapshot(), s.publishedAt()),
+    balancing: { mode: s.mode, ...s.policy.status() },
+    brokers: outcome?.plan.endpoints,
+    decisions: outcome?.decisions,
+    loads: loads && Object.fromEntries(loads),
+    ...s.discovery.status(),
+    leader: s.leader(),
+    rebalance: s.rebalance(),
+    limits: s.limits(),
+    streams: s.streams(),
+    ...(xdsTls ? { xdsTls } : {}),
+  };
 }

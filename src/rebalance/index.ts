@@ -1,5 +1,5 @@
 // Moves established connections on purpose: drains and rebalancing through the brokers'
-// agents (docs/rebalancing.md). planMoves and chooseClients are pure; Rebalancer is the shell.
+// agents (docs/rebalancing.md). step() decides (a pure state machine); Rebalancer performs its actions.
 export * from './ack';
 export * from './agent-client';
 export * from './choose';
@@ -8,3 +8,5 @@ export * from './phases';
 export * from './plan';
 export * from './rebalancer';
 export * from './sources';
+export { INITIAL_STATE, type RebalanceAction, type RebalanceEvent, type RebalanceState, type World } from './state';
+export * from './step';

@@ -6,13 +6,27 @@ import type { BrokerDecision } from '../balancing';
 import type { Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
-import { LaggardReport, toDrainAck, type DrainAck } from './ack';
+import { LaggardReport, toDrainAck, type DrainAck, type LaggardView } from './ack';
 import type { AgentHttpClient } from './agent-client';
 import { drainStatusOf, type DrainStatus } from './drain-status';
 import { RebalanceMetrics } from './metrics';
+import type { MovePlan } from './plan';
 import { drainsOf } from './round';
 import { INITIAL_STATE, type RebalanceAction, type RebalanceEvent, type RebalanceState, type World } from './state';
+import type { SourceState } from './sources';
 import { step } from './step';
+
+/** The rebalance part of GET /status. */
+export interface RebalanceStatus {
+  readonly mode: Policy['rebalance']['mode'];
+  readonly leader: boolean;
+  /** Moved clients not back yet, as the fleet's total connection count shows them. */
+  readonly missingClients: number;
+  readonly ackLaggards: LaggardView;
+  readonly plan: MovePlan | undefined;
+  readonly sources: Readonly<Record<string, Omit<SourceState, 'lastError'> & { readonly lastError: string | undefined }>>;
+  readonly drains: readonly DrainStatus[];
+}
 
 export interface RebalancerDeps {
   readonly logger: Logger;
@@ -104,7 +118,7 @@ export class Rebalancer {
     });
   }
 
-  status(): unknown {
+  status(): RebalanceStatus {
     const s = this.state;
     const { apiDrains, seenDrains } = s;
     const drains = drainsOf(apiDrains, seenDrains, this.deps.brokers(), this.deps.policy(), this.deps.now()).drains;

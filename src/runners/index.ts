@@ -4,3 +4,4 @@ export * from './discovery-runner';
 export * from './leader-runner';
 export * from './policy-runner';
 export * from './credentials';
+export * from './stages';

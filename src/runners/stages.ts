@@ -1,0 +1,120 @@
+// How the stages that take many settings are built from the configuration, so the wiring
+// file (src/main.ts) shows only what feeds what.
+import { Counter, type Registry } from 'prom-client';
+import { AdminServer, type AdminServerOptions } from '../admin/admin-server';
+import type { Config } from '../config';
+import type { Policy } from '../config/policy';
+import type { BrokerLoad } from '../domain';
+import { Publisher, type PublisherOptions } from '../publishing/publisher';
+import { AgentHttpClient, Rebalancer, type RebalancerDeps } from '../rebalance';
+import { Scraper } from '../scraping';
+import { systemClock } from '../util/clock';
+import type { Logger } from '../util/log';
+import { AdsServer, XdsMetrics, type SnapshotCache } from '../xds';
+import type { Credentials } from './credentials';
+
+/** One counter for every refused input, by stage and problem code. */
+export function inputRejected(registry: Registry): Counter<'stage' | 'code'> {
+  return new Counter({
+    name: 'mqtt_xds_input_rejected_total',
+    help: 'Inputs refused (the last good state stays): by stage and problem code',
+    labelNames: ['stage', 'code'],
+    registers: [registry],
+  });
+}
+
+/** The scraper, in metrics mode only; https metrics URLs use agent.tls. */
+export function scraperFor(
+  config: Config,
+  log: Logger,
+  registry: Registry,
+  creds: Credentials,
+  onLoads: (loads: ReadonlyMap<string, BrokerLoad>) => void,
+): Scraper | undefined {
+  if (config.balancing.mode !== 'metrics') return undefined;
+  const agentFetch = creds.agentTls?.fetch;
+  return new Scraper({
+    logger: log.child({ stage: 'scraping' }),
+    registry,
+    ...(agentFetch ? { fetch: agentFetch } : {}),
+    intervalMs: config.scrape.intervalMs,
+    timeoutMs: config.scrape.timeoutMs,
+    concurrency: config.scrape.concurrency,
+    onLoads,
+  });
+}
+
+/** The xDS server, over TLS when xds.tls is set (ready once its certificate is delivered). */
+export function adsFor(config: Config, cache: SnapshotCache, log: Logger, registry: Registry, creds: Credentials): AdsServer {
+  const tls = creds.xdsTls;
+  return new AdsServer({
+    host: config.xds.host,
+    port: config.xds.port,
+    maxRequestBytes: config.xds.maxRequestBytes,
+    cache,
+    logger: log.child({ stage: 'xds' }),
+    metrics: new XdsMetrics(registry),
+    ...(tls ? { credentials: tls.credentials, ready: () => tls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity } : {}),
+  });
+}
+
+/** The rebalancer and its agent client (bearer token and agent.tls). */
+export function rebalancerFor(
+  config: Config,
+  log: Logger,
+  registry: Registry,
+  creds: Credentials,
+  deps: Omit<RebalancerDeps, 'logger' | 'registry' | 'agent' | 'tickMs'> & { policy(): Policy },
+): Rebalancer {
+  const agentFetch = creds.agentTls?.fetch;
+  return new Rebalancer({
+    logger: log.child({ stage: 'rebalance' }),
+    registry,
+    tickMs: config.rebalanceTickMs,
+    agent: new AgentHttpClient({
+      token: creds.agentToken,
+      ...(agentFetch ? { fetch: agentFetch } : {}),
+      timeoutMs: () => deps.policy().rebalance.agentTimeoutMs,
+    }),
+    ...deps,
+  });
+}
+
+/** Publishing: plans become snapshots, debounced, and gated by minPushIntervalMs for metrics-only changes. */
+export function publisherFor(
+  config: Config,
+  cache: SnapshotCache,
+  log: Logger,
+  registry: Registry,
+  rejected: Counter<'stage' | 'code'>,
+  deps: Pick<PublisherOptions, 'plan' | 'model' | 'heldBy'>,
+): Publisher {
+  return new Publisher({
+    cache,
+    clock: systemClock,
+    logger: log,
+    registry,
+    rejected,
+    debounceMs: config.pushDebounceMs,
+    minPushIntervalMs: config.balancing.minPushIntervalMs,
+    ...deps,
+  });
+}
+
+/** The admin port: probes, metrics, status, and the operator actions behind admin.tokenFile. */
+export function adminFor(
+  config: Config,
+  log: Logger,
+  registry: Registry,
+  creds: Credentials,
+  deps: Pick<AdminServerOptions, 'readiness' | 'status' | 'actions'>,
+): AdminServer {
+  return new AdminServer({
+    host: config.admin.host,
+    port: config.admin.port,
+    registry,
+    logger: log.child({ stage: 'admin' }),
+    token: creds.adminToken,
+    ...deps,
+  });
+}
