@@ -3,7 +3,7 @@
 import { readCapped } from './util/read-capped';
 import { readTokenFile } from './util/token-file';
 
-import { COMMAND_ENV } from './config/schema';
+import { COMMAND_ENV } from './config';
 
 const ADMIN_URL_ENV = 'MQTT_XDS_ADMIN_URL';
 if (!(ADMIN_URL_ENV in COMMAND_ENV)) throw new Error(`${ADMIN_URL_ENV} must be declared in COMMAND_ENV`);

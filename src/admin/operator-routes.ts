@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as http from 'node:http';
+import { BROKER_NAME } from '../domain/broker';
 
 /** A drain could not be recorded where every replica sees it; nothing changed. */
 export interface ActionFailure {
@@ -88,8 +89,6 @@ function isFailure(v: unknown): v is ActionFailure {
   return typeof v === 'object' && v !== null && 'error' in v && 'code' in v;
 }
 
-const BROKER_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
-
 /** The reply for an operator path, or undefined when the path is not one of them. */
 export function operatorRoute(
   method: string,
@@ -109,7 +108,7 @@ export function operatorRoute(
   } catch {
     return { status: 400, body: { error: `the broker name in ${path} is not valid URL encoding` } };
   }
-  if (!BROKER_NAME.test(name)) {
+  if (!BROKER_NAME.pattern.test(name)) {
     return { status: 400, body: { error: `"${name}" is not a broker name (lower-case letters, digits, "-", "_", ".")` } };
   }
   if (method === 'GET' || method === 'HEAD') return { status: 200, body: actions.drainStatus(name) };

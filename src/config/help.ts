@@ -1,4 +1,5 @@
-import { COMMAND_ENV, CONFIG_ENV, CONFIG_FLAG, SETTINGS, valueHint } from './schema';
+import { valueHint } from './setting-fields';
+import { COMMAND_ENV, CONFIG_ENV, CONFIG_FLAG, SETTINGS } from './settings';
 
 /** Every setting with its flag, environment variable, default and meaning; for --help. */
 export function helpText(): string {

@@ -3,6 +3,8 @@
 export { loadConfig, type LoadInput, type Loaded } from './load';
 export { helpText } from './help';
 export { defaultConfig, withOverrides, validateConfig } from './values';
-export { SETTINGS, type Config, type DeepPartial, type LogLevel, type Setting, type SettingKey } from './schema';
+export { type Config, type DeepPartial, type LogLevel, type SettingKey } from './config-types';
+export { type Setting } from './setting-fields';
+export { COMMAND_ENV, SETTINGS } from './settings';
 export { defaultPolicy, parsePolicy, diffPolicies, type Policy } from './policy';
 export { PolicySource, filePolicyFeed, type AppliedPolicy, type PolicyFeed, type PolicySink } from './policy-source';

@@ -4,18 +4,9 @@ import { isMap, isScalar, type YAMLMap } from 'yaml';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { didYouMean } from '../util/suggest';
 import { keyName, parseYamlDoc, describeNode } from '../util/yaml-doc';
-import {
-  checkValue,
-  COMMAND_ENV,
-  CONFIG_ENV,
-  CONFIG_FLAG,
-  ENV_PREFIX,
-  SETTINGS,
-  settingByEnv,
-  settingByFlag,
-  settingByKey,
-  type Config,
-} from './schema';
+import type { Config } from './config-types';
+import { checkValue, ENV_PREFIX } from './setting-fields';
+import { COMMAND_ENV, CONFIG_ENV, CONFIG_FLAG, SETTINGS, settingByEnv, settingByFlag, settingByKey } from './settings';
 import { crossFieldProblems, deepFreeze, defaultConfig, getIn, setIn } from './values';
 
 export interface LoadInput {

@@ -1,5 +1,6 @@
 // The operator's balancing policy: one YAML document (a file, later a ConfigMap key).
 // docs/policy.md documents every field, its default and the algorithm that reads it.
+import { BROKER_NAME } from '../domain/broker';
 import { MAX_WEIGHT_SUM } from '../domain/weight-plan';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
@@ -73,11 +74,7 @@ export function defaultPolicy(): Policy {
   return DEFAULT_POLICY;
 }
 
-// Broker names as discovery writes them (DNS-1123-like, plus "_"), class names a bit stricter.
-const BROKER_NAME = {
-  pattern: /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/,
-  allowed: 'lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
-};
+// Class names are a bit stricter than broker names (domain/broker.ts).
 const CLASS_NAME = {
   pattern: /^[a-z][a-z0-9-]{0,62}$/,
   allowed: 'lower-case letters, digits and "-", starting with a letter, at most 63 characters',

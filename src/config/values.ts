@@ -1,5 +1,7 @@
 import type { Problem } from '../util/result';
-import { checkValue, SETTINGS, type Config, type DeepPartial, type SettingKey } from './schema';
+import type { Config, DeepPartial, SettingKey } from './config-types';
+import { checkValue } from './setting-fields';
+import { SETTINGS } from './settings';
 
 /** The defaults from the table, with paths resolved against `cwd`; frozen. */
 export function defaultConfig(cwd: string = process.cwd()): Config {

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, type Pair, type YAMLMap } from 'yaml';
+import { BROKER_NAME } from '../domain/broker';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { canonicalHost, hostProblem } from '../util/host';
 import { didYouMean } from '../util/suggest';
@@ -16,7 +17,6 @@ export interface BrokerEntry {
   readonly draining?: boolean;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
 const MAX_NAME_LENGTH = 253;
 const MAX_WEIGHT = 1_000_000;
 const FIELDS = ['name', 'host', 'port', 'metricsUrl', 'agentUrl', 'weight', 'draining'] as const;
@@ -147,11 +147,8 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
     switch (field) {
       case 'name':
         if (typeof value !== 'string') bad('BROKER_NAME_INVALID', 'a string name (quote names that look like numbers)');
-        else if (value.length > MAX_NAME_LENGTH || !NAME.test(value))
-          bad(
-            'BROKER_NAME_INVALID',
-            `lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most ${MAX_NAME_LENGTH} characters`,
-          );
+        else if (value.length > MAX_NAME_LENGTH || !BROKER_NAME.pattern.test(value))
+          bad('BROKER_NAME_INVALID', `${BROKER_NAME.allowed}, at most ${MAX_NAME_LENGTH} characters`);
         else out.name = value;
         break;
       case 'host': {

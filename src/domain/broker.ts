@@ -15,6 +15,16 @@ export interface Broker {
   readonly drainReason?: string;
 }
 
+/**
+ * The rule every broker name follows, as discovery writes them (DNS-1123-like, plus "_"):
+ * the brokers file, the policy's per-broker keys and the admin API's /drain/<name> all
+ * check it. `allowed` phrases it to follow "expected".
+ */
+export const BROKER_NAME: { readonly pattern: RegExp; readonly allowed: string } = {
+  pattern: /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/,
+  allowed: 'lower-case letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+};
+
 export function sortBrokers(brokers: readonly Broker[]): Broker[] {
   return [...brokers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

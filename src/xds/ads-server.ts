@@ -1,36 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Logger } from '../util/log';
-import { nodeIdentityProblem, type NodeIdentityRule } from './node-identity';
+import { adsSocket, createAdsGrpcServer, listenWithBacklog, type AdsCall, type Decoded } from './ads-transport';
 import type { SnapshotCache } from './cache';
 import { DeltaStream } from './delta-stream';
-import {
-  decodeDeltaDiscoveryRequest,
-  decodeDiscoveryRequest,
-  type DeltaDiscoveryRequest,
-  type DiscoveryRequest,
-  type NodeInfo,
-} from './messages';
+import type { DeltaDiscoveryRequest, DiscoveryRequest, NodeInfo } from './messages';
 import type { XdsMetrics } from './metrics';
 import { FanOut, HeldWriter } from './fan-out';
+import type { NodeIdentityRule } from './node-identity';
+import { MAX_NAMES_PER_STREAM, MAX_NAMES_TOTAL, nodeRefusal, requestProblem, subscriptionProblem } from './request-limits';
 import { SotwStream } from './sotw-stream';
 import type { OutgoingResponse, StreamObserver, TypeStatus } from './stream-observer';
-import { isTypeUrl, SHORT_NAME, type TypeUrl } from './type-urls';
-
-const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
-/** Bounds on one request, besides the byte limit gRPC enforces. */
-const MAX_NAMES_PER_REQUEST = 10_000;
-const MAX_NAME_LENGTH = 1_024;
-/** Envoy node ids are host or pod names; a longer one is refused rather than stored and labelled. */
-export const MAX_NODE_ID_BYTES = 256;
-/** Names subscribed by one stream, and by all streams together (issue: 600,000 names made /status 56 MB). */
-export const MAX_NAMES_PER_STREAM = 10_000;
-export const MAX_NAMES_TOTAL = 200_000;
-/** Names shown per type and stream in /status; the count is always shown. */
-export const STATUS_NAMES = 50;
-
-export type StreamKind = 'sotw' | 'delta';
+import { boundedTypes, type StreamKind, type StreamStatus } from './stream-status';
+import { SHORT_NAME, type TypeUrl } from './type-urls';
 
 export interface AdsServerOptions {
   readonly host: string;
@@ -50,21 +33,6 @@ export interface AdsServerOptions {
   readonly maxNamesTotal?: number;
 }
 
-/** Pending connections the xDS socket queues (a reconnect storm); the kernel caps it at net.core.somaxconn. */
-export const LISTEN_BACKLOG = 8192;
-
-export interface StreamStatus {
-  readonly id: number;
-  readonly kind: StreamKind;
-  readonly nodeId: string;
-  readonly peer: string;
-  readonly openedAt: string;
-  readonly types: Partial<Record<TypeUrl, TypeStatus>>;
-}
-
-type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
-type Call = grpc.ServerDuplexStream<Decoded<unknown>, Buffer>;
-
 interface Machine {
   onRequest(typeUrl: TypeUrl, req: DiscoveryRequest & DeltaDiscoveryRequest): OutgoingResponse[];
   onSnapshot(changed?: ReadonlySet<TypeUrl>): OutgoingResponse[];
@@ -75,7 +43,7 @@ interface Machine {
 interface LiveStream {
   readonly id: number;
   readonly kind: StreamKind;
-  readonly call: Call;
+  readonly call: AdsCall;
   readonly machine: Machine;
   readonly openedAt: Date;
   node?: NodeInfo;
@@ -107,38 +75,20 @@ export class AdsServer {
 
   constructor(private readonly opts: AdsServerOptions) {
     this.nowMs = opts.nowMs ?? (() => Date.now());
-    this.server = new grpc.Server({
-      'grpc.max_receive_message_length': opts.maxRequestBytes,
-      // Envoy keeps ADS streams open for days; notice dead peers.
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-    });
-    this.server.addService(serviceDefinition(), {
-      StreamAggregatedResources: (call: Call) => this.open('sotw', call),
-      DeltaAggregatedResources: (call: Call) => this.open('delta', call),
+    this.server = createAdsGrpcServer(opts.maxRequestBytes, {
+      sotw: (call) => this.open('sotw', call),
+      delta: (call) => this.open('delta', call),
     });
   }
 
   /**
    * Binds and starts serving; resolves to the bound port. The socket is ours, handed to
-   * grpc-js connection by connection, because grpc-js listens with Node's default backlog
-   * of 511: a reconnect storm of thousands of Envoys overflowed it, and each refused
-   * connect cost that Envoy a backoff. LISTEN_BACKLOG (the kernel caps it at somaxconn)
-   * takes a fleet's storm.
+   * grpc-js connection by connection, so its backlog takes a reconnect storm (ads-transport.ts).
    */
   async start(): Promise<number> {
-    const injector = this.server.createConnectionInjector(this.opts.credentials ?? grpc.ServerCredentials.createInsecure());
-    const listener = net.createServer((socket) => injector.injectConnection(socket));
+    const listener = adsSocket(this.server, this.opts.credentials);
     this.listener = listener;
-    const port = await new Promise<number>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host: this.opts.host, port: this.opts.port, backlog: LISTEN_BACKLOG }, () => {
-        listener.off('error', reject);
-        resolve((listener.address() as net.AddressInfo).port);
-      });
-    });
+    const port = await listenWithBacklog(listener, this.opts.host, this.opts.port);
     listener.on('error', (err) => this.opts.logger.error('xDS listener failed', { error: err.message }));
     await this.opts.ready?.();
     this.unsubscribe = this.opts.cache.subscribe((_snapshot, changed) => this.broadcast(changed));
@@ -179,7 +129,7 @@ export class AdsServer {
     }));
   }
 
-  private open(kind: StreamKind, call: Call): void {
+  private open(kind: StreamKind, call: AdsCall): void {
     const id = this.nextId++;
     const log = this.opts.logger.child({ stream: id, kind, peer: call.getPeer() });
     const live: LiveStream = {
@@ -199,7 +149,7 @@ export class AdsServer {
     log.debug('xds stream opened');
 
     call.on('data', (decoded: Decoded<DiscoveryRequest & DeltaDiscoveryRequest>) => {
-      const problem = decoded.ok ? this.checkRequest(decoded.msg) : decoded.error;
+      const problem = decoded.ok ? requestProblem(decoded.msg) : decoded.error;
       if (problem !== undefined || !decoded.ok) {
         this.opts.metrics.badRequest(kind);
         log.warn('rejecting xds request', { node: live.node?.id, error: problem });
@@ -208,7 +158,11 @@ export class AdsServer {
       }
       const req = decoded.msg;
       if (!live.node && req.node) {
-        const refused = this.checkNode(req.node, call);
+        const refused = nodeRefusal(
+          req.node,
+          this.opts.nodeIdentity ?? 'off',
+          () => call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname,
+        );
         if (refused) {
           this.opts.metrics.badRequest(kind);
           log.warn('refusing xds stream', { error: refused.details });
@@ -281,38 +235,7 @@ export class AdsServer {
     live.names = n;
     const perStream = this.opts.maxNamesPerStream ?? MAX_NAMES_PER_STREAM;
     const total = this.opts.maxNamesTotal ?? MAX_NAMES_TOTAL;
-    if (n > perStream) return `this stream subscribes to ${n} resource names, over the limit of ${perStream}`;
-    if (this.totalNames > total) return `all streams together subscribe to ${this.totalNames} resource names, over the limit of ${total}`;
-    return undefined;
-  }
-
-  /** Why this node may not open a stream: an oversized id, or a claim its certificate does not name. */
-  private checkNode(node: NodeInfo, call: Call): { code: grpc.status; details: string } | undefined {
-    const id = node.id ?? '';
-    if (Buffer.byteLength(id) > MAX_NODE_ID_BYTES) {
-      return { code: grpc.status.INVALID_ARGUMENT, details: `node id longer than ${MAX_NODE_ID_BYTES} bytes` };
-    }
-    const rule = this.opts.nodeIdentity ?? 'off';
-    if (rule === 'off') return undefined;
-    const san = call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname;
-    const problem = nodeIdentityProblem(rule, { id, cluster: node.cluster ?? '' }, san);
-    return problem === undefined ? undefined : { code: grpc.status.PERMISSION_DENIED, details: problem };
-  }
-
-  private checkRequest(req: DiscoveryRequest & DeltaDiscoveryRequest): string | undefined {
-    const t = req.type_url ?? '';
-    if (!isTypeUrl(t))
-      return `unsupported type_url "${t.slice(0, 200)}"; this server serves Cluster, ClusterLoadAssignment, TypedExtensionConfig and Listener`;
-    const names = [
-      ...(req.resource_names ?? []),
-      ...(req.resource_names_subscribe ?? []),
-      ...(req.resource_names_unsubscribe ?? []),
-      ...Object.keys(req.initial_resource_versions ?? {}),
-    ];
-    if (names.length > MAX_NAMES_PER_REQUEST) return `too many resource names (${names.length} > ${MAX_NAMES_PER_REQUEST})`;
-    const long = names.find((n) => n.length > MAX_NAME_LENGTH);
-    if (long !== undefined) return `resource name longer than ${MAX_NAME_LENGTH} characters`;
-    return undefined;
+    return subscriptionProblem(n, this.totalNames, perStream, total);
   }
 
   private broadcast(changed: ReadonlySet<TypeUrl>): void {
@@ -322,41 +245,4 @@ export class AdsServer {
   private write(live: LiveStream, responses: OutgoingResponse[]): void {
     live.writer.write(responses);
   }
-}
-
-/** /status shows at most STATUS_NAMES names per type and stream, and how many there are. */
-function boundedTypes(types: Partial<Record<TypeUrl, TypeStatus>>): Partial<Record<TypeUrl, TypeStatus>> {
-  const out: Partial<Record<TypeUrl, TypeStatus>> = {};
-  for (const [t, st] of Object.entries(types) as Array<[TypeUrl, TypeStatus]>) {
-    out[t] =
-      st.subscribed === 'wildcard' || st.subscribed.length <= STATUS_NAMES
-        ? st
-        : { ...st, subscribed: st.subscribed.slice(0, STATUS_NAMES), subscribedCount: st.subscribed.length };
-  }
-  return out;
-}
-
-function serviceDefinition(): grpc.ServiceDefinition {
-  const method = <T>(name: string, decode: (b: Buffer) => T): grpc.MethodDefinition<Decoded<T>, Buffer> => ({
-    path: SERVICE + name,
-    requestStream: true,
-    responseStream: true,
-    // Never throw from here: a garbage message becomes a value the handler rejects cleanly.
-    requestDeserialize: (b: Buffer): Decoded<T> => {
-      try {
-        return { ok: true, msg: decode(b) };
-      } catch (err) {
-        return { ok: false, error: `undecodable request: ${(err as Error).message}` };
-      }
-    },
-    requestSerialize: () => {
-      throw new Error('server only');
-    },
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  });
-  return {
-    StreamAggregatedResources: method('StreamAggregatedResources', decodeDiscoveryRequest),
-    DeltaAggregatedResources: method('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
-  } as grpc.ServiceDefinition;
 }

@@ -13,7 +13,7 @@ import { PodDrainWatch } from './pod-watch';
 
 type KubernetesSettings = Config['discovery']['kubernetes'];
 
-/** The discovery.kubernetes settings (documented in config/schema.ts), plus the wiring. */
+/** The discovery.kubernetes settings (documented in config/settings-discovery.ts), plus the wiring. */
 export interface KubernetesSourceOptions extends KubernetesSettings {
   readonly logger: Logger;
   readonly onBrokers: (brokers: Broker[]) => void;

@@ -1,0 +1,45 @@
+// Settings of the Envoy resources served: the MQTT listener and the broker cluster.
+import { int, resourceName, setting, UINT16, UINT32, type Setting } from './setting-fields';
+
+/** The Envoy listener that accepts MQTT clients, and the cluster of brokers behind it. */
+export const ENVOY_SETTINGS: readonly Setting[] = [
+  setting('listener.name', resourceName, 'mqtt', 'Name of the Envoy listener that accepts MQTT clients.'),
+  setting('listener.address', { kind: 'ip' }, '0.0.0.0', 'IP address the Envoy MQTT listener binds to.'),
+  setting('listener.port', int(1, UINT16), 1883, 'TCP port of the Envoy MQTT listener.'),
+  // MQTT's keep-alive is a uint16 of seconds; below 10 s idle clients would be cut constantly.
+  setting(
+    'listener.maxKeepAliveSec',
+    int(10, UINT16),
+    3600,
+    'Longest MQTT keep-alive clients may use, in seconds; bounds the idle timeout Envoy applies.',
+  ),
+  setting('cluster.name', resourceName, 'mqtt_brokers', 'Name of the Envoy cluster holding the brokers.'),
+  setting('cluster.connectTimeoutMs', int(1, 600_000), 5000, 'Timeout for Envoy connecting to a broker, in milliseconds.'),
+  // Envoy's default of 1024 would cap an MQTT fleet at a thousand clients.
+  setting('cluster.maxConnections', int(1, UINT32), 1_000_000, 'Circuit breaker: most connections from Envoy to all brokers together.'),
+  setting(
+    'cluster.perHostMaxConnections',
+    int(1, UINT32),
+    250_000,
+    'Circuit breaker: most connections from Envoy to one broker; at most cluster.maxConnections.',
+  ),
+  setting('cluster.healthCheck.intervalMs', int(1, 3_600_000), 5000, 'Time between health checks of each broker, in milliseconds.'),
+  setting(
+    'cluster.healthCheck.timeoutMs',
+    int(1, 3_600_000),
+    2000,
+    'Time a health check may take before it fails, in milliseconds; below the interval.',
+  ),
+  setting(
+    'cluster.healthCheck.unhealthyThreshold',
+    int(1, 1000),
+    3,
+    'Failed checks in a row before a broker gets no new connections (count).',
+  ),
+  setting(
+    'cluster.healthCheck.healthyThreshold',
+    int(1, 1000),
+    2,
+    'Passed checks in a row before a broker gets new connections again (count).',
+  ),
+];
