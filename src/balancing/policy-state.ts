@@ -82,7 +82,7 @@ export function inferCapacity(
   const cpu = reading(s.cpu);
   if (cpu === undefined || cpu < inference.minCpu) return prev;
   const estimate = (load: number | undefined, before: number | undefined): number | undefined =>
-    load !== undefined && load > 0 ? (ewma(before, load / cpu, inference.alpha) as number) : before;
+    load !== undefined && load > 0 ? ewma(before, load / cpu, inference.alpha) : before;
   const next = compact({
     connections: estimate(reading(s.connections), prev?.connections),
     publishRatePerSec: estimate(publishRateOf(s), prev?.publishRatePerSec),

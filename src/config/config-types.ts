@@ -47,6 +47,7 @@ export interface Config {
   readonly discovery: {
     readonly source: 'file' | 'kubernetes';
     readonly brokersFile: string;
+    readonly brokersFileSettleMs: number;
     readonly kubernetes: {
       /** '' = in-cluster service account, else $KUBECONFIG or ~/.kube/config. */
       readonly kubeconfig: string;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isMap, isScalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { didYouMean } from '../util/suggest';
 import { keyName, parseYamlDoc, describeNode } from '../util/yaml-doc';
@@ -186,7 +186,7 @@ function readConfigFile(path: string, readFile: (p: string) => string, problems:
       });
       return;
     }
-    for (const pair of (node as YAMLMap).items) {
+    for (const pair of node.items) {
       const key = prefix === '' ? keyName(pair) : `${prefix}.${keyName(pair)}`;
       const line = yaml.lineOf(pair);
       if (settingByKey.has(key)) {

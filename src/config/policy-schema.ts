@@ -1,4 +1,4 @@
-import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, type Pair } from 'yaml';
 import type { Problem } from '../util/result';
 import { didYouMean } from '../util/suggest';
 import { describeNode, keyName, type YamlDoc } from '../util/yaml-doc';
@@ -117,7 +117,7 @@ export type Fields<T> = { readonly [K in keyof T]-?: Reader<Exclude<T[K], undefi
 export function section<T extends object>(fields: Fields<T>, defaults: T): Reader<T> {
   return (node, path, at, ctx) => {
     const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-    const good = readKnownKeys(node, path, at, ctx, fields as Record<string, Reader<unknown>>, out);
+    const good = readKnownKeys(node, path, at, ctx, fields, out);
     return good ? (out as T) : undefined;
   };
 }
@@ -129,9 +129,9 @@ export function section<T extends object>(fields: Fields<T>, defaults: T): Reade
 export function partial<T extends object>(fields: Fields<T>, required: readonly (keyof T & string)[] = []): Reader<T> {
   return (node, path, at, ctx) => {
     const out: Record<string, unknown> = {};
-    let good = readKnownKeys(node, path, at, ctx, fields as Record<string, Reader<unknown>>, out);
+    let good = readKnownKeys(node, path, at, ctx, fields, out);
     for (const key of required) {
-      if (isMap(node) && !(node as YAMLMap).items.some((p) => keyName(p as Pair) === key)) {
+      if (isMap(node) && !node.items.some((p) => keyName(p) === key)) {
         report(ctx, 'POLICY_MISSING_KEY', childPath(path, key), at, `"${key}" is required here`);
         good = false;
       }
@@ -193,7 +193,7 @@ function readKnownKeys(
 }
 
 function mappingItems(node: unknown, path: string, at: unknown, ctx: ReadContext): Pair[] | undefined {
-  if (isMap(node)) return (node as YAMLMap).items as Pair[];
+  if (isMap(node)) return node.items;
   report(ctx, 'POLICY_NOT_A_MAPPING', path, at, `expected a mapping, got ${describeNode(node)}`);
   return undefined;
 }

@@ -17,6 +17,12 @@ export const DISCOVERY_SETTINGS: readonly Setting[] = [
     'YAML file listing the brokers, watched for changes; relative to the working directory.',
   ),
   setting(
+    'discovery.brokersFileSettleMs',
+    int(0, 10_000),
+    400,
+    'A changed brokers file is used once two reads this many milliseconds apart agree (a writer cut mid-file can leave valid but wrong text); 0 uses the first read, safe only when the file is replaced atomically (rename, ConfigMap volume).',
+  ),
+  setting(
     'discovery.kubernetes.kubeconfig',
     { kind: 'path', optional: true },
     '',

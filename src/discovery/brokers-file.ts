@@ -131,7 +131,7 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
   const before = problems.length;
   const out: ParsedEntry = { lines: {} };
   const values: { metricsUrl?: string; agentUrl?: string; staticWeight?: number; draining?: boolean } = {};
-  for (const pair of (item as YAMLMap).items) {
+  for (const pair of item.items) {
     const key = keyName(pair);
     if (!(FIELDS as readonly string[]).includes(key)) {
       problems.push(unknownKey(yaml, pair, `${at}.${key}`, key, FIELDS));

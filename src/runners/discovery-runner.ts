@@ -53,7 +53,13 @@ export class DiscoveryRunner {
         onSynced: (synced) => this.setSynced(synced),
       });
     } else {
-      this.source = new FileBrokerSource({ path: config.discovery.brokersFile, logger, onBrokers, onError });
+      this.source = new FileBrokerSource({
+        path: config.discovery.brokersFile,
+        settleMs: config.discovery.brokersFileSettleMs,
+        logger,
+        onBrokers,
+        onError,
+      });
     }
   }
 

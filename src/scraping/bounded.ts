@@ -6,7 +6,7 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, fn: 
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
-      const item = items[next++] as T;
+      const item = items[next++];
       await fn(item);
     }
   };

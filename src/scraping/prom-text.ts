@@ -75,7 +75,7 @@ export function parsePrometheusText(text: string, opts: ParseOptions = {}): Resu
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    let raw = lines[i] as string;
+    let raw = lines[i];
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     const line = trimBlanks(raw);
     if (line === '') continue;
@@ -146,7 +146,7 @@ function parseComment(line: string, lineNo: number, typed: Map<string, number>):
   if (tokens.length !== 3) {
     throw new LineError('PROM_META', name, `# TYPE ${name} needs exactly one type (${METRIC_TYPES.join(', ')})`);
   }
-  const type = tokens[2] as string;
+  const type = tokens[2];
   if (!metricTypes.has(type)) {
     throw new LineError('PROM_META', name, `unknown metric type '${type}' (expected ${METRIC_TYPES.join(', ')})`);
   }
@@ -160,7 +160,7 @@ function parseComment(line: string, lineNo: number, typed: Map<string, number>):
 /** `name{labels} value [timestamp]`; the line is already trimmed and not a comment. */
 function parseSample(line: string, lineNo: number): Sample {
   let pos = 0;
-  while (pos < line.length && NAME_PART.test(line[pos] as string)) pos++;
+  while (pos < line.length && NAME_PART.test(line[pos])) pos++;
   const name = line.slice(0, pos);
   const next = line[pos];
   if (name === '' || !METRIC_NAME.test(name) || (next !== undefined && next !== '{' && !isBlank(next))) {
@@ -247,7 +247,7 @@ function parseLabels(line: string, start: number, name: string): { labels: Recor
       throw new LineError('PROM_LABELS', name, `expected a label name in the labels of '${name}', found '${c}' (${where(pos)})`);
     }
     const nameStart = pos;
-    while (pos < line.length && LABEL_NAME_PART.test(line[pos] as string)) pos++;
+    while (pos < line.length && LABEL_NAME_PART.test(line[pos])) pos++;
     const label = line.slice(nameStart, pos);
     while (isBlank(line[pos])) pos++;
     if (line[pos] !== '=') {

@@ -189,6 +189,7 @@ function request(url: string, init: HttpInit, agent: https.Agent): Promise<Respo
     });
     // As fetch does: an abort rejects with the signal's reason (a TimeoutError for AbortSignal.timeout),
     // anything else with "fetch failed" and the socket error as its cause.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the reason is whatever abort() was given
     req.on('error', (err) => reject(signal?.aborted ? (signal.reason ?? err) : new TypeError('fetch failed', { cause: err })));
     req.end(init.body);
   });

@@ -13,7 +13,8 @@ export async function readCapped(res: Response, max: number): Promise<Uint8Array
     return 'too large';
   }
   if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
+  // A fetch body is bytes; Node's types leave its chunks untyped.
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {

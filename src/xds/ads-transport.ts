@@ -78,5 +78,5 @@ function serviceDefinition(): grpc.ServiceDefinition {
   return {
     StreamAggregatedResources: method('StreamAggregatedResources', decodeDiscoveryRequest),
     DeltaAggregatedResources: method('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
-  } as grpc.ServiceDefinition;
+  };
 }

@@ -14,6 +14,11 @@ interface ApiFiles {
   files: string[];
 }
 
+/** The part of protobufjs's descriptor.json read here: the google.protobuf namespace. */
+interface DescriptorJson {
+  nested: { google: { nested: { protobuf: { nested: Record<string, unknown> } } } };
+}
+
 let cached: protobuf.Root | undefined;
 
 export function envoyApiRoot(): protobuf.Root {
@@ -24,7 +29,7 @@ export function envoyApiRoot(): protobuf.Root {
 
   // google/protobuf/descriptor.proto is not in deps/; protobufjs ships it as JSON.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const descriptor = require('protobufjs/google/protobuf/descriptor.json');
+  const descriptor = require('protobufjs/google/protobuf/descriptor.json') as DescriptorJson;
   protobuf.common('descriptor', descriptor.nested.google.nested.protobuf.nested);
 
   const root = new protobuf.Root();

@@ -410,8 +410,8 @@ describe('HiveMQ agent: /metrics', () => {
     );
 
     const first = { samples: await scrape(), atMs: Date.now() };
-    await clients[0]!.subscribeAsync(`rate/${run}`, { qos: 0 });
-    for (let i = 0; i < 20; i++) await clients[1]!.publishAsync(`rate/${run}`, `m${i}`, { qos: 1 });
+    await clients[0].subscribeAsync(`rate/${run}`, { qos: 0 });
+    for (let i = 0; i < 20; i++) await clients[1].publishAsync(`rate/${run}`, `m${i}`, { qos: 1 });
     await sleep(200);
     const second = { samples: await scrape(), atMs: Date.now() };
     const signals = hivemqSignals(second, first);

@@ -28,7 +28,7 @@ const agentList = async (b: HiveMQBroker): Promise<AgentList> => {
 
 describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
   const names = ['hivemq-0', 'hivemq-1', 'hivemq-2'];
-  let brokers: HiveMQBroker[] = [];
+  const brokers: HiveMQBroker[] = [];
   let plane: ControlPlane;
   let envoy: EnvoyHandle;
   let brokersFile = '';

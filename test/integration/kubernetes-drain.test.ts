@@ -357,7 +357,7 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
       a = await startReplica(shippedKubeconfig);
       await waitFor(() => a!.xds.endpoints().length === 4, { timeoutMs: 15_000, what: 'the restarted replica to publish the brokers' });
       await waitFor(() => health(a!, 'hivemq-2') === 'DRAINING', { timeoutMs: 15_000, what: 'hivemq-2 DRAINING on the restarted replica' });
-      expect((await adminDrain(a!, 'DELETE', 'hivemq-2')).body).toMatchObject({ cancelled: true });
+      expect((await adminDrain(a, 'DELETE', 'hivemq-2')).body).toMatchObject({ cancelled: true });
       await waitFor(() => health(b!, 'hivemq-2') === 'UNKNOWN', { timeoutMs: 15_000, what: 'hivemq-2 serving again' });
     });
 

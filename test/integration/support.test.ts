@@ -21,21 +21,21 @@ describe('integration test support', () => {
     expect(new Set(brokers.map((b) => b.port)).size).toBe(2);
 
     const [first] = brokers;
-    pool = await connectClients({ host: '127.0.0.1', port: first!.port, count: 10, prefix: 'smoke' });
+    pool = await connectClients({ host: '127.0.0.1', port: first.port, count: 10, prefix: 'smoke' });
 
-    await waitFor(() => first!.clientCount() === 10, { what: 'broker-0 to count 10 clients', timeoutMs: 5000 });
-    expect(first!.clientCount()).toBe(10);
-    expect(brokers[1]!.clientCount()).toBe(0);
+    await waitFor(() => first.clientCount() === 10, { what: 'broker-0 to count 10 clients', timeoutMs: 5000 });
+    expect(first.clientCount()).toBe(10);
+    expect(brokers[1].clientCount()).toBe(0);
     expect(pool.closed()).toBe(0);
   });
 
   it('delivers a published message to a subscriber on the same broker', async () => {
-    await publishAndReceive({ host: '127.0.0.1', port: brokers[1]!.port, topic: 'smoke/ping' });
+    await publishAndReceive({ host: '127.0.0.1', port: brokers[1].port, topic: 'smoke/ping' });
   });
 
   it('counts clients that the broker drops as closed', async () => {
-    const victim = await connectClients({ host: '127.0.0.1', port: brokers[1]!.port, count: 3, prefix: 'victim' });
-    await brokers[1]!.kill();
+    const victim = await connectClients({ host: '127.0.0.1', port: brokers[1].port, count: 3, prefix: 'victim' });
+    await brokers[1].kill();
     await waitFor(() => victim.closed() === 3, { what: 'all 3 clients to see the broker die', timeoutMs: 5000 });
     await victim.endAll();
   });

@@ -200,7 +200,7 @@ describe('capacity test broker', () => {
     const [gone] = disconnected;
     expect(['shared-0', 'shared-1']).toContain(gone);
     const survivor = gone === 'shared-0' ? 'shared-1' : 'shared-0';
-    await waitFor(() => closed.has(gone!), { what: `${gone} to be closed`, timeoutMs: 5000 });
+    await waitFor(() => closed.has(gone), { what: `${gone} to be closed`, timeoutMs: 5000 });
     expect(closed.has(survivor)).toBe(false);
 
     // The remaining member now gets every message of the group.

@@ -175,7 +175,7 @@ export async function publishAndReceive(options: PublishAndReceiveOptions): Prom
       await pool.endAll();
       throw new Error('publishAndReceive already gave up');
     }
-    return pool.clients[0]!;
+    return pool.clients[0];
   };
   const roundTrip = async (): Promise<void> => {
     const subscriber = await open('sub');

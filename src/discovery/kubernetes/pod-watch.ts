@@ -69,7 +69,7 @@ export class PodDrainWatch {
       watch,
       async () => {
         const list = await listPodMetadata(kc, namespace, selector);
-        return { ...list, items: list.items.map((p) => slimPod(p, annotation) as k8s.V1Pod) } as k8s.V1PodList;
+        return { ...list, items: list.items.map((p) => slimPod(p, annotation) as k8s.V1Pod) };
       },
       false,
       selector,

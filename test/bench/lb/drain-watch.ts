@@ -134,7 +134,7 @@ export class DrainWatch {
     return {
       atSec: Math.round(atSec * 100) / 100,
       ...(flagged && flagged.every((f) => f !== undefined) ? { acked: flagged.every((f) => f === true) } : {}),
-      ...(cx && cx.every((c) => c !== undefined) ? { envoyCx: cx.reduce((a, b) => a! + b!, 0) } : {}),
+      ...(cx && cx.every((c) => c !== undefined) ? { envoyCx: cx.reduce((a, b) => a + b, 0) } : {}),
       ...(state ? { connections: state.connections, clientConnects: state.clientConnects } : {}),
       ...(progress ? { progress } : {}),
     };

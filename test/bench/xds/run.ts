@@ -7,7 +7,7 @@
 //   watcher and push debounce count; the peer: SetSnapshot asked on stdin) to the first,
 //   the median, the 99th percentile and the last Envoy holding the new endpoints;
 // - CPU seconds the server spent per fan-out.
-// Run: npm run build && npm run bench:xds [-- --streams 1000,10000 --modes sotw,delta --rounds 5]
+// Run: npm run build && npm run bench:xds [-- --streams 1000,10000 --modes sotw,delta --rounds 5 --settle-ms 0]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +24,8 @@ const STREAMS = arg('streams', '1000,10000').split(',').map(Number);
 const MODES = arg('modes', 'sotw,delta').split(',') as Array<'sotw' | 'delta'>;
 const ROUNDS = Number(arg('rounds', '5'));
 const BROKERS = Number(arg('brokers', '100'));
+/** mqtt-xds's discovery.brokersFileSettleMs; empty keeps its default (400 ms). The bench renames the file into place, which is atomic. */
+const SETTLE_MS = arg('settle-ms', '');
 const GO_DIR = path.join(REPO_ROOT, 'test', 'bench', 'xds', 'go');
 const BIN_DIR = path.join(os.homedir(), '.cache', 'mqtt-xds', 'bench-xds');
 const TICK_S = 0.01; // USER_HZ is 100 on Linux
@@ -134,6 +136,7 @@ async function startOurs(dir: string): Promise<Server> {
       String(port),
       '--admin-port',
       String(admin),
+      ...(SETTLE_MS === '' ? [] : ['--discovery-brokers-file-settle-ms', SETTLE_MS]),
     ],
     {
       stdio: ['ignore', 'ignore', 'ignore'],
@@ -172,7 +175,7 @@ async function startPeer(): Promise<Server> {
   track(child);
   const lines = new Lines(child);
   await lines.next('ready', 10_000);
-  return { child, port, change: () => child.stdin!.write('bump\n'), stop: () => stop(child) };
+  return { child, port, change: () => child.stdin.write('bump\n'), stop: () => stop(child) };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -200,7 +203,7 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
     const rssAfter = rssKB(pid);
     const rounds: Result['fanout'][] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      client.stdin!.write('mark\n');
+      client.stdin.write('mark\n');
       await lines.next('marked', 10_000);
       const cpu0 = cpuTicks(pid);
       const t0 = Date.now();

@@ -42,6 +42,7 @@ import { REPO_ROOT } from '../../../src/util/repo-root';
 // With "module": "commonjs", TypeScript rewrites `import('aedes')` into `require('aedes')`,
 // and Node 20 cannot require an ES module such as aedes 1.x. A function built at run time
 // is invisible to the compiler, so this stays a real dynamic import.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- on purpose, as said above
 const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
 /** Rate windows are split into this many buckets. */

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       discovery: {
         source: 'file',
         brokersFile: '/srv/mqtt-xds/brokers.yaml',
+        brokersFileSettleMs: 400,
         kubernetes: {
           kubeconfig: '',
           namespace: 'default',
@@ -195,6 +196,13 @@ describe('loadConfig', () => {
       expect(result.ok && result.value.help).toBe(true);
       expect(result.ok && result.value.positional).toEqual(['demo']);
     }
+  });
+
+  it('reads the brokers-file settle time, and refuses one out of range', () => {
+    expect(config(load({ argv: ['--discovery-brokers-file-settle-ms', '0'] })).discovery.brokersFileSettleMs).toBe(0);
+    const r = load({ argv: ['--discovery-brokers-file-settle-ms', '-5'] });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problems[0]).toMatchObject({ path: 'discovery.brokersFileSettleMs' });
   });
 
   it('resolves the brokers file against the working directory', () => {

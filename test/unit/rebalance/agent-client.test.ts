@@ -122,7 +122,6 @@ describe('AgentHttpClient against a misbehaving agent', () => {
 describe('AgentHttpClient against an agent answering too much', () => {
   let server: http.Server;
   let url: string;
-  let bytesSent = 0;
   let declareLength = false;
   const maxResponseBytes = 64 * 1024;
 
@@ -135,7 +134,6 @@ describe('AgentHttpClient against an agent answering too much', () => {
       res.write('{"total": 1, "clients": [');
       const pump = (): void => {
         while (!res.destroyed) {
-          bytesSent += chunk.length;
           if (!res.write(chunk)) return void res.once('drain', pump);
         }
       };
@@ -167,7 +165,6 @@ describe('AgentHttpClient against an agent answering too much', () => {
 
   it('allows a client list room for the clients it asked for, and no more', async () => {
     declareLength = false;
-    bytesSent = 0;
     const r = await client.listClients(url, 100);
     expect(r).toMatchObject({ ok: false, error: { code: 'AGENT_RESPONSE_TOO_LARGE' } });
     expect(!r.ok && r.error.message).toMatch(new RegExp(`limit of ${maxResponseBytes + 100 * LIST_BYTES_PER_CLIENT} bytes`));

@@ -46,6 +46,35 @@ describe('stage runners', () => {
     }
   });
 
+  it('discovery waits discovery.brokersFileSettleMs for a changed file to settle (0: uses the first read)', async () => {
+    const brokersFile = path.join(dir, 'brokers.yaml');
+    const one = (name: string): string => `brokers:\n  - name: ${name}\n    host: 127.0.0.1\n    port: 1883\n`;
+    const names = (r: DiscoveryRunner): string[] => r.brokers().map((b) => b.name);
+    const start = async (settleMs: number): Promise<DiscoveryRunner> => {
+      fs.writeFileSync(brokersFile, one('a'));
+      const config = withOverrides(defaultConfig(dir), { discovery: { brokersFile, brokersFileSettleMs: settleMs } });
+      const runner = new DiscoveryRunner({ config, logger: silentLogger, registry: new Registry(), rejected, onBrokers: () => undefined });
+      await runner.start();
+      return runner;
+    };
+    // The first read settles too, so start() itself takes the slow runner's settle time.
+    const slow = await start(2500);
+    try {
+      fs.writeFileSync(brokersFile, one('b'));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(names(slow)).toEqual(['a']);
+    } finally {
+      slow.stop();
+    }
+    const fast = await start(0);
+    try {
+      fs.writeFileSync(brokersFile, one('b'));
+      await waitFor(() => names(fast)[0] === 'b', 'the change');
+    } finally {
+      fast.stop();
+    }
+  }, 20_000);
+
   it('policy reports what is applied without the policy body, and the problems of a refused document', async () => {
     const policyFile = path.join(dir, 'policy.yaml');
     fs.writeFileSync(policyFile, 'catchUp: { maxBoost: 3 }\n');

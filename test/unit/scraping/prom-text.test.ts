@@ -20,7 +20,7 @@ function problems(text: string, opts?: Parameters<typeof parsePrometheusText>[1]
 const one = (text: string): Sample => {
   const all = samples(text);
   expect(all).toHaveLength(1);
-  return all[0] as Sample;
+  return all[0];
 };
 
 describe('parsePrometheusText on HiveMQ pages', () => {
@@ -145,7 +145,7 @@ describe('parsePrometheusText on malformed pages', () => {
   const only = (text: string): Problem => {
     const list = problems(text);
     expect(list).toHaveLength(1);
-    return list[0] as Problem;
+    return list[0];
   };
 
   it('names the line of a value that is not a number', () => {

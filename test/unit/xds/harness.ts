@@ -55,7 +55,7 @@ export function weightsIn(kind: 'sotw' | 'delta', r: OutgoingResponse): number[]
   const decoded = decodeResponse(kind, r.bytes) as {
     resources?: Array<{ value?: Buffer; resource?: { value: Buffer } }>;
   };
-  const { decodeMessage } = jest.requireActual('../../../src/xds/codec') as typeof import('../../../src/xds/codec');
+  const { decodeMessage } = jest.requireActual<typeof import('../../../src/xds/codec')>('../../../src/xds/codec');
   return (decoded.resources ?? []).flatMap((res) => {
     const bytes = kind === 'sotw' ? res.value! : res.resource!.value;
     const cla = decodeMessage<{ endpoints: Array<{ lb_endpoints: Array<{ load_balancing_weight: { value: number } }> }> }>(

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -23,7 +24,7 @@ function handshake(port: number, opts: { ca: string; cert?: string; key?: string
     socket.once('secureConnect', () => {
       // TLS 1.3 reports a refused client certificate after the handshake: wait a moment for it.
       const t = setTimeout(() => resolve({ serial: socket.getPeerCertificate().serialNumber, socket }), 100);
-      socket.once('error', (e) => {
+      socket.once('error', (e: Error) => {
         clearTimeout(t);
         reject(e);
       });
@@ -89,7 +90,7 @@ describe('xDS TLS credentials', () => {
     source.refresh();
     const after = await handshake(port, { ca: ca.ca.cert, cert: c.cert, key: c.key });
     expect(after.serial).not.toBe(before.serial);
-    expect(after.serial).toBe(new (require('node:crypto').X509Certificate)(next.cert).serialNumber);
+    expect(after.serial).toBe(new X509Certificate(next.cert).serialNumber);
     expect(before.socket.destroyed).toBe(false);
     before.socket.destroy();
     after.socket.destroy();
@@ -116,7 +117,7 @@ describe('xDS TLS credentials', () => {
     fs.writeFileSync(keyFile, p.key);
     source.refresh();
     expect(source.status()?.refused).toEqual([]);
-    expect(source.status()?.serial).toBe(new (require('node:crypto').X509Certificate)(p.cert).serialNumber);
+    expect(source.status()?.serial).toBe(new X509Certificate(p.cert).serialNumber);
   });
 
   it('exports the expiry', async () => {
