@@ -7,6 +7,7 @@ import io.mqttxds.agent.api.AgentApi;
 import io.mqttxds.agent.clients.ClientList;
 import io.mqttxds.agent.clients.ClientRegistry;
 import io.mqttxds.agent.clients.Disconnector;
+import io.mqttxds.agent.metrics.AgentSeries;
 import io.mqttxds.agent.metrics.PrometheusText;
 
 import java.util.List;
@@ -28,6 +29,8 @@ final class HiveMQBroker implements AgentApi.Broker {
     private static final io.mqttxds.agent.api.RateLimitedLog listFailures = new io.mqttxds.agent.api.RateLimitedLog(log, 60_000);
     private final ClientRegistry registry;
     private final Disconnector disconnector;
+    /** CPU, the container's CPU limit and GC pauses, which HiveMQ CE does not export. */
+    private final AgentSeries agentSeries = AgentSeries.forThisProcess(log);
     private volatile boolean stopping;
 
     HiveMQBroker(ClientRegistry registry, long disconnectTimeoutMs) {
@@ -102,6 +105,6 @@ final class HiveMQBroker implements AgentApi.Broker {
 
     @Override
     public String metrics() {
-        return PrometheusText.render(Services.metricRegistry());
+        return PrometheusText.render(Services.metricRegistry(), agentSeries.collect());
     }
 }

@@ -33,6 +33,10 @@ import java.util.Set;
  * Values are written as Java's {@code Double.toString} spells them ({@code 5.0}, {@code 1.2E7}),
  * as the simpleclient does. Where two metrics would get the same name, the first in
  * Dropwizard's order is kept and a comment names the one left out.
+ *
+ * <p>The agent's own series ({@link AgentSeries}: CPU, the container's CPU limit, GC) follow
+ * HiveMQ's under the same rule, so a name HiveMQ already exports (process_cpu_seconds_total,
+ * say) keeps HiveMQ's value.
  */
 public final class PrometheusText {
     private static final double[] QUANTILES = {0.5, 0.75, 0.95, 0.98, 0.99, 0.999};
@@ -41,8 +45,13 @@ public final class PrometheusText {
 
     private PrometheusText() {}
 
-    @SuppressWarnings("rawtypes") // Dropwizard's own API hands out raw Gauges
     public static String render(MetricRegistry registry) {
+        return render(registry, List.of());
+    }
+
+    /** HiveMQ's metrics, then the agent's own series after them. */
+    @SuppressWarnings("rawtypes") // Dropwizard's own API hands out raw Gauges
+    public static String render(MetricRegistry registry, List<Series> appended) {
         Page page = new Page();
         for (Map.Entry<String, Gauge> e : registry.getGauges().entrySet()) gauge(page, e.getKey(), e.getValue());
         for (Map.Entry<String, Counter> e : registry.getCounters().entrySet()) counter(page, e.getKey(), e.getValue());
@@ -53,6 +62,7 @@ public final class PrometheusText {
             summary(page, e.getKey(), "timer", e.getValue().getSnapshot(), e.getValue().getCount(), 1.0 / NANOS_PER_SECOND);
         }
         for (Map.Entry<String, Meter> e : registry.getMeters().entrySet()) meter(page, e.getKey(), e.getValue());
+        for (Series s : appended) appended(page, s);
         return page.text.toString();
     }
 
@@ -101,7 +111,14 @@ public final class PrometheusText {
     private static void single(Page page, String dropwizardName, String kind, String name, String type, double value) {
         if (!page.claim(dropwizardName, List.of(name))) return;
         page.header(name, kind, dropwizardName, type);
-        page.sample(name, null, value);
+        page.sample(name, null, null, value);
+    }
+
+    private static void appended(Page page, Series s) {
+        if (!page.claim("agent series " + s.name, List.of(s.name))) return;
+        page.text.append("# HELP ").append(s.name).append(' ').append(escapeHelp(s.help)).append('\n');
+        page.text.append("# TYPE ").append(s.name).append(' ').append(s.type).append('\n');
+        page.sample(s.name, s.labelName, s.labelValue, s.value);
     }
 
     private static void summary(Page page, String dropwizardName, String kind, Snapshot snapshot, long count, double factor) {
@@ -112,8 +129,8 @@ public final class PrometheusText {
             snapshot.getMedian(), snapshot.get75thPercentile(), snapshot.get95thPercentile(),
             snapshot.get98thPercentile(), snapshot.get99thPercentile(), snapshot.get999thPercentile(),
         };
-        for (int i = 0; i < QUANTILES.length; i++) page.sample(name, QUANTILE_LABELS[i], values[i] * factor);
-        page.sample(name + "_count", null, count);
+        for (int i = 0; i < QUANTILES.length; i++) page.sample(name, "quantile", QUANTILE_LABELS[i], values[i] * factor);
+        page.sample(name + "_count", null, null, count);
     }
 
     /** The text being built and the sample names already on it. */
@@ -140,15 +157,19 @@ public final class PrometheusText {
             text.append("# TYPE ").append(name).append(' ').append(type).append('\n');
         }
 
-        void sample(String name, String quantile, double value) {
+        void sample(String name, String labelName, String labelValue, double value) {
             text.append(name);
-            if (quantile != null) text.append("{quantile=\"").append(quantile).append("\"}");
+            if (labelName != null) text.append('{').append(labelName).append("=\"").append(escapeLabel(labelValue)).append("\"}");
             text.append(' ').append(formatValue(value)).append('\n');
         }
     }
 
     private static String escapeHelp(String s) {
         return s.replace("\\", "\\\\").replace("\n", "\\n");
+    }
+
+    private static String escapeLabel(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
     private static String oneLine(String s) {
