@@ -79,7 +79,8 @@ export class ControlPlane {
       this.planner.setLoads(loads);
       this.publisher.schedule();
     });
-    this.planner = new Planner(config.balancing.mode, this.policy.policy());
+    const missing = new runners.MissingSignalReport(log.child({ stage: 'balancing' }), registry);
+    this.planner = new Planner(config.balancing.mode, this.policy.policy(), (o) => missing.observe(o.decisions));
     this.models = new ModelBuilder({ config, policy, logger: log });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => this.planner.next(nowMs),

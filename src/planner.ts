@@ -19,9 +19,11 @@ export class Planner {
   private last: PlanOutcome | undefined;
   private moving: ReadonlyMap<string, string> = new Map();
 
+  /** `onOutcome` observes every plan computed (the missing-signal report); it changes nothing. */
   constructor(
     private readonly mode: BalancingMode,
     private policy: Policy,
+    private readonly onOutcome: (outcome: PlanOutcome) => void = () => undefined,
   ) {}
 
   setBrokers(brokers: readonly Broker[]): void {
@@ -55,6 +57,7 @@ export class Planner {
     if (this.mode === 'static') {
       const brokers = this.brokers.map((b) => (this.moving.has(b.name) ? { ...b, draining: true } : b));
       this.last = { plan: staticWeightPlan(brokers), decisions: [] };
+      this.onOutcome(this.last);
       return this.last;
     }
     const outcome = computeWeights({
@@ -67,6 +70,7 @@ export class Planner {
     });
     this.state = outcome.state;
     this.last = { plan: outcome.plan, decisions: outcome.decisions };
+    this.onOutcome(this.last);
     return this.last;
   }
 

@@ -87,6 +87,10 @@ export function overloadCause(s: LoadSignals, o: OverloadPolicy): string | undef
   if (o.cpuThreshold !== 'off' && cpu !== undefined && cpu >= o.cpuThreshold) {
     return `cpu ${fmt(cpu)} >= ${o.cpuThreshold}`;
   }
+  const throttled = reading(s.throttledRatio);
+  if (o.throttledThreshold !== 'off' && throttled !== undefined && throttled >= o.throttledThreshold) {
+    return `throttled in ${fmt(throttled)} of CPU periods >= ${o.throttledThreshold}`;
+  }
   const bp = reading(s.backpressureClients);
   if (o.backpressureClientsThreshold !== 'off' && bp !== undefined && bp >= o.backpressureClientsThreshold) {
     return `${bp} clients under back-pressure >= ${o.backpressureClientsThreshold}`;

@@ -1,5 +1,5 @@
-import { entryOf, type OverloadPolicy, type Policy, type SignalWeights } from '../config/policy';
-import type { Broker, BrokerLoad, LoadSignals } from '../domain';
+import { entryOf, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from '../config/policy';
+import type { Broker, BrokerLoad, LoadSignals, WeighedSignal } from '../domain';
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
 import { compact, inferCapacity, smoothSignals, type BrokerState } from './policy-state';
 
@@ -22,6 +22,8 @@ export interface View {
   /** The broker's state with the latest scrape folded in; the weight is still the last one. */
   readonly state: BrokerState;
   readonly known: KnownCapacity;
+  /** Signals the policy weighs or infers capacity from that the broker's page cannot give. */
+  readonly missing: readonly WeighedSignal[];
 }
 
 /**
@@ -61,17 +63,40 @@ export function observe(
     staleHoldWeight: metrics === 'stale' ? (staleAlready ? old.staleHoldWeight : old?.weight) : undefined,
     overloadedAtMs: old?.overloadedAtMs,
   });
+  const hint = capacityHint(policy, broker.name);
+  const signals = { ...policy.signals, ...o?.signals };
+  const excluded = o?.exclude === true;
+  // Pinned and excluded brokers' weights use no signal.
+  const relied = excluded || pinWeight !== undefined ? [] : (load?.unavailable ?? []);
   return {
     broker,
-    excluded: o?.exclude === true,
+    excluded,
     draining: o?.drain === true || broker.draining === true || movingWhy !== undefined,
     ...(movingWhy === undefined ? {} : { movingWhy }),
     ...(pinWeight === undefined ? {} : { pin: { weight: pinWeight, by: o?.weight !== undefined ? 'policy override' : 'discovery' } }),
-    signals: { ...policy.signals, ...o?.signals },
+    signals,
     overload: { ...policy.overload, ...o?.overload },
     inputs: load?.signals ?? {},
     metrics,
     state,
-    known: knownCapacity(capacityHint(policy, broker.name), inferred),
+    known: knownCapacity(hint, inferred),
+    missing: relied.filter((signal) => needs(signal, signals, hint)),
   };
+}
+
+/**
+ * Whether the policy uses a signal for this broker: it weighs it, or it infers the
+ * broker's capacity from it (load / cpu, for a capacity its class does not give).
+ */
+function needs(signal: WeighedSignal, weights: SignalWeights, hint: Partial<CapacityClass> | undefined): boolean {
+  const infersConnections = hint?.connections === undefined;
+  const infersPublishRate = weights.publishRate > 0 && hint?.publishRatePerSec === undefined;
+  switch (signal) {
+    case 'connections':
+      return weights.connections > 0 || infersConnections;
+    case 'publishRate':
+      return weights.publishRate > 0;
+    case 'cpu':
+      return weights.cpu > 0 || infersConnections || infersPublishRate;
+  }
 }

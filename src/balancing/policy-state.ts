@@ -1,4 +1,5 @@
-import type { LoadSignals, WeightPlan } from '../domain';
+import type { Policy } from '../config/policy';
+import type { CpuSource, LoadSignals, WeightPlan } from '../domain';
 
 /** The signals the policy reads, after EWMA smoothing. */
 export interface SmoothedSignals {
@@ -12,6 +13,8 @@ export interface SmoothedSignals {
 export interface InferredCapacity {
   readonly connections?: number;
   readonly publishRatePerSec?: number;
+  /** The kind of CPU the estimate was made from; another kind starts it afresh. */
+  readonly cpuSource?: CpuSource;
 }
 
 /** What the policy remembers about one broker between computations. Plain data (JSON-safe). */
@@ -72,22 +75,37 @@ export function smoothSignals(prev: SmoothedSignals | undefined, s: LoadSignals,
 /**
  * Folds one sample into the capacity estimate: load / cpu is the load at cpu 1. Samples
  * below `minCpu` are skipped, because a nearly idle broker's CPU is mostly its own
- * background work and would make it look far smaller than it is.
+ * background work and would make it look far smaller than it is; so are samples taken
+ * while the broker was throttled at its CPU quota, whose CPU reads as the limit whatever
+ * the load. Each sample used moves an estimate by at most `maxStepRatio`, so CPU per
+ * connection that varies with load (batching, GC) cannot swing the capacity.
  */
 export function inferCapacity(
   prev: InferredCapacity | undefined,
   s: LoadSignals,
-  inference: { readonly minCpu: number; readonly alpha: number },
+  inference: Policy['capacity']['inference'],
 ): InferredCapacity | undefined {
   const cpu = reading(s.cpu);
   if (cpu === undefined || cpu < inference.minCpu) return prev;
-  const estimate = (load: number | undefined, before: number | undefined): number | undefined =>
-    load !== undefined && load > 0 ? ewma(before, load / cpu, inference.alpha) : before;
+  const throttled = reading(s.throttledRatio);
+  if (throttled !== undefined && throttled > inference.maxThrottledRatio) return prev;
+  // Whole-machine CPU and CPU of the container's limit differ by the machine's size over the
+  // limit (a factor of 30 is common): an estimate from one says nothing about the other,
+  // and the step bound would take minutes to walk it over (the agent was just deployed).
+  const base = prev?.cpuSource !== undefined && s.cpuSource !== undefined && prev.cpuSource !== s.cpuSource ? undefined : prev;
+  const r = inference.maxStepRatio;
+  const estimate = (load: number | undefined, before: number | undefined): number | undefined => {
+    if (load === undefined || load <= 0) return before;
+    const sample = load / cpu;
+    if (before === undefined) return sample;
+    return Math.min(before * r, Math.max(before / r, before + inference.alpha * (sample - before)));
+  };
   const next = compact({
-    connections: estimate(reading(s.connections), prev?.connections),
-    publishRatePerSec: estimate(publishRateOf(s), prev?.publishRatePerSec),
+    connections: estimate(reading(s.connections), base?.connections),
+    publishRatePerSec: estimate(publishRateOf(s), base?.publishRatePerSec),
   });
-  return Object.keys(next).length > 0 ? next : prev;
+  if (next.connections === undefined && next.publishRatePerSec === undefined) return prev;
+  return compact({ ...next, cpuSource: s.cpuSource ?? base?.cpuSource });
 }
 
 /** The object without its undefined fields, so state compares and serialises cleanly. */

@@ -6,6 +6,7 @@ import {
   type EndpointHealth,
   type LoadSignals,
   type PlannedEndpoint,
+  type WeighedSignal,
   type WeightPlan,
 } from '../domain';
 import { neutralCapacity, resolveCapacity, type CapacitySource, type ResolvedCapacity } from './capacity';
@@ -30,6 +31,11 @@ export interface BrokerDecision {
   readonly reason: string;
   /** The latest signals as scraped (unsmoothed); empty when there were none. */
   readonly inputs: LoadSignals;
+  /**
+   * Signals the policy weighs or infers this broker's capacity from that its page cannot
+   * give (BrokerLoad.unavailable): balancing goes on without them. Absent when none.
+   */
+  readonly missingSignals?: readonly WeighedSignal[];
 }
 
 export interface Factors {
@@ -162,6 +168,7 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
       factors,
       reason,
       inputs: a.inputs,
+      ...(a.missing.length > 0 ? { missingSignals: a.missing } : {}),
     },
   });
 

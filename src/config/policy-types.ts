@@ -26,6 +26,8 @@ export interface OverloadPolicy {
   readonly levelThreshold: number | 'off';
   /** CPU (0..1) at or above which the broker is overloaded. */
   readonly cpuThreshold: number | 'off';
+  /** Share of CPU periods throttled at the container's quota (0..1) at or above which the broker is overloaded. */
+  readonly throttledThreshold: number | 'off';
   /** Clients under back-pressure at or above which the broker is overloaded. */
   readonly backpressureClientsThreshold: number | 'off';
   /** Not-writable clients / connections at or above which the broker is overloaded. */
@@ -120,6 +122,13 @@ export interface Policy {
       readonly minCpu: number;
       /** EWMA factor for inferred capacities; small, because capacity changes rarely. */
       readonly alpha: number;
+      /**
+       * Share of throttled CPU periods above which a sample is skipped: at its quota a
+       * broker's CPU reads as its limit whatever its load.
+       */
+      readonly maxThrottledRatio: number;
+      /** An inferred capacity moves by at most this factor per sample used, up or down. */
+      readonly maxStepRatio: number;
     };
   };
   readonly catchUp: {

@@ -38,11 +38,17 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   weightScale: 1000,
   bounds: { floor: 1, ceiling: 100_000 },
   signals: { connections: 1, publishRate: 0, cpu: 0 },
-  capacity: { classes: {}, brokers: {}, default: AUTO_CAPACITY, inference: { minCpu: 0.05, alpha: 0.2 } },
+  capacity: {
+    classes: {},
+    brokers: {},
+    default: AUTO_CAPACITY,
+    inference: { minCpu: 0.05, alpha: 0.2, maxThrottledRatio: 0.05, maxStepRatio: 1.2 },
+  },
   catchUp: { maxBoost: 4, gain: 1, quietConnections: 20, fill: { below: 0.25, until: 0.05, weightFactor: 0.05 } },
   overload: {
     levelThreshold: 1,
     cpuThreshold: 0.9,
+    throttledThreshold: 0.25,
     backpressureClientsThreshold: 1,
     notWritableRatioThreshold: 0.05,
     weightFactor: 0.01,
@@ -94,6 +100,7 @@ const signalFields: Fields<SignalWeights> = { connections: nonNegative, publishR
 const overloadFields: Fields<OverloadPolicy> = {
   levelThreshold: numberOrOff({ min: 1, max: Infinity, integer: true }),
   cpuThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
+  throttledThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
   backpressureClientsThreshold: numberOrOff({ min: 1, max: Infinity, integer: true }),
   notWritableRatioThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
   weightFactor: fraction,
@@ -111,7 +118,15 @@ const POLICY: Reader<Policy> = section<Policy>(
         classes: mapOf(CLASS_NAME, partial(capacityFields, ['connections'])),
         brokers: mapOf(BROKER_NAME, className),
         default: className,
-        inference: section({ minCpu: fraction, alpha: fraction }, D.capacity.inference),
+        inference: section(
+          {
+            minCpu: fraction,
+            alpha: fraction,
+            maxThrottledRatio: numberIn({ min: 0, max: 1 }),
+            maxStepRatio: numberIn({ min: 1, max: 1000, minExclusive: true }),
+          },
+          D.capacity.inference,
+        ),
       },
       D.capacity,
     ),

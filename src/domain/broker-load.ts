@@ -21,13 +21,41 @@ export interface LoadSignals {
   /** com_hivemq_overload_protection_credits_per_tick */
   readonly creditsPerTick?: number;
   /**
-   * CPU utilisation 0..1: com_hivemq_system_os_global_cpu_total_total when present,
-   * else the rate of process_cpu_seconds_total divided by the broker's cores (when known).
+   * CPU utilisation 0..1, from the first source the page has (`cpuSource` says which):
+   * the rate of process_cpu_seconds_total over mqtt_xds_agent_cpu_limit_cores (the
+   * container's own limit, from the mqtt-xds agent); else
+   * com_hivemq_system_os_global_cpu_total_total (the whole machine's); else the rate of
+   * process_cpu_seconds_total over the broker's cores (configured, or as the JVM counts them).
    */
   readonly cpu?: number;
+  /** Where `cpu` came from; set whenever `cpu` is. */
+  readonly cpuSource?: CpuSource;
+  /**
+   * Share 0..1 of the CPU periods in which the container was throttled at its quota:
+   * rate(mqtt_xds_agent_cpu_throttled_periods_total) / rate(mqtt_xds_agent_cpu_periods_total).
+   * Absent without a quota. A throttled broker's CPU reads as its limit whatever its load.
+   */
+  readonly throttledRatio?: number;
+  /** Seconds per second 0..1 the JVM spent in GC pauses: rate(mqtt_xds_agent_gc_pause_seconds_total). */
+  readonly gcPauseRatio?: number;
   /** com_hivemq_jvm_memory_heap_used / com_hivemq_jvm_memory_heap_max, 0..1 */
   readonly heapUsedRatio?: number;
 }
+
+/**
+ * Where a broker's CPU reading came from: `limit`, its own CPU over its container's limit
+ * (the mqtt-xds agent); `system`, the whole machine's CPU (HiveMQ Enterprise's Prometheus
+ * extension), which is the host's and not the container's; `process-cores`, its own CPU
+ * over a core count, which the JVM rounds up for a fractional quota.
+ */
+export type CpuSource = 'limit' | 'system' | 'process-cores';
+
+/** The numeric signals: every LoadSignals field but `cpuSource`. */
+export type NumericSignal = Exclude<keyof LoadSignals, 'cpuSource'>;
+
+/** The signals a policy can weigh (its `signals` section). */
+export const WEIGHED_SIGNALS = ['connections', 'publishRate', 'cpu'] as const;
+export type WeighedSignal = (typeof WEIGHED_SIGNALS)[number];
 
 export interface ScrapeError {
   /** Stable code: SCRAPE_TIMEOUT, SCRAPE_HTTP_STATUS, SCRAPE_CONNECT, SCRAPE_PARSE, SCRAPE_TOO_LARGE. */
@@ -42,6 +70,12 @@ export interface BrokerLoad {
   readonly scrapedAtMs?: number;
   /** From the last successful scrape; empty when there was none. */
   readonly signals: LoadSignals;
+  /**
+   * Weighable signals the last successful page has no series for at all, so they will not
+   * come with the next scrape either. A rate that waits for a second scrape, or for a
+   * counter to count again after a restart, is not listed. Absent when none.
+   */
+  readonly unavailable?: readonly WeighedSignal[];
   /** The most recent attempt failed: why. Signals above are older. */
   readonly error?: ScrapeError;
   readonly consecutiveFailures: number;

@@ -1,7 +1,9 @@
 // Runners for the stages whose libraries live elsewhere: discovery, policy, leader election,
-// and the credentials read before any of them starts. src/main.ts only connects them.
+// the missing-signal report, and the credentials read before any of them starts. src/main.ts
+// only connects them.
 export * from './discovery-runner';
 export * from './leader-runner';
+export * from './missing-signals';
 export * from './policy-runner';
 export * from './credentials';
 export * from './stages';

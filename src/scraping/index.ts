@@ -3,11 +3,14 @@
 export { parsePrometheusText, DEFAULT_MAX_PAGE_BYTES, METRIC_TYPES, type Sample, type ParseOptions } from './prom-text';
 export {
   hivemqSignals,
+  readHivemqPage,
   indexSamples,
   valueOf,
   rateBetween,
   cpuFromProcessSeconds,
   HIVEMQ_METRICS,
+  AGENT_METRICS,
+  type PageReading,
   type Scrape,
   type SignalOptions,
 } from './hivemq-signals';

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { Broker } from '../domain/broker';
-import type { BrokerLoad, LoadSignals, ScrapeError } from '../domain/broker-load';
+import type { BrokerLoad, ScrapeError } from '../domain/broker-load';
 import type { Logger } from '../util/log';
 import { formatProblems } from '../util/result';
 import { forEachBounded } from './bounded';
 import { fetchPage, type CodedScrapeError, type FetchLike } from './fetch-page';
-import { hivemqSignals, type Scrape } from './hivemq-signals';
+import { readHivemqPage, type PageReading, type Scrape } from './hivemq-signals';
 import { implausibleSignal } from './plausible';
 import { DEFAULT_MAX_PAGE_BYTES, parsePrometheusText } from './prom-text';
 import { ScrapeMetrics } from './scrape-metrics';
@@ -37,7 +37,7 @@ export interface ScraperOptions {
 interface BrokerState {
   readonly name: string;
   readonly url: string;
-  last?: { readonly scrape: Scrape; readonly signals: LoadSignals };
+  last?: { readonly scrape: Scrape; readonly reading: PageReading };
   error?: ScrapeError;
   consecutiveFailures: number;
 }
@@ -133,7 +133,8 @@ export class Scraper {
       loads.set(s.name, {
         broker: s.name,
         ...(scrapedAtMs === undefined ? {} : { scrapedAtMs }),
-        signals: s.last?.signals ?? {},
+        signals: s.last?.reading.signals ?? {},
+        ...(s.last && s.last.reading.unavailable.length > 0 ? { unavailable: s.last.reading.unavailable } : {}),
         ...(s.error ? { error: s.error } : {}),
         consecutiveFailures: s.consecutiveFailures,
         stale,
@@ -212,10 +213,10 @@ export class Scraper {
   }
 
   private succeeded(s: BrokerState, scrape: Scrape): void {
-    const signals = hivemqSignals(scrape, s.last?.scrape, this.opts.cores === undefined ? {} : { cores: this.opts.cores });
+    const reading = readHivemqPage(scrape, s.last?.scrape, this.opts.cores === undefined ? {} : { cores: this.opts.cores });
     // One broker's absurd page must not reach the balancer, where it would move every
     // broker's weight: that broker's metrics count as failed, its last good signals stay.
-    const absurd = implausibleSignal(signals);
+    const absurd = implausibleSignal(reading.signals);
     if (absurd !== undefined) {
       this.failed(s, { code: 'SCRAPE_IMPLAUSIBLE', message: `broker ${s.name}: GET ${s.url}: ${absurd}; the page is not used` });
       return;
@@ -223,7 +224,7 @@ export class Scraper {
     if (s.consecutiveFailures > 0) {
       this.log.info('broker metrics reachable again', { broker: s.name, url: s.url, failures: s.consecutiveFailures });
     }
-    s.last = { scrape, signals };
+    s.last = { scrape, reading };
     s.error = undefined;
     s.consecutiveFailures = 0;
   }

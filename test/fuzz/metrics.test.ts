@@ -57,7 +57,10 @@ describe('fuzz: metrics pages', () => {
         }
         // What reaches the balancer is plausible, whatever the page said.
         for (const l of loads.values()) {
-          for (const v of Object.values(l.signals)) expect(Number.isFinite(v) && v >= 0 && v <= 1e10).toBe(true);
+          const { cpuSource, ...numbers } = l.signals;
+          for (const v of Object.values(numbers)) expect(Number.isFinite(v) && v >= 0 && v <= 1e10).toBe(true);
+          expect([undefined, 'limit', 'system', 'process-cores']).toContain(cpuSource);
+          expect(cpuSource === undefined).toBe(l.signals.cpu === undefined);
           expect(l.signals.connections ?? 0).toBeLessThanOrEqual(1e8);
         }
         // The other brokers (same good pages) keep a real weight: not pushed to the ceiling,

@@ -419,6 +419,11 @@ describe('HiveMQ agent: /metrics', () => {
     expect(signals.notWritable).toBe(0);
     expect(signals.incomingPublishRate).toBeGreaterThan(0);
     expect(signals.outgoingPublishRate).toBeGreaterThan(0);
+    // The agent's own series: CPU relative to the broker's CPU limit, whatever that limit is here.
+    expect(signals.cpuSource).toBe('limit');
+    expect(signals.cpu).toBeGreaterThanOrEqual(0);
+    expect(signals.cpu).toBeLessThanOrEqual(1);
+    expect(signals.gcPauseRatio).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -92,6 +92,8 @@ describe('capacity test broker', () => {
     expect(metric(text, 'testbroker_capacity')).toBe(CAPACITY);
     expect(metric(text, 'testbroker_utilisation')).toBeCloseTo(7 / CAPACITY, 10);
     expect(metric(text, 'com_hivemq_system_os_global_cpu_total_total')).toBeCloseTo((100 * 7) / CAPACITY, 10);
+    // One simulated core, as the mqtt-xds agent reports a node without a CPU quota.
+    expect(metric(text, 'mqtt_xds_agent_cpu_limit_cores')).toBe(1);
     expect(metric(text, 'com_hivemq_overload_protection_level')).toBe(0);
     expect(text).toMatch(/^com_hivemq_messages_incoming_publish_size\{quantile="0\.5",\} /m);
   });

@@ -13,7 +13,8 @@
 //   cost(client) = connectionCost + (publishes/s sent + copies/s delivered of them) × messageCost,
 //                  rates measured over a sliding --window-ms of real MQTT traffic;
 //   utilisation  = (Σ cost(client) + extra load) / capacity;
-//   cpu          = min(1, utilisation), times seeded uniform noise 1 ± --noise;
+//   cpu          = min(1, utilisation), times seeded uniform noise 1 ± --noise, exported in
+//                  percent and as process CPU seconds over --cores (the agent's CPU limit);
 //   overload level 1..5 between utilisation 0.8 and 1.0, 6..10 above; publishers are
 //   under back-pressure from level 6; POST /admin/overload and /admin/load stage events.
 //

@@ -113,7 +113,7 @@ export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
     fallback: 1,
     min: 1,
     max: 1024,
-    help: 'simulated cores: process_cpu_seconds_total grows by cpu × cores per second',
+    help: 'simulated cores: process_cpu_seconds_total grows by cpu × cores per second; mqtt_xds_agent_cpu_limit_cores',
   },
   {
     flag: '--agent-token',

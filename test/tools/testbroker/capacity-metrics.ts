@@ -126,6 +126,14 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
       ],
     },
     plain('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', s.processCpuSeconds),
+    // What the mqtt-xds agent adds on a node without a CPU quota: its CPUs. The control plane
+    // reads CPU as rate(process_cpu_seconds_total) / this, preferred to the percent gauge above.
+    plain(
+      'mqtt_xds_agent_cpu_limit_cores',
+      'gauge',
+      "CPU limit of the broker's container in cores (test broker: --cores, no quota).",
+      s.cpuLimitCores,
+    ),
     plain('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', input.processStartSeconds),
     plain('testbroker_capacity', 'gauge', 'Test broker: capacity in cost units per second (--capacity).', s.capacity),
     plain('testbroker_cost', 'gauge', 'Test broker: modelled cost in units per second, extra load included.', s.cost),

@@ -34,6 +34,11 @@ export interface CapacitySnapshot extends ModelOutput {
   readonly droppedMessages: number;
   /** Synthetic CPU integrated over time. */
   readonly processCpuSeconds: number;
+  /**
+   * The node's CPU in cores (`cores`), exported as the mqtt-xds agent's CPU limit, so that
+   * rate(processCpuSeconds) / cpuLimitCores is the synthetic CPU again.
+   */
+  readonly cpuLimitCores: number;
   /** Sessions accepted since start from clients that chose their own id (see countClientConnect). */
   readonly clientConnects: number;
 }
@@ -177,6 +182,7 @@ export class CapacitySimulation {
       outgoingPublishes: this.outgoing,
       droppedMessages: Math.floor(this.dropped),
       processCpuSeconds: this.cpuSeconds,
+      cpuLimitCores: this.config.cores,
       clientConnects: this.connects,
     };
   }

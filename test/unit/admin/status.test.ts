@@ -1,4 +1,7 @@
-import { readiness } from '../../../src/admin';
+import { readiness, statusOf, type StatusSources } from '../../../src/admin';
+import { defaultPolicy } from '../../../src/config';
+import { Planner } from '../../../src/planner';
+import type { RebalanceStatus } from '../../../src/rebalance';
 
 const base = { policyWaiting: undefined, snapshotVersion: undefined, discoverySynced: true, discoveryProblems: [] };
 
@@ -21,5 +24,47 @@ describe('readiness', () => {
 
   it('waits for the first complete snapshot otherwise', () => {
     expect(readiness(base)).toEqual({ ready: false, reason: 'waiting for the first complete snapshot' });
+  });
+});
+
+describe('statusOf', () => {
+  it("shows a broker's missing signals in its decision, next to its neutral capacity", () => {
+    const planner = new Planner('metrics', defaultPolicy());
+    planner.setBrokers([{ name: 'hivemq-0', address: '10.0.0.1', port: 1883 }]);
+    planner.setLoads(
+      new Map([
+        [
+          'hivemq-0',
+          {
+            broker: 'hivemq-0',
+            scrapedAtMs: 1000,
+            signals: { connections: 30 },
+            unavailable: ['cpu'],
+            consecutiveFailures: 0,
+            stale: false,
+          },
+        ],
+      ]),
+    );
+    planner.next(2000);
+    const sources: StatusSources = {
+      mode: 'metrics',
+      snapshot: () => undefined,
+      publishedAt: () => undefined,
+      policy: {
+        waiting: () => undefined,
+        status: () => ({ policy: { hash: 'h', source: 'defaults', appliedAt: new Date(0) }, policyProblems: [] }),
+      },
+      discovery: { synced: () => true, currentProblems: () => [], status: () => ({ discoveryProblems: [], discoverySynced: true }) },
+      outcome: () => planner.lastOutcome(),
+      loads: () => undefined,
+      leader: () => null,
+      rebalance: () => ({}) as RebalanceStatus,
+      limits: () => undefined,
+      streams: () => [],
+      xdsTls: undefined,
+    };
+    const status = JSON.parse(JSON.stringify(statusOf(sources)));
+    expect(status.decisions).toEqual([expect.objectContaining({ name: 'hivemq-0', capacitySource: 'neutral', missingSignals: ['cpu'] })]);
   });
 });

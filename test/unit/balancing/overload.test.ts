@@ -11,6 +11,11 @@ describe('overload', () => {
 
   it.each<[string, LoadSignals, string]>([
     ['cpu at the threshold', { cpu: 0.95 }, 'cpu 0.95 >= 0.9: overloaded, x0.01'],
+    [
+      'throttling at its CPU quota, whatever CPU it reads',
+      { throttledRatio: 0.25 },
+      'throttled in 0.25 of CPU periods >= 0.25: overloaded, x0.01',
+    ],
     ['HiveMQ overload protection level', { overloadLevel: 1 }, 'overload protection level 1 >= 1: overloaded, x0.01'],
     ['clients under back-pressure', { backpressureClients: 3 }, '3 clients under back-pressure >= 1: overloaded, x0.01'],
     ['too many clients not writable', { notWritable: 300 }, 'not-writable ratio 0.060 >= 0.05: overloaded, x0.01'],
@@ -22,8 +27,14 @@ describe('overload', () => {
   });
 
   it.each<[string, LoadSignals, ReturnType<typeof tuned>]>([
-    ['below every threshold', { cpu: 0.89, notWritable: 200, overloadLevel: 0, backpressureClients: 0 }, policy],
+    ['below every threshold', { cpu: 0.89, throttledRatio: 0.24, notWritable: 200, overloadLevel: 0, backpressureClients: 0 }, policy],
     ['a trigger switched off', { cpu: 0.95 }, rawWithClasses({ a: 's', b: 's' }, { overload: { cpuThreshold: 'off' } })],
+    ['throttling switched off', { throttledRatio: 1 }, rawWithClasses({ a: 's', b: 's' }, { overload: { throttledThreshold: 'off' } })],
+    [
+      'a per-broker throttling override',
+      { throttledRatio: 0.5 },
+      rawWithClasses({ a: 's', b: 's' }, { overrides: { a: { overload: { throttledThreshold: 0.6 } } } }),
+    ],
     [
       'a per-broker threshold override',
       { cpu: 0.95 },

@@ -26,9 +26,10 @@ const FULL = lines(
   '    large: { connections: 40000 }',
   '  brokers: { broker-a: large, hivemq-0.hivemq: small }',
   '  default: small',
-  '  inference: { minCpu: 0.1, alpha: 0.5 }',
+  '  inference: { minCpu: 0.1, alpha: 0.5, maxThrottledRatio: 0.1, maxStepRatio: 1.5 }',
   'catchUp: { maxBoost: 3, gain: 1.5 }',
-  'overload: { levelThreshold: 2, cpuThreshold: off, backpressureClientsThreshold: 10, notWritableRatioThreshold: 0.1, weightFactor: 0.05 }',
+  'overload:',
+  '  { levelThreshold: 2, cpuThreshold: off, throttledThreshold: 0.5, backpressureClientsThreshold: 10, notWritableRatioThreshold: 0.1, weightFactor: 0.05 }',
   'slowStart: { windowMs: 120000, startFraction: 0.2 }',
   'smoothing: { alpha: 0.5, minRelativeChange: 0.05, maxStepRatio: 1.5 }',
   'stale: { graceMs: 10000, decayMs: 0 }',
@@ -39,7 +40,7 @@ const FULL = lines(
   '  broker-d:',
   '    capacity: { connections: 20000 }',
   '    signals: { cpu: 1 }',
-  '    overload: { cpuThreshold: 0.95 }',
+  '    overload: { cpuThreshold: 0.95, throttledThreshold: off }',
 );
 
 describe('parsePolicy', () => {
@@ -55,12 +56,18 @@ describe('parsePolicy', () => {
     expect(p.overload).toEqual({
       levelThreshold: 2,
       cpuThreshold: 'off',
+      throttledThreshold: 0.5,
       backpressureClientsThreshold: 10,
       notWritableRatioThreshold: 0.1,
       weightFactor: 0.05,
       holdMs: 15000,
     });
-    expect(p.overrides['broker-d']).toEqual({ capacity: { connections: 20000 }, signals: { cpu: 1 }, overload: { cpuThreshold: 0.95 } });
+    expect(p.capacity.inference).toEqual({ minCpu: 0.1, alpha: 0.5, maxThrottledRatio: 0.1, maxStepRatio: 1.5 });
+    expect(p.overrides['broker-d']).toEqual({
+      capacity: { connections: 20000 },
+      signals: { cpu: 1 },
+      overload: { cpuThreshold: 0.95, throttledThreshold: 'off' },
+    });
     expect(Object.isFrozen(p.overrides['broker-d'].capacity)).toBe(true);
     expect(Object.isFrozen(defaultPolicy().smoothing)).toBe(true);
   });
@@ -104,6 +111,30 @@ describe('parsePolicy', () => {
       'overload.cpuThreshold',
       1,
       'expected a number in (0, 1], or off',
+    ],
+    [
+      'a throttled threshold of 0 (every broker would count as overloaded)',
+      'overload: { throttledThreshold: 0 }\n',
+      'POLICY_VALUE_RANGE',
+      'overload.throttledThreshold',
+      1,
+      'expected a number in (0, 1], or off',
+    ],
+    [
+      'an inference step ratio of 1 (capacity would never move)',
+      'capacity:\n  inference: { maxStepRatio: 1 }\n',
+      'POLICY_VALUE_RANGE',
+      'capacity.inference.maxStepRatio',
+      2,
+      'expected a number in (1, 1000]',
+    ],
+    [
+      'a throttled ratio above 1',
+      'capacity:\n  inference: { maxThrottledRatio: 1.5 }\n',
+      'POLICY_VALUE_RANGE',
+      'capacity.inference.maxThrottledRatio',
+      2,
+      'expected a number in [0, 1]',
     ],
     ['yes for a boolean', 'overrides:\n  b1: { drain: yes }\n', 'POLICY_VALUE_INVALID', 'overrides.b1.drain', 2, 'expected true or false'],
     ['a list for a section', 'bounds: [1, 2]\n', 'POLICY_NOT_A_MAPPING', 'bounds', 1, 'expected a mapping, got a list'],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hivemqSignals, parsePrometheusText, type Sample, type Scrape } from '../../../src/scraping';
+import { hivemqSignals, parsePrometheusText, readHivemqPage, type Sample, type Scrape } from '../../../src/scraping';
 
 const fixture = (name: string): string => readFileSync(join(__dirname, '../../fixtures/metrics', name), 'utf8');
 
@@ -27,6 +27,7 @@ describe('hivemqSignals on one scrape', () => {
       backpressureClients: 214,
       creditsPerTick: 30000,
       cpu: 0.625,
+      cpuSource: 'system',
       heapUsedRatio: 0.75,
     });
   });
@@ -109,7 +110,7 @@ describe('hivemqSignals CPU', () => {
   it('prefers the system CPU total over process CPU seconds', () => {
     const before = scrape('com_hivemq_system_os_global_cpu_total_total 40\nprocess_cpu_seconds_total 0\n', 0);
     const now = scrape('com_hivemq_system_os_global_cpu_total_total 50\nprocess_cpu_seconds_total 10\n', 10_000);
-    expect(hivemqSignals(now, before, { cores: 4 }).cpu).toBe(0.5);
+    expect(hivemqSignals(now, before, { cores: 4 })).toMatchObject({ cpu: 0.5, cpuSource: 'system' });
   });
 
   it('divides the process CPU-seconds rate by the cores the caller passes', () => {
@@ -117,6 +118,7 @@ describe('hivemqSignals CPU', () => {
     const later = withValue(ce, 'process_cpu_seconds_total', '8135.45'); // +12 s of CPU in 10 s
     const signals = hivemqSignals(scrape(later, 10_000), scrape(ce, 0), { cores: 4 });
     expect(signals.cpu).toBeCloseTo(0.3, 9);
+    expect(signals.cpuSource).toBe('process-cores');
   });
 
   it('takes the cores from os_available_processors when the caller passes none', () => {
@@ -132,6 +134,102 @@ describe('hivemqSignals CPU', () => {
   it('caps the process CPU at 1 when scrape timing makes it overshoot', () => {
     const page = (cpu: number): string => `process_cpu_seconds_total ${cpu}\n`;
     expect(hivemqSignals(scrape(page(2.2), 1_000), scrape(page(0), 0), { cores: 2 }).cpu).toBe(1);
+  });
+});
+
+describe('hivemqSignals CPU of the container limit (the mqtt-xds agent)', () => {
+  const agent = fixture('hivemq-ce-agent.txt');
+  /** The agent's page 10 s later, with the counters moved on. */
+  const later = (counters: Record<string, string>): string =>
+    Object.entries(counters).reduce((text, [name, value]) => withValue(text, name, value), agent);
+
+  it('divides the process CPU rate by the fractional limit: 0.15 cores used of 0.15 reads 1, not 0.15', () => {
+    const page = later({ process_cpu_seconds_total: '414.0' }); // +1.5 s of CPU in 10 s = 0.15 cores
+    const signals = hivemqSignals(scrape(page, 10_000), scrape(agent, 0));
+    expect(signals.cpu).toBeCloseTo(1, 9);
+    expect(signals.cpuSource).toBe('limit');
+    // The JVM rounds the 0.15 quota up to 1 processor; even told so, the limit wins.
+    expect(hivemqSignals(scrape(page, 10_000), scrape(agent, 0), { cores: 1 }).cpu).toBeCloseTo(1, 9);
+    // What the processor count gives without the agent's limit: a starved broker looks idle.
+    const noLimit = (text: string): string => text.replace(/^mqtt_xds_agent_cpu_limit_cores .*\n/m, '');
+    const rounded = hivemqSignals(scrape(noLimit(page), 10_000), scrape(noLimit(agent), 0), { cores: 1 });
+    expect(rounded).toMatchObject({ cpuSource: 'process-cores' });
+    expect(rounded.cpu).toBeCloseTo(0.15, 9);
+  });
+
+  it('prefers the limit to the whole machine CPU and to the cores passed', () => {
+    const page = (cpuSeconds: number): string =>
+      `com_hivemq_system_os_global_cpu_total_total 20\nprocess_cpu_seconds_total ${cpuSeconds}\nmqtt_xds_agent_cpu_limit_cores 0.5\n`;
+    expect(hivemqSignals(scrape(page(4), 10_000), scrape(page(0), 0), { cores: 8 })).toMatchObject({ cpu: 0.8, cpuSource: 'limit' });
+  });
+
+  it('waits for a second scrape rather than fall back to the whole machine CPU', () => {
+    const page = 'com_hivemq_system_os_global_cpu_total_total 20\nprocess_cpu_seconds_total 4\nmqtt_xds_agent_cpu_limit_cores 0.5\n';
+    const reading = readHivemqPage(scrape(page, 0), undefined);
+    expect(reading.signals.cpu).toBeUndefined();
+    expect(reading.signals.cpuSource).toBeUndefined();
+    expect(reading.unavailable).not.toContain('cpu');
+  });
+
+  it('falls back to the system CPU when the limit is not a positive number', () => {
+    const page = (cpuSeconds: number): string =>
+      `com_hivemq_system_os_global_cpu_total_total 20\nprocess_cpu_seconds_total ${cpuSeconds}\nmqtt_xds_agent_cpu_limit_cores 0\n`;
+    expect(hivemqSignals(scrape(page(4), 10_000), scrape(page(0), 0))).toMatchObject({ cpu: 0.2, cpuSource: 'system' });
+  });
+
+  it('clamps a limit-based CPU that scrape timing pushes past 1', () => {
+    const page = later({ process_cpu_seconds_total: '414.2' }); // 0.17 cores over a 0.15 limit
+    expect(hivemqSignals(scrape(page, 10_000), scrape(agent, 0)).cpu).toBe(1);
+  });
+
+  it('reads throttled periods over periods and GC pause seconds per second', () => {
+    const page = later({
+      process_cpu_seconds_total: '413.25',
+      mqtt_xds_agent_cpu_periods_total: '36100.0', // 100 periods of 100 ms in 10 s
+      mqtt_xds_agent_cpu_throttled_periods_total: '1240.0', // 40 of them throttled
+      mqtt_xds_agent_gc_pause_seconds_total: '3.8', // 50 ms of pauses
+    });
+    const signals = hivemqSignals(scrape(page, 10_000), scrape(agent, 0));
+    expect(signals.cpu).toBeCloseTo(0.5, 9);
+    expect(signals.throttledRatio).toBeCloseTo(0.4, 9);
+    expect(signals.gcPauseRatio).toBeCloseTo(0.005, 9);
+  });
+
+  it('has a throttled ratio of 0 when no period ran, and none after a counter reset', () => {
+    expect(hivemqSignals(scrape(agent, 10_000), scrape(agent, 0)).throttledRatio).toBe(0);
+    const reset = later({ mqtt_xds_agent_cpu_periods_total: '10.0', mqtt_xds_agent_cpu_throttled_periods_total: '0.0' });
+    expect(hivemqSignals(scrape(reset, 10_000), scrape(agent, 0)).throttledRatio).toBeUndefined();
+  });
+
+  it('has no throttled ratio without a quota (no cpu.stat counters) and no rates from one scrape', () => {
+    const noQuota = agent.replace(/^mqtt_xds_agent_cpu_(throttled_)?periods_total .*\n/gm, '');
+    expect(hivemqSignals(scrape(noQuota, 10_000), scrape(noQuota, 0)).throttledRatio).toBeUndefined();
+    expect(hivemqSignals(scrape(agent, 0), undefined)).toEqual({ connections: 212, notWritable: 0 });
+  });
+
+  it('caps the GC pause ratio at 1', () => {
+    const page = later({ mqtt_xds_agent_gc_pause_seconds_total: '23.75' });
+    expect(hivemqSignals(scrape(page, 10_000), scrape(agent, 0)).gcPauseRatio).toBe(1);
+  });
+});
+
+describe('readHivemqPage: what a page cannot give', () => {
+  it.each<[string, string, string[]]>([
+    ['Community Edition without the agent: no CPU it can use', fixture('hivemq-ce.txt'), ['cpu']],
+    ['Community Edition with the agent: everything', fixture('hivemq-ce-agent.txt'), []],
+    ['Enterprise with the Prometheus extension: everything', fixture('hivemq-enterprise.txt'), []],
+    ['a page without HiveMQ metrics: nothing', 'up 1\n', ['connections', 'publishRate', 'cpu']],
+    [
+      'process CPU with the JVM processor count',
+      'process_cpu_seconds_total 1\nos_available_processors 2\n',
+      ['connections', 'publishRate'],
+    ],
+  ])('%s', (_, text, unavailable) => {
+    expect(readHivemqPage(scrape(text, 0), undefined).unavailable).toEqual(unavailable);
+  });
+
+  it('counts process CPU as available when the caller passes the cores', () => {
+    expect(readHivemqPage(scrape('process_cpu_seconds_total 1\n', 0), undefined, { cores: 2 }).unavailable).not.toContain('cpu');
   });
 });
 

@@ -107,10 +107,12 @@ describe('Scraper against real HTTP servers', () => {
       broker: 'ce',
       scrapedAtMs: T0,
       signals: { connections: 1342, heapUsedRatio: 0.25 },
+      unavailable: ['cpu'],
       consecutiveFailures: 0,
       stale: false,
     });
     expect(load(loads, 'ent').signals).toMatchObject({ overloadLevel: 3, cpu: 0.625, backpressureClients: 214 });
+    expect(load(loads, 'ent').unavailable).toBeUndefined();
     expect(server.requests.sort()).toEqual(['/ce', '/ent']);
   });
 

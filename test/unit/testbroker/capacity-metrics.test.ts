@@ -1,5 +1,6 @@
 import { capacityBrokerFamilies, javaDouble, renderExposition, sanitizeMetricName } from '../../tools/testbroker/capacity-metrics';
-import { CapacitySimulation } from '../../tools/testbroker/capacity-simulation';
+import { CapacitySimulation, type CapacitySnapshot } from '../../tools/testbroker/capacity-simulation';
+import { hivemqSignals, parsePrometheusText, type Scrape } from '../../../src/scraping';
 
 describe('javaDouble', () => {
   it.each([
@@ -95,6 +96,7 @@ describe('metrics rendering', () => {
     expect(value('testbroker_utilisation')).toBe('0.25');
     expect(value('testbroker_capacity')).toBe('1000.0');
     expect(value('process_start_time_seconds')).toBe('1.7000000005E9');
+    expect(value('mqtt_xds_agent_cpu_limit_cores')).toBe('1.0');
     for (const name of [
       'com_hivemq_mqtt_connection_not_writable_current',
       'com_hivemq_messages_incoming_publish_count',
@@ -113,5 +115,36 @@ describe('metrics rendering', () => {
     );
     expect(text).toContain('com_hivemq_messages_incoming_publish_size{quantile="0.999",} 0.0\n');
     expect(text).toContain('# TYPE process_cpu_seconds_total counter\n');
+  });
+});
+
+describe('CPU as the control plane reads it', () => {
+  const render = (snapshot: CapacitySnapshot): Scrape => {
+    const text = renderExposition(
+      capacityBrokerFamilies({
+        snapshot,
+        heapUsedBytes: 1,
+        heapMaxBytes: 2,
+        payloadSizes: { quantiles: [], count: 0 },
+        processStartSeconds: 0,
+      }),
+    );
+    const parsed = parsePrometheusText(text);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    return { samples: parsed.value, atMs: snapshot.atMs };
+  };
+
+  it.each([1, 4])('gives the model CPU from process CPU seconds over the limit, with %p cores', (cores) => {
+    const sim = new CapacitySimulation(
+      { capacity: 1000, connectionCost: 1, messageCost: 1, noise: 0, windowMs: 5000, bucketMs: 250, seed: 1, cores },
+      0,
+    );
+    sim.setExtraLoad(370, undefined, 0);
+    sim.tick(0);
+    const first = render(sim.tick(100));
+    for (let t = 200; t <= 5100; t += 100) sim.tick(t);
+    const signals = hivemqSignals(render(sim.last), first);
+    expect(signals.cpuSource).toBe('limit');
+    expect(signals.cpu).toBeCloseTo(0.37, 9);
   });
 });

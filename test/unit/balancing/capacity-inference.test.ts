@@ -1,0 +1,112 @@
+import { computeWeights } from '../../../src/balancing';
+import type { BrokerLoad, LoadSignals, WeighedSignal } from '../../../src/domain';
+import { broker, decisionOf, load, loads, RAW, rawWithClasses, rounds, tuned } from './fixtures';
+
+const NOW = 1_000_000;
+const a = [broker('a')];
+
+/** Capacity of broker a after each sample, one computation per sample. */
+function inferred(policy: typeof RAW, samples: readonly LoadSignals[]): number[] {
+  return rounds(samples.length, { brokers: a, policy }, (r, nowMs) => loads(nowMs, { a: samples[r] })).map(
+    (o) => decisionOf(o, 'a').capacity ?? NaN,
+  );
+}
+
+describe('capacity inference', () => {
+  // alpha 1: each sample used replaces the estimate, so only the step bound limits it.
+  const instant = tuned({ capacity: { inference: { alpha: 1 } } }, RAW);
+
+  it('skips samples taken while the broker is throttled at its CPU quota', () => {
+    // Throttled, the broker's CPU reads as its limit (1) whatever its load: 4000 / 1 would
+    // halve a capacity of 8000.
+    const capacities = inferred(instant, [
+      { connections: 2000, cpu: 0.25, throttledRatio: 0 },
+      { connections: 4000, cpu: 1, throttledRatio: 0.3 },
+      { connections: 4200, cpu: 1, throttledRatio: 0.06 },
+      { connections: 2100, cpu: 0.25, throttledRatio: 0.05 },
+    ]);
+    expect(capacities).toEqual([8000, 8000, 8000, 8400]);
+  });
+
+  it('uses throttled samples when capacity.inference.maxThrottledRatio allows them', () => {
+    const lenient = tuned({ capacity: { inference: { maxThrottledRatio: 1, maxStepRatio: 10 } } }, instant);
+    expect(
+      inferred(lenient, [
+        { connections: 2000, cpu: 0.25 },
+        { connections: 4000, cpu: 1, throttledRatio: 0.3 },
+      ]),
+    ).toEqual([8000, 4000]);
+  });
+
+  it('moves an inferred capacity by at most maxStepRatio per sample, up and down', () => {
+    const capacities = inferred(instant, [
+      { connections: 1000, cpu: 0.1 },
+      { connections: 4000, cpu: 0.1 },
+      { connections: 4000, cpu: 0.1 },
+      { connections: 1000, cpu: 0.5 },
+    ]);
+    expect(capacities).toEqual([10_000, 12_000, 14_400, 12_000]);
+  });
+
+  it('starts afresh when the kind of CPU changes (the agent deployed), rather than walk there step by step', () => {
+    const capacities = inferred(tuned({}, RAW), [
+      { connections: 3000, cpu: 0.06, cpuSource: 'system' },
+      { connections: 3000, cpu: 0.06, cpuSource: 'system' },
+      { connections: 3000, cpu: 0.9, cpuSource: 'limit' },
+      { connections: 3000, cpu: 0.9, cpuSource: 'limit' },
+    ]);
+    expect(capacities.map(Math.round)).toEqual([50_000, 50_000, 3333, 3333]);
+  });
+
+  it('bounds the inferred publish-rate capacity the same way', () => {
+    const p = tuned({ signals: { publishRate: 1 }, capacity: { inference: { alpha: 1, maxStepRatio: 1.5 } } }, RAW);
+    const history = rounds(2, { brokers: a, policy: p }, (r, nowMs) =>
+      loads(nowMs, { a: { connections: 100, cpu: 0.5, incomingPublishRate: r === 0 ? 500 : 5000 } }),
+    );
+    // 500/s at cpu 0.5 is 1000/s at cpu 1; then 10,000/s is bounded to 1500/s: utilisation 5000 / 1500.
+    expect(decisionOf(history[1], 'a').utilisation).toBeCloseTo((100 / 200 + 5000 / 1500) / 2, 9);
+  });
+});
+
+describe('signals the policy uses that a page cannot give', () => {
+  const withUnavailable = (signals: LoadSignals, unavailable: WeighedSignal[]): BrokerLoad => ({
+    ...load('a', NOW, signals),
+    unavailable,
+  });
+  const decide = (policy: typeof RAW, l: BrokerLoad) =>
+    decisionOf(computeWeights({ brokers: [broker('a'), broker('b')], loads: new Map([['a', l]]), policy, nowMs: NOW }), 'a');
+
+  it('names cpu when capacity is inferred (the default) and the page has none', () => {
+    const d = decide(RAW, withUnavailable({ connections: 300 }, ['cpu']));
+    expect(d.missingSignals).toEqual(['cpu']);
+    expect(d.capacitySource).toBe('neutral');
+  });
+
+  it.each<[string, typeof RAW, WeighedSignal[], WeighedSignal[] | undefined]>([
+    ['cpu weighed although capacity is hinted', rawWithClasses({ a: 's' }, { signals: { cpu: 1 } }), ['cpu'], ['cpu']],
+    ['cpu neither weighed nor needed for a hinted capacity', rawWithClasses({ a: 's' }), ['cpu', 'publishRate'], undefined],
+    ['publish rate weighed', rawWithClasses({ a: 's' }, { signals: { publishRate: 1 } }), ['publishRate'], ['publishRate']],
+    [
+      'cpu to infer the publish-rate capacity a class leaves out',
+      rawWithClasses({ a: 's' }, { signals: { publishRate: 1 } }),
+      ['cpu'],
+      ['cpu'],
+    ],
+    ['connections weighed', RAW, ['connections', 'cpu'], ['connections', 'cpu']],
+    ['a pinned broker: its weight uses no signal', tuned({ overrides: { a: { weight: 5 } } }, RAW), ['cpu'], undefined],
+    ['an excluded broker', tuned({ overrides: { a: { exclude: true } } }, RAW), ['cpu'], undefined],
+    [
+      'cpu weighed for this broker only',
+      tuned({ overrides: { a: { signals: { cpu: 1 } } } }, rawWithClasses({ a: 's' })),
+      ['cpu'],
+      ['cpu'],
+    ],
+  ])('%s', (_, policy, unavailable, missing) => {
+    expect(decide(policy, withUnavailable({ connections: 300 }, unavailable)).missingSignals).toEqual(missing);
+  });
+
+  it('keeps naming them while the metrics are stale, from the last good page', () => {
+    const d = decide(RAW, { ...withUnavailable({ connections: 300 }, ['cpu']), stale: true });
+    expect(d.missingSignals).toEqual(['cpu']);
+  });
+});
