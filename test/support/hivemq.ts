@@ -39,6 +39,8 @@ export interface StartHiveMQOptions {
 }
 
 export interface HiveMQBroker {
+  /** The JVM's process id. */
+  readonly pid: number;
   /** MQTT over TCP on 127.0.0.1. */
   readonly mqttPort: number;
   readonly mqttUrl: string;
@@ -130,6 +132,7 @@ async function startOnce(options: StartHiveMQOptions): Promise<HiveMQBroker> {
   });
   const agentUrl = `${options.tls ? 'https' : 'http'}://127.0.0.1:${ready.agentPort}`;
   return {
+    pid: child.pid!,
     mqttPort: ready.mqttPort,
     mqttUrl: `mqtt://127.0.0.1:${ready.mqttPort}`,
     agentUrl,
