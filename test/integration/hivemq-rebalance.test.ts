@@ -67,7 +67,14 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
     brokersFile = setup.brokersFile;
     writeBrokers(2);
     const policyFile = path.join(setup.dir, 'policy.yaml');
-    fs.writeFileSync(policyFile, 'rebalance: { mode: on, ratePerSec: 100, batchSize: 20, minExcess: 5 }\nsmoothing: { alpha: 1 }\n');
+    // Three equal brokers, said so, and no CPU overload cut: the agent now exports CPU, and
+    // on one shared 2-core host, scraped every 300 ms, a JVM's CPU spikes say nothing about
+    // its size or load. This suite tests moving clients, not inference or overload.
+    fs.writeFileSync(
+      policyFile,
+      'rebalance: { mode: on, ratePerSec: 100, batchSize: 20, minExcess: 5 }\nsmoothing: { alpha: 1 }\n' +
+        'capacity: { classes: { equal: { connections: 1000 } }, default: equal }\noverload: { cpuThreshold: off }\n',
+    );
     const tokenFile = path.join(setup.dir, 'agent-token');
     fs.writeFileSync(tokenFile, TOKEN + '\n');
     const config = withOverrides(setup.config, {
