@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
 import type { Logger } from '../util/log';
+import { BurstLog } from './burst-log';
 import { adsSocket, createAdsGrpcServer, listenWithBacklog, type AdsCall, type Decoded } from './ads-transport';
 import type { SnapshotCache } from './cache';
 import { DeltaStream } from './delta-stream';
@@ -9,11 +9,15 @@ import type { DeltaDiscoveryRequest, DiscoveryRequest, NodeInfo } from './messag
 import type { XdsMetrics } from './metrics';
 import { FanOut, HeldWriter } from './fan-out';
 import type { NodeIdentityRule } from './node-identity';
+import { randomNonce } from './nonce';
 import { MAX_NAMES_PER_STREAM, MAX_NAMES_TOTAL, nodeRefusal, requestProblem, subscriptionProblem } from './request-limits';
-import { SotwStream } from './sotw-stream';
-import type { OutgoingResponse, StreamObserver, TypeStatus } from './stream-observer';
+import { SotwStream, type StreamDeps } from './sotw-stream';
+import type { Snapshot } from './snapshot';
+import { StreamEvents } from './stream-events';
+import { StreamLogger } from './stream-logger';
+import type { OutgoingResponse, TypeStatus } from './stream-observer';
 import { boundedTypes, type StreamKind, type StreamStatus } from './stream-status';
-import { SHORT_NAME, type TypeUrl } from './type-urls';
+import { canonicalTypeUrl, type TypeUrl } from './type-urls';
 
 export interface AdsServerOptions {
   readonly host: string;
@@ -45,7 +49,7 @@ interface LiveStream {
   readonly kind: StreamKind;
   readonly call: AdsCall;
   readonly machine: Machine;
-  readonly openedAt: Date;
+  readonly openedAtMs: number;
   node?: NodeInfo;
   /** The node label its stream metric was opened under. */
   nodeLabel?: string;
@@ -68,13 +72,20 @@ export class AdsServer {
   private listener: net.Server | undefined;
   private totalNames = 0;
   private readonly nowMs: () => number;
+  private readonly snapshot = (): Snapshot | undefined => this.opts.cache.snapshot();
   /** A snapshot's way to every stream: in batches, each stream at the pace it reads (fan-out.ts). */
   private readonly fanOut = new FanOut<LiveStream>({
     serve: (live, changed) => live.writer.snapshot(() => live.machine.onSnapshot(changed)),
   });
 
+  /** Connects and closes, one line each when they come alone, summarised when a fleet comes (burst-log.ts). */
+  private readonly connects: BurstLog;
+  private readonly closes: BurstLog;
+
   constructor(private readonly opts: AdsServerOptions) {
     this.nowMs = opts.nowMs ?? (() => Date.now());
+    this.connects = new BurstLog(opts.logger, { message: 'envoy connected', summary: 'envoys connected' });
+    this.closes = new BurstLog(opts.logger, { message: 'xds stream closed', summary: 'xds streams closed' });
     this.server = createAdsGrpcServer(opts.maxRequestBytes, {
       sotw: (call) => this.open('sotw', call),
       delta: (call) => this.open('delta', call),
@@ -116,6 +127,8 @@ export class AdsServer {
         resolve();
       });
     });
+    this.connects.flush();
+    this.closes.flush();
   }
 
   status(): StreamStatus[] {
@@ -124,21 +137,24 @@ export class AdsServer {
       kind: s.kind,
       nodeId: s.node?.id ?? 'unknown',
       peer: s.call.getPeer(),
-      openedAt: s.openedAt.toISOString(),
+      openedAt: new Date(s.openedAtMs).toISOString(),
       types: boundedTypes(s.machine.status()),
     }));
   }
 
   private open(kind: StreamKind, call: AdsCall): void {
     const id = this.nextId++;
-    const log = this.opts.logger.child({ stream: id, kind, peer: call.getPeer() });
+    const log = new StreamLogger(this.opts.logger, id, kind, call.getPeer());
+    const events = new StreamEvents(this.opts.metrics, log);
     const live: LiveStream = {
       id,
       kind,
       call,
-      openedAt: new Date(),
+      openedAtMs: Date.now(),
+      node: undefined,
+      nodeLabel: undefined,
       names: 0,
-      machine: this.machine(kind, () => live, log),
+      machine: this.machine(kind, events),
       writer: new HeldWriter(
         call,
         () => live.machine.onSnapshot(),
@@ -169,11 +185,13 @@ export class AdsServer {
           call.emit('error', refused);
           return;
         }
-        live.node = req.node;
-        live.nodeLabel = this.opts.metrics.streamOpened(kind, req.node.id ?? 'unknown');
-        log.info('envoy connected', { node: req.node.id, cluster: req.node.cluster, version: req.node.user_agent_version });
+        // Only what is used is kept: a real Envoy's node carries its extensions and metadata.
+        live.node = { id: req.node.id, cluster: req.node.cluster };
+        events.node = req.node.id ?? 'unknown';
+        live.nodeLabel = this.opts.metrics.streamOpened(kind, events.node);
+        this.connects.note(log, { node: req.node.id, cluster: req.node.cluster, version: req.node.user_agent_version }, events.node);
       }
-      const responses = live.machine.onRequest(req.type_url as TypeUrl, req);
+      const responses = live.machine.onRequest(canonicalTypeUrl(req.type_url as TypeUrl), req);
       const exhausted = this.countNames(live);
       if (exhausted !== undefined) {
         this.opts.metrics.badRequest(kind);
@@ -188,7 +206,7 @@ export class AdsServer {
       this.fanOut.remove(live);
       this.totalNames -= live.names;
       if (live.nodeLabel !== undefined) this.opts.metrics.streamClosed(kind, live.nodeLabel);
-      log.info('xds stream closed', { node: live.node?.id, why });
+      this.closes.note(log, { node: live.node?.id, why }, events.node, why);
     };
     call.on('end', () => {
       close('client ended');
@@ -199,32 +217,8 @@ export class AdsServer {
     call.on('close', () => close('closed'));
   }
 
-  private machine(kind: StreamKind, live: () => LiveStream, log: Logger): Machine {
-    const metrics = this.opts.metrics;
-    const node = (): string => live().node?.id ?? 'unknown';
-    const observer: StreamObserver = {
-      pushed: (t, version, count, removed) => {
-        metrics.pushed(t);
-        log.debug('xds push', { node: node(), type: SHORT_NAME[t], version, resources: count, removed });
-      },
-      acked: (t, version, latencyMs) => metrics.acked(t, latencyMs),
-      nacked: (t, version, message) => {
-        metrics.nacked(t);
-        log.error('envoy rejected config (NACK); it stays on its last accepted version', {
-          node: node(),
-          type: SHORT_NAME[t],
-          rejectedVersion: version,
-          error: message,
-        });
-      },
-      stale: (t, nonce) => log.debug('stale nonce ignored', { node: node(), type: SHORT_NAME[t], nonce }),
-    };
-    const deps = {
-      snapshot: () => this.opts.cache.snapshot(),
-      nonce: () => randomBytes(8).toString('hex'),
-      nowMs: this.nowMs,
-      observer,
-    };
+  private machine(kind: StreamKind, observer: StreamEvents): Machine {
+    const deps: StreamDeps = { snapshot: this.snapshot, nonce: randomNonce, nowMs: this.nowMs, observer };
     return kind === 'sotw' ? new SotwStream(deps) : new DeltaStream(deps);
   }
 

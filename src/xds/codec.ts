@@ -9,12 +9,24 @@ const tag = (field: number): number => (field << 3) | LEN;
 
 export class CodecError extends Error {}
 
+const types = new Map<string, protobuf.Type>();
+
+/** A message type of the Envoy API, looked up once: a lookup walks the namespace tree, and every request is decoded. */
+export function messageType(typeName: string): protobuf.Type {
+  let type = types.get(typeName);
+  if (!type) {
+    type = envoyApiRoot().lookupType(typeName);
+    types.set(typeName, type);
+  }
+  return type;
+}
+
 /**
  * Encodes one message, refusing fields the schema does not know: protobufjs would drop
  * them silently, and a silently dropped field is a wrong config in production.
  */
 export function encodeMessage(typeName: string, obj: object): Buffer {
-  const type = envoyApiRoot().lookupType(typeName);
+  const type = messageType(typeName);
   assertKnownFields(type, obj, typeName);
   const message = type.fromObject(obj);
   const err = type.verify(message);
@@ -23,7 +35,7 @@ export function encodeMessage(typeName: string, obj: object): Buffer {
 }
 
 export function decodeMessage<T>(typeName: string, bytes: Uint8Array): T {
-  const type = envoyApiRoot().lookupType(typeName);
+  const type = messageType(typeName);
   return type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: false, arrays: true }) as T;
 }
 
@@ -57,7 +69,7 @@ function assertKnownFields(type: protobuf.Type, obj: unknown, at: string): void 
     const any = obj as Record<string, unknown>;
     const url = any['@type'];
     if (typeof url === 'string') {
-      const inner = envoyApiRoot().lookupType(url.startsWith(TYPE_PREFIX) ? url.slice(TYPE_PREFIX.length) : url);
+      const inner = messageType(url.startsWith(TYPE_PREFIX) ? url.slice(TYPE_PREFIX.length) : url);
       const { ['@type']: _ignored, ...rest } = any;
       assertKnownFields(inner, rest, `${at}<${inner.name}>`);
     }

@@ -16,14 +16,16 @@ interface Change {
 
 interface TypeState {
   wildcard: boolean;
-  subscribed: Set<string>;
+  /** Names subscribed by name; made on the first one (wildcard types usually have none). */
+  subscribed: Set<string> | undefined;
   /** Resource versions the client holds, as far as we know. */
   known: Map<string, string>;
-  /** Versions the client rejected: never sent again. */
-  nacked: Map<string, string>;
-  /** Names to send again even if the client holds their version. */
-  resend: Set<string>;
-  pending: Map<string, { sentAtMs: number; changes: Change[]; version: string }>;
+  /** Versions the client rejected: never sent again. Made on the first NACK, as most streams never have one. */
+  nacked: Map<string, string> | undefined;
+  /** Names to send again even if the client holds their version; made when a Cluster push first asks for it. */
+  resend: Set<string> | undefined;
+  /** Responses not yet answered, by nonce; dropped once all are, as a settled fleet holds none. */
+  pending: Map<string, { sentAtMs: number; changes: Change[]; version: string }> | undefined;
   lastError?: string;
   lastAckedVersion?: string;
 }
@@ -46,11 +48,13 @@ export class DeltaStream {
     if (!st) {
       st = {
         wildcard: subscribe.includes('*') || (subscribe.length === 0 && WILDCARD_TYPES.has(typeUrl)),
-        subscribed: new Set(),
+        subscribed: undefined,
         known: new Map(Object.entries(req.initial_resource_versions ?? {})),
-        nacked: new Map(),
-        resend: new Set(),
-        pending: new Map(),
+        nacked: undefined,
+        resend: undefined,
+        pending: undefined,
+        lastError: undefined,
+        lastAckedVersion: undefined,
       };
       this.types.set(typeUrl, st);
     } else {
@@ -59,10 +63,10 @@ export class DeltaStream {
       if (subscribe.includes('*')) st.wildcard = true;
     }
     this.settle(typeUrl, st, req);
-    for (const name of subscribe) if (name !== '*') st.subscribed.add(name);
+    for (const name of subscribe) if (name !== '*') (st.subscribed ??= new Set()).add(name);
     for (const name of unsubscribe) {
       if (name === '*') st.wildcard = false;
-      st.subscribed.delete(name);
+      st.subscribed?.delete(name);
       st.known.delete(name);
     }
     return this.respond(typeUrl, st);
@@ -74,7 +78,7 @@ export class DeltaStream {
       const st = this.types.get(typeUrl);
       // A type whose content did not change has nothing new, unless a Cluster push just now
       // asked for its endpoints again (the resend set, filled earlier in this loop).
-      if (!st || (changed && !changed.has(typeUrl) && st.resend.size === 0)) continue;
+      if (!st || (changed && !changed.has(typeUrl) && (st.resend?.size ?? 0) === 0)) continue;
       out.push(...this.respond(typeUrl, st));
     }
     return out;
@@ -83,16 +87,16 @@ export class DeltaStream {
   /** Resource names this stream subscribes to by name, over all types (bounded by the server). */
   subscriptionCount(): number {
     let n = 0;
-    for (const st of this.types.values()) n += st.wildcard ? 0 : st.subscribed.size;
+    for (const st of this.types.values()) n += st.wildcard ? 0 : (st.subscribed?.size ?? 0);
     return n;
   }
 
   status(): Partial<Record<TypeUrl, TypeStatus>> {
     const out: Partial<Record<TypeUrl, TypeStatus>> = {};
     for (const [t, st] of this.types) {
-      const nacked = [...st.nacked.entries()].map(([n, v]) => `${n}@${v}`).join(',');
+      const nacked = [...(st.nacked?.entries() ?? [])].map(([n, v]) => `${n}@${v}`).join(',');
       out[t] = {
-        subscribed: st.wildcard ? 'wildcard' : [...st.subscribed].sort(),
+        subscribed: st.wildcard ? 'wildcard' : [...(st.subscribed ?? [])].sort(),
         ackedVersion: st.lastAckedVersion,
         nackedVersion: nacked || undefined,
         lastError: st.lastError,
@@ -104,22 +108,23 @@ export class DeltaStream {
   private settle(typeUrl: TypeUrl, st: TypeState, req: DeltaDiscoveryRequest): void {
     const nonce = req.response_nonce ?? '';
     if (nonce === '') return;
-    const sent = st.pending.get(nonce);
-    if (!sent) {
+    const sent = st.pending?.get(nonce);
+    if (!st.pending || !sent) {
       this.deps.observer.stale(typeUrl, nonce);
       return;
     }
     st.pending.delete(nonce);
+    if (st.pending.size === 0) st.pending = undefined;
     if (req.error_detail) {
       st.lastError = req.error_detail.message ?? `code ${req.error_detail.code ?? '?'}`;
       for (const c of sent.changes) {
         if (c.prev === undefined) st.known.delete(c.name);
         else st.known.set(c.name, c.prev);
-        if (c.next !== undefined) st.nacked.set(c.name, c.next);
+        if (c.next !== undefined) (st.nacked ??= new Map()).set(c.name, c.next);
       }
       this.deps.observer.nacked(typeUrl, sent.version, st.lastError);
     } else {
-      for (const c of sent.changes) st.nacked.delete(c.name);
+      for (const c of sent.changes) st.nacked?.delete(c.name);
       st.lastAckedVersion = sent.version;
       this.deps.observer.acked(typeUrl, sent.version, this.deps.nowMs() - sent.sentAtMs);
     }
@@ -129,20 +134,18 @@ export class DeltaStream {
     const snap = this.deps.snapshot();
     if (!snap) return [];
     const all = snap.resources[typeUrl];
-    const wanted = st.wildcard ? new Set([...all.keys(), ...st.subscribed]) : st.subscribed;
+    // A wildcard wants every resource: a name subscribed besides is among them, or absent and so sends nothing.
+    const wanted = st.wildcard ? all.keys() : (st.subscribed ?? []);
 
     const updates: EncodedResource[] = [];
-    const removed: string[] = [];
     for (const name of [...wanted].sort()) {
       const res = all.get(name);
       if (res) {
-        const stale = st.known.get(name) !== res.version || st.resend.has(name);
-        if (stale && st.nacked.get(name) !== res.version) updates.push(res);
+        const stale = st.known.get(name) !== res.version || st.resend?.has(name) === true;
+        if (stale && st.nacked?.get(name) !== res.version) updates.push(res);
       }
     }
-    for (const name of [...st.known.keys()].sort()) {
-      if (!all.has(name) && (st.wildcard || st.subscribed.has(name))) removed.push(name);
-    }
+    const removed = [...st.known.keys()].filter((name) => !all.has(name) && (st.wildcard || st.subscribed?.has(name) === true)).sort();
     if (updates.length === 0 && removed.length === 0) return [];
 
     const changes: Change[] = [
@@ -151,19 +154,20 @@ export class DeltaStream {
     ];
     for (const r of updates) {
       st.known.set(r.name, r.version);
-      st.resend.delete(r.name);
+      st.resend?.delete(r.name);
     }
     for (const name of removed) st.known.delete(name);
 
     const nonce = this.deps.nonce();
     const version = snap.typeVersions[typeUrl];
-    st.pending.set(nonce, { sentAtMs: this.deps.nowMs(), changes, version });
+    const pending = (st.pending ??= new Map());
+    pending.set(nonce, { sentAtMs: this.deps.nowMs(), changes, version });
     // A client that never answers must not grow this without bound.
-    if (st.pending.size > MAX_PENDING) st.pending.delete(st.pending.keys().next().value as string);
+    if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value as string);
     if (typeUrl === CLUSTER) {
       // A changed Cluster is re-created by Envoy and must get its endpoints again.
       const eds = this.types.get(ENDPOINT);
-      if (eds) for (const r of updates) eds.resend.add(r.name);
+      if (eds) for (const r of updates) (eds.resend ??= new Set()).add(r.name);
     }
     this.deps.observer.pushed(typeUrl, version, updates.length, removed.length);
     return [

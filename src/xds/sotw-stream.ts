@@ -22,6 +22,9 @@ interface TypeState {
   answerNextRequest: boolean;
 }
 
+/** The removedNames of every SotW response: SotW sends no removals. */
+const NONE: readonly string[] = [];
+
 export interface StreamDeps {
   snapshot(): Snapshot | undefined;
   nonce(): string;
@@ -51,7 +54,17 @@ export class SotwStream {
       return [];
     }
     if (!st) {
-      st = { names: new Set(), answerNextRequest: false };
+      // Every field set here: all share one hidden class, with no property store added later (a fleet holds three per stream).
+      st = {
+        names: new Set(),
+        sentNonce: undefined,
+        sentVersion: undefined,
+        sentAtMs: undefined,
+        ackedVersion: undefined,
+        nackedVersion: undefined,
+        lastError: undefined,
+        answerNextRequest: false,
+      };
       this.types.set(typeUrl, st);
     }
     if (nonce !== '' && req.error_detail) {
@@ -59,7 +72,9 @@ export class SotwStream {
       st.lastError = req.error_detail.message ?? `code ${req.error_detail.code ?? '?'}`;
       this.deps.observer.nacked(typeUrl, st.sentVersion ?? '', st.lastError);
     } else if (nonce !== '') {
-      st.ackedVersion = req.version_info ?? '';
+      // The version we sent, when it is the one ACKed: a stream keeps one copy, not two.
+      const acked = req.version_info ?? '';
+      st.ackedVersion = acked === st.sentVersion ? st.sentVersion : acked;
       const latency = st.sentAtMs === undefined ? undefined : this.deps.nowMs() - st.sentAtMs;
       this.deps.observer.acked(typeUrl, st.ackedVersion, latency);
       st.sentAtMs = undefined;
@@ -108,7 +123,7 @@ export class SotwStream {
   private respond(typeUrl: TypeUrl, st: TypeState, force: boolean): OutgoingResponse[] {
     const snap = this.deps.snapshot();
     if (!snap) return [];
-    const { resources, version } = selectVersioned(snap, typeUrl, st.names);
+    const { resources, names, version } = selectVersioned(snap, typeUrl, st.names);
     if (st.names !== 'wildcard' && resources.length === 0) return [];
     const clientHas = st.sentVersion ?? st.ackedVersion;
     if (version === st.nackedVersion) return [];
@@ -129,8 +144,8 @@ export class SotwStream {
         version,
         nonce,
         bytes: encodeDiscoveryResponse(typeUrl, version, nonce, resources),
-        resourceNames: resources.map((r) => r.name),
-        removedNames: [],
+        resourceNames: names,
+        removedNames: NONE,
       },
     ];
   }
@@ -141,7 +156,22 @@ function subscription(typeUrl: TypeUrl, names: readonly string[], prev: TypeStat
   // Legacy wildcard: Cluster and Listener requests with no names ask for everything.
   if (names.length === 0 && WILDCARD_TYPES.has(typeUrl)) return 'wildcard';
   if (names.length === 0 && prev === 'wildcard') return 'wildcard';
+  // An ACK names what the request before it did: keep that set rather than build an equal one.
+  if (prev !== 'wildcard' && sameSet(prev, names)) return prev;
   return new Set(names);
+}
+
+/** Whether `names` holds exactly the names of `set`; checked only for the few names an Envoy's ACK carries. */
+function sameSet(set: ReadonlySet<string>, names: readonly string[]): boolean {
+  if (names.length !== set.size || names.length > 16) return false;
+  return names.every((n, i) => set.has(n) && names.indexOf(n) === i);
+}
+
+/** What a subscription selects: the resources, their names (shared by every response that sends them) and the set's version. */
+interface Selection {
+  readonly resources: EncodedResource[];
+  readonly names: readonly string[];
+  readonly version: string;
 }
 
 /**
@@ -149,30 +179,31 @@ function subscription(typeUrl: TypeUrl, names: readonly string[], prev: TypeStat
  * once per snapshot and subscription: thousands of Envoys subscribe alike (wildcard, or the
  * one cluster's endpoints), so a push or an ACK does not hash the same set again per stream.
  */
-const selections = new WeakMap<Snapshot, Map<string, { resources: EncodedResource[]; version: string }>>();
+const selections = new WeakMap<Snapshot, Map<string, Selection>>();
 /** Distinct subscriptions remembered per snapshot; past it (hostile name sets), each is computed. */
 const MAX_SELECTIONS = 1024;
+/** The memo keys of wildcard subscriptions, built once rather than per response. */
+const WILDCARD_KEY = Object.fromEntries(PUSH_ORDER.map((t) => [t, `${t}\n*`])) as Record<TypeUrl, string>;
 
-function selectVersioned(snap: Snapshot, typeUrl: TypeUrl, names: TypeState['names']): { resources: EncodedResource[]; version: string } {
+function selectVersioned(snap: Snapshot, typeUrl: TypeUrl, names: TypeState['names']): Selection {
   let memo = selections.get(snap);
   if (!memo) {
     memo = new Map();
     selections.set(snap, memo);
   }
-  const key = names === 'wildcard' ? `${typeUrl}\n*` : `${typeUrl}\n${[...names].sort().join('\n')}`;
+  const sorted = names === 'wildcard' ? undefined : [...names].sort();
+  const key = sorted === undefined ? WILDCARD_KEY[typeUrl] : `${typeUrl}\n${sorted.join('\n')}`;
   const hit = memo.get(key);
   if (hit) return hit;
-  const resources = select(snap, typeUrl, names);
-  const out = { resources, version: setVersion(typeUrl, resources) };
+  const resources = select(snap, typeUrl, sorted);
+  const out = { resources, names: resources.map((r) => r.name), version: setVersion(typeUrl, resources) };
   if (memo.size < MAX_SELECTIONS) memo.set(key, out);
   return out;
 }
 
-function select(snap: Snapshot, typeUrl: TypeUrl, names: TypeState['names']): EncodedResource[] {
+/** The resources of `typeUrl` named in `sorted`, in that order; all of them when it is undefined (wildcard). */
+function select(snap: Snapshot, typeUrl: TypeUrl, sorted: readonly string[] | undefined): EncodedResource[] {
   const all = snap.resources[typeUrl];
-  if (names === 'wildcard') return [...all.values()];
-  return [...names]
-    .sort()
-    .map((n) => all.get(n))
-    .filter((r): r is EncodedResource => r !== undefined);
+  if (sorted === undefined) return [...all.values()];
+  return sorted.map((n) => all.get(n)).filter((r): r is EncodedResource => r !== undefined);
 }

@@ -28,6 +28,14 @@ export function isTypeUrl(s: string): s is TypeUrl {
   return s === CLUSTER || s === ENDPOINT || s === EXTENSION_CONFIG || s === LISTENER;
 }
 
+/**
+ * The one copy of a type URL that a decoded request spelt: each request decodes its own,
+ * and a stream keeps the first ones as its keys for as long as it lives.
+ */
+export function canonicalTypeUrl(s: TypeUrl): TypeUrl {
+  return s === CLUSTER ? CLUSTER : s === ENDPOINT ? ENDPOINT : s === EXTENSION_CONFIG ? EXTENSION_CONFIG : LISTENER;
+}
+
 export function messageName(t: TypeUrl): string {
   return t.slice(t.indexOf('/') + 1);
 }
