@@ -8,7 +8,7 @@ import type { Broker, BrokerLoad } from '../domain';
 import type { Logger } from '../util/log';
 import { LaggardReport, toDrainAck, type DrainAck, type LaggardView } from './ack';
 import type { AgentHttpClient } from './agent-client';
-import { drainStatusOf, type DrainStatus } from './drain-status';
+import { drainStatusOf, type DrainRequest, type DrainStatus } from './drain-status';
 import { RebalanceMetrics } from './metrics';
 import type { MovePlan } from './plan';
 import { drainsOf } from './round';
@@ -46,6 +46,14 @@ export interface RebalancerDeps {
    */
   drainingAcked(names: readonly string[]): DrainAck | boolean;
   now(): number;
+}
+
+interface DrainView {
+  readonly now: number;
+  readonly policy: Policy;
+  readonly brokers: readonly Broker[];
+  readonly loads: ReadonlyMap<string, BrokerLoad>;
+  readonly drains: ReadonlyMap<string, DrainRequest>;
 }
 
 export class Rebalancer {
@@ -98,39 +106,48 @@ export class Rebalancer {
   }
 
   drainStatus(name: string): DrainStatus {
+    return this.drainStatusIn(this.drainView(), name);
+  }
+
+  status(): RebalanceStatus {
     const s = this.state;
+    const view = this.drainView();
+    return {
+      mode: view.policy.rebalance.mode,
+      leader: this.deps.isLeader(),
+      missingClients: s.missing.count,
+      ackLaggards: this.laggards.all(),
+      plan: s.plan,
+      sources: Object.fromEntries([...s.sources].map(([name, src]) => [name, { ...src, lastError: src.lastError?.message }])),
+      drains: [...view.drains.keys()].sort().map((n) => this.drainStatusIn(view, n)),
+    };
+  }
+
+  /** What drain statuses are read from, once per answer (status() reports every drain from the same view). */
+  private drainView(): DrainView {
     const now = this.deps.now();
     const policy = this.deps.policy();
     const brokers = this.deps.brokers();
-    const request = drainsOf(s.apiDrains, s.seenDrains, brokers, policy, now).drains.get(name);
+    const { drains } = drainsOf(this.state.apiDrains, this.state.seenDrains, brokers, policy, now);
+    return { now, policy, brokers, loads: this.deps.loads(), drains };
+  }
+
+  private drainStatusIn(view: DrainView, name: string): DrainStatus {
+    const s = this.state;
+    const request = view.drains.get(name);
     const moved = s.movedTotal.get(name) ?? 0;
     if (!request) return { broker: name, state: 'not-draining', drained: false, moved };
     return drainStatusOf({
       name,
       request,
       moved,
-      broker: brokers.find((b) => b.name === name),
-      load: this.deps.loads().get(name),
+      broker: view.brokers.find((b) => b.name === name),
+      load: view.loads.get(name),
       counted: s.agentTotals.get(name),
       source: s.sources.get(name),
-      policy,
-      now,
+      policy: view.policy,
+      now: view.now,
     });
-  }
-
-  status(): RebalanceStatus {
-    const s = this.state;
-    const { apiDrains, seenDrains } = s;
-    const drains = drainsOf(apiDrains, seenDrains, this.deps.brokers(), this.deps.policy(), this.deps.now()).drains;
-    return {
-      mode: this.deps.policy().rebalance.mode,
-      leader: this.deps.isLeader(),
-      missingClients: s.missing.count,
-      ackLaggards: this.laggards.all(),
-      plan: s.plan,
-      sources: Object.fromEntries([...s.sources].map(([name, src]) => [name, { ...src, lastError: src.lastError?.message }])),
-      drains: [...drains.keys()].sort().map((n) => this.drainStatus(n)),
-    };
   }
 
   /** One round; rounds never overlap. Exposed for tests. */

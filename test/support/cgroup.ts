@@ -62,7 +62,9 @@ export function createCpuCgroup(name: string, cores: number): CpuCgroup {
 
 /** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
 export function processCpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat; after "pid (comm) " they are the 12th and 13th.
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // utime and stime are fields 14 and 15, in ticks of USER_HZ (100 on Linux). The command
+  // name (field 2) may hold spaces and parentheses, so count from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { REPO_ROOT } from '../../../src/util/repo-root';
 import { freePort } from '../../support/ports';
+import { processCpuSeconds } from '../../support/cgroup';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,7 +29,8 @@ const BROKERS = Number(arg('brokers', '100'));
 const SETTLE_MS = arg('settle-ms', '');
 const GO_DIR = path.join(REPO_ROOT, 'test', 'bench', 'xds', 'go');
 const BIN_DIR = path.join(os.homedir(), '.cache', 'mqtt-xds', 'bench-xds');
-const TICK_S = 0.01; // USER_HZ is 100 on Linux
+/** One tick of process CPU time (USER_HZ is 100 on Linux): the floor of a CPU reading. */
+const TICK_S = 0.01;
 
 interface Result {
   server: string;
@@ -84,11 +86,6 @@ function rssKB(pid: number): number {
     .split('\n')
     .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? NaN);
-}
-
-function cpuTicks(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -205,11 +202,11 @@ async function measure(name: string, server: Server, mode: 'sotw' | 'delta', n: 
     for (let r = 0; r < ROUNDS; r++) {
       client.stdin.write('mark\n');
       await lines.next('marked', 10_000);
-      const cpu0 = cpuTicks(pid);
+      const cpu0 = processCpuSeconds(pid);
       const t0 = Date.now();
       server.change(r + 2);
       const round = JSON.parse(await lines.next('round', 120_000)) as { firstMs: number; p50Ms: number; p99Ms: number; allMs: number };
-      const cpuS = (cpuTicks(pid) - cpu0) * TICK_S;
+      const cpuS = processCpuSeconds(pid) - cpu0;
       const snapshotMs = (server.snapshotAt ? await server.snapshotAt() : t0) - t0;
       rounds.push({
         firstMs: round.firstMs - t0,
