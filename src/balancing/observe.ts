@@ -1,7 +1,10 @@
 import { entryOf, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from '../config/policy';
 import type { Broker, BrokerLoad, LoadSignals, WeighedSignal } from '../domain';
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
-import { compact, inferCapacity, smoothSignals, type BrokerState } from './policy-state';
+import { compact, ewma, inferCapacity, smoothSignals, type BrokerState } from './policy-state';
+
+/** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
+const INTERVAL_ALPHA = 0.3;
 
 export type Metrics = 'fresh' | 'stale' | 'never';
 
@@ -24,6 +27,8 @@ export interface View {
   readonly known: KnownCapacity;
   /** Signals the policy weighs or infers capacity from that the broker's page cannot give. */
   readonly missing: readonly WeighedSignal[];
+  /** This computation folded in a scrape not seen before (overload is confirmed per scrape, not per computation). */
+  readonly newSample: boolean;
 }
 
 /**
@@ -43,10 +48,14 @@ export function observe(
   const pinWeight = o?.weight ?? broker.staticWeight;
   const fresh = load !== undefined && load.scrapedAtMs !== undefined && !load.stale;
 
-  let { smoothed, inferred, sampleMs } = old ?? {};
-  if (fresh && load.scrapedAtMs !== old?.sampleMs) {
+  let { smoothed, inferred, sampleMs, sampleIntervalMs } = old ?? {};
+  const newSample = fresh && load.scrapedAtMs !== old?.sampleMs;
+  if (newSample) {
     smoothed = smoothSignals(old?.smoothed, load.signals, policy.smoothing.alpha);
     inferred = inferCapacity(old?.inferred, load.signals, policy.capacity.inference);
+    if (sampleMs !== undefined && load.scrapedAtMs > sampleMs) {
+      sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);
+    }
     sampleMs = load.scrapedAtMs;
   }
   const hadMetrics = smoothed !== undefined || load?.scrapedAtMs !== undefined;
@@ -62,6 +71,9 @@ export function observe(
     staleSinceMs: metrics === 'stale' ? (staleAlready ? old.staleSinceMs : nowMs) : undefined,
     staleHoldWeight: metrics === 'stale' ? (staleAlready ? old.staleHoldWeight : old?.weight) : undefined,
     overloadedAtMs: old?.overloadedAtMs,
+    overloadSamples: old?.overloadSamples,
+    calmSamples: old?.calmSamples,
+    sampleIntervalMs,
   });
   const hint = capacityHint(policy, broker.name);
   const signals = { ...policy.signals, ...o?.signals };
@@ -81,6 +93,7 @@ export function observe(
     state,
     known: knownCapacity(hint, inferred),
     missing: relied.filter((signal) => needs(signal, signals, hint)),
+    newSample,
   };
 }
 

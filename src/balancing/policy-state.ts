@@ -7,6 +7,8 @@ export interface SmoothedSignals {
   /** Incoming + outgoing PUBLISH messages per second. */
   readonly publishRatePerSec?: number;
   readonly cpu?: number;
+  /** CONNECT packets per second: how fast clients arrive at this broker. */
+  readonly connectRate?: number;
 }
 
 /** Capacity estimated from observed load per unit of CPU: what the broker would hold at cpu 1. */
@@ -34,6 +36,12 @@ export interface BrokerState {
   readonly staleHoldWeight?: number;
   /** When a scrape last showed the broker overloaded; the cut is held for overload.holdMs after it. */
   readonly overloadedAtMs?: number;
+  /** Consecutive scrapes showing an overload; the cut starts at overload.confirmSamples. */
+  readonly overloadSamples?: number;
+  /** Set while the damped controller counts the broker overloaded: calm scrapes since; it ends at confirmSamples. */
+  readonly calmSamples?: number;
+  /** Smoothed time between two scrapes folded in: the controller's period, measured rather than configured. */
+  readonly sampleIntervalMs?: number;
 }
 
 /** Everything computeWeights carries from one call to the next. */
@@ -69,6 +77,7 @@ export function smoothSignals(prev: SmoothedSignals | undefined, s: LoadSignals,
     connections: ewma(prev?.connections, reading(s.connections), alpha),
     publishRatePerSec: ewma(prev?.publishRatePerSec, publishRateOf(s), alpha),
     cpu: ewma(prev?.cpu, reading(s.cpu), alpha),
+    connectRate: ewma(prev?.connectRate, reading(s.connectRate), alpha),
   });
 }
 

@@ -9,8 +9,11 @@ import {
   type WeighedSignal,
   type WeightPlan,
 } from '../domain';
-import { neutralCapacity, resolveCapacity, type CapacitySource, type ResolvedCapacity } from './capacity';
-import { catchUp, fmt, overloadCause, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
+import { neutralCapacity, resolveCapacity, type CapacitySource } from './capacity';
+import { dampedFactor, type Gain } from './controller';
+import { fillReason, fleetGain, samePlan, weightedMean, type Assessed } from './fleet';
+import { catchUp, fmt, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
+import { overloadVerdict, type OverloadVerdict } from './overload';
 import { observe, type View } from './observe';
 import { compact, type BrokerState, type PolicyState } from './policy-state';
 import { fitWeightSum, limitWeight } from './weight-limits';
@@ -56,6 +59,11 @@ export interface WeighInput {
   readonly nowMs: number;
   /** Brokers the rebalancer takes new connections from (drains, moves): name → why. */
   readonly moving?: ReadonlyMap<string, string>;
+  /**
+   * New connections per second across the fleet, as the Envoys saw them route: the damped
+   * controller's gain comes from it. Without it, the brokers' CONNECT rates stand in.
+   */
+  readonly arrivalsPerSec?: number;
 }
 
 export interface WeighOutcome {
@@ -67,12 +75,6 @@ export interface WeighOutcome {
   readonly changed: boolean;
 }
 
-/** A broker in the plan, with its capacity and utilisation worked out. */
-interface Assessed extends View {
-  readonly capacity: ResolvedCapacity;
-  readonly utilisation?: number;
-}
-
 interface FleetContext {
   readonly policy: Policy;
   readonly nowMs: number;
@@ -80,6 +82,10 @@ interface FleetContext {
   readonly meanCapacity: number;
   /** Set while fill mode is on: why (the broker furthest below the mean). */
   readonly filling?: string;
+  /** The damped controller's gain; undefined in proportional mode. */
+  readonly gain?: Gain;
+  /** Every broker the policy weighs is cut for overload: cutting them all would change no share. */
+  readonly everyCut: boolean;
 }
 
 interface Decided {
@@ -117,15 +123,22 @@ export function computeWeights(input: WeighInput): WeighOutcome {
   const meanUtil = weightedMean(
     assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]),
   );
-  const filling = fillReason(assessed, meanUtil, policy, input.previous?.filling === true);
+  const damped = policy.controller.mode === 'damped';
+  const filling = damped ? undefined : fillReason(assessed, meanUtil, policy, input.previous?.filling === true);
+  const verdicts = assessed.map((a) => overloadVerdict(a, nowMs, damped));
+  const weighed = assessed
+    .map((a, i) => [a, verdicts[i]] as const)
+    .filter(([a]) => a.pin === undefined && !a.draining && a.metrics === 'fresh');
   const fleet: FleetContext = {
     policy,
     nowMs,
     meanUtil,
     meanCapacity: weightedMean(assessed.filter((a) => a.pin === undefined).map((a) => [a.capacity.connections, 1])) ?? 1,
     ...(filling === undefined ? {} : { filling }),
+    ...(damped ? { gain: fleetGain(assessed, input.arrivalsPerSec, policy) } : {}),
+    everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => v.cut !== undefined),
   };
-  const planned = assessed.map((a) => decide(a, fleet));
+  const planned = assessed.map((a, i) => decide(a, verdicts[i], fleet));
 
   const fitted = fitWeightSum(planned.map((d) => d.decision.weight));
   const scaled = fitted.factor < 1 ? `; scaled x${fmt(fitted.factor, 6)} to keep the weight sum within uint32` : '';
@@ -150,13 +163,13 @@ export function computeWeights(input: WeighInput): WeighOutcome {
   };
 }
 
-function decide(a: Assessed, fleet: FleetContext): Decided {
+function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Decided {
   const { policy, nowMs } = fleet;
   const last = a.state.weight;
   const fair = (policy.weightScale * a.capacity.connections) / fleet.meanCapacity;
-  let overloadedAtMs = a.state.overloadedAtMs;
+  const { overloadedAtMs, samples: overloadSamples, calmSamples } = verdict;
   const done = (weight: number, reason: string, factors: Factors = NO_FACTORS): Decided => ({
-    state: compact({ ...a.state, weight, overloadedAtMs }),
+    state: compact({ ...a.state, weight, overloadedAtMs, overloadSamples, calmSamples }),
     decision: {
       name: a.broker.name,
       weight,
@@ -192,19 +205,30 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
   let hold = false;
 
   if (a.metrics === 'fresh') {
-    const boost = catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress);
-    const fresh = overloadCause(a.inputs, a.overload);
-    if (fresh !== undefined) overloadedAtMs = nowMs;
-    const heldMs = overloadedAtMs === undefined ? undefined : nowMs - overloadedAtMs;
-    const cause =
-      fresh ??
-      (heldMs !== undefined && heldMs < a.overload.holdMs
-        ? `overloaded ${Math.round(heldMs / 1000)}s ago, cut held for ${Math.round(a.overload.holdMs / 1000)}s`
-        : undefined);
-    const overload = cause === undefined ? 1 : a.overload.weightFactor;
+    const cause = verdict.cut;
+    const lifted = cause !== undefined && fleet.everyCut;
+    const hot = cause !== undefined && !lifted;
+    // The damped controller counts an overloaded broker as at least full, so the cut is as
+    // deep as the rest of the fleet has room for, and as damped as any other gap.
+    const boost =
+      fleet.gain === undefined
+        ? catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress)
+        : dampedFactor(
+            hot ? Math.max(1, a.utilisation ?? 1) : a.utilisation,
+            fleet.meanUtil,
+            fleet.gain,
+            { ...policy.controller, ...policy.catchUp },
+            a.capacity.connections,
+            progress,
+          );
+    const overload = hot && fleet.gain === undefined ? a.overload.weightFactor : 1;
     factors = { ...factors, catchUp: boost.value, overload };
     reasons.push(boost.reason);
-    if (cause !== undefined) reasons.push(`${cause}: overloaded, x${overload}`);
+    if (fleet.gain !== undefined) reasons.push(fleet.gain.reason);
+    if (lifted) reasons.push(`${cause}: overloaded, but so is every broker: no cut (the fleet needs capacity)`);
+    else if (hot && fleet.gain !== undefined) reasons.push(`${cause}: overloaded, counted as full`);
+    else if (hot) reasons.push(`${cause}: overloaded, x${overload}`);
+    if (verdict.pending !== undefined) reasons.push(verdict.pending);
     // Fill: a broker at or above the mean gives way while another is far below it.
     const fill =
       fleet.filling !== undefined && a.utilisation !== undefined && fleet.meanUtil !== undefined && a.utilisation >= fleet.meanUtil
@@ -212,7 +236,7 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
         : 1;
     if (fill < 1) reasons.push(`${fleet.filling}: fill x${fill}`);
     factors = { ...factors, fill };
-    urgentDecrease = cause !== undefined || fill < 1;
+    urgentDecrease = hot || fill < 1;
     target = fair * boost.value * ramp.value * overload * fill;
   } else if (a.metrics === 'stale') {
     const neutral = fair * ramp.value;
@@ -232,25 +256,6 @@ function decide(a: Assessed, fleet: FleetContext): Decided {
   return done(limited.weight, reasons.join('; '), factors);
 }
 
-/**
- * Why fill mode is on, or undefined: some broker taking new clients is `below` or more
- * under the mean utilisation (or, once on, still `until` or more under it).
- */
-function fillReason(assessed: readonly Assessed[], meanUtil: number | undefined, policy: Policy, wasFilling: boolean): string | undefined {
-  const { below, until } = policy.catchUp.fill;
-  if (below === 'off' || meanUtil === undefined || meanUtil <= 0) return undefined;
-  let furthest: { name: string; gap: number } | undefined;
-  for (const a of assessed) {
-    if (a.draining || a.pin !== undefined || a.utilisation === undefined) continue;
-    // Softened like catch-up, so a gap of a few connections (an idle fleet) is no gap.
-    const quiet = a.capacity.connections > 0 ? policy.catchUp.quietConnections / a.capacity.connections : 0;
-    const gap = 1 - (a.utilisation + quiet) / (meanUtil + quiet);
-    if (furthest === undefined || gap > furthest.gap) furthest = { name: a.broker.name, gap };
-  }
-  if (furthest === undefined || furthest.gap < (wasFilling ? until : below)) return undefined;
-  return `${furthest.name} is ${Math.round(furthest.gap * 100)}% below the mean`;
-}
-
 function excludedDecision(v: View): BrokerDecision {
   return {
     name: v.broker.name,
@@ -262,22 +267,4 @@ function excludedDecision(v: View): BrokerDecision {
     reason: 'excluded by policy override: not in EDS, its established connections stay',
     inputs: v.inputs,
   };
-}
-
-function weightedMean(pairs: readonly (readonly [number, number])[]): number | undefined {
-  let sum = 0;
-  let total = 0;
-  for (const [value, weight] of pairs) {
-    sum += value * weight;
-    total += weight;
-  }
-  return total > 0 ? sum / total : undefined;
-}
-
-function samePlan(a: WeightPlan | undefined, b: WeightPlan): boolean {
-  if (a === undefined || a.endpoints.length !== b.endpoints.length) return false;
-  return a.endpoints.every((x, i) => {
-    const y = b.endpoints[i];
-    return x.name === y.name && x.address === y.address && x.port === y.port && x.weight === y.weight && x.health === y.health;
-  });
 }

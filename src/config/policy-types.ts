@@ -36,6 +36,38 @@ export interface OverloadPolicy {
   readonly weightFactor: number;
   /** The cut stays this long after the last overloaded scrape, so a broker hovering at a threshold does not flap. */
   readonly holdMs: number;
+  /**
+   * Consecutive scrapes that must show the broker overloaded before it is cut: one CPU
+   * spike over a short scrape (a GC, a burst of reconnects) is not an overload.
+   */
+  readonly confirmSamples: number;
+}
+
+export const CONTROLLER_MODES = ['damped', 'proportional'] as const;
+export type ControllerMode = (typeof CONTROLLER_MODES)[number];
+
+/**
+ * How a broker's share of new connections follows its gap to the fleet's mean utilisation
+ * (docs/policy.md, "The controller"). `damped` closes the gap over a horizon longer than
+ * the loop's dead time, with a gain set by how many connections arrive in it; `proportional`
+ * is catch-up with fill mode, as before.
+ */
+export interface ControllerPolicy {
+  readonly mode: ControllerMode;
+  /** The time the damped controller means to close a gap in; `auto` = e × (dead time + scrape interval). */
+  readonly horizonMs: number | 'auto';
+  /** A relative gap to the mean smaller than this moves nothing (hysteresis against noise). */
+  readonly deadband: number;
+  /** The smallest factor on a broker's fair share: one far above the mean still gets this. */
+  readonly minFactor: number;
+  /** The largest gain: lifetime over horizon is capped here, so a fleet that never reconnects does not saturate on noise. */
+  readonly maxGain: number;
+  /**
+   * Mean connection lifetime the gain is computed from: `auto` measures it (connections
+   * over the rate of new connections, from the brokers' CONNECT counters or Envoy's own
+   * view); without a measurement the gain is 1.
+   */
+  readonly lifetimeMs: number | 'auto';
 }
 
 /**
@@ -144,6 +176,7 @@ export interface Policy {
     /** Fill: while a broker is far below the mean, the brokers at or above it get few new clients. */
     readonly fill: FillPolicy;
   };
+  readonly controller: ControllerPolicy;
   readonly overload: OverloadPolicy;
   readonly slowStart: {
     readonly windowMs: number;

@@ -8,6 +8,7 @@ import { checkPolicy } from './policy-checks';
 import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
 import {
   AUTO_CAPACITY,
+  CONTROLLER_MODES,
   LAGGARD_ACTIONS,
   REBALANCE_MODES,
   type BrokerOverride,
@@ -21,6 +22,7 @@ import {
   mapOf,
   name,
   numberIn,
+  numberOr,
   numberOrOff,
   oneOf,
   partial,
@@ -53,7 +55,9 @@ const DEFAULT_POLICY: Policy = deepFreeze({
     notWritableRatioThreshold: 0.05,
     weightFactor: 0.01,
     holdMs: 15_000,
+    confirmSamples: 2,
   },
+  controller: { mode: 'damped', horizonMs: 'auto', deadband: 0.03, minFactor: 0.05, maxGain: 20, lifetimeMs: 'auto' },
   slowStart: { windowMs: 60_000, startFraction: 0.1 },
   smoothing: { alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
   stale: { graceMs: 30_000, decayMs: 60_000 },
@@ -105,6 +109,7 @@ const overloadFields: Fields<OverloadPolicy> = {
   notWritableRatioThreshold: numberOrOff({ min: 0, max: 1, minExclusive: true }),
   weightFactor: fraction,
   holdMs: int(0, DAY_MS),
+  confirmSamples: int(1, 10),
 };
 
 const D = DEFAULT_POLICY;
@@ -143,6 +148,17 @@ const POLICY: Reader<Policy> = section<Policy>(
       D.catchUp,
     ),
     overload: section(overloadFields, D.overload),
+    controller: section(
+      {
+        mode: oneOf(CONTROLLER_MODES),
+        horizonMs: numberOr('auto', { min: 1000, max: DAY_MS, integer: true }),
+        deadband: numberIn({ min: 0, max: 0.5 }),
+        minFactor: numberIn({ min: 0.001, max: 1 }),
+        maxGain: numberIn({ min: 0, max: 1000, minExclusive: true }),
+        lifetimeMs: numberOr('auto', { min: 1000, max: 365 * DAY_MS, integer: true }),
+      },
+      D.controller,
+    ),
     slowStart: section({ windowMs: durationMs, startFraction: fraction }, D.slowStart),
     smoothing: section(
       {

@@ -12,6 +12,11 @@ export interface LoadSignals {
   readonly incomingPublishRate?: number;
   /** PUBLISH messages per second, from com_hivemq_messages_outgoing_publish_count. */
   readonly outgoingPublishRate?: number;
+  /**
+   * MQTT CONNECT packets per second, from com_hivemq_messages_incoming_connect_count: how
+   * fast clients arrive, which sets how fast weights can close a gap (docs/policy.md).
+   */
+  readonly connectRate?: number;
   /** Dropped messages per second, from com_hivemq_messages_dropped_count. */
   readonly droppedRate?: number;
   /** com_hivemq_overload_protection_level (Enterprise; 0 = none). */

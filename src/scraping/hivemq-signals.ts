@@ -40,6 +40,7 @@ export const HIVEMQ_METRICS = {
     'com_hivemq_messages_outgoing_publish_rate_total',
   ],
   dropped: ['com_hivemq_messages_dropped_count', 'com_hivemq_messages_dropped_count_total'],
+  incomingConnect: ['com_hivemq_messages_incoming_connect_count', 'com_hivemq_messages_incoming_connect_count_total'],
   overloadLevel: 'com_hivemq_overload_protection_level',
   backpressureClients: 'com_hivemq_overload_protection_clients_backpressure_active',
   creditsPerTick: 'com_hivemq_overload_protection_credits_per_tick',
@@ -164,6 +165,7 @@ export function readHivemqPage(current: Scrape, previous: Scrape | undefined, op
   set('incomingPublishRate', rate(m.incomingPublish));
   set('outgoingPublishRate', rate(m.outgoingPublish));
   set('droppedRate', rate(m.dropped));
+  set('connectRate', rate(m.incomingConnect));
   set('overloadLevel', valueOf(cur, m.overloadLevel));
   set('backpressureClients', valueOf(cur, m.backpressureClients));
   set('creditsPerTick', valueOf(cur, m.creditsPerTick));

@@ -11,6 +11,7 @@ export const SIGNAL_LIMITS: { readonly [K in NumericSignal]: number } = {
   incomingPublishRate: 1e9,
   outgoingPublishRate: 1e10,
   droppedRate: 1e10,
+  connectRate: 1e8,
   overloadLevel: 1000,
   backpressureClients: 1e8,
   creditsPerTick: 1e12,

@@ -2,8 +2,23 @@
 // defines each one; the definitions here are the reference.
 import type { ClientStats } from './clients';
 import { analyseMoves, type MoveResults } from './move-results';
+import { readsMetrics, type ScrapeSettings } from './run-plan';
 import type { Sample, StrategyRun } from './samples';
 import type { Scenario, StrategyName } from './scenario';
+import {
+  firstSuspects,
+  imbalanceOf,
+  inWindow,
+  mean,
+  oscillation,
+  round,
+  windowResult,
+  type OscillationResult,
+  type SuspectResult,
+  type WindowResult,
+} from './window-metrics';
+
+export { imbalanceOf, round };
 
 export interface JoinResult {
   readonly broker: string;
@@ -31,6 +46,10 @@ export interface TwoEnvoyResult {
 /** The move, drain and kill results (move-results.ts) come along when the scenario has them. */
 export interface StrategyResult extends MoveResults {
   readonly strategy: StrategyName;
+  /** The row's name (StrategyRun.label). */
+  readonly label: string;
+  /** Strategies that read metrics: the scrape settings of the run. */
+  readonly scrape?: ScrapeSettings;
   /** Mean over the steady-state window of max/mean utilisation of the brokers present; 1 = perfect. */
   readonly imbalance: number | null;
   readonly imbalanceSamples: number;
@@ -41,6 +60,12 @@ export interface StrategyResult extends MoveResults {
   readonly peakUtilisation: number;
   /** Per broker: mean utilisation and connections over the steady-state window. */
   readonly steady: Readonly<Record<string, { utilisation: number; connections: number }>>;
+  /** Peak-to-trough of each broker's smoothed utilisation in the steady window (window-metrics.ts). */
+  readonly oscillation: OscillationResult | null;
+  /** The scenario's spikeWindowSec, when it has one. */
+  readonly spike?: WindowResult;
+  /** Strategies that read metrics: when GET /status first called each broker suspect (absent = never). */
+  readonly suspects?: Readonly<Record<string, SuspectResult>>;
   readonly clients: ClientStats;
   readonly eds?: EdsResult;
   readonly twoEnvoys?: TwoEnvoyResult;
@@ -53,7 +78,7 @@ const COMPARE_EVERY = 5;
 
 export function analyse(scenario: Scenario, run: StrategyRun): StrategyResult {
   const { samples } = run;
-  const inSteady = samples.filter((s) => s.tSec >= scenario.steadyState.fromSec && s.tSec <= scenario.steadyState.toSec);
+  const inSteady = inWindow(samples, scenario.steadyState);
   const ratios = inSteady.map(imbalanceOf).filter((r): r is number => r !== undefined);
   const period = samplePeriodSec(samples);
   let overloadSec = 0;
@@ -79,26 +104,23 @@ export function analyse(scenario: Scenario, run: StrategyRun): StrategyResult {
   };
   return {
     strategy: run.strategy,
+    label: run.label,
+    ...(run.scrape ? { scrape: run.scrape } : {}),
     imbalance: ratios.length > 0 ? mean(ratios) : null,
     imbalanceSamples: ratios.length,
     joins: scenario.events.flatMap((e) => (e.kind === 'broker-join' ? [joinResult(samples, e.broker, e.atSec)] : [])),
     overloadSec,
     peakUtilisation,
     steady: steadyByBroker(inSteady),
+    oscillation: oscillation(samples, scenario.steadyState),
+    ...(scenario.spikeWindow ? { spike: windowResult(samples, scenario.spikeWindow, period) } : {}),
+    ...(readsMetrics(run.strategy) ? { suspects: firstSuspects(samples) } : {}),
     clients: samples.length > 0 ? samples[samples.length - 1].clients : empty,
     ...edsPart(scenario, run, inSteady),
     ...twoEnvoyPart(scenario, samples),
     ...analyseMoves(scenario, run),
     samples: samples.length,
   };
-}
-
-/** max/mean utilisation of the brokers present; undefined when they carry nothing. */
-export function imbalanceOf(s: Sample): number | undefined {
-  const u = s.brokers.filter((b) => b.present).map((b) => b.utilisation);
-  if (u.length === 0) return undefined;
-  const m = mean(u);
-  return m > 0 ? Math.max(...u) / m : undefined;
 }
 
 /** The broker's cost against its fair share: total cost of the brokers present × its share of their capacity. */
@@ -180,13 +202,4 @@ function sameWeights(a: Readonly<Record<string, number>>, b: Readonly<Record<str
 function samplePeriodSec(samples: readonly Sample[]): number {
   if (samples.length < 2) return 1;
   return (samples[samples.length - 1].tSec - samples[0].tSec) / (samples.length - 1);
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-export function round(x: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -1,35 +1,37 @@
-// Noisy metrics for the `noise` event: an HTTP proxy between mqtt-xds's scraper and the
-// brokers' /metrics that multiplies the instantaneous gauges (connections, CPU,
-// not-writable and back-pressure clients) by an independent factor 1 ± ratio on every
-// scrape while noise is on. Counters pass untouched (HiveMQ's counters are exact), except
-// process CPU seconds: mqtt-xds reads CPU as their rate over the agent's CPU limit, so the
-// noise goes on their increase since the last scrape, which keeps the counter monotonic
-// (a noisy value would look like a reset). The test broker's own --noise
-// (brokers[].cpuNoise) touches CPU only and is fixed at launch; this one can start and stop
-// mid-run.
+// Bad metrics for mqtt-xds: an HTTP proxy between its scraper and the brokers' /metrics,
+// used by the strategies that read metrics when a scenario has `noise`, `metrics-lie` or
+// `metrics-slow` events. The broker itself carries on unchanged; only what mqtt-xds is
+// told changes:
+//   - noise: the instantaneous gauges × an independent 1 ± ratio on every scrape, and
+//     the increase of process CPU seconds likewise (page-rewrite.ts);
+//   - lies: idle (load gauges 0, counters standing still), frozen (the last page served
+//     before the lie, byte for byte) or doubled (load gauges and counter increases × 2);
+//   - slowness: the page answers only after a delay, as a broker too busy to answer.
+// The test broker's own --noise (brokers[].cpuNoise) touches CPU only and is fixed at
+// launch; these can start and stop mid-run.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { javaDouble } from '../../tools/testbroker/capacity-metrics';
+import { rewritePage, type CounterState } from './page-rewrite';
 import { seeded, type Random } from './rng';
-
-const NOISY_GAUGES: ReadonlyArray<{ name: string; max?: number; integer: boolean }> = [
-  { name: 'com_hivemq_networking_connections_current', integer: true },
-  { name: 'com_hivemq_mqtt_connection_not_writable_current', integer: true },
-  { name: 'com_hivemq_overload_protection_clients_backpressure_active', integer: true },
-  { name: 'com_hivemq_system_os_global_cpu_total_total', max: 100, integer: false },
-];
-/** Counters whose increase gets the noise: a rate of them is a signal. */
-const NOISY_COUNTERS: readonly string[] = ['process_cpu_seconds_total'];
+import type { LieMode } from './scenario';
 
 export class NoiseProxy {
   private readonly server: http.Server;
   private readonly upstream = new Map<string, string>();
   private readonly ratio = new Map<string, number>();
+  private readonly lies = new Map<string, LieMode>();
+  private readonly delays = new Map<string, number>();
+  /** The last page served per broker: what a frozen page repeats. */
+  private readonly lastServed = new Map<string, { status: number; type: string; body: string }>();
   private readonly random: Random;
   /** Its own stream, so the gauges get the same noise as before the counters got any. */
   private readonly counterRandom: Random;
-  /** Per broker and counter: the real value last seen and the value served for it. */
-  private readonly counters = new Map<string, { real: number; served: number }>();
+  private readonly counters = new Map<string, CounterState>();
+  /** Timers that end a lie or a delay, and pending slow answers: all cleared by stop(). */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waiting = new Set<() => void>();
+  /** Per lie or delay and broker: bumped by every setting, so only the latest one's timer ends it. */
+  private readonly generations = new Map<string, number>();
   private port = 0;
 
   constructor(seed: number) {
@@ -57,9 +59,37 @@ export class NoiseProxy {
     this.ratio.set(broker, ratio);
   }
 
+  /** Until `durationMs` is over (or a later lie replaces it); undefined ends the lie. */
+  setLie(broker: string, mode: LieMode | undefined, durationMs?: number): void {
+    this.setTimed(this.lies, broker, mode, durationMs);
+  }
+
+  /** Every answer for `broker` waits `delayMs` first; 0 ends it. */
+  setDelay(broker: string, delayMs: number, durationMs?: number): void {
+    this.setTimed(this.delays, broker, delayMs > 0 ? delayMs : undefined, durationMs);
+  }
+
   async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const release of this.waiting) release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private setTimed<T>(map: Map<string, T>, broker: string, value: T | undefined, durationMs: number | undefined): void {
+    const key = `${map === this.lies ? 'lie' : 'delay'}/${broker}`;
+    const generation = (this.generations.get(key) ?? 0) + 1;
+    this.generations.set(key, generation);
+    if (value === undefined) map.delete(broker);
+    else map.set(broker, value);
+    if (value === undefined || durationMs === undefined) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      // A later setting for the broker outlives this one's end.
+      if (this.generations.get(key) === generation) map.delete(broker);
+    }, durationMs);
+    this.timers.add(timer);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -69,50 +99,52 @@ export class NoiseProxy {
       res.writeHead(404).end(`no broker ${broker}\n`);
       return;
     }
+    const delayMs = this.delays.get(broker);
+    if (delayMs !== undefined) await this.wait(delayMs);
+    // The scraper gave up (its timeout) or the proxy stopped meanwhile.
+    if (res.destroyed || res.writableEnded) return;
+    const frozen = this.lies.get(broker) === 'frozen' ? this.lastServed.get(broker) : undefined;
+    if (frozen) {
+      res.writeHead(frozen.status, { 'Content-Type': frozen.type }).end(frozen.body);
+      return;
+    }
     try {
       const upstream = await fetch(target, { signal: AbortSignal.timeout(5000) });
       const text = await upstream.text();
-      const ratio = this.ratio.get(broker) ?? 0;
-      res.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'text/plain' });
-      // Once a counter was served noisy it stays offset, so it never seems to go down.
-      res.end(upstream.ok ? this.addNoise(broker, text, ratio) : text);
+      const lie = this.lies.get(broker);
+      const body = upstream.ok
+        ? rewritePage(text, {
+            ratio: this.ratio.get(broker) ?? 0,
+            ...(lie === 'idle' || lie === 'doubled' ? { lie } : {}),
+            gaugeRandom: this.random,
+            counterRandom: this.counterRandom,
+            counters: this.countersOf(broker),
+          })
+        : text;
+      const type = upstream.headers.get('content-type') ?? 'text/plain';
+      if (upstream.ok) this.lastServed.set(broker, { status: upstream.status, type, body });
+      res.writeHead(upstream.status, { 'Content-Type': type }).end(body);
     } catch (err) {
       // The broker is gone (it left) or slow: the scraper sees what it would see directly.
       res.writeHead(502).end(`${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
 
-  private addNoise(broker: string, text: string, ratio: number): string {
-    return text
-      .split('\n')
-      .map((line) => {
-        const counter = NOISY_COUNTERS.find((name) => line.startsWith(`${name} `));
-        if (counter) return this.noisyCounter(`${broker}/${counter}`, line, ratio);
-        if (ratio <= 0) return line;
-        const gauge = NOISY_GAUGES.find((g) => line.startsWith(`${g.name} `) || line.startsWith(`${g.name}{`));
-        if (!gauge) return line;
-        const space = line.lastIndexOf(' ');
-        const value = Number(line.slice(space + 1));
-        if (!Number.isFinite(value)) return line;
-        let noisy = Math.max(0, value * (1 + ratio * (2 * this.random() - 1)));
-        if (gauge.max !== undefined) noisy = Math.min(gauge.max, noisy);
-        if (gauge.integer) noisy = Math.round(noisy);
-        return `${line.slice(0, space)} ${javaDouble(noisy)}`;
-      })
-      .join('\n');
+  private countersOf(broker: string): CounterState {
+    let state = this.counters.get(broker);
+    if (!state) this.counters.set(broker, (state = new Map()));
+    return state;
   }
 
-  private noisyCounter(key: string, line: string, ratio: number): string {
-    const space = line.lastIndexOf(' ');
-    const real = Number(line.slice(space + 1));
-    if (!Number.isFinite(real)) return line;
-    const last = this.counters.get(key);
-    // First sight or a real reset (the broker restarted): served as it is.
-    const served =
-      last === undefined || real < last.real
-        ? real
-        : last.served + (real - last.real) * (ratio > 0 ? 1 + ratio * (2 * this.counterRandom() - 1) : 1);
-    this.counters.set(key, { real, served });
-    return served === real ? line : `${line.slice(0, space)} ${javaDouble(served)}`;
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const release = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      this.waiting.add(release);
+    });
   }
 }

@@ -1,6 +1,6 @@
 // A hand-written SVG of one scenario: one panel per strategy, each broker's utilisation
 // over time (the capacity model's truth), the 100 % line, the steady-state window shaded
-// and the scenario's events marked. No dependency; the output is plain text.
+// grey (the spike window, if any, orange) and the scenario's events marked. No dependency; the output is plain text.
 import type { StrategyResult } from './analysis';
 import type { StrategyRun } from './samples';
 import type { Scenario } from './scenario';
@@ -22,7 +22,7 @@ export function renderSvg(scenario: Scenario, runs: readonly StrategyRun[], resu
     `<text x="${MARGIN.left}" y="22" font-size="15" font-weight="bold">${esc(scenario.name)}: broker utilisation (cost / capacity) per strategy</text>`,
   ];
   runs.forEach((run, i) => {
-    const result = results.find((r) => r.strategy === run.strategy);
+    const result = results.find((r) => r.label === run.label);
     parts.push(panel(scenario, run, result, 40 + i * PANEL_HEIGHT, yMax, colour));
   });
   parts.push('</svg>');
@@ -44,12 +44,19 @@ function panel(
   const x = (t: number): number => x0 + ((x1 - x0) * t) / scenario.durationSec;
   const y = (u: number): number => y1 - ((y1 - y0) * Math.min(u, yMax)) / yMax;
   const out: string[] = [];
-  const title = `${run.strategy}${result?.imbalance != null ? ` (imbalance ${result.imbalance.toFixed(2)}, overload ${result.overloadSec.toFixed(0)} s)` : ''}`;
+  const scrape = run.scrape ? `, scrape ${run.scrape.intervalMs / 1000} s` : '';
+  const title = `${run.label}${scrape}${result?.imbalance != null ? ` (imbalance ${result.imbalance.toFixed(2)}, overload ${result.overloadSec.toFixed(0)} s)` : ''}`;
   out.push(`<text x="${x0}" y="${top + 20}" font-size="13" font-weight="bold">${esc(title)}</text>`);
   const steady = scenario.steadyState;
   out.push(
     `<rect x="${f(x(steady.fromSec))}" y="${y0}" width="${f(x(steady.toSec) - x(steady.fromSec))}" height="${y1 - y0}" fill="#f2f2f2"/>`,
   );
+  const spike = scenario.spikeWindow;
+  if (spike) {
+    out.push(
+      `<rect x="${f(x(spike.fromSec))}" y="${y0}" width="${f(x(spike.toSec) - x(spike.fromSec))}" height="${y1 - y0}" fill="#fde3c8" opacity="0.7"/>`,
+    );
+  }
   out.push(`<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="#999"/>`);
   for (let u = 0; u <= yMax + 1e-9; u += 0.5) {
     out.push(`<line x1="${x0 - 4}" y1="${f(y(u))}" x2="${x0}" y2="${f(y(u))}" stroke="#999"/>`);

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { StrategyResult } from './analysis';
 import { renderSvg } from './plot';
 import type { StrategyRun } from './samples';
-import type { Scenario } from './scenario';
+import { METRICS_EVENT_KINDS, type Scenario } from './scenario';
+import { OSCILLATION_SMOOTHING_SAMPLES } from './window-metrics';
 
 export interface ReportFiles {
   readonly markdown: string;
@@ -24,23 +25,28 @@ export function renderMarkdown(scenario: Scenario, results: readonly StrategyRes
     `## ${scenario.name}`,
     '',
     `Machine: ${machineLine()}. Duration ${scenario.durationSec} s, steady-state window ${scenario.steadyState.fromSec}–${scenario.steadyState.toSec} s, ` +
-      `scrape interval ${scenario.scrapeIntervalMs} ms, ${scenario.envoys} balancer instance(s), ` +
-      `${scenario.populations.reduce((n, p) => n + p.count, 0)} clients, seed ${scenario.seed}.`,
+      `scenario's scrape interval ${scenario.scrapeIntervalMs} ms (each mqtt-xds row states the one it ran with), ` +
+      `${scenario.envoys} balancer instance(s), ${scenario.populations.reduce((n, p) => n + p.count, 0)} clients, seed ${scenario.seed}.`,
     '',
-    '| strategy | imbalance (max/mean util) | T90 after join (s) | overload-s | peak util | attempts | failed (refused) | disconnects | EDS pushes/5 s steady (max) | 2 instances: same weights |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| strategy | scrape every (timeout) | imbalance (max/mean util) | oscillation (pp) | T90 after join (s) | overload-s | peak util | attempts | failed (refused) | disconnects | EDS pushes/5 s steady (max) | 2 instances: same weights |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const t90 = r.joins.length === 0 ? '–' : r.joins.map((j) => `${j.broker}: ${j.t90Sec === null ? 'never' : j.t90Sec}`).join(', ');
     const eds = r.eds ? `${r.eds.per5sSteady ?? '–'} (${r.eds.max5s})` : '–';
     const two = r.twoEnvoys ? `${r.twoEnvoys.identical}/${r.twoEnvoys.compared}` : '–';
+    const osc = r.oscillation ? `${r.oscillation.amplitudePp.toFixed(1)} (${r.oscillation.broker})` : '–';
     lines.push(
-      `| ${r.strategy} | ${r.imbalance === null ? '–' : r.imbalance.toFixed(2)} | ${t90} | ${r.overloadSec.toFixed(0)} | ` +
+      `| ${r.label} | ${scrapeCell(r)} | ${r.imbalance === null ? '–' : r.imbalance.toFixed(2)} | ${osc} | ${t90} | ${r.overloadSec.toFixed(0)} | ` +
         `${(r.peakUtilisation * 100).toFixed(0)}% | ${r.clients.attempts} | ${r.clients.failed} (${r.clients.refused}) | ` +
         `${r.clients.disconnects} | ${eds} | ${two} |`,
     );
   }
-  for (const [strategy, why] of failures) lines.push(`| ${strategy} | failed: ${why.split('\n')[0].replace(/\|/g, '/')} | | | | | | | | |`);
+  for (const [label, why] of failures) lines.push(`| ${label} | | failed: ${why.split('\n')[0].replace(/\|/g, '/')} | | | | | | | | | |`);
+  lines.push(
+    '',
+    `Oscillation: per broker, max − min of its utilisation in the steady window after a ${OSCILLATION_SMOOTHING_SAMPLES} s trailing moving average; the broker that swung most, in percentage points.`,
+  );
 
   const names = scenario.brokers.map((b) => b.name);
   lines.push(
@@ -55,15 +61,71 @@ export function renderMarkdown(scenario: Scenario, results: readonly StrategyRes
       const s = r.steady[n];
       return s ? `${(s.utilisation * 100).toFixed(0)}% (${s.connections.toFixed(0)})` : '–';
     });
-    lines.push(`| ${r.strategy} | ${cells.join(' | ')} |`);
+    lines.push(`| ${r.label} | ${cells.join(' | ')} |`);
   }
   const accepted = results.filter((r) => r.twoEnvoys);
   if (accepted.length > 0) {
     lines.push('', 'Client connections accepted per instance (the kernel spreads them over the shared port):', '');
-    for (const r of accepted) lines.push(`- ${r.strategy}: ${r.twoEnvoys!.accepted.join(' / ')}`);
+    for (const r of accepted) lines.push(`- ${r.label}: ${r.twoEnvoys!.accepted.join(' / ')}`);
   }
-  lines.push(...moveTables(results));
+  lines.push(...spikeTable(scenario, results), ...suspectTable(scenario, results), ...moveTables(results));
   return lines.join('\n') + '\n';
+}
+
+/** mqtt-xds rows: the scrape interval and timeout that run used; "–" for strategies that read no metrics. */
+function scrapeCell(r: StrategyResult): string {
+  return r.scrape ? `${r.scrape.intervalMs} ms (${r.scrape.timeoutMs} ms)` : '–';
+}
+
+/** The spike window's own numbers, where the steady window would show only the recovery. */
+export function spikeTable(scenario: Scenario, results: readonly StrategyResult[]): string[] {
+  const w = scenario.spikeWindow;
+  if (!w) return [];
+  const lines = [
+    '',
+    `Spike window ${w.fromSec}–${w.toSec} s.`,
+    '',
+    '| strategy | imbalance (max/mean util) | peak util | overload-s |',
+    '|---|---|---|---|',
+  ];
+  for (const r of results) {
+    if (!r.spike) continue;
+    lines.push(
+      `| ${r.label} | ${r.spike.imbalance === null ? '–' : r.spike.imbalance.toFixed(2)} | ${(r.spike.peakUtilisation * 100).toFixed(0)}% | ${r.spike.overloadSec.toFixed(0)} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * When mqtt-xds first called each broker suspect (GET /status, decisions[].suspect), and
+ * how long after the metrics event aimed at it. Shown when the scenario has bad metrics
+ * or anything was called suspect.
+ */
+export function suspectTable(scenario: Scenario, results: readonly StrategyResult[]): string[] {
+  const withSuspects = results.filter((r) => r.suspects);
+  const badMetrics = scenario.events.filter((e) => METRICS_EVENT_KINDS.includes(e.kind));
+  const anyFlag = withSuspects.some((r) => Object.keys(r.suspects!).length > 0);
+  if (withSuspects.length === 0 || (badMetrics.length === 0 && !anyFlag)) return [];
+  const names = scenario.brokers.map((b) => b.name);
+  const lines = [
+    '',
+    'Suspect brokers: the first second GET /status called each broker `suspect` (seconds after the first metrics event aimed at it), and why.',
+    '',
+    `| strategy | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|`,
+  ];
+  for (const r of withSuspects) {
+    const cells = names.map((n) => {
+      const s = r.suspects![n];
+      if (!s) return 'never';
+      const cause = badMetrics.find((e) => (e as { broker?: string }).broker === n && e.atSec <= s.atSec);
+      const after = cause ? ` (+${round1(s.atSec - cause.atSec)} s)` : '';
+      return `${s.atSec} s${after}: ${s.reason.replace(/\|/g, '/')}`;
+    });
+    lines.push(`| ${r.label} | ${cells.join(' | ')} |`);
+  }
+  return lines;
 }
 
 const dash = (x: number | null | undefined, unit = ''): string => (x === null || x === undefined ? '–' : `${x}${unit}`);
@@ -85,7 +147,7 @@ export function moveTables(results: readonly StrategyResult[]): string[] {
           j.peakShare.share === null ? '–' : `${Math.round(j.peakShare.share * 100)}% (${j.peakShare.broker} at ${j.peakShare.atSec} s)`;
         const end = j.endShare.share === null ? '–' : `${Math.round(j.endShare.share * 100)}% (${j.endShare.broker})`;
         lines.push(
-          `| ${r.strategy} | ${j.broker} | ${j.t90Sec === null ? 'never' : j.t90Sec} | ${j.disconnects} / ${j.minimumMoves} (${j.ratio === null ? '–' : j.ratio.toFixed(2)}) | ` +
+          `| ${r.label} | ${j.broker} | ${j.t90Sec === null ? 'never' : j.t90Sec} | ${j.disconnects} / ${j.minimumMoves} (${j.ratio === null ? '–' : j.ratio.toFixed(2)}) | ` +
             `${dash(j.agentDisconnects)} | ${peak} | ${end} | ${j.peakRate.count} | ${j.failedAfter} | ${dash(j.lastMoveSec)} |`,
         );
       }
@@ -102,11 +164,11 @@ export function moveTables(results: readonly StrategyResult[]): string[] {
     for (const r of results) {
       for (const d of r.drainResults ?? []) {
         if (d.error !== undefined) {
-          lines.push(`| ${r.strategy} | ${d.broker} | ${d.error.replace(/\|/g, '/')} | | | | | | | |`);
+          lines.push(`| ${r.label} | ${d.broker} | ${d.error.replace(/\|/g, '/')} | | | | | | | |`);
           continue;
         }
         lines.push(
-          `| ${r.strategy} | ${d.broker} (${dash(d.connectionsAtRequest)}) | ${d.failedAfter} | ${dash(d.routedAfterAck)} / ${dash(d.envoyRoutedAfterAck)} | ` +
+          `| ${r.label} | ${d.broker} (${dash(d.connectionsAtRequest)}) | ${d.failedAfter} | ${dash(d.routedAfterAck)} / ${dash(d.envoyRoutedAfterAck)} | ` +
             `${dash(d.ackAfterSec)} | ${d.peakRate.count} (${d.configuredRatePerSec}) | ${dash(d.emptyAfterSec)} | ${dash(d.drainedAfterSec)} | ` +
             `${dash(d.moved)} | ${dash(d.endImbalance)} |`,
         );
@@ -117,7 +179,7 @@ export function moveTables(results: readonly StrategyResult[]): string[] {
         if (d.phases.length > 0)
           lines.push(
             '',
-            `${r.strategy}, ${d.broker}: phases ${d.phases.map((p) => `${p.phase} at ${round1(p.atSec - d.requestedAtSec)} s${p.note ? ` (${p.note})` : ''}`).join(', ')}.`,
+            `${r.label}, ${d.broker}: phases ${d.phases.map((p) => `${p.phase} at ${round1(p.atSec - d.requestedAtSec)} s${p.note ? ` (${p.note})` : ''}`).join(', ')}.`,
           );
       }
     }
@@ -133,7 +195,7 @@ export function moveTables(results: readonly StrategyResult[]): string[] {
     for (const r of results) {
       for (const k of r.killResults ?? []) {
         lines.push(
-          `| ${r.strategy} | ${k.broker} (${dash(k.connectionsAtKill)}) | ${dash(k.mostBackSec)} / ${k.allBackSec === null ? 'not by the end' : k.allBackSec} | ${k.failedAfter} | ` +
+          `| ${r.label} | ${k.broker} (${dash(k.connectionsAtKill)}) | ${dash(k.mostBackSec)} / ${k.allBackSec === null ? 'not by the end' : k.allBackSec} | ${k.failedAfter} | ` +
             `${shedCell(k.envoyCounters)} | ${k.disconnectsAfter} | ${k.peak.broker ?? '–'} ${k.peak.connections} | ${dash(k.perHostLimit)} | ${k.overLimit === undefined ? '–' : k.overLimit ? '**yes**' : 'no'} |`,
         );
       }

@@ -1,7 +1,7 @@
 // One strategy through one scenario: fresh brokers, the balancer, the clients, the
-// scenario's events on schedule and a sample every second, then everything stopped.
-// Every process is started here and stopped here, also when something fails. Drains are
-// followed closely (drain-watch.ts); a kill is a SIGKILL of the broker's process.
+// scenario's events on schedule (run-events.ts) and a sample every second, then
+// everything stopped. Every process is started here and stopped here, also when
+// something fails. Drains are followed closely (drain-watch.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { launchCapacityBroker, type LaunchedBroker } from '../../tools/testbroker';
@@ -9,18 +9,20 @@ import { connectClients } from '../../support/mqtt-clients';
 import { sleep } from '../../support/wait';
 import { startBalancer, type Balancer, type BrokerAddress, type InstanceView } from './balancers';
 import { ClientFleet } from './clients';
-import { DrainTracker, DrainWatch } from './drain-watch';
+import type { DrainWatch } from './drain-watch';
 import { NoiseProxy } from './noise-proxy';
-import { brokersPresentAt, type Scenario, type ScenarioEvent, type StrategyName } from './scenario';
+import { brokerCpuOptions } from './scenario-broker-cpu';
+import { applyEvent, round, within } from './run-events';
+import { readsMetrics, type RunPlan } from './run-plan';
+import { brokersPresentAt, METRICS_EVENT_KINDS, type Scenario, type ScenarioEvent } from './scenario';
 import type { BrokerSample, DrainRecord, EventRecord, KillRecord, Sample, StrategyRun } from './samples';
 
 const SAMPLE_PERIOD_MS = 1000;
-/** A leaving broker is stopped this long after the balancer stopped sending it clients. */
-const LEAVE_GRACE_MS = 1000;
 
 export interface RunOptions {
   readonly scenario: Scenario;
-  readonly strategy: StrategyName;
+  /** The strategy, the row's label and, for mqtt-xds, the scrape settings of this run. */
+  readonly plan: RunPlan;
   readonly workDir: string;
   readonly log: (message: string) => void;
   /** Set by the caller on SIGINT: the run ends early and still cleans up. */
@@ -28,7 +30,8 @@ export interface RunOptions {
 }
 
 export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
-  const { scenario, strategy, log } = opts;
+  const { scenario, log } = opts;
+  const { strategy, label } = opts.plan;
   const started = Date.now();
   fs.mkdirSync(opts.workDir, { recursive: true });
   const brokers = new Map<string, LaunchedBroker>();
@@ -48,6 +51,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
           name: b.name,
           capacity: b.capacity,
           noise: b.cpuNoise,
+          ...brokerCpuOptions(b.cpu),
           seed: scenario.seed + i + 1,
           ...(agentToken === undefined ? {} : { agentToken }),
         }),
@@ -55,8 +59,9 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
     );
     for (const b of launched) brokers.set(b.name, b);
 
-    const noisy = strategy === 'mqtt-xds' && scenario.events.some((e) => e.kind === 'noise');
-    if (noisy) {
+    // Only when something is to be done to the pages, so every other run scrapes the brokers directly.
+    const badMetrics = readsMetrics(strategy) && scenario.events.some((e) => METRICS_EVENT_KINDS.includes(e.kind));
+    if (badMetrics) {
       proxy = new NoiseProxy(scenario.seed);
       await proxy.start();
     }
@@ -79,6 +84,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
       workDir: opts.workDir,
       log,
       ...(agentToken === undefined ? {} : { agentToken }),
+      ...(opts.plan.scrape ? { scrape: opts.plan.scrape } : {}),
     });
     await probe(balancer);
 
@@ -101,7 +107,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
         }, event.atSec * 1000),
       );
     }
-    fleet = new ClientFleet(scenario, [balancer.endpoint], `${strategy}-${started.toString(36)}`);
+    fleet = new ClientFleet(scenario, [balancer.endpoint], `${label.replace(/[^A-Za-z0-9_-]/g, '_')}-${started.toString(36)}`);
     fleet.start(t0);
 
     const samples: Sample[] = [];
@@ -118,6 +124,8 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
     const countersAtEnd = b.counters ? await within(b.counters(), 2000).catch(() => undefined) : undefined;
     return {
       strategy,
+      label,
+      ...(opts.plan.scrape ? { scrape: opts.plan.scrape } : {}),
       samples,
       events: events.sort((x, y) => x.atSec - y.atSec),
       ...(edsPushesAtStart === undefined ? {} : { edsPushesAtStart }),
@@ -135,89 +143,6 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
     await balancer?.stop().catch((err: Error) => log(`stopping the balancer: ${err.message}`));
     await Promise.all([...brokers.values()].map((b) => b.stop()));
     await proxy?.stop();
-  }
-}
-
-interface EventContext {
-  readonly balancer: Balancer;
-  readonly brokers: ReadonlyMap<string, LaunchedBroker>;
-  readonly stopped: Set<string>;
-  readonly proxy?: NoiseProxy;
-  readonly timers: NodeJS.Timeout[];
-  readonly scenario: Scenario;
-  readonly drains: DrainWatch[];
-  readonly kills: KillRecord[];
-  readonly tNow: () => number;
-}
-
-async function applyEvent(e: ScenarioEvent, ctx: EventContext): Promise<string | undefined> {
-  const durationMs = 'durationSec' in e && e.durationSec !== undefined ? Math.round(e.durationSec * 1000) : undefined;
-  const post = async (broker: string, action: 'overload' | 'load', body: object): Promise<void> => {
-    const reply = await ctx.brokers.get(broker)!.post(action, body);
-    if (reply.status !== 200) throw new Error(`POST /admin/${action} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-  };
-  switch (e.kind) {
-    case 'broker-join':
-      await ctx.balancer.join(e.broker);
-      return undefined;
-    case 'broker-leave': {
-      await ctx.balancer.leave(e.broker);
-      if (ctx.stopped.has(e.broker)) return 'already dead';
-      await sleep(LEAVE_GRACE_MS);
-      ctx.stopped.add(e.broker);
-      await ctx.brokers.get(e.broker)!.stop();
-      return 'broker stopped';
-    }
-    case 'overload':
-      await post(e.broker, 'overload', { level: e.level, ...(durationMs ? { durationMs } : {}) });
-      return `level ${e.level}`;
-    case 'extra-load':
-      await post(e.broker, 'load', { extraCost: e.extraCost, ...(durationMs ? { durationMs } : {}) });
-      return `extraCost ${e.extraCost}`;
-    case 'drain': {
-      const tracker = new DrainTracker(e.broker, round(ctx.tNow()));
-      const watch = new DrainWatch(tracker, ctx.brokers.get(e.broker)!, ctx.balancer, ctx.tNow);
-      ctx.drains.push(watch);
-      if (!ctx.balancer.drain) {
-        watch.fail('this strategy has no drain API');
-        return 'skipped: this strategy has no drain API';
-      }
-      await watch.baseline();
-      try {
-        await ctx.balancer.drain(e.broker);
-      } catch (err) {
-        watch.fail((err as Error).message);
-        throw err;
-      }
-      watch.start();
-      return 'POST /drain';
-    }
-    case 'kill': {
-      const broker = ctx.brokers.get(e.broker)!;
-      const [state, counters] = await Promise.all([
-        within(broker.state(), 1000).catch(() => undefined),
-        ctx.balancer.counters ? within(ctx.balancer.counters(), 1000).catch(() => undefined) : undefined,
-      ]);
-      const atSec = round(ctx.tNow());
-      ctx.stopped.add(e.broker);
-      await broker.kill();
-      ctx.kills.push({
-        broker: e.broker,
-        atSec,
-        ...(state ? { connectionsAtKill: state.connections } : {}),
-        ...(counters ? { countersAtKill: counters } : {}),
-      });
-      return `SIGKILL (${state?.connections ?? '?'} clients)`;
-    }
-    case 'noise': {
-      const proxy = ctx.proxy;
-      // Only mqtt-xds reads metrics; for the other strategies noise changes nothing.
-      if (!proxy) return 'no metrics reader in this strategy';
-      const names = e.broker ? [e.broker] : ctx.scenario.brokers.map((b) => b.name);
-      for (const name of names) proxy.setNoise(name, e.ratio);
-      if (durationMs) ctx.timers.push(setTimeout(() => names.forEach((n) => proxy.setNoise(n, 0)), durationMs));
-      return `±${Math.round(e.ratio * 100)} %`;
-    }
   }
 }
 
@@ -247,10 +172,11 @@ async function takeSample(
       };
     }),
   );
-  const [views, edsPushes, rebalanceDisconnects] = await Promise.all([
+  const [views, edsPushes, rebalanceDisconnects, suspects] = await Promise.all([
     balancer.views ? within(balancer.views(), 2000).catch((): InstanceView[] | undefined => undefined) : undefined,
     balancer.edsPushes ? within(balancer.edsPushes(), 2000).catch(() => undefined) : undefined,
     balancer.rebalanceDisconnects ? within(balancer.rebalanceDisconnects(), 2000).catch(() => undefined) : undefined,
+    balancer.suspects ? within(balancer.suspects(), 2000).catch(() => undefined) : undefined,
   ]);
   return {
     tSec: round(tSec),
@@ -259,6 +185,7 @@ async function takeSample(
     ...(views ? { views } : {}),
     ...(edsPushes === undefined ? {} : { edsPushes }),
     ...(rebalanceDisconnects === undefined ? {} : { rebalanceDisconnects }),
+    ...(suspects && Object.keys(suspects).length > 0 ? { suspects } : {}),
   };
 }
 
@@ -268,14 +195,6 @@ async function probe(balancer: Balancer): Promise<void> {
   await pool.endAll();
 }
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 function brokerOf(e: ScenarioEvent): { broker?: string } {
   return 'broker' in e && e.broker !== undefined ? { broker: e.broker } : {};
 }
@@ -283,8 +202,4 @@ function brokerOf(e: ScenarioEvent): { broker?: string } {
 function progressLine(s: Sample): string {
   const brokers = s.brokers.map((b) => `${b.name} ${(b.utilisation * 100).toFixed(0)}%/${b.connections}`).join('  ');
   return `  t=${s.tSec.toFixed(0)}s  ${brokers}  clients ${s.clients.connected} (failed ${s.clients.failed}, disconnects ${s.clients.disconnects})`;
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -1,10 +1,11 @@
 // Load-balancing benchmark: the same scenario through each strategy in turn (Envoy round
-// robin, Envoy least request, HAProxy leastconn, NGINX least_conn, Envoy driven by
-// mqtt-xds), with real MQTT clients over loopback and fresh capacity-model brokers, and
-// a report of how evenly each spread the load. docs/lb-benchmark.md explains it all.
+// robin, Envoy least request, HAProxy leastconn, NGINX least_conn, their capacity-weighted
+// variants, Envoy driven by mqtt-xds), with real MQTT clients over loopback and fresh
+// capacity-model brokers, and a report of how evenly each spread the load.
+// docs/lb-benchmark.md explains it all.
 //
 //   npm run build && npm run bench:lb -- test/bench/lb/scenarios/heterogeneous-1-2-4.yaml \
-//       [--strategies envoy-rr,mqtt-xds] [--out .local/bench/lb] [--keep-work]
+//       [--strategies envoy-rr,mqtt-xds] [--scrape both] [--out .local/bench/lb] [--keep-work]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,27 +14,34 @@ import { envoyBinary } from '../../support/envoy';
 import { analyse, type StrategyResult } from './analysis';
 import { isEnvoyStrategy } from './balancers/envoy';
 import { writeReport } from './report';
+import { defaultStrategies, planRuns, PRODUCTION_SCRAPE, SCRAPE_CHOICES, type ScrapeChoice } from './run-plan';
 import { runStrategy } from './run-strategy';
 import { STRATEGIES, type Scenario, type StrategyName } from './scenario';
 import { describeProblems, parseScenario } from './scenario-parse';
 import type { StrategyRun } from './samples';
 
-const USAGE = `usage: npm run bench:lb -- <scenario.yaml> [--strategies ${STRATEGIES.join(',')}] [--out DIR] [--keep-work]
+const USAGE = `usage: npm run bench:lb -- <scenario.yaml> [--strategies ${STRATEGIES.join(',')}] [--scrape ${SCRAPE_CHOICES.join('|')}] [--out DIR] [--keep-work]
 
-  --strategies  comma-separated subset, run in the order given (default: all, in the order above)
+  --strategies  comma-separated subset, run in the order given (default: all, in the order above;
+                the -weighted ones only when the brokers' capacities differ)
+  --scrape      mqtt-xds's scrape interval: the scenario's, production (${PRODUCTION_SCRAPE.intervalMs} ms, row mqtt-xds@${PRODUCTION_SCRAPE.intervalMs / 1000}s),
+                or both as two rows (default both; one row when they are the same)
   --out         where <scenario>-results.{md,json} and <scenario>.svg go (default .local/bench/lb)
   --keep-work   keep each run's configs and process logs (kept anyway when a strategy fails)`;
 
 interface Args {
   readonly scenarioFile: string;
-  readonly strategies: readonly StrategyName[];
+  /** undefined = the default list for the scenario (run-plan.ts). */
+  readonly strategies?: readonly StrategyName[];
+  readonly scrape: ScrapeChoice;
   readonly outDir: string;
   readonly keepWork: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args | string {
   let scenarioFile: string | undefined;
-  let strategies: StrategyName[] = [...STRATEGIES];
+  let strategies: StrategyName[] | undefined;
+  let scrape: ScrapeChoice = 'both';
   let outDir = path.join(REPO_ROOT, '.local', 'bench', 'lb');
   let keepWork = false;
   for (let i = 0; i < argv.length; i++) {
@@ -49,6 +57,10 @@ function parseArgs(argv: readonly string[]): Args | string {
       if (list.length === 0 || unknown.length > 0)
         return `unknown strategy ${unknown.join(', ') || '(none given)'}; known: ${STRATEGIES.join(', ')}`;
       strategies = list as StrategyName[];
+    } else if (flag === '--scrape') {
+      const choice = value() ?? '';
+      if (!(SCRAPE_CHOICES as readonly string[]).includes(choice)) return `--scrape takes ${SCRAPE_CHOICES.join(', ')}; got "${choice}"`;
+      scrape = choice as ScrapeChoice;
     } else if (flag === '--out') {
       const dir = value();
       if (!dir) return '--out needs a directory';
@@ -64,7 +76,7 @@ function parseArgs(argv: readonly string[]): Args | string {
     }
   }
   if (!scenarioFile) return `no scenario file given\n\n${USAGE}`;
-  return { scenarioFile: path.resolve(scenarioFile), strategies, outDir, keepWork };
+  return { scenarioFile: path.resolve(scenarioFile), ...(strategies ? { strategies } : {}), scrape, outDir, keepWork };
 }
 
 function loadScenario(file: string): Scenario {
@@ -90,7 +102,8 @@ async function main(): Promise<number> {
     return help ? 0 : 2;
   }
   const scenario = loadScenario(args.scenarioFile);
-  checkPrerequisites(args.strategies);
+  const plans = planRuns(args.strategies ?? defaultStrategies(scenario), scenario, args.scrape);
+  checkPrerequisites(plans.map((p) => p.strategy));
   const log = (m: string): void => void process.stderr.write(`[bench:lb] ${m}\n`);
 
   let aborted = false;
@@ -107,16 +120,17 @@ async function main(): Promise<number> {
   const runs: StrategyRun[] = [];
   const results: StrategyResult[] = [];
   const failures = new Map<string, string>();
-  for (const strategy of args.strategies) {
+  for (const plan of plans) {
     if (aborted) break;
-    log(`${scenario.name}: ${strategy} (${scenario.durationSec} s)`);
+    const label = plan.label;
+    log(`${scenario.name}: ${label} (${scenario.durationSec} s${plan.scrape ? `, scrape every ${plan.scrape.intervalMs} ms` : ''})`);
     try {
-      const run = await runStrategy({ scenario, strategy, workDir: path.join(workRoot, strategy), log, aborted: () => aborted });
+      const run = await runStrategy({ scenario, plan, workDir: path.join(workRoot, label), log, aborted: () => aborted });
       runs.push(run);
       const result = analyse(scenario, run);
       results.push(result);
       log(
-        `${strategy}: imbalance ${result.imbalance?.toFixed(2) ?? '–'}, overload ${result.overloadSec.toFixed(0)} s, ` +
+        `${label}: imbalance ${result.imbalance?.toFixed(2) ?? '–'}, oscillation ${result.oscillation?.amplitudePp ?? '–'} pp, overload ${result.overloadSec.toFixed(0)} s, ` +
           `failed ${result.clients.failed}, disconnects ${result.clients.disconnects}`,
       );
       const warning = staticWeightsWarning(scenario, run);
@@ -124,8 +138,8 @@ async function main(): Promise<number> {
       for (const line of moveSummary(result)) log(line);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      failures.set(strategy, message);
-      log(`${strategy} failed: ${message}`);
+      failures.set(label, message);
+      log(`${label} failed: ${message}`);
     }
   }
   const files = writeReport(args.outDir, scenario, runs, results, failures);
@@ -146,7 +160,7 @@ function staticWeightsWarning(scenario: Scenario, run: StrategyRun): string | un
   const stirred = scenario.events.some((e) => e.kind === 'broker-join' || e.kind === 'overload' || e.kind === 'extra-load');
   if (equal && !stirred) return undefined;
   const moved = run.samples.some((s) => (s.views ?? []).some((v) => new Set(Object.values(v.weights).filter((w) => w > 0)).size > 1));
-  return moved ? undefined : 'mqtt-xds: the weights Envoy held never differed between brokers; is metrics mode wired in src/main.ts?';
+  return moved ? undefined : `${run.label}: the weights Envoy held never differed between brokers; is metrics mode wired in src/main.ts?`;
 }
 
 /** One line per move, drain or kill result, for the log while the next strategy runs. */
@@ -154,18 +168,18 @@ function moveSummary(r: StrategyResult): string[] {
   return [
     ...(r.joinMoves ?? []).map(
       (j) =>
-        `${r.strategy}: ${j.broker} joined: T90 ${j.t90Sec === null ? 'never' : `${j.t90Sec} s`}, ` +
+        `${r.label}: ${j.broker} joined: T90 ${j.t90Sec === null ? 'never' : `${j.t90Sec} s`}, ` +
         `disconnects ${j.disconnects} of minimum ${j.minimumMoves}, peak share ${pct(j.peakShare.share)}, at the end ${pct(j.endShare.share)}`,
     ),
     ...(r.drainResults ?? []).map((d) =>
       d.error !== undefined
-        ? `${r.strategy}: drain ${d.broker}: ${d.error}`
-        : `${r.strategy}: drain ${d.broker}: empty after ${d.emptyAfterSec === null ? 'never' : `${d.emptyAfterSec} s`}, routed after ACK ${d.routedAfterAck ?? '–'}, ` +
+        ? `${r.label}: drain ${d.broker}: ${d.error}`
+        : `${r.label}: drain ${d.broker}: empty after ${d.emptyAfterSec === null ? 'never' : `${d.emptyAfterSec} s`}, routed after ACK ${d.routedAfterAck ?? '–'}, ` +
           `peak ${d.peakRate.count}/s (ratePerSec ${d.configuredRatePerSec}), failed ${d.failedAfter}`,
     ),
     ...(r.killResults ?? []).map(
       (k) =>
-        `${r.strategy}: kill ${k.broker}: 99 % back after ${k.mostBackSec ?? '–'} s, all ${k.allBackSec === null ? 'never' : `after ${k.allBackSec} s`}, failed ${k.failedAfter}, ` +
+        `${r.label}: kill ${k.broker}: 99 % back after ${k.mostBackSec ?? '–'} s, all ${k.allBackSec === null ? 'never' : `after ${k.allBackSec} s`}, failed ${k.failedAfter}, ` +
         `fullest ${k.peak.broker ?? '–'} ${k.peak.connections}${k.perHostLimit === undefined ? '' : ` (limit ${k.perHostLimit})`}`,
     ),
   ];

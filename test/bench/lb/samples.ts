@@ -2,6 +2,7 @@
 // the clients' counters and, where the data plane can tell, its weights. Pure types.
 import type { InstanceView } from './balancers';
 import type { ClientStats, ClientTimeline } from './clients';
+import type { ScrapeSettings } from './run-plan';
 import type { StrategyName } from './scenario';
 
 export interface BrokerSample {
@@ -27,6 +28,8 @@ export interface Sample {
   readonly edsPushes?: number;
   /** mqtt-xds: clients its rebalancer had the agents disconnect so far (drains included). */
   readonly rebalanceDisconnects?: number;
+  /** mqtt-xds: brokers GET /status marked `suspect` at this sample, name → reason; absent when none. */
+  readonly suspects?: Readonly<Record<string, string>>;
 }
 
 export interface EventRecord {
@@ -79,6 +82,10 @@ export interface KillRecord {
 
 export interface StrategyRun {
   readonly strategy: StrategyName;
+  /** The report's name for the run: the strategy, or e.g. `mqtt-xds@5s` for its production scrape interval. */
+  readonly label: string;
+  /** Strategies that read metrics: the scrape interval and timeout mqtt-xds ran with. */
+  readonly scrape?: ScrapeSettings;
   readonly samples: readonly Sample[];
   readonly events: readonly EventRecord[];
   /** EDS pushes counted just before t = 0 (mqtt-xds only). */

@@ -5,13 +5,15 @@ import YAML from 'yaml';
 import { parsePolicy } from '../../../src/config/policy';
 import { fail, ok, type Problem, type Result } from '../../../src/util/result';
 import { parseYamlDoc } from '../../../src/util/yaml-doc';
-import { EVENT_KINDS, TRAFFIC_KINDS, type BrokerSpec, type Population, type Scenario, type ScenarioEvent, type Traffic } from './scenario';
+import { TRAFFIC_KINDS, type BrokerSpec, type Population, type Scenario, type ScenarioEvent, type Traffic } from './scenario';
+import { PRODUCTION_SCRAPE } from './run-plan';
+import { checkTimeline, MAX_DURATION_SEC, readEvent, readSteadyState, readWindow } from './scenario-events-parse';
+import { readBrokerCpu } from './scenario-broker-cpu';
 import { FieldReader, type PathPart } from './scenario-fields';
 
 // Guards for a 2-core machine: the broker's capacity model, not real CPU, must be the bottleneck.
 export const MAX_TOTAL_CLIENTS = 4000;
 export const MAX_TOTAL_PUBLISH_PER_SEC = 1000;
-const MAX_DURATION_SEC = 600;
 
 // Broker names end up in the brokers file, the policy and HAProxy/NGINX server names.
 const BROKER_NAME = { re: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, allowed: 'lower-case letters, digits and "-"' };
@@ -43,6 +45,7 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
       'events',
       'envoys',
       'steadyStateSec',
+      'spikeWindowSec',
       'policy',
       'agents',
       'rebalanceTickMs',
@@ -52,7 +55,10 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
 
   const name = r.string(root.name, ['name'], POPULATION_NAME);
   const durationSec = r.number(root.durationSec, ['durationSec'], { min: 5, max: MAX_DURATION_SEC });
-  const scrapeIntervalMs = r.number(root.scrapeIntervalMs, ['scrapeIntervalMs'], { min: 100, max: 60_000, integer: true });
+  const scrapeIntervalMs =
+    r.optionalNumber(root.scrapeIntervalMs, ['scrapeIntervalMs'], { min: 100, max: 60_000, integer: true }) ??
+    // Left out: mqtt-xds's own default, so the scenario measures what ships.
+    (root.scrapeIntervalMs === undefined ? PRODUCTION_SCRAPE.intervalMs : undefined);
   const seed = r.optionalNumber(root.seed, ['seed'], { min: 0, max: 2 ** 32 - 1, integer: true }) ?? 1;
   const envoys = r.optionalNumber(root.envoys, ['envoys'], { min: 1, max: 2, integer: true }) ?? 1;
   const agents = r.optionalBoolean(root.agents, ['agents']) ?? false;
@@ -116,6 +122,10 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
   }
 
   const steadyState = readSteadyState(r, root.steadyStateSec, durationSec);
+  const spikeWindow =
+    root.spikeWindowSec === undefined || durationSec === undefined
+      ? undefined
+      : readWindow(r, root.spikeWindowSec, ['spikeWindowSec'], durationSec);
   let policyYaml: string | undefined;
   if (root.policy !== undefined) {
     policyYaml = YAML.stringify(root.policy);
@@ -141,6 +151,7 @@ export function parseScenario(text: string, source: string): Result<Scenario> {
     events: listed.map((e) => e.event),
     envoys: envoys as 1 | 2,
     steadyState,
+    ...(spikeWindow === undefined ? {} : { spikeWindow }),
     ...(policyYaml === undefined ? {} : { policyYaml }),
     agents,
     ...(rebalanceTickMs === undefined ? {} : { rebalanceTickMs }),
@@ -155,18 +166,19 @@ interface BrokerEntry {
 }
 
 function readBroker(r: FieldReader, value: unknown, path: PathPart[]): BrokerEntry | undefined {
-  const b = r.object(value, path, ['name', 'capacity', 'startSec', 'stopSec', 'cpuNoise']);
+  const b = r.object(value, path, ['name', 'capacity', 'startSec', 'stopSec', 'cpuNoise', 'cpu']);
   if (!b) return undefined;
   const name = r.string(b.name, [...path, 'name'], BROKER_NAME);
   const capacity = r.number(b.capacity, [...path, 'capacity'], { min: 0, max: 1e9, minExclusive: true });
   const startSec = r.optionalNumber(b.startSec, [...path, 'startSec'], { min: 0, max: MAX_DURATION_SEC, minExclusive: true });
   const stopSec = r.optionalNumber(b.stopSec, [...path, 'stopSec'], { min: 0, max: MAX_DURATION_SEC, minExclusive: true });
   const cpuNoise = r.optionalNumber(b.cpuNoise, [...path, 'cpuNoise'], { min: 0, max: 0.99 }) ?? 0;
+  const cpu = readBrokerCpu(r, b.cpu, [...path, 'cpu']);
   if (startSec !== undefined && stopSec !== undefined && stopSec <= startSec) {
     r.report([...path, 'stopSec'], 'SCENARIO_ORDER', `stopSec (${stopSec}) must come after startSec (${startSec})`);
   }
   if (name === undefined || capacity === undefined) return undefined;
-  return { spec: { name, capacity, cpuNoise }, startSec, stopSec, path };
+  return { spec: { name, capacity, cpuNoise, cpu }, startSec, stopSec, path };
 }
 
 function readPopulation(r: FieldReader, value: unknown, path: PathPart[]): Population | undefined {
@@ -234,127 +246,6 @@ function readTraffic(r: FieldReader, value: unknown, path: PathPart[]): Traffic 
   const group = r.string(t.group ?? 'g', [...path, 'group'], { re: /^[^/+#]+$/, allowed: 'no "/", "+" or "#"' });
   if (topic === undefined || group === undefined) return undefined;
   return { kind, publishPerSec, topic, group };
-}
-
-function readEvent(r: FieldReader, value: unknown, path: PathPart[], brokers: ReadonlySet<string>): ScenarioEvent | undefined {
-  const e = r.object(value, path, ['atSec', 'kind', 'broker', 'level', 'durationSec', 'extraCost', 'ratio']);
-  if (!e) return undefined;
-  const atSec = r.number(e.atSec, [...path, 'atSec'], { min: 0, max: MAX_DURATION_SEC });
-  const kind = r.oneOf(e.kind, [...path, 'kind'], EVENT_KINDS);
-  if (atSec === undefined || kind === undefined) return undefined;
-  const allowed: Record<ScenarioEvent['kind'], string[]> = {
-    'broker-join': ['broker'],
-    'broker-leave': ['broker'],
-    overload: ['broker', 'level', 'durationSec'],
-    'extra-load': ['broker', 'extraCost', 'durationSec'],
-    noise: ['broker', 'ratio', 'durationSec'],
-    drain: ['broker'],
-    kill: ['broker'],
-  };
-  for (const key of ['broker', 'level', 'durationSec', 'extraCost', 'ratio']) {
-    if (e[key] !== undefined && !allowed[kind].includes(key)) {
-      r.report([...path, key], 'SCENARIO_NOT_ALLOWED', `a ${kind} event has no ${key} (it takes ${allowed[kind].join(', ')})`);
-    }
-  }
-  const broker = kind === 'noise' && e.broker === undefined ? undefined : r.string(e.broker, [...path, 'broker']);
-  if (broker !== undefined && !brokers.has(broker)) {
-    r.report([...path, 'broker'], 'SCENARIO_UNKNOWN_BROKER', `no broker named "${broker}"; brokers: ${[...brokers].join(', ')}`);
-    return undefined;
-  }
-  const durationSec = r.optionalNumber(e.durationSec, [...path, 'durationSec'], { min: 0, max: MAX_DURATION_SEC, minExclusive: true });
-  const timed = durationSec === undefined ? {} : { durationSec };
-  switch (kind) {
-    case 'broker-join':
-    case 'broker-leave':
-    case 'drain':
-    case 'kill':
-      return broker === undefined ? undefined : { atSec, kind, broker };
-    case 'overload': {
-      const level = r.number(e.level, [...path, 'level'], { min: 0, max: 10, integer: true });
-      return broker === undefined || level === undefined ? undefined : { atSec, kind, broker, level, ...timed };
-    }
-    case 'extra-load': {
-      const extraCost = r.number(e.extraCost, [...path, 'extraCost'], { min: 0, max: 1e9 });
-      return broker === undefined || extraCost === undefined ? undefined : { atSec, kind, broker, extraCost, ...timed };
-    }
-    case 'noise': {
-      const ratio = r.number(e.ratio, [...path, 'ratio'], { min: 0, max: 0.99 });
-      return ratio === undefined ? undefined : { atSec, kind, ratio, ...(broker === undefined ? {} : { broker }), ...timed };
-    }
-  }
-}
-
-/**
- * Replays the membership: joins and leaves must change it, a drain or a kill must hit a
- * live broker in the balancer, a killed broker takes no further event but a leave, and
- * some live broker must always be there to take the clients.
- */
-function checkTimeline(
-  r: FieldReader,
-  initial: readonly string[],
-  events: ReadonlyArray<{ event: ScenarioEvent; path: PathPart[] }>,
-  durationSec: number | undefined,
-): void {
-  const present = new Set(initial);
-  const everJoined = new Set(initial);
-  const killed = new Set<string>();
-  const draining = new Set<string>();
-  const serving = (): number => [...present].filter((b) => !killed.has(b) && !draining.has(b)).length;
-  for (const { event: e, path } of events) {
-    if (durationSec !== undefined && e.atSec >= durationSec) {
-      r.report(path, 'SCENARIO_ORDER', `happens at ${e.atSec} s, at or after the end (durationSec ${durationSec})`);
-    }
-    // Noise changes what mqtt-xds scrapes, whether or not the broker is in the balancer.
-    if (e.kind === 'noise') continue;
-    const broker = (e as { broker: string }).broker;
-    if (e.kind === 'broker-join') {
-      if (everJoined.has(broker)) r.report(path, 'SCENARIO_TIMELINE', `broker "${broker}" joins twice (or was there from the start)`);
-      present.add(broker);
-      everJoined.add(broker);
-      continue;
-    }
-    if (!present.has(broker)) {
-      r.report(
-        path,
-        'SCENARIO_TIMELINE',
-        e.kind === 'broker-leave'
-          ? `broker "${broker}" leaves at ${e.atSec} s but is not in the balancer then`
-          : `broker "${broker}" is not in the balancer at ${e.atSec} s`,
-      );
-      continue;
-    }
-    if (e.kind === 'broker-leave') {
-      present.delete(broker);
-      if (present.size === 0) r.report(path, 'SCENARIO_TIMELINE', 'the last broker leaves; mqtt-xds refuses an empty broker set');
-      continue;
-    }
-    if (killed.has(broker)) {
-      r.report(path, 'SCENARIO_TIMELINE', `broker "${broker}" was killed before ${e.atSec} s; only a broker-leave may follow`);
-      continue;
-    }
-    if (e.kind === 'drain') {
-      if (draining.has(broker)) r.report(path, 'SCENARIO_TIMELINE', `broker "${broker}" is drained twice`);
-      draining.add(broker);
-      if (serving() === 0) r.report(path, 'SCENARIO_TIMELINE', 'this drain leaves no serving broker for the clients');
-    } else if (e.kind === 'kill') {
-      killed.add(broker);
-      if (serving() === 0) r.report(path, 'SCENARIO_TIMELINE', 'this kill leaves no serving broker for the clients to come back to');
-    }
-  }
-}
-
-function readSteadyState(r: FieldReader, value: unknown, durationSec: number | undefined): Scenario['steadyState'] | undefined {
-  const path = ['steadyStateSec'];
-  if (durationSec === undefined) return undefined;
-  if (Array.isArray(value)) {
-    const from = r.number(value[0], [...path, 0], { min: 0, max: durationSec });
-    const to = r.number(value[1], [...path, 1], { min: 0, max: durationSec });
-    if (value.length !== 2) r.report(path, 'SCENARIO_TYPE', 'expected [fromSec, toSec]');
-    if (from !== undefined && to !== undefined && to - from < 1) r.report(path, 'SCENARIO_ORDER', 'the window must be at least 1 s long');
-    return from === undefined || to === undefined ? undefined : { fromSec: from, toSec: to };
-  }
-  const last = r.number(value, path, { min: 1, max: durationSec });
-  return last === undefined ? undefined : { fromSec: durationSec - last, toSec: durationSec };
 }
 
 export function describeProblems(problems: readonly Problem[], source: string): string {

@@ -3,8 +3,25 @@
 // parser (scenario-parse.ts) fills every default so nothing downstream guesses.
 // docs/lb-benchmark.md documents the YAML form.
 
-export const STRATEGIES = ['envoy-rr', 'envoy-least-request', 'haproxy-leastconn', 'nginx-least-conn', 'mqtt-xds'] as const;
+// The -weighted variants get static weights ∝ each broker's capacity, as an operator who
+// knows the node sizes would configure them; run-plan.ts leaves them out of the default
+// run when every capacity is equal (they would repeat the unweighted rows).
+export const STRATEGIES = [
+  'envoy-rr',
+  'envoy-rr-weighted',
+  'envoy-least-request',
+  'haproxy-leastconn',
+  'haproxy-leastconn-weighted',
+  'nginx-least-conn',
+  'nginx-least-conn-weighted',
+  'mqtt-xds',
+] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
+export const WEIGHTED_STRATEGIES: readonly StrategyName[] = [
+  'envoy-rr-weighted',
+  'haproxy-leastconn-weighted',
+  'nginx-least-conn-weighted',
+];
 
 export interface BrokerSpec {
   readonly name: string;
@@ -12,6 +29,28 @@ export interface BrokerSpec {
   readonly capacity: number;
   /** The test broker's own CPU noise from launch (its --noise), 0 = none. */
   readonly cpuNoise: number;
+  /** The test broker's CPU model and how its CPU is read (scenario-broker-cpu.ts). */
+  readonly cpu: BrokerCpuSpec;
+}
+
+/** A broker's `cpu:` section, defaults filled (docs/test-broker.md, "Realistic CPU"). */
+export interface BrokerCpuSpec {
+  /** realistic (the benchmark's default) or ideal: CPU is the scored utilisation, as before issue 13. */
+  readonly model: 'ideal' | 'realistic';
+  /** limit: CPU over limitCores; host: over hostCores; rounded: over limitCores rounded up. */
+  readonly view: 'limit' | 'host' | 'rounded';
+  readonly limitCores: number;
+  readonly hostCores: number;
+  /** Idle CPU, share of the limit. */
+  readonly baseline: number;
+  /** Time constant of CPU behind the work. */
+  readonly lagSec: number;
+  /** CPU per unit of work when nearly idle over that at full load. */
+  readonly amortisation: number;
+  /** A message to f subscribers costs f^fanoutExponent copies. */
+  readonly fanoutExponent: number;
+  /** GC-like spikes: Poisson with this mean interval (0 = none), each U(min, max) of the limit. */
+  readonly spikes: { readonly meanIntervalSec: number; readonly min: number; readonly max: number };
 }
 
 export const TRAFFIC_KINDS = ['cheap-publisher', 'fanout-publisher', 'subscriber', 'shared-subscriber'] as const;
@@ -56,14 +95,45 @@ export type ScenarioEvent =
   /** POST /drain/<broker> on mqtt-xds's admin port; strategies without a drain API skip it. */
   | { readonly atSec: number; readonly kind: 'drain'; readonly broker: string }
   /** SIGKILL: the broker crashes and stays in the balancer's configuration, whose health checks must find out. */
-  | { readonly atSec: number; readonly kind: 'kill'; readonly broker: string };
+  | { readonly atSec: number; readonly kind: 'kill'; readonly broker: string }
+  /** The broker's metrics page lies to mqtt-xds (noise-proxy.ts) while the broker carries on as before. */
+  | { readonly atSec: number; readonly kind: 'metrics-lie'; readonly broker: string; readonly mode: LieMode; readonly durationSec?: number }
+  /** The broker's metrics page answers only after delayMs, as a broker too busy to answer would. */
+  | {
+      readonly atSec: number;
+      readonly kind: 'metrics-slow';
+      readonly broker: string;
+      readonly delayMs: number;
+      readonly durationSec?: number;
+    };
+
+/**
+ * idle: load gauges 0 and counters standing still (a stuck exporter, the wrong pod behind
+ * the port); frozen: the last page again, byte for byte; doubled: load gauges and counter
+ * increases × 2.
+ */
+export const LIE_MODES = ['idle', 'frozen', 'doubled'] as const;
+export type LieMode = (typeof LIE_MODES)[number];
 
 export type EventKind = ScenarioEvent['kind'];
-export const EVENT_KINDS: readonly EventKind[] = ['broker-join', 'broker-leave', 'overload', 'extra-load', 'noise', 'drain', 'kill'];
+export const EVENT_KINDS: readonly EventKind[] = [
+  'broker-join',
+  'broker-leave',
+  'overload',
+  'extra-load',
+  'noise',
+  'drain',
+  'kill',
+  'metrics-lie',
+  'metrics-slow',
+];
+/** Events that change only what mqtt-xds scrapes, whether or not the broker is in the balancer. */
+export const METRICS_EVENT_KINDS: readonly EventKind[] = ['noise', 'metrics-lie', 'metrics-slow'];
 
 export interface Scenario {
   readonly name: string;
   readonly durationSec: number;
+  /** mqtt-xds's scrape.intervalMs; the production default when the file leaves it out. */
   readonly scrapeIntervalMs: number;
   /** Seeds client arrival jitter, lifetimes, backoff and metric noise: a run can be repeated. */
   readonly seed: number;
@@ -75,7 +145,13 @@ export interface Scenario {
   readonly events: readonly ScenarioEvent[];
   readonly envoys: 1 | 2;
   /** The window imbalance is averaged over. */
-  readonly steadyState: { readonly fromSec: number; readonly toSec: number };
+  readonly steadyState: TimeWindow;
+  /**
+   * A second window reported beside the steady state (imbalance, peak utilisation,
+   * overload-seconds within it): the spike itself, where a balancer that never moved
+   * anything cannot look perfect.
+   */
+  readonly spikeWindow?: TimeWindow;
   /** The policy block as YAML text, for mqtt-xds's --balancing-policy-file; undefined = built-in defaults. */
   readonly policyYaml?: string;
   /**
@@ -85,6 +161,11 @@ export interface Scenario {
   readonly agents: boolean;
   /** mqtt-xds's rebalanceTickMs; undefined = its default. */
   readonly rebalanceTickMs?: number;
+}
+
+export interface TimeWindow {
+  readonly fromSec: number;
+  readonly toSec: number;
 }
 
 /** Brokers killed at or before `tSec`: they stay in the balancer's configuration but are dead. */

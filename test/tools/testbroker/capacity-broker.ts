@@ -7,14 +7,19 @@
 //   node dist/test/tools/testbroker/capacity-broker.js --name b1 --capacity 1000 \
 //        [--port 0] [--metrics-port 0] [--host 127.0.0.1] [--connection-cost 1] \
 //        [--message-cost 1] [--window-ms 5000] [--tick-ms 100] [--noise 0] [--seed 1] [--cores 1] \
-//        [--agent-token <token>]
+//        [--agent-token <token>] [--cpu-model ideal|realistic] [--cpu-view limit|host|rounded] \
+//        [--host-cores 8] [--cpu-baseline 0.05] [--cpu-lag-ms 2500] [--cpu-amortisation 4] \
+//        [--cpu-fanout-exponent 1.1] [--cpu-spike-interval-ms 30000] [--cpu-spike-min 0.2] [--cpu-spike-max 0.5]
 //
 // The model (capacity-model.ts has the exact rules, docs/test-broker.md the walkthrough):
 //   cost(client) = connectionCost + (publishes/s sent + copies/s delivered of them) × messageCost,
 //                  rates measured over a sliding --window-ms of real MQTT traffic;
 //   utilisation  = (Σ cost(client) + extra load) / capacity;
-//   cpu          = min(1, utilisation), times seeded uniform noise 1 ± --noise, exported in
-//                  percent and as process CPU seconds over --cores (the agent's CPU limit);
+//   cpu          = --cpu-model ideal (the default): min(1, utilisation), times seeded uniform
+//                  noise 1 ± --noise; realistic (capacity-cpu.ts): baseline, GC-like spikes,
+//                  convex fan-out, amortisation, lag and throttling at --cores; exported in
+//                  percent and as process CPU seconds over the agent's CPU limit, which
+//                  --cpu-view can make wrong the ways real readings are (host, rounded);
 //   overload level 1..5 between utilisation 0.8 and 1.0, 6..10 above; publishers are
 //   under back-pressure from level 6; POST /admin/overload and /admin/load stage events.
 //

@@ -3,9 +3,11 @@
 // launcher's argument list and --help from the same table.
 import { fail, ok, type Problem, type Result } from '../../../src/util/result';
 import { didYouMean } from '../../../src/util/suggest';
+import type { CpuModelConfig } from './capacity-cpu';
+import { checkCpuFlags, CPU_FLAGS } from './capacity-cpu-flags';
 import { DEFAULT_CONNECTION_COST, DEFAULT_MESSAGE_COST } from './capacity-model';
 
-export interface CapacityBrokerOptions {
+export interface CapacityBrokerOptions extends Omit<CpuModelConfig, 'cores'> {
   readonly name: string;
   readonly host: string;
   /** MQTT port; 0 picks a free one. */
@@ -19,15 +21,18 @@ export interface CapacityBrokerOptions {
   readonly tickMs: number;
   readonly noise: number;
   readonly seed: number;
+  /** The CPU limit in cores, fractional allowed (a 0.25-core quota). */
   readonly cores: number;
   /** Bearer token of the agent API (docs/agent-api.md); undefined: no token is asked for. */
   readonly agentToken?: string;
 }
 
-interface FlagSpec {
+export interface FlagSpec {
   readonly flag: string;
   readonly key: keyof CapacityBrokerOptions;
-  readonly kind: 'string' | 'integer' | 'number';
+  readonly kind: 'string' | 'integer' | 'number' | 'choice';
+  /** The values a `choice` takes. */
+  readonly choices?: readonly string[];
   readonly help: string;
   /** Undefined: the flag is required, unless it is `optional`. */
   readonly fallback?: string | number;
@@ -109,12 +114,14 @@ export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--cores',
     key: 'cores',
-    kind: 'integer',
+    kind: 'number',
     fallback: 1,
-    min: 1,
+    min: 0,
+    minExclusive: true,
     max: 1024,
-    help: 'simulated cores: process_cpu_seconds_total grows by cpu × cores per second; mqtt_xds_agent_cpu_limit_cores',
+    help: 'CPU limit in cores (0.25 = a quarter-core quota): process_cpu_seconds_total grows by cpu × cores per second',
   },
+  ...CPU_FLAGS,
   {
     flag: '--agent-token',
     key: 'agentToken',
@@ -126,9 +133,9 @@ export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
 
 export function capacityBrokerUsage(): string {
   const rows = CAPACITY_BROKER_FLAGS.map((f) => {
-    const value = f.kind === 'string' ? '<text>' : '<n>';
+    const value = f.kind === 'string' ? '<text>' : f.kind === 'choice' ? `<${f.choices?.join('|')}>` : '<n>';
     const dflt = f.fallback !== undefined ? ` (default ${f.fallback})` : f.optional ? ' (optional)' : ' (required)';
-    return `  ${`${f.flag} ${value}`.padEnd(24)} ${f.help}${dflt}`;
+    return `  ${`${f.flag} ${value}`.padEnd(30)} ${f.help}${dflt}`;
   });
   return ['usage: node dist/test/tools/testbroker/capacity-broker.js --capacity <n> [flags]', '', ...rows, '  --help'].join('\n');
 }
@@ -177,6 +184,7 @@ export function parseCapacityBrokerArgs(argv: readonly string[]): Result<ParsedA
     const value = convert(spec, text, problems);
     if (value !== undefined) options[spec.key] = value;
   }
+  if (problems.length === 0) checkCpuFlags(options as unknown as CapacityBrokerOptions, problems);
   return problems.length ? fail(problems) : ok({ help: false, options: options as unknown as CapacityBrokerOptions });
 }
 
@@ -184,6 +192,16 @@ function convert(spec: FlagSpec, text: string, problems: Problem[]): string | nu
   if (spec.kind === 'string') {
     if (text.length > 0) return text;
     problems.push({ code: 'EMPTY_VALUE', path: spec.flag, message: 'must not be empty' });
+    return undefined;
+  }
+  if (spec.kind === 'choice') {
+    const choices = spec.choices ?? [];
+    if (choices.includes(text)) return text;
+    problems.push({
+      code: 'BAD_CHOICE',
+      path: spec.flag,
+      message: `expected one of ${choices.join(', ')}, got "${text}"${didYouMean(text, choices)}`,
+    });
     return undefined;
   }
   const value = text.trim() === '' ? NaN : Number(text);

@@ -90,6 +90,33 @@ function plain(name: string, type: MetricType, help: string, value: number): Met
   return { name, help, type, samples: [{ value }] };
 }
 
+/** The rest of the agent's CPU series (docs/hivemq-agent.md, "CPU"), with the realistic model's values. */
+function agentCpuFamilies(s: CapacitySnapshot): MetricFamily[] {
+  return [
+    {
+      name: 'mqtt_xds_agent_cpu_limit_info',
+      help: 'Where mqtt_xds_agent_cpu_limit_cores came from: cgroup-v2, cgroup-v1 or host (test broker: --cpu-view).',
+      type: 'gauge',
+      samples: [{ labels: [['source', s.cpuLimitSource]], value: 1 }],
+    },
+    // Whole periods, as cpu.stat counts them; floors of a growing total stay monotonic.
+    plain('mqtt_xds_agent_cpu_periods_total', 'counter', 'CFS periods in which the broker had work.', Math.floor(s.cpuPeriods)),
+    plain(
+      'mqtt_xds_agent_cpu_throttled_periods_total',
+      'counter',
+      'CFS periods in which the broker used its whole quota and was throttled.',
+      Math.floor(s.cpuThrottledPeriods),
+    ),
+    plain(
+      'mqtt_xds_agent_cpu_throttled_seconds_total',
+      'counter',
+      "Seconds the broker's threads were held back by its quota.",
+      s.cpuThrottledSeconds,
+    ),
+    plain('mqtt_xds_agent_gc_pause_seconds_total', 'counter', 'Seconds spent in (modelled) GC pauses.', s.gcPauseSeconds),
+  ];
+}
+
 export interface MetricsInput {
   readonly snapshot: CapacitySnapshot;
   readonly heapUsedBytes: number;
@@ -105,6 +132,8 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
   return [
     dropwizard('com.hivemq.networking.connections.current', COUNTER, s.connections),
     dropwizard('com.hivemq.mqtt.connection.not-writable.current', COUNTER, s.notWritable),
+    // HiveMQ counts every CONNECT; health-check sessions are left out here, a few per minute.
+    dropwizard('com.hivemq.messages.incoming.connect.count', COUNTER, s.clientConnects),
     dropwizard('com.hivemq.messages.incoming.publish.count', COUNTER, s.incomingPublishes),
     dropwizard('com.hivemq.messages.outgoing.publish.count', COUNTER, s.outgoingPublishes),
     dropwizard('com.hivemq.messages.dropped.count', COUNTER, s.droppedMessages),
@@ -113,7 +142,7 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
     dropwizard('com.hivemq.overload-protection.credits.per-tick', GAUGE, s.creditsPerTick),
     // Percent (0–100), as HiveMQ reports it: its own Grafana dashboard plots this metric
     // unscaled on a percent axis (hivemq/hivemq-grafana-dashboards, panel "CPU %").
-    dropwizard('com.hivemq.system.os.global.cpu.total.total', GAUGE, s.cpu * 100),
+    dropwizard('com.hivemq.system.os.global.cpu.total.total', GAUGE, s.viewedCpu * 100),
     dropwizard('com.hivemq.jvm.memory.heap.used', GAUGE, input.heapUsedBytes),
     dropwizard('com.hivemq.jvm.memory.heap.max', GAUGE, input.heapMaxBytes),
     {
@@ -126,14 +155,18 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
       ],
     },
     plain('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', s.processCpuSeconds),
-    // What the mqtt-xds agent adds on a node without a CPU quota: its CPUs. The control plane
-    // reads CPU as rate(process_cpu_seconds_total) / this, preferred to the percent gauge above.
+    // What the mqtt-xds agent adds: the CPU limit. The control plane reads CPU as
+    // rate(process_cpu_seconds_total) / this, preferred to the percent gauge above. The
+    // failure views (--cpu-view host, rounded) put the wrong divisor here, as a reading
+    // that misses the quota would.
     plain(
       'mqtt_xds_agent_cpu_limit_cores',
       'gauge',
-      "CPU limit of the broker's container in cores (test broker: --cores, no quota).",
+      "CPU limit of the broker's container in cores (test broker: --cores, or what --cpu-view reads instead).",
       s.cpuLimitCores,
     ),
+    // The ideal model keeps the page it always had: a node without a quota, so no throttling.
+    ...(s.cpuModel === 'realistic' ? agentCpuFamilies(s) : []),
     plain('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', input.processStartSeconds),
     plain('testbroker_capacity', 'gauge', 'Test broker: capacity in cost units per second (--capacity).', s.capacity),
     plain('testbroker_cost', 'gauge', 'Test broker: modelled cost in units per second, extra load included.', s.cost),

@@ -8,8 +8,9 @@
 //                    publishRate + fanoutRate = publishRate × (1 + subscribers reached).
 //   cost           = Σ cost(client) + extraCost (POST /admin/load)
 //   utilisation    = cost / capacity
-//   cpu            = clamp(min(1, utilisation) × (1 + noise × (2r − 1)), 0, 1),
-//                    r uniform in [0, 1) from a seeded generator, one draw per tick
+//   cpu (ideal)    = clamp(min(1, utilisation) × (1 + noise × (2r − 1)), 0, 1),
+//                    r uniform in [0, 1) from a seeded generator, one draw per tick;
+//                    the realistic CPU model (capacity-cpu.ts) replaces it when chosen
 //   level          = 0 for u ≤ 0.8; 1..5 in steps of 0.04 up to u = 1.0;
 //                    6..10 in steps of 0.1 above (u > 1.4 → 10);
 //                    max(level, forced level) while POST /admin/overload is in force
@@ -114,8 +115,7 @@ export function evaluateModel(config: CapacityModelConfig, input: ModelInput): M
     if (client.receiveRate > 0) receivers += 1;
   }
   const utilisation = cost / config.capacity;
-  const factor = 1 + config.noise * (2 * input.noiseSample - 1);
-  const cpu = clamp01(Math.min(1, utilisation) * factor);
+  const cpu = idealCpu(utilisation, config.noise, input.noiseSample);
   const utilisationLevel = overloadLevelFor(utilisation);
   const overloadLevel = Math.max(utilisationLevel, input.forcedLevel);
   return {
@@ -129,6 +129,16 @@ export function evaluateModel(config: CapacityModelConfig, input: ModelInput): M
     notWritable: utilisation > 1 ? Math.round(receivers * Math.min(1, utilisation - 1)) : 0,
     dropRatio: utilisation > 1 ? 1 - 1 / utilisation : 0,
   };
+}
+
+/**
+ * The ideal CPU model (`--cpu-model ideal`): the CPU reading is the scored utilisation,
+ * capped at 1, with multiplicative noise. It flatters a CPU-led balancer (issue 13), so
+ * benchmarks use capacity-cpu.ts; this stays to repeat older results exactly.
+ */
+export function idealCpu(utilisation: number, noise: number, noiseSample: number): number {
+  const factor = 1 + noise * (2 * noiseSample - 1);
+  return clamp01(Math.min(1, utilisation) * factor);
 }
 
 function clamp01(x: number): number {

@@ -1,17 +1,37 @@
 // The test broker's simulated state over time: the ledger's measured traffic, the pure
-// capacity model, the admin overrides (forced overload, extra load) and the counters
-// that integrate over time (process CPU seconds, dropped messages). The broker calls
-// `tick` on a timer; every value it exports comes from the last tick's snapshot. Time is
-// always passed in, so tests drive it with a fake clock.
+// capacity and CPU models, the admin overrides (forced overload, extra load) and the
+// counters that integrate over time (process CPU seconds, CFS periods, dropped messages).
+// The broker calls `tick` on a timer; every value it exports comes from the last tick's
+// snapshot. Time is always passed in, so tests drive it with a fake clock.
 import { ClientLedger, type ClientInfo, type WindowConfig } from './capacity-ledger';
+import {
+  accumulateCpu,
+  INITIAL_CPU_STATE,
+  limitSourceOf,
+  resolveCpuConfig,
+  stepCpu,
+  viewedCpu,
+  viewedLimitCores,
+  workUtilisation,
+  ZERO_CPU_COUNTERS,
+  type CpuCounters,
+  type CpuModelConfig,
+  type CpuReading,
+  type CpuState,
+} from './capacity-cpu';
 import { evaluateModel, seededRandom, type CapacityModelConfig, type ClientTraffic, type ModelOutput } from './capacity-model';
 
-export interface SimulationConfig extends CapacityModelConfig, WindowConfig {
+export interface SimulationConfig extends CapacityModelConfig, WindowConfig, Partial<Omit<CpuModelConfig, 'cores'>> {
   /** Seed of the CPU noise generator. */
   readonly seed: number;
-  /** Cores the simulated node has: process_cpu_seconds_total grows by cpu × cores per second. */
+  /** The node's CPU limit in cores: process_cpu_seconds_total grows by cpu × cores per second. */
   readonly cores: number;
+  /** How often the broker ticks; a GC-like spike lasts whole ticks. Default 100. */
+  readonly tickMs?: number;
 }
+
+/** Seeds the spike generator apart from the noise one, so the noise sequence is the ideal model's. */
+const SPIKE_SEED_SALT = 0x5bd1e995;
 
 export interface Override {
   readonly value: number;
@@ -19,7 +39,7 @@ export interface Override {
   readonly untilMs?: number;
 }
 
-export interface CapacitySnapshot extends ModelOutput {
+export interface CapacitySnapshot extends ModelOutput, CpuReading, CpuCounters {
   readonly atMs: number;
   readonly capacity: number;
   readonly connections: number;
@@ -32,13 +52,17 @@ export interface CapacitySnapshot extends ModelOutput {
   readonly outgoingPublishes: number;
   /** Copies the model counts as dropped since start (whole messages). */
   readonly droppedMessages: number;
-  /** Synthetic CPU integrated over time. */
-  readonly processCpuSeconds: number;
+  readonly cpuModel: CpuModelConfig['cpuModel'];
   /**
-   * The node's CPU in cores (`cores`), exported as the mqtt-xds agent's CPU limit, so that
-   * rate(processCpuSeconds) / cpuLimitCores is the synthetic CPU again.
+   * The cores the CPU reading is divided by (capacity-cpu.ts, viewedLimitCores), exported as
+   * the mqtt-xds agent's CPU limit: `cores` in the limit view, so that
+   * rate(processCpuSeconds) / cpuLimitCores is `cpu` again; the host's cores or the
+   * rounded-up quota in the failure views.
    */
   readonly cpuLimitCores: number;
+  readonly cpuLimitSource: 'cgroup-v2' | 'host';
+  /** CPU used over cpuLimitCores: `cpu` as the chosen view reads it. */
+  readonly viewedCpu: number;
   /** Sessions accepted since start from clients that chose their own id (see countClientConnect). */
   readonly clientConnects: number;
 }
@@ -77,11 +101,14 @@ export const PAYLOAD_QUANTILES = [0.5, 0.75, 0.95, 0.98, 0.99, 0.999] as const;
 export class CapacitySimulation {
   readonly ledger: ClientLedger;
   private readonly random: () => number;
+  private readonly spikeRandom: () => number;
+  private readonly cpuConfig: CpuModelConfig;
+  private cpuState: CpuState = INITIAL_CPU_STATE;
+  private counters: CpuCounters = ZERO_CPU_COUNTERS;
   private readonly payloadSizes = new SlidingReservoir(1028);
   private incoming = 0;
   private outgoing = 0;
   private dropped = 0;
-  private cpuSeconds = 0;
   private connects = 0;
   private forced?: Override;
   private extra?: Override;
@@ -93,7 +120,9 @@ export class CapacitySimulation {
   ) {
     this.ledger = new ClientLedger(config);
     this.random = seededRandom(config.seed);
-    this.snapshot = this.evaluate(startMs, [], 0);
+    this.spikeRandom = seededRandom(config.seed ^ SPIKE_SEED_SALT);
+    this.cpuConfig = resolveCpuConfig(config);
+    this.snapshot = this.evaluate(startMs, 0, [], 0);
   }
 
   /** The state as of the last tick. */
@@ -144,33 +173,45 @@ export class CapacitySimulation {
 
   /**
    * Re-evaluates the model at `nowMs`. Over the time since the previous tick, CPU seconds
-   * grow at the previous tick's CPU (it held meanwhile) and drops at the delivery rate
-   * now measured times the previous tick's drop ratio. `realNotWritable` is what the
+   * and CFS periods grow at the previous tick's CPU (it held meanwhile) and drops at the
+   * delivery rate now measured times the previous tick's drop ratio. `realNotWritable` is what the
    * broker sees on its sockets; the larger of it and the model's value is reported.
    */
   tick(nowMs: number, realNotWritable = 0): CapacitySnapshot {
     const previous = this.snapshot;
     const elapsedS = Math.max(0, nowMs - previous.atMs) / 1000;
-    this.cpuSeconds += previous.cpu * this.config.cores * elapsedS;
+    this.counters = accumulateCpu(this.counters, previous, this.config.cores, elapsedS);
     const traffic = this.ledger.traffic(nowMs);
     const fanoutRate = traffic.reduce((sum, t) => sum + t.fanoutRate, 0);
     this.dropped += fanoutRate * previous.dropRatio * elapsedS;
-    this.snapshot = this.evaluate(nowMs, traffic, realNotWritable);
+    this.snapshot = this.evaluate(nowMs, nowMs - previous.atMs, traffic, realNotWritable);
     return this.snapshot;
   }
 
-  private evaluate(nowMs: number, traffic: readonly ClientTraffic[], realNotWritable: number): CapacitySnapshot {
+  private evaluate(nowMs: number, elapsedMs: number, traffic: readonly ClientTraffic[], realNotWritable: number): CapacitySnapshot {
     if (lapsed(this.forced, nowMs)) this.forced = undefined;
     if (lapsed(this.extra, nowMs)) this.extra = undefined;
     const extraCost = this.extra?.value ?? 0;
-    const output = evaluateModel(this.config, {
-      clients: traffic,
-      extraCost,
-      forcedLevel: this.forced?.value ?? 0,
-      noiseSample: this.random(),
+    const noiseSample = this.random();
+    const output = evaluateModel(this.config, { clients: traffic, extraCost, forcedLevel: this.forced?.value ?? 0, noiseSample });
+    const cpu = this.cpuConfig;
+    const realistic = cpu.cpuModel === 'realistic';
+    const step = stepCpu(cpu, this.cpuState, {
+      utilisation: output.utilisation,
+      workUtilisation: realistic ? workUtilisation(traffic, extraCost, this.config, cpu.cpuFanoutExponent) : output.utilisation,
+      elapsedMs,
+      tickMs: this.config.tickMs ?? 100,
+      noise: this.config.noise,
+      // The ideal model draws nothing more, so its sequence is the one it always was.
+      draws: realistic
+        ? { noise: noiseSample, spikeStart: this.spikeRandom(), spikeLength: this.spikeRandom(), spikeSize: this.spikeRandom() }
+        : { noise: noiseSample, spikeStart: 1, spikeLength: 0, spikeSize: 0 },
     });
+    this.cpuState = step.state;
     return {
       ...output,
+      ...step.reading,
+      ...this.counters,
       notWritable: Math.max(output.notWritable, realNotWritable),
       atMs: nowMs,
       capacity: this.config.capacity,
@@ -181,8 +222,10 @@ export class CapacitySimulation {
       incomingPublishes: this.incoming,
       outgoingPublishes: this.outgoing,
       droppedMessages: Math.floor(this.dropped),
-      processCpuSeconds: this.cpuSeconds,
-      cpuLimitCores: this.config.cores,
+      cpuModel: cpu.cpuModel,
+      cpuLimitCores: viewedLimitCores(cpu),
+      cpuLimitSource: limitSourceOf(cpu.cpuView),
+      viewedCpu: viewedCpu(step.reading.cpu, cpu),
       clientConnects: this.connects,
     };
   }

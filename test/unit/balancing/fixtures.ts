@@ -24,8 +24,16 @@ function merge(base: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** No slow start, no smoothing, no hysteresis or step limit: each factor shows on its own. */
+/**
+ * The proportional controller (catch-up and fill mode) with overloads cut on one scrape:
+ * the algorithm before the damped controller, which the tests written for it pin down.
+ */
+export const PROPORTIONAL: Policy = tuned({ controller: { mode: 'proportional' }, overload: { confirmSamples: 1 } });
+
+/** PROPORTIONAL with no slow start, no smoothing, no hysteresis or step limit: each factor shows on its own. */
 export const RAW: Policy = tuned({
+  controller: { mode: 'proportional' },
+  overload: { confirmSamples: 1 },
   slowStart: { windowMs: 0 },
   catchUp: { quietConnections: 0, fill: { below: 'off' } },
   smoothing: { alpha: 1, minRelativeChange: 0, maxStepRatio: 1000 },

@@ -1,6 +1,6 @@
 import { computeWeights } from '../../../src/balancing';
 import type { LoadSignals } from '../../../src/domain';
-import { broker, decisionOf, loads, rawWithClasses, rounds, tuned, weightsOf } from './fixtures';
+import { broker, decisionOf, loads, rawWithClasses, rounds, tuned, weightsOf, PROPORTIONAL } from './fixtures';
 
 const NOW = 1_000_000;
 const ab = [broker('a'), broker('b')];
@@ -52,11 +52,14 @@ describe('overload', () => {
   });
 
   it('acts at once despite smoothing, step limit and hysteresis, and recovers one step at a time', () => {
-    const p = tuned({
-      slowStart: { windowMs: 0 },
-      overload: { holdMs: 0 },
-      capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
-    });
+    const p = tuned(
+      {
+        slowStart: { windowMs: 0 },
+        overload: { holdMs: 0 },
+        capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
+      },
+      PROPORTIONAL,
+    );
     const hot = new Set([5]);
     const history = rounds(12, { brokers: ab, policy: p }, (r, nowMs) =>
       loads(nowMs, { a: hot.has(r) ? { ...normal, cpu: 0.97 } : normal, b: normal }),
@@ -71,11 +74,14 @@ describe('overload', () => {
 
   it('holds the cut for holdMs after the last overloaded scrape, so a broker hovering at a threshold does not flap', () => {
     // Computations every 10 s; a is overloaded in rounds 2 and 4 only, holdMs 25 s.
-    const p = tuned({
-      slowStart: { windowMs: 0 },
-      overload: { holdMs: 25_000 },
-      capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
-    });
+    const p = tuned(
+      {
+        slowStart: { windowMs: 0 },
+        overload: { holdMs: 25_000 },
+        capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
+      },
+      PROPORTIONAL,
+    );
     const hot = new Set([2, 4]);
     const history = rounds(10, { brokers: ab, policy: p }, (r, nowMs) =>
       loads(nowMs, { a: hot.has(r) ? { ...normal, overloadLevel: 1 } : normal, b: normal }),

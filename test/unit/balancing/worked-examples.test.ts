@@ -1,10 +1,11 @@
 import { computeWeights, type WeighOutcome } from '../../../src/balancing';
 import { defaultPolicy, type Policy } from '../../../src/config/policy';
 import type { Broker, BrokerLoad } from '../../../src/domain';
-import { broker, load, tuned } from './fixtures';
+import { broker, load, PROPORTIONAL, tuned } from './fixtures';
 
-// The worked examples of docs/policy.md: the default policy with catchUp.quietConnections 0
-// (exact arithmetic), weights computed every 10 s.
+// The worked examples of docs/policy.md for the proportional controller: the default policy
+// with controller.mode proportional, overloads cut on one scrape and catchUp.quietConnections
+// 0 (exact arithmetic), weights computed every 10 s.
 
 function series(n: number, brokers: Broker[], policy: Policy, loads: (round: number, nowMs: number) => BrokerLoad[]): WeighOutcome[] {
   const out: WeighOutcome[] = [];
@@ -20,13 +21,16 @@ const weight = (o: WeighOutcome, name: string): number => o.plan.endpoints.find(
 
 describe('docs/policy.md worked examples', () => {
   const abc = [broker('broker-a'), broker('broker-b'), broker('broker-c')];
-  const classes = tuned({
-    catchUp: { quietConnections: 0, fill: { below: 'off' } },
-    capacity: {
-      classes: { small: { connections: 10_000 }, medium: { connections: 20_000 }, large: { connections: 40_000 } },
-      brokers: { 'broker-a': 'small', 'broker-b': 'medium', 'broker-c': 'large' },
+  const classes = tuned(
+    {
+      catchUp: { quietConnections: 0, fill: { below: 'off' } },
+      capacity: {
+        classes: { small: { connections: 10_000 }, medium: { connections: 20_000 }, large: { connections: 40_000 } },
+        brokers: { 'broker-a': 'small', 'broker-b': 'medium', 'broker-c': 'large' },
+      },
     },
-  });
+    PROPORTIONAL,
+  );
   const even = (nowMs: number, cpuOfC = 0.5): BrokerLoad[] => [
     load('broker-a', nowMs, { connections: 6000 }),
     load('broker-b', nowMs, { connections: 6000 }),
@@ -45,10 +49,13 @@ describe('docs/policy.md worked examples', () => {
 
   it('stale metrics: 2000 held for 30 s, the step below the hysteresis skipped, 1000 from 90 s', () => {
     // x at 0.25 and y at 0.75 of 10k: x's fair share is 1000, its catch-up x2.
-    const policy = tuned({
-      catchUp: { quietConnections: 0, fill: { below: 'off' } },
-      capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
-    });
+    const policy = tuned(
+      {
+        catchUp: { quietConnections: 0, fill: { below: 'off' } },
+        capacity: { classes: { s: { connections: 10_000 } }, default: 's' },
+      },
+      PROPORTIONAL,
+    );
     const out = series(17, [broker('x'), broker('y')], policy, (r, nowMs) => [
       load('y', nowMs, { connections: 7500 }),
       ...(r < 7 ? [load('x', nowMs, { connections: 2500 })] : []),

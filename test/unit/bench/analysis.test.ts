@@ -58,7 +58,15 @@ describe('analyse', () => {
       edsPushes: 100 + i * 2,
     }),
   );
-  const run: StrategyRun = { strategy: 'mqtt-xds', samples, events: [], edsPushesAtStart: 100, wallSec: 20, workDir: '/tmp' };
+  const run: StrategyRun = {
+    strategy: 'mqtt-xds',
+    label: 'mqtt-xds',
+    samples,
+    events: [],
+    edsPushesAtStart: 100,
+    wallSec: 20,
+    workDir: '/tmp',
+  };
 
   it('sums overload seconds, keeps the peak and the last client counters', () => {
     const r = analyse(SCENARIO, run);

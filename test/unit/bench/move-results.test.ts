@@ -218,6 +218,7 @@ describe('killResult and the per-host limit', () => {
 describe('analyseMoves and the tables', () => {
   const run = (over: Partial<StrategyRun>): StrategyRun => ({
     strategy: 'mqtt-xds',
+    label: 'mqtt-xds',
     samples: [
       sample(30, [broker('b1', 50), broker('b2', 50), broker('b3', 0)]),
       sample(31, [broker('b1', 34), broker('b2', 33), broker('b3', 33)]),
@@ -241,6 +242,7 @@ describe('analyseMoves and the tables', () => {
     const s = scenario('agents: true\npolicy:\n  limits: { connections: { perHost: 40, cluster: 1000 } }\n');
     const result = {
       strategy: 'mqtt-xds' as const,
+      label: 'mqtt-xds',
       ...analyseMoves(s, run({ kills: [{ broker: 'b3', atSec: 30, connectionsAtKill: 0 }] })),
     };
     const text = moveTables([result as unknown as StrategyResult]).join('\n');

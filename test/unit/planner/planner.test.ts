@@ -42,16 +42,48 @@ describe('Planner', () => {
   });
 
   it('gives a broker that reports overload a small fraction of the weight', () => {
-    const p = new Planner('metrics', defaultPolicy());
+    const policy = defaultPolicy();
+    // The proportional controller, cutting on one scrape: the damped one is the next test.
+    const p = new Planner('metrics', {
+      ...policy,
+      controller: { ...policy.controller, mode: 'proportional' },
+      overload: { ...policy.overload, confirmSamples: 1 },
+    });
     p.setBrokers(brokers);
     p.setLoads(
       new Map([
         ['a', { ...load('a', 1000, 100, 0.5), signals: { connections: 100, cpu: 0.5, overloadLevel: 5 } }],
-        ['b', load('b', 1000, 100, 0.5)],
+        ['b', load('b', 1000, 2000, 0.5)],
       ]),
     );
     const [wa, wb] = p.next(1000)!.plan.endpoints.map((e) => e.weight);
     expect(wa * 50).toBeLessThanOrEqual(wb);
+  });
+
+  it('counts a broker that reports overload on two scrapes as full: with the default damped controller', () => {
+    const p = new Planner('metrics', defaultPolicy());
+    p.setBrokers(brokers);
+    // 2000 connections at cpu 0.5: quietConnections (20) barely soften the gap.
+    const hot = (atMs: number): BrokerLoad => ({
+      ...load('a', atMs, 2000, 0.5),
+      signals: { connections: 2000, cpu: 0.5, overloadLevel: 5 },
+    });
+    p.setLoads(
+      new Map([
+        ['a', hot(1000)],
+        ['b', load('b', 1000, 2000, 0.5)],
+      ]),
+    );
+    const [once] = p.next(1000)!.plan.endpoints.map((e) => e.weight);
+    p.setLoads(
+      new Map([
+        ['a', hot(6000)],
+        ['b', load('b', 6000, 2000, 0.5)],
+      ]),
+    );
+    const [wa, wb] = p.next(6000)!.plan.endpoints.map((e) => e.weight);
+    expect(once).toBe(wb);
+    expect(wa * 10).toBeLessThanOrEqual(wb);
   });
 
   it('gives identical plans for identical inputs (replicas agree)', () => {

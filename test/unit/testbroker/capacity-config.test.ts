@@ -1,4 +1,5 @@
 import { capacityBrokerArgs, capacityBrokerUsage, parseCapacityBrokerArgs } from '../../tools/testbroker/capacity-config';
+import { DEFAULT_CPU_MODEL } from '../../tools/testbroker/capacity-cpu';
 import { formatProblems } from '../../../src/util/result';
 
 describe('capacity broker flags', () => {
@@ -21,6 +22,8 @@ describe('capacity broker flags', () => {
           noise: 0.2,
           seed: 1,
           cores: 1,
+          // The CPU model's defaults: the ideal model, read over the limit.
+          ...DEFAULT_CPU_MODEL,
         },
       },
     });
@@ -60,6 +63,38 @@ describe('capacity broker flags', () => {
     const empty = parseCapacityBrokerArgs(['--capacity', '1', '--agent-token=']);
     expect(empty.ok ? '' : formatProblems(empty.problems)).toContain('--agent-token: must not be empty');
     expect(capacityBrokerUsage()).toMatch(/--agent-token <text> .*\(optional\)/);
+  });
+
+  it('takes the CPU model and view by name, with a suggestion for a misspelt one', () => {
+    const parsed = parseCapacityBrokerArgs(['--capacity', '1', '--cpu-model', 'realistic', '--cpu-view=rounded', '--cores', '0.25']);
+    expect(parsed.ok && !parsed.value.help && parsed.value.options).toMatchObject({
+      cpuModel: 'realistic',
+      cpuView: 'rounded',
+      cores: 0.25,
+    });
+    const bad = parseCapacityBrokerArgs(['--capacity', '1', '--cpu-view', 'hots']);
+    expect(bad.ok ? '' : formatProblems(bad.problems)).toContain(
+      '--cpu-view: expected one of limit, host, rounded, got "hots" (did you mean "host"?)',
+    );
+    expect(capacityBrokerUsage()).toContain('--cpu-model <ideal|realistic>');
+  });
+
+  it('refuses spikes whose minimum exceeds their maximum, and a host smaller than the limit', () => {
+    const parsed = parseCapacityBrokerArgs([
+      '--capacity',
+      '1',
+      '--cpu-spike-min',
+      '0.6',
+      '--cpu-view',
+      'host',
+      '--cores',
+      '4',
+      '--host-cores',
+      '2',
+    ]);
+    const text = parsed.ok ? '' : formatProblems(parsed.problems);
+    expect(text).toContain('--cpu-spike-min: must not exceed --cpu-spike-max (0.5), got 0.6');
+    expect(text).toContain('--host-cores: must be at least --cores (4) with --cpu-view host, got 2');
   });
 
   it('answers --help with a usage listing every flag', () => {

@@ -13,7 +13,9 @@ import { freePort } from '../../../support/ports';
 import { startEnvoy, type EnvoyHandle } from '../../../support/envoy';
 import { waitFor } from '../../../support/wait';
 import { startProc, waitWhileRunning } from '../processes';
+import { scrapeTimeoutMs } from '../run-plan';
 import type { StrategyName } from '../scenario';
+import { capacityWeights } from './capacity-weights';
 import type { Balancer, BalancerContext, BrokerAddress, DrainProgress, InstanceView } from './types';
 
 const CLUSTER = 'mqtt_brokers';
@@ -29,10 +31,13 @@ export const ENVOY_COUNTERS = {
 interface PlaneSettings {
   readonly mode: 'static' | 'metrics';
   readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
+  /** Static weights ∝ capacity in the brokers file (capacity-weights.ts). */
+  readonly weighted?: boolean;
 }
 
 const SETTINGS: Partial<Record<StrategyName, PlaneSettings>> = {
   'envoy-rr': { mode: 'static', lbPolicy: 'ROUND_ROBIN' },
+  'envoy-rr-weighted': { mode: 'static', lbPolicy: 'ROUND_ROBIN', weighted: true },
   'envoy-least-request': { mode: 'static', lbPolicy: 'LEAST_REQUEST' },
   'mqtt-xds': { mode: 'metrics', lbPolicy: 'ROUND_ROBIN' },
 };
@@ -48,15 +53,17 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
   const present = new Set(ctx.scenario.initialBrokers);
   const metrics = settings.mode === 'metrics';
   const agents = metrics && ctx.scenario.agents && ctx.agentToken !== undefined;
+  const weights = settings.weighted ? capacityWeights(ctx.scenario.brokers) : undefined;
   const write = (): void =>
     writeBrokersFile(
       brokersFile,
       [...present].map((n) => ctx.brokers.get(n)!),
-      { metrics, agents },
+      { metrics, agents, ...(weights ? { weights } : {}) },
     );
   write();
 
   const [xdsPort, adminPort, listenerPort] = [await freePort(), await freePort(), await freePort()];
+  const scrape = ctx.scrape ?? { intervalMs: ctx.scenario.scrapeIntervalMs, timeoutMs: scrapeTimeoutMs(ctx.scenario.scrapeIntervalMs) };
   const args = [
     path.join(REPO_ROOT, 'dist', 'src', 'cli.js'),
     '--log-level',
@@ -76,10 +83,9 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     '--balancing-lb-policy',
     settings.lbPolicy,
     '--scrape-interval-ms',
-    String(ctx.scenario.scrapeIntervalMs),
-    // mqtt-xds wants a scrape to end before the next one starts.
+    String(scrape.intervalMs),
     '--scrape-timeout-ms',
-    String(Math.max(50, Math.min(2000, Math.floor(ctx.scenario.scrapeIntervalMs / 2)))),
+    String(scrape.timeoutMs),
   ];
   if (metrics && ctx.scenario.policyYaml !== undefined) {
     const policyFile = path.join(ctx.workDir, 'policy.yaml');
@@ -130,7 +136,8 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     await stop();
     throw err;
   }
-  ctx.log(`mqtt-xds (${settings.mode}, ${settings.lbPolicy}) with ${envoys.length} Envoy(s) on 127.0.0.1:${listenerPort}`);
+  const how = `${settings.mode}${weights ? ', weights ∝ capacity' : ''}${metrics ? `, scrape every ${scrape.intervalMs} ms` : ''}`;
+  ctx.log(`mqtt-xds (${how}, ${settings.lbPolicy}) with ${envoys.length} Envoy(s) on 127.0.0.1:${listenerPort}`);
 
   return {
     endpoint: { host: '127.0.0.1', port: listenerPort },
@@ -148,6 +155,7 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     counters: () => envoyCounters(envoys),
     drain: metrics ? (broker) => requestDrain(adminPort, adminToken, broker) : undefined,
     drainStatus: metrics ? (broker) => drainStatus(adminPort, broker) : undefined,
+    suspects: metrics ? () => suspects(adminPort, adminToken) : undefined,
     stop,
   };
 }
@@ -220,8 +228,30 @@ async function drainStatus(adminPort: number, broker: string): Promise<DrainProg
   return (await res.json()) as DrainProgress;
 }
 
+/**
+ * GET /status: the brokers whose decision carries a truthy `suspect` (mqtt-xds's verdict
+ * that a broker's metrics cannot be trusted), name → reason. A build without the field
+ * simply never flags anyone.
+ */
+async function suspects(adminPort: number, token: string): Promise<Record<string, string>> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/status`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+  const status = (await res.json()) as { decisions?: ReadonlyArray<{ name?: unknown; suspect?: unknown }> | null };
+  const out: Record<string, string> = {};
+  for (const d of status.decisions ?? []) {
+    if (typeof d?.name !== 'string' || !d.suspect) continue;
+    const reason = (d.suspect as { reason?: unknown }).reason;
+    out[d.name] = typeof reason === 'string' ? reason : typeof d.suspect === 'string' ? d.suspect : 'suspect';
+  }
+  return out;
+}
+
 /** Written to a temp file and renamed, so the watcher never reads half a file. */
-export function writeBrokersFile(file: string, brokers: readonly BrokerAddress[], include: { metrics: boolean; agents: boolean }): void {
+export function writeBrokersFile(
+  file: string,
+  brokers: readonly BrokerAddress[],
+  include: { metrics: boolean; agents: boolean; weights?: ReadonlyMap<string, number> },
+): void {
   const body =
     'brokers:\n' +
     brokers
@@ -229,7 +259,8 @@ export function writeBrokersFile(file: string, brokers: readonly BrokerAddress[]
         (b) =>
           `  - name: ${b.name}\n    host: ${b.host}\n    port: ${b.port}\n` +
           (include.metrics ? `    metricsUrl: ${b.metricsUrl}\n` : '') +
-          (include.agents && b.agentUrl ? `    agentUrl: ${b.agentUrl}\n` : ''),
+          (include.agents && b.agentUrl ? `    agentUrl: ${b.agentUrl}\n` : '') +
+          (include.weights?.has(b.name) ? `    weight: ${include.weights.get(b.name)}\n` : ''),
       )
       .join('');
   const tmp = `${file}.tmp`;

@@ -2,13 +2,15 @@
 // instance in the foreground. Every broker of the scenario is declared up front; the
 // ones that join later start `disabled` and are enabled over the runtime API (stats
 // socket), as an operator adding a server without a reload would. A leaving broker is
-// disabled and its sessions shut down.
+// disabled and its sessions shut down. haproxy-leastconn-weighted gives each server a
+// `weight` ∝ its broker's capacity, which leastconn divides the connection count by.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../../support/ports';
 import { waitFor } from '../../../support/wait';
 import { runSync, startProc, waitWhileRunning, type Proc } from '../processes';
+import { capacityWeights } from './capacity-weights';
 import { ensureHaproxy } from './packages';
 import type { Balancer, BalancerContext } from './types';
 
@@ -63,7 +65,9 @@ export async function startHaproxyBalancer(ctx: BalancerContext): Promise<Balanc
     await stop();
     throw err;
   }
-  ctx.log(`HAProxy leastconn x${instances.length} on 127.0.0.1:${port}`);
+  ctx.log(
+    `HAProxy leastconn${ctx.strategy === 'haproxy-leastconn-weighted' ? ' (weights ∝ capacity)' : ''} x${instances.length} on 127.0.0.1:${port}`,
+  );
 
   const all = async (commands: string[]): Promise<void> => {
     for (const inst of instances) {
@@ -83,10 +87,12 @@ export async function startHaproxyBalancer(ctx: BalancerContext): Promise<Balanc
 }
 
 function haproxyConfig(ctx: BalancerContext, port: number, socket: string, pidFile: string, initial: ReadonlySet<string>): string {
+  const weights = ctx.strategy === 'haproxy-leastconn-weighted' ? capacityWeights(ctx.scenario.brokers) : undefined;
   const servers = [...ctx.brokers.values()].map(
     (b) =>
       // A TCP connect check every 2 s: HAProxy's default health check, close to Envoy's cadence.
-      `    server ${b.name} ${b.host}:${b.port} check inter 2s rise 1 fall 2${initial.has(b.name) ? '' : ' disabled'}`,
+      `    server ${b.name} ${b.host}:${b.port} check inter 2s rise 1 fall 2` +
+      `${weights ? ` weight ${weights.get(b.name)}` : ''}${initial.has(b.name) ? '' : ' disabled'}`,
   );
   return [
     'global',

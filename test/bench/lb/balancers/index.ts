@@ -9,9 +9,12 @@ export type { Balancer, BalancerContext, BrokerAddress, DrainProgress, InstanceV
 
 const STARTERS: Record<StrategyName, (ctx: BalancerContext) => Promise<Balancer>> = {
   'envoy-rr': startEnvoyBalancer,
+  'envoy-rr-weighted': startEnvoyBalancer,
   'envoy-least-request': startEnvoyBalancer,
   'haproxy-leastconn': startHaproxyBalancer,
+  'haproxy-leastconn-weighted': startHaproxyBalancer,
   'nginx-least-conn': startNginxBalancer,
+  'nginx-least-conn-weighted': startNginxBalancer,
   'mqtt-xds': startEnvoyBalancer,
 };
 

@@ -3,11 +3,14 @@
 // upstream block and reload gracefully (`nginx -s reload`): a new worker takes new
 // connections, the old one keeps serving its established ones until they close. So after
 // a reload least_conn starts counting from zero, which is part of what is measured.
+// nginx-least-conn-weighted gives each server `weight=` ∝ its broker's capacity, which
+// least_conn takes into account.
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../support/ports';
 import { sleep, waitFor } from '../../../support/wait';
 import { childPids, isAlive, runSync, startProc, waitWhileRunning, type Proc } from '../processes';
+import { capacityWeights } from './capacity-weights';
 import { ensureNginx, NGINX_STREAM_MODULE } from './packages';
 import type { Balancer, BalancerContext } from './types';
 
@@ -53,7 +56,9 @@ export async function startNginxBalancer(ctx: BalancerContext): Promise<Balancer
     await stop();
     throw err;
   }
-  ctx.log(`NGINX least_conn x${instances.length} on 127.0.0.1:${port}`);
+  ctx.log(
+    `NGINX least_conn${ctx.strategy === 'nginx-least-conn-weighted' ? ' (weights ∝ capacity)' : ''} x${instances.length} on 127.0.0.1:${port}`,
+  );
 
   const reloadAll = async (): Promise<void> => {
     for (const inst of instances) {
@@ -91,9 +96,10 @@ function baseArgs(dir: string, config: string): string[] {
 }
 
 function nginxConfig(ctx: BalancerContext, port: number, dir: string, present: ReadonlySet<string>): string {
+  const weights = ctx.strategy === 'nginx-least-conn-weighted' ? capacityWeights(ctx.scenario.brokers) : undefined;
   const servers = [...present].map((name) => {
     const b = ctx.brokers.get(name)!;
-    return `        server ${b.host}:${b.port};`;
+    return `        server ${b.host}:${b.port}${weights ? ` weight=${weights.get(name)}` : ''};`;
   });
   return [
     `load_module ${NGINX_STREAM_MODULE};`,

@@ -2,6 +2,7 @@
 // joins or leaves, and (where the data plane can tell) the weights it holds and how
 // many EDS pushes it received.
 import type { Endpoint } from '../clients';
+import type { ScrapeSettings } from '../run-plan';
 import type { Scenario, StrategyName } from '../scenario';
 
 export interface BrokerAddress {
@@ -24,6 +25,8 @@ export interface BalancerContext {
   readonly log: (message: string) => void;
   /** The brokers' agent token, when the scenario has agents. */
   readonly agentToken?: string;
+  /** mqtt-xds's scrape interval and timeout for this run (run-plan.ts); undefined = the scenario's. */
+  readonly scrape?: ScrapeSettings;
 }
 
 /** One data-plane instance's view of the brokers. */
@@ -70,6 +73,8 @@ export interface Balancer {
   drain?(broker: string): Promise<void>;
   /** mqtt-xds: GET /drain/<broker>. */
   drainStatus?(broker: string): Promise<DrainProgress>;
+  /** mqtt-xds: the brokers GET /status marks `suspect` (untrustworthy metrics), name → reason. */
+  suspects?(): Promise<Record<string, string>>;
   /** Stops every process it started; safe to call twice. */
   stop(): Promise<void>;
 }

@@ -1,0 +1,78 @@
+// What the weights of one computation share across brokers: the fleet's mean, fill mode,
+// the damped controller's gain, and whether a plan changed.
+import type { Policy } from '../config/policy';
+import type { WeightPlan } from '../domain';
+import type { ResolvedCapacity } from './capacity';
+import { controllerGain, loopTiming, type Gain } from './controller';
+import type { View } from './observe';
+
+/** A broker in the plan, with its capacity and utilisation worked out. */
+export interface Assessed extends View {
+  readonly capacity: ResolvedCapacity;
+  readonly utilisation?: number;
+}
+
+/**
+ * The damped controller's gain from the brokers with fresh metrics: their connections over
+ * the new connections per second (the Envoys' count when given, else the brokers' CONNECT
+ * rates), and the loop's timing from the median measured scrape interval.
+ */
+export function fleetGain(assessed: readonly Assessed[], arrivalsPerSec: number | undefined, policy: Policy): Gain {
+  const fresh = assessed.filter((a) => a.metrics === 'fresh');
+  const intervals = fresh.map((a) => a.state.sampleIntervalMs).filter((v): v is number => v !== undefined);
+  const timing = loopTiming(median(intervals), policy.smoothing.alpha, policy.controller);
+  const connections = (list: readonly Assessed[]): number => list.reduce((sum, a) => sum + (a.state.smoothed?.connections ?? 0), 0);
+  if (arrivalsPerSec !== undefined) return controllerGain(connections(fresh), arrivalsPerSec, timing, policy.controller);
+  const counting = fresh.filter((a) => a.state.smoothed?.connectRate !== undefined);
+  const rate = counting.length === 0 ? undefined : counting.reduce((sum, a) => sum + (a.state.smoothed?.connectRate ?? 0), 0);
+  return controllerGain(connections(counting), rate, timing, policy.controller);
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Why fill mode is on, or undefined: some broker taking new clients is `below` or more
+ * under the mean utilisation (or, once on, still `until` or more under it).
+ */
+export function fillReason(
+  assessed: readonly Assessed[],
+  meanUtil: number | undefined,
+  policy: Policy,
+  wasFilling: boolean,
+): string | undefined {
+  const { below, until } = policy.catchUp.fill;
+  if (below === 'off' || meanUtil === undefined || meanUtil <= 0) return undefined;
+  let furthest: { name: string; gap: number } | undefined;
+  for (const a of assessed) {
+    if (a.draining || a.pin !== undefined || a.utilisation === undefined) continue;
+    // Softened like catch-up, so a gap of a few connections (an idle fleet) is no gap.
+    const quiet = a.capacity.connections > 0 ? policy.catchUp.quietConnections / a.capacity.connections : 0;
+    const gap = 1 - (a.utilisation + quiet) / (meanUtil + quiet);
+    if (furthest === undefined || gap > furthest.gap) furthest = { name: a.broker.name, gap };
+  }
+  if (furthest === undefined || furthest.gap < (wasFilling ? until : below)) return undefined;
+  return `${furthest.name} is ${Math.round(furthest.gap * 100)}% below the mean`;
+}
+
+export function weightedMean(pairs: readonly (readonly [number, number])[]): number | undefined {
+  let sum = 0;
+  let total = 0;
+  for (const [value, weight] of pairs) {
+    sum += value * weight;
+    total += weight;
+  }
+  return total > 0 ? sum / total : undefined;
+}
+
+export function samePlan(a: WeightPlan | undefined, b: WeightPlan): boolean {
+  if (a === undefined || a.endpoints.length !== b.endpoints.length) return false;
+  return a.endpoints.every((x, i) => {
+    const y = b.endpoints[i];
+    return x.name === y.name && x.address === y.address && x.port === y.port && x.weight === y.weight && x.health === y.health;
+  });
+}

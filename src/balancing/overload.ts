@@ -1,0 +1,74 @@
+import { overloadCause } from './factors';
+import type { View } from './observe';
+
+/** Whether one broker is cut for overload in this computation, and what to remember. */
+export interface OverloadVerdict {
+  /** Why the broker is cut; undefined when it is not. */
+  readonly cut?: string;
+  /** An overload seen but not yet confirmed by overload.confirmSamples scrapes. */
+  readonly pending?: string;
+  readonly overloadedAtMs?: number;
+  /** Consecutive scrapes showing an overload. */
+  readonly samples?: number;
+  /** Damped: consecutive scrapes without one while cut; the cut ends at confirmSamples. */
+  readonly calmSamples?: number;
+}
+
+/**
+ * An overload counts once `confirmSamples` consecutive scrapes show it: one CPU spike over a
+ * short scrape (a GC, a burst of reconnects) is not an overload. Only fresh metrics decide;
+ * otherwise the remembered state carries on unchanged.
+ *
+ * Proportional: the cut is held for `holdMs` after the last overloaded scrape. Damped: the
+ * CPU threshold is compared with the smoothed CPU, so noise around a fleet near the threshold
+ * does not cut brokers in turn, and the cut ends after `confirmSamples` calm scrapes. A
+ * time-based hold outlasts the loop's dead time many times over: the broker sheds far past
+ * the overload, and the brokers near the threshold take turns at it.
+ */
+export function overloadVerdict(a: View, nowMs: number, damped: boolean): OverloadVerdict {
+  const before: OverloadVerdict = {
+    ...(a.state.overloadedAtMs === undefined ? {} : { overloadedAtMs: a.state.overloadedAtMs }),
+    ...(a.state.overloadSamples === undefined ? {} : { samples: a.state.overloadSamples }),
+    ...(a.state.calmSamples === undefined ? {} : { calmSamples: a.state.calmSamples }),
+  };
+  if (a.metrics !== 'fresh') return before;
+  const inputs = damped ? { ...a.inputs, cpu: a.state.smoothed?.cpu } : a.inputs;
+  const cause = overloadCause(inputs, a.overload);
+  const counted = a.state.overloadSamples ?? 0;
+  const samples = cause === undefined ? 0 : a.newSample ? counted + 1 : Math.max(counted, 1);
+  const confirmed = cause !== undefined && samples >= a.overload.confirmSamples;
+  const overloadedAtMs = confirmed ? nowMs : a.state.overloadedAtMs;
+  const pending =
+    cause !== undefined && !confirmed ? `${cause} in ${samples} of ${a.overload.confirmSamples} scrapes: not cut yet` : undefined;
+  const common = {
+    ...(pending === undefined ? {} : { pending }),
+    ...(overloadedAtMs === undefined ? {} : { overloadedAtMs }),
+    ...(samples > 0 ? { samples } : {}),
+  };
+  if (damped) {
+    const wasCut = a.state.calmSamples !== undefined;
+    // While cut, an overloaded scrape starts the count of calm ones again.
+    const calm =
+      !wasCut && !confirmed
+        ? undefined
+        : cause !== undefined
+          ? 0
+          : a.newSample
+            ? (a.state.calmSamples ?? 0) + 1
+            : (a.state.calmSamples ?? 0);
+    const stillCut = confirmed || (calm !== undefined && calm < a.overload.confirmSamples);
+    const cut = confirmed
+      ? cause
+      : stillCut
+        ? `overloaded, ${calm} of ${a.overload.confirmSamples} calm scrapes before the cut ends`
+        : undefined;
+    return { ...common, ...(cut === undefined ? {} : { cut }), ...(stillCut ? { calmSamples: calm } : {}) };
+  }
+  const heldMs = overloadedAtMs === undefined ? undefined : nowMs - overloadedAtMs;
+  const held =
+    heldMs !== undefined && heldMs < a.overload.holdMs
+      ? `overloaded ${Math.round(heldMs / 1000)}s ago, cut held for ${Math.round(a.overload.holdMs / 1000)}s`
+      : undefined;
+  const cut = confirmed ? cause : held;
+  return { ...common, ...(cut === undefined ? {} : { cut }) };
+}
