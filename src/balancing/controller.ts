@@ -84,6 +84,8 @@ export function controllerGain(
  * The factor on a broker's fair share: 1 + gain × relative gap, the gap shrunk by the
  * deadband and both sides softened by `quietConnections` as in catch-up, bounded to
  * [minFactor, maxBoost]. During slow start a boost is ramped in with the weight; a cut is not.
+ * An overloaded broker (`full`: the utilisation it counts as) is not softened, and gets the
+ * floor in an idle fleet, where there is no mean to compare with.
  */
 export function dampedFactor(
   util: number | undefined,
@@ -92,17 +94,23 @@ export function dampedFactor(
   settings: { readonly deadband: number; readonly minFactor: number; readonly maxBoost: number; readonly quietConnections: number },
   capacityConnections: number,
   rampProgress: number,
+  full?: number,
 ): Factor {
-  if (util === undefined) return { value: 1, reason: 'no usable signal: x1' };
-  if (meanUtil === undefined || meanUtil <= 0) return { value: 1, reason: `util ${fmt(util)}, fleet idle: x1` };
-  const quiet = capacityConnections > 0 ? settings.quietConnections / capacityConnections : 0;
-  const gap = (meanUtil - util) / (meanUtil + quiet);
+  const own = full === undefined ? util : Math.max(full, util ?? 0);
+  if (own === undefined) return { value: 1, reason: 'no usable signal: x1' };
+  if (meanUtil === undefined || meanUtil <= 0) {
+    return full === undefined
+      ? { value: 1, reason: `util ${fmt(own)}, fleet idle: x1` }
+      : { value: settings.minFactor, reason: `overloaded in an idle fleet: x${fmt(settings.minFactor)}` };
+  }
+  const quiet = full === undefined && capacityConnections > 0 ? settings.quietConnections / capacityConnections : 0;
+  const gap = (meanUtil - own) / (meanUtil + quiet);
   const outside = Math.sign(gap) * Math.max(0, Math.abs(gap) - settings.deadband);
   const raw = clamp(1 + gain.value * outside, settings.minFactor, Math.max(1, settings.maxBoost));
   const value = raw > 1 ? 1 + (raw - 1) * rampProgress : raw;
   const ramped = value !== raw ? ` (x${fmt(raw)} ramped in by slow start)` : '';
   const within = outside === 0 ? ', within the deadband' : '';
-  return { value, reason: `util ${fmt(util)} vs mean ${fmt(meanUtil)}${within}: x${fmt(value)}${ramped}` };
+  return { value, reason: `util ${fmt(own)} vs mean ${fmt(meanUtil)}${within}: x${fmt(value)}${ramped}` };
 }
 
 function seconds(ms: number): string {

@@ -214,12 +214,13 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
       fleet.gain === undefined
         ? catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress)
         : dampedFactor(
-            hot ? Math.max(1, a.utilisation ?? 1) : a.utilisation,
+            a.utilisation,
             fleet.meanUtil,
             fleet.gain,
             { ...policy.controller, ...policy.catchUp },
             a.capacity.connections,
             progress,
+            hot ? fullOf(a, fleet.meanUtil) : undefined,
           );
     const overload = hot && fleet.gain === undefined ? a.overload.weightFactor : 1;
     factors = { ...factors, catchUp: boost.value, overload };
@@ -254,6 +255,15 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const limited = limitWeight(target, last, { urgentDecrease, hold }, policy);
   if (limited.reason !== '') reasons.push(limited.reason);
   return done(limited.weight, reasons.join('; '), factors);
+}
+
+/**
+ * The utilisation an overloaded broker counts as: 1 when its capacity is known. A neutral
+ * capacity makes 1 the fleet's average, which says nothing about room; such a broker counts
+ * as carrying twice the fleet's level, the deepest cut the controller's bounds allow.
+ */
+function fullOf(a: Assessed, meanUtil: number | undefined): number {
+  return a.capacity.source === 'neutral' ? 2 * (meanUtil ?? 1) : 1;
 }
 
 function excludedDecision(v: View): BrokerDecision {

@@ -45,6 +45,19 @@ describe('the damped controller', () => {
     expect(dampedFactor(1, 0.5, gain, SETTINGS, 10_000, 0.5).value).toBe(CONTROLLER.minFactor);
   });
 
+  it('counts an overloaded broker as full, unsoftened, and gives it the floor in an idle fleet', () => {
+    const gain = { value: 1, source: 'none', reason: '' } as const;
+    const quiet = { ...SETTINGS, quietConnections: 20 };
+    // Known capacity, fleet at 0.5: counted at 1, a gap of -1 (minus the deadband), gain 1.
+    expect(dampedFactor(0.4, 0.5, gain, quiet, 100, 1, 1).value).toBe(CONTROLLER.minFactor);
+    expect(dampedFactor(0.9, 0.95, gain, quiet, 10_000, 1, 1).value).toBeCloseTo(1 - (0.05 / 0.95 - 0.03), 9);
+    expect(dampedFactor(0, 0, gain, quiet, 10_000, 1, 1)).toMatchObject({
+      value: CONTROLLER.minFactor,
+      reason: 'overloaded in an idle fleet: x0.05',
+    });
+    expect(dampedFactor(0, 0, gain, quiet, 10_000, 1).value).toBe(1);
+  });
+
   it('is the default, and says its gain in every decision', () => {
     const out = computeWeights({
       brokers: [broker('a'), broker('b')],
