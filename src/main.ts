@@ -1,6 +1,7 @@
 // Composition root: builds the runners and connects outputs to inputs. The pipeline is
-// discovery → scraping → planning → publishing → xds → Envoy; policy, rebalance, admin and
-// leader election beside it. Each runner owns its state, timers and status().
+// discovery → scraping → planning → publishing → xds → Envoy, and Envoy's load reports come
+// back into the Envoy view; policy, rebalance, admin and leader election beside it. Each
+// runner owns its state, timers and status().
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { readinessOf, rebalanceActions, statusOf, type AdminServer, type StatusSources } from './admin';
 import type { Config } from './config';
@@ -40,6 +41,7 @@ export class ControlPlane {
   private readonly models: ModelBuilder;
   private readonly publisher: Publisher;
   private readonly ads: AdsServer;
+  private readonly envoyView: runners.EnvoyViewRunner;
   private readonly leader: runners.LeaderRunner;
   private readonly rebalancer: Rebalancer;
   private readonly drainRecord: SharedDrainRecord | undefined;
@@ -88,7 +90,10 @@ export class ControlPlane {
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       heldBy: () => this.policy.waiting(),
     });
-    this.ads = runners.adsFor(config, this.cache, log, registry, creds);
+    // Envoy → the Envoy view, over LRS on the xDS port. The view's onReport and view(nowMs)
+    // are for balancing to read; nothing recomputes on a report yet.
+    this.envoyView = runners.envoyViewFor(config, registry, () => this.discovery.brokers());
+    this.ads = runners.adsFor(config, this.cache, log, registry, creds, this.envoyView);
 
     // Beside the pipeline: leader election, rebalancing (leader only), the admin port.
     this.leader = new runners.LeaderRunner({ config, logger: log.child({ stage: 'leader-election' }), registry });
@@ -122,6 +127,7 @@ export class ControlPlane {
       rebalance: () => this.rebalancer.status(),
       limits: () => this.models.status(),
       streams: () => this.ads.status(),
+      envoyView: () => this.envoyView.status(),
       xdsTls: xdsTls && (() => xdsTls.status()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
@@ -149,7 +155,8 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    for (const runner of [this.publisher, this.discovery, this.policy, this.scraper, this.rebalancer, this.drainRecord]) runner?.stop();
+    for (const runner of [this.publisher, this.discovery, this.policy, this.scraper, this.rebalancer, this.drainRecord, this.envoyView])
+      runner?.stop();
     await this.leader.stop();
     this.creds.xdsTls?.source.stop();
     this.creds.agentTls?.stop();

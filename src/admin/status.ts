@@ -2,7 +2,7 @@ import type { BrokerDecision } from '../balancing';
 import type { BrokerLoad, PlannedEndpoint } from '../domain';
 import type { ConnectionLimits } from '../limits';
 import type { RebalanceStatus } from '../rebalance';
-import type { DiscoveryStatus, PolicyStatus } from '../runners';
+import type { DiscoveryStatus, EnvoyViewStatus, PolicyStatus } from '../runners';
 import type { Snapshot, StreamStatus, XdsTlsStatus } from '../xds';
 import { formatProblems, type Problem } from '../util/result';
 import type { Readiness } from './admin-server';
@@ -26,6 +26,8 @@ export interface ControlPlaneStatus extends DiscoveryStatus {
   readonly rebalance: RebalanceStatus;
   readonly limits: ConnectionLimits | undefined;
   readonly streams: readonly StreamStatus[];
+  /** What the Envoys report over LRS: per broker, their connections and open rate. */
+  readonly envoyView?: EnvoyViewStatus;
   /** The xDS server certificate in force, when xDS is served over TLS. */
   readonly xdsTls?: XdsTlsStatus;
 }
@@ -84,6 +86,7 @@ export interface StatusSources {
   readonly rebalance: () => RebalanceStatus;
   readonly limits: () => ConnectionLimits | undefined;
   readonly streams: () => readonly StreamStatus[];
+  readonly envoyView?: () => EnvoyViewStatus;
   readonly xdsTls: (() => XdsTlsStatus | undefined) | undefined;
 }
 
@@ -100,6 +103,7 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
   const outcome = s.outcome();
   const loads = s.loads();
   const xdsTls = s.xdsTls?.();
+  const envoyView = s.envoyView?.();
   return {
     ready: readinessOf(s),
     snapshot: snapshotStatus(s.snapshot(), s.publishedAt()),
@@ -112,6 +116,7 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
     rebalance: s.rebalance(),
     limits: s.limits(),
     streams: s.streams(),
+    ...(envoyView ? { envoyView } : {}),
     ...(xdsTls ? { xdsTls } : {}),
   };
 }

@@ -107,6 +107,10 @@ export interface Config {
     readonly timeoutMs: number;
     readonly concurrency: number;
   };
+  readonly envoyView: {
+    /** How often each Envoy reports its connections per broker over LRS (docs/envoy-view.md). */
+    readonly reportIntervalMs: number;
+  };
   readonly leaderElection: {
     /** Lease name; '' turns leader election off (this replica then never leads). */
     readonly leaseName: string;

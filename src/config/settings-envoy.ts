@@ -1,4 +1,5 @@
-// Settings of the Envoy resources served: the MQTT listener and the broker cluster.
+// Settings of the Envoy resources served (the MQTT listener and the broker cluster), and of
+// what Envoys report back (the Envoy view).
 import { int, resourceName, setting, UINT16, UINT32, type Setting } from './setting-fields';
 
 /** The Envoy listener that accepts MQTT clients, and the cluster of brokers behind it. */
@@ -41,5 +42,15 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     int(1, 1000),
     2,
     'Passed checks in a row before a broker gets new connections again (count).',
+  ),
+];
+
+/** What the Envoys report back over LRS: their own count of connections per broker. */
+export const ENVOY_VIEW_SETTINGS: readonly Setting[] = [
+  setting(
+    'envoyView.reportIntervalMs',
+    int(100, 3_600_000),
+    1000,
+    'How often each Envoy reports its connections per broker over LRS, in milliseconds; a report older than 3 intervals is not counted.',
   ),
 ];

@@ -3,7 +3,7 @@
 import { ENV_PREFIX, type Setting } from './setting-fields';
 import { BALANCING_SETTINGS, REBALANCE_SETTINGS } from './settings-balancing';
 import { DISCOVERY_SETTINGS, LEADER_ELECTION_SETTINGS } from './settings-discovery';
-import { ENVOY_SETTINGS } from './settings-envoy';
+import { ENVOY_SETTINGS, ENVOY_VIEW_SETTINGS } from './settings-envoy';
 import { SERVER_SETTINGS, TIMING_SETTINGS } from './settings-servers';
 
 export const CONFIG_FLAG = '--config';
@@ -24,6 +24,7 @@ export const SETTINGS: readonly Setting[] = [
   ...REBALANCE_SETTINGS,
   ...DISCOVERY_SETTINGS,
   ...ENVOY_SETTINGS,
+  ...ENVOY_VIEW_SETTINGS,
   ...BALANCING_SETTINGS,
   ...LEADER_ELECTION_SETTINGS,
   ...TIMING_SETTINGS,

@@ -1,7 +1,8 @@
 // Runners for the stages whose libraries live elsewhere: discovery, policy, leader election,
-// the missing-signal report, and the credentials read before any of them starts. src/main.ts
-// only connects them.
+// the Envoy view, the missing-signal report, and the credentials read before any of them
+// starts. src/main.ts only connects them.
 export * from './discovery-runner';
+export * from './envoy-view-runner';
 export * from './leader-runner';
 export * from './missing-signals';
 export * from './policy-runner';

@@ -4,14 +4,15 @@ import { Counter, type Registry } from 'prom-client';
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server';
 import type { Config } from '../config';
 import type { Policy } from '../config/policy';
-import type { BrokerLoad } from '../domain';
+import type { Broker, BrokerLoad } from '../domain';
 import { Publisher, type PublisherOptions } from '../publishing/publisher';
 import { AgentHttpClient, Rebalancer, type RebalancerDeps } from '../rebalance';
 import { Scraper } from '../scraping';
 import { systemClock } from '../util/clock';
 import type { Logger } from '../util/log';
-import { AdsServer, XdsMetrics, type SnapshotCache } from '../xds';
+import { AdsServer, LrsMetrics, LrsService, XdsMetrics, type LoadReportSink, type SnapshotCache } from '../xds';
 import type { Credentials } from './credentials';
+import { EnvoyViewRunner } from './envoy-view-runner';
 
 /** One counter for every refused input, by stage and problem code. */
 export function inputRejected(registry: Registry): Counter<'stage' | 'code'> {
@@ -44,9 +45,34 @@ export function scraperFor(
   });
 }
 
-/** The xDS server, over TLS when xds.tls is set (ready once its certificate is delivered). */
-export function adsFor(config: Config, cache: SnapshotCache, log: Logger, registry: Registry, creds: Credentials): AdsServer {
+/** The Envoy view: what the Envoys report over LRS, per broker of `brokers`. */
+export function envoyViewFor(config: Config, registry: Registry, brokers: () => readonly Broker[]): EnvoyViewRunner {
+  return new EnvoyViewRunner({ reportIntervalMs: config.envoyView.reportIntervalMs, registry, brokers });
+}
+
+/**
+ * The xDS server, over TLS when xds.tls is set (ready once its certificate is delivered).
+ * LRS is served on it too, so load reports come over the same port, TLS and node identity check.
+ */
+export function adsFor(
+  config: Config,
+  cache: SnapshotCache,
+  log: Logger,
+  registry: Registry,
+  creds: Credentials,
+  loadReports?: LoadReportSink,
+): AdsServer {
   const tls = creds.xdsTls;
+  const loadStats =
+    loadReports &&
+    new LrsService({
+      clusterName: config.cluster.name,
+      reportIntervalMs: config.envoyView.reportIntervalMs,
+      sink: loadReports,
+      logger: log.child({ stage: 'lrs' }),
+      metrics: new LrsMetrics(registry),
+      ...(tls ? { nodeIdentity: config.xds.tls.nodeIdentity } : {}),
+    });
   return new AdsServer({
     host: config.xds.host,
     port: config.xds.port,
@@ -54,6 +80,7 @@ export function adsFor(config: Config, cache: SnapshotCache, log: Logger, regist
     cache,
     logger: log.child({ stage: 'xds' }),
     metrics: new XdsMetrics(registry),
+    ...(loadStats ? { loadStats } : {}),
     ...(tls ? { credentials: tls.credentials, ready: () => tls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity } : {}),
   });
 }

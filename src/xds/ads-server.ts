@@ -6,6 +6,7 @@ import { adsSocket, createAdsGrpcServer, listenWithBacklog, type AdsCall, type D
 import type { SnapshotCache } from './cache';
 import { DeltaStream } from './delta-stream';
 import type { DeltaDiscoveryRequest, DiscoveryRequest, NodeInfo } from './messages';
+import type { LrsService } from './lrs-server';
 import type { XdsMetrics } from './metrics';
 import { FanOut, HeldWriter } from './fan-out';
 import type { NodeIdentityRule } from './node-identity';
@@ -35,6 +36,8 @@ export interface AdsServerOptions {
   readonly ready?: () => Promise<void>;
   readonly maxNamesPerStream?: number;
   readonly maxNamesTotal?: number;
+  /** Envoy's load reports (LRS), served on this server so they share its port and TLS. */
+  readonly loadStats?: Pick<LrsService, 'open' | 'endAll'>;
 }
 
 interface Machine {
@@ -89,6 +92,7 @@ export class AdsServer {
     this.server = createAdsGrpcServer(opts.maxRequestBytes, {
       sotw: (call) => this.open('sotw', call),
       delta: (call) => this.open('delta', call),
+      ...(opts.loadStats ? { loadStats: opts.loadStats.open } : {}),
     });
   }
 
@@ -116,6 +120,7 @@ export class AdsServer {
     this.fanOut.clear();
     this.listener?.close();
     for (const s of this.streams.values()) s.call.end();
+    this.opts.loadStats?.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();

@@ -1,10 +1,13 @@
 // The gRPC side of ADS: the server's options, the two streaming methods with their
-// never-throwing decoders, and the listening socket we own so its backlog is ours.
+// never-throwing decoders (and LRS's, on the same server), and the listening socket we own
+// so its backlog is ours.
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
+import { decodeLoadStatsRequest } from './lrs-messages';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest } from './messages';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
+const LRS_SERVICE = '/envoy.service.load_stats.v3.LoadReportingService/';
 
 /** Pending connections the xDS socket queues (a reconnect storm); the kernel caps it at net.core.somaxconn. */
 export const LISTEN_BACKLOG = 8192;
@@ -16,6 +19,8 @@ export type AdsCall = grpc.ServerDuplexStream<Decoded<unknown>, Buffer>;
 export interface AdsHandlers {
   readonly sotw: (call: AdsCall) => void;
   readonly delta: (call: AdsCall) => void;
+  /** Envoy's load reports (lrs-server.ts): on the same port, behind the same TLS. */
+  readonly loadStats?: (call: AdsCall) => void;
 }
 
 /** A gRPC server serving ADS, SotW and Delta, to the given handlers. */
@@ -35,6 +40,7 @@ export function createAdsGrpcServer(maxRequestBytes: number, handlers: AdsHandle
     StreamAggregatedResources: handlers.sotw,
     DeltaAggregatedResources: handlers.delta,
   });
+  if (handlers.loadStats) server.addService(lrsServiceDefinition(), { StreamLoadStats: handlers.loadStats });
   return server;
 }
 
@@ -60,8 +66,19 @@ export function listenWithBacklog(listener: net.Server, host: string, port: numb
 }
 
 function serviceDefinition(): grpc.ServiceDefinition {
-  const method = <T>(name: string, decode: (b: Buffer) => T): grpc.MethodDefinition<Decoded<T>, Buffer> => ({
-    path: SERVICE + name,
+  return {
+    StreamAggregatedResources: method(SERVICE, 'StreamAggregatedResources', decodeDiscoveryRequest),
+    DeltaAggregatedResources: method(SERVICE, 'DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
+  };
+}
+
+function lrsServiceDefinition(): grpc.ServiceDefinition {
+  return { StreamLoadStats: method(LRS_SERVICE, 'StreamLoadStats', decodeLoadStatsRequest) };
+}
+
+function method<T>(service: string, name: string, decode: (b: Buffer) => T): grpc.MethodDefinition<Decoded<T>, Buffer> {
+  return {
+    path: service + name,
     requestStream: true,
     responseStream: true,
     // Never throw from here: a garbage message becomes a value the handler rejects cleanly.
@@ -77,9 +94,5 @@ function serviceDefinition(): grpc.ServiceDefinition {
     },
     responseSerialize: (b: Buffer) => b,
     responseDeserialize: (b: Buffer) => b,
-  });
-  return {
-    StreamAggregatedResources: method('StreamAggregatedResources', decodeDiscoveryRequest),
-    DeltaAggregatedResources: method('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
   };
 }

@@ -1,5 +1,5 @@
-// The versioned snapshot cache and the ADS gRPC server (State-of-the-World and Delta).
-// Envoy types and wire formats stop here and in translation/.
+// The versioned snapshot cache, the ADS gRPC server (SotW and Delta) and Envoy's load
+// reports (LRS) on the same server. Envoy types and wire formats stop here and in translation/.
 export * from './type-urls';
 export * from './snapshot';
 export * from './cache';
@@ -11,3 +11,5 @@ export * from './metrics';
 export * from './messages';
 export * from './tls-credentials';
 export * from './node-identity';
+export { LrsMetrics, LrsService, MAX_LRS_STREAMS, type LoadReportSink, type LrsOptions } from './lrs-server';
+export { REPORT_LIMITS, SEND_ALL_CLUSTERS_FEATURE, type LrsRejectReason, type ReportLimits } from './lrs-messages';

@@ -92,6 +92,18 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
     expect(s.xdsTls).toMatchObject({ mutualTls: true, refused: [] });
   });
 
+  it("takes the same Envoy's load reports over the same mTLS port (LRS)", async () => {
+    const view = await waitFor(
+      async () => {
+        const v = (await status()).envoyView;
+        const sum = Object.values(v.brokers as Record<string, { connections: number }>).reduce((n, b) => n + b.connections, 0);
+        return v.envoys === 1 && sum === 50 && v;
+      },
+      { timeoutMs: 15_000, what: 'the Envoy view to count the 50 clients' },
+    );
+    expect(Object.keys(view.brokers)).toHaveLength(2);
+  });
+
   it('refuses an Envoy with a certificate from another CA during the handshake', async () => {
     const stranger = await startEnvoy({
       mode,
@@ -111,6 +123,8 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
     await new Promise((r) => setTimeout(r, 3000));
     expect((await status()).streams.map((x: any) => x.nodeId)).not.toContain('envoy-edge-2');
     expect(await impostor.stat('cluster_manager.cds.update_success')).toBe(0);
+    // Its load reports are refused the same way.
+    expect(await plane.registry.getSingleMetricAsString('mqtt_xds_lrs_rejected_total')).toMatch(/reason="node_refused"\} [1-9]/);
   });
 
   it('rotates the server certificate: new handshakes get it, every stream and MQTT connection stays up', async () => {

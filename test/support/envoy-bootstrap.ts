@@ -14,6 +14,8 @@ export interface BootstrapOverrides {
   maxDownstreamConnections?: number;
   /** TLS (mTLS with a client certificate) to the control plane instead of plaintext. */
   xdsTls?: XdsClientTls;
+  /** Default true: report load over LRS (cluster_manager.load_stats_config), as the file does. */
+  loadStats?: boolean;
 }
 
 export interface XdsClientTls {
@@ -36,7 +38,7 @@ export function bootstrapPath(mode: XdsMode): string {
 
 /**
  * The checked-in bootstrap for `mode`, with the node id, admin port and control-plane
- * port replaced, and the global connection cap if one is given. Returns a plain object: write it out as JSON, never YAML, because
+ * port replaced, the global connection cap if one is given, and LRS off if asked. Returns a plain object: write it out as JSON, never YAML, because
  * Envoy's YAML 1.1 parser would turn a node id such as "n" or "yes" into a boolean.
  */
 export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): Record<string, any> {
@@ -81,6 +83,11 @@ export function renderBootstrap(mode: XdsMode, overrides: BootstrapOverrides): R
       },
     };
   }
+
+  const lrs = doc.cluster_manager?.load_stats_config ?? fail('no cluster_manager.load_stats_config');
+  const lrsCluster = lrs.grpc_services?.[0]?.envoy_grpc?.cluster_name;
+  if (lrsCluster !== XDS_CLUSTER) fail(`load_stats_config reports to ${String(lrsCluster)}, not ${XDS_CLUSTER}`);
+  if (overrides.loadStats === false) delete doc.cluster_manager;
 
   if (overrides.maxDownstreamConnections !== undefined) {
     const monitors: any[] = doc.overload_manager?.resource_monitors ?? [];

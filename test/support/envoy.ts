@@ -29,6 +29,8 @@ export interface StartEnvoyOptions {
   maxDownstreamConnections?: number;
   /** TLS or mTLS to the control plane (test/support/envoy-bootstrap.ts). */
   xdsTls?: XdsClientTls;
+  /** Default true: Envoy reports load to the control plane over LRS. */
+  loadStats?: boolean;
   extraArgs?: string[];
 }
 
@@ -80,6 +82,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
     adminPort: 0,
     ...(options.maxDownstreamConnections === undefined ? {} : { maxDownstreamConnections: options.maxDownstreamConnections }),
     ...(options.xdsTls ? { xdsTls: options.xdsTls } : {}),
+    ...(options.loadStats === undefined ? {} : { loadStats: options.loadStats }),
   });
   fs.writeFileSync(configFile, JSON.stringify(bootstrap, null, 2));
 

@@ -1,0 +1,29 @@
+// What one Envoy says about its connections to the brokers (over LRS, docs/envoy-view.md):
+// the seam between xds/, which decodes the reports, and envoy-view/, which adds them up.
+
+/** One upstream endpoint of the MQTT cluster, as one Envoy counted it over one interval. */
+export interface EndpointLoad {
+  /** `address:port`, as endpointKey writes it. */
+  readonly endpoint: string;
+  /** Connections this Envoy holds to the endpoint now. */
+  readonly inProgress: number;
+  /** Connections it opened to the endpoint during the interval. */
+  readonly issued: number;
+}
+
+/** One load report of one Envoy for the MQTT cluster. Endpoints it does not name: 0 and 0. */
+export interface EnvoyLoadReport {
+  readonly nodeId: string;
+  /** The interval Envoy measured the counts over, in milliseconds. */
+  readonly intervalMs: number;
+  readonly endpoints: readonly EndpointLoad[];
+}
+
+/**
+ * The key a broker's endpoint is known by on both sides: EDS gives Envoy the broker's
+ * address and port, and Envoy reports them back. IPv6 addresses go in brackets, so the port
+ * stays unambiguous.
+ */
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -1,0 +1,160 @@
+// The Envoy view's shell: takes the reports the LRS service hears, keeps them in the pure
+// aggregator, names endpoints by broker, tells listeners a report came, and answers
+// /status and /metrics. The clock is read here, never in the aggregator.
+import { Gauge, type Registry } from 'prom-client';
+import { endpointKey, type Broker, type EnvoyLoadReport } from '../domain';
+import { EnvoyViewAggregator, type AggregatorOptions, type EndpointView, type ReportRefusal } from '../envoy-view';
+import type { LoadReportSink } from '../xds';
+
+/** A report older than this many intervals is not counted (two lost reports are tolerated). */
+export const STALE_AFTER_INTERVALS = 3;
+
+export interface EnvoyViewRunnerOptions {
+  readonly reportIntervalMs: number;
+  readonly registry: Registry;
+  /** The brokers served now: their endpoints are listed even when no Envoy names them. */
+  readonly brokers: () => readonly Broker[];
+  readonly nowMs?: () => number;
+  /** Reports arriving within this long reach listeners as one call: a fleet reports every interval. */
+  readonly notifyDelayMs?: number;
+  readonly limits?: Omit<AggregatorOptions, 'staleAfterMs'>;
+}
+
+export interface BrokerEnvoyView {
+  readonly connections: number;
+  readonly openedPerSec: number;
+  readonly envoys: number;
+  readonly freshAt?: string;
+}
+
+export interface EnvoyViewStatus {
+  readonly reportIntervalMs: number;
+  /** Envoys whose latest report is fresh, and those kept whose report is not. */
+  readonly envoys: number;
+  readonly staleEnvoys: number;
+  readonly brokers: Readonly<Record<string, BrokerEnvoyView>>;
+  /** Endpoints the Envoys name that are no broker served now (one just removed, say). */
+  readonly unknownEndpoints: number;
+}
+
+export class EnvoyViewRunner implements LoadReportSink {
+  private readonly aggregator: EnvoyViewAggregator;
+  private readonly listeners = new Set<() => void>();
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: EnvoyViewRunnerOptions) {
+    this.now = opts.nowMs ?? (() => Date.now());
+    this.aggregator = new EnvoyViewAggregator({ ...opts.limits, staleAfterMs: STALE_AFTER_INTERVALS * opts.reportIntervalMs });
+    this.registerMetrics(opts.registry);
+  }
+
+  report(stream: number, report: EnvoyLoadReport): ReportRefusal | undefined {
+    const refusal = this.aggregator.record(stream, report, this.now());
+    this.notify();
+    return refusal;
+  }
+
+  closed(stream: number, nodeId: string): void {
+    this.aggregator.drop(stream, nodeId);
+    this.notify();
+  }
+
+  /**
+   * Per endpoint `address:port` (endpointKey), what the Envoys with a fresh report hold:
+   * every broker served now is listed, with 0 when no Envoy names it.
+   */
+  view(nowMs: number): ReadonlyMap<string, EndpointView> {
+    return this.aggregator.view(
+      nowMs,
+      this.opts.brokers().map((b) => endpointKey(b.address, b.port)),
+    );
+  }
+
+  /** The same per broker name; endpoints that are no broker served now are left out. */
+  byBroker(nowMs: number): ReadonlyMap<string, EndpointView> {
+    const view = this.view(nowMs);
+    const out = new Map<string, EndpointView>();
+    for (const b of this.opts.brokers()) {
+      const v = view.get(endpointKey(b.address, b.port));
+      if (v) out.set(b.name, v);
+    }
+    return out;
+  }
+
+  /** Calls `listener` soon after reports arrive (several at once make one call); returns the unsubscribe. */
+  onReport(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  status(nowMs: number = this.now()): EnvoyViewStatus {
+    const view = this.view(nowMs);
+    const byName = this.byBroker(nowMs);
+    const summary = this.aggregator.summary(nowMs);
+    const brokers: Record<string, BrokerEnvoyView> = {};
+    for (const [name, v] of byName) {
+      brokers[name] = {
+        connections: v.connections,
+        openedPerSec: Math.round(v.openedPerSec * 1000) / 1000,
+        envoys: v.envoys,
+        ...(v.freshAtMs === undefined ? {} : { freshAt: new Date(v.freshAtMs).toISOString() }),
+      };
+    }
+    return {
+      reportIntervalMs: this.opts.reportIntervalMs,
+      envoys: summary.fresh,
+      staleEnvoys: summary.nodes - summary.fresh,
+      brokers,
+      unknownEndpoints: view.size - byName.size,
+    };
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private notify(): void {
+    if (this.timer || this.listeners.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      for (const l of this.listeners) l();
+    }, this.opts.notifyDelayMs ?? 100);
+    this.timer.unref();
+  }
+
+  /** Gauges filled when scraped, so a broker that went loses its series. */
+  private registerMetrics(registry: Registry): void {
+    const byBroker = (): ReadonlyMap<string, EndpointView> => this.byBroker(this.now());
+    new Gauge({
+      name: 'mqtt_xds_envoy_view_connections',
+      help: 'Connections the Envoys hold to each broker, as their fresh LRS reports say',
+      labelNames: ['broker'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [broker, v] of byBroker()) this.set({ broker }, v.connections);
+      },
+    });
+    new Gauge({
+      name: 'mqtt_xds_envoy_view_opened_per_second',
+      help: 'Connections the Envoys open to each broker per second, as their fresh LRS reports say',
+      labelNames: ['broker'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [broker, v] of byBroker()) this.set({ broker }, v.openedPerSec);
+      },
+    });
+    const summary = (): number => this.aggregator.summary(this.now()).fresh;
+    new Gauge({
+      name: 'mqtt_xds_envoy_view_envoys',
+      help: 'Envoys whose latest LRS report is fresh (within 3 report intervals)',
+      registers: [registry],
+      collect() {
+        this.set(summary());
+      },
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { Registry } from 'prom-client';
+import type { Broker } from '../../../src/domain';
+import { EnvoyViewRunner } from '../../../src/runners';
+
+const T0 = 1_000_000;
+const brokers: Broker[] = [
+  { name: 'b-0', address: '10.0.0.1', port: 1883 },
+  { name: 'b-1', address: '10.0.0.2', port: 1883 },
+  { name: 'b-6', address: 'fd00::6', port: 1883 },
+];
+
+function runner(now: { ms: number }, registry = new Registry()): EnvoyViewRunner {
+  return new EnvoyViewRunner({ reportIntervalMs: 1000, registry, brokers: () => brokers, nowMs: () => now.ms, notifyDelayMs: 5 });
+}
+
+describe('EnvoyViewRunner', () => {
+  it('lists every broker served by address:port, with 0 where no Envoy has connections', () => {
+    const now = { ms: T0 };
+    const r = runner(now);
+    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 4, issued: 2 }] });
+    const view = r.view(T0);
+    expect([...view.keys()]).toEqual(['10.0.0.1:1883', '10.0.0.2:1883', '[fd00::6]:1883']);
+    expect(view.get('10.0.0.1:1883')).toEqual({ connections: 4, openedPerSec: 2, envoys: 1, freshAtMs: T0 });
+    expect(view.get('10.0.0.2:1883')?.connections).toBe(0);
+    expect(r.byBroker(T0).get('b-6')?.envoys).toBe(1);
+  });
+
+  it('shows per broker what the Envoys hold in /status, and endpoints that are no broker as a count', () => {
+    const now = { ms: T0 + 500 };
+    const r = runner(now);
+    now.ms = T0;
+    r.report(1, {
+      nodeId: 'envoy-1',
+      intervalMs: 1000,
+      endpoints: [
+        { endpoint: '10.0.0.2:1883', inProgress: 7, issued: 1 },
+        { endpoint: '10.9.9.9:1883', inProgress: 1, issued: 0 },
+      ],
+    });
+    r.report(2, { nodeId: 'envoy-2', intervalMs: 3000, endpoints: [{ endpoint: '10.0.0.2:1883', inProgress: 1, issued: 1 }] });
+    now.ms = T0 + 500;
+    expect(r.status()).toEqual({
+      reportIntervalMs: 1000,
+      envoys: 2,
+      staleEnvoys: 0,
+      brokers: {
+        'b-0': { connections: 0, openedPerSec: 0, envoys: 2, freshAt: new Date(T0).toISOString() },
+        'b-1': { connections: 8, openedPerSec: 1.333, envoys: 2, freshAt: new Date(T0).toISOString() },
+        'b-6': { connections: 0, openedPerSec: 0, envoys: 2, freshAt: new Date(T0).toISOString() },
+      },
+      unknownEndpoints: 1,
+    });
+    expect(r.status(T0 + 3001)).toMatchObject({ envoys: 0, staleEnvoys: 2, brokers: { 'b-1': { connections: 0, envoys: 0 } } });
+  });
+
+  it('exports per-broker gauges that lose a broker once it is no longer served', async () => {
+    const registry = new Registry();
+    const now = { ms: T0 };
+    const r = runner(now, registry);
+    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 3, issued: 0 }] });
+    const text = await registry.metrics();
+    expect(text).toMatch(/mqtt_xds_envoy_view_connections\{broker="b-0"\} 3/);
+    expect(text).toMatch(/mqtt_xds_envoy_view_envoys 1/);
+    brokers.splice(0, 1);
+    try {
+      expect(await registry.metrics()).not.toMatch(/broker="b-0"/);
+    } finally {
+      brokers.unshift({ name: 'b-0', address: '10.0.0.1', port: 1883 });
+    }
+  });
+
+  it('tells listeners once for reports that arrive together, and when an Envoy leaves', async () => {
+    const r = runner({ ms: T0 });
+    let calls = 0;
+    const off = r.onReport(() => calls++);
+    for (let i = 0; i < 5; i++) r.report(i, { nodeId: `envoy-${i}`, intervalMs: 1000, endpoints: [] });
+    await new Promise((res) => setTimeout(res, 30));
+    expect(calls).toBe(1);
+    r.closed(0, 'envoy-0');
+    await new Promise((res) => setTimeout(res, 30));
+    expect(calls).toBe(2);
+    off();
+    r.report(9, { nodeId: 'envoy-9', intervalMs: 1000, endpoints: [] });
+    await new Promise((res) => setTimeout(res, 30));
+    expect(calls).toBe(2);
+    r.stop();
+  });
+});
