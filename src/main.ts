@@ -82,7 +82,11 @@ export class ControlPlane {
       this.publisher.schedule();
     });
     const missing = new runners.MissingSignalReport(log.child({ stage: 'balancing' }), registry);
-    this.planner = new Planner(config.balancing.mode, this.policy.policy(), (o) => missing.observe(o.decisions));
+    const suspects = new runners.SuspectReport(log.child({ stage: 'balancing' }), registry);
+    this.planner = new Planner(config.balancing.mode, this.policy.policy(), (o) => {
+      missing.observe(o.decisions);
+      suspects.observe(o.decisions);
+    });
     this.models = new ModelBuilder({ config, policy, logger: log });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => this.planner.next(nowMs),
@@ -90,9 +94,11 @@ export class ControlPlane {
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       heldBy: () => this.policy.waiting(),
     });
-    // Envoy → the Envoy view, over LRS on the xDS port. The view's onReport and view(nowMs)
-    // are for balancing to read; nothing recomputes on a report yet.
+    // Envoy → the Envoy view, over LRS on the xDS port → balancing, which checks the pages
+    // against it and recomputes on reports, between scrapes.
     this.envoyView = runners.envoyViewFor(config, registry, () => this.discovery.brokers());
+    this.planner.setEnvoySource((nowMs) => this.envoyView.byBroker(nowMs));
+    this.envoyView.onReport(() => this.publisher.schedule());
     this.ads = runners.adsFor(config, this.cache, log, registry, creds, this.envoyView);
 
     // Beside the pipeline: leader election, rebalancing (leader only), the admin port.

@@ -2,7 +2,7 @@
 // policy, the policy's own state) and turns it into the next WeightPlan. No I/O.
 import { computeWeights, staticWeightPlan, type BrokerDecision, type PolicyState } from './balancing';
 import type { Policy } from './config';
-import type { Broker, BrokerLoad, WeightPlan } from './domain';
+import type { Broker, BrokerLoad, EnvoyBrokerLoad, WeightPlan } from './domain';
 
 export type BalancingMode = 'metrics' | 'static';
 
@@ -18,6 +18,7 @@ export class Planner {
   private state: PolicyState | undefined;
   private last: PlanOutcome | undefined;
   private moving: ReadonlyMap<string, string> = new Map();
+  private envoys: ((nowMs: number) => ReadonlyMap<string, EnvoyBrokerLoad>) | undefined;
 
   /** `onOutcome` observes every plan computed (the missing-signal report); it changes nothing. */
   constructor(
@@ -37,6 +38,11 @@ export class Planner {
   /** Brokers the rebalancer takes new connections from (published DRAINING): name → why. */
   setMoving(moving: ReadonlyMap<string, string>): void {
     this.moving = moving;
+  }
+
+  /** What the Envoys report per broker (the Envoy view), read at every computation. */
+  setEnvoySource(envoys: (nowMs: number) => ReadonlyMap<string, EnvoyBrokerLoad>): void {
+    this.envoys = envoys;
   }
 
   setPolicy(policy: Policy): void {
@@ -67,6 +73,7 @@ export class Planner {
       policy: this.policy,
       nowMs,
       moving: this.moving,
+      ...(this.envoys === undefined ? {} : { envoys: this.envoys(nowMs) }),
     });
     this.state = outcome.state;
     this.last = { plan: outcome.plan, decisions: outcome.decisions };

@@ -1,7 +1,8 @@
 import { entryOf, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from '../config/policy';
-import type { Broker, BrokerLoad, LoadSignals, WeighedSignal } from '../domain';
+import type { Broker, BrokerLoad, EnvoyBrokerLoad, LoadSignals, WeighedSignal } from '../domain';
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
-import { compact, ewma, inferCapacity, smoothSignals, type BrokerState } from './policy-state';
+import { checkAgainstEnvoys } from './envoy-check';
+import { compact, ewma, inferCapacity, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
 
 /** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
 const INTERVAL_ALPHA = 0.3;
@@ -29,6 +30,12 @@ export interface View {
   readonly missing: readonly WeighedSignal[];
   /** This computation folded in a scrape not seen before (overload is confirmed per scrape, not per computation). */
   readonly newSample: boolean;
+  /** The smoothed signals with the Envoys' live connection count folded in: what utilisation is computed from. */
+  readonly current?: SmoothedSignals;
+  /** Why the page is not believed (it contradicts what the Envoys routed); undefined when it is. */
+  readonly suspect?: string;
+  /** The page timed out while the Envoys keep opening connections to the broker. */
+  readonly slowPage?: string;
 }
 
 /**
@@ -43,16 +50,20 @@ export function observe(
   policy: Policy,
   nowMs: number,
   movingWhy?: string,
+  envoy?: EnvoyBrokerLoad,
 ): View {
   const o = entryOf(policy.overrides, broker.name);
   const pinWeight = o?.weight ?? broker.staticWeight;
-  const fresh = load !== undefined && load.scrapedAtMs !== undefined && !load.stale;
+  const scraped = load !== undefined && load.scrapedAtMs !== undefined && !load.stale;
 
   let { smoothed, inferred, sampleMs, sampleIntervalMs } = old ?? {};
-  const newSample = fresh && load.scrapedAtMs !== old?.sampleMs;
+  const newSample = scraped && load.scrapedAtMs !== old?.sampleMs;
+  const check = checkAgainstEnvoys(load, envoy, old, policy, newSample);
+  // A broker too busy to answer its page is still seen: the Envoys count its connections.
+  const fresh = scraped || (check.slowPage !== undefined && smoothed !== undefined);
   if (newSample) {
-    smoothed = smoothSignals(old?.smoothed, load.signals, policy.smoothing.alpha);
-    inferred = inferCapacity(old?.inferred, load.signals, policy.capacity.inference);
+    smoothed = smoothSignals(old?.smoothed, check.signals, policy.smoothing.alpha);
+    inferred = inferCapacity(old?.inferred, check.signals, policy.capacity.inference);
     if (sampleMs !== undefined && load.scrapedAtMs > sampleMs) {
       sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);
     }
@@ -73,6 +84,8 @@ export function observe(
     overloadedAtMs: old?.overloadedAtMs,
     overloadSamples: old?.overloadSamples,
     calmSamples: old?.calmSamples,
+    suspectSamples: check.suspectSamples,
+    agreeSamples: check.agreeSamples,
     sampleIntervalMs,
   });
   const hint = capacityHint(policy, broker.name);
@@ -94,7 +107,22 @@ export function observe(
     known: knownCapacity(hint, inferred),
     missing: relied.filter((signal) => needs(signal, signals, hint)),
     newSample,
+    ...(smoothed === undefined ? {} : { current: withEnvoys(smoothed, envoy, check.suspect !== undefined) }),
+    ...(check.suspect === undefined ? {} : { suspect: check.suspect }),
+    ...(check.slowPage === undefined ? {} : { slowPage: check.slowPage }),
   };
+}
+
+/**
+ * The Envoys report every second, the page every scrape: between scrapes their count is the
+ * newer one. A broker filling faster than its page shows counts as holding what the Envoys
+ * hold; the page's larger count wins otherwise (clients may connect past the Envoys). A
+ * suspect page's broker is counted from the Envoys alone.
+ */
+function withEnvoys(smoothed: SmoothedSignals, envoy: EnvoyBrokerLoad | undefined, suspect: boolean): SmoothedSignals {
+  if (envoy === undefined || envoy.envoys === 0) return smoothed;
+  const connections = suspect ? envoy.connections : Math.max(smoothed.connections ?? 0, envoy.connections);
+  return connections === smoothed.connections ? smoothed : { ...smoothed, connections };
 }
 
 /**

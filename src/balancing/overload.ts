@@ -33,10 +33,11 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
   };
   if (a.metrics !== 'fresh') return before;
   const inputs = damped ? { ...a.inputs, cpu: a.state.smoothed?.cpu } : a.inputs;
-  const cause = overloadCause(inputs, a.overload);
+  const cause = overloadCause(inputs, a.overload) ?? a.slowPage;
   const counted = a.state.overloadSamples ?? 0;
   const samples = cause === undefined ? 0 : a.newSample ? counted + 1 : Math.max(counted, 1);
-  const confirmed = cause !== undefined && samples >= a.overload.confirmSamples;
+  // A page that times out brings no scrape to count; the timeout is its own evidence.
+  const confirmed = cause !== undefined && (samples >= a.overload.confirmSamples || cause === a.slowPage);
   const overloadedAtMs = confirmed ? nowMs : a.state.overloadedAtMs;
   const pending =
     cause !== undefined && !confirmed ? `${cause} in ${samples} of ${a.overload.confirmSamples} scrapes: not cut yet` : undefined;

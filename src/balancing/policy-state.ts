@@ -40,6 +40,10 @@ export interface BrokerState {
   readonly overloadSamples?: number;
   /** Set while the damped controller counts the broker overloaded: calm scrapes since; it ends at confirmSamples. */
   readonly calmSamples?: number;
+  /** Consecutive scrapes whose page contradicted the Envoys' count (envoy-check.ts). */
+  readonly suspectSamples?: number;
+  /** Set while the page is not believed: agreeing scrapes since; it is believed again at suspect.samples. */
+  readonly agreeSamples?: number;
   /** Smoothed time between two scrapes folded in: the controller's period, measured rather than configured. */
   readonly sampleIntervalMs?: number;
 }

@@ -4,6 +4,7 @@ import {
   type Broker,
   type BrokerLoad,
   type EndpointHealth,
+  type EnvoyBrokerLoad,
   type LoadSignals,
   type PlannedEndpoint,
   type WeighedSignal,
@@ -39,6 +40,10 @@ export interface BrokerDecision {
    * give (BrokerLoad.unavailable): balancing goes on without them. Absent when none.
    */
   readonly missingSignals?: readonly WeighedSignal[];
+  /** The page is not believed: it contradicts what the Envoys routed; weighed from their count. */
+  readonly suspect?: { readonly reason: string };
+  /** The page timed out while the Envoys keep routing to the broker: counted as overloaded. */
+  readonly slowPage?: string;
 }
 
 export interface Factors {
@@ -60,10 +65,11 @@ export interface WeighInput {
   /** Brokers the rebalancer takes new connections from (drains, moves): name → why. */
   readonly moving?: ReadonlyMap<string, string>;
   /**
-   * New connections per second across the fleet, as the Envoys saw them route: the damped
-   * controller's gain comes from it. Without it, the brokers' CONNECT rates stand in.
+   * What the Envoys report about each broker (over LRS), by broker name: pages are checked
+   * against it, the fleet's arrival rate for the damped controller's gain comes from it, and
+   * between scrapes it is the newer connection count. Absent: the pages alone.
    */
-  readonly arrivalsPerSec?: number;
+  readonly envoys?: ReadonlyMap<string, EnvoyBrokerLoad>;
 }
 
 export interface WeighOutcome {
@@ -106,17 +112,17 @@ export function computeWeights(input: WeighInput): WeighOutcome {
   const { policy, nowMs } = input;
   const previous = new Map((input.previous?.brokers ?? []).map((b) => [b.name, b]));
   const views = sortBrokers(input.brokers).map((b) =>
-    observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs, input.moving?.get(b.name)),
+    observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs, input.moving?.get(b.name), input.envoys?.get(b.name)),
   );
 
   const inPlan = views.filter((v) => !v.excluded);
   const neutral = neutralCapacity(
     inPlan.map((v) => v.known),
-    inPlan.map((v) => (v.metrics === 'fresh' ? v.state.smoothed : undefined)),
+    inPlan.map((v) => (v.metrics === 'fresh' ? v.current : undefined)),
   );
   const assessed = inPlan.map((v): Assessed => {
     const capacity = resolveCapacity(v.known, neutral);
-    const u = v.metrics === 'fresh' && v.state.smoothed !== undefined ? utilisationOf(v.state.smoothed, capacity, v.signals) : undefined;
+    const u = v.metrics === 'fresh' && v.current !== undefined ? utilisationOf(v.current, capacity, v.signals) : undefined;
     return { ...v, capacity, ...(u === undefined ? {} : { utilisation: u }) };
   });
   // The level the fleet converges to: total load over total capacity of the brokers taking new clients.
@@ -135,7 +141,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     meanUtil,
     meanCapacity: weightedMean(assessed.filter((a) => a.pin === undefined).map((a) => [a.capacity.connections, 1])) ?? 1,
     ...(filling === undefined ? {} : { filling }),
-    ...(damped ? { gain: fleetGain(assessed, input.arrivalsPerSec, policy) } : {}),
+    ...(damped ? { gain: fleetGain(assessed, arrivalsOf(input.envoys), policy) } : {}),
     everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => v.cut !== undefined),
   };
   const planned = assessed.map((a, i) => decide(a, verdicts[i], fleet));
@@ -182,6 +188,8 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
       reason,
       inputs: a.inputs,
       ...(a.missing.length > 0 ? { missingSignals: a.missing } : {}),
+      ...(a.suspect === undefined ? {} : { suspect: { reason: a.suspect } }),
+      ...(a.slowPage === undefined ? {} : { slowPage: a.slowPage }),
     },
   });
 
@@ -255,6 +263,13 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const limited = limitWeight(target, last, { urgentDecrease, hold }, policy);
   if (limited.reason !== '') reasons.push(limited.reason);
   return done(limited.weight, reasons.join('; '), factors);
+}
+
+/** New connections per second the Envoys opened across the fleet; undefined without reports. */
+function arrivalsOf(envoys: ReadonlyMap<string, EnvoyBrokerLoad> | undefined): number | undefined {
+  let sum: number | undefined;
+  for (const e of envoys?.values() ?? []) if (e.envoys > 0) sum = (sum ?? 0) + e.openedPerSec;
+  return sum;
 }
 
 /**

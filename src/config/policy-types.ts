@@ -41,6 +41,29 @@ export interface OverloadPolicy {
    * spike over a short scrape (a GC, a burst of reconnects) is not an overload.
    */
   readonly confirmSamples: number;
+  /**
+   * A scrape that timed out while the Envoys keep opening connections to the broker counts
+   * as an overload (a broker too busy to answer), not as "hold the last weight".
+   */
+  readonly onScrapeTimeout: boolean;
+}
+
+export const SUSPECT_DIRECTIONS = ['both', 'below', 'off'] as const;
+export type SuspectDirection = (typeof SUSPECT_DIRECTIONS)[number];
+
+/**
+ * When a broker's metrics page contradicts what the Envoys routed to it (docs/envoy-view.md,
+ * "Suspect brokers"): a stuck exporter, the wrong pod behind the port, a page that lies.
+ */
+export interface SuspectPolicy {
+  /** `both`: more or fewer connections than the Envoys hold; `below`: fewer only (clients also connect past the Envoys); `off`. */
+  readonly direction: SuspectDirection;
+  /** The difference that counts, as a fraction of the larger count… */
+  readonly tolerance: number;
+  /** …and at least this many connections. */
+  readonly minConnections: number;
+  /** Consecutive scrapes that must contradict (or agree again) before a broker becomes (or stops being) suspect. */
+  readonly samples: number;
 }
 
 export const CONTROLLER_MODES = ['damped', 'proportional'] as const;
@@ -177,6 +200,7 @@ export interface Policy {
     readonly fill: FillPolicy;
   };
   readonly controller: ControllerPolicy;
+  readonly suspect: SuspectPolicy;
   readonly overload: OverloadPolicy;
   readonly slowStart: {
     readonly windowMs: number;

@@ -11,6 +11,7 @@ import {
   CONTROLLER_MODES,
   LAGGARD_ACTIONS,
   REBALANCE_MODES,
+  SUSPECT_DIRECTIONS,
   type BrokerOverride,
   type CapacityClass,
   type OverloadPolicy,
@@ -56,7 +57,9 @@ const DEFAULT_POLICY: Policy = deepFreeze({
     weightFactor: 0.01,
     holdMs: 15_000,
     confirmSamples: 2,
+    onScrapeTimeout: true,
   },
+  suspect: { direction: 'both', tolerance: 0.25, minConnections: 20, samples: 2 },
   controller: { mode: 'damped', horizonMs: 'auto', deadband: 0.03, minFactor: 0.05, maxGain: 20, lifetimeMs: 'auto' },
   slowStart: { windowMs: 60_000, startFraction: 0.1 },
   smoothing: { alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
@@ -110,6 +113,7 @@ const overloadFields: Fields<OverloadPolicy> = {
   weightFactor: fraction,
   holdMs: int(0, DAY_MS),
   confirmSamples: int(1, 10),
+  onScrapeTimeout: flag,
 };
 
 const D = DEFAULT_POLICY;
@@ -158,6 +162,15 @@ const POLICY: Reader<Policy> = section<Policy>(
         lifetimeMs: numberOr('auto', { min: 1000, max: 365 * DAY_MS, integer: true }),
       },
       D.controller,
+    ),
+    suspect: section(
+      {
+        direction: oneOf(SUSPECT_DIRECTIONS),
+        tolerance: numberIn({ min: 0, max: 10 }),
+        minConnections: int(0, 1_000_000),
+        samples: int(1, 10),
+      },
+      D.suspect,
     ),
     slowStart: section({ windowMs: durationMs, startFraction: fraction }, D.slowStart),
     smoothing: section(

@@ -27,3 +27,13 @@ export interface EnvoyLoadReport {
 export function endpointKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/** What the Envoys together say about one broker, as balancing reads it (docs/envoy-view.md). */
+export interface EnvoyBrokerLoad {
+  /** Connections the reporting Envoys hold to the broker now. */
+  readonly connections: number;
+  /** New connections per second they opened to it over their last intervals. */
+  readonly openedPerSec: number;
+  /** Envoys whose fresh reports these numbers add up; 0 = no view. */
+  readonly envoys: number;
+}

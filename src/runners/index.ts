@@ -1,5 +1,5 @@
 // Runners for the stages whose libraries live elsewhere: discovery, policy, leader election,
-// the Envoy view, the missing-signal report, and the credentials read before any of them
+// the Envoy view, the missing-signal and suspect reports, and the credentials read before any of them
 // starts. src/main.ts only connects them.
 export * from './discovery-runner';
 export * from './envoy-view-runner';
@@ -8,3 +8,4 @@ export * from './missing-signals';
 export * from './policy-runner';
 export * from './credentials';
 export * from './stages';
+export * from './suspect-report';

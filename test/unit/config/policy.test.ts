@@ -62,6 +62,7 @@ describe('parsePolicy', () => {
       weightFactor: 0.05,
       holdMs: 15000,
       confirmSamples: 2,
+      onScrapeTimeout: true,
     });
     expect(p.capacity.inference).toEqual({ minCpu: 0.1, alpha: 0.5, maxThrottledRatio: 0.1, maxStepRatio: 1.5 });
     expect(p.overrides['broker-d']).toEqual({

@@ -1,0 +1,83 @@
+import type { Policy, SuspectPolicy } from '../config/policy';
+import type { BrokerLoad, EnvoyBrokerLoad, LoadSignals } from '../domain';
+import type { BrokerState } from './policy-state';
+
+// A broker's page checked against what the Envoys routed to it (docs/envoy-view.md). The
+// Envoys count every connection they hold to each broker; a page that says otherwise by more
+// than the tolerance, scrape after scrape, is not believed: its broker is weighed from the
+// Envoys' count, and its CPU is not used to infer its capacity.
+
+export interface EnvoyCheck {
+  /** The signals to fold into the state: the page's, or the Envoys' count for a suspect page. */
+  readonly signals: LoadSignals;
+  /** Why the page is not believed; undefined when it is. */
+  readonly suspect?: string;
+  /** The page timed out while the Envoys keep opening connections to the broker: why. */
+  readonly slowPage?: string;
+  /** Consecutive scrapes that contradicted the Envoys (or, while suspect, agreed with them). */
+  readonly suspectSamples?: number;
+  readonly agreeSamples?: number;
+}
+
+/** How a page's connections contradict the Envoys' count, or undefined when they agree. */
+export function contradiction(page: number, envoys: number, policy: SuspectPolicy): string | undefined {
+  if (policy.direction === 'off') return undefined;
+  const margin = Math.max(policy.minConnections, policy.tolerance * Math.max(page, envoys));
+  if (page < envoys - margin) return `page says ${page} connections, the Envoys hold ${envoys}`;
+  if (policy.direction === 'both' && page > envoys + margin) return `page says ${page} connections, the Envoys hold only ${envoys}`;
+  return undefined;
+}
+
+/**
+ * The check for one broker in one computation. Samples are counted once per scrape
+ * (`newSample`), like overloads: a broker becomes suspect after `samples` contradicting
+ * scrapes and is believed again after as many agreeing ones.
+ */
+export function checkAgainstEnvoys(
+  load: BrokerLoad | undefined,
+  envoy: EnvoyBrokerLoad | undefined,
+  old: BrokerState | undefined,
+  policy: Policy,
+  newSample: boolean,
+): EnvoyCheck {
+  const page = load?.signals ?? {};
+  // No Envoy reports: nothing to judge a page by, and nothing to weigh a suspect one from.
+  if (envoy === undefined || envoy.envoys === 0) return { signals: page };
+  const slowPage =
+    policy.overload.onScrapeTimeout && load?.error?.code === 'SCRAPE_TIMEOUT' && envoy.openedPerSec > 0
+      ? `metrics page timed out (${load.consecutiveFailures} in a row) while the Envoys open ${envoy.openedPerSec.toFixed(1)}/s to it`
+      : undefined;
+  const wasSuspect = old?.agreeSamples !== undefined;
+  const said = page.connections;
+  if (!newSample || said === undefined) {
+    const kept = carried(page, old);
+    return { ...kept, ...(slowPage === undefined ? {} : { slowPage }), ...(wasSuspect ? { signals: envoySignals(envoy) } : {}) };
+  }
+  const why = contradiction(said, envoy.connections, policy.suspect);
+  const suspectSamples = why === undefined ? 0 : (old?.suspectSamples ?? 0) + 1;
+  const agreeSamples = !wasSuspect ? undefined : why === undefined ? (old?.agreeSamples ?? 0) + 1 : 0;
+  const samples = policy.suspect.samples;
+  const suspect = wasSuspect ? agreeSamples! < samples : suspectSamples >= samples;
+  const reason = suspect ? (why ?? `agreed with the Envoys in ${agreeSamples} of ${samples} scrapes`) : undefined;
+  return {
+    signals: suspect ? envoySignals(envoy) : page,
+    ...(reason === undefined ? {} : { suspect: reason }),
+    ...(slowPage === undefined ? {} : { slowPage }),
+    ...(suspectSamples > 0 ? { suspectSamples } : {}),
+    ...(suspect ? { agreeSamples: wasSuspect ? agreeSamples : 0 } : {}),
+  };
+}
+
+/** Nothing new to judge by: the verdict of the last scrape stands. */
+function carried(page: LoadSignals, old: BrokerState | undefined): EnvoyCheck {
+  return {
+    signals: page,
+    ...(old?.agreeSamples !== undefined ? { suspect: 'not believed since an earlier scrape', agreeSamples: old.agreeSamples } : {}),
+    ...(old?.suspectSamples !== undefined ? { suspectSamples: old.suspectSamples } : {}),
+  };
+}
+
+/** A suspect page's broker is weighed from the Envoys' count alone. */
+function envoySignals(envoy: EnvoyBrokerLoad): LoadSignals {
+  return { connections: envoy.connections };
+}
