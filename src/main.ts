@@ -81,12 +81,7 @@ export class ControlPlane {
       this.planner.setLoads(loads);
       this.publisher.schedule();
     });
-    const missing = new runners.MissingSignalReport(log.child({ stage: 'balancing' }), registry);
-    const suspects = new runners.SuspectReport(log.child({ stage: 'balancing' }), registry);
-    this.planner = new Planner(config.balancing.mode, this.policy.policy(), (o) => {
-      missing.observe(o.decisions);
-      suspects.observe(o.decisions);
-    });
+    this.planner = runners.plannerFor(config, this.policy.policy(), log, registry);
     this.models = new ModelBuilder({ config, policy, logger: log });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => this.planner.next(nowMs),

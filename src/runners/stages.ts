@@ -13,6 +13,9 @@ import type { Logger } from '../util/log';
 import { AdsServer, LrsMetrics, LrsService, XdsMetrics, type LoadReportSink, type SnapshotCache } from '../xds';
 import type { Credentials } from './credentials';
 import { EnvoyViewRunner } from './envoy-view-runner';
+import { MissingSignalReport } from './missing-signals';
+import { SuspectReport } from './suspect-report';
+import { Planner } from '../planner';
 
 /** One counter for every refused input, by stage and problem code. */
 export function inputRejected(registry: Registry): Counter<'stage' | 'code'> {
@@ -42,6 +45,16 @@ export function scraperFor(
     timeoutMs: config.scrape.timeoutMs,
     concurrency: config.scrape.concurrency,
     onLoads,
+  });
+}
+
+/** The planner, with the reports that watch its decisions: missing signals, suspect pages. */
+export function plannerFor(config: Config, policy: Policy, log: Logger, registry: Registry): Planner {
+  const missing = new MissingSignalReport(log.child({ stage: 'balancing' }), registry);
+  const suspects = new SuspectReport(log.child({ stage: 'balancing' }), registry);
+  return new Planner(config.balancing.mode, policy, (o) => {
+    missing.observe(o.decisions);
+    suspects.observe(o.decisions);
   });
 }
 
