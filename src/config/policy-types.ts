@@ -126,6 +126,9 @@ export type RebalanceMode = (typeof REBALANCE_MODES)[number];
 /** What a drain does once Envoys have not ACKed its DRAINING push within ackTimeoutMs (docs/rebalancing.md). */
 export const LAGGARD_ACTIONS = ['proceed', 'wait'] as const;
 export type LaggardAction = (typeof LAGGARD_ACTIONS)[number];
+/** Within a safety class, which clients move first: the longest connected, or the latest (docs/rebalancing.md). */
+export const MOVE_ORDERS = ['oldest-first', 'newest-first'] as const;
+export type MoveOrder = (typeof MOVE_ORDERS)[number];
 
 /** Moving established connections through the brokers' agents (docs/rebalancing.md). */
 export interface RebalancePolicy {
@@ -137,8 +140,10 @@ export interface RebalancePolicy {
   readonly minExcess: number;
   /** Disconnects per second, fleet-wide, for rebalancing and drains together. */
   readonly ratePerSec: number;
-  /** Moved clients not back yet (the fleet's connection count still short) at which moving pauses. */
+  /** Moved clients not seen back yet (the fleet's count short of what was moved lately) at which moving pauses. */
   readonly maxInFlight: number;
+  /** Within a safety class, move the longest-connected clients first (they stay where they land) or the latest. */
+  readonly order: MoveOrder;
   /** Clients per disconnect request to an agent (1..1000). */
   readonly batchSize: number;
   /** Move only clients that lose nothing: shared-subscription members and sessions that end with the connection. */

@@ -1,4 +1,5 @@
 // Whom to move: the clients that lose least by a reconnect go first. Pure.
+import type { MoveOrder } from '../config/policy';
 
 /** One connected client as an agent reports it (docs/agent-api.md). */
 export interface AgentClient {
@@ -27,22 +28,27 @@ export function safetyOf(c: AgentClient): Safety {
 }
 
 /**
- * Up to `count` clients, safest first; within a class the most recently connected first
- * (a client that just arrived has the least settled state). Clients in `skip` (already
- * asked to leave) are passed over. With safeOnly, persistent sessions are never chosen.
+ * Up to `count` clients, safest first. Within a class `order` decides: `oldest-first` takes
+ * the longest-connected clients, because a connection that has lasted long tends to go on
+ * lasting, so the client stays where it is moved to; the latest arrivals are mostly
+ * short-lived (mobile apps) and would leave again within minutes, their place refilled by
+ * the weights (docs/fleet-simulation.md measures it). `newest-first` takes the latest
+ * arrivals, whose state is the least settled. Clients in `skip` (already asked to leave)
+ * are passed over. With safeOnly, persistent sessions are never chosen.
  */
 export function chooseClients(
   clients: readonly AgentClient[],
   count: number,
-  opts: { safeOnly: boolean; skip?: ReadonlySet<string> },
+  opts: { safeOnly: boolean; order: MoveOrder; skip?: ReadonlySet<string> },
 ): AgentClient[] {
   if (count <= 0) return [];
+  const age = opts.order === 'oldest-first' ? 1 : -1;
   return clients
     .filter((c) => !opts.skip?.has(c.clientId) && (!opts.safeOnly || safetyOf(c) < 2))
     .sort(
       (a, b) =>
         safetyOf(a) - safetyOf(b) ||
-        b.connectedSinceMs - a.connectedSinceMs ||
+        age * (a.connectedSinceMs - b.connectedSinceMs) ||
         (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0),
     )
     .slice(0, count);

@@ -28,7 +28,7 @@ export class RebalanceMetrics {
     });
     this.missing = new Gauge({
       name: 'mqtt_xds_rebalance_missing_clients',
-      help: 'Moved clients that have not reconnected yet, as the fleet connection count shows',
+      help: 'Moved clients not seen back yet (the fleet connection count short of what was moved in the last 20 s)',
       registers: [registry],
     });
   }

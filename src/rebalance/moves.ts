@@ -19,12 +19,12 @@ export function nextMove(w: Work, round: Round): void {
     const s = d.sources.get(name);
     if (!s || s.phase === 'no-agent' || s.phase === 'dry-run' || s.toMove <= 0 || retrying(s, now)) continue;
     if (!acked(w, round, name, s)) continue;
-    const missing = d.missing.count;
-    if (missing >= r.maxInFlight) {
-      enter(s, 'in-flight-full', `${missing} moved clients not back yet (maxInFlight ${r.maxInFlight})`);
+    const inFlight = d.inFlight.count;
+    if (inFlight >= r.maxInFlight) {
+      enter(s, 'in-flight-full', `${inFlight} moved clients not back yet (maxInFlight ${r.maxInFlight})`);
       continue;
     }
-    const n = Math.min(s.toMove, round.tokens, r.maxInFlight - missing);
+    const n = Math.min(s.toMove, round.tokens, r.maxInFlight - inFlight);
     if (n <= 0) {
       enter(s, 'rate-limit', 'rate limit');
       continue;
@@ -80,7 +80,11 @@ export function listed(w: Work, round: Round, broker: string, result: AgentResul
   }
   const now = round.startedAtMs;
   d.skip = new Map([...d.skip].filter(([, at]) => now - at <= SKIP_MS));
-  const chosen = chooseClients(result.value.clients, cur.wanted, { safeOnly: r.safeOnly, skip: new Set(d.skip.keys()) });
+  const chosen = chooseClients(result.value.clients, cur.wanted, {
+    safeOnly: r.safeOnly,
+    order: r.order,
+    skip: new Set(d.skip.keys()),
+  });
   if (chosen.length === 0) {
     enter(
       s,

@@ -20,7 +20,7 @@ import { step } from './step';
 export interface RebalanceStatus {
   readonly mode: Policy['rebalance']['mode'];
   readonly leader: boolean;
-  /** Moved clients not back yet, as the fleet's total connection count shows them. */
+  /** Moved clients not back yet (src/rebalance/in-flight.ts): what rebalance.maxInFlight limits. */
   readonly missingClients: number;
   readonly ackLaggards: LaggardView;
   readonly plan: MovePlan | undefined;
@@ -115,7 +115,7 @@ export class Rebalancer {
     return {
       mode: view.policy.rebalance.mode,
       leader: this.deps.isLeader(),
-      missingClients: s.missing.count,
+      missingClients: s.inFlight.count,
       ackLaggards: this.laggards.all(),
       plan: s.plan,
       sources: Object.fromEntries([...s.sources].map(([name, src]) => [name, { ...src, lastError: src.lastError?.message }])),
@@ -222,7 +222,7 @@ export class Rebalancer {
   /** Metrics and the laggard report follow the state. */
   private report(): void {
     const s = this.state;
-    this.metrics.missing.set(s.missing.count);
+    this.metrics.missing.set(s.inFlight.count);
     this.metrics.toMove.reset();
     for (const src of s.plan?.sources ?? []) this.metrics.toMove.set({ broker: src.name, kind: src.kind }, src.toMove);
     this.laggards.keepOnly(new Set(s.sources.keys()));

@@ -6,11 +6,24 @@ import { moveCandidates, totalConnections } from './candidates';
 import type { DrainOrigin, DrainRequest } from './drain-status';
 import { nextMove } from './moves';
 import type { AgentResult } from './agent-client';
+import { observeInFlight } from './in-flight';
 import { observeMissing, rateAvailable } from './pacer';
 import { enter } from './phases';
 import { planMoves, type MovePlan } from './plan';
 import { nextSources } from './sources';
-import { failed, log, marked, MISSING_FORGET_MS, RECENT_MS, retrying, SETTLE_MS, type Round, type Work, type World } from './state';
+import {
+  failed,
+  log,
+  marked,
+  IN_FLIGHT_WINDOW_MS,
+  MISSING_FORGET_MS,
+  RECENT_MS,
+  retrying,
+  SETTLE_MS,
+  type Round,
+  type Work,
+  type World,
+} from './state';
 
 const API_DRAIN = 'drain requested through the API';
 
@@ -97,6 +110,7 @@ function plan(w: Work, round: Round): void {
     [...d.sources].filter(([, s]) => s.kind === 'rebalance' && s.phase !== 'dry-run' && s.phase !== 'no-agent').map(([n]) => n),
   );
   d.recent = d.recent.filter((m) => now - m.atMs <= RECENT_MS);
+  d.inFlight = observeInFlight(d.inFlight, totalConnections(loads), d.recent, now, IN_FLIGHT_WINDOW_MS);
   const candidates = moveCandidates({
     brokers: round.world.brokers,
     loads,
@@ -109,6 +123,7 @@ function plan(w: Work, round: Round): void {
   const movePlan = planMoves(candidates, r, moving);
   report(w, movePlan, r.mode);
 
+  // A new rebalance waits until the last one's clients are back (or long forgotten).
   const settled = now - d.totalChangedAtMs >= SETTLE_MS && d.missing.count < r.minExcess && d.finished.size === 0;
   const active = nextSources({
     plan: movePlan.sources,
@@ -129,7 +144,7 @@ function plan(w: Work, round: Round): void {
   // the last moved clients had time to reconnect elsewhere.
   const stillMoving = [...active.values()].some((s) => s.kind === 'rebalance' && marked(s, now));
   const lastMoveMs = d.recent.at(-1)?.atMs ?? -Infinity;
-  if (!stillMoving && now - lastMoveMs >= SETTLE_MS && d.missing.count < r.minExcess) finished.clear();
+  if (!stillMoving && now - lastMoveMs >= SETTLE_MS && d.inFlight.count < r.minExcess) finished.clear();
   d.finished = finished;
   d.sources = active;
   d.laggards = new Map([...d.laggards].filter(([n]) => active.has(n)));

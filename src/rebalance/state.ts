@@ -8,6 +8,7 @@ import type { LogFields } from '../util/log';
 import type { DrainAck } from './ack';
 import type { AgentError, AgentResult, ClientList, DisconnectOutcome } from './agent-client';
 import type { DrainRequest } from './drain-status';
+import { NO_IN_FLIGHT, type InFlight } from './in-flight';
 import { NO_MISSING, type MissingClients, type RateWindow } from './pacer';
 import { enter } from './phases';
 import type { MovePlan, SourceKind } from './plan';
@@ -17,7 +18,13 @@ import type { SourceState } from './sources';
 export const SKIP_MS = 60_000;
 /** Sources that are done stay DRAINING this long after the last disconnect, while moved clients reconnect. */
 export const SETTLE_MS = 5000;
-/** Moved clients that never came back stop holding up new rebalancing after this long. */
+/**
+ * A moved client counts as in flight for at most this long (src/rebalance/in-flight.ts):
+ * long enough for a first reconnect plus a scrape on each side (5 s by default), short
+ * enough that the fleet's own churn stays small within it.
+ */
+export const IN_FLIGHT_WINDOW_MS = 20_000;
+/** Moved clients that never came back stop holding up a new rebalance after this long. */
 export const MISSING_FORGET_MS = 10 * 60_000;
 /** Disconnects are remembered this long, to correct scrapes that may not have seen them yet. */
 export const RECENT_MS = 5 * 60_000;
@@ -86,6 +93,13 @@ export interface RebalanceState {
   /** What a draining broker's agent last said it holds: more current than a scrape. */
   readonly agentTotals: ReadonlyMap<string, AgentCount>;
   readonly rate: RateWindow;
+  /** Moved clients not back yet, which rebalance.maxInFlight limits. */
+  readonly inFlight: InFlight;
+  /**
+   * The fleet's count short of its level while moving, kept after moving ends until it is
+   * back or MISSING_FORGET_MS passed: a new rebalance waits for it, so clients that never
+   * return are not followed by more moves. Too slow and too noisy for pacing (inFlight).
+   */
   readonly missing: MissingClients;
   readonly lastTotal?: number;
   /** When the fleet's connection count last moved by minExcess or more. */
@@ -109,6 +123,7 @@ export const INITIAL_STATE: RebalanceState = {
   movedTotal: new Map(),
   agentTotals: new Map(),
   rate: [],
+  inFlight: NO_IN_FLIGHT,
   missing: NO_MISSING,
   totalChangedAtMs: -Infinity,
   moving: new Map(),

@@ -22,6 +22,8 @@ import type { ReconnectQueue } from './reconnects';
 export interface AgentSettings {
   readonly latencyMinMs: number;
   readonly latencyMaxMs: number;
+  /** The clock time of the simulation's second 0: the reconnect queue counts seconds from it. */
+  readonly epochMs: number;
 }
 
 export interface RoundView {
@@ -149,8 +151,10 @@ export class AgentDriver {
     }
     for (let c = 0; c < k; c++) {
       conn[b * k + c] -= perClass[c];
-      // A client told to use another server reconnects after its first backoff step.
-      this.queue.add(Math.floor(nowMs / 1000), c, 0, perClass[c], this.rng.next());
+      // A client told to use another server reconnects after its first backoff step. The
+      // queue is a ring of simulated seconds: given clock seconds, moved clients came back
+      // (epoch mod ring size) seconds late, about two minutes, not one second.
+      this.queue.add(Math.floor((nowMs - this.settings.epochMs) / 1000), c, 0, perClass[c], this.rng.next());
     }
     return { disconnected, notFound };
   }

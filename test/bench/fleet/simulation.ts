@@ -43,7 +43,7 @@ export function simulate(s: Scenario, peer: PeerName, progress?: (tSec: number) 
   let movingChanged = false;
   const agents = peerHasAgents(peer)
     ? new AgentDriver(
-        { latencyMinMs: s.agentLatencyMs.min, latencyMaxMs: s.agentLatencyMs.max },
+        { latencyMinMs: s.agentLatencyMs.min, latencyMaxMs: s.agentLatencyMs.max, epochMs: EPOCH_MS },
         fleet,
         envoys,
         pop,
