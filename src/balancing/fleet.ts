@@ -1,7 +1,7 @@
 // What the weights of one computation share across brokers: the fleet's mean, fill mode,
 // the damped controller's gain, and whether a plan changed.
 import type { Policy } from '../config/policy';
-import type { WeightPlan } from '../domain';
+import type { EnvoyBrokerLoad, WeightPlan } from '../domain';
 import type { ResolvedCapacity } from './capacity';
 import { controllerGain, loopTiming, type Gain } from './controller';
 import type { View } from './observe';
@@ -26,6 +26,38 @@ export function fleetGain(assessed: readonly Assessed[], arrivalsPerSec: number 
   const counting = fresh.filter((a) => a.state.smoothed?.connectRate !== undefined);
   const rate = counting.length === 0 ? undefined : counting.reduce((sum, a) => sum + (a.state.smoothed?.connectRate ?? 0), 0);
   return controllerGain(connections(counting), rate, timing, policy.controller);
+}
+
+/**
+ * The window the Envoys' arrival rate is averaged over. One report covers a second, in which
+ * a quiet fleet opens zero or a few connections: taken alone, a zero would send the gain to
+ * maxGain for that computation. Longer than the loop's dead time at 1 s scrapes, short beside
+ * a client's lifetime.
+ */
+export const ARRIVALS_WINDOW_MS = 15_000;
+/** Until the samples span this long, the rate is not used (the brokers' CONNECT rates stand in). */
+export const ARRIVALS_MIN_SPAN_MS = 5_000;
+
+export type ArrivalSamples = readonly (readonly [atMs: number, perSec: number])[];
+
+/**
+ * The samples of the last ARRIVALS_WINDOW_MS, and their time-weighted mean: each value is
+ * the rate over the time since the sample before it. Undefined without reports, or while the
+ * samples span less than ARRIVALS_MIN_SPAN_MS.
+ */
+export function averageArrivals(
+  prev: ArrivalSamples | undefined,
+  latest: number | undefined,
+  nowMs: number,
+): { readonly samples?: ArrivalSamples; readonly perSec?: number } {
+  if (latest === undefined) return {};
+  const kept = (prev ?? []).filter(([at]) => at >= nowMs - ARRIVALS_WINDOW_MS && at < nowMs);
+  const samples: ArrivalSamples = [...kept, [nowMs, latest]];
+  const span = nowMs - samples[0][0];
+  if (span < ARRIVALS_MIN_SPAN_MS) return { samples };
+  let sum = 0;
+  for (let i = 1; i < samples.length; i++) sum += samples[i][1] * (samples[i][0] - samples[i - 1][0]);
+  return { samples, perSec: sum / span };
 }
 
 function median(values: readonly number[]): number | undefined {
@@ -75,4 +107,11 @@ export function samePlan(a: WeightPlan | undefined, b: WeightPlan): boolean {
     const y = b.endpoints[i];
     return x.name === y.name && x.address === y.address && x.port === y.port && x.weight === y.weight && x.health === y.health;
   });
+}
+
+/** New connections per second the Envoys opened across the fleet; undefined without reports. */
+export function arrivalsOf(envoys: ReadonlyMap<string, EnvoyBrokerLoad> | undefined): number | undefined {
+  let sum: number | undefined;
+  for (const e of envoys?.values() ?? []) if (e.envoys > 0) sum = (sum ?? 0) + e.openedPerSec;
+  return sum;
 }

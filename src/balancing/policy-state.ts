@@ -56,6 +56,8 @@ export interface PolicyState {
   readonly plan: WeightPlan;
   /** Fill mode is on (catchUp.fill): it stays on until every broker is within `until` of the mean. */
   readonly filling?: boolean;
+  /** The Envoys' new connections per second across the fleet over the last seconds: [atMs, perSec] (fleet.ts). */
+  readonly arrivals?: readonly (readonly [number, number])[];
 }
 
 /** A finite, non-negative reading, or undefined: a broken exporter must not poison the averages. */

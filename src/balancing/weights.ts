@@ -12,7 +12,7 @@ import {
 } from '../domain';
 import { neutralCapacity, resolveCapacity, type CapacitySource } from './capacity';
 import { dampedFactor, type Gain } from './controller';
-import { fillReason, fleetGain, samePlan, weightedMean, type Assessed } from './fleet';
+import { arrivalsOf, averageArrivals, fillReason, fleetGain, samePlan, weightedMean, type Assessed } from './fleet';
 import { catchUp, fmt, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
 import { overloadVerdict, type OverloadVerdict } from './overload';
 import { observe, type View } from './observe';
@@ -130,6 +130,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]),
   );
   const damped = policy.controller.mode === 'damped';
+  const arrivals = averageArrivals(input.previous?.arrivals, arrivalsOf(input.envoys), nowMs);
   const filling = damped ? undefined : fillReason(assessed, meanUtil, policy, input.previous?.filling === true);
   const verdicts = assessed.map((a) => overloadVerdict(a, nowMs, damped));
   const weighed = assessed
@@ -141,7 +142,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     meanUtil,
     meanCapacity: weightedMean(assessed.filter((a) => a.pin === undefined).map((a) => [a.capacity.connections, 1])) ?? 1,
     ...(filling === undefined ? {} : { filling }),
-    ...(damped ? { gain: fleetGain(assessed, arrivalsOf(input.envoys), policy) } : {}),
+    ...(damped ? { gain: fleetGain(assessed, arrivals?.perSec, policy) } : {}),
     everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => v.cut !== undefined),
   };
   const planned = assessed.map((a, i) => decide(a, verdicts[i], fleet));
@@ -163,7 +164,12 @@ export function computeWeights(input: WeighInput): WeighOutcome {
   );
   return {
     plan,
-    state: { brokers: planned.map((d) => d.state), plan, ...(filling === undefined ? {} : { filling: true }) },
+    state: {
+      brokers: planned.map((d) => d.state),
+      plan,
+      ...(filling === undefined ? {} : { filling: true }),
+      ...(arrivals.samples === undefined ? {} : { arrivals: arrivals.samples }),
+    },
     decisions,
     changed: !samePlan(input.previous?.plan, plan),
   };
@@ -263,13 +269,6 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const limited = limitWeight(target, last, { urgentDecrease, hold }, policy);
   if (limited.reason !== '') reasons.push(limited.reason);
   return done(limited.weight, reasons.join('; '), factors);
-}
-
-/** New connections per second the Envoys opened across the fleet; undefined without reports. */
-function arrivalsOf(envoys: ReadonlyMap<string, EnvoyBrokerLoad> | undefined): number | undefined {
-  let sum: number | undefined;
-  for (const e of envoys?.values() ?? []) if (e.envoys > 0) sum = (sum ?? 0) + e.openedPerSec;
-  return sum;
 }
 
 /**

@@ -22,7 +22,8 @@ const SIZES = [
 const CLIENTS = Number(process.env.MQTT_XDS_CPU_TEST_CLIENTS ?? 600);
 const PUBLISH_MS = Number(process.env.MQTT_XDS_CPU_TEST_PUBLISH_MS ?? 1000);
 /** How long each strategy runs before its measurement window, and the window itself. */
-const SETTLE_MS = Number(process.env.MQTT_XDS_CPU_TEST_SETTLE_MS ?? 60_000);
+// The damped controller settles in about 45 s here; 75 s leaves a margin on a loaded CI machine.
+const SETTLE_MS = Number(process.env.MQTT_XDS_CPU_TEST_SETTLE_MS ?? 75_000);
 const WINDOW_MS = Number(process.env.MQTT_XDS_CPU_TEST_WINDOW_MS ?? 30_000);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -44,6 +45,38 @@ describe('real HiveMQ brokers under 1:2:4 CPU limits', () => {
     await sleep(WINDOW_MS);
     const seconds = (performance.now() - t0) / 1000;
     return brokers.map((b, i) => (processCpuSeconds(b.pid) - before[i]) / seconds / SIZES[i].cores);
+  };
+
+  // Diagnostics: /status every 5 s (weights, utilisation, capacity, CPU, throttling, reasons),
+  // printed as one summary after the test. MQTT_XDS_CPU_TEST_POLICY replaces the defaults'
+  // policy ('{}') for experiments.
+  const series: string[] = [];
+  let phase = 'rr';
+  let poller: NodeJS.Timeout | undefined;
+  const t00 = Date.now();
+  const sample = async (): Promise<void> => {
+    try {
+      const st = (await (await fetch(`${admin}/status`)).json()) as {
+        decisions?: Array<{
+          name: string;
+          weight: number;
+          utilisation?: number;
+          capacity?: number;
+          reason: string;
+          inputs: Record<string, number>;
+        }>;
+      };
+      const row = (st.decisions ?? []).map((d) => {
+        const i = d.inputs ?? {};
+        return `${d.name.replace('hivemq-', '')}: w=${d.weight} u=${d.utilisation?.toFixed(2)} cap=${d.capacity?.toFixed(0)} conns=${i.connections} cpu=${i.cpu?.toFixed(2)} thr=${i.throttledRatio?.toFixed(2)} cr=${i.connectRate?.toFixed(1)}`;
+      });
+      const reasons = (st.decisions ?? []).map((d) => `    ${d.name.replace('hivemq-', '')}: ${d.reason}`);
+      series.push(
+        `t=${((Date.now() - t00) / 1000).toFixed(0)}s ${phase} | ${row.join(' | ')}` + (phase === 'rr' ? '' : '\n' + reasons.join('\n')),
+      );
+    } catch (err) {
+      series.push(`status failed: ${String(err)}`);
+    }
   };
 
   const writePolicy = (body: string): void => {
@@ -99,6 +132,7 @@ describe('real HiveMQ brokers under 1:2:4 CPU limits', () => {
   }, 300_000);
 
   afterAll(async () => {
+    if (poller !== undefined) clearInterval(poller);
     await fleet?.stop();
     await envoy?.stop();
     await plane?.stop();
@@ -107,13 +141,19 @@ describe('real HiveMQ brokers under 1:2:4 CPU limits', () => {
   }, 120_000);
 
   it('balances CPU over each broker’s own limit where round robin cannot', async () => {
+    poller = setInterval(() => void sample(), 5000);
     await sleep(SETTLE_MS / 2);
+    phase = 'rr-window';
     const roundRobin = await utilisation();
 
     // mqtt-xds's defaults: no hints, no pins.
-    writePolicy('{}\n');
+    writePolicy((process.env.MQTT_XDS_CPU_TEST_POLICY ?? '{}') + '\n');
+    phase = 'xds-settle';
     await sleep(SETTLE_MS);
+    phase = 'xds-window';
     const smart = await utilisation();
+    clearInterval(poller);
+    console.log(`weights over time:\n${series.join('\n')}`);
     const status = (await (await fetch(`${admin}/status`)).json()) as {
       decisions?: Array<{ name: string; weight: number; capacity?: number; capacitySource?: string; missingSignals?: string[] }>;
       loads?: Record<string, { signals: { cpu?: number; cpuSource?: string } }>;
@@ -132,9 +172,10 @@ describe('real HiveMQ brokers under 1:2:4 CPU limits', () => {
     for (const s of SIZES) expect(status.loads?.[s.name]?.signals.cpuSource).toBe('limit');
     for (const d of status.decisions ?? []) expect(d).toMatchObject({ capacitySource: 'inferred' });
     expect(status.decisions?.flatMap((d) => d.missingSignals ?? [])).toEqual([]);
-    // Measured 1.18–1.22 against round robin's 1.72. The issue's target is 1.10: fill mode
-    // still herds these short-lived clients (docs/lb-benchmark.md, "Real HiveMQ under CPU limits").
-    expect(imbalance(smart)).toBeLessThanOrEqual(1.35);
+    // With the damped controller measured 1.05–1.08 against round robin's 1.71–1.74 (the
+    // target is 1.10; fill mode gave 1.12–1.24): docs/lb-benchmark.md, "Real HiveMQ under CPU
+    // limits". The bound leaves room for a loaded CI machine; four of fill mode's five runs fail it.
+    expect(imbalance(smart)).toBeLessThanOrEqual(1.15);
     expect(imbalance(smart)).toBeLessThan(imbalance(roundRobin) - 0.25);
     expect(fleet?.connected()).toBeGreaterThan(CLIENTS * 0.95);
   }, 600_000);

@@ -92,10 +92,29 @@ describe('a page checked against what the Envoys routed', () => {
     expect(weightsOf(out[2]).a).toBe(weightsOf(out[1]).a);
   });
 
-  it("takes the damped controller's gain from the Envoys' arrival rate", () => {
-    const out = series([{ connections: 250 }], () => envoy(250));
+  it("takes the damped controller's gain from the Envoys' arrival rate, once reports span 5 s", () => {
+    const out = series([{ connections: 250 }, { connections: 250 }, { connections: 250 }], () => envoy(250));
+    expect(decisionOf(out[0], 'a').reason).toContain('gain 1 (no connect rate');
     // 750 connections, 15 opened per second: 50 s lifetimes.
-    expect(decisionOf(out[0], 'a').reason).toMatch(/gain [\d.]+ \(mean lifetime 50s/);
+    expect(decisionOf(out[2], 'a').reason).toMatch(/gain [\d.]+ \(mean lifetime 50s/);
+  });
+
+  it("smooths the Envoys' arrival rate: quiet one-second reports do not send the gain to its bound", () => {
+    // About 20 new connections a second, reported as 0s and 40s: lifetimes of about 40 s.
+    const gains: number[] = [];
+    let previous: PolicyState | undefined;
+    for (let r = 0; r < 30; r++) {
+      const nowMs = 1_000_000 + r * 1000;
+      const opened = r % 2 === 0 ? 0 : 40;
+      const loads = new Map(['a', 'b', 'c'].map((n) => [n, load(n, nowMs, { connections: 250 })]));
+      const envoys = new Map(['a', 'b', 'c'].map((n) => [n, { connections: 250, openedPerSec: opened / 3, envoys: 1 }]));
+      const o = computeWeights({ brokers: abc, loads, previous, policy, nowMs, envoys });
+      previous = o.state;
+      gains.push(Number(/gain ([\d.]+)/.exec(decisionOf(o, 'a').reason)![1]));
+    }
+    const later = gains.slice(5);
+    expect(Math.max(...later)).toBeLessThan(defaultPolicy().controller.maxGain);
+    expect(Math.max(...later) / Math.min(...later)).toBeLessThan(1.5);
   });
 
   it('counts a broker filling faster than its page shows as holding what the Envoys hold', () => {
