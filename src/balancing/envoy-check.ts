@@ -17,6 +17,8 @@ export interface EnvoyCheck {
   /** Consecutive scrapes that contradicted the Envoys (or, while suspect, agreed with them). */
   readonly suspectSamples?: number;
   readonly agreeSamples?: number;
+  /** What the page said when it stopped being believed, kept while it is not. */
+  readonly suspectReason?: string;
 }
 
 /** How a page's connections contradict the Envoys' count, or undefined when they agree. */
@@ -51,20 +53,24 @@ export function checkAgainstEnvoys(
   const said = page.connections;
   if (!newSample || said === undefined) {
     const kept = carried(page, old);
-    return { ...kept, ...(slowPage === undefined ? {} : { slowPage }), ...(wasSuspect ? { signals: envoySignals(envoy) } : {}) };
+    return { ...kept, ...(slowPage === undefined ? {} : { slowPage }), ...(wasSuspect ? { signals: envoySignals(envoy, old) } : {}) };
   }
   const why = contradiction(said, envoy.connections, policy.suspect);
   const suspectSamples = why === undefined ? 0 : (old?.suspectSamples ?? 0) + 1;
   const agreeSamples = !wasSuspect ? undefined : why === undefined ? (old?.agreeSamples ?? 0) + 1 : 0;
   const samples = policy.suspect.samples;
   const suspect = wasSuspect ? agreeSamples! < samples : suspectSamples >= samples;
-  const reason = suspect ? (why ?? `agreed with the Envoys in ${agreeSamples} of ${samples} scrapes`) : undefined;
+  const reason = suspect
+    ? (why ?? `${old?.suspectReason ?? 'contradicted the Envoys'}; agreed since in ${agreeSamples} of ${samples} scrapes`)
+    : undefined;
+  // A contradicting page is not folded in even before it counts as suspect: one lying
+  // scrape would already pull the smoothed signals (and a boost) its way.
   return {
-    signals: suspect ? envoySignals(envoy) : page,
+    signals: suspect || why !== undefined ? envoySignals(envoy, old) : page,
     ...(reason === undefined ? {} : { suspect: reason }),
     ...(slowPage === undefined ? {} : { slowPage }),
     ...(suspectSamples > 0 ? { suspectSamples } : {}),
-    ...(suspect ? { agreeSamples: wasSuspect ? agreeSamples : 0 } : {}),
+    ...(suspect ? { agreeSamples: wasSuspect ? agreeSamples : 0, suspectReason: why ?? old?.suspectReason ?? reason } : {}),
   };
 }
 
@@ -72,12 +78,21 @@ export function checkAgainstEnvoys(
 function carried(page: LoadSignals, old: BrokerState | undefined): EnvoyCheck {
   return {
     signals: page,
-    ...(old?.agreeSamples !== undefined ? { suspect: 'not believed since an earlier scrape', agreeSamples: old.agreeSamples } : {}),
+    ...(old?.agreeSamples !== undefined
+      ? { suspect: old.suspectReason ?? 'contradicted the Envoys', agreeSamples: old.agreeSamples, suspectReason: old.suspectReason }
+      : {}),
     ...(old?.suspectSamples !== undefined ? { suspectSamples: old.suspectSamples } : {}),
   };
 }
 
-/** A suspect page's broker is weighed from the Envoys' count alone. */
-function envoySignals(envoy: EnvoyBrokerLoad): LoadSignals {
-  return { connections: envoy.connections };
+/**
+ * A suspect page's broker is weighed from the Envoys' count, and its CPU from the last CPU
+ * believed, scaled by its connections since: dropping the CPU would weigh it on connections
+ * alone while its peers mix in their CPU, which reads differently (a baseline, batching).
+ */
+function envoySignals(envoy: EnvoyBrokerLoad, old: BrokerState | undefined): LoadSignals {
+  const cpu = old?.smoothed?.cpu;
+  const was = old?.smoothed?.connections;
+  const scaled = cpu !== undefined && was !== undefined && was > 0 ? Math.min(1, (cpu * envoy.connections) / was) : undefined;
+  return { connections: envoy.connections, ...(scaled === undefined ? {} : { cpu: scaled }) };
 }

@@ -86,6 +86,7 @@ export function observe(
     calmSamples: old?.calmSamples,
     suspectSamples: check.suspectSamples,
     agreeSamples: check.agreeSamples,
+    suspectReason: check.suspectReason,
     sampleIntervalMs,
   });
   const hint = capacityHint(policy, broker.name);

@@ -44,6 +44,8 @@ export interface BrokerState {
   readonly suspectSamples?: number;
   /** Set while the page is not believed: agreeing scrapes since; it is believed again at suspect.samples. */
   readonly agreeSamples?: number;
+  /** Why the page stopped being believed, kept for /status while it is not. */
+  readonly suspectReason?: string;
   /** Smoothed time between two scrapes folded in: the controller's period, measured rather than configured. */
   readonly sampleIntervalMs?: number;
 }

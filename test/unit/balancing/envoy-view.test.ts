@@ -62,6 +62,31 @@ describe('a page checked against what the Envoys routed', () => {
     expect(weightsOf(out[3])).toEqual({ a: 1000, b: 1000, c: 1000 });
   });
 
+  it('does not fold a contradicting page in even before it counts as suspect, and keeps the reason between scrapes', () => {
+    const idle = { connections: 0, cpu: 0 };
+    const out = series([{ connections: 250, cpu: 0.5 }, idle, idle], () => envoy(250));
+    expect(decisionOf(out[1], 'a').suspect).toBeUndefined();
+    expect(weightsOf(out[1])).toEqual({ a: 1000, b: 1000, c: 1000 });
+    // A computation between scrapes (an Envoy report) says the same.
+    const between = computeWeights({
+      brokers: abc,
+      loads: new Map([
+        ['a', load('a', 1_010_000, idle)],
+        ['b', load('b', 1_010_000, { connections: 250 })],
+        ['c', load('c', 1_010_000, { connections: 250 })],
+      ]),
+      previous: out[2].state,
+      policy,
+      nowMs: 1_011_000,
+      envoys: new Map([
+        ['a', envoy(250)],
+        ['b', envoy(250)],
+        ['c', envoy(250)],
+      ]),
+    });
+    expect(decisionOf(between, 'a').suspect).toEqual({ reason: 'page says 0 connections, the Envoys hold 250' });
+  });
+
   it('is believed again after two agreeing scrapes', () => {
     const idle = { connections: 0 };
     const out = series([idle, idle, { connections: 250 }, { connections: 250 }, { connections: 250 }], () => envoy(250));
