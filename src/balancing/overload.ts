@@ -1,4 +1,7 @@
+import type { Policy } from '../config/policy';
+import type { Gain } from './controller';
 import { overloadCause } from './factors';
+import type { Assessed } from './fleet';
 import type { View } from './observe';
 
 /** Whether one broker is cut for overload in this computation, and what to remember. */
@@ -72,4 +75,23 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
       : undefined;
   const cut = confirmed ? cause : held;
   return { ...common, ...(cut === undefined ? {} : { cut }) };
+}
+
+/**
+ * The gain an overloaded broker's cut is made with: at least 1, so a churning fleet's low
+ * gain does not make the cut shallow; at its bound for a page that does not answer, a
+ * broker too busy to serve its metrics, where a threshold hovered at (HiveMQ's level 1 near
+ * 80 %) is cut gently enough not to send brokers round in turn.
+ */
+export function overloadGain(gain: Gain, slowPage: boolean, policy: Policy): Gain {
+  return { ...gain, value: slowPage ? policy.controller.maxGain : Math.max(1, gain.value) };
+}
+
+/**
+ * The utilisation an overloaded broker counts as: 1 when its capacity is known. A neutral
+ * capacity makes 1 the fleet's average, which says nothing about room; such a broker counts
+ * as carrying twice the fleet's level, the deepest cut the controller's bounds allow.
+ */
+export function fullOf(a: Assessed, meanUtil: number | undefined): number {
+  return a.capacity.source === 'neutral' ? 2 * (meanUtil ?? 1) : 1;
 }

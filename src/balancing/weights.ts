@@ -14,7 +14,7 @@ import { neutralCapacity, resolveCapacity, type CapacitySource } from './capacit
 import { dampedFactor, type Gain } from './controller';
 import { arrivalsOf, averageArrivals, fillReason, fleetGain, samePlan, weightedMean, type Assessed } from './fleet';
 import { catchUp, fmt, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
-import { overloadVerdict, type OverloadVerdict } from './overload';
+import { fullOf, overloadGain, overloadVerdict, type OverloadVerdict } from './overload';
 import { observe, type View } from './observe';
 import { compact, type BrokerState, type PolicyState } from './policy-state';
 import { fitWeightSum, limitWeight } from './weight-limits';
@@ -223,14 +223,14 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
     const lifted = cause !== undefined && fleet.everyCut;
     const hot = cause !== undefined && !lifted;
     // The damped controller counts an overloaded broker as at least full, so the cut is as
-    // deep as the rest of the fleet has room for, and as damped as any other gap.
+    // deep as the rest of the fleet has room for.
     const boost =
       fleet.gain === undefined
         ? catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress)
         : dampedFactor(
             a.utilisation,
             fleet.meanUtil,
-            fleet.gain,
+            hot ? overloadGain(fleet.gain, a.slowPage !== undefined, policy) : fleet.gain,
             { ...policy.controller, ...policy.catchUp },
             a.capacity.connections,
             progress,
@@ -269,15 +269,6 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const limited = limitWeight(target, last, { urgentDecrease, hold }, policy);
   if (limited.reason !== '') reasons.push(limited.reason);
   return done(limited.weight, reasons.join('; '), factors);
-}
-
-/**
- * The utilisation an overloaded broker counts as: 1 when its capacity is known. A neutral
- * capacity makes 1 the fleet's average, which says nothing about room; such a broker counts
- * as carrying twice the fleet's level, the deepest cut the controller's bounds allow.
- */
-function fullOf(a: Assessed, meanUtil: number | undefined): number {
-  return a.capacity.source === 'neutral' ? 2 * (meanUtil ?? 1) : 1;
 }
 
 function excludedDecision(v: View): BrokerDecision {
