@@ -6,6 +6,7 @@ import { readsMetrics, type ScrapeSettings } from './run-plan';
 import type { Sample, StrategyRun } from './samples';
 import type { Scenario, StrategyName } from './scenario';
 import {
+  capacityErrors,
   firstSuspects,
   imbalanceOf,
   inWindow,
@@ -13,6 +14,7 @@ import {
   oscillation,
   round,
   windowResult,
+  type CapacityResult,
   type OscillationResult,
   type SuspectResult,
   type WindowResult,
@@ -66,6 +68,8 @@ export interface StrategyResult extends MoveResults {
   readonly spike?: WindowResult;
   /** Strategies that read metrics: when GET /status first called each broker suspect (absent = never). */
   readonly suspects?: Readonly<Record<string, SuspectResult>>;
+  /** Strategies that read metrics: the capacities they assumed against the truth, steady window. */
+  readonly capacity?: Readonly<Record<string, CapacityResult>>;
   readonly clients: ClientStats;
   readonly eds?: EdsResult;
   readonly twoEnvoys?: TwoEnvoyResult;
@@ -114,7 +118,7 @@ export function analyse(scenario: Scenario, run: StrategyRun): StrategyResult {
     steady: steadyByBroker(inSteady),
     oscillation: oscillation(samples, scenario.steadyState),
     ...(scenario.spikeWindow ? { spike: windowResult(samples, scenario.spikeWindow, period) } : {}),
-    ...(readsMetrics(run.strategy) ? { suspects: firstSuspects(samples) } : {}),
+    ...(readsMetrics(run.strategy) ? { suspects: firstSuspects(samples), capacity: capacityErrors(samples, scenario.steadyState) } : {}),
     clients: samples.length > 0 ? samples[samples.length - 1].clients : empty,
     ...edsPart(scenario, run, inSteady),
     ...twoEnvoyPart(scenario, samples),

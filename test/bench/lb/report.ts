@@ -68,7 +68,12 @@ export function renderMarkdown(scenario: Scenario, results: readonly StrategyRes
     lines.push('', 'Client connections accepted per instance (the kernel spreads them over the shared port):', '');
     for (const r of accepted) lines.push(`- ${r.label}: ${r.twoEnvoys!.accepted.join(' / ')}`);
   }
-  lines.push(...spikeTable(scenario, results), ...suspectTable(scenario, results), ...moveTables(results));
+  lines.push(
+    ...spikeTable(scenario, results),
+    ...suspectTable(scenario, results),
+    ...capacityTable(scenario, results),
+    ...moveTables(results),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -122,6 +127,28 @@ export function suspectTable(scenario: Scenario, results: readonly StrategyResul
       const cause = badMetrics.find((e) => (e as { broker?: string }).broker === n && e.atSec <= s.atSec);
       const after = cause ? ` (+${round1(s.atSec - cause.atSec)} s)` : '';
       return `${s.atSec} s${after}: ${s.reason.replace(/\|/g, '/')}`;
+    });
+    lines.push(`| ${r.label} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+/** The capacities mqtt-xds assumed against the brokers' true ones, over the steady window. */
+export function capacityTable(scenario: Scenario, results: readonly StrategyResult[]): string[] {
+  const withCapacity = results.filter((r) => r.capacity && Object.keys(r.capacity).length > 0);
+  if (withCapacity.length === 0) return [];
+  const names = scenario.brokers.map((b) => b.name);
+  const lines = [
+    '',
+    'Capacity mqtt-xds assumed against the truth, steady window: connections at utilisation 1, assumed / true (ratio). The truth is connections over modelled utilisation.',
+    '',
+    `| strategy | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|`,
+  ];
+  for (const r of withCapacity) {
+    const cells = names.map((n) => {
+      const c = r.capacity![n];
+      return c ? `${Math.round(c.assumed)} / ${Math.round(c.truth)} (${c.ratio.toFixed(2)})` : '–';
     });
     lines.push(`| ${r.label} | ${cells.join(' | ')} |`);
   }

@@ -172,11 +172,12 @@ async function takeSample(
       };
     }),
   );
-  const [views, edsPushes, rebalanceDisconnects, suspects] = await Promise.all([
+  const [views, edsPushes, rebalanceDisconnects, suspects, capacities] = await Promise.all([
     balancer.views ? within(balancer.views(), 2000).catch((): InstanceView[] | undefined => undefined) : undefined,
     balancer.edsPushes ? within(balancer.edsPushes(), 2000).catch(() => undefined) : undefined,
     balancer.rebalanceDisconnects ? within(balancer.rebalanceDisconnects(), 2000).catch(() => undefined) : undefined,
     balancer.suspects ? within(balancer.suspects(), 2000).catch(() => undefined) : undefined,
+    balancer.capacities ? within(balancer.capacities(), 2000).catch(() => undefined) : undefined,
   ]);
   return {
     tSec: round(tSec),
@@ -186,6 +187,7 @@ async function takeSample(
     ...(edsPushes === undefined ? {} : { edsPushes }),
     ...(rebalanceDisconnects === undefined ? {} : { rebalanceDisconnects }),
     ...(suspects && Object.keys(suspects).length > 0 ? { suspects } : {}),
+    ...(capacities && Object.keys(capacities).length > 0 ? { capacities } : {}),
   };
 }
 

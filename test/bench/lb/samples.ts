@@ -30,6 +30,8 @@ export interface Sample {
   readonly rebalanceDisconnects?: number;
   /** mqtt-xds: brokers GET /status marked `suspect` at this sample, name → reason; absent when none. */
   readonly suspects?: Readonly<Record<string, string>>;
+  /** mqtt-xds: the capacity its decisions assume per broker, connections at utilisation 1. */
+  readonly capacities?: Readonly<Record<string, number>>;
 }
 
 export interface EventRecord {

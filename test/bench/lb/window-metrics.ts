@@ -101,6 +101,42 @@ export function oscillation(
   return { amplitudePp: perBroker[broker], broker, perBroker };
 }
 
+export interface CapacityResult {
+  /** Mean over the steady window of the capacity mqtt-xds assumed, connections at utilisation 1. */
+  readonly assumed: number;
+  /** Mean of the truth: the broker's connections over its modelled utilisation. */
+  readonly truth: number;
+  readonly ratio: number;
+}
+
+/**
+ * How far the capacities mqtt-xds assumed are from the truth, per broker, over the window.
+ * The truth is connections / utilisation from the broker's model: the connections it would
+ * hold at utilisation 1 with its present mix of traffic. Samples below 5 % utilisation say
+ * little and are skipped.
+ */
+export function capacityErrors(
+  samples: readonly Sample[],
+  window: { readonly fromSec: number; readonly toSec: number },
+): Record<string, CapacityResult> {
+  const sums = new Map<string, { assumed: number; truth: number; n: number }>();
+  for (const s of samples) {
+    if (s.tSec < window.fromSec || s.tSec > window.toSec || !s.capacities) continue;
+    for (const b of s.brokers) {
+      const assumed = s.capacities[b.name];
+      if (assumed === undefined || !b.present || b.utilisation < 0.05) continue;
+      const acc = sums.get(b.name) ?? { assumed: 0, truth: 0, n: 0 };
+      acc.assumed += assumed;
+      acc.truth += b.connections / b.utilisation;
+      acc.n += 1;
+      sums.set(b.name, acc);
+    }
+  }
+  const out: Record<string, CapacityResult> = {};
+  for (const [name, a] of sums) out[name] = { assumed: a.assumed / a.n, truth: a.truth / a.n, ratio: a.assumed / a.truth };
+  return out;
+}
+
 /** Each broker's first suspect sample; brokers never called suspect are absent. */
 export function firstSuspects(samples: readonly Sample[]): Record<string, SuspectResult> {
   const out: Record<string, SuspectResult> = {};

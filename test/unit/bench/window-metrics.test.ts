@@ -1,9 +1,9 @@
 import { analyse } from '../../../test/bench/lb/analysis';
-import { renderMarkdown, spikeTable, suspectTable } from '../../../test/bench/lb/report';
+import { capacityTable, renderMarkdown, spikeTable, suspectTable } from '../../../test/bench/lb/report';
 import type { StrategyRun } from '../../../test/bench/lb/samples';
 import { parseScenario } from '../../../test/bench/lb/scenario-parse';
 import type { Scenario } from '../../../test/bench/lb/scenario';
-import { firstSuspects, oscillation, windowResult } from '../../../test/bench/lb/window-metrics';
+import { capacityErrors, firstSuspects, oscillation, windowResult } from '../../../test/bench/lb/window-metrics';
 import { broker, sample, series } from './fixtures';
 
 function scenario(extra: string): Scenario {
@@ -144,5 +144,24 @@ describe('the main table', () => {
     expect(text).toMatch(/\| envoy-rr \| – \| 1\.00 \| 0\.0 \(a\) \|/);
     expect(text).toMatch(/\| mqtt-xds@5s \| 5000 ms \(2000 ms\) \| 1\.00 \| 0\.0 \(a\) \|/);
     expect(text).toMatch(/5 s trailing moving average/);
+  });
+});
+
+describe('capacity against the truth', () => {
+  it('compares the capacity mqtt-xds assumed with connections over modelled utilisation, in the window only', () => {
+    // a holds 500 at utilisation 0.5 (true capacity 1000), assumed 800; b assumed right.
+    const samples = [10, 20, 25, 29].map((t) =>
+      sample(t, [broker('a', 500), broker('b', 250)], { capacities: t === 10 ? { a: 5000, b: 5000 } : { a: 800, b: 1000 } }),
+    );
+    const c = capacityErrors(samples, { fromSec: 20, toSec: 29 });
+    expect(c.a).toEqual({ assumed: 800, truth: 1000, ratio: 0.8 });
+    expect(c.b.ratio).toBeCloseTo(1, 9);
+    const table = capacityTable(scenario(''), [analyse(scenario(''), run(samples))]);
+    expect(table.join('\n')).toContain('| mqtt-xds | 800 / 1000 (0.80) | 1000 / 1000 (1.00) |');
+  });
+
+  it('skips brokers nearly idle, whose ratio says little', () => {
+    const samples = [sample(25, [broker('a', 10)], { capacities: { a: 50 } })];
+    expect(capacityErrors(samples, { fromSec: 20, toSec: 29 })).toEqual({});
   });
 });

@@ -156,6 +156,7 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     drain: metrics ? (broker) => requestDrain(adminPort, adminToken, broker) : undefined,
     drainStatus: metrics ? (broker) => drainStatus(adminPort, broker) : undefined,
     suspects: metrics ? () => suspects(adminPort, adminToken) : undefined,
+    capacities: metrics ? () => capacities(adminPort, adminToken) : undefined,
     stop,
   };
 }
@@ -242,6 +243,18 @@ async function suspects(adminPort: number, token: string): Promise<Record<string
     if (typeof d?.name !== 'string' || !d.suspect) continue;
     const reason = (d.suspect as { reason?: unknown }).reason;
     out[d.name] = typeof reason === 'string' ? reason : typeof d.suspect === 'string' ? d.suspect : 'suspect';
+  }
+  return out;
+}
+
+/** GET /status: the capacity (connections at utilisation 1) each broker's decision assumes. */
+async function capacities(adminPort: number, token: string): Promise<Record<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/status`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+  const status = (await res.json()) as { decisions?: ReadonlyArray<{ name?: unknown; capacity?: unknown }> | null };
+  const out: Record<string, number> = {};
+  for (const d of status.decisions ?? []) {
+    if (typeof d?.name === 'string' && typeof d.capacity === 'number' && Number.isFinite(d.capacity)) out[d.name] = d.capacity;
   }
   return out;
 }

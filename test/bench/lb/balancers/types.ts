@@ -75,6 +75,8 @@ export interface Balancer {
   drainStatus?(broker: string): Promise<DrainProgress>;
   /** mqtt-xds: the brokers GET /status marks `suspect` (untrustworthy metrics), name → reason. */
   suspects?(): Promise<Record<string, string>>;
+  /** mqtt-xds: the capacity (connections at utilisation 1) its decisions assume, per broker. */
+  capacities?(): Promise<Record<string, number>>;
   /** Stops every process it started; safe to call twice. */
   stop(): Promise<void>;
 }
