@@ -1,4 +1,5 @@
-import type { ControllerPolicy } from '../config/policy';
+import type { ControllerPolicy, Policy } from '../config/policy';
+import { alphaOver } from './policy-state';
 import { clamp, fmt, type Factor } from './factors';
 
 // The damped controller (docs/policy.md, "The controller"): a broker's share of new
@@ -29,9 +30,10 @@ export interface LoopTiming {
 /** A scrape interval assumed before two scrapes have been seen: mqtt-xds's default. */
 export const ASSUMED_PERIOD_MS = 5000;
 
-export function loopTiming(periodMs: number | undefined, smoothingAlpha: number, policy: ControllerPolicy): LoopTiming {
+export function loopTiming(periodMs: number | undefined, smoothing: Policy['smoothing'], policy: ControllerPolicy): LoopTiming {
   const period = periodMs !== undefined && periodMs > 0 ? periodMs : ASSUMED_PERIOD_MS;
-  const deadTimeMs = period + (period * (1 - smoothingAlpha)) / smoothingAlpha;
+  const alpha = alphaOver(smoothing.alpha, period, smoothing.per);
+  const deadTimeMs = period + (period * (1 - alpha)) / alpha;
   const horizonMs = policy.horizonMs === 'auto' ? Math.E * (deadTimeMs + period) : policy.horizonMs;
   return { periodMs: period, deadTimeMs, horizonMs };
 }

@@ -20,7 +20,7 @@ export interface Assessed extends View {
 export function fleetGain(assessed: readonly Assessed[], arrivalsPerSec: number | undefined, policy: Policy): Gain {
   const fresh = assessed.filter((a) => a.metrics === 'fresh');
   const intervals = fresh.map((a) => a.state.sampleIntervalMs).filter((v): v is number => v !== undefined);
-  const timing = loopTiming(median(intervals), policy.smoothing.alpha, policy.controller);
+  const timing = loopTiming(median(intervals), policy.smoothing, policy.controller);
   const connections = (list: readonly Assessed[]): number => list.reduce((sum, a) => sum + (a.current?.connections ?? 0), 0);
   if (arrivalsPerSec !== undefined) return controllerGain(connections(fresh), arrivalsPerSec, timing, policy.controller);
   const counting = fresh.filter((a) => a.state.smoothed?.connectRate !== undefined);

@@ -2,7 +2,7 @@ import { entryOf, type CapacityClass, type OverloadPolicy, type Policy, type Sig
 import type { Broker, BrokerLoad, EnvoyBrokerLoad, LoadSignals, WeighedSignal } from '../domain';
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
 import { checkAgainstEnvoys } from './envoy-check';
-import { compact, ewma, inferCapacity, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
+import { alphaOver, compact, ewma, inferCapacity, ratioOver, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
 
 /** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
 const INTERVAL_ALPHA = 0.3;
@@ -62,8 +62,15 @@ export function observe(
   // A broker too busy to answer its page is still seen: the Envoys count its connections.
   const fresh = scraped || (check.slowPage !== undefined && smoothed !== undefined);
   if (newSample) {
-    smoothed = smoothSignals(old?.smoothed, check.signals, policy.smoothing.alpha);
-    inferred = inferCapacity(old?.inferred, check.signals, policy.capacity.inference);
+    const dtMs = sampleMs === undefined ? undefined : load.scrapedAtMs - sampleMs;
+    const { per } = policy.smoothing;
+    smoothed = smoothSignals(old?.smoothed, check.signals, alphaOver(policy.smoothing.alpha, dtMs, per));
+    const { inference } = policy.capacity;
+    inferred = inferCapacity(old?.inferred, check.signals, {
+      ...inference,
+      alpha: alphaOver(inference.alpha, dtMs, per),
+      maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per),
+    });
     if (sampleMs !== undefined && load.scrapedAtMs > sampleMs) {
       sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);
     }

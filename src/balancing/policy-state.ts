@@ -1,4 +1,4 @@
-import type { Policy } from '../config/policy';
+import type { Policy, SmoothingUnit } from '../config/policy';
 import type { CpuSource, LoadSignals, WeightPlan } from '../domain';
 
 /** The signals the policy reads, after EWMA smoothing. */
@@ -73,6 +73,25 @@ export function publishRateOf(s: LoadSignals): number | undefined {
   const o = reading(s.outgoingPublishRate);
   return i === undefined && o === undefined ? undefined : (i ?? 0) + (o ?? 0);
 }
+
+/**
+ * The EWMA factor for a sample taken `dtMs` after the one before: with `per: second`,
+ * `alpha` is per second and compounds over the interval, so the smoothing's time constant
+ * is the same at any scrape interval. Without an interval (the first sample) it is `alpha`.
+ */
+export function alphaOver(alpha: number, dtMs: number | undefined, per: SmoothingUnit): number {
+  if (per === 'scrape' || dtMs === undefined || !(dtMs > 0)) return alpha;
+  return 1 - (1 - alpha) ** (Math.min(dtMs, MAX_COMPOUND_MS) / 1000);
+}
+
+/** A per-second bound on a ratio (a step), compounded over `dtMs` like alphaOver. */
+export function ratioOver(ratio: number, dtMs: number | undefined, per: SmoothingUnit): number {
+  if (per === 'scrape' || dtMs === undefined || !(dtMs > 0)) return ratio;
+  return ratio ** (Math.min(dtMs, MAX_COMPOUND_MS) / 1000);
+}
+
+/** Beyond a minute between samples the broker was away; compounding further would forget everything. */
+const MAX_COMPOUND_MS = 60_000;
 
 /** `prev` moved towards `next` by `alpha`; a signal missing from the new sample is dropped, not kept stale. */
 export function ewma(prev: number | undefined, next: number | undefined, alpha: number): number | undefined {

@@ -66,6 +66,9 @@ export interface SuspectPolicy {
   readonly samples: number;
 }
 
+export const SMOOTHING_UNITS = ['second', 'scrape'] as const;
+export type SmoothingUnit = (typeof SMOOTHING_UNITS)[number];
+
 export const CONTROLLER_MODES = ['damped', 'proportional'] as const;
 export type ControllerMode = (typeof CONTROLLER_MODES)[number];
 
@@ -213,6 +216,11 @@ export interface Policy {
     readonly startFraction: number;
   };
   readonly smoothing: {
+    /**
+     * What `alpha` and the inference rates are per: `second`, so a 5 s scrape interval
+     * reacts as fast as a 1 s one (alpha 0.3 per second is 0.83 per 5 s scrape); or `scrape`.
+     */
+    readonly per: SmoothingUnit;
     /** EWMA factor for each new sample of the signals (1 = no smoothing). */
     readonly alpha: number;
     /** A weight moves only when it would change by at least this fraction. */

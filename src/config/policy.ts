@@ -12,6 +12,7 @@ import {
   LAGGARD_ACTIONS,
   MOVE_ORDERS,
   REBALANCE_MODES,
+  SMOOTHING_UNITS,
   SUSPECT_DIRECTIONS,
   type BrokerOverride,
   type CapacityClass,
@@ -63,7 +64,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   suspect: { direction: 'both', tolerance: 0.25, minConnections: 20, samples: 2 },
   controller: { mode: 'damped', horizonMs: 'auto', deadband: 0.03, minFactor: 0.05, maxGain: 20, lifetimeMs: 'auto' },
   slowStart: { windowMs: 60_000, startFraction: 0.1 },
-  smoothing: { alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
+  smoothing: { per: 'second', alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
   stale: { graceMs: 30_000, decayMs: 60_000 },
   overrides: {},
   limits: DEFAULT_LIMITS,
@@ -177,6 +178,7 @@ const POLICY: Reader<Policy> = section<Policy>(
     slowStart: section({ windowMs: durationMs, startFraction: fraction }, D.slowStart),
     smoothing: section(
       {
+        per: oneOf(SMOOTHING_UNITS),
         alpha: fraction,
         minRelativeChange: numberIn({ min: 0, max: 0.5 }),
         maxStepRatio: numberIn({ min: 1, max: 1000, minExclusive: true }),

@@ -5,19 +5,24 @@ import type { Broker, BrokerLoad, LoadSignals } from '../../../src/domain';
 import { broker, decisionOf, lcg, load, loads, PROPORTIONAL, splitByWeight, tuned, weightsOf } from './fixtures';
 
 const CONTROLLER = defaultPolicy().controller;
+const SMOOTHING = defaultPolicy().smoothing;
 const SETTINGS = { ...CONTROLLER, maxBoost: 4, quietConnections: 0 };
 
 describe('the damped controller', () => {
   it('closes a gap over e x (dead time + period): one scrape plus the EWMA delay', () => {
-    const t = loopTiming(1000, 0.3, CONTROLLER);
+    const t = loopTiming(1000, SMOOTHING, CONTROLLER);
     expect(t.deadTimeMs).toBeCloseTo(1000 + 1000 * (0.7 / 0.3), 6);
     expect(t.horizonMs).toBeCloseTo(Math.E * (t.deadTimeMs + 1000), 6);
-    expect(loopTiming(undefined, 0.3, CONTROLLER).periodMs).toBe(5000);
-    expect(loopTiming(1000, 0.3, { ...CONTROLLER, horizonMs: 30_000 }).horizonMs).toBe(30_000);
+    expect(loopTiming(undefined, SMOOTHING, CONTROLLER).periodMs).toBe(5000);
+    // alpha is per second: at a 5 s scrape 1 - 0.7^5 = 0.83, so the dead time is 5 s plus about 1 s.
+    const five = loopTiming(5000, SMOOTHING, CONTROLLER);
+    expect(five.deadTimeMs).toBeCloseTo(5000 + (5000 * 0.7 ** 5) / (1 - 0.7 ** 5), 6);
+    expect(loopTiming(5000, { ...SMOOTHING, per: 'scrape' }, CONTROLLER).deadTimeMs).toBeCloseTo(5000 + (5000 * 0.7) / 0.3, 6);
+    expect(loopTiming(1000, SMOOTHING, { ...CONTROLLER, horizonMs: 30_000 }).horizonMs).toBe(30_000);
   });
 
   it('takes its gain from the measured lifetime over the horizon, bounded by maxGain', () => {
-    const t = loopTiming(1000, 0.3, CONTROLLER);
+    const t = loopTiming(1000, SMOOTHING, CONTROLLER);
     // 3000 connections, 100 new per second: 30 s lifetimes.
     const g = controllerGain(3000, 100, t, CONTROLLER);
     expect(g).toMatchObject({ source: 'measured', lifetimeMs: 30_000 });

@@ -28,15 +28,22 @@ function merge(base: unknown, patch: unknown): unknown {
  * The proportional controller (catch-up and fill mode) with overloads cut on one scrape:
  * the algorithm before the damped controller, which the tests written for it pin down.
  */
-export const PROPORTIONAL: Policy = tuned({ controller: { mode: 'proportional' }, overload: { confirmSamples: 1 } });
+export const PROPORTIONAL: Policy = tuned({
+  controller: { mode: 'proportional' },
+  overload: { confirmSamples: 1 },
+  smoothing: { per: 'scrape' },
+});
 
-/** PROPORTIONAL with no slow start, no smoothing, no hysteresis or step limit: each factor shows on its own. */
+/**
+ * PROPORTIONAL with no slow start, no smoothing, no hysteresis or step limit: each factor
+ * shows on its own, and inference rates apply per scrape, whatever the time between them.
+ */
 export const RAW: Policy = tuned({
   controller: { mode: 'proportional' },
   overload: { confirmSamples: 1 },
   slowStart: { windowMs: 0 },
   catchUp: { quietConnections: 0, fill: { below: 'off' } },
-  smoothing: { alpha: 1, minRelativeChange: 0, maxStepRatio: 1000 },
+  smoothing: { per: 'scrape', alpha: 1, minRelativeChange: 0, maxStepRatio: 1000 },
 });
 
 /** RAW plus capacity classes s/m/l of 10k/20k/40k connections and the given broker → class map. */

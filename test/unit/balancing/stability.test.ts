@@ -5,14 +5,17 @@ import { broker, decisionOf, lcg, loads, rawWithClasses, rounds, tuned, weightsO
 
 const abc = [broker('a'), broker('b'), broker('c')];
 const CAPACITY = [10_000, 20_000, 40_000];
+// The noise below is drawn afresh for every scrape, ten seconds apart: smoothing per scrape is
+// what these tests exercise (per second, 0.3 compounds to 0.97 over 10 s: no smoothing left).
 const hinted = tuned({
+  smoothing: { per: 'scrape' },
   slowStart: { windowMs: 0 },
   capacity: {
     classes: { s: { connections: 10_000 }, m: { connections: 20_000 }, l: { connections: 40_000 } },
     brokers: { a: 's', b: 'm', c: 'l' },
   },
 });
-const auto = tuned({ slowStart: { windowMs: 0 } });
+const auto = tuned({ smoothing: { per: 'scrape' }, slowStart: { windowMs: 0 } });
 
 describe('steady under noise', () => {
   // Inferring capacity from two noisy signals (connections / cpu) is noisier than a hint.
@@ -134,5 +137,22 @@ describe('slow start', () => {
     const without = fleet([broker('a'), broker('b')], before.state, 100_000);
     const back = fleet(abc, without.state, 110_000);
     expect(decisionOf(back, 'c').factors.slowStart).toBeCloseTo(0.1, 9);
+  });
+});
+
+describe('smoothing per second', () => {
+  it('gives a step in load the same time constant at 1 s and at 5 s scrapes', () => {
+    const policy = rawWithClasses({ a: 's', b: 's' }, { smoothing: { alpha: 0.3, per: 'second' } });
+    const utilAfter = (intervalMs: number): number => {
+      const n = 10_000 / intervalMs + 1;
+      const history = rounds(n, { brokers: [broker('a'), broker('b')], policy, intervalMs }, (r, nowMs) =>
+        loads(nowMs, { a: { connections: r === 0 ? 1000 : 5000 }, b: { connections: 3000 } }),
+      );
+      return decisionOf(history[history.length - 1], 'a').utilisation!;
+    };
+    // 10 s after the step: 1 − 0.7^10 of the way from 0.1 to 0.5, at either interval.
+    const expected = 0.1 + 0.4 * (1 - 0.7 ** 10);
+    expect(utilAfter(1000)).toBeCloseTo(expected, 6);
+    expect(utilAfter(5000)).toBeCloseTo(expected, 6);
   });
 });
