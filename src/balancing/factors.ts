@@ -104,6 +104,37 @@ export function overloadCause(s: LoadSignals, o: OverloadPolicy): string | undef
   return undefined;
 }
 
+/**
+ * How severe the overload on these signals is, 0..1: 0 at a threshold, 1 far past it. The
+ * damped controller cuts a broker at a threshold gently (brokers hovering there would take
+ * turns at a deep cut) and one far past it to the floor. HiveMQ's level runs to 10; CPU and
+ * throttling run to 1; clients under back-pressure or not writable are severe at once.
+ */
+export function overloadSeverity(s: LoadSignals, o: OverloadPolicy): number {
+  let worst = 0;
+  const past = (value: number | undefined, threshold: number | 'off', top: number): void => {
+    if (threshold === 'off' || value === undefined || value < threshold) return;
+    worst = Math.max(worst, top > threshold ? clamp((value - threshold) / (top - threshold), 0, 1) : 1);
+  };
+  past(reading(s.overloadLevel), o.levelThreshold, 10);
+  past(reading(s.cpu), o.cpuThreshold, 1);
+  past(reading(s.throttledRatio), o.throttledThreshold, 1);
+  const bp = reading(s.backpressureClients);
+  if (o.backpressureClientsThreshold !== 'off' && bp !== undefined && bp >= o.backpressureClientsThreshold) worst = 1;
+  const nw = reading(s.notWritable);
+  const conns = reading(s.connections);
+  if (
+    o.notWritableRatioThreshold !== 'off' &&
+    nw !== undefined &&
+    conns !== undefined &&
+    conns > 0 &&
+    nw / conns >= o.notWritableRatioThreshold
+  ) {
+    worst = 1;
+  }
+  return worst;
+}
+
 export interface StaleBlend {
   readonly weight: number;
   /** Still inside the grace period: the caller keeps the last weight exactly. */

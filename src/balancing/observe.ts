@@ -91,6 +91,7 @@ export function observe(
     overloadedAtMs: old?.overloadedAtMs,
     overloadSamples: old?.overloadSamples,
     calmSamples: old?.calmSamples,
+    overloadSeverity: old?.overloadSeverity,
     suspectSamples: check.suspectSamples,
     agreeSamples: check.agreeSamples,
     suspectReason: check.suspectReason,

@@ -1,6 +1,6 @@
 import type { Policy } from '../config/policy';
 import type { Gain } from './controller';
-import { overloadCause } from './factors';
+import { overloadCause, overloadSeverity } from './factors';
 import type { Assessed } from './fleet';
 import type { View } from './observe';
 
@@ -15,6 +15,8 @@ export interface OverloadVerdict {
   readonly samples?: number;
   /** Damped: consecutive scrapes without one while cut; the cut ends at confirmSamples. */
   readonly calmSamples?: number;
+  /** Damped: how severe the overload is, 0 (at a threshold) to 1; kept while the cut lasts. */
+  readonly severity?: number;
 }
 
 /**
@@ -66,7 +68,14 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
       : stillCut
         ? `overloaded, ${calm} of ${a.overload.confirmSamples} calm scrapes before the cut ends`
         : undefined;
-    return { ...common, ...(cut === undefined ? {} : { cut }), ...(stillCut ? { calmSamples: calm } : {}) };
+    const severity = confirmed
+      ? Math.max(cause === a.slowPage ? 1 : 0, overloadSeverity(inputs, a.overload), a.state.overloadSeverity ?? 0)
+      : a.state.overloadSeverity;
+    return {
+      ...common,
+      ...(cut === undefined ? {} : { cut }),
+      ...(stillCut ? { calmSamples: calm, ...(severity === undefined ? {} : { severity }) } : {}),
+    };
   }
   const heldMs = overloadedAtMs === undefined ? undefined : nowMs - overloadedAtMs;
   const held =
@@ -79,12 +88,14 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
 
 /**
  * The gain an overloaded broker's cut is made with: at least 1, so a churning fleet's low
- * gain does not make the cut shallow; at its bound for a page that does not answer, a
- * broker too busy to serve its metrics, where a threshold hovered at (HiveMQ's level 1 near
- * 80 %) is cut gently enough not to send brokers round in turn.
+ * gain does not make the cut shallow, and up to maxGain with the overload's severity. A
+ * broker at a threshold (HiveMQ's level 1 near 80 %) is cut gently enough that brokers
+ * hovering there do not take turns at a deep cut; one far past it, or whose page no longer
+ * answers, gets the floor unless the fleet has no room.
  */
-export function overloadGain(gain: Gain, slowPage: boolean, policy: Policy): Gain {
-  return { ...gain, value: slowPage ? policy.controller.maxGain : Math.max(1, gain.value) };
+export function overloadGain(gain: Gain, severity: number, policy: Policy): Gain {
+  const max = policy.controller.maxGain;
+  return { ...gain, value: Math.max(1, gain.value, 1 + (max - 1) * severity) };
 }
 
 /**

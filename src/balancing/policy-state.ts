@@ -40,6 +40,8 @@ export interface BrokerState {
   readonly overloadSamples?: number;
   /** Set while the damped controller counts the broker overloaded: calm scrapes since; it ends at confirmSamples. */
   readonly calmSamples?: number;
+  /** How severe that overload was, 0..1: the depth of the damped controller's cut. */
+  readonly overloadSeverity?: number;
   /** Consecutive scrapes whose page contradicted the Envoys' count (envoy-check.ts). */
   readonly suspectSamples?: number;
   /** Set while the page is not believed: agreeing scrapes since; it is believed again at suspect.samples. */

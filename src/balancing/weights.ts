@@ -179,9 +179,9 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const { policy, nowMs } = fleet;
   const last = a.state.weight;
   const fair = (policy.weightScale * a.capacity.connections) / fleet.meanCapacity;
-  const { overloadedAtMs, samples: overloadSamples, calmSamples } = verdict;
+  const { overloadedAtMs, samples: overloadSamples, calmSamples, severity: overloadSeverity } = verdict;
   const done = (weight: number, reason: string, factors: Factors = NO_FACTORS): Decided => ({
-    state: compact({ ...a.state, weight, overloadedAtMs, overloadSamples, calmSamples }),
+    state: compact({ ...a.state, weight, overloadedAtMs, overloadSamples, calmSamples, overloadSeverity }),
     decision: {
       name: a.broker.name,
       weight,
@@ -230,7 +230,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
         : dampedFactor(
             a.utilisation,
             fleet.meanUtil,
-            hot ? overloadGain(fleet.gain, a.slowPage !== undefined, policy) : fleet.gain,
+            hot ? overloadGain(fleet.gain, verdict.severity ?? 0, policy) : fleet.gain,
             { ...policy.controller, ...policy.catchUp },
             a.capacity.connections,
             progress,

@@ -1,5 +1,6 @@
 import { computeWeights, type PolicyState } from '../../../src/balancing';
 import { controllerGain, dampedFactor, loopTiming } from '../../../src/balancing/controller';
+import { overloadSeverity } from '../../../src/balancing/factors';
 import { defaultPolicy, type Policy } from '../../../src/config/policy';
 import type { Broker, BrokerLoad, LoadSignals } from '../../../src/domain';
 import { broker, decisionOf, lcg, load, loads, PROPORTIONAL, splitByWeight, tuned, weightsOf } from './fixtures';
@@ -103,6 +104,40 @@ describe('overload confirmed over two scrapes', () => {
     // Counted at utilisation 1 against a mean of 0.5, gain 1: the factor's floor, minFactor 0.05.
     expect(weights[4]).toBe(50);
     expect(reasons[4]).toContain('overloaded, counted as full');
+  });
+
+  it('cuts by severity: gently at a threshold near the fleet level, to the floor far past it', () => {
+    const hot = { connections: 8000, cpu: 0.5 };
+    const run = (aSignals: LoadSignals): number => {
+      let previous: PolicyState | undefined;
+      let weight = 0;
+      for (let r = 0; r < 3; r++) {
+        const nowMs = 1_000_000 + r * 5000;
+        // b near the same level: the fleet has little room.
+        const out = computeWeights({
+          brokers: ab,
+          loads: loads(nowMs, { a: aSignals, b: { connections: 7600, cpu: 0.5 } }),
+          previous,
+          policy,
+          nowMs,
+        });
+        previous = out.state;
+        weight = weightsOf(out).a;
+      }
+      return weight;
+    };
+    // Level 1, the threshold: a gentle cut. Level 10: the floor.
+    expect(run({ ...hot, overloadLevel: 1 })).toBeGreaterThan(500);
+    expect(run({ ...hot, overloadLevel: 10 })).toBe(50);
+  });
+
+  it('rates an overload 0 at its threshold and 1 far past it', () => {
+    const o = defaultPolicy().overload;
+    expect(overloadSeverity({ overloadLevel: 1 }, o)).toBe(0);
+    expect(overloadSeverity({ overloadLevel: 10 }, o)).toBe(1);
+    expect(overloadSeverity({ cpu: 0.95 }, o)).toBeCloseTo(0.5, 9);
+    expect(overloadSeverity({ backpressureClients: 3 }, o)).toBe(1);
+    expect(overloadSeverity({ cpu: 0.5, overloadLevel: 0 }, o)).toBe(0);
   });
 
   it('ends the cut after two calm scrapes, and an overloaded one starts the count again', () => {
