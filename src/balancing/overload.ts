@@ -4,6 +4,9 @@ import { overloadCause, overloadSeverity } from './factors';
 import type { Assessed } from './fleet';
 import type { View } from './observe';
 
+/** Severity (overloadSeverity) from which an overload other than CPU is believed on one scrape. */
+export const SEVERE_AT_ONCE = 0.5;
+
 /** Whether one broker is cut for overload in this computation, and what to remember. */
 export interface OverloadVerdict {
   /** Why the broker is cut; undefined when it is not. */
@@ -42,7 +45,11 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
   const counted = a.state.overloadSamples ?? 0;
   const samples = cause === undefined ? 0 : a.newSample ? counted + 1 : Math.max(counted, 1);
   // A page that times out brings no scrape to count; the timeout is its own evidence.
-  const confirmed = cause !== undefined && (samples >= a.overload.confirmSamples || cause === a.slowPage);
+  // A severe overload on a broker's own report (HiveMQ's level far past the threshold,
+  // back-pressure, clients not writable, throttling) is believed on one scrape: waiting a
+  // second one at the production 5 s interval costs 5 s of overload. CPU alone never is.
+  const severeNow = damped && cause !== undefined && overloadSeverity({ ...inputs, cpu: undefined }, a.overload) >= SEVERE_AT_ONCE;
+  const confirmed = cause !== undefined && (samples >= a.overload.confirmSamples || cause === a.slowPage || severeNow);
   const overloadedAtMs = confirmed ? nowMs : a.state.overloadedAtMs;
   const pending =
     cause !== undefined && !confirmed ? `${cause} in ${samples} of ${a.overload.confirmSamples} scrapes: not cut yet` : undefined;

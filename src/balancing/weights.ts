@@ -92,6 +92,8 @@ interface FleetContext {
   readonly gain?: Gain;
   /** Every broker the policy weighs is cut for overload: cutting them all would change no share. */
   readonly everyCut: boolean;
+  /** The mean utilisation of the brokers not cut for overload: where a cut broker's clients go. */
+  readonly roomUtil?: number;
 }
 
 interface Decided {
@@ -144,6 +146,12 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     ...(filling === undefined ? {} : { filling }),
     ...(damped ? { gain: fleetGain(assessed, arrivals?.perSec, policy) } : {}),
     everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => v.cut !== undefined),
+    // The room an overloaded broker's clients would go to: the brokers that are not cut.
+    roomUtil: weightedMean(
+      assessed
+        .filter((a, i) => !a.draining && a.utilisation !== undefined && verdicts[i].cut === undefined)
+        .map((a) => [a.utilisation!, a.capacity.connections]),
+    ),
   };
   const planned = assessed.map((a, i) => decide(a, verdicts[i], fleet));
 
@@ -229,12 +237,14 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
         ? catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress)
         : dampedFactor(
             a.utilisation,
-            fleet.meanUtil,
+            // A cut broker's gap is to the brokers that would take its clients, not to a mean
+            // that counts other cut (often emptied) brokers as room.
+            hot ? (fleet.roomUtil ?? fleet.meanUtil) : fleet.meanUtil,
             hot ? overloadGain(fleet.gain, verdict.severity ?? 0, policy) : fleet.gain,
             { ...policy.controller, ...policy.catchUp },
             a.capacity.connections,
             progress,
-            hot ? fullOf(a, fleet.meanUtil) : undefined,
+            hot ? fullOf(a, fleet.roomUtil ?? fleet.meanUtil) : undefined,
           );
     const overload = hot && fleet.gain === undefined ? a.overload.weightFactor : 1;
     factors = { ...factors, catchUp: boost.value, overload };

@@ -131,6 +131,23 @@ describe('overload confirmed over two scrapes', () => {
     expect(run({ ...hot, overloadLevel: 10 })).toBe(50);
   });
 
+  it('believes a severe overload on one scrape, CPU alone never', () => {
+    const once = (a: LoadSignals): number => {
+      const first = computeWeights({ brokers: ab, loads: loads(1_000_000, { a: normal, b: normal }), policy, nowMs: 1_000_000 });
+      const out = computeWeights({
+        brokers: ab,
+        loads: loads(1_005_000, { a, b: normal }),
+        previous: first.state,
+        policy,
+        nowMs: 1_005_000,
+      });
+      return weightsOf(out).a;
+    };
+    expect(once({ ...normal, overloadLevel: 8 })).toBe(50);
+    expect(once({ ...normal, backpressureClients: 5 })).toBe(50);
+    expect(once({ ...normal, cpu: 1 })).toBe(1000);
+  });
+
   it('rates an overload 0 at its threshold and 1 far past it', () => {
     const o = defaultPolicy().overload;
     expect(overloadSeverity({ overloadLevel: 1 }, o)).toBe(0);
