@@ -1,11 +1,13 @@
-import type { Policy } from '../config/policy';
-import type { Gain } from './controller';
 import { overloadCause, overloadSeverity } from './factors';
 import type { Assessed } from './fleet';
 import type { View } from './observe';
 
-/** Severity (overloadSeverity) from which an overload other than CPU is believed on one scrape. */
-export const SEVERE_AT_ONCE = 0.5;
+/**
+ * Severity (overloadSeverity) from which the damped controller cuts an overloaded broker hard
+ * (below it, the broker only gets no more than its fair share), and from which an overload
+ * other than CPU is believed on one scrape. HiveMQ's level 5 and up, with the default threshold.
+ */
+export const SEVERE_AT_ONCE = 0.4;
 
 /** Whether one broker is cut for overload in this computation, and what to remember. */
 export interface OverloadVerdict {
@@ -94,15 +96,11 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
 }
 
 /**
- * The gain an overloaded broker's cut is made with: at least 1, so a churning fleet's low
- * gain does not make the cut shallow, and up to maxGain with the overload's severity. A
- * broker at a threshold (HiveMQ's level 1 near 80 %) is cut gently enough that brokers
- * hovering there do not take turns at a deep cut; one far past it, or whose page no longer
- * answers, gets the floor unless the fleet has no room.
+ * Whether a verdict cuts the broker hard: any cut in proportional mode; in damped mode one
+ * severe enough (SEVERE_AT_ONCE) or a page that no longer answers (severity 1).
  */
-export function overloadGain(gain: Gain, severity: number, policy: Policy): Gain {
-  const max = policy.controller.maxGain;
-  return { ...gain, value: Math.max(1, gain.value, 1 + (max - 1) * severity) };
+export function cutHard(v: OverloadVerdict, damped: boolean): boolean {
+  return v.cut !== undefined && (!damped || (v.severity ?? 0) >= SEVERE_AT_ONCE);
 }
 
 /**

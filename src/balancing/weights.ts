@@ -14,7 +14,7 @@ import { neutralCapacity, resolveCapacity, type CapacitySource } from './capacit
 import { dampedFactor, type Gain } from './controller';
 import { arrivalsOf, averageArrivals, fillReason, fleetGain, samePlan, weightedMean, type Assessed } from './fleet';
 import { catchUp, fmt, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
-import { fullOf, overloadGain, overloadVerdict, type OverloadVerdict } from './overload';
+import { cutHard, fullOf, overloadVerdict, type OverloadVerdict } from './overload';
 import { observe, type View } from './observe';
 import { compact, type BrokerState, type PolicyState } from './policy-state';
 import { fitWeightSum, limitWeight } from './weight-limits';
@@ -145,11 +145,11 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     meanCapacity: weightedMean(assessed.filter((a) => a.pin === undefined).map((a) => [a.capacity.connections, 1])) ?? 1,
     ...(filling === undefined ? {} : { filling }),
     ...(damped ? { gain: fleetGain(assessed, arrivals?.perSec, policy) } : {}),
-    everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => v.cut !== undefined),
+    everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => cutHard(v, damped)),
     // The room an overloaded broker's clients would go to: the brokers that are not cut.
     roomUtil: weightedMean(
       assessed
-        .filter((a, i) => !a.draining && a.utilisation !== undefined && verdicts[i].cut === undefined)
+        .filter((a, i) => !a.draining && a.utilisation !== undefined && !cutHard(verdicts[i], damped))
         .map((a) => [a.utilisation!, a.capacity.connections]),
     ),
   };
@@ -230,28 +230,35 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
     const cause = verdict.cut;
     const lifted = cause !== undefined && fleet.everyCut;
     const hot = cause !== undefined && !lifted;
-    // The damped controller counts an overloaded broker as at least full, so the cut is as
-    // deep as the rest of the fleet has room for.
-    const boost =
+    // Damped: a severe overload counts the broker as full and cuts it as deep as the brokers
+    // that would take its clients have room for; a mild one (at a threshold) only denies it
+    // more than its fair share, so brokers hovering there do not take turns at a deep cut.
+    const severe = hot && (fleet.gain === undefined || cutHard(verdict, true));
+    const mild = hot && !severe;
+    const room = fleet.roomUtil ?? fleet.meanUtil;
+    const settings = { ...policy.controller, ...policy.catchUp };
+    const controlled =
       fleet.gain === undefined
         ? catchUp(a.utilisation, fleet.meanUtil, policy.catchUp, a.capacity.connections, progress)
-        : dampedFactor(
-            a.utilisation,
-            // A cut broker's gap is to the brokers that would take its clients, not to a mean
-            // that counts other cut (often emptied) brokers as room.
-            hot ? (fleet.roomUtil ?? fleet.meanUtil) : fleet.meanUtil,
-            hot ? overloadGain(fleet.gain, verdict.severity ?? 0, policy) : fleet.gain,
-            { ...policy.controller, ...policy.catchUp },
-            a.capacity.connections,
-            progress,
-            hot ? fullOf(a, fleet.roomUtil ?? fleet.meanUtil) : undefined,
-          );
+        : severe
+          ? dampedFactor(
+              a.utilisation,
+              room,
+              { ...fleet.gain, value: policy.controller.maxGain },
+              settings,
+              a.capacity.connections,
+              progress,
+              fullOf(a, room),
+            )
+          : dampedFactor(a.utilisation, fleet.meanUtil, fleet.gain, settings, a.capacity.connections, progress);
+    const boost = mild && controlled.value > 1 ? { value: 1, reason: `${controlled.reason}, held at x1 while overloaded` } : controlled;
     const overload = hot && fleet.gain === undefined ? a.overload.weightFactor : 1;
     factors = { ...factors, catchUp: boost.value, overload };
     reasons.push(boost.reason);
     if (fleet.gain !== undefined) reasons.push(fleet.gain.reason);
     if (lifted) reasons.push(`${cause}: overloaded, but so is every broker: no cut (the fleet needs capacity)`);
-    else if (hot && fleet.gain !== undefined) reasons.push(`${cause}: overloaded, counted as full`);
+    else if (severe && fleet.gain !== undefined) reasons.push(`${cause}: overloaded, counted as full`);
+    else if (mild) reasons.push(`${cause}: overloaded at its threshold, no more than its fair share`);
     else if (hot) reasons.push(`${cause}: overloaded, x${overload}`);
     if (verdict.pending !== undefined) reasons.push(verdict.pending);
     // Fill: a broker at or above the mean gives way while another is far below it.
@@ -261,7 +268,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
         : 1;
     if (fill < 1) reasons.push(`${fleet.filling}: fill x${fill}`);
     factors = { ...factors, fill };
-    urgentDecrease = hot || fill < 1;
+    urgentDecrease = severe || fill < 1;
     target = fair * boost.value * ramp.value * overload * fill;
   } else if (a.metrics === 'stale') {
     const neutral = fair * ramp.value;

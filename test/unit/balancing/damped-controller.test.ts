@@ -95,15 +95,24 @@ describe('overload confirmed over two scrapes', () => {
     });
     return { weights, reasons };
   }
-  const level = { ...normal, overloadLevel: 3 };
+  const level = { ...normal, overloadLevel: 8 };
 
-  it('does not cut on one overloaded scrape, cuts on the second, counted as full', () => {
-    const { weights, reasons } = series([normal, level, normal, level, level]);
-    expect(weights.slice(0, 4)).toEqual([1000, 1000, 1000, 1000]);
-    expect(reasons[1]).toContain('overload protection level 3 >= 1 in 1 of 2 scrapes: not cut yet');
-    // Counted at utilisation 1 against a mean of 0.5, gain 1: the factor's floor, minFactor 0.05.
-    expect(weights[4]).toBe(50);
-    expect(reasons[4]).toContain('overloaded, counted as full');
+  it('does not cut on one hot CPU scrape, cuts once the smoothed CPU stays past the threshold, counted as full', () => {
+    const hot = { ...normal, cpu: 0.99 };
+    const { weights, reasons } = series([normal, hot, hot, hot]);
+    expect(weights.slice(0, 2)).toEqual([1000, 1000]);
+    expect(reasons[1]).toMatch(/cpu 0\.9\d >= 0\.9 in 1 of 2 scrapes: not cut yet/);
+    // Counted at utilisation 1 against a mean of 0.5: the floor, minFactor 0.05.
+    expect(weights[3]).toBe(50);
+    expect(reasons[3]).toContain('overloaded, counted as full');
+  });
+
+  it('ends the cut after two calm scrapes, and an overloaded one starts the count again', () => {
+    const { weights } = series([level, level, normal, level, normal, normal, normal]);
+    // A severe level is believed at once; the calm count restarts at the fourth scrape.
+    expect(weights.slice(0, 5)).toEqual([50, 50, 50, 50, 50]);
+    // Then back up, by at most maxStepRatio 2 per computation.
+    expect(weights.slice(5)).toEqual([100, 200]);
   });
 
   it('cuts by severity: gently at a threshold near the fleet level, to the floor far past it', () => {
@@ -155,14 +164,6 @@ describe('overload confirmed over two scrapes', () => {
     expect(overloadSeverity({ cpu: 0.95 }, o)).toBeCloseTo(0.5, 9);
     expect(overloadSeverity({ backpressureClients: 3 }, o)).toBe(1);
     expect(overloadSeverity({ cpu: 0.5, overloadLevel: 0 }, o)).toBe(0);
-  });
-
-  it('ends the cut after two calm scrapes, and an overloaded one starts the count again', () => {
-    const { weights } = series([level, level, normal, level, normal, normal, normal]);
-    // Cut from the second scrape; the calm count restarts at the fourth, so the cut lasts to the fifth.
-    expect(weights.slice(1, 5)).toEqual([50, 50, 50, 50]);
-    // Then back up, by at most maxStepRatio 2 per computation.
-    expect(weights.slice(5)).toEqual([100, 200]);
   });
 
   it('compares CPU smoothed: a spike over one scrape does not cut, a lasting load does', () => {

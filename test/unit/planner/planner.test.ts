@@ -60,7 +60,7 @@ describe('Planner', () => {
     expect(wa * 50).toBeLessThanOrEqual(wb);
   });
 
-  it('counts a broker that reports overload on two scrapes as full: with the default damped controller', () => {
+  it('cuts a broker that reports a severe overload (level 5) at once: with the default damped controller', () => {
     const p = new Planner('metrics', defaultPolicy());
     p.setBrokers(brokers);
     // 2000 connections at cpu 0.5: quietConnections (20) barely soften the gap.
@@ -82,7 +82,7 @@ describe('Planner', () => {
       ]),
     );
     const [wa, wb] = p.next(6000)!.plan.endpoints.map((e) => e.weight);
-    expect(once).toBe(wb);
+    expect(once * 10).toBeLessThanOrEqual(wb);
     expect(wa * 10).toBeLessThanOrEqual(wb);
   });
 
