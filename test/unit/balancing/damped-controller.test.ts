@@ -97,14 +97,25 @@ describe('overload confirmed over two scrapes', () => {
   }
   const level = { ...normal, overloadLevel: 8 };
 
-  it('does not cut on one hot CPU scrape, cuts once the smoothed CPU stays past the threshold, counted as full', () => {
+  it('confirms CPU over two scrapes of its smoothed value, and then only denies the broker more than its fair share', () => {
     const hot = { ...normal, cpu: 0.99 };
-    const { weights, reasons } = series([normal, hot, hot, hot]);
-    expect(weights.slice(0, 2)).toEqual([1000, 1000]);
+    const { reasons } = series([normal, hot, hot, hot]);
     expect(reasons[1]).toMatch(/cpu 0\.9\d >= 0\.9 in 1 of 2 scrapes: not cut yet/);
-    // Counted at utilisation 1 against a mean of 0.5: the floor, minFactor 0.05.
-    expect(weights[3]).toBe(50);
-    expect(reasons[3]).toContain('overloaded, counted as full');
+    expect(reasons[3]).toContain('overloaded at its threshold, no more than its fair share');
+    // Below the mean it would be boosted; overloaded, it is held at x1.
+    const below = series([
+      { connections: 2000, cpu: 0.5 },
+      { connections: 2000, cpu: 0.99 },
+      { connections: 2000, cpu: 0.99 },
+      { connections: 2000, cpu: 0.99 },
+    ]);
+    expect(below.weights[0]).toBeGreaterThan(1000);
+    expect(below.weights[3]).toBe(1000);
+  });
+
+  it('cuts a broker pinned at its CPU quota hard: throttling is severe', () => {
+    const { weights } = series([normal, { ...normal, throttledRatio: 0.9 }, { ...normal, throttledRatio: 0.9 }]);
+    expect(weights[2]).toBe(50);
   });
 
   it('ends the cut after two calm scrapes, and an overloaded one starts the count again', () => {
@@ -155,23 +166,24 @@ describe('overload confirmed over two scrapes', () => {
     expect(once({ ...normal, overloadLevel: 8 })).toBe(50);
     expect(once({ ...normal, backpressureClients: 5 })).toBe(50);
     expect(once({ ...normal, cpu: 1 })).toBe(1000);
+    expect(once({ ...normal, overloadLevel: 2 })).toBe(1000);
   });
 
   it('rates an overload 0 at its threshold and 1 far past it', () => {
     const o = defaultPolicy().overload;
     expect(overloadSeverity({ overloadLevel: 1 }, o)).toBe(0);
     expect(overloadSeverity({ overloadLevel: 10 }, o)).toBe(1);
-    expect(overloadSeverity({ cpu: 0.95 }, o)).toBeCloseTo(0.5, 9);
+    expect(overloadSeverity({ cpu: 0.99 }, o)).toBe(0);
+    expect(overloadSeverity({ throttledRatio: 0.625 }, o)).toBeCloseTo(0.5, 9);
     expect(overloadSeverity({ backpressureClients: 3 }, o)).toBe(1);
     expect(overloadSeverity({ cpu: 0.5, overloadLevel: 0 }, o)).toBe(0);
   });
 
-  it('compares CPU smoothed: a spike over one scrape does not cut, a lasting load does', () => {
+  it('compares CPU smoothed: a spike over one scrape is no overload at all', () => {
     const hot = { ...normal, cpu: 0.99 };
     const spike = series([normal, normal, hot, normal, normal]);
     expect(spike.weights).toEqual([1000, 1000, 1000, 1000, 1000]);
-    const lasting = series([normal, hot, hot, hot, hot, hot, hot]);
-    expect(lasting.weights[6]).toBeLessThan(100);
+    expect(spike.reasons.some((r) => r.includes('overloaded'))).toBe(false);
   });
 
   it('counts a scrape once however often the weights are computed', () => {
@@ -199,13 +211,13 @@ describe('overload confirmed over two scrapes', () => {
   it('does not cut when every broker is overloaded: no share would change', () => {
     const first = computeWeights({
       brokers: ab,
-      loads: loads(1_000_000, { a: { ...normal, cpu: 0.95 }, b: { ...normal, cpu: 0.95 } }),
+      loads: loads(1_000_000, { a: { ...normal, overloadLevel: 8 }, b: { ...normal, overloadLevel: 8 } }),
       policy,
       nowMs: 1_000_000,
     });
     const out = computeWeights({
       brokers: ab,
-      loads: loads(1_005_000, { a: { ...normal, cpu: 0.95 }, b: { ...normal, cpu: 0.95 } }),
+      loads: loads(1_005_000, { a: { ...normal, overloadLevel: 8 }, b: { ...normal, overloadLevel: 8 } }),
       previous: first.state,
       policy,
       nowMs: 1_005_000,
