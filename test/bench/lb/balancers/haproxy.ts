@@ -38,7 +38,7 @@ export async function startHaproxyBalancer(ctx: BalancerContext): Promise<Balanc
       const config = path.join(dir, 'haproxy.cfg');
       // HAProxy refuses a socket path over 97 characters, which a long scenario name in the
       // work dir reaches: the config names it relative to HAProxy's working directory, dir.
-      fs.writeFileSync(config, haproxyConfig(ctx, port, path.basename(socket), path.join(dir, 'haproxy.pid'), initial));
+      fs.writeFileSync(config, haproxyConfig(ctx, port, `unix@${path.basename(socket)}`, path.join(dir, 'haproxy.pid'), initial));
       const check = runSync('haproxy', ['-c', '-f', config], 30_000);
       if (!check.ok) throw new Error(`haproxy -c refused ${config}:\n${check.output}`);
       const proc = startProc(`haproxy-${i}`, 'haproxy', ['-db', '-f', config], { cwd: dir });
