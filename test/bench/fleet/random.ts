@@ -3,6 +3,8 @@
 // they place clients. Counts are drawn from distributions (binomial, Poisson) instead of
 // simulating a million clients one by one.
 
+import { seeded as uniformStream } from '../lb/rng';
+
 export interface Random {
   /** Uniform in [0, 1). */
   next(): number;
@@ -10,18 +12,10 @@ export interface Random {
   normal(): number;
 }
 
-/** A splitmix32-style generator; independent streams come from different labels. */
+/** bench:lb's seeded generator (lb/rng.ts), with a standard normal on top; streams by label. */
 export function seeded(seed: number, label = ''): Random {
-  let state = (seed ^ hashLabel(label)) >>> 0;
+  const next = uniformStream(seed, label);
   let spare: number | undefined;
-  const next = (): number => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    return z / 4294967296;
-  };
   const normal = (): number => {
     if (spare !== undefined) {
       const s = spare;
@@ -35,12 +29,6 @@ export function seeded(seed: number, label = ''): Random {
     return r * Math.cos(a);
   };
   return { next, normal };
-}
-
-function hashLabel(label: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
 
 /** Poisson by inversion: used for small means only (cost grows with the mean). */

@@ -229,17 +229,21 @@ async function drainStatus(adminPort: number, broker: string): Promise<DrainProg
   return (await res.json()) as DrainProgress;
 }
 
-/**
- * GET /status: the brokers whose decision carries a truthy `suspect` (mqtt-xds's verdict
- * that a broker's metrics cannot be trusted), name → reason. A build without the field
- * simply never flags anyone.
- */
-async function suspects(adminPort: number, token: string): Promise<Record<string, string>> {
+/** GET /status's decisions, with the admin token. */
+async function statusDecisions(adminPort: number, token: string): Promise<ReadonlyArray<Record<string, unknown>>> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/status`, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
-  const status = (await res.json()) as { decisions?: ReadonlyArray<{ name?: unknown; suspect?: unknown }> | null };
+  const status = (await res.json()) as { decisions?: ReadonlyArray<Record<string, unknown>> | null };
+  return status.decisions ?? [];
+}
+
+/**
+ * The brokers whose decision carries a truthy `suspect` (mqtt-xds's verdict that a broker's
+ * metrics cannot be trusted), name → reason. A build without the field never flags anyone.
+ */
+async function suspects(adminPort: number, token: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const d of status.decisions ?? []) {
+  for (const d of await statusDecisions(adminPort, token)) {
     if (typeof d?.name !== 'string' || !d.suspect) continue;
     const reason = (d.suspect as { reason?: unknown }).reason;
     out[d.name] = typeof reason === 'string' ? reason : typeof d.suspect === 'string' ? d.suspect : 'suspect';
@@ -247,13 +251,10 @@ async function suspects(adminPort: number, token: string): Promise<Record<string
   return out;
 }
 
-/** GET /status: the capacity (connections at utilisation 1) each broker's decision assumes. */
+/** The capacity (connections at utilisation 1) each broker's decision assumes. */
 async function capacities(adminPort: number, token: string): Promise<Record<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${adminPort}/status`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
-  const status = (await res.json()) as { decisions?: ReadonlyArray<{ name?: unknown; capacity?: unknown }> | null };
   const out: Record<string, number> = {};
-  for (const d of status.decisions ?? []) {
+  for (const d of await statusDecisions(adminPort, token)) {
     if (typeof d?.name === 'string' && typeof d.capacity === 'number' && Number.isFinite(d.capacity)) out[d.name] = d.capacity;
   }
   return out;
