@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type * as net from 'node:net';
 import type { Logger } from '../util/log';
 import { BurstLog } from './burst-log';
-import { adsSocket, createAdsGrpcServer, listenWithBacklog, type AdsCall, type Decoded } from './ads-transport';
+import { adsSocket, createAdsGrpcServer, listenWithBacklog, onStreamEnd, type AdsCall, type Decoded } from './ads-transport';
 import type { SnapshotCache } from './cache';
 import { DeltaStream } from './delta-stream';
 import type { DeltaDiscoveryRequest, DiscoveryRequest, NodeInfo } from './messages';
@@ -213,13 +213,7 @@ export class AdsServer {
       if (live.nodeLabel !== undefined) this.opts.metrics.streamClosed(kind, live.nodeLabel);
       this.closes.note(log, { node: live.node?.id, why }, events.node, why);
     };
-    call.on('end', () => {
-      close('client ended');
-      call.end();
-    });
-    call.on('cancelled', () => close('cancelled'));
-    call.on('error', (err: Error) => close(err.message));
-    call.on('close', () => close('closed'));
+    onStreamEnd(call, close);
   }
 
   private machine(kind: StreamKind, observer: StreamEvents): Machine {

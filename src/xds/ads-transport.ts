@@ -23,6 +23,20 @@ export interface AdsHandlers {
   readonly loadStats?: (call: AdsCall) => void;
 }
 
+/**
+ * Calls `close` with why a stream ended, however it ends (the caller makes it idempotent):
+ * the client half-closing (answered by ending ours), a cancel, an error or the socket closing.
+ */
+export function onStreamEnd(call: AdsCall, close: (why: string) => void): void {
+  call.on('end', () => {
+    close('client ended');
+    call.end();
+  });
+  call.on('cancelled', () => close('cancelled'));
+  call.on('error', (err: Error) => close(err.message));
+  call.on('close', () => close('closed'));
+}
+
 /** A gRPC server serving ADS, SotW and Delta, to the given handlers. */
 export function createAdsGrpcServer(maxRequestBytes: number, handlers: AdsHandlers): grpc.Server {
   const server = new grpc.Server({

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EnvoyLoadReport } from '../domain';
 import type { Logger } from '../util/log';
-import type { AdsCall, Decoded } from './ads-transport';
+import { onStreamEnd, type AdsCall, type Decoded } from './ads-transport';
 import {
   decodeLrsNode,
   encodeLoadStatsResponse,
@@ -104,13 +104,7 @@ export class LrsService {
       if (live.nodeId !== undefined) this.opts.sink.closed(id, live.nodeId);
       logger.debug('LRS stream closed', { node: live.nodeId, why });
     };
-    call.on('end', () => {
-      close('client ended');
-      call.end();
-    });
-    call.on('cancelled', () => close('cancelled'));
-    call.on('error', (err: Error) => close(err.message));
-    call.on('close', () => close('closed'));
+    onStreamEnd(call, close);
   };
 
   /** Ends every stream with OK (on shutdown): each Envoy reconnects, to us or another replica. */
