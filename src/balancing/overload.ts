@@ -40,6 +40,7 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
     ...(a.state.overloadedAtMs === undefined ? {} : { overloadedAtMs: a.state.overloadedAtMs }),
     ...(a.state.overloadSamples === undefined ? {} : { samples: a.state.overloadSamples }),
     ...(a.state.calmSamples === undefined ? {} : { calmSamples: a.state.calmSamples }),
+    ...(a.state.overloadSeverity === undefined ? {} : { severity: a.state.overloadSeverity }),
   };
   if (a.metrics !== 'fresh') return before;
   const inputs = damped ? { ...a.inputs, cpu: a.state.smoothed?.cpu } : a.inputs;
