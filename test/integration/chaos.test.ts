@@ -41,6 +41,8 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
   let pool: ClientPool;
   const overload = [0, 0, 0];
   let hang = false;
+  // A killed broker's metrics page dies with it.
+  const dead = [false, false, false];
   const grpcClients: grpc.Client[] = [];
 
   const hosts = async () => new Map((await envoy.clusterHosts('mqtt_brokers')).map((h) => [h.port, h]));
@@ -52,6 +54,10 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
       metrics.route(`/m${i}`, (req, res) => {
         // A broker too busy to answer: the request hangs until the scraper gives up.
         if (i === 0 && hang) return;
+        if (dead[i]) {
+          res.writeHead(503).end();
+          return;
+        }
         page(() => hivemqPage(10, overload[i]))(req, res);
       });
     }
@@ -90,7 +96,8 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
 
   it("fault 1, a metrics page that hangs: the other brokers' weights still follow their metrics", async () => {
     hang = true;
-    overload[1] = 2;
+    // Level 8, a severe overload: the damped controller holds a broker at level 1-4 to its fair share only.
+    overload[1] = 8;
     await waitFor(
       async () => {
         const h = await hosts();
@@ -139,7 +146,7 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
         streams.push(s);
       }
     }
-    overload[2] = 2;
+    overload[2] = 8;
     await waitFor(
       async () => {
         const h = await hosts();
@@ -155,6 +162,7 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
   it('fault 3, a broker killed: only its own clients lose their connection, and new clients connect elsewhere', async () => {
     const onVictim = brokers[2].clientCount();
     await brokers[2].kill();
+    dead[2] = true;
     await waitFor(async () => (await hosts()).get(brokers[2].port)?.healthy === false, {
       timeoutMs: 20_000,
       what: 'Envoy to mark the killed broker unhealthy',
