@@ -33,8 +33,5 @@ export function buildCluster(m: ClusterModel): Cluster {
     // A broker removed from discovery leaves at once instead of lingering until it fails
     // health checks; its established connections are untouched either way.
     ignore_health_on_host_removal: true,
-    // A host Envoy (re)creates gets no clients before its first health check passes: a
-    // broker that died is not revived by an EDS push that re-adds it (chaos, fault 3).
-    common_lb_config: { ignore_new_hosts_until_first_hc: true },
   };
 }
