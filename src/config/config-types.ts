@@ -82,6 +82,8 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly maxConnections: number;
     readonly perHostMaxConnections: number;
+    /** How long Envoy may hold health-check and weight changes to apply them in one go; 0 = at once. */
+    readonly updateMergeWindowMs: number;
     readonly healthCheck: {
       readonly intervalMs: number;
       readonly timeoutMs: number;

@@ -24,6 +24,14 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     250_000,
     'Circuit breaker: most connections from Envoy to one broker; at most cluster.maxConnections.',
   ),
+  // Envoy's own default is 1000 ms: a broker failing its health check within a second of a
+  // weight push stayed in the workers' pick set until the window closed, and got new clients.
+  setting(
+    'cluster.updateMergeWindowMs',
+    int(0, 60_000),
+    0,
+    'How long Envoy may hold health-check and weight changes to the brokers and apply them together, in milliseconds; 0 applies each at once, so a broker that fails its health check gets no new client from then on. Membership changes always apply at once.',
+  ),
   setting('cluster.healthCheck.intervalMs', int(1, 3_600_000), 5000, 'Time between health checks of each broker, in milliseconds.'),
   setting(
     'cluster.healthCheck.timeoutMs',

@@ -30,6 +30,9 @@ export function buildCluster(m: ClusterModel): Cluster {
       per_host_thresholds: [{ priority: 'DEFAULT', max_connections: { value: m.perHostMaxConnections } }],
     },
     health_checks: [buildMqttHealthCheck(m.healthCheck)],
+    // Envoy otherwise holds a health-check result that comes within 1 s of a weight push until
+    // the second is up, and its workers go on sending new clients to a broker it has seen fail.
+    common_lb_config: { update_merge_window: durationMs(m.updateMergeWindowMs) },
     // A broker removed from discovery leaves at once instead of lingering until it fails
     // health checks; its established connections are untouched either way.
     ignore_health_on_host_removal: true,

@@ -42,6 +42,8 @@ export interface ClusterModel {
    * maxConnections (clients wait for a full broker rather than being refused).
    */
   readonly maxPendingConnections?: number;
+  /** Envoy's common_lb_config.update_merge_window; 0 applies health and weight changes at once. */
+  readonly updateMergeWindowMs: number;
   readonly healthCheck: HealthCheckModel;
   /** Both honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections. */
   readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';

@@ -66,6 +66,7 @@ describe('loadConfig', () => {
         connectTimeoutMs: 5000,
         maxConnections: 1000000,
         perHostMaxConnections: 250000,
+        updateMergeWindowMs: 0,
         healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
       },
       balancing: {

@@ -137,6 +137,8 @@ describe('resource builders', () => {
     expect(cluster.name).toBe('mqtt_brokers');
     expect(cluster.type).toBe('EDS');
     expect(cluster.ignore_health_on_host_removal).toBe(true);
+    // A zero window must reach Envoy as a set field: an absent one means Envoy's 1 s default.
+    expect(cluster.common_lb_config).toEqual({ update_merge_window: { seconds: '0', nanos: 0 } });
     expect(cluster.circuit_breakers).toMatchObject({
       thresholds: [{ max_connections: { value: 1_000_000 } }],
       per_host_thresholds: [{ max_connections: { value: 250_000 } }],

@@ -17,6 +17,7 @@ export function model(overrides: Partial<ProxyModel> = {}): ProxyModel {
       connectTimeoutMs: 5000,
       maxConnections: 1_000_000,
       perHostMaxConnections: 250_000,
+      updateMergeWindowMs: 0,
       lbPolicy: 'ROUND_ROBIN',
       healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
     },
