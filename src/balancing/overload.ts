@@ -50,8 +50,9 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
   // A page that times out brings no scrape to count; the timeout is its own evidence.
   // A severe overload on a broker's own report (HiveMQ's level far past the threshold,
   // back-pressure, clients not writable, throttling) is believed on one scrape: waiting a
-  // second one at the production 5 s interval costs 5 s of overload. CPU alone never is.
-  const severeNow = damped && cause !== undefined && overloadSeverity({ ...inputs, cpu: undefined }, a.overload) >= SEVERE_AT_ONCE;
+  // second one at the production 5 s interval costs 5 s of overload. CPU alone never is
+  // (overloadSeverity does not read it).
+  const severeNow = damped && cause !== undefined && overloadSeverity(inputs, a.overload) >= SEVERE_AT_ONCE;
   const confirmed = cause !== undefined && (samples >= a.overload.confirmSamples || cause === a.slowPage || severeNow);
   const overloadedAtMs = confirmed ? nowMs : a.state.overloadedAtMs;
   const pending =

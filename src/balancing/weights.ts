@@ -128,9 +128,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     return { ...v, capacity, ...(u === undefined ? {} : { utilisation: u }) };
   });
   // The level the fleet converges to: total load over total capacity of the brokers taking new clients.
-  const meanUtil = weightedMean(
-    assessed.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]),
-  );
+  const meanUtil = utilisationMean(assessed);
   const damped = policy.controller.mode === 'damped';
   const arrivals = averageArrivals(input.previous?.arrivals, arrivalsOf(input.envoys), nowMs);
   const filling = damped ? undefined : fillReason(assessed, meanUtil, policy, input.previous?.filling === true);
@@ -147,11 +145,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     ...(damped ? { gain: fleetGain(assessed, arrivals?.perSec, policy) } : {}),
     everyCut: damped && weighed.length > 1 && weighed.every(([, v]) => cutHard(v, damped)),
     // The room an overloaded broker's clients would go to: the brokers that are not cut.
-    roomUtil: weightedMean(
-      assessed
-        .filter((a, i) => !a.draining && a.utilisation !== undefined && !cutHard(verdicts[i], damped))
-        .map((a) => [a.utilisation!, a.capacity.connections]),
-    ),
+    roomUtil: utilisationMean(assessed.filter((_, i) => !cutHard(verdicts[i], damped))),
   };
   const planned = assessed.map((a, i) => decide(a, verdicts[i], fleet));
 
@@ -299,4 +293,11 @@ function excludedDecision(v: View): BrokerDecision {
     reason: 'excluded by policy override: not in EDS, its established connections stay',
     inputs: v.inputs,
   };
+}
+
+/** Total load over total capacity of those of these brokers that take new clients and have a utilisation. */
+function utilisationMean(brokers: readonly Assessed[]): number | undefined {
+  return weightedMean(
+    brokers.filter((a) => !a.draining && a.utilisation !== undefined).map((a) => [a.utilisation!, a.capacity.connections]),
+  );
 }

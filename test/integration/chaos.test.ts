@@ -18,6 +18,7 @@ import {
   type ClientPool,
   type EnvoyHandle,
   type TestBroker,
+  untilHealthy,
 } from '../support';
 import { MetricsServer, page } from '../unit/scraping/metrics-server';
 import { planeConfig, startPlane } from './plane';
@@ -78,10 +79,7 @@ describe.each(['sotw', 'delta'] as const)('chaos: faults injected into a running
     xdsPort = config.xds.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort, waitReady: 'live' });
-    await waitFor(async () => [...(await hosts()).values()].filter((h) => h.healthy).length === 3, {
-      timeoutMs: 30_000,
-      what: 'three healthy brokers',
-    });
+    await untilHealthy(envoy, 3, 'three healthy brokers');
     pool = await connectClients({ host: '127.0.0.1', port: mqttPort, count: 60, prefix: `chaos-${mode}` });
   });
 

@@ -10,6 +10,7 @@ import {
   type ClientPool,
   type EnvoyHandle,
   type TestBroker,
+  untilHealthy,
 } from '../support';
 import { planeConfig, writeBrokersFile, type PlaneSetup } from './plane';
 
@@ -76,10 +77,7 @@ describe.each(['sotw', 'delta'] as const)('killing and restarting the control pl
     writeBrokersFile(setup.brokersFile, [{ broker: brokers[0] }, { broker: brokers[1] }]);
     run();
     envoy = await startEnvoy({ mode, xdsPort: setup.config.xds.port, waitReady: 'live' });
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === 2, {
-      timeoutMs: 30_000,
-      what: 'two healthy brokers',
-    });
+    await untilHealthy(envoy, 2, 'two healthy brokers');
     pool = await connectClients({ host: '127.0.0.1', port: setup.config.listener.port, count: 100, prefix: `restart-${mode}` });
   });
 

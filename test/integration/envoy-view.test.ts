@@ -10,6 +10,7 @@ import {
   type EnvoyHandle,
   type HostStat,
   type TestBroker,
+  untilHealthy,
 } from '../support';
 import { planeConfig, startPlane, writeBrokersFile, type PlaneSetup } from './plane';
 
@@ -46,11 +47,7 @@ describe('the Envoy view over LRS, from a real Envoy', () => {
     );
     ({ plane } = await startPlane(setup.config));
     envoy = await startEnvoy({ mode: 'sotw', xdsPort: setup.config.xds.port, waitReady: 'live' });
-    await waitFor(async () => [...(await hosts()).values()].filter((h) => h.healthy).length === 3, {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      what: 'three healthy brokers in Envoy',
-    });
+    await untilHealthy(envoy, 3, 'three healthy brokers in Envoy');
   });
 
   afterAll(async () => {

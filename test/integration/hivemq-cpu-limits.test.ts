@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
-import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
+import { startEnvoy, untilHealthy, type EnvoyHandle } from '../support';
 import { createCpuCgroup, processCpuSeconds, type CpuCgroup } from '../support/cgroup';
 import { startEchoFleet, type EchoFleet } from '../support/echo-fleet';
 import { startHiveMQ, type HiveMQBroker } from '../support/hivemq';
@@ -117,10 +117,7 @@ describe('real HiveMQ brokers under 1:2:4 CPU limits', () => {
     admin = `http://127.0.0.1:${config.admin.port}`;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode: 'delta', xdsPort: config.xds.port, waitReady: 'live' });
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === 3, {
-      timeoutMs: 60_000,
-      what: 'three healthy HiveMQ brokers in Envoy',
-    });
+    await untilHealthy(envoy, 3, 'three healthy HiveMQ brokers in Envoy', 60_000);
     fleet = await startEchoFleet({
       host: '127.0.0.1',
       port: (config.listener as { port: number }).port,

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
-import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
+import { startEnvoy, untilHealthy, waitFor, type EnvoyHandle } from '../support';
 import { startHiveMQ, type HiveMQBroker } from '../support/hivemq';
 import { connectReconnectingClients, type ReconnectingPool } from '../support/reconnecting-clients';
 import { planeConfig, startPlane } from './plane';
@@ -89,10 +89,7 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
     admin = `http://127.0.0.1:${config.admin.port}`;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode: 'delta', xdsPort: config.xds.port, waitReady: 'live' });
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === 2, {
-      timeoutMs: 30_000,
-      what: 'two healthy HiveMQ brokers in Envoy',
-    });
+    await untilHealthy(envoy, 2, 'two healthy HiveMQ brokers in Envoy');
     pool = await connectReconnectingClients({
       host: '127.0.0.1',
       port: (config.listener as { port: number }).port,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
-import { connectClients, startEnvoy, waitFor, type ClientPool, type EnvoyHandle, type HostStat } from '../support';
+import { connectClients, startEnvoy, untilHealthy, waitFor, type ClientPool, type EnvoyHandle, type HostStat } from '../support';
 import { planeConfig, startPlane } from './plane';
 
 /**
@@ -42,10 +42,7 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
     adminPort = config.admin.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
-    await waitFor(async () => [...(await weights()).values()].filter((h) => h.healthy).length === 2, {
-      timeoutMs: 30_000,
-      what: 'two healthy capacity brokers',
-    });
+    await untilHealthy(envoy, 2, 'two healthy capacity brokers');
   });
 
   afterAll(async () => {

@@ -16,6 +16,7 @@ import {
   type ClientPool,
   type EnvoyHandle,
   type TestBroker,
+  untilHealthy,
 } from '../support';
 import { TestCa } from '../support/certs';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
@@ -71,10 +72,7 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
     mqttPort = config.listener.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort, nodeId: 'envoy-edge-1', waitReady: 'live', xdsTls: tlsFor(envoyCert('envoy-edge-1')) });
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === 2, {
-      timeoutMs: 30_000,
-      what: 'two healthy brokers',
-    });
+    await untilHealthy(envoy, 2, 'two healthy brokers');
     pool = await connectClients({ host: '127.0.0.1', port: mqttPort, count: 50, prefix: `xds-tls-${mode}` });
   });
 

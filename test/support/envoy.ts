@@ -5,7 +5,7 @@ import path from 'node:path';
 import { LineRing, captureOutput, stopChild } from './child-process';
 import { EnvoyAdmin, type ConfigDumpVersions, type HostStat } from './envoy-admin';
 import { REPO_ROOT, renderBootstrap, type XdsClientTls, type XdsMode } from './envoy-bootstrap';
-import { sleep } from './wait';
+import { sleep, waitFor } from './wait';
 
 export type { ConfigDumpVersions, HostStat } from './envoy-admin';
 export type { XdsMode } from './envoy-bootstrap';
@@ -164,4 +164,13 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
       `timed out after ${timeoutMs} ms waiting for ${want === 'live' ? '/ready to say LIVE' : 'admin to answer'}; last: ${last}`,
     );
   }
+}
+
+/** Resolves once `count` hosts of the broker cluster have no health flags in this Envoy. */
+export async function untilHealthy(envoy: EnvoyHandle, count: number, what: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === count, {
+    timeoutMs,
+    intervalMs: 200,
+    what,
+  });
 }
