@@ -166,4 +166,34 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     expect(file.startsWith(mount.mountPath + '/')).toBe(true);
     expect(sts.spec.template.spec.volumes.find((v: any) => v.name === 'admin-token').secret.secretName).toBe('mqtt-xds-admin-token');
   });
+
+  it('the example brokers run the agent, serve their metrics from it, and share its token with the control plane', () => {
+    const objects = render('overlays/example');
+    const sts = objects.find((o) => o.kind === 'StatefulSet');
+    const pod = sts.spec.template.spec;
+    const volume = (name: string): any => pod.volumes.find((v: any) => v.name === name);
+    const mountOf = (c: any, volumeName: string): string => c.volumeMounts.find((m: any) => m.name === volumeName)?.mountPath;
+    const hivemq = pod.containers.find((c: any) => c.name === 'hivemq');
+    const init = pod.initContainers.find((c: any) => c.name === 'mqtt-xds-agent');
+    // The zip from the ConfigMap, unzipped where HiveMQ loads extensions from.
+    expect(volume('agent-zip').configMap.name).toBe('mqtt-xds-hivemq-agent');
+    expect(init.args[0]).toContain(`${mountOf(init, 'agent-zip')}/extension.zip`);
+    expect(init.args[0]).toContain(`${mountOf(init, 'agent-extension')}/`);
+    expect(mountOf(hivemq, 'agent-extension')).toBe('/opt/hivemq/extensions/mqtt-xds-agent');
+    // One Secret, read by the agent and sent by the control plane.
+    expect(volume('agent-token').secret.secretName).toBe('mqtt-xds-agent-token');
+    const agentTokenFile = hivemq.env.find((e: any) => e.name === 'MQTT_XDS_AGENT_TOKEN_FILE').value;
+    expect(agentTokenFile.startsWith(mountOf(hivemq, 'agent-token') + '/')).toBe(true);
+    const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'mqtt-xds');
+    const plane = dep.spec.template.spec.containers[0];
+    expect(plane.name).toBe('mqtt-xds');
+    const flag = plane.args.find((a: string) => a.startsWith('--agent-token-file='));
+    expect(flag).toBe(`--agent-token-file=${mountOf(plane, 'agent-token')}/token`);
+    expect(dep.spec.template.spec.volumes.find((v: any) => v.name === 'agent-token').secret.secretName).toBe('mqtt-xds-agent-token');
+    // What mqtt-xds scrapes ("metrics") and where it moves clients ("mqtt-xds-agent") are the agent's port.
+    expect(hivemq.ports.find((p: any) => p.name === 'mqtt-xds-agent').containerPort).toBe(9401);
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'hivemq');
+    const target = (name: string): string => svc.spec.ports.find((p: any) => p.name === name).targetPort;
+    expect([target('metrics'), target('mqtt-xds-agent')]).toEqual(['mqtt-xds-agent', 'mqtt-xds-agent']);
+  });
 });
