@@ -51,7 +51,7 @@ export class ControlPlane {
     const { config } = opts;
     const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
     const registry = this.registry;
-    const creds = (this.creds = runners.loadCredentials(config, log, registry));
+    const creds = (this.creds = runners.loadCredentials(config, log, registry, () => this.publisher.certificateChanged()));
     collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
     const rejected = runners.inputRejected(registry);
     const policy = (): ReturnType<runners.PolicyRunner['policy']> => this.policy.policy();
@@ -82,7 +82,8 @@ export class ControlPlane {
       this.publisher.schedule();
     });
     this.planner = runners.plannerFor(config, this.policy.policy(), log, registry);
-    this.models = new ModelBuilder({ config, policy, logger: log });
+    const listenerTls = creds.listenerTls;
+    this.models = new ModelBuilder({ config, policy, logger: log, ...(listenerTls ? { listenerTls: () => listenerTls.material() } : {}) });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => this.planner.next(nowMs),
       model: (plan) => this.model(plan),
@@ -130,6 +131,7 @@ export class ControlPlane {
       streams: () => this.ads.status(),
       envoyView: () => this.envoyView.status(),
       xdsTls: xdsTls && (() => xdsTls.status()),
+      listenerTls: listenerTls && (() => listenerTls.status()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
     this.admin = runners.adminFor(config, log, registry, creds, {
@@ -143,6 +145,7 @@ export class ControlPlane {
     const xdsPort = await this.ads.start();
     this.creds.xdsTls?.source.start();
     this.creds.agentTls?.start();
+    this.creds.listenerTls?.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
     await this.policy.start();
@@ -161,6 +164,7 @@ export class ControlPlane {
     await this.leader.stop();
     this.creds.xdsTls?.source.stop();
     this.creds.agentTls?.stop();
+    this.creds.listenerTls?.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');

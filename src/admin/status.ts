@@ -1,3 +1,4 @@
+import type { PairStatus } from '../tls';
 import type { BrokerDecision } from '../balancing';
 import type { BrokerLoad, PlannedEndpoint } from '../domain';
 import type { ConnectionLimits } from '../limits';
@@ -30,6 +31,8 @@ export interface ControlPlaneStatus extends DiscoveryStatus {
   readonly envoyView?: EnvoyViewStatus;
   /** The xDS server certificate in force, when xDS is served over TLS. */
   readonly xdsTls?: XdsTlsStatus;
+  /** The MQTT listener's certificate, sent to the Envoys over SDS. */
+  readonly listenerTls?: PairStatus;
 }
 
 export interface ReadinessInputs {
@@ -88,6 +91,7 @@ export interface StatusSources {
   readonly streams: () => readonly StreamStatus[];
   readonly envoyView?: () => EnvoyViewStatus;
   readonly xdsTls: (() => XdsTlsStatus | undefined) | undefined;
+  readonly listenerTls?: (() => PairStatus | undefined) | undefined;
 }
 
 export function readinessOf(s: StatusSources): Readiness {
@@ -103,6 +107,7 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
   const outcome = s.outcome();
   const loads = s.loads();
   const xdsTls = s.xdsTls?.();
+  const listenerTls = s.listenerTls?.();
   const envoyView = s.envoyView?.();
   return {
     ready: readinessOf(s),
@@ -118,5 +123,6 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
     streams: s.streams(),
     ...(envoyView ? { envoyView } : {}),
     ...(xdsTls ? { xdsTls } : {}),
+    ...(listenerTls ? { listenerTls } : {}),
   };
 }

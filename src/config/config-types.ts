@@ -76,6 +76,12 @@ export interface Config {
     readonly address: string;
     readonly port: number;
     readonly maxKeepAliveSec: number;
+    /** TLS termination in Envoy, the certificate sent over SDS; certFile '' = plaintext MQTT. */
+    readonly tls: {
+      readonly certFile: string;
+      readonly keyFile: string;
+      readonly minVersion: '1.2' | '1.3';
+    };
   };
   readonly cluster: {
     readonly name: string;

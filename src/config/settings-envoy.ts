@@ -14,6 +14,19 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     3600,
     'Longest MQTT keep-alive clients may use, in seconds; bounds the idle timeout Envoy applies.',
   ),
+  setting(
+    'listener.tls.certFile',
+    { kind: 'path', optional: true },
+    '',
+    'PEM certificate chain (leaf first) Envoy presents to MQTT clients; with listener.tls.keyFile the listener speaks TLS only. Sent to Envoy over SDS, re-read while running: a rotation reaches new handshakes and drops no connection.',
+  ),
+  setting('listener.tls.keyFile', { kind: 'path', optional: true }, '', 'PEM private key of listener.tls.certFile.'),
+  setting(
+    'listener.tls.minVersion',
+    { kind: 'enum', values: ['1.2', '1.3'] },
+    '1.2',
+    'Oldest TLS version the MQTT listener accepts; 1.3 is always the newest.',
+  ),
   setting('cluster.name', resourceName, 'mqtt_brokers', 'Name of the Envoy cluster holding the brokers.'),
   setting('cluster.connectTimeoutMs', int(1, 600_000), 5000, 'Timeout for Envoy connecting to a broker, in milliseconds.'),
   // Envoy's default of 1024 would cap an MQTT fleet at a thousand clients.

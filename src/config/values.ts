@@ -63,6 +63,14 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
     });
   }
   problems.push(...xdsTlsProblems(config, said));
+  const lt = config.listener.tls;
+  if ((lt.certFile === '') !== (lt.keyFile === '')) {
+    problems.push({
+      code: 'CONFIG_LISTENER_TLS_PAIR',
+      path: lt.certFile === '' ? 'listener.tls.certFile' : 'listener.tls.keyFile',
+      message: 'listener.tls.certFile and listener.tls.keyFile go together: give both for MQTT over TLS, or neither for plaintext',
+    });
+  }
   const agentTls = config.agent.tls;
   if ((agentTls.certFile === '') !== (agentTls.keyFile === '')) {
     problems.push({

@@ -1,6 +1,7 @@
 import type { Config, Policy } from '../config';
 import type { WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
+import type { PairMaterial } from '../tls';
 import type { ProxyModel } from '../translation';
 import type { Logger } from '../util/log';
 
@@ -8,7 +9,12 @@ export interface ModelBuilderOptions {
   readonly config: Pick<Config, 'listener' | 'cluster' | 'balancing'>;
   readonly policy: () => Policy;
   readonly logger: Logger;
+  /** The MQTT listener's certificate in force; absent or undefined: plaintext MQTT. */
+  readonly listenerTls?: () => PairMaterial | undefined;
 }
+
+/** The SDS name of the MQTT listener's certificate. */
+export const listenerSecretName = (listenerName: string): string => `${listenerName}.server_certificate`;
 
 /**
  * Weight plan + policy + settings → the model translation builds Envoy resources from.
@@ -30,10 +36,21 @@ export class ModelBuilder {
       this.opts.logger.info('connection limits derived', { why: limits.why, listener: limits.listener, cluster: limits.cluster });
     }
     this.lastLimits = limits;
+    const { tls: tlsFiles, ...plain } = listener;
+    const material = this.opts.listenerTls?.();
+    const secretName = listenerSecretName(listener.name);
     return {
-      listener: { ...listener, clusterName: cluster.name, ...limits.listener },
+      listener: {
+        ...plain,
+        clusterName: cluster.name,
+        ...limits.listener,
+        ...(material ? { tls: { secretName, minVersion: tlsFiles.minVersion === '1.3' ? 'TLSv1_3' : 'TLSv1_2' } } : {}),
+      },
       cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
       plan,
+      ...(material
+        ? { certificates: [{ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey }] }
+        : {}),
     };
   }
 

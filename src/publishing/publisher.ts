@@ -86,6 +86,12 @@ export class Publisher {
     this.schedule();
   }
 
+  /** The listener's certificate was rotated: it goes out at once, past the push gate. */
+  certificateChanged(): void {
+    this.bypass ??= 'listener certificate rotated';
+    this.schedule();
+  }
+
   /** Discovery delivered a changed broker list: the next plan bypasses the push gate. */
   brokersChanged(): void {
     this.bypass ??= 'brokers changed';

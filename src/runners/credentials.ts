@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { configMapDrainRecord, type SharedDrainRecord } from '../discovery/kubernetes/drain-record';
-import { ClientTls } from '../tls';
+import { ClientTls, WatchedPair } from '../tls';
 import type { Logger } from '../util/log';
 import { ConfigError, readTokenFile } from '../util/token-file';
 import { XdsTlsSource } from '../xds';
@@ -18,9 +18,15 @@ export interface Credentials {
   readonly xdsTls?: { readonly source: XdsTlsSource; readonly credentials: grpc.ServerCredentials };
   /** HTTPS to the agents and to https metrics URLs (agent.tls.*). */
   readonly agentTls?: ClientTls;
+  /** The MQTT listener's certificate (listener.tls.*), which the Envoys get over SDS. */
+  readonly listenerTls?: WatchedPair;
 }
 
-export function loadCredentials(config: Config, log: Logger, registry: Registry): Credentials {
+/**
+ * `onListenerCertificate` is called when a re-read listener certificate is good and changed,
+ * so it is published at once.
+ */
+export function loadCredentials(config: Config, log: Logger, registry: Registry, onListenerCertificate?: () => void): Credentials {
   // Admin before agent, so a missing file stops the start before anything runs.
   const adminToken = readTokenFile(config.admin.tokenFile, 'admin.tokenFile');
   const agentToken = readTokenFile(config.agent.tokenFile, 'agent.tokenFile');
@@ -39,7 +45,28 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry)
     const loaded = agentTls.load();
     if (!loaded.ok) throw new ConfigError(loaded.problems);
   }
-  return { adminToken, agentToken, ...(xdsTls ? { xdsTls } : {}), ...(agentTls ? { agentTls } : {}) };
+  const lt = config.listener.tls;
+  let listenerTls: WatchedPair | undefined;
+  if (lt.certFile !== '') {
+    listenerTls = new WatchedPair({
+      files: lt,
+      setting: 'listener.tls',
+      what: 'MQTT listener TLS',
+      metricPrefix: 'mqtt_xds_listener_tls',
+      logger: log.child({ stage: 'listener-tls' }),
+      registry,
+      onChange: () => onListenerCertificate?.(),
+    });
+    const loaded = listenerTls.load();
+    if (!loaded.ok) throw new ConfigError(loaded.problems);
+  }
+  return {
+    adminToken,
+    agentToken,
+    ...(xdsTls ? { xdsTls } : {}),
+    ...(agentTls ? { agentTls } : {}),
+    ...(listenerTls ? { listenerTls } : {}),
+  };
 }
 
 /** In Kubernetes, the ConfigMap where admin-API drains are recorded for every replica; otherwise none. */

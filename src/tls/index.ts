@@ -6,3 +6,4 @@ export * from './pem-check';
 export * from './read-pem';
 export * from './client-tls';
 export * from './refusal-report';
+export * from './watched-pair';

@@ -7,5 +7,6 @@ export * from './network-filters';
 export * from './cluster';
 export * from './endpoint';
 export * from './health-check';
+export * from './secret';
 export * from './resources';
 export * from './validate';

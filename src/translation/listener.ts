@@ -1,8 +1,29 @@
+import type { TransportSocket } from '../generated/envoy/config/core/v3/TransportSocket';
 import type { Filter } from '../generated/envoy/config/listener/v3/Filter';
 import type { Listener } from '../generated/envoy/config/listener/v3/Listener';
-import type { ListenerModel } from './model';
+import type { DownstreamTlsContext } from '../generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext';
+import type { ListenerModel, ListenerTlsModel } from './model';
 import { connectRateLimitName, LOCAL_RATE_LIMIT_TYPE, TCP_PROXY_TYPE, tcpProxyName } from './network-filters';
-import { durationMs, TYPE_PREFIX } from './any';
+import { durationMs, typed, TYPE_PREFIX } from './any';
+
+export const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+
+/**
+ * TLS 1.2 or 1.3 (never older), with the certificate from SDS on the ADS stream. No initial
+ * fetch timeout: the listener warms until the certificate arrives instead of starting
+ * without one.
+ */
+export function buildDownstreamTls(m: ListenerTlsModel): TransportSocket {
+  const context: DownstreamTlsContext = {
+    common_tls_context: {
+      tls_params: { tls_minimum_protocol_version: m.minVersion, tls_maximum_protocol_version: 'TLSv1_3' },
+      tls_certificate_sds_secret_configs: [
+        { name: m.secretName, sds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: durationMs(0) } },
+      ],
+    },
+  };
+  return { name: 'envoy.transport_sockets.tls', typed_config: typed(DOWNSTREAM_TLS_TYPE, context) };
+}
 
 /** A network filter whose config comes over ECDS on the ADS stream, by name. */
 function discoveredFilter(name: string, typeName: string): Filter {
@@ -33,6 +54,7 @@ export function buildListener(m: ListenerModel): Listener {
     filter_chains: [
       {
         filters: [discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE), discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE)],
+        ...(m.tls ? { transport_socket: buildDownstreamTls(m.tls) } : {}),
       },
     ],
     // Envoy's default buffer is 1 MiB per connection; with 100k mostly idle MQTT clients

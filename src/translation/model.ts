@@ -22,6 +22,25 @@ export interface ListenerModel {
   readonly connectRate?: ConnectRateModel;
   /** Envoy closes a client connection this old, so the client reconnects elsewhere; absent: never. */
   readonly maxConnectionDurationMs?: number;
+  /** TLS termination with the certificate sent over SDS under `secretName`; absent: plaintext MQTT. */
+  readonly tls?: ListenerTlsModel;
+}
+
+/**
+ * The listener names its certificate only: the certificate itself is a Secret resource, so
+ * a rotation changes that resource and never the Listener (no drain).
+ */
+export interface ListenerTlsModel {
+  readonly secretName: string;
+  readonly minVersion: 'TLSv1_2' | 'TLSv1_3';
+}
+
+/** A certificate and its key, as PEM, served over SDS. */
+export interface CertificateModel {
+  readonly name: string;
+  /** Leaf first, then intermediates. */
+  readonly certificateChain: string;
+  readonly privateKey: string;
 }
 
 export interface HealthCheckModel {
@@ -54,4 +73,6 @@ export interface ProxyModel {
   readonly listener: ListenerModel;
   readonly cluster: ClusterModel;
   readonly plan: WeightPlan;
+  /** The certificates the listeners name; empty without TLS. */
+  readonly certificates?: readonly CertificateModel[];
 }

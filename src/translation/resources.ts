@@ -2,11 +2,13 @@ import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster';
 import type { TypedExtensionConfig } from '../generated/envoy/config/core/v3/TypedExtensionConfig';
 import type { ClusterLoadAssignment } from '../generated/envoy/config/endpoint/v3/ClusterLoadAssignment';
 import type { Listener } from '../generated/envoy/config/listener/v3/Listener';
+import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
 import type { ProxyModel } from './model';
 import { buildCluster } from './cluster';
 import { buildClusterLoadAssignment } from './endpoint';
 import { buildListener } from './listener';
 import { buildListenerFilterConfigs } from './network-filters';
+import { buildSecret } from './secret';
 
 /** One complete proxy configuration, as plain objects, before serialisation. */
 export interface ResourceSet {
@@ -14,6 +16,8 @@ export interface ResourceSet {
   readonly endpoints: readonly ClusterLoadAssignment[];
   /** ECDS: the listeners' network filter configs, by the names the listeners give them. */
   readonly extensionConfigs: readonly TypedExtensionConfig[];
+  /** SDS: the certificates the listeners name. */
+  readonly secrets: readonly Secret[];
   readonly listeners: readonly Listener[];
 }
 
@@ -22,6 +26,7 @@ export function buildResources(model: ProxyModel): ResourceSet {
     clusters: [buildCluster(model.cluster)],
     endpoints: [buildClusterLoadAssignment(model.cluster.name, model.plan)],
     extensionConfigs: buildListenerFilterConfigs(model.listener),
+    secrets: (model.certificates ?? []).map(buildSecret),
     listeners: [buildListener(model.listener)],
   };
 }

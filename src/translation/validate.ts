@@ -6,8 +6,8 @@ const problem = (code: string, path: string, message: string): Problem => ({ cod
 
 /**
  * Checks a resource set for consistency before it is published: names unique, every EDS
- * cluster has its assignment and every ECDS filter its config of an allowed type (and
- * no orphans), every tcp_proxy points at a known cluster, weights are integers in range
+ * cluster has its assignment, every ECDS filter its config of an allowed type and every
+ * TLS listener its SDS certificate (and no orphans), every tcp_proxy points at a known cluster, weights are integers in range
  * and each locality's sum fits uint32. Envoy rejects the first kinds only after the
  * fact, as a NACK or a cluster or listener stuck warming.
  */
@@ -34,6 +34,12 @@ export function validateResources(set: ResourceSet): Problem[] {
     'listeners',
     problems,
   );
+  const secretNames = uniqueNames(
+    set.secrets.map((x) => x.name),
+    'secrets',
+    problems,
+  );
+  const namedSecrets = new Set<string>();
   const extensions = new Map(set.extensionConfigs.map((x, i) => [x.name ?? '', { config: x, index: i }]));
   const referenced = new Set<string>();
 
@@ -69,6 +75,18 @@ export function validateResources(set: ResourceSet): Problem[] {
   });
   set.listeners.forEach((l, i) => {
     (l.filter_chains ?? []).forEach((fc, j) => {
+      for (const name of sdsNames(fc.transport_socket?.typed_config)) {
+        namedSecrets.add(name);
+        if (!secretNames.has(name)) {
+          problems.push(
+            problem(
+              'SDS_MISSING',
+              `listeners[${i}].filter_chains[${j}].transport_socket`,
+              `certificate "${name}" has no Secret of that name`,
+            ),
+          );
+        }
+      }
       (fc.filters ?? []).forEach((f, k) => {
         const at = `listeners[${i}].filter_chains[${j}].filters[${k}]`;
         let cfg: unknown = f.typed_config;
@@ -98,6 +116,11 @@ export function validateResources(set: ResourceSet): Problem[] {
       });
     });
   });
+  set.secrets.forEach((x, i) => {
+    if (x.name && !namedSecrets.has(x.name)) {
+      problems.push(problem('SDS_ORPHAN', `secrets[${i}]`, `Secret "${x.name}" is named by no listener`));
+    }
+  });
   set.extensionConfigs.forEach((x, i) => {
     if (x.name && !referenced.has(x.name)) {
       problems.push(problem('ECDS_ORPHAN', `extensionConfigs[${i}]`, `TypedExtensionConfig "${x.name}" is named by no listener filter`));
@@ -119,6 +142,13 @@ function uniqueNames(names: ReadonlyArray<string | undefined>, kind: string, pro
 function typeUrlOf(cfg: unknown): string {
   const t = (cfg as { '@type'?: unknown } | null | undefined)?.['@type'];
   return typeof t === 'string' ? t : '(none)';
+}
+
+/** The SDS secret names a DownstreamTlsContext asks for. */
+function sdsNames(cfg: unknown): string[] {
+  const configs = (cfg as { common_tls_context?: { tls_certificate_sds_secret_configs?: Array<{ name?: string }> } } | undefined)
+    ?.common_tls_context?.tls_certificate_sds_secret_configs;
+  return (configs ?? []).map((c) => c.name ?? '');
 }
 
 function clusterOf(cfg: unknown): string | undefined {

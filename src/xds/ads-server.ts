@@ -18,7 +18,8 @@ import { StreamEvents } from './stream-events';
 import { StreamLogger } from './stream-logger';
 import type { OutgoingResponse, TypeStatus } from './stream-observer';
 import { boundedTypes, type StreamKind, type StreamStatus } from './stream-status';
-import { canonicalTypeUrl, type TypeUrl } from './type-urls';
+import { mayReceiveSecrets, withoutSecrets } from './secret-trust';
+import { canonicalTypeUrl, SECRET, type TypeUrl } from './type-urls';
 
 export interface AdsServerOptions {
   readonly host: string;
@@ -151,6 +152,8 @@ export class AdsServer {
     const id = this.nextId++;
     const log = new StreamLogger(this.opts.logger, id, kind, call.getPeer());
     const events = new StreamEvents(this.opts.metrics, log);
+    const trusted = mayReceiveSecrets(call.getPeer(), call.getAuthContext?.()?.sslPeerCertificate !== undefined);
+    let secretsRefused = false;
     const live: LiveStream = {
       id,
       kind,
@@ -159,7 +162,7 @@ export class AdsServer {
       node: undefined,
       nodeLabel: undefined,
       names: 0,
-      machine: this.machine(kind, events),
+      machine: this.machine(kind, events, trusted),
       writer: new HeldWriter(
         call,
         () => live.machine.onSnapshot(),
@@ -196,7 +199,13 @@ export class AdsServer {
         live.nodeLabel = this.opts.metrics.streamOpened(kind, events.node);
         this.connects.note(log, { node: req.node.id, cluster: req.node.cluster, version: req.node.user_agent_version }, events.node);
       }
-      const responses = live.machine.onRequest(canonicalTypeUrl(req.type_url as TypeUrl), req);
+      const typeUrl = canonicalTypeUrl(req.type_url as TypeUrl);
+      if (typeUrl === SECRET && !trusted && !secretsRefused) {
+        secretsRefused = true;
+        this.opts.metrics.secretsRefused();
+        log.warn('not sending certificates to this stream: it is neither from loopback nor over mTLS', { node: live.node?.id });
+      }
+      const responses = live.machine.onRequest(typeUrl, req);
       const exhausted = this.countNames(live);
       if (exhausted !== undefined) {
         this.opts.metrics.badRequest(kind);
@@ -216,8 +225,9 @@ export class AdsServer {
     onStreamEnd(call, close);
   }
 
-  private machine(kind: StreamKind, observer: StreamEvents): Machine {
-    const deps: StreamDeps = { snapshot: this.snapshot, nonce: randomNonce, nowMs: this.nowMs, observer };
+  private machine(kind: StreamKind, observer: StreamEvents, trusted: boolean): Machine {
+    const snapshot = trusted ? this.snapshot : () => withoutSecrets(this.snapshot());
+    const deps: StreamDeps = { snapshot, nonce: randomNonce, nowMs: this.nowMs, observer };
     return kind === 'sotw' ? new SotwStream(deps) : new DeltaStream(deps);
   }
 

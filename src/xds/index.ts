@@ -2,6 +2,7 @@
 // reports (LRS) on the same server. Envoy types and wire formats stop here and in translation/.
 export * from './type-urls';
 export * from './snapshot';
+export * from './secret-trust';
 export * from './cache';
 export * from './ads-server';
 export { LISTEN_BACKLOG } from './ads-transport';

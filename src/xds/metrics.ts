@@ -17,6 +17,7 @@ export class XdsMetrics {
   private readonly nacks: Counter<'type'>;
   private readonly ackLatency: Histogram<'type'>;
   private readonly badRequests: Counter<'kind'>;
+  private readonly secretsRefusedTotal: Counter;
 
   constructor(
     registry: Registry,
@@ -50,6 +51,15 @@ export class XdsMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.secretsRefusedTotal = new Counter({
+      name: 'mqtt_xds_sds_refused_streams_total',
+      help: 'ADS streams that asked for certificates (SDS) but were sent none: neither from loopback nor over mTLS',
+      registers,
+    });
+  }
+
+  secretsRefused(): void {
+    this.secretsRefusedTotal.inc();
   }
 
   /** Returns the node label used, which streamClosed must be given back. */

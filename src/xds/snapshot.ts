@@ -1,7 +1,7 @@
 import type { ResourceSet } from '../translation';
 import { contentHash } from '../util/hash';
 import { encodeAny, encodeMessage, frameField } from './codec';
-import { CLUSTER, ENDPOINT, EXTENSION_CONFIG, LISTENER, messageName, PUSH_ORDER, type TypeUrl } from './type-urls';
+import { CLUSTER, ENDPOINT, EXTENSION_CONFIG, LISTENER, messageName, PUSH_ORDER, SECRET, type TypeUrl } from './type-urls';
 import * as protobuf from 'protobufjs';
 
 /** One resource, serialised once; every stream that sends this version sends these bytes. */
@@ -39,6 +39,7 @@ export function buildSnapshot(set: ResourceSet, previous?: Snapshot): Snapshot {
     [CLUSTER]: set.clusters.map((c) => ({ name: c.name ?? '', obj: c })),
     [ENDPOINT]: set.endpoints.map((e) => ({ name: e.cluster_name ?? '', obj: e })),
     [EXTENSION_CONFIG]: set.extensionConfigs.map((x) => ({ name: x.name ?? '', obj: x })),
+    [SECRET]: set.secrets.map((x) => ({ name: x.name ?? '', obj: x })),
     [LISTENER]: set.listeners.map((l) => ({ name: l.name ?? '', obj: l })),
   };
   const resources = {} as Record<TypeUrl, Map<string, EncodedResource>>;

@@ -2,12 +2,11 @@
 // files, checked before use and re-read while running. A rotation reaches new handshakes
 // only; established Envoy streams keep their connection. A bad file is refused, counted,
 // and the last good pair stays in force.
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { checkPair, parseCertificates, readPem, RefusalReport, type CheckedPair } from '../tls';
+import type { Registry } from 'prom-client';
+import { WatchedPair, type PairMaterial } from '../tls';
 import type { Logger } from '../util/log';
-import { fail, formatProblems, ok, type Problem, type Result } from '../util/result';
+import { ok, type Problem, type Result } from '../util/result';
 
 export interface XdsTlsFiles {
   readonly certFile: string;
@@ -34,45 +33,30 @@ export interface XdsTlsStatus {
   readonly refused: readonly Problem[];
 }
 
-interface Material {
-  readonly pair: CheckedPair;
-  readonly ca?: string;
-  readonly hash: string;
-}
-
 export class XdsTlsSource {
-  private current: Material | undefined;
   private creds: grpc.ServerCredentials | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private refused: readonly Problem[] = [];
-  private readonly report = new RefusalReport();
-  private readonly now: () => number;
-  private readonly expiry: Gauge | undefined;
-  private readonly refusals: Counter<'code'> | undefined;
   private readonly provider = new MaterialProvider();
+  private readonly files: WatchedPair;
 
-  constructor(private readonly opts: XdsTlsOptions) {
-    this.now = opts.nowMs ?? (() => Date.now());
-    if (opts.registry) {
-      this.expiry = new Gauge({
-        name: 'mqtt_xds_xds_tls_certificate_expiry_timestamp_seconds',
-        help: 'When the xDS server certificate in force expires (Unix seconds)',
-        registers: [opts.registry],
-      });
-      this.refusals = new Counter({
-        name: 'mqtt_xds_xds_tls_refused_total',
-        help: 'xDS TLS files refused (the last good certificate stays in force), by problem code',
-        labelNames: ['code'],
-        registers: [opts.registry],
-      });
-    }
+  constructor(opts: XdsTlsOptions) {
+    this.files = new WatchedPair({
+      files: opts.files,
+      setting: 'xds.tls',
+      what: 'xDS TLS',
+      metricPrefix: 'mqtt_xds_xds_tls',
+      logger: opts.logger,
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      ...(opts.refreshMs === undefined ? {} : { refreshMs: opts.refreshMs }),
+      ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
+      onChange: (m) => this.provider.set(m),
+    });
   }
 
   /** Reads and checks the files once; the control plane does not start without a good pair. */
   load(): Result<grpc.ServerCredentials> {
-    const m = this.read();
+    const m = this.files.load();
     if (!m.ok) return m;
-    this.apply(m.value);
+    this.provider.set(m.value);
     const mutual = m.value.ca !== undefined;
     // grpc-js 1.14 passes its first argument on as the identity provider, whatever its
     // declared name says; one provider serves both here, so the order cannot matter.
@@ -86,77 +70,21 @@ export class XdsTlsSource {
   }
 
   start(): void {
-    const every = this.opts.refreshMs ?? 2000;
-    this.timer = setInterval(() => this.refresh(), every);
-    this.timer.unref();
+    this.files.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.files.stop();
   }
 
   status(): XdsTlsStatus | undefined {
-    if (!this.current) return undefined;
-    const { pair } = this.current;
-    return {
-      serial: pair.serial,
-      subject: pair.subject.replace(/\n/g, ', '),
-      notAfter: new Date(pair.notAfterMs).toISOString(),
-      mutualTls: this.current.ca !== undefined,
-      refused: this.refused,
-    };
+    const s = this.files.status();
+    return s && { ...s, mutualTls: this.files.material()?.ca !== undefined };
   }
 
   /** Re-reads the files; a changed, good pair goes to new handshakes at once. */
   refresh(): void {
-    const m = this.read();
-    if (!m.ok) {
-      if (!this.report.failed(m.problems)) return;
-      this.refused = m.problems;
-      for (const p of m.problems) this.refusals?.inc({ code: p.code });
-      this.opts.logger.error('xDS TLS files refused; the last good certificate stays in force', { problems: formatProblems(m.problems) });
-      return;
-    }
-    this.report.succeeded();
-    this.refused = [];
-    if (m.value.hash === this.current?.hash) return;
-    this.apply(m.value);
-  }
-
-  private apply(m: Material): void {
-    const first = this.current === undefined;
-    this.current = m;
-    this.provider.set(m);
-    this.expiry?.set(m.pair.notAfterMs / 1000);
-    this.opts.logger.info(first ? 'xDS TLS certificate loaded' : 'xDS TLS certificate rotated; new handshakes use it', {
-      serial: m.pair.serial,
-      notAfter: new Date(m.pair.notAfterMs).toISOString(),
-      mutualTls: m.ca !== undefined,
-    });
-  }
-
-  private read(): Result<Material> {
-    const { certFile, keyFile, clientCaFile } = this.opts.files;
-    const cert = readPem(certFile, 'xds.tls.certFile');
-    const key = readPem(keyFile, 'xds.tls.keyFile');
-    const ca = clientCaFile === undefined || clientCaFile === '' ? undefined : readPem(clientCaFile, 'xds.tls.clientCaFile');
-    const problems = [cert, key, ...(ca ? [ca] : [])].flatMap((r) => (r.ok ? [] : r.problems));
-    if (!cert.ok || !key.ok || (ca && !ca.ok) || problems.length > 0) return fail(problems);
-    if (ca?.ok) {
-      const cas = parseCertificates(ca.value, 'xds.tls.clientCaFile');
-      if (!cas.ok) return cas;
-    }
-    // The client CA verifies Envoys, not this server's chain: the server chain is not checked against it.
-    const pair = checkPair({ certPem: cert.value, keyPem: key.value, nowMs: this.now(), path: 'xds.tls.certFile' });
-    if (!pair.ok) return pair;
-    const hash = createHash('sha256')
-      .update(cert.value)
-      .update('\0')
-      .update(key.value)
-      .update('\0')
-      .update(ca?.ok ? ca.value : '')
-      .digest('hex');
-    return ok({ pair: pair.value, ...(ca?.ok ? { ca: ca.value } : {}), hash });
+    this.files.refresh();
   }
 }
 
@@ -164,9 +92,9 @@ export class XdsTlsSource {
 class MaterialProvider implements grpc.experimental.CertificateProvider {
   private readonly identity = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
   private readonly ca = new Set<grpc.experimental.CaCertificateUpdateListener>();
-  private latest: Material | undefined;
+  private latest: PairMaterial | undefined;
 
-  set(m: Material): void {
+  set(m: PairMaterial): void {
     this.latest = m;
     for (const l of this.identity) l(this.identityUpdate());
     for (const l of this.ca) l(this.caUpdate());

@@ -14,6 +14,8 @@ export interface ConnectClientsOptions {
   connectTimeoutMs?: number;
   /** Seconds; 0 disables keepalive pings. Default 60. */
   keepaliveS?: number;
+  /** MQTT over TLS (mqtts), verifying the server against `ca` for `servername`. */
+  tls?: { ca: string; servername: string };
 }
 
 export interface ClientPool {
@@ -103,7 +105,9 @@ function connectOne(options: ConnectClientsOptions, clientId: string): Promise<M
   const client = mqtt.connect({
     host: options.host,
     port: options.port,
-    protocol: 'mqtt',
+    ...(options.tls
+      ? { protocol: 'mqtts' as const, ca: options.tls.ca, servername: options.tls.servername, rejectUnauthorized: true }
+      : { protocol: 'mqtt' as const }),
     protocolVersion: options.protocolVersion ?? 4,
     clientId,
     clean: true,
@@ -154,6 +158,7 @@ export interface PublishAndReceiveOptions {
   topic: string;
   timeoutMs?: number;
   protocolVersion?: 4 | 5;
+  tls?: ConnectClientsOptions['tls'];
 }
 
 /**
@@ -163,13 +168,21 @@ export interface PublishAndReceiveOptions {
  * behind a load balancer may land on different brokers.
  */
 export async function publishAndReceive(options: PublishAndReceiveOptions): Promise<void> {
-  const { host, port, topic, timeoutMs = 10_000, protocolVersion } = options;
+  const { host, port, topic, timeoutMs = 10_000, protocolVersion, tls } = options;
   const payload = `ping-${randomBytes(6).toString('hex')}`;
   const pools: ClientPool[] = [];
   let finished = false;
   // A pool that finishes connecting after the timeout ends itself instead of leaking.
   const open = async (prefix: string): Promise<MqttClient> => {
-    const pool = await connectClients({ host, port, count: 1, prefix, protocolVersion, connectTimeoutMs: timeoutMs });
+    const pool = await connectClients({
+      host,
+      port,
+      count: 1,
+      prefix,
+      protocolVersion,
+      connectTimeoutMs: timeoutMs,
+      ...(tls ? { tls } : {}),
+    });
     pools.push(pool);
     if (finished) {
       await pool.endAll();

@@ -1,0 +1,13 @@
+import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
+import type { CertificateModel } from './model';
+
+/** A certificate and key as an SDS Secret; inline, since they travel on the (trusted) ADS stream. */
+export function buildSecret(m: CertificateModel): Secret {
+  return {
+    name: m.name,
+    tls_certificate: {
+      certificate_chain: { inline_string: m.certificateChain },
+      private_key: { inline_string: m.privateKey },
+    },
+  };
+}
