@@ -80,6 +80,8 @@ export interface Config {
     readonly tls: {
       readonly certFile: string;
       readonly keyFile: string;
+      /** mTLS: clients must present a certificate this CA bundle signed; '' = no client certificates. */
+      readonly clientCaFile: string;
       readonly minVersion: '1.2' | '1.3';
     };
   };

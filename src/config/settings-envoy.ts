@@ -22,6 +22,12 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
   ),
   setting('listener.tls.keyFile', { kind: 'path', optional: true }, '', 'PEM private key of listener.tls.certFile.'),
   setting(
+    'listener.tls.clientCaFile',
+    { kind: 'path', optional: true },
+    '',
+    'PEM CA bundle; when set, every MQTT client must present a certificate it signed (mTLS), or the handshake fails. Sent over SDS, re-read with the pair.',
+  ),
+  setting(
     'listener.tls.minVersion',
     { kind: 'enum', values: ['1.2', '1.3'] },
     '1.2',

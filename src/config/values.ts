@@ -71,6 +71,14 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
       message: 'listener.tls.certFile and listener.tls.keyFile go together: give both for MQTT over TLS, or neither for plaintext',
     });
   }
+  if (lt.clientCaFile !== '' && lt.certFile === '') {
+    problems.push({
+      code: 'CONFIG_LISTENER_TLS_NEEDS_CERT',
+      path: 'listener.tls.clientCaFile',
+      message:
+        'listener.tls.clientCaFile needs listener.tls.certFile and listener.tls.keyFile: client certificates are checked in a TLS handshake',
+    });
+  }
   const agentTls = config.agent.tls;
   if ((agentTls.certFile === '') !== (agentTls.keyFile === '')) {
     problems.push({

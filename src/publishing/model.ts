@@ -15,6 +15,8 @@ export interface ModelBuilderOptions {
 
 /** The SDS name of the MQTT listener's certificate. */
 export const listenerSecretName = (listenerName: string): string => `${listenerName}.server_certificate`;
+/** The SDS name of the CA bundle client certificates must chain to (mTLS). */
+export const clientCaSecretName = (listenerName: string): string => `${listenerName}.client_ca`;
 
 /**
  * Weight plan + policy + settings → the model translation builds Envoy resources from.
@@ -39,17 +41,24 @@ export class ModelBuilder {
     const { tls: tlsFiles, ...plain } = listener;
     const material = this.opts.listenerTls?.();
     const secretName = listenerSecretName(listener.name);
+    const caName = clientCaSecretName(listener.name);
+    const minVersion = tlsFiles.minVersion === '1.3' ? 'TLSv1_3' : 'TLSv1_2';
     return {
       listener: {
         ...plain,
         clusterName: cluster.name,
         ...limits.listener,
-        ...(material ? { tls: { secretName, minVersion: tlsFiles.minVersion === '1.3' ? 'TLSv1_3' : 'TLSv1_2' } } : {}),
+        ...(material ? { tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) } } : {}),
       },
       cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
       plan,
       ...(material
-        ? { certificates: [{ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey }] }
+        ? {
+            certificates: [
+              { name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey },
+              ...(material.ca === undefined ? [] : [{ name: caName, trustedCa: material.ca }]),
+            ],
+          }
         : {}),
     };
   }

@@ -14,13 +14,18 @@ export const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.Do
  * without one.
  */
 export function buildDownstreamTls(m: ListenerTlsModel): TransportSocket {
+  const sds = (name: string) => ({
+    name,
+    sds_config: { ads: {}, resource_api_version: 'V3' as const, initial_fetch_timeout: durationMs(0) },
+  });
   const context: DownstreamTlsContext = {
     common_tls_context: {
       tls_params: { tls_minimum_protocol_version: m.minVersion, tls_maximum_protocol_version: 'TLSv1_3' },
-      tls_certificate_sds_secret_configs: [
-        { name: m.secretName, sds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: durationMs(0) } },
-      ],
+      tls_certificate_sds_secret_configs: [sds(m.secretName)],
+      ...(m.clientCaSecretName === undefined ? {} : { validation_context_sds_secret_config: sds(m.clientCaSecretName) }),
     },
+    // mTLS: a client without a certificate the CA signed fails the handshake.
+    ...(m.clientCaSecretName === undefined ? {} : { require_client_certificate: { value: true } }),
   };
   return { name: 'envoy.transport_sockets.tls', typed_config: typed(DOWNSTREAM_TLS_TYPE, context) };
 }

@@ -33,15 +33,19 @@ export interface ListenerModel {
 export interface ListenerTlsModel {
   readonly secretName: string;
   readonly minVersion: 'TLSv1_2' | 'TLSv1_3';
+  /** mTLS: every client must present a certificate the CA in this Secret signed. */
+  readonly clientCaSecretName?: string;
 }
 
-/** A certificate and its key, as PEM, served over SDS. */
-export interface CertificateModel {
-  readonly name: string;
-  /** Leaf first, then intermediates. */
-  readonly certificateChain: string;
-  readonly privateKey: string;
-}
+/** A certificate and its key, as PEM, served over SDS; or, for mTLS, a CA bundle alone. */
+export type CertificateModel =
+  | {
+      readonly name: string;
+      /** Leaf first, then intermediates. */
+      readonly certificateChain: string;
+      readonly privateKey: string;
+    }
+  | { readonly name: string; readonly trustedCa: string };
 
 export interface HealthCheckModel {
   readonly intervalMs: number;

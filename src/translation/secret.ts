@@ -1,8 +1,12 @@
 import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
 import type { CertificateModel } from './model';
 
-/** A certificate and key as an SDS Secret; inline, since they travel on the (trusted) ADS stream. */
+/**
+ * A certificate and key, or a CA bundle that client certificates must chain to, as an SDS
+ * Secret; inline, since they travel on the (trusted) ADS stream.
+ */
 export function buildSecret(m: CertificateModel): Secret {
+  if ('trustedCa' in m) return { name: m.name, validation_context: { trusted_ca: { inline_string: m.trustedCa } } };
   return {
     name: m.name,
     tls_certificate: {

@@ -144,11 +144,21 @@ function typeUrlOf(cfg: unknown): string {
   return typeof t === 'string' ? t : '(none)';
 }
 
-/** The SDS secret names a DownstreamTlsContext asks for. */
+/** The SDS secret names a DownstreamTlsContext asks for: its certificates and its client CA. */
 function sdsNames(cfg: unknown): string[] {
-  const configs = (cfg as { common_tls_context?: { tls_certificate_sds_secret_configs?: Array<{ name?: string }> } } | undefined)
-    ?.common_tls_context?.tls_certificate_sds_secret_configs;
-  return (configs ?? []).map((c) => c.name ?? '');
+  const common = (
+    cfg as
+      | {
+          common_tls_context?: {
+            tls_certificate_sds_secret_configs?: Array<{ name?: string }>;
+            validation_context_sds_secret_config?: { name?: string };
+          };
+        }
+      | undefined
+  )?.common_tls_context;
+  const names = (common?.tls_certificate_sds_secret_configs ?? []).map((c) => c.name ?? '');
+  const ca = common?.validation_context_sds_secret_config;
+  return ca ? [...names, ca.name ?? ''] : names;
 }
 
 function clusterOf(cfg: unknown): string | undefined {

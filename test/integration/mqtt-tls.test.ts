@@ -165,3 +165,62 @@ describe.each(['sotw', 'delta'] as const)('MQTT over TLS, the certificate over S
     await waitFor(async () => (await handshake()).serial === serial, { timeoutMs: 20_000, what: 'the repaired certificate in force' });
   });
 });
+
+describe.each(['sotw', 'delta'] as const)('MQTT over mTLS, the client CA over SDS (%s)', (mode) => {
+  const ca = new TestCa('mqtt-xds listener mTLS CA');
+  const server = ca.issue('server', { commonName: SERVER_NAME, san: [`DNS:${SERVER_NAME}`] });
+  const clientCaFile = path.join(ca.dir, 'clients-ca.crt');
+  let brokers: TestBroker[];
+  let plane: ControlPlane;
+  let envoy: EnvoyHandle;
+  let mqttPort: number;
+  const device = (name: string, from = ca) =>
+    from.issue(`device-${name}`, { commonName: name, san: [`URI:urn:device:${name}`], usage: 'client' });
+  const attempt = (prefix: string, cert?: Pem) =>
+    tryConnectClients({
+      host: '127.0.0.1',
+      port: mqttPort,
+      count: 1,
+      prefix: `${prefix}-${mode}`,
+      connectTimeoutMs: 5000,
+      tls: { ca: ca.ca.cert, servername: SERVER_NAME, ...(cert ? { cert: cert.cert, key: cert.key } : {}) },
+    });
+
+  beforeAll(async () => {
+    fs.copyFileSync(ca.ca.certFile, clientCaFile);
+    brokers = await startBrokers(2);
+    const setup = await planeConfig();
+    writeBrokersFile(
+      setup.brokersFile,
+      brokers.map((broker) => ({ broker, weight: 1 })),
+    );
+    const config = withOverrides(setup.config, {
+      balancing: { mode: 'static' },
+      listener: { tls: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile } },
+    });
+    mqttPort = config.listener.port;
+    ({ plane } = await startPlane(config));
+    envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
+    await untilHealthy(envoy, 2, 'two healthy brokers');
+  });
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await plane?.stop();
+    await stopBrokers(brokers ?? []);
+  });
+
+  it('lets in a device whose certificate the client CA signed', async () => {
+    const ok = await attempt('device', device('sensor-1'));
+    expect(ok.refused).toBe(0);
+    await ok.pool.endAll();
+  });
+
+  it('refuses a client without a certificate, and one whose certificate another CA signed, in the handshake', async () => {
+    const none = await attempt('anonymous');
+    const stranger = await attempt('stranger', device('intruder', new TestCa('stranger CA')));
+    expect([none.refused, stranger.refused]).toEqual([1, 1]);
+    expect(await envoy.stat('listener.mqtt.ssl.fail_verify_no_cert')).toBeGreaterThanOrEqual(1);
+    expect(await envoy.stat('listener.mqtt.ssl.fail_verify_error')).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -14,8 +14,8 @@ export interface ConnectClientsOptions {
   connectTimeoutMs?: number;
   /** Seconds; 0 disables keepalive pings. Default 60. */
   keepaliveS?: number;
-  /** MQTT over TLS (mqtts), verifying the server against `ca` for `servername`. */
-  tls?: { ca: string; servername: string };
+  /** MQTT over TLS (mqtts), verifying the server against `ca` for `servername`; `cert`/`key`: a client certificate (mTLS). */
+  tls?: { ca: string; servername: string; cert?: string; key?: string };
 }
 
 export interface ClientPool {
@@ -105,9 +105,7 @@ function connectOne(options: ConnectClientsOptions, clientId: string): Promise<M
   const client = mqtt.connect({
     host: options.host,
     port: options.port,
-    ...(options.tls
-      ? { protocol: 'mqtts' as const, ca: options.tls.ca, servername: options.tls.servername, rejectUnauthorized: true }
-      : { protocol: 'mqtt' as const }),
+    ...(options.tls ? { protocol: 'mqtts' as const, rejectUnauthorized: true, ...options.tls } : { protocol: 'mqtt' as const }),
     protocolVersion: options.protocolVersion ?? 4,
     clientId,
     clean: true,

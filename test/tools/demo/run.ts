@@ -1,5 +1,6 @@
 // The demo (`scripts/demo`): three local MQTT brokers with weights 1, 2 and 3, the control
-// plane in this process reading .local/demo/brokers.yaml, and a real Envoy in front.
+// plane in this process reading .local/demo/brokers.yaml, and a real Envoy in front that
+// speaks MQTT over TLS with a certificate from a CA the demo makes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultConfig, validateConfig, withOverrides, type Config } from '../../../src/config';
@@ -9,6 +10,7 @@ import { formatProblems } from '../../../src/util/result';
 import { spawnEnvoy, startBroker, tailFile, type DemoBroker, type EnvoyProcess } from './processes';
 import { envoyClusterHosts, portTaken, tcpAccepts, type EnvoyHost } from './probes';
 import { REPO_ROOT } from '../../../src/util/repo-root';
+import { TestCa } from '../../support/certs';
 
 const HOST = '127.0.0.1';
 const WEIGHTS = [1, 2, 3];
@@ -52,11 +54,12 @@ async function main(): Promise<void> {
     started(name, () => broker.stop());
   }
   if (shuttingDown) return;
+  const tls = demoCertificates();
   const brokersFile = path.join(demoDir, 'brokers.yaml');
   // Always rewritten: the brokers got new ports, so last run's file would point nowhere.
   fs.writeFileSync(brokersFile, brokersYaml(brokers));
 
-  const config = demoConfig(brokersFile, mqttPort);
+  const config = demoConfig(brokersFile, mqttPort, tls);
   const logPath = path.join(demoDir, 'control-plane.log');
   const logFd = fs.openSync(logPath, 'w');
   const logger = createLogger(config.logLevel, { component: 'mqtt-xds' }, (line) => fs.writeSync(logFd, line + '\n'));
@@ -82,7 +85,8 @@ async function main(): Promise<void> {
 
   const adminUrl = `http://${HOST}:${ENVOY_ADMIN_PORT}`;
   say('');
-  say(`MQTT: connect your clients to ${HOST}:${mqttPort}`);
+  say(`MQTT over TLS: connect your clients to localhost:${mqttPort}, trusting the demo's CA ${rel(tls.caFile)}, e.g.`);
+  say(`  mosquitto_sub --cafile ${rel(tls.caFile)} -h localhost -p ${mqttPort} -t 'demo/#' -v`);
   say('Brokers:');
   brokers.forEach((b, i) => say(`  ${b.name}  ${HOST}:${b.port}  weight ${WEIGHTS[i]}`));
   say(`Edit ${rel(brokersFile)} to change weights or add/remove brokers; changes apply live`);
@@ -130,11 +134,34 @@ function brokersYaml(brokers: readonly DemoBroker[]): string {
   );
 }
 
-function demoConfig(brokersFile: string, mqttPort: number): Config {
+interface DemoTls {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * A local CA made afresh at each start, and a certificate it signs for localhost and
+ * 127.0.0.1: Envoy gets it over SDS, and clients trust the CA's file.
+ */
+function demoCertificates(): DemoTls {
+  const dir = path.join(demoDir, 'tls');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    const ca = new TestCa('mqtt-xds demo CA', dir);
+    const leaf = ca.issue('server', { commonName: 'localhost', san: ['DNS:localhost', 'IP:127.0.0.1'], days: 30 });
+    return { caFile: ca.ca.certFile, certFile: leaf.certFile, keyFile: leaf.keyFile };
+  } catch (err) {
+    throw new DemoError(`cannot make the demo's TLS certificates with openssl (is it installed?): ${(err as Error).message}`);
+  }
+}
+
+function demoConfig(brokersFile: string, mqttPort: number, tls: DemoTls): Config {
   const config = withOverrides(defaultConfig(root), {
     logLevel: 'info',
     discovery: { brokersFile },
-    listener: { address: HOST, port: mqttPort },
+    listener: { address: HOST, port: mqttPort, tls: { certFile: tls.certFile, keyFile: tls.keyFile } },
     xds: { host: HOST, port: XDS_PORT },
     admin: { host: HOST, port: ADMIN_PORT },
     cluster: { healthCheck: { intervalMs: 2000, timeoutMs: 1000 } },

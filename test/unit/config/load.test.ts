@@ -65,7 +65,7 @@ describe('loadConfig', () => {
         address: '0.0.0.0',
         port: 1883,
         maxKeepAliveSec: 3600,
-        tls: { certFile: '', keyFile: '', minVersion: '1.2' },
+        tls: { certFile: '', keyFile: '', clientCaFile: '', minVersion: '1.2' },
       },
       cluster: {
         name: 'mqtt_brokers',
@@ -406,6 +406,7 @@ describe('xDS transport security settings', () => {
   it('needs the certificate and key together, and the server certificate for mTLS settings', () => {
     expect(codes(load({ argv: ['--xds-tls-cert-file', 'c.pem'] }))).toEqual(['CONFIG_XDS_TLS_PAIR']);
     expect(codes(load({ argv: ['--listener-tls-key-file', 'k.pem'] }))).toEqual(['CONFIG_LISTENER_TLS_PAIR']);
+    expect(codes(load({ argv: ['--listener-tls-client-ca-file', 'ca.pem'] }))).toEqual(['CONFIG_LISTENER_TLS_NEEDS_CERT']);
     expect(codes(load({ argv: ['--xds-tls-client-ca-file', 'ca.pem'] }))).toEqual(['CONFIG_XDS_TLS_NEEDS_CERT']);
     expect(
       codes(load({ argv: ['--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem', '--xds-tls-node-identity', 'node-id'] })),

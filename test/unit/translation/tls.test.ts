@@ -50,6 +50,21 @@ describe('MQTT over TLS: the listener names its certificate, SDS carries it', ()
     expect(JSON.stringify(b.secrets)).not.toBe(JSON.stringify(a.secrets));
   });
 
+  it('with a client CA, requires a client certificate it signed, the CA over SDS too', () => {
+    const m = tlsModel();
+    const set = buildResources({
+      ...m,
+      listener: { ...m.listener, tls: { ...m.listener.tls!, clientCaSecretName: 'mqtt.client_ca' } },
+      certificates: [...m.certificates!, { name: 'mqtt.client_ca', trustedCa: CERT }],
+    });
+    const ctx = set.listeners[0].filter_chains?.[0].transport_socket?.typed_config as any;
+    expect(ctx.require_client_certificate).toEqual({ value: true });
+    expect(ctx.common_tls_context.validation_context_sds_secret_config.name).toBe('mqtt.client_ca');
+    expect(set.secrets[1]).toEqual({ name: 'mqtt.client_ca', validation_context: { trusted_ca: { inline_string: CERT } } });
+    expect(validateResources(set)).toEqual([]);
+    expect(validateResources({ ...set, secrets: [set.secrets[0]] }).map((p) => p.code)).toEqual(['SDS_MISSING']);
+  });
+
   it('can require TLS 1.3', () => {
     const tlsParams = (buildResources(tlsModel('TLSv1_3')).listeners[0].filter_chains?.[0].transport_socket?.typed_config as any)
       .common_tls_context.tls_params;
