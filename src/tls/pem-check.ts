@@ -71,6 +71,20 @@ export function checkPair(input: PairInput): Result<CheckedPair> {
   const notAfterMs = Date.parse(leaf.validTo);
   if (input.nowMs < notBeforeMs) problems.push(problem('TLS_CERT_NOT_YET_VALID', input.path, `valid only from ${leaf.validFrom}`));
   if (input.nowMs > notAfterMs) problems.push(problem('TLS_CERT_EXPIRED', input.path, `expired on ${leaf.validTo}`));
+  // Each certificate after the leaf must have signed the one before it, as a client will check.
+  const broken = [leaf, ...intermediates].findIndex(
+    (c, i, all) => i + 1 < all.length && !(c.checkIssued(all[i + 1]) && c.verify(all[i + 1].publicKey)),
+  );
+  if (broken >= 0) {
+    const all = [leaf, ...intermediates];
+    problems.push(
+      problem(
+        'TLS_CHAIN_BROKEN',
+        `${input.path}[${broken + 1}]`,
+        `certificate ${broken + 1} (${all[broken + 1].subject.replace(/\n/g, ', ')}) did not sign certificate ${broken} (${all[broken].subject.replace(/\n/g, ', ')}): the chain must go leaf first, each certificate followed by its issuer`,
+      ),
+    );
+  }
   if (input.caPem !== undefined) {
     const cas = parseCertificates(input.caPem, `${input.path}.ca`);
     if (!cas.ok) return cas;

@@ -33,6 +33,8 @@ export interface AdsServerOptions {
   readonly credentials?: grpc.ServerCredentials;
   /** With mTLS: which claim of the node its client certificate must name. */
   readonly nodeIdentity?: NodeIdentityRule;
+  /** Who may be sent Secrets (private keys); default mayReceiveSecrets: loopback or a verified client certificate. */
+  readonly secretsTrust?: (peer: string, peerCertificatePresented: boolean) => boolean;
   /** Awaited after binding, before the port is reported (the TLS certificate reaching grpc-js). */
   readonly ready?: () => Promise<void>;
   readonly maxNamesPerStream?: number;
@@ -152,7 +154,10 @@ export class AdsServer {
     const id = this.nextId++;
     const log = new StreamLogger(this.opts.logger, id, kind, call.getPeer());
     const events = new StreamEvents(this.opts.metrics, log);
-    const trusted = mayReceiveSecrets(call.getPeer(), call.getAuthContext?.()?.sslPeerCertificate !== undefined);
+    const trusted = (this.opts.secretsTrust ?? mayReceiveSecrets)(
+      call.getPeer(),
+      call.getAuthContext?.()?.sslPeerCertificate !== undefined,
+    );
     let secretsRefused = false;
     const live: LiveStream = {
       id,

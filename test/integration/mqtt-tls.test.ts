@@ -144,6 +144,14 @@ describe.each(['sotw', 'delta'] as const)('MQTT over TLS, the certificate over S
     ['an expired certificate', () => issue(-1), 'TLS_CERT_EXPIRED'],
     ['a certificate not yet valid', () => issue(7, 2), 'TLS_CERT_NOT_YET_VALID'],
     [
+      'a chain that does not verify',
+      () => {
+        const leaf = issue();
+        return { cert: leaf.cert + new TestCa('not the issuer').ca.cert, key: leaf.key };
+      },
+      'TLS_CHAIN_BROKEN',
+    ],
+    [
       'garbage PEM',
       () => ({ cert: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n', key: issue().key }),
       'TLS_CERT_PARSE',

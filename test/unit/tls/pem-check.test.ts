@@ -26,6 +26,14 @@ describe('checkPair', () => {
     expect(r.ok ? [] : r.problems.map((x) => x.code)).toEqual([code]);
   });
 
+  it('refuses a chain whose next certificate did not sign the one before it, without any CA bundle', () => {
+    const withIssuer = checkPair({ certPem: good.cert + ca.ca.cert, keyPem: good.key, nowMs: now, path: 'listener.tls.certFile' });
+    expect(withIssuer.ok).toBe(true);
+    const wrong = checkPair({ certPem: good.cert + other.ca.cert, keyPem: good.key, nowMs: now, path: 'listener.tls.certFile' });
+    expect(wrong).toMatchObject({ ok: false, problems: [{ code: 'TLS_CHAIN_BROKEN', path: 'listener.tls.certFile[1]' }] });
+    expect(wrong.ok ? '' : wrong.problems[0].message).toMatch(/CN=another CA\) did not sign certificate 0 \(CN=mqtt-xds\)/);
+  });
+
   it('refuses a key that does not match the certificate', () => {
     const stranger = ca.issue('stranger', { commonName: 'y' });
     const r = checkPair({ certPem: good.cert, keyPem: stranger.key, nowMs: now, path: 'xds.tls.certFile' });
