@@ -105,7 +105,14 @@ export function samePlan(a: WeightPlan | undefined, b: WeightPlan): boolean {
   if (a === undefined || a.endpoints.length !== b.endpoints.length) return false;
   return a.endpoints.every((x, i) => {
     const y = b.endpoints[i];
-    return x.name === y.name && x.address === y.address && x.port === y.port && x.weight === y.weight && x.health === y.health;
+    return (
+      x.name === y.name &&
+      x.address === y.address &&
+      x.port === y.port &&
+      x.websocketPort === y.websocketPort &&
+      x.weight === y.weight &&
+      x.health === y.health
+    );
   });
 }
 

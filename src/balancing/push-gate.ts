@@ -21,7 +21,7 @@ export function gatePush(
   if (before.size !== next.endpoints.length) return { push: true, why: 'membership changed' };
   for (const e of next.endpoints) {
     const b = before.get(e.name);
-    if (!b || b.address !== e.address || b.port !== e.port || b.health !== e.health) {
+    if (!b || b.address !== e.address || b.port !== e.port || b.websocketPort !== e.websocketPort || b.health !== e.health) {
       return { push: true, why: 'membership or health changed' };
     }
     if (e.weight * 2 <= b.weight) return { push: true, why: `weight of ${e.name} cut from ${b.weight} to ${e.weight}` };

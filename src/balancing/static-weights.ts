@@ -14,6 +14,7 @@ export function staticWeightPlan(brokers: readonly Broker[]): WeightPlan {
       name: b.name,
       address: b.address,
       port: b.port,
+      ...(b.websocketPort === undefined ? {} : { websocketPort: b.websocketPort }),
       weight: b.staticWeight ?? DEFAULT_WEIGHT,
       health: b.draining ? 'draining' : 'serving',
     })),

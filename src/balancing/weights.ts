@@ -157,8 +157,8 @@ export function computeWeights(input: WeighInput): WeighOutcome {
     reason: d.decision.reason + scaled,
   }));
   const endpoints = published.map((d, i): PlannedEndpoint => {
-    const { name, address, port } = assessed[i].broker;
-    return { name, address, port, weight: d.weight, health: d.health };
+    const { name, address, port, websocketPort } = assessed[i].broker;
+    return { name, address, port, ...(websocketPort === undefined ? {} : { websocketPort }), weight: d.weight, health: d.health };
   });
   const plan: WeightPlan = { endpoints };
   const decisions = [...published, ...views.filter((v) => v.excluded).map(excludedDecision)].sort((a, b) =>

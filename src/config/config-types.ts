@@ -63,6 +63,7 @@ export interface Config {
       readonly metricsPath: string;
       /** Port name or number of the broker agent (docs/agent-api.md); '' for none. */
       readonly agentPort: string;
+      readonly websocketPort: string;
       /** Pod annotation that drains a broker when "true"; '' watches no pods. */
       readonly drainAnnotation: string;
       /** Narrows that pod watch; '' watches every pod of the namespace. */
@@ -76,6 +77,8 @@ export interface Config {
     readonly address: string;
     readonly port: number;
     readonly maxKeepAliveSec: number;
+    /** A second listener for MQTT over WebSockets, to each broker's websocketPort; 0 = none. */
+    readonly websocketPort: number;
     /** TLS termination in Envoy, the certificate sent over SDS; certFile '' = plaintext MQTT. */
     readonly tls: {
       readonly certFile: string;

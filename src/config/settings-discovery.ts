@@ -51,6 +51,12 @@ export const DISCOVERY_SETTINGS: readonly Setting[] = [
     'Name or number of the broker agent port in the EndpointSlices (docs/agent-api.md); empty for none.',
   ),
   setting(
+    'discovery.kubernetes.websocketPort',
+    portRef(true),
+    'mqtt-ws',
+    "Name or number of the brokers' MQTT-over-WebSocket port in the EndpointSlices (for listener.websocketPort); empty for none.",
+  ),
+  setting(
     'discovery.kubernetes.drainAnnotation',
     annotationKey,
     'mqtt-xds.io/drain',

@@ -15,6 +15,12 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     'Longest MQTT keep-alive clients may use, in seconds; bounds the idle timeout Envoy applies.',
   ),
   setting(
+    'listener.websocketPort',
+    int(0, UINT16),
+    0,
+    "TCP port of a second Envoy listener for MQTT over WebSockets (ws, or wss with listener.tls.*), proxied to each broker's websocketPort with the same weights and drains; 0: none.",
+  ),
+  setting(
     'listener.tls.certFile',
     { kind: 'path', optional: true },
     '',

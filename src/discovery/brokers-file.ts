@@ -10,6 +10,7 @@ export interface BrokerEntry {
   readonly name: string;
   readonly host: string;
   readonly port: number;
+  readonly websocketPort?: number;
   readonly metricsUrl?: string;
   /** The broker agent's base URL (docs/agent-api.md). */
   readonly agentUrl?: string;
@@ -19,7 +20,7 @@ export interface BrokerEntry {
 
 const MAX_NAME_LENGTH = 253;
 const MAX_WEIGHT = 1_000_000;
-const FIELDS = ['name', 'host', 'port', 'metricsUrl', 'agentUrl', 'weight', 'draining'] as const;
+const FIELDS = ['name', 'host', 'port', 'websocketPort', 'metricsUrl', 'agentUrl', 'weight', 'draining'] as const;
 type Field = (typeof FIELDS)[number];
 const REQUIRED: readonly Field[] = ['name', 'host', 'port'];
 const URL_CODES = { metricsUrl: 'BROKER_METRICS_URL_INVALID', agentUrl: 'BROKER_AGENT_URL_INVALID' } as const;
@@ -130,7 +131,7 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
   }
   const before = problems.length;
   const out: ParsedEntry = { lines: {} };
-  const values: { metricsUrl?: string; agentUrl?: string; staticWeight?: number; draining?: boolean } = {};
+  const values: { websocketPort?: number; metricsUrl?: string; agentUrl?: string; staticWeight?: number; draining?: boolean } = {};
   for (const pair of item.items) {
     const key = keyName(pair);
     if (!(FIELDS as readonly string[]).includes(key)) {
@@ -161,6 +162,11 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
         if (typeof value !== 'number' || !Number.isInteger(value)) bad('BROKER_PORT_INVALID', 'an integer port in 1..65535');
         else if (value < 1 || value > 65535) bad('BROKER_PORT_RANGE', 'an integer port in 1..65535');
         else out.port = value;
+        break;
+      case 'websocketPort':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+          bad('BROKER_PORT_INVALID', 'an integer port in 1..65535');
+        else values.websocketPort = value;
         break;
       case 'metricsUrl':
       case 'agentUrl':

@@ -55,11 +55,12 @@ export async function resolveBrokers(
 async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup, timeoutMs: number): Promise<Result<Broker>> {
   const { host, ...rest } = entry;
   const toBroker = (address: string): Broker => {
-    const { name, port, metricsUrl, agentUrl, staticWeight, draining } = rest;
+    const { name, port, websocketPort, metricsUrl, agentUrl, staticWeight, draining } = rest;
     return {
       name,
       address,
       port,
+      ...(websocketPort === undefined ? {} : { websocketPort }),
       ...(metricsUrl === undefined ? {} : { metricsUrl }),
       ...(agentUrl === undefined ? {} : { agentUrl }),
       ...(staticWeight === undefined ? {} : { staticWeight }),

@@ -4,6 +4,8 @@ export interface Broker {
   /** An IP address: Envoy's EDS needs addresses, so discovery resolves names first. */
   readonly address: string;
   readonly port: number;
+  /** The broker's MQTT-over-WebSocket port (HiveMQ's default is 8000); absent: none. */
+  readonly websocketPort?: number;
   readonly metricsUrl?: string;
   /** Base URL of the broker's agent (docs/agent-api.md); absent: connections cannot be moved. */
   readonly agentUrl?: string;

@@ -7,6 +7,8 @@ export interface PlannedEndpoint {
   readonly name: string;
   readonly address: string;
   readonly port: number;
+  /** Where the WebSocket listener sends this broker's clients; absent: not on that listener. */
+  readonly websocketPort?: number;
   /** Integer ≥ 1. */
   readonly weight: number;
   readonly health: EndpointHealth;

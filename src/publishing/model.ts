@@ -2,7 +2,7 @@ import type { Config, Policy } from '../config';
 import type { WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
-import type { ProxyModel } from '../translation';
+import type { ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel } from '../translation';
 import type { Logger } from '../util/log';
 
 export interface ModelBuilderOptions {
@@ -25,6 +25,7 @@ export const clientCaSecretName = (listenerName: string): string => `${listenerN
 export class ModelBuilder {
   private limitsWhy = '';
   private lastLimits: ConnectionLimits | undefined;
+  private websocketWarned = false;
 
   constructor(private readonly opts: ModelBuilderOptions) {}
 
@@ -38,20 +39,24 @@ export class ModelBuilder {
       this.opts.logger.info('connection limits derived', { why: limits.why, listener: limits.listener, cluster: limits.cluster });
     }
     this.lastLimits = limits;
-    const { tls: tlsFiles, ...plain } = listener;
+    const { tls: tlsFiles, websocketPort, ...plain } = listener;
     const material = this.opts.listenerTls?.();
     const secretName = listenerSecretName(listener.name);
     const caName = clientCaSecretName(listener.name);
-    const minVersion = tlsFiles.minVersion === '1.3' ? 'TLSv1_3' : 'TLSv1_2';
+    const minVersion: ListenerTlsModel['minVersion'] = tlsFiles.minVersion === '1.3' ? 'TLSv1_3' : 'TLSv1_2';
+    const mqttListener: ListenerModel = {
+      ...plain,
+      clusterName: cluster.name,
+      ...limits.listener,
+      ...(material ? { tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) } } : {}),
+    };
+    const brokerCluster: ClusterModel = { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster };
+    const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort) : undefined;
     return {
-      listener: {
-        ...plain,
-        clusterName: cluster.name,
-        ...limits.listener,
-        ...(material ? { tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) } } : {}),
-      },
-      cluster: { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster },
+      listener: mqttListener,
+      cluster: brokerCluster,
       plan,
+      ...(websocket ? { websocket } : {}),
       ...(material
         ? {
             certificates: [
@@ -60,6 +65,28 @@ export class ModelBuilder {
             ],
           }
         : {}),
+    };
+  }
+
+  /**
+   * The WebSocket listener and its cluster: the MQTT listener's settings (TLS, limits) on
+   * another port, to the brokers' websocket ports, checked by TCP connect. Without any
+   * broker that has a websocket port there is nothing to send clients to: left out, once
+   * warned.
+   */
+  private websocket(plan: WeightPlan, listener: ListenerModel, cluster: ClusterModel, port: number): ProxyModel['websocket'] {
+    if (!plan.endpoints.some((e) => e.websocketPort !== undefined)) {
+      if (!this.websocketWarned) {
+        this.websocketWarned = true;
+        this.opts.logger.warn('listener.websocketPort is set, but no broker has a websocketPort: no WebSocket listener until one does');
+      }
+      return undefined;
+    }
+    this.websocketWarned = false;
+    const name = `${cluster.name}_ws`;
+    return {
+      listener: { ...listener, name: `${listener.name}_ws`, port, clusterName: name },
+      cluster: { ...cluster, name, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
     };
   }
 

@@ -22,3 +22,9 @@ export function buildClusterLoadAssignment(clusterName: string, plan: WeightPlan
     endpoints: [{ lb_endpoints: plan.endpoints.map(buildLbEndpoint) }],
   };
 }
+
+/** The same brokers, weights and drains on their WebSocket ports; brokers without one are left out. */
+export function buildWebsocketLoadAssignment(clusterName: string, plan: WeightPlan): ClusterLoadAssignment {
+  const endpoints = plan.endpoints.flatMap((e) => (e.websocketPort === undefined ? [] : [{ ...e, port: e.websocketPort }]));
+  return buildClusterLoadAssignment(clusterName, { endpoints });
+}

@@ -26,9 +26,13 @@ export function buildMqttHealthCheck(m: HealthCheckModel): HealthCheck {
     unhealthy_threshold: { value: m.unhealthyThreshold },
     healthy_threshold: { value: m.healthyThreshold },
     reuse_connection: { value: false },
-    tcp_health_check: {
-      send: { text: MQTT_CONNECT_HEX },
-      receive: [{ text: MQTT_CONNACK_OK_HEX }],
-    },
+    // A WebSocket port would answer an MQTT CONNECT with an HTTP error: there, connecting is the check.
+    tcp_health_check:
+      m.kind === 'tcp'
+        ? {}
+        : {
+            send: { text: MQTT_CONNECT_HEX },
+            receive: [{ text: MQTT_CONNACK_OK_HEX }],
+          },
   };
 }

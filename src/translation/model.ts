@@ -48,6 +48,8 @@ export type CertificateModel =
   | { readonly name: string; readonly trustedCa: string };
 
 export interface HealthCheckModel {
+  /** mqtt (default): an MQTT CONNECT must get a CONNACK; tcp: the port must accept (a WebSocket port). */
+  readonly kind?: 'mqtt' | 'tcp';
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly unhealthyThreshold: number;
@@ -79,4 +81,6 @@ export interface ProxyModel {
   readonly plan: WeightPlan;
   /** The certificates the listeners name; empty without TLS. */
   readonly certificates?: readonly CertificateModel[];
+  /** MQTT over WebSockets: its own listener and cluster, the same brokers on their websocket ports. */
+  readonly websocket?: { readonly listener: ListenerModel; readonly cluster: ClusterModel };
 }

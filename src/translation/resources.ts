@@ -5,7 +5,7 @@ import type { Listener } from '../generated/envoy/config/listener/v3/Listener';
 import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
 import type { ProxyModel } from './model';
 import { buildCluster } from './cluster';
-import { buildClusterLoadAssignment } from './endpoint';
+import { buildClusterLoadAssignment, buildWebsocketLoadAssignment } from './endpoint';
 import { buildListener } from './listener';
 import { buildListenerFilterConfigs } from './network-filters';
 import { buildSecret } from './secret';
@@ -22,11 +22,15 @@ export interface ResourceSet {
 }
 
 export function buildResources(model: ProxyModel): ResourceSet {
+  const ws = model.websocket;
   return {
-    clusters: [buildCluster(model.cluster)],
-    endpoints: [buildClusterLoadAssignment(model.cluster.name, model.plan)],
-    extensionConfigs: buildListenerFilterConfigs(model.listener),
+    clusters: [buildCluster(model.cluster), ...(ws ? [buildCluster(ws.cluster)] : [])],
+    endpoints: [
+      buildClusterLoadAssignment(model.cluster.name, model.plan),
+      ...(ws ? [buildWebsocketLoadAssignment(ws.cluster.name, model.plan)] : []),
+    ],
+    extensionConfigs: [...buildListenerFilterConfigs(model.listener), ...(ws ? buildListenerFilterConfigs(ws.listener) : [])],
     secrets: (model.certificates ?? []).map(buildSecret),
-    listeners: [buildListener(model.listener)],
+    listeners: [buildListener(model.listener), ...(ws ? [buildListener(ws.listener)] : [])],
   };
 }

@@ -6,6 +6,8 @@ import { LineRing, awaitReady, captureOutput, stopChild, track } from './child-p
 export interface TestBroker {
   name: string;
   port: number;
+  /** MQTT over WebSockets (any path, subprotocol "mqtt"), on 127.0.0.1 too. */
+  websocketPort: number;
   /** Clients connected right now, as last reported by the broker process. */
   clientCount(): number;
   /** Connections accepted since start, including ones already gone. */
@@ -51,7 +53,7 @@ export async function startBroker(name: string, port = 0, startTimeoutMs = 15_00
     }));
   const kill = (): Promise<void> => (stopping ??= stopChild(child, { graceMs: 0, ask: () => child.kill('SIGKILL') }));
 
-  const { port: boundPort } = await awaitReady<{ type: 'ready'; port: number }>(child, {
+  const { port: boundPort, websocketPort } = await awaitReady<{ type: 'ready'; port: number; websocketPort: number }>(child, {
     what: `broker ${name}`,
     timeoutMs: startTimeoutMs,
     abort: kill,
@@ -61,6 +63,7 @@ export async function startBroker(name: string, port = 0, startTimeoutMs = 15_00
   return {
     name,
     port: boundPort,
+    websocketPort,
     clientCount: () => clients,
     connectionsTotal: () => total,
     logs: () => ring.text(),

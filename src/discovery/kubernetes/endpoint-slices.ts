@@ -32,6 +32,8 @@ export interface SliceMapping {
   readonly metricsPath: string;
   /** The broker agent's port (docs/agent-api.md); omit for none. A slice without it is no error. */
   readonly agentPort?: PortRef;
+  /** The brokers' MQTT-over-WebSocket port; omit for none. A slice without it is no error. */
+  readonly websocketPort?: PortRef;
 }
 
 export interface MappedBrokers {
@@ -75,6 +77,7 @@ export function brokersFromSlices(
     }
     const metrics = m.metricsPort === undefined ? undefined : findPort(slice, m.metricsPort);
     const agent = m.agentPort === undefined ? undefined : findPort(slice, m.agentPort);
+    const websocket = m.websocketPort === undefined ? undefined : findPort(slice, m.websocketPort);
     // A Service port's appProtocol reaches its slices: "https" makes that URL https (an agent serving TLS).
     const metricsScheme = m.metricsPort === undefined ? 'http' : schemeOf(slice, m.metricsPort);
     const agentScheme = m.agentPort === undefined ? 'http' : schemeOf(slice, m.agentPort);
@@ -94,6 +97,7 @@ export function brokersFromSlices(
         name,
         address,
         port: mqtt,
+        ...(websocket !== undefined ? { websocketPort: websocket } : {}),
         ...(metrics !== undefined ? { metricsUrl: `${metricsScheme}://${host}:${metrics}${m.metricsPath}` } : {}),
         ...(agent !== undefined ? { agentUrl: `${agentScheme}://${host}:${agent}` } : {}),
         ...(draining ? { draining: true, drainReason: 'pod terminating' } : {}),

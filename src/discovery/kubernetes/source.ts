@@ -57,6 +57,7 @@ export class KubernetesBrokerSource {
       ...(opts.metricsPort !== '' ? { metricsPort: parsePortRef(opts.metricsPort) } : {}),
       metricsPath: opts.metricsPath,
       ...(opts.agentPort !== '' ? { agentPort: parsePortRef(opts.agentPort) } : {}),
+      ...(opts.websocketPort !== '' ? { websocketPort: parsePortRef(opts.websocketPort) } : {}),
     };
     this.pods =
       opts.drainAnnotation === ''

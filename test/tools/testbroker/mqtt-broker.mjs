@@ -2,13 +2,17 @@
 // demo (test/tools/demo/processes.ts) and by the integration tests (test/support/brokers.ts).
 // It runs as a child process because aedes 1.x is an ES module, which jest's CommonJS
 // runtime cannot load on Node 20; a separate process is also closer to a real broker.
-// Protocol over IPC: sends {type:'ready', port}, {type:'clients', count, connectionsTotal}
-// and {type:'error', message}; obeys {type:'stop'}. BROKER_PORT=0 picks a free port.
+// Protocol over IPC: sends {type:'ready', port, websocketPort}, {type:'clients', count,
+// connectionsTotal} and {type:'error', message}; obeys {type:'stop'}. BROKER_PORT=0 picks a
+// free port. MQTT over WebSockets is served on a second port (BROKER_WS_PORT, 0 = free),
+// as HiveMQ's websocket listener (default 8000) would: any path, subprotocol "mqtt".
 import net from 'node:net';
 import { Aedes } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 
 const name = process.env.BROKER_NAME ?? 'broker';
 const port = Number(process.env.BROKER_PORT ?? 0);
+const wsPort = Number(process.env.BROKER_WS_PORT ?? 0);
 
 const broker = await Aedes.createBroker({ id: name });
 const server = net.createServer(broker.handle);
@@ -24,7 +28,10 @@ broker.on('clientDisconnect', report);
 broker.on('clientError', () => {});
 broker.on('connectionError', () => {});
 
+let websockets;
+
 function shutdown(code) {
+  websockets?.close();
   broker.close(() => server.close(() => process.exit(code)));
   // server.close waits for every socket; a test's stop() must not.
   setTimeout(() => process.exit(code), 2000).unref();
@@ -41,5 +48,17 @@ server.on('error', (err) => {
   process.exit(1);
 });
 server.listen(port, '127.0.0.1', () => {
-  process.send?.({ type: 'ready', port: server.address().port });
+  websockets = new WebSocketServer({
+    host: '127.0.0.1',
+    port: wsPort,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
+  websockets.on('connection', (socket) => broker.handle(createWebSocketStream(socket)));
+  websockets.on('error', (err) => {
+    process.send?.({ type: 'error', message: `${name} (websocket): ${err.message}` });
+    process.exit(1);
+  });
+  websockets.on('listening', () =>
+    process.send?.({ type: 'ready', port: server.address().port, websocketPort: websockets.address().port }),
+  );
 });

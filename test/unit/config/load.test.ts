@@ -55,6 +55,7 @@ describe('loadConfig', () => {
           metricsPort: 'metrics',
           metricsPath: '/metrics',
           agentPort: 'mqtt-xds-agent',
+          websocketPort: 'mqtt-ws',
           drainAnnotation: 'mqtt-xds.io/drain',
           podLabelSelector: '',
           drainsConfigMap: 'mqtt-xds-drains',
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
         address: '0.0.0.0',
         port: 1883,
         maxKeepAliveSec: 3600,
+        websocketPort: 0,
         tls: { certFile: '', keyFile: '', clientCaFile: '', minVersion: '1.2' },
       },
       cluster: {

@@ -98,6 +98,15 @@ describe('brokersFromSlices', () => {
     expect(byNumber.brokers[0].agentUrl).toBe('http://10.0.0.1:9401');
   });
 
+  it('gives each broker its WebSocket port when the slice has it, and none otherwise', () => {
+    const withWs = [...ports, { name: 'mqtt-ws', port: 8000, protocol: 'TCP' }];
+    const m = { ...mapping, websocketPort: 'mqtt-ws' };
+    expect(brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports: withWs })], m).brokers[0].websocketPort).toBe(8000);
+    const without = brokersFromSlices([slice('s1', [pod('hivemq-0', '10.0.0.1')], { ports })], m);
+    expect(without.problems).toEqual([]);
+    expect(without.brokers[0]).not.toHaveProperty('websocketPort');
+  });
+
   it('uses https for a port whose appProtocol is https (an agent serving TLS)', () => {
     const tlsPorts = [
       { name: 'mqtt', port: 1883, protocol: 'TCP' },
