@@ -5,8 +5,8 @@
 // - handshakes per second: `--concurrency` loops each opening a fresh TLS connection (no
 //   session resumption), waiting for the broker's CONNACK and closing it, for `--seconds`;
 // - the proxy's CPU per handshake over that phase (utime + stime from /proc);
-// - a reconnect storm: `--storm` clients connecting at once, the time until every one has
-//   its CONNACK.
+// - a reconnect storm: `--storm` clients connecting at once, each refused one retrying 200 ms
+//   later, the time until every one has its CONNACK.
 // Every proxy and client is on loopback, so the client's own TLS work shares the 2 cores:
 // read the ratios, not the absolute rates.
 // Run: npm run build && npm run bench:tls [-- --seconds 10 --concurrency 32 --storm 4000 --rounds 3]
@@ -114,7 +114,8 @@ async function startHaproxy(broker: TestBroker, leaf: { certFile: string; keyFil
     [
       'global',
       '  nbthread 1',
-      '  maxconn 20000',
+      // Two descriptors per proxied connection; the storm needs 8,000, and the shell's limit is often 20,000.
+      `  maxconn ${Math.max(1000, STORM + 1000)}`,
       '  ssl-default-bind-options ssl-min-ver TLSv1.2',
       'defaults',
       '  mode tcp',
@@ -133,9 +134,16 @@ async function startHaproxy(broker: TestBroker, leaf: { certFile: string; keyFil
   if (!check.ok) throw new Error(`haproxy -c refused ${config}:\n${check.output}`);
   const proc: Proc = startProc('haproxy-tls', 'haproxy', ['-db', '-f', config], { cwd: dir });
   const tls = { ca: fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8'), servername: SERVER_NAME };
-  await waitFor(async () => (await tryConnectClients({ host: '127.0.0.1', port, count: 1, prefix: 'probe', tls })).refused === 0, {
+  const probe = async (): Promise<boolean> => {
+    const a = await tryConnectClients({ host: '127.0.0.1', port, count: 1, prefix: 'probe', tls });
+    await a.pool.endAll();
+    return a.refused === 0;
+  };
+  await waitFor(probe, {
     timeoutMs: 15_000,
     what: 'HAProxy to accept MQTT over TLS',
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- haproxy output ---\n${proc.logs()}`);
   });
   return { name: 'HAProxy 2.6 (ssl crt)', port, pid: proc.pid, stop: () => proc.stop('SIGTERM', 5000) };
 }
@@ -165,20 +173,34 @@ async function handshakeRate(
   return { handshakesPerSec: done / elapsedS, cpuMsPerHandshake: (cpuS * 1000) / Math.max(1, done) };
 }
 
+/**
+ * Every client connects at once; one refused (Envoy sheds connections beyond its pending
+ * limit at once, `limits.connections.pending`, 1024 by default) tries again 200 ms later, as
+ * a device with a short backoff would, until all are connected or two minutes are up.
+ */
 async function reconnectStorm(p: Proxy, tls: { ca: string; servername: string }): Promise<Pick<Row, 'stormMs' | 'stormRefused'>> {
   const started = Date.now();
-  const a = await tryConnectClients({
-    host: '127.0.0.1',
-    port: p.port,
-    count: STORM,
-    prefix: 'storm',
-    tls,
-    concurrency: STORM,
-    connectTimeoutMs: 60_000,
-  });
-  const stormMs = Date.now() - started;
-  await a.pool.endAll();
-  return { stormMs, stormRefused: a.refused };
+  const pools: Array<{ endAll(): Promise<void> }> = [];
+  let remaining = STORM;
+  let refused = 0;
+  for (let attempt = 0; remaining > 0 && Date.now() - started < 120_000; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    const a = await tryConnectClients({
+      host: '127.0.0.1',
+      port: p.port,
+      count: remaining,
+      prefix: `storm-${attempt}`,
+      tls,
+      concurrency: remaining,
+      connectTimeoutMs: 60_000,
+    });
+    pools.push(a.pool);
+    refused += a.refused;
+    remaining = a.refused;
+  }
+  const stormMs = remaining === 0 ? Date.now() - started : Number.NaN;
+  await Promise.all(pools.map((pool) => pool.endAll()));
+  return { stormMs, stormRefused: refused };
 }
 
 function median(xs: number[]): number {
@@ -192,11 +214,11 @@ function report(rows: Row[]): string {
   const lines = [
     `bench:tls, ${ROUNDS} rounds (median), ${SECONDS} s at ${CONCURRENCY} concurrent handshakes, storm of ${STORM} clients`,
     '',
-    '| proxy | handshakes/s | proxy CPU per handshake (ms) | storm: all connected (ms) | storm refused |',
+    '| proxy | handshakes/s | proxy CPU per handshake (ms) | storm: all connected (ms) | storm: refused and retried |',
     '|---|---|---|---|---|',
     ...names.map(
       (n) =>
-        `| ${n} | ${med(n, (r) => r.handshakesPerSec).toFixed(0)} | ${med(n, (r) => r.cpuMsPerHandshake).toFixed(3)} | ${med(n, (r) => r.stormMs).toFixed(0)} | ${Math.max(...rows.filter((r) => r.proxy === n).map((r) => r.stormRefused))} |`,
+        `| ${n} | ${med(n, (r) => r.handshakesPerSec).toFixed(0)} | ${med(n, (r) => r.cpuMsPerHandshake).toFixed(3)} | ${med(n, (r) => r.stormMs).toFixed(0)} | ${med(n, (r) => r.stormRefused).toFixed(0)} |`,
     ),
     '',
   ];
@@ -210,7 +232,7 @@ function report(rows: Row[]): string {
       'Rounds:',
       ...rows.map(
         (r) =>
-          `- ${r.proxy}, round ${r.round}: ${r.handshakesPerSec.toFixed(0)}/s, ${r.cpuMsPerHandshake.toFixed(3)} ms, storm ${r.stormMs} ms (${r.stormRefused} refused)`,
+          `- ${r.proxy}, round ${r.round}: ${r.handshakesPerSec.toFixed(0)}/s, ${r.cpuMsPerHandshake.toFixed(3)} ms, storm ${r.stormMs} ms (${r.stormRefused} refused, retried)`,
       ),
       '',
     );
