@@ -85,6 +85,8 @@ export interface Config {
       readonly keyFile: string;
       /** mTLS: clients must present a certificate this CA bundle signed; '' = no client certificates. */
       readonly clientCaFile: string;
+      /** With clientCaFile: `TYPE:value` entries (a trailing * = prefix); a client certificate must carry one. '' = any. */
+      readonly clientSubjectAltNames: string;
       readonly minVersion: '1.2' | '1.3';
     };
   };

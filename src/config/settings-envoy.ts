@@ -34,6 +34,18 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     'PEM CA bundle; when set, every MQTT client must present a certificate it signed (mTLS), or the handshake fails. Sent over SDS, re-read with the pair.',
   ),
   setting(
+    'listener.tls.clientSubjectAltNames',
+    {
+      kind: 'string',
+      pattern: /^(DNS|URI|EMAIL|IP):[^,\s*]+\*?(,(DNS|URI|EMAIL|IP):[^,\s*]+\*?)*$/,
+      allowed:
+        'comma-separated TYPE:value entries, TYPE one of DNS, URI, EMAIL, IP, a value of one character or more (a trailing * matches a prefix)',
+      optional: true,
+    },
+    '',
+    'With listener.tls.clientCaFile: a client certificate must also carry one of these SANs, e.g. "URI:urn:device:*,DNS:gw.example.com"; empty: any certificate the CA signed.',
+  ),
+  setting(
     'listener.tls.minVersion',
     { kind: 'enum', values: ['1.2', '1.3'] },
     '1.2',

@@ -79,6 +79,13 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
         'listener.tls.clientCaFile needs listener.tls.certFile and listener.tls.keyFile: client certificates are checked in a TLS handshake',
     });
   }
+  if (lt.clientSubjectAltNames !== '' && lt.clientCaFile === '') {
+    problems.push({
+      code: 'CONFIG_LISTENER_TLS_SAN_NEEDS_CA',
+      path: 'listener.tls.clientSubjectAltNames',
+      message: 'listener.tls.clientSubjectAltNames needs listener.tls.clientCaFile: SANs are matched on client certificates the CA signed',
+    });
+  }
   const agentTls = config.agent.tls;
   if ((agentTls.certFile === '') !== (agentTls.keyFile === '')) {
     problems.push({

@@ -2,7 +2,7 @@ import type { Config, Policy } from '../config';
 import type { WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
-import type { ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel } from '../translation';
+import type { ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel, SanMatch } from '../translation';
 import type { Logger } from '../util/log';
 
 export interface ModelBuilderOptions {
@@ -11,6 +11,18 @@ export interface ModelBuilderOptions {
   readonly logger: Logger;
   /** The MQTT listener's certificate in force; absent or undefined: plaintext MQTT. */
   readonly listenerTls?: () => PairMaterial | undefined;
+}
+
+/** `URI:urn:device:*,DNS:gw.example.com` → matchers; the setting's pattern has checked the form. */
+export function sanMatches(setting: string): SanMatch[] {
+  if (setting === '') return [];
+  return setting.split(',').map((entry) => {
+    const colon = entry.indexOf(':');
+    const kind = entry.slice(0, colon);
+    const raw = entry.slice(colon + 1);
+    const prefix = raw.endsWith('*');
+    return { type: kind === 'IP' ? 'IP_ADDRESS' : (kind as SanMatch['type']), value: prefix ? raw.slice(0, -1) : raw, prefix };
+  });
 }
 
 /** The SDS name of the MQTT listener's certificate. */
@@ -61,7 +73,9 @@ export class ModelBuilder {
         ? {
             certificates: [
               { name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey },
-              ...(material.ca === undefined ? [] : [{ name: caName, trustedCa: material.ca }]),
+              ...(material.ca === undefined
+                ? []
+                : [{ name: caName, trustedCa: material.ca, subjectAltNames: sanMatches(tlsFiles.clientSubjectAltNames) }]),
             ],
           }
         : {}),

@@ -45,7 +45,19 @@ export type CertificateModel =
       readonly certificateChain: string;
       readonly privateKey: string;
     }
-  | { readonly name: string; readonly trustedCa: string };
+  | {
+      readonly name: string;
+      readonly trustedCa: string;
+      /** A client certificate must carry one of these; absent or empty: any the CA signed. */
+      readonly subjectAltNames?: readonly SanMatch[];
+    };
+
+export interface SanMatch {
+  readonly type: 'DNS' | 'URI' | 'EMAIL' | 'IP_ADDRESS';
+  readonly value: string;
+  /** true: the SAN starts with value; false: equals it. */
+  readonly prefix: boolean;
+}
 
 export interface HealthCheckModel {
   /** mqtt (default): an MQTT CONNECT must get a CONNACK; tcp: the port must accept (a WebSocket port). */

@@ -6,7 +6,23 @@ import type { CertificateModel } from './model';
  * Secret; inline, since they travel on the (trusted) ADS stream.
  */
 export function buildSecret(m: CertificateModel): Secret {
-  if ('trustedCa' in m) return { name: m.name, validation_context: { trusted_ca: { inline_string: m.trustedCa } } };
+  if ('trustedCa' in m) {
+    const sans = m.subjectAltNames ?? [];
+    return {
+      name: m.name,
+      validation_context: {
+        trusted_ca: { inline_string: m.trustedCa },
+        ...(sans.length === 0
+          ? {}
+          : {
+              match_typed_subject_alt_names: sans.map((s) => ({
+                san_type: s.type,
+                matcher: s.prefix ? { prefix: s.value } : { exact: s.value },
+              })),
+            }),
+      },
+    };
+  }
   return {
     name: m.name,
     tls_certificate: {

@@ -174,7 +174,7 @@ describe.each(['sotw', 'delta'] as const)('MQTT over TLS, the certificate over S
   });
 });
 
-describe.each(['sotw', 'delta'] as const)('MQTT over mTLS, the client CA over SDS (%s)', (mode) => {
+describe.each(['sotw', 'delta'] as const)('MQTT over mTLS, the client CA and SAN matching over SDS (%s)', (mode) => {
   const ca = new TestCa('mqtt-xds listener mTLS CA');
   const server = ca.issue('server', { commonName: SERVER_NAME, san: [`DNS:${SERVER_NAME}`] });
   const clientCaFile = path.join(ca.dir, 'clients-ca.crt');
@@ -204,7 +204,7 @@ describe.each(['sotw', 'delta'] as const)('MQTT over mTLS, the client CA over SD
     );
     const config = withOverrides(setup.config, {
       balancing: { mode: 'static' },
-      listener: { tls: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile } },
+      listener: { tls: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile, clientSubjectAltNames: 'URI:urn:device:*' } },
     });
     mqttPort = config.listener.port;
     ({ plane } = await startPlane(config));
@@ -230,5 +230,11 @@ describe.each(['sotw', 'delta'] as const)('MQTT over mTLS, the client CA over SD
     expect([none.refused, stranger.refused]).toEqual([1, 1]);
     expect(await envoy.stat('listener.mqtt.ssl.fail_verify_no_cert')).toBeGreaterThanOrEqual(1);
     expect(await envoy.stat('listener.mqtt.ssl.fail_verify_error')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a certificate the CA signed whose SAN is not one of listener.tls.clientSubjectAltNames', async () => {
+    const other = ca.issue('service', { commonName: 'billing', san: ['URI:urn:service:billing'], usage: 'client' });
+    expect((await attempt('wrong-san', other)).refused).toBe(1);
+    expect(await envoy.stat('listener.mqtt.ssl.fail_verify_san')).toBeGreaterThanOrEqual(1);
   });
 });

@@ -67,7 +67,7 @@ describe('loadConfig', () => {
         port: 1883,
         maxKeepAliveSec: 3600,
         websocketPort: 0,
-        tls: { certFile: '', keyFile: '', clientCaFile: '', minVersion: '1.2' },
+        tls: { certFile: '', keyFile: '', clientCaFile: '', clientSubjectAltNames: '', minVersion: '1.2' },
       },
       cluster: {
         name: 'mqtt_brokers',
@@ -409,6 +409,9 @@ describe('xDS transport security settings', () => {
     expect(codes(load({ argv: ['--xds-tls-cert-file', 'c.pem'] }))).toEqual(['CONFIG_XDS_TLS_PAIR']);
     expect(codes(load({ argv: ['--listener-tls-key-file', 'k.pem'] }))).toEqual(['CONFIG_LISTENER_TLS_PAIR']);
     expect(codes(load({ argv: ['--listener-tls-client-ca-file', 'ca.pem'] }))).toEqual(['CONFIG_LISTENER_TLS_NEEDS_CERT']);
+    expect(codes(load({ argv: ['--listener-tls-client-subject-alt-names', 'URI:urn:x'] }))).toEqual(['CONFIG_LISTENER_TLS_SAN_NEEDS_CA']);
+    for (const bad of ['urn:x', 'URI:', 'URI:*', 'URI:a,', 'FOO:a', 'URI:a b'])
+      expect(codes(load({ argv: ['--listener-tls-client-subject-alt-names', bad] })).length).toBe(1);
     expect(codes(load({ argv: ['--xds-tls-client-ca-file', 'ca.pem'] }))).toEqual(['CONFIG_XDS_TLS_NEEDS_CERT']);
     expect(
       codes(load({ argv: ['--xds-tls-cert-file', 'c.pem', '--xds-tls-key-file', 'k.pem', '--xds-tls-node-identity', 'node-id'] })),

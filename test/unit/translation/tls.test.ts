@@ -1,5 +1,5 @@
-import { buildResources, validateResources, type ProxyModel } from '../../../src/translation';
-import { listenerSecretName } from '../../../src/publishing';
+import { buildResources, buildSecret, validateResources, type ProxyModel } from '../../../src/translation';
+import { listenerSecretName, sanMatches } from '../../../src/publishing';
 import { model } from './fixtures';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -63,6 +63,27 @@ describe('MQTT over TLS: the listener names its certificate, SDS carries it', ()
     expect(set.secrets[1]).toEqual({ name: 'mqtt.client_ca', validation_context: { trusted_ca: { inline_string: CERT } } });
     expect(validateResources(set)).toEqual([]);
     expect(validateResources({ ...set, secrets: [set.secrets[0]] }).map((p) => p.code)).toEqual(['SDS_MISSING']);
+  });
+
+  it('matches client SANs exactly or by prefix, in the CA Secret', () => {
+    expect(sanMatches('URI:urn:device:*,DNS:gw.example.com,IP:10.0.0.1')).toEqual([
+      { type: 'URI', value: 'urn:device:', prefix: true },
+      { type: 'DNS', value: 'gw.example.com', prefix: false },
+      { type: 'IP_ADDRESS', value: '10.0.0.1', prefix: false },
+    ]);
+    expect(sanMatches('')).toEqual([]);
+    const secret = buildSecret({
+      name: 'mqtt.client_ca',
+      trustedCa: CERT,
+      subjectAltNames: sanMatches('URI:urn:device:*,EMAIL:ops@example.com'),
+    });
+    expect(secret.validation_context?.match_typed_subject_alt_names).toEqual([
+      { san_type: 'URI', matcher: { prefix: 'urn:device:' } },
+      { san_type: 'EMAIL', matcher: { exact: 'ops@example.com' } },
+    ]);
+    expect(buildSecret({ name: 'x', trustedCa: CERT, subjectAltNames: [] }).validation_context).toEqual({
+      trusted_ca: { inline_string: CERT },
+    });
   });
 
   it('can require TLS 1.3', () => {
