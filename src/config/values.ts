@@ -64,13 +64,7 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
   }
   problems.push(...xdsTlsProblems(config, said));
   const lt = config.listener.tls;
-  if ((lt.certFile === '') !== (lt.keyFile === '')) {
-    problems.push({
-      code: 'CONFIG_LISTENER_TLS_PAIR',
-      path: lt.certFile === '' ? 'listener.tls.certFile' : 'listener.tls.keyFile',
-      message: 'listener.tls.certFile and listener.tls.keyFile go together: give both for MQTT over TLS, or neither for plaintext',
-    });
-  }
+  problems.push(...pairProblem('listener.tls', lt, 'CONFIG_LISTENER_TLS_PAIR', 'give both for MQTT over TLS, or neither for plaintext'));
   if (lt.clientCaFile !== '' && lt.certFile === '') {
     problems.push({
       code: 'CONFIG_LISTENER_TLS_NEEDS_CERT',
@@ -86,14 +80,7 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
       message: 'listener.tls.clientSubjectAltNames needs listener.tls.clientCaFile: SANs are matched on client certificates the CA signed',
     });
   }
-  const agentTls = config.agent.tls;
-  if ((agentTls.certFile === '') !== (agentTls.keyFile === '')) {
-    problems.push({
-      code: 'CONFIG_AGENT_TLS_PAIR',
-      path: agentTls.certFile === '' ? 'agent.tls.certFile' : 'agent.tls.keyFile',
-      message: 'agent.tls.certFile and agent.tls.keyFile go together: give both for a client certificate, or neither',
-    });
-  }
+  problems.push(...pairProblem('agent.tls', config.agent.tls, 'CONFIG_AGENT_TLS_PAIR', 'give both for a client certificate, or neither'));
   const k = config.discovery.kubernetes;
   if (config.discovery.source === 'kubernetes' && (k.service === '') === (k.labelSelector === '')) {
     problems.push({
@@ -175,14 +162,7 @@ function merge(base: unknown, over: unknown): unknown {
 /** xDS carries every broker address and can stall drains: plaintext beyond loopback only when chosen. */
 function xdsTlsProblems(config: Config, said: (key: SettingKey, value: number | string) => string): Problem[] {
   const { tls, host, plaintext } = config.xds;
-  const problems: Problem[] = [];
-  if ((tls.certFile === '') !== (tls.keyFile === '')) {
-    problems.push({
-      code: 'CONFIG_XDS_TLS_PAIR',
-      path: tls.certFile === '' ? 'xds.tls.certFile' : 'xds.tls.keyFile',
-      message: 'xds.tls.certFile and xds.tls.keyFile go together: give both, or neither for plaintext',
-    });
-  }
+  const problems: Problem[] = pairProblem('xds.tls', tls, 'CONFIG_XDS_TLS_PAIR', 'give both, or neither for plaintext');
   if (tls.certFile === '' && (tls.clientCaFile !== '' || tls.nodeIdentity !== 'off')) {
     problems.push({
       code: 'CONFIG_XDS_TLS_NEEDS_CERT',
@@ -208,6 +188,18 @@ function xdsTlsProblems(config: Config, said: (key: SettingKey, value: number | 
     });
   }
   return problems;
+}
+
+/** A certificate without its key, or a key without its certificate, under `<prefix>.certFile` / `<prefix>.keyFile`. */
+function pairProblem(
+  prefix: 'xds.tls' | 'listener.tls' | 'agent.tls',
+  files: { readonly certFile: string; readonly keyFile: string },
+  code: string,
+  instead: string,
+): Problem[] {
+  if ((files.certFile === '') === (files.keyFile === '')) return [];
+  const missing = files.certFile === '' ? 'certFile' : 'keyFile';
+  return [{ code, path: `${prefix}.${missing}`, message: `${prefix}.certFile and ${prefix}.keyFile go together: ${instead}` }];
 }
 
 function isLoopbackAddress(host: string): boolean {
