@@ -38,8 +38,12 @@ export class ModelBuilder {
   private limitsWhy = '';
   private lastLimits: ConnectionLimits | undefined;
   private websocketWarned = false;
+  /** Settings do not change while running: parsed once, not on every plan. */
+  private readonly clientSans: SanMatch[];
 
-  constructor(private readonly opts: ModelBuilderOptions) {}
+  constructor(private readonly opts: ModelBuilderOptions) {
+    this.clientSans = sanMatches(opts.config.listener.tls.clientSubjectAltNames);
+  }
 
   build(plan: WeightPlan): ProxyModel {
     const { listener, cluster, balancing } = this.opts.config;
@@ -73,9 +77,7 @@ export class ModelBuilder {
         ? {
             certificates: [
               { name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey },
-              ...(material.ca === undefined
-                ? []
-                : [{ name: caName, trustedCa: material.ca, subjectAltNames: sanMatches(tlsFiles.clientSubjectAltNames) }]),
+              ...(material.ca === undefined ? [] : [{ name: caName, trustedCa: material.ca, subjectAltNames: this.clientSans }]),
             ],
           }
         : {}),

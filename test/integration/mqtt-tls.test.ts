@@ -20,7 +20,7 @@ import {
   type EnvoyHandle,
   type TestBroker,
 } from '../support';
-import { TestCa, type Pem } from '../support/certs';
+import { installPair, TestCa, type Pem } from '../support/certs';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
 const SERVER_NAME = 'mqtt.test';
@@ -37,21 +37,7 @@ describe.each(['sotw', 'delta'] as const)('MQTT over TLS, the certificate over S
   let pool: ClientPool | undefined;
   let issued = 0;
 
-  /** Writes a pair over the listener's files, each atomically (write, rename); returns the serial ('' for garbage). */
-  const install = (p: Pick<Pem, 'cert' | 'key'>): string => {
-    for (const [file, body] of [
-      [certFile, p.cert],
-      [keyFile, p.key],
-    ] as const) {
-      fs.writeFileSync(`${file}.tmp`, body);
-      fs.renameSync(`${file}.tmp`, file);
-    }
-    try {
-      return new X509Certificate(p.cert).serialNumber;
-    } catch {
-      return '';
-    }
-  };
+  const install = (p: Pick<Pem, 'cert' | 'key'>): string => installPair(p, certFile, keyFile);
   const issue = (days = 7, startsInDays?: number): Pem =>
     ca.issue(`listener-${issued++}`, {
       commonName: SERVER_NAME,

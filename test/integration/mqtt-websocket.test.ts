@@ -1,13 +1,12 @@
 // MQTT over WebSockets through the real Envoy: a second listener (listener.websocketPort)
 // proxies to each broker's own WebSocket port with the same weights and drains as the MQTT
 // listener; ws in one mode, wss (the listener's certificate over SDS) in the other.
-import * as fs from 'node:fs';
 import mqtt from 'mqtt';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { freePort, startBrokers, startEnvoy, stopBrokers, untilHealthy, waitFor, type EnvoyHandle, type TestBroker } from '../support';
 import { TestCa } from '../support/certs';
-import { planeConfig, startPlane } from './plane';
+import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
 const SERVER_NAME = 'mqtt.test';
 
@@ -23,19 +22,11 @@ describe.each([
   const ca = new TestCa('mqtt-xds websocket test CA');
   const clients: mqtt.MqttClient[] = [];
 
-  const writeBrokers = (weights: readonly number[], draining: readonly boolean[] = []): void => {
-    const body =
-      'brokers:\n' +
-      brokers
-        .map(
-          (b, i) =>
-            `  - name: ${b.name}\n    host: 127.0.0.1\n    port: ${b.port}\n    websocketPort: ${b.websocketPort}\n    weight: ${weights[i]}\n` +
-            (draining[i] ? '    draining: true\n' : ''),
-        )
-        .join('');
-    fs.writeFileSync(`${brokersFile}.tmp`, body);
-    fs.renameSync(`${brokersFile}.tmp`, brokersFile);
-  };
+  const writeBrokers = (weights: readonly number[], draining: readonly boolean[] = []): void =>
+    writeBrokersFile(
+      brokersFile,
+      brokers.map((broker, i) => ({ broker, weight: weights[i], draining: draining[i], websocket: true })),
+    );
   const connect = (id: string): Promise<mqtt.MqttClient> =>
     new Promise((resolve, reject) => {
       const c = mqtt.connect(`${scheme}://127.0.0.1:${wsPort}/mqtt`, {
@@ -78,10 +69,7 @@ describe.each([
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
     await untilHealthy(envoy, 2, 'two healthy brokers');
-    await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers_ws')).filter((h) => h.healthy).length === 2, {
-      timeoutMs: 30_000,
-      what: 'two healthy WebSocket hosts',
-    });
+    await untilHealthy(envoy, 2, 'two healthy WebSocket hosts', 30_000, 'mqtt_brokers_ws');
   });
 
   afterAll(async () => {

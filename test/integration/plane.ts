@@ -10,6 +10,8 @@ export interface BrokerLine {
   broker: TestBroker;
   weight?: number;
   draining?: boolean;
+  /** Lists the broker's websocketPort too. */
+  websocket?: boolean;
 }
 
 /** Writes a brokers file atomically (write, then rename), as a careful operator would. */
@@ -20,6 +22,7 @@ export function writeBrokersFile(file: string, lines: readonly BrokerLine[]): vo
       .map(
         (l) =>
           `  - name: ${l.broker.name}\n    host: 127.0.0.1\n    port: ${l.broker.port}\n` +
+          (l.websocket ? `    websocketPort: ${l.broker.websocketPort}\n` : '') +
           (l.weight !== undefined ? `    weight: ${l.weight}\n` : '') +
           (l.draining ? '    draining: true\n' : ''),
       )

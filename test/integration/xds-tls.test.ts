@@ -4,7 +4,6 @@
 // established stream and MQTT connection stays up.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import {
@@ -18,7 +17,7 @@ import {
   type TestBroker,
   untilHealthy,
 } from '../support';
-import { TestCa } from '../support/certs';
+import { installPair, TestCa } from '../support/certs';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
 describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s)', (mode) => {
@@ -37,11 +36,7 @@ describe.each(['sotw', 'delta'] as const)('xDS over mTLS with the real Envoy (%s
 
   const installServer = (name: string) => {
     const p = ca.issue(name, { commonName: 'mqtt-xds', san: ['DNS:mqtt-xds.test'] });
-    fs.writeFileSync(`${serverCert}.tmp`, p.cert);
-    fs.renameSync(`${serverCert}.tmp`, serverCert);
-    fs.writeFileSync(`${serverKey}.tmp`, p.key);
-    fs.renameSync(`${serverKey}.tmp`, serverKey);
-    return new X509Certificate(p.cert).serialNumber;
+    return installPair(p, serverCert, serverKey);
   };
   const envoyCert = (nodeId: string, from = ca) =>
     from.issue(`envoy-${nodeId}-${Math.random()}`, { commonName: nodeId, san: [`URI:spiffe://mqtt/edge/${nodeId}`], usage: 'client' });

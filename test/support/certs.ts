@@ -1,6 +1,7 @@
 // Certificates for tests, made by openssl on the spot: a CA, and leaf certificates it
 // signs (server or client, with chosen SANs and validity). Nothing is committed.
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -146,5 +147,25 @@ export class TestCa {
       this.dir,
     );
     return { certFile, keyFile, cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') };
+  }
+}
+
+/**
+ * Writes a certificate and key over the files a running control plane watches, each
+ * atomically (write, then rename), as a careful rotation would. Returns the certificate's
+ * serial, or '' when it is not a certificate (a test writing garbage on purpose).
+ */
+export function installPair(p: Pick<Pem, 'cert' | 'key'>, certFile: string, keyFile: string): string {
+  for (const [file, body] of [
+    [certFile, p.cert],
+    [keyFile, p.key],
+  ] as const) {
+    fs.writeFileSync(`${file}.tmp`, body);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  try {
+    return new X509Certificate(p.cert).serialNumber;
+  } catch {
+    return '';
   }
 }

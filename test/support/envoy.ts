@@ -166,9 +166,15 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyHandl
   }
 }
 
-/** Resolves once `count` hosts of the broker cluster have no health flags in this Envoy. */
-export async function untilHealthy(envoy: EnvoyHandle, count: number, what: string, timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => (await envoy.clusterHosts('mqtt_brokers')).filter((h) => h.healthy).length === count, {
+/** Resolves once `count` hosts of the broker cluster (or `cluster`) have no health flags in this Envoy. */
+export async function untilHealthy(
+  envoy: EnvoyHandle,
+  count: number,
+  what: string,
+  timeoutMs = 30_000,
+  cluster = 'mqtt_brokers',
+): Promise<void> {
+  await waitFor(async () => (await envoy.clusterHosts(cluster)).filter((h) => h.healthy).length === count, {
     timeoutMs,
     intervalMs: 200,
     what,
