@@ -85,7 +85,13 @@ export class ControlPlane {
     const listenerTls = creds.listenerTls;
     this.models = new ModelBuilder({ config, policy, logger: log, ...(listenerTls ? { listenerTls: () => listenerTls.material() } : {}) });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
-      plan: (nowMs) => this.planner.next(nowMs),
+      plan: (nowMs) => {
+        const outcome = this.planner.next(nowMs);
+        // A decision that waits for the next scrape (an overload to confirm, a cut to end)
+        // gets it at scrape.quickIntervalMs rather than a full interval.
+        if (this.planner.awaitingScrape() !== undefined) this.scraper?.hurry();
+        return outcome;
+      },
       model: (plan) => this.model(plan),
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       heldBy: () => this.policy.waiting(),

@@ -1,6 +1,6 @@
 // Holds what the pure balancing function needs between calls (brokers, latest loads,
 // policy, the policy's own state) and turns it into the next WeightPlan. No I/O.
-import { computeWeights, staticWeightPlan, type BrokerDecision, type PolicyState } from './balancing';
+import { awaitingScrape, computeWeights, staticWeightPlan, type BrokerDecision, type PolicyState } from './balancing';
 import type { Policy } from './config';
 import type { Broker, BrokerLoad, EnvoyBrokerLoad, WeightPlan } from './domain';
 
@@ -55,6 +55,11 @@ export class Planner {
 
   lastOutcome(): PlanOutcome | undefined {
     return this.last;
+  }
+
+  /** Why the next scrape should come soon (a decision waits for it), or undefined. */
+  awaitingScrape(): string | undefined {
+    return this.mode === 'metrics' && this.state ? awaitingScrape(this.state, this.policy) : undefined;
   }
 
   /** The plan for now; undefined until discovery delivered a broker set. */

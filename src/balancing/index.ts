@@ -4,3 +4,4 @@ export * from './static-weights';
 export { computeWeights, type BrokerDecision, type Factors, type WeighInput, type WeighOutcome } from './weights';
 export type { BrokerState, PolicyState } from './policy-state';
 export { gatePush, type PushVerdict } from './push-gate';
+export { awaitingScrape } from './awaiting';

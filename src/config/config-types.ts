@@ -119,6 +119,8 @@ export interface Config {
   };
   readonly scrape: {
     readonly intervalMs: number;
+    /** The interval after a round whose results left a decision waiting for the next scrape; 0: off. */
+    readonly quickIntervalMs: number;
     readonly timeoutMs: number;
     readonly concurrency: number;
   };

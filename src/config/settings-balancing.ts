@@ -51,6 +51,12 @@ export const BALANCING_SETTINGS: readonly Setting[] = [
     5000,
     "Time between two scrapes of every broker's metrics, in milliseconds (jittered by 10%).",
   ),
+  setting(
+    'scrape.quickIntervalMs',
+    int(0, 3_600_000),
+    1000,
+    'Time to the next scrape when a decision waits for it (an overload seen once, a cut counting calm scrapes, a suspect page), in milliseconds; 0 or not below scrape.intervalMs: always the full interval.',
+  ),
   setting('scrape.timeoutMs', int(50, 600_000), 2000, 'Time one metrics request may take, in milliseconds.'),
   setting('scrape.concurrency', int(1, 1000), 8, 'Metrics requests in flight at once (count).'),
 ];

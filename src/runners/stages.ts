@@ -42,6 +42,7 @@ export function scraperFor(
     registry,
     ...(agentFetch ? { fetch: agentFetch } : {}),
     intervalMs: config.scrape.intervalMs,
+    quickIntervalMs: config.scrape.quickIntervalMs,
     timeoutMs: config.scrape.timeoutMs,
     concurrency: config.scrape.concurrency,
     onLoads,

@@ -6,6 +6,7 @@ export class ScrapeMetrics {
   private readonly duration: Histogram<'broker'>;
   private readonly errors: Counter<'broker' | 'code'>;
   private readonly staleGauge: Gauge<'broker'>;
+  private readonly quick: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -28,6 +29,11 @@ export class ScrapeMetrics {
       labelNames: ['broker'],
       registers,
     });
+    this.quick = new Counter({
+      name: 'mqtt_xds_scrape_quick_rounds_total',
+      help: 'Rounds brought forward to scrape.quickIntervalMs because an overload or a suspect page awaited its confirming scrape',
+      registers,
+    });
   }
 
   observed(broker: string, seconds: number): void {
@@ -38,6 +44,9 @@ export class ScrapeMetrics {
   }
   stale(broker: string, isStale: boolean): void {
     this.staleGauge.set({ broker }, isStale ? 1 : 0);
+  }
+  hurried(): void {
+    this.quick.inc();
   }
   /** A broker left discovery: drop its series so they do not linger forever. */
   forget(broker: string): void {

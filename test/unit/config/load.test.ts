@@ -85,7 +85,7 @@ describe('loadConfig', () => {
         lbPolicy: 'ROUND_ROBIN',
         minPushIntervalMs: 5000,
       },
-      scrape: { intervalMs: 5000, timeoutMs: 2000, concurrency: 8 },
+      scrape: { intervalMs: 5000, quickIntervalMs: 1000, timeoutMs: 2000, concurrency: 8 },
       envoyView: { reportIntervalMs: 1000 },
       leaderElection: { leaseName: '', namespace: '', identity: '', leaseDurationMs: 15000, renewIntervalMs: 5000 },
       pushDebounceMs: 100,

@@ -421,6 +421,43 @@ describe('Scraper against real HTTP servers', () => {
     expect(h.delivered.length).toBe(settled);
   });
 
+  it('brings one round forward to quickIntervalMs when hurried, and counts it', async () => {
+    server.route(
+      '/b',
+      page(() => CE),
+    );
+    const h = make({ intervalMs: 3000, quickIntervalMs: 50, jitterRatio: 0 });
+    h.scraper.setBrokers([broker('b', server.url('/b'))]);
+    h.scraper.start();
+    await waitFor('the first round', () => h.delivered.length === 1);
+    const hurriedAt = Date.now();
+    h.scraper.hurry();
+    h.scraper.hurry(); // asking twice changes nothing
+    await waitFor('the hurried round', () => h.delivered.length === 2, 1500);
+    expect(Date.now() - hurriedAt).toBeLessThan(1500);
+    // Not asked again: the round after it keeps the full interval.
+    await sleep(600);
+    expect(h.delivered).toHaveLength(2);
+    expect(await metricValues(h.registry, 'mqtt_xds_scrape_quick_rounds_total')).toEqual([{ labels: {}, value: 1 }]);
+  });
+
+  it('ignores hurry() when the quick interval is off or not shorter than the interval', async () => {
+    server.route(
+      '/b',
+      page(() => CE),
+    );
+    for (const quickIntervalMs of [0, 3000]) {
+      const h = make({ intervalMs: 3000, quickIntervalMs, jitterRatio: 0 });
+      h.scraper.setBrokers([broker('b', server.url('/b'))]);
+      h.scraper.start();
+      await waitFor('the first round', () => h.delivered.length === 1);
+      h.scraper.hurry();
+      await sleep(400);
+      expect(h.delivered).toHaveLength(1);
+      h.scraper.stop();
+    }
+  });
+
   it('abandons a round in flight on stop() without reporting it', async () => {
     server.route(
       '/slow',
