@@ -68,17 +68,16 @@ function discoveredFilter(name: string, typeName: string): Filter {
  */
 export function buildListener(m: ListenerModel, tenants: readonly TenantModel[] = [], defaultChain = true): Listener {
   const inspect = m.tls !== undefined || tenants.length > 0;
-  const chains: FilterChain[] = [
-    ...(defaultChain || tenants.length === 0 ? [buildDefaultChain(m)] : []),
-    ...tenants.map(buildTenantChain),
-  ];
+  const chains: FilterChain[] = [...(defaultChain || tenants.length === 0 ? [buildDefaultChain(m)] : []), ...tenants.map(buildTenantChain)];
   return {
     name: m.name,
     address: { socket_address: { address: m.address, port_value: m.port, protocol: 'TCP' } },
     // listener.<name>.* instead of listener.<address>_<port>.*: stable across address changes.
     stat_prefix: m.name,
     // Reads the ClientHello's SNI, which the tenants' chains match on.
-    ...(inspect ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: typed(TLS_INSPECTOR_TYPE, {}) }] } : {}),
+    ...(inspect
+      ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: typed(TLS_INSPECTOR_TYPE, {}) }] }
+      : {}),
     filter_chains: chains,
     // Envoy's default buffer is 1 MiB per connection; with 100k mostly idle MQTT clients
     // that is memory nobody needs, and flow control still carries larger messages.

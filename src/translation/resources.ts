@@ -24,6 +24,8 @@ export interface ResourceSet {
 export function buildResources(model: ProxyModel): ResourceSet {
   const ws = model.websocket;
   const tenants = model.tenants ?? [];
+  // Refusing names no tenant has, the default chain is gone, and with it its filter configs.
+  const withDefault = (model.defaultChain ?? true) || tenants.length === 0;
   return {
     clusters: [buildCluster(model.cluster), ...tenants.map((t) => buildCluster(t.cluster)), ...(ws ? [buildCluster(ws.cluster)] : [])],
     endpoints: [
@@ -32,11 +34,11 @@ export function buildResources(model: ProxyModel): ResourceSet {
       ...(ws ? [buildWebsocketLoadAssignment(ws.cluster.name, model.plan)] : []),
     ],
     extensionConfigs: [
-      ...buildListenerFilterConfigs(model.listener),
+      ...(withDefault ? buildListenerFilterConfigs(model.listener) : []),
       ...tenants.flatMap((t) => buildTenantFilterConfigs(t.listener)),
       ...(ws ? buildListenerFilterConfigs(ws.listener) : []),
     ],
     secrets: (model.certificates ?? []).map(buildSecret),
-    listeners: [buildListener(model.listener, tenants, model.defaultChain ?? true), ...(ws ? [buildListener(ws.listener)] : [])],
+    listeners: [buildListener(model.listener, tenants, withDefault), ...(ws ? [buildListener(ws.listener)] : [])],
   };
 }
