@@ -13,6 +13,7 @@ import type { Rebalancer } from './rebalance';
 import * as runners from './runners';
 import type { Scraper } from './scraping';
 import type { ProxyModel, ResourceSet } from './translation';
+import { TenantCertificates } from './tls';
 import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
@@ -46,6 +47,7 @@ export class ControlPlane {
   private readonly rebalancer: Rebalancer;
   private readonly drainRecord: SharedDrainRecord | undefined;
   private readonly admin: AdminServer;
+  private readonly tenantTls: TenantCertificates;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -73,6 +75,7 @@ export class ControlPlane {
       logger: log.child({ stage: 'policy' }),
       rejected,
       onPolicy: (p) => {
+        this.tenantTls.sync(p.tenants);
         this.planner.setPolicy(p);
         this.publisher.policyApplied();
       },
@@ -83,7 +86,19 @@ export class ControlPlane {
     });
     this.planner = runners.plannerFor(config, this.policy.policy(), log, registry);
     const listenerTls = creds.listenerTls;
-    this.models = new ModelBuilder({ config, policy, logger: log, ...(listenerTls ? { listenerTls: () => listenerTls.material() } : {}) });
+    this.tenantTls = new TenantCertificates({
+      logger: log.child({ stage: 'tenant-tls' }),
+      registry,
+      onChange: () => this.publisher.certificateChanged(),
+    });
+    this.tenantTls.sync(this.policy.policy().tenants);
+    this.models = new ModelBuilder({
+      config,
+      policy,
+      logger: log,
+      ...(listenerTls ? { listenerTls: () => listenerTls.material() } : {}),
+      tenantTls: (tenant) => this.tenantTls.material(tenant),
+    });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => {
         const outcome = this.planner.next(nowMs);
@@ -138,6 +153,7 @@ export class ControlPlane {
       envoyView: () => this.envoyView.status(),
       xdsTls: xdsTls && (() => xdsTls.status()),
       listenerTls: listenerTls && (() => listenerTls.status()),
+      tenants: () => this.tenantTls.status(),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
     this.admin = runners.adminFor(config, log, registry, creds, {
@@ -152,6 +168,7 @@ export class ControlPlane {
     this.creds.xdsTls?.source.start();
     this.creds.agentTls?.start();
     this.creds.listenerTls?.start();
+    this.tenantTls.start();
     const adminPort = await this.admin.start();
     this.log.info('control plane listening', { xds: `${this.opts.config.xds.host}:${xdsPort}`, admin: adminPort });
     await this.policy.start();
@@ -171,6 +188,7 @@ export class ControlPlane {
     this.creds.xdsTls?.source.stop();
     this.creds.agentTls?.stop();
     this.creds.listenerTls?.stop();
+    this.tenantTls.stop();
     await this.ads.stop(this.opts.config.shutdownGraceMs);
     await this.admin.stop();
     this.log.info('control plane stopped');

@@ -1,4 +1,4 @@
-import type { PairStatus } from '../tls';
+import type { PairStatus, TenantCertificateStatus } from '../tls';
 import type { BrokerDecision } from '../balancing';
 import type { BrokerLoad, PlannedEndpoint } from '../domain';
 import type { ConnectionLimits } from '../limits';
@@ -33,6 +33,8 @@ export interface ControlPlaneStatus extends DiscoveryStatus {
   readonly xdsTls?: XdsTlsStatus;
   /** The MQTT listener's certificate, sent to the Envoys over SDS. */
   readonly listenerTls?: PairStatus;
+  /** SNI tenants: each one's certificate in force, or why it is not served. */
+  readonly tenants?: Record<string, TenantCertificateStatus>;
 }
 
 export interface ReadinessInputs {
@@ -92,6 +94,7 @@ export interface StatusSources {
   readonly envoyView?: () => EnvoyViewStatus;
   readonly xdsTls: (() => XdsTlsStatus | undefined) | undefined;
   readonly listenerTls?: (() => PairStatus | undefined) | undefined;
+  readonly tenants?: () => Record<string, TenantCertificateStatus>;
 }
 
 export function readinessOf(s: StatusSources): Readiness {
@@ -108,6 +111,7 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
   const loads = s.loads();
   const xdsTls = s.xdsTls?.();
   const listenerTls = s.listenerTls?.();
+  const tenants = s.tenants?.();
   const envoyView = s.envoyView?.();
   return {
     ready: readinessOf(s),
@@ -124,5 +128,6 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
     ...(envoyView ? { envoyView } : {}),
     ...(xdsTls ? { xdsTls } : {}),
     ...(listenerTls ? { listenerTls } : {}),
+    ...(tenants && Object.keys(tenants).length > 0 ? { tenants } : {}),
   };
 }

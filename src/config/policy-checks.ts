@@ -3,6 +3,7 @@ import { didYouMean } from '../util/suggest';
 import { AUTO_CAPACITY, entryOf, type Policy, type SignalWeights } from './policy-types';
 import { childPath } from './policy-schema';
 import { checkLimits } from './policy-limits';
+import { checkTenants } from './policy-tenants';
 
 /**
  * Checks that span fields: orders of bounds, references to capacity classes, overrides
@@ -80,6 +81,7 @@ export function checkPolicy(p: Policy, lines: ReadonlyMap<string, number>): Prob
     }
   }
   checkLimits(p.limits, add);
+  checkTenants(p.tenants, add);
   return problems;
 }
 

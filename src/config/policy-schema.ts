@@ -1,4 +1,4 @@
-import { isMap, isScalar, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, type Pair } from 'yaml';
 import type { Problem } from '../util/result';
 import { didYouMean } from '../util/suggest';
 import { describeNode, keyName, type YamlDoc } from '../util/yaml-doc';
@@ -107,6 +107,28 @@ export function name(pattern: RegExp, allowed: string): Reader<string> {
   return (node, path, at, ctx) => {
     const v = scalarValue(node);
     return typeof v === 'string' && pattern.test(v) ? v : refuse(ctx, 'type', path, at, node, allowed);
+  };
+}
+
+/** A sequence of `item`, with at least `min` and at most `max` entries. */
+export function listOf<T>(item: Reader<T>, r: { readonly min: number; readonly max: number }): Reader<readonly T[]> {
+  return (node, path, at, ctx) => {
+    if (!isSeq(node)) {
+      report(ctx, 'POLICY_NOT_A_LIST', path, at, `expected a list, got ${describeNode(node)}`);
+      return undefined;
+    }
+    if (node.items.length < r.min || node.items.length > r.max) {
+      report(ctx, 'POLICY_VALUE_RANGE', path, at, `expected ${r.min} to ${r.max} entries, got ${node.items.length}`);
+      return undefined;
+    }
+    const out: T[] = [];
+    let good = true;
+    node.items.forEach((n, i) => {
+      const v = item(n, `${path}[${i}]`, n, ctx);
+      if (v === undefined) good = false;
+      else out.push(v);
+    });
+    return good ? out : undefined;
   };
 }
 

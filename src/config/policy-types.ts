@@ -1,6 +1,7 @@
 // The operator's balancing policy as the rest of the program sees it: deeply readonly,
 // units in names. docs/policy.md documents every field and its default.
 import type { LimitsPolicy } from './policy-limits';
+import type { TenantPolicy, UnknownServerName } from './policy-tenants';
 
 /** How much a broker can take; what utilisation 1.0 means. */
 export interface CapacityClass {
@@ -240,6 +241,10 @@ export interface Policy {
   readonly limits: LimitsPolicy;
   readonly rebalance: RebalancePolicy;
   readonly drain: DrainPolicy;
+  /** SNI tenants on the MQTT listener, by name (policy-tenants.ts, docs/tenants.md). */
+  readonly tenants: Readonly<Record<string, TenantPolicy>>;
+  /** With tenants: what a client whose SNI names none of them gets. */
+  readonly unknownServerName: UnknownServerName;
 }
 
 export const AUTO_CAPACITY = 'auto';

@@ -6,6 +6,7 @@ import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
 import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
+import { TENANTS, UNKNOWN_SERVER_NAME_READER } from './policy-tenants';
 import {
   AUTO_CAPACITY,
   CONTROLLER_MODES,
@@ -38,6 +39,7 @@ import {
 export { diffPolicies } from './policy-diff';
 export * from './policy-types';
 export type { ConnectionLimitsPolicy, ConnectRatePolicy, LimitsPolicy } from './policy-limits';
+export { TENANT_NAME, type TenantPolicy, type UnknownServerName } from './policy-tenants';
 
 const DEFAULT_POLICY: Policy = deepFreeze({
   weightScale: 1000,
@@ -68,6 +70,8 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   stale: { graceMs: 30_000, decayMs: 60_000 },
   overrides: {},
   limits: DEFAULT_LIMITS,
+  tenants: {},
+  unknownServerName: 'default',
   rebalance: {
     mode: 'dry-run',
     tolerance: 0.1,
@@ -217,6 +221,8 @@ const POLICY: Reader<Policy> = section<Policy>(
     ),
     drain: section({ moveClients: flag, deadlineMs: int(1000, 7 * DAY_MS) }, D.drain),
     limits: LIMITS,
+    tenants: TENANTS,
+    unknownServerName: UNKNOWN_SERVER_NAME_READER,
   },
   D,
 );

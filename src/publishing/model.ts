@@ -2,7 +2,8 @@ import type { Config, Policy } from '../config';
 import type { WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
-import type { ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel, SanMatch } from '../translation';
+import type { TenantPolicy } from '../config/policy';
+import type { CertificateModel, ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel, SanMatch, TenantModel } from '../translation';
 import type { Logger } from '../util/log';
 
 export interface ModelBuilderOptions {
@@ -11,6 +12,8 @@ export interface ModelBuilderOptions {
   readonly logger: Logger;
   /** The MQTT listener's certificate in force; absent or undefined: plaintext MQTT. */
   readonly listenerTls?: () => PairMaterial | undefined;
+  /** A tenant's certificate in force; undefined: the tenant is not served. */
+  readonly tenantTls?: (tenant: string) => PairMaterial | undefined;
 }
 
 /** `URI:urn:device:*,DNS:gw.example.com` → matchers; the setting's pattern has checked the form. */
@@ -25,6 +28,8 @@ export function sanMatches(setting: string): SanMatch[] {
   });
 }
 
+/** A tenant's chain, filters and secrets are named under this. */
+export const tenantChainName = (listenerName: string, tenant: string): string => `${listenerName}.tenant.${tenant}`;
 /** The SDS name of the MQTT listener's certificate. */
 export const listenerSecretName = (listenerName: string): string => `${listenerName}.server_certificate`;
 /** The SDS name of the CA bundle client certificates must chain to (mTLS). */
@@ -67,21 +72,82 @@ export class ModelBuilder {
       ...(material ? { tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) } } : {}),
     };
     const brokerCluster: ClusterModel = { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster };
+    const policy = this.opts.policy();
+    const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion);
+    // Without a certificate of its own the listener has no chain for names no tenant has.
+    const defaultChain = tenants.models.length === 0 || (material !== undefined && policy.unknownServerName === 'default');
     const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort) : undefined;
     return {
       listener: mqttListener,
       cluster: brokerCluster,
       plan,
       ...(websocket ? { websocket } : {}),
-      ...(material
+      ...(tenants.models.length > 0 ? { tenants: tenants.models, defaultChain } : {}),
+      ...((material && defaultChain) || tenants.certificates.length > 0
         ? {
             certificates: [
-              { name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey },
-              ...(material.ca === undefined ? [] : [{ name: caName, trustedCa: material.ca, subjectAltNames: this.clientSans }]),
+              ...(material && defaultChain
+                ? [
+                    { name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey },
+                    ...(material.ca === undefined ? [] : [{ name: caName, trustedCa: material.ca, subjectAltNames: this.clientSans }]),
+                  ]
+                : []),
+              ...tenants.certificates,
             ],
           }
         : {}),
     };
+  }
+
+  /**
+   * One chain per tenant whose certificate is good, in name order: the listener's settings
+   * under the tenant's names, its own limits, and a cluster of its pool's brokers with the
+   * weights the plan gives them. Without a good certificate a tenant is left out.
+   */
+  private tenants(
+    specs: Readonly<Record<string, TenantPolicy>>,
+    plan: WeightPlan,
+    listener: ListenerModel,
+    cluster: ClusterModel,
+    minVersion: ListenerTlsModel['minVersion'],
+  ): { models: TenantModel[]; certificates: CertificateModel[] } {
+    const models: TenantModel[] = [];
+    const certificates: CertificateModel[] = [];
+    for (const name of Object.keys(specs).sort()) {
+      const spec = specs[name];
+      const material = this.opts.tenantTls?.(name);
+      if (!material) continue;
+      const chain = tenantChainName(listener.name, name);
+      const secretName = listenerSecretName(chain);
+      const caName = clientCaSecretName(chain);
+      const pool = spec.brokers === undefined ? undefined : new Set(spec.brokers);
+      const clusterName = `${cluster.name}.${name}`;
+      const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
+      const { connectRate: _shared, ...rest } = listener;
+      models.push({
+        name,
+        serverNames: spec.serverNames,
+        listener: {
+          ...rest,
+          name: chain,
+          clusterName,
+          ...(perSec === 'off' ? {} : { connectRate: { perSec, burst: burst === 'auto' ? perSec : burst } }),
+          ...(spec.maxConnections === undefined ? {} : { maxConnections: spec.maxConnections }),
+          tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
+        },
+        cluster: { ...cluster, name: clusterName },
+        plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) },
+      });
+      certificates.push({ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey });
+      if (material.ca !== undefined) {
+        certificates.push({
+          name: caName,
+          trustedCa: material.ca,
+          subjectAltNames: (spec.clientSubjectAltNames ?? []).flatMap((s) => sanMatches(s)),
+        });
+      }
+    }
+    return { models, certificates };
   }
 
   /**

@@ -7,3 +7,4 @@ export * from './read-pem';
 export * from './client-tls';
 export * from './refusal-report';
 export * from './watched-pair';
+export * from './tenant-certificates';

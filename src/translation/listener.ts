@@ -2,11 +2,20 @@ import type { TransportSocket } from '../generated/envoy/config/core/v3/Transpor
 import type { Filter } from '../generated/envoy/config/listener/v3/Filter';
 import type { Listener } from '../generated/envoy/config/listener/v3/Listener';
 import type { DownstreamTlsContext } from '../generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext';
-import type { ListenerModel, ListenerTlsModel } from './model';
-import { connectRateLimitName, LOCAL_RATE_LIMIT_TYPE, TCP_PROXY_TYPE, tcpProxyName } from './network-filters';
+import type { FilterChain } from '../generated/envoy/config/listener/v3/FilterChain';
+import type { ListenerModel, ListenerTlsModel, TenantModel } from './model';
+import {
+  CONNECTION_LIMIT_TYPE,
+  connectionLimitName,
+  connectRateLimitName,
+  LOCAL_RATE_LIMIT_TYPE,
+  TCP_PROXY_TYPE,
+  tcpProxyName,
+} from './network-filters';
 import { durationMs, typed, TYPE_PREFIX } from './any';
 
 export const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+export const TLS_INSPECTOR_TYPE = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 
 /**
  * TLS 1.2 or 1.3 (never older), with the certificate from SDS on the ADS stream. No initial
@@ -45,25 +54,55 @@ function discoveredFilter(name: string, typeName: string): Filter {
 }
 
 /**
- * The MQTT listener. It depends only on name, address and port, never on brokers, weights
- * or limits: any change inside a filter chain drains every connection on it, closing them
- * after Envoy's drain time. The filters' settings come over ECDS instead
- * (network-filters.ts), so changing them leaves these bytes identical.
+ * The MQTT listener. It depends only on name, address, port, TLS secret names and the
+ * tenants' names and server names, never on brokers, weights or limits: any change inside
+ * a filter chain drains every connection on it, closing them after Envoy's drain time. The
+ * filters' settings come over ECDS instead (network-filters.ts), so changing them leaves
+ * these bytes identical.
+ *
+ * Tenants add one chain each, matched by SNI, beside the default chain (which has no match
+ * and so takes every client naming no tenant). Envoy updates a listener whose filter chains
+ * alone changed in place: only an added, removed or changed chain is touched, so one
+ * tenant's change drains no other tenant. That holds only while everything else stays, the
+ * listener filters included: with TLS the TLS inspector is always there, tenants or not.
  */
-export function buildListener(m: ListenerModel): Listener {
+export function buildListener(m: ListenerModel, tenants: readonly TenantModel[] = [], defaultChain = true): Listener {
+  const inspect = m.tls !== undefined || tenants.length > 0;
+  const chains: FilterChain[] = [...(defaultChain || tenants.length === 0 ? [buildDefaultChain(m)] : []), ...tenants.map(buildTenantChain)];
   return {
     name: m.name,
     address: { socket_address: { address: m.address, port_value: m.port, protocol: 'TCP' } },
     // listener.<name>.* instead of listener.<address>_<port>.*: stable across address changes.
     stat_prefix: m.name,
-    filter_chains: [
-      {
-        filters: [discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE), discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE)],
-        ...(m.tls ? { transport_socket: buildDownstreamTls(m.tls) } : {}),
-      },
-    ],
+    // Reads the ClientHello's SNI, which the tenants' chains match on.
+    ...(inspect
+      ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: typed(TLS_INSPECTOR_TYPE, {}) }] }
+      : {}),
+    filter_chains: chains,
     // Envoy's default buffer is 1 MiB per connection; with 100k mostly idle MQTT clients
     // that is memory nobody needs, and flow control still carries larger messages.
     per_connection_buffer_limit_bytes: { value: 32768 },
+  };
+}
+
+function buildDefaultChain(m: ListenerModel): FilterChain {
+  return {
+    filters: [discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE), discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE)],
+    ...(m.tls ? { transport_socket: buildDownstreamTls(m.tls) } : {}),
+  };
+}
+
+/** One tenant's chain: its server names, its certificate, and its own filters by name. */
+export function buildTenantChain(t: TenantModel): FilterChain {
+  const m = t.listener;
+  return {
+    name: m.name,
+    filter_chain_match: { server_names: [...t.serverNames], transport_protocol: 'tls' },
+    filters: [
+      discoveredFilter(connectionLimitName(m), CONNECTION_LIMIT_TYPE),
+      discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
+      discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
+    ],
+    transport_socket: buildDownstreamTls(m.tls),
   };
 }

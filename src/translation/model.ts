@@ -24,6 +24,26 @@ export interface ListenerModel {
   readonly maxConnectionDurationMs?: number;
   /** TLS termination with the certificate sent over SDS under `secretName`; absent: plaintext MQTT. */
   readonly tls?: ListenerTlsModel;
+  /**
+   * Open connections per Envoy beyond which new ones are closed (Envoy's connection_limit).
+   * Tenant chains only: they carry the filter always, off while this is absent, so setting
+   * a limit later is an ECDS update and never a drain.
+   */
+  readonly maxConnections?: number;
+}
+
+/**
+ * An SNI tenant: a filter chain of its own on the MQTT listener, matched by server name,
+ * with its own certificate, filters (named after it, over ECDS) and broker cluster.
+ */
+export interface TenantModel {
+  readonly name: string;
+  readonly serverNames: readonly string[];
+  /** The chain's settings: name `<listener>.tenant.<tenant>`, the tenant's TLS, limits and cluster. */
+  readonly listener: ListenerModel & { readonly tls: ListenerTlsModel };
+  readonly cluster: ClusterModel;
+  /** The weight plan's endpoints in the tenant's pool, with their weights. */
+  readonly plan: WeightPlan;
 }
 
 /**
@@ -93,6 +113,10 @@ export interface ProxyModel {
   readonly plan: WeightPlan;
   /** The certificates the listeners name; empty without TLS. */
   readonly certificates?: readonly CertificateModel[];
+  /** SNI tenants, in name order; absent or empty: none. */
+  readonly tenants?: readonly TenantModel[];
+  /** With tenants: false leaves out the default chain, so a client naming no tenant is closed. */
+  readonly defaultChain?: boolean;
   /** MQTT over WebSockets: its own listener and cluster, the same brokers on their websocket ports. */
   readonly websocket?: { readonly listener: ListenerModel; readonly cluster: ClusterModel };
 }

@@ -1,4 +1,5 @@
 import type { TypedExtensionConfig } from '../generated/envoy/config/core/v3/TypedExtensionConfig';
+import type { ConnectionLimit } from '../generated/envoy/extensions/filters/network/connection_limit/v3/ConnectionLimit';
 import type { LocalRateLimit } from '../generated/envoy/extensions/filters/network/local_ratelimit/v3/LocalRateLimit';
 import type { TcpProxy } from '../generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy';
 import type { TokenBucket } from '../generated/envoy/type/v3/TokenBucket';
@@ -11,10 +12,15 @@ import { durationMs, typed } from './any';
 
 export const LOCAL_RATE_LIMIT_TYPE = 'envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit';
 export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+export const CONNECTION_LIMIT_TYPE = 'envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit';
 
 /** ECDS resource names; Envoy's stats use them too (extension_config_discovery.network_filter.<name>.*). */
 export const connectRateLimitName = (m: Pick<ListenerModel, 'name'>): string => `${m.name}.connect_rate_limit`;
 export const tcpProxyName = (m: Pick<ListenerModel, 'name'>): string => `${m.name}.tcp_proxy`;
+export const connectionLimitName = (m: Pick<ListenerModel, 'name'>): string => `${m.name}.connection_limit`;
+
+/** Runtime key that switches a tenant's connection limit on or off in a running Envoy. */
+export const connectionLimitRuntimeKey = (m: Pick<ListenerModel, 'name'>): string => `mqtt_xds.${m.name}.connection_limit_enabled`;
 
 /** Runtime key that switches the connection-rate limit on or off in a running Envoy (admin /runtime_modify). */
 export const connectRateRuntimeKey = (m: Pick<ListenerModel, 'name'>): string => `mqtt_xds.${m.name}.connect_rate_limit_enabled`;
@@ -66,6 +72,27 @@ export function buildConnectRateLimit(m: ListenerModel): LocalRateLimit {
       : { max_tokens: UINT32_MAX, tokens_per_fill: { value: UINT32_MAX }, fill_interval: durationMs(FILL_INTERVALS_MS[0]) },
     runtime_enabled: { default_value: { value: rate !== undefined }, runtime_key: connectRateRuntimeKey(m) },
   };
+}
+
+/**
+ * At most maxConnections open on this chain per Envoy; a connection past it is closed at
+ * once (stat connection_limit.<chain>.limited_connections). Without a limit the filter is
+ * switched off by its runtime flag, so adding one later changes no filter chain.
+ */
+export function buildConnectionLimit(m: ListenerModel): ConnectionLimit {
+  return {
+    stat_prefix: m.name,
+    max_connections: { value: m.maxConnections ?? UINT32_MAX },
+    runtime_enabled: { default_value: { value: m.maxConnections !== undefined }, runtime_key: connectionLimitRuntimeKey(m) },
+  };
+}
+
+/** A tenant chain's filter configs: its connection limit, then the listener's two. */
+export function buildTenantFilterConfigs(m: ListenerModel): TypedExtensionConfig[] {
+  return [
+    { name: connectionLimitName(m), typed_config: typed(CONNECTION_LIMIT_TYPE, buildConnectionLimit(m)) },
+    ...buildListenerFilterConfigs(m),
+  ];
 }
 
 /** The filter configs the listener names, rate limit first: it must see a connection before tcp_proxy does. */

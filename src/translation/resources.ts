@@ -7,7 +7,7 @@ import type { ProxyModel } from './model';
 import { buildCluster } from './cluster';
 import { buildClusterLoadAssignment, buildWebsocketLoadAssignment } from './endpoint';
 import { buildListener } from './listener';
-import { buildListenerFilterConfigs } from './network-filters';
+import { buildListenerFilterConfigs, buildTenantFilterConfigs } from './network-filters';
 import { buildSecret } from './secret';
 
 /** One complete proxy configuration, as plain objects, before serialisation. */
@@ -23,14 +23,22 @@ export interface ResourceSet {
 
 export function buildResources(model: ProxyModel): ResourceSet {
   const ws = model.websocket;
+  const tenants = model.tenants ?? [];
+  // Refusing names no tenant has, the default chain is gone, and with it its filter configs.
+  const withDefault = (model.defaultChain ?? true) || tenants.length === 0;
   return {
-    clusters: [buildCluster(model.cluster), ...(ws ? [buildCluster(ws.cluster)] : [])],
+    clusters: [buildCluster(model.cluster), ...tenants.map((t) => buildCluster(t.cluster)), ...(ws ? [buildCluster(ws.cluster)] : [])],
     endpoints: [
       buildClusterLoadAssignment(model.cluster.name, model.plan),
+      ...tenants.map((t) => buildClusterLoadAssignment(t.cluster.name, t.plan)),
       ...(ws ? [buildWebsocketLoadAssignment(ws.cluster.name, model.plan)] : []),
     ],
-    extensionConfigs: [...buildListenerFilterConfigs(model.listener), ...(ws ? buildListenerFilterConfigs(ws.listener) : [])],
+    extensionConfigs: [
+      ...(withDefault ? buildListenerFilterConfigs(model.listener) : []),
+      ...tenants.flatMap((t) => buildTenantFilterConfigs(t.listener)),
+      ...(ws ? buildListenerFilterConfigs(ws.listener) : []),
+    ],
     secrets: (model.certificates ?? []).map(buildSecret),
-    listeners: [buildListener(model.listener), ...(ws ? [buildListener(ws.listener)] : [])],
+    listeners: [buildListener(model.listener, tenants, withDefault), ...(ws ? [buildListener(ws.listener)] : [])],
   };
 }

@@ -1,0 +1,101 @@
+// The `tenants:` section of the policy: SNI tenants on the MQTT listener, each with its own
+// server names, certificate, broker pool and limits. docs/tenants.md.
+import { BROKER_NAME } from '../domain/broker';
+import { listOf, mapOf, name, numberIn, numberOr, oneOf, partial, section, type Reader } from './policy-schema';
+
+export interface TenantPolicy {
+  /** SNI names this tenant answers: exact (`acme.example.com`) or a leading wildcard (`*.acme.example.com`). */
+  readonly serverNames: readonly string[];
+  /** The tenant's certificate and key (PEM, leaf first), watched like listener.tls's. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** mTLS for this tenant: clients must present a certificate this CA bundle signed. */
+  readonly clientCaFile?: string;
+  /** With clientCaFile: a client certificate must carry one of these SANs (`TYPE:value`, a trailing `*` for a prefix). */
+  readonly clientSubjectAltNames?: readonly string[];
+  /** The tenant's broker pool, by name; absent: every broker. */
+  readonly brokers?: readonly string[];
+  /** At most this many open client connections per Envoy; beyond it new ones are closed at once. Absent: no limit. */
+  readonly maxConnections?: number;
+  /** New connections per second per Envoy; absent or `off`: no limit. */
+  readonly connectRate?: { readonly perSec: number | 'off'; readonly burst: number | 'auto' };
+}
+
+export const UNKNOWN_SERVER_NAME = ['default', 'refuse'] as const;
+export type UnknownServerName = (typeof UNKNOWN_SERVER_NAME)[number];
+
+/** A tenant's name ends up in Envoy resource and stat names: lower-case DNS-label-like. */
+export const TENANT_NAME = {
+  pattern: /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/,
+  allowed: 'lower-case letters, digits and "-", at most 40, starting and ending with a letter or digit',
+};
+
+const SERVER_NAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const serverName: Reader<string> = name(
+  SERVER_NAME,
+  'a lower-case DNS name (`mqtt.example.com`) or one wildcard label in front (`*.example.com`)',
+);
+const absolutePath: Reader<string> = name(/^\/[^\0]*$/, 'an absolute file path');
+const subjectAltName: Reader<string> = name(
+  /^(DNS|URI|EMAIL|IP):[^,\s]+$/,
+  'TYPE:value with TYPE one of DNS, URI, EMAIL, IP (a trailing * matches a prefix)',
+);
+const UINT32 = 0xffff_ffff;
+
+const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
+  {
+    serverNames: listOf(serverName, { min: 1, max: 100 }),
+    certFile: absolutePath,
+    keyFile: absolutePath,
+    clientCaFile: absolutePath,
+    clientSubjectAltNames: listOf(subjectAltName, { min: 1, max: 100 }),
+    brokers: listOf(name(BROKER_NAME.pattern, BROKER_NAME.allowed), { min: 1, max: 10_000 }),
+    maxConnections: numberIn({ min: 1, max: UINT32, integer: true }),
+    connectRate: section<NonNullable<TenantPolicy['connectRate']>>(
+      {
+        perSec: numberOr('off', { min: 1, max: 1_000_000, integer: true }),
+        burst: numberOr('auto', { min: 1, max: UINT32, integer: true }),
+      },
+      { perSec: 'off', burst: 'auto' },
+    ),
+  },
+  ['serverNames', 'certFile', 'keyFile'],
+);
+
+export const TENANTS: Reader<Readonly<Record<string, TenantPolicy>>> = mapOf(TENANT_NAME, TENANT);
+export const UNKNOWN_SERVER_NAME_READER: Reader<UnknownServerName> = oneOf(UNKNOWN_SERVER_NAME);
+
+/** Cross-field checks: a server name belongs to one tenant; SAN matching needs a client CA. */
+export function checkTenants(
+  tenants: Readonly<Record<string, TenantPolicy>>,
+  add: (code: string, path: string, message: string) => void,
+): void {
+  const owner = new Map<string, string>();
+  for (const [tenant, spec] of Object.entries(tenants)) {
+    spec.serverNames.forEach((n, i) => {
+      const first = owner.get(n);
+      if (first !== undefined) {
+        add(
+          'POLICY_TENANT_NAME_TAKEN',
+          `tenants.${tenant}.serverNames[${i}]`,
+          `"${n}" is already tenant ${first}'s; Envoy could not tell them apart`,
+        );
+      } else owner.set(n, tenant);
+    });
+    if (spec.clientSubjectAltNames !== undefined && spec.clientCaFile === undefined) {
+      add(
+        'POLICY_TENANT_SANS_WITHOUT_CA',
+        `tenants.${tenant}.clientSubjectAltNames`,
+        'client SANs are matched on client certificates, which only clientCaFile asks for; set it too',
+      );
+    }
+    const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
+    if (perSec !== 'off' && burst !== 'auto' && burst < perSec) {
+      add(
+        'POLICY_TENANT_BURST',
+        `tenants.${tenant}.connectRate.burst`,
+        `burst ${burst} is below perSec ${perSec}; Envoy refills at most once a second`,
+      );
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { parsePolicy, type Policy } from '../../../src/config/policy';
+import type { Problem, Result } from '../../../src/util/result';
+
+const lines = (...l: string[]): string => l.join('\n') + '\n';
+const parse = (text: string): Result<Policy> => parsePolicy(text, 'p.yaml');
+const codes = (r: Result<Policy>): Array<[string, string]> => (r.ok ? [] : r.problems.map((p: Problem) => [p.code, p.path]));
+
+const acme = [
+  '  acme:',
+  '    serverNames: [mqtt.acme.example.com, "*.acme.example.com"]',
+  '    certFile: /etc/t/acme.crt',
+  '    keyFile: /etc/t/acme.key',
+];
+
+describe('policy: tenants', () => {
+  it('reads a tenant with its server names, files, pool and limits', () => {
+    const r = parse(
+      lines(
+        'unknownServerName: refuse',
+        'tenants:',
+        ...acme,
+        '    brokers: [b1, b2]',
+        '    maxConnections: 100',
+        '    connectRate: { perSec: 10 }',
+      ),
+    );
+    expect(r.ok && r.value.unknownServerName).toBe('refuse');
+    expect(r.ok && r.value.tenants.acme).toEqual({
+      serverNames: ['mqtt.acme.example.com', '*.acme.example.com'],
+      certFile: '/etc/t/acme.crt',
+      keyFile: '/etc/t/acme.key',
+      brokers: ['b1', 'b2'],
+      maxConnections: 100,
+      connectRate: { perSec: 10, burst: 'auto' },
+    });
+  });
+
+  it.each<[string, string[], Array<[string, string]>]>([
+    [
+      'a tenant without a certificate',
+      ['tenants:', '  acme:', '    serverNames: [a.example.com]'],
+      [
+        ['POLICY_MISSING_KEY', 'tenants.acme.certFile'],
+        ['POLICY_MISSING_KEY', 'tenants.acme.keyFile'],
+      ],
+    ],
+    [
+      'a server name that is no DNS name',
+      ['tenants:', ...acme.slice(0, 1), '    serverNames: ["Bad Name"]', ...acme.slice(2)],
+      [['POLICY_VALUE_INVALID', 'tenants.acme.serverNames[0]']],
+    ],
+    [
+      'no server names',
+      ['tenants:', ...acme.slice(0, 1), '    serverNames: []', ...acme.slice(2)],
+      [['POLICY_VALUE_RANGE', 'tenants.acme.serverNames']],
+    ],
+    [
+      'a relative certificate path',
+      ['tenants:', ...acme.slice(0, 2), '    certFile: acme.crt', ...acme.slice(3)],
+      [['POLICY_VALUE_INVALID', 'tenants.acme.certFile']],
+    ],
+    ['a tenant name Envoy stats cannot carry', ['tenants:', '  Acme_1:', ...acme.slice(1)], [['POLICY_NAME_INVALID', 'tenants.Acme_1']]],
+    [
+      'one server name for two tenants',
+      ['tenants:', ...acme, '  beta:', ...acme.slice(1)],
+      [
+        ['POLICY_TENANT_NAME_TAKEN', 'tenants.beta.serverNames[0]'],
+        ['POLICY_TENANT_NAME_TAKEN', 'tenants.beta.serverNames[1]'],
+      ],
+    ],
+    [
+      'client SANs without a client CA',
+      ['tenants:', ...acme, '    clientSubjectAltNames: ["URI:urn:dev:*"]'],
+      [['POLICY_TENANT_SANS_WITHOUT_CA', 'tenants.acme.clientSubjectAltNames']],
+    ],
+    [
+      'a burst below the rate',
+      ['tenants:', ...acme, '    connectRate: { perSec: 10, burst: 5 }'],
+      [['POLICY_TENANT_BURST', 'tenants.acme.connectRate.burst']],
+    ],
+    ['an unknown unknownServerName', ['unknownServerName: drop'], [['POLICY_VALUE_INVALID', 'unknownServerName']]],
+  ])('refuses %s, naming the path', (_what, doc, expected) => {
+    expect(codes(parse(lines(...doc)))).toEqual(expected);
+  });
+});
