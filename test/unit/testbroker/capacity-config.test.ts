@@ -1,4 +1,11 @@
-import { capacityBrokerArgs, capacityBrokerUsage, parseCapacityBrokerArgs } from '../../tools/testbroker/capacity-config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CAPACITY_BROKER_FLAGS,
+  capacityBrokerArgs,
+  capacityBrokerUsage,
+  parseCapacityBrokerArgs,
+} from '../../tools/testbroker/capacity-config';
 import { DEFAULT_CPU_MODEL } from '../../tools/testbroker/capacity-cpu';
 import { DEFAULT_PROXY_CONFIG } from '../../tools/testbroker/proxy-flags';
 import { formatProblems } from '../../../src/util/result';
@@ -132,6 +139,13 @@ describe('capacity broker flags', () => {
     const text = parsed.ok ? '' : formatProblems(parsed.problems);
     expect(text).toContain('--proxy-protocol: expected one of off, required, optional, got "requried" (did you mean "required"?)');
     expect(text).toContain('--proxy-max-header-bytes: must be ≥ 232 and ≤ 65551, got 100');
+  });
+
+  it('has every flag in the docs/test-broker.md flags table', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/test-broker.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `--'));
+    const missing = CAPACITY_BROKER_FLAGS.filter((f) => !rows.some((row) => row.includes(`\`${f.flag}\``))).map((f) => f.flag);
+    expect(missing).toEqual([]);
   });
 
   it('answers --help with a usage listing every flag', () => {
