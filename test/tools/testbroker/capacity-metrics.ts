@@ -142,7 +142,12 @@ function proxyFamilies(c: ProxyCounts): MetricFamily[] {
       ],
     },
     plain('testbroker_proxy_local_total', 'counter', 'Test broker: PROXY v2 headers with the LOCAL command.', c.local),
-    plain('testbroker_proxy_absent_total', 'counter', 'Test broker: connections without a header, taken as plain MQTT (optional).', c.absent),
+    plain(
+      'testbroker_proxy_absent_total',
+      'counter',
+      'Test broker: connections without a header, taken as plain MQTT (optional).',
+      c.absent,
+    ),
     {
       name: 'testbroker_proxy_refused_total',
       help: 'Test broker: connections closed for their PROXY header, by error code.',

@@ -1,5 +1,5 @@
 // What a PROXY protocol header says, as plain JSON-able values, and the coded errors of
-// its decoders (proxy-v1.ts, proxy-v2.ts, proxy-tlvs.ts). No behaviour.
+// its decoders (proxy-v1.ts, proxy-v2.ts, proxy-tlvs.ts). Types and constants, no parsing.
 
 export type ProxyCommand = 'proxy' | 'local';
 export type ProxyFamily = 'unspec' | 'inet4' | 'inet6' | 'unix';
@@ -120,7 +120,8 @@ export const proxyError = (code: ProxyErrorCode, message: string): ProxyDecodeRe
   error: { code, message },
 });
 
-export const NO_TLVS: ProxyTlvs = {
+/** Shared by every header without TLVs (v1, a skipped block), so frozen. */
+export const NO_TLVS: ProxyTlvs = Object.freeze({
   alpn: null,
   authority: null,
   crc32c: null,
@@ -128,6 +129,6 @@ export const NO_TLVS: ProxyTlvs = {
   uniqueId: null,
   ssl: null,
   netns: null,
-  custom: [],
-  other: [],
-};
+  custom: Object.freeze([]),
+  other: Object.freeze([]),
+});

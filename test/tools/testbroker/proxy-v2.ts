@@ -125,7 +125,7 @@ export function formatIPv6(bytes: Uint8Array): string {
   }
   let bestAt = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLength) {
