@@ -12,10 +12,12 @@ import {
   parseJsonObject,
   parseLoadRequest,
   parseOverloadRequest,
+  parseProxyQuery,
   type LoadRequest,
   type OverloadRequest,
 } from './capacity-requests';
 import type { CapacitySnapshot, Override } from './capacity-simulation';
+import type { ProxyReport, ProxyReportQuery } from './proxy-ledger';
 import { formatProblems, type Problem, type Result } from '../../../src/util/result';
 
 export interface AdminBackend extends AgentBackend {
@@ -29,6 +31,8 @@ export interface AdminBackend extends AgentBackend {
   disconnect(clientIds: readonly string[]): Promise<string[]>;
   forceOverload(request: OverloadRequest): void;
   setExtraLoad(request: LoadRequest): void;
+  /** GET /admin/proxy: what the connections' PROXY headers said. */
+  proxyReport(query: ProxyReportQuery): ProxyReport;
 }
 
 /** GET /admin/state. */
@@ -82,12 +86,18 @@ export function brokerState(name: string, s: CapacitySnapshot, nowMs: number): B
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-type Route = (backend: AdminBackend, body: string) => Promise<Reply> | Reply;
+type Route = (backend: AdminBackend, body: string, url: URL) => Promise<Reply> | Reply;
 
 const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
   '/metrics': { GET: (b) => ({ status: 200, text: b.metricsText() }) },
   '/admin/state': { GET: (b) => ({ status: 200, json: brokerState(b.name, b.refresh(), b.now()) }) },
   '/admin/clients': { GET: (b) => ({ status: 200, json: b.clients() }) },
+  '/admin/proxy': {
+    GET: (b, _body, url) => {
+      const query = parseProxyQuery(url.searchParams);
+      return query.ok ? { status: 200, json: b.proxyReport(query.value) } : badRequest(query.problems);
+    },
+  },
   '/admin/disconnect': {
     POST: async (b, text) => {
       const request = parseBody(text, parseDisconnectRequest);
@@ -164,5 +174,5 @@ async function handle(backend: AdminBackend, agent: AgentOptions, req: IncomingM
   }
   const body = method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
   if (body === undefined) return errorReply(413, 'BODY_TOO_LARGE', `bodies are limited to ${MAX_BODY_BYTES} bytes`);
-  return route(backend, body);
+  return route(backend, body, url);
 }

@@ -9,7 +9,9 @@
 //        [--message-cost 1] [--window-ms 5000] [--tick-ms 100] [--noise 0] [--seed 1] [--cores 1] \
 //        [--agent-token <token>] [--cpu-model ideal|realistic] [--cpu-view limit|host|rounded] \
 //        [--host-cores 8] [--cpu-baseline 0.05] [--cpu-lag-ms 2500] [--cpu-amortisation 4] \
-//        [--cpu-fanout-exponent 1.1] [--cpu-spike-interval-ms 30000] [--cpu-spike-min 0.2] [--cpu-spike-max 0.5]
+//        [--cpu-fanout-exponent 1.1] [--cpu-spike-interval-ms 30000] [--cpu-spike-min 0.2] [--cpu-spike-max 0.5] \
+//        [--proxy-protocol off|required|optional] [--proxy-max-header-bytes 4096] [--proxy-header-timeout-ms 3000] \
+//        [--proxy-history 10000]
 //
 // The model (capacity-model.ts has the exact rules, docs/test-broker.md the walkthrough):
 //   cost(client) = connectionCost + (publishes/s sent + copies/s delivered of them) × messageCost,
@@ -22,6 +24,9 @@
 //                  --cpu-view can make wrong the ways real readings are (host, rounded);
 //   overload level 1..5 between utilisation 0.8 and 1.0, 6..10 above; publishers are
 //   under back-pressure from level 6; POST /admin/overload and /admin/load stage events.
+//
+// PROXY protocol (proxy-*.ts): with --proxy-protocol required|optional each MQTT connection
+// may begin with a v1 or v2 header, decoded and recorded for GET /admin/proxy.
 //
 // Ports: MQTT on --port; GET /metrics, the admin API and the agent API (/agent/v1/*,
 // docs/agent-api.md) on --metrics-port.
@@ -41,6 +46,7 @@ import { capacityBrokerUsage, parseCapacityBrokerArgs, type CapacityBrokerOption
 import { capacityBrokerFamilies, renderExposition } from './capacity-metrics';
 import { parseSubscriptionFilter } from './capacity-shared';
 import { CapacitySimulation } from './capacity-simulation';
+import { ProxyFront } from './proxy-front';
 import { formatProblems } from '../../../src/util/result';
 import { createLogger } from '../../../src/util/log';
 import { REPO_ROOT } from '../../../src/util/repo-root';
@@ -70,10 +76,13 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
   };
   // Clients whose id the broker assigns (empty client id, as Envoy's MQTT health check sends).
   const anonymous = new WeakSet<Client>();
+  const proxy = new ProxyFront(options, log.child({ part: 'proxy-protocol' }));
   const broker = await AedesClass.createBroker({
     id: options.name,
     preConnect: (client, packet, done) => {
       if (!packet.clientId) anonymous.add(client);
+      // Noted before authentication, so a CONNECT that is then refused is still joined.
+      else proxy.noteClient(client.conn, packet.clientId);
       done(null, true);
     },
     authorizeSubscribe: (client, sub, done) => {
@@ -103,6 +112,7 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
 
   broker.on('client', (client) => {
     if (!anonymous.has(client)) sim.countClientConnect();
+    else proxy.noteClient(client.conn, client.id);
     current.set(client.id, client);
     sim.ledger.connect(client.id, Date.now(), client.clean);
     for (const topic of restored.get(client) ?? []) sim.ledger.subscribe(client.id, topic);
@@ -158,6 +168,7 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
           heapMaxBytes,
           payloadSizes: sim.payloadSizeQuantiles(),
           processStartSeconds,
+          ...(options.proxyProtocol === 'off' ? {} : { proxy: proxy.counts() }),
         }),
       ),
     clients: () => sim.clients(Date.now()),
@@ -171,9 +182,11 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
     disconnectWithoutWill: (ids) => closeClients(ids, 'suppress'),
     forceOverload: ({ level, durationMs }) => sim.forceOverload(level, durationMs, Date.now()),
     setExtraLoad: ({ extraCost, durationMs }) => sim.setExtraLoad(extraCost, durationMs, Date.now()),
+    proxyReport: (query) => proxy.report(query),
   };
 
-  const mqttServer = net.createServer(broker.handle);
+  // The only MQTT port (this broker serves no WebSockets); with --proxy-protocol it reads the PROXY header first.
+  const mqttServer = net.createServer(proxy.wrap((socket) => broker.handle(socket)));
   const httpServer = http.createServer(
     createAdminHandler(backend, {
       ...(options.agentToken === undefined ? {} : { token: options.agentToken }),

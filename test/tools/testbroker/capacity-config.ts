@@ -6,8 +6,9 @@ import { didYouMean } from '../../../src/util/suggest';
 import type { CpuModelConfig } from './capacity-cpu';
 import { checkCpuFlags, CPU_FLAGS } from './capacity-cpu-flags';
 import { DEFAULT_CONNECTION_COST, DEFAULT_MESSAGE_COST } from './capacity-model';
+import { PROXY_FLAGS, type ProxyProtocolConfig } from './proxy-flags';
 
-export interface CapacityBrokerOptions extends Omit<CpuModelConfig, 'cores'> {
+export interface CapacityBrokerOptions extends Omit<CpuModelConfig, 'cores'>, ProxyProtocolConfig {
   readonly name: string;
   readonly host: string;
   /** MQTT port; 0 picks a free one. */
@@ -122,6 +123,7 @@ export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
     help: 'CPU limit in cores (0.25 = a quarter-core quota): process_cpu_seconds_total grows by cpu × cores per second',
   },
   ...CPU_FLAGS,
+  ...PROXY_FLAGS,
   {
     flag: '--agent-token',
     key: 'agentToken',

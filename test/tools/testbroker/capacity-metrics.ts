@@ -9,6 +9,7 @@
 //   - every label is followed by a comma, also the last: {quantile="0.5",};
 //   - values are Java doubles: 0.0, 42.0, 0.125, 5.2231E7, 1.0E-4, NaN, +Inf.
 import type { CapacitySnapshot } from './capacity-simulation';
+import type { ProxyCounts } from './proxy-ledger';
 
 export type MetricType = 'gauge' | 'counter' | 'summary';
 
@@ -123,6 +124,37 @@ export interface MetricsInput {
   readonly heapMaxBytes: number;
   readonly payloadSizes: { readonly quantiles: ReadonlyArray<readonly [number, number]>; readonly count: number };
   readonly processStartSeconds: number;
+  /** The PROXY protocol counts; absent while --proxy-protocol is off, and so are their families. */
+  readonly proxy?: ProxyCounts;
+}
+
+/** The PROXY protocol front's counts (GET /admin/proxy has the same and each connection). */
+function proxyFamilies(c: ProxyCounts): MetricFamily[] {
+  return [
+    plain('testbroker_proxy_connections_total', 'counter', 'Test broker: MQTT connections whose PROXY header was decided.', c.connections),
+    {
+      name: 'testbroker_proxy_headers_total',
+      help: 'Test broker: valid PROXY headers, by protocol version.',
+      type: 'counter',
+      samples: [
+        { labels: [['version', '1']], value: c.v1 },
+        { labels: [['version', '2']], value: c.v2 },
+      ],
+    },
+    plain('testbroker_proxy_local_total', 'counter', 'Test broker: PROXY v2 headers with the LOCAL command.', c.local),
+    plain(
+      'testbroker_proxy_absent_total',
+      'counter',
+      'Test broker: connections without a header, taken as plain MQTT (optional).',
+      c.absent,
+    ),
+    {
+      name: 'testbroker_proxy_refused_total',
+      help: 'Test broker: connections closed for their PROXY header, by error code.',
+      type: 'counter',
+      samples: Object.entries(c.refused).map(([code, value]) => ({ labels: [['code', code]] as const, value })),
+    },
+  ];
 }
 
 /** Every family the test broker exports, HiveMQ's first, then the benchmark's truth. */
@@ -171,5 +203,6 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
     plain('testbroker_capacity', 'gauge', 'Test broker: capacity in cost units per second (--capacity).', s.capacity),
     plain('testbroker_cost', 'gauge', 'Test broker: modelled cost in units per second, extra load included.', s.cost),
     plain('testbroker_utilisation', 'gauge', 'Test broker: cost / capacity, the truth the CPU metric is derived from.', s.utilisation),
+    ...(input.proxy ? proxyFamilies(input.proxy) : []),
   ];
 }

@@ -183,6 +183,28 @@ export function parseAgentClientsQuery(query: URLSearchParams): Result<{ limit: 
   return problems.length ? fail(problems) : ok({ limit });
 }
 
+/** The most ?limit= of GET /admin/proxy takes: --proxy-history's maximum. */
+export const PROXY_MAX_REPORT_LIMIT = 1_000_000;
+
+/** The query of GET /admin/proxy: optional `clientId` (exact match) and `limit` (the newest n), nothing else. */
+export function parseProxyQuery(query: URLSearchParams): Result<{ clientId?: string; limit?: number }> {
+  const known = ['clientId', 'limit'];
+  const problems = [...new Set(query.keys())]
+    .filter((key) => !known.includes(key))
+    .map((key) => problem('UNKNOWN_FIELD', key, `unknown query parameter; expected "clientId" or "limit"${didYouMean(key, known)}`));
+  for (const key of known) {
+    if (query.getAll(key).length > 1) problems.push(problem('FIELD_TYPE', key, 'is given more than once'));
+  }
+  const clientId = query.get('clientId') ?? undefined;
+  const text = query.get('limit');
+  const limit = text === null ? undefined : /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  if (limit !== undefined && !(limit <= PROXY_MAX_REPORT_LIMIT)) {
+    problems.push(problem('FIELD_RANGE', 'limit', `must be an integer from 0 to ${PROXY_MAX_REPORT_LIMIT}, got ${JSON.stringify(text)}`));
+  }
+  if (problems.length) return fail(problems);
+  return ok({ ...(clientId === undefined ? {} : { clientId }), ...(limit === undefined ? {} : { limit }) });
+}
+
 /**
  * Up to `count` client ids in the order `prefer` gives. shared-first: members of a
  * shared subscription first (another member takes over their messages, so they can

@@ -6,3 +6,6 @@ export type { AgentClient, AgentClientList } from './capacity-agent';
 export type { BrokerState } from './capacity-admin';
 export type { ClientInfo } from './capacity-ledger';
 export type { CapacityBrokerOptions } from './capacity-config';
+export type { ProxyReport, ProxyReportQuery, ProxyConnectionRecord, ProxyCounts } from './proxy-ledger';
+export type { ProxyHeader, ProxyTlvs, ProxySsl, ProxyRawTlv, ProxyEndpoint, ProxyErrorCode } from './proxy-header';
+export type { ProxyMode } from './proxy-accept';

@@ -9,6 +9,7 @@ import type { BrokerState } from './capacity-admin';
 import type { AgentClientList } from './capacity-agent';
 import { capacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import type { ClientInfo } from './capacity-ledger';
+import type { ProxyReport, ProxyReportQuery } from './proxy-ledger';
 import { REPO_ROOT } from '../../../src/util/repo-root';
 import { awaitReady, captureOutput, LineRing, stopChild, track } from '../../../src/util/child-process';
 
@@ -58,6 +59,8 @@ export interface LaunchedBroker {
   state(): Promise<BrokerState>;
   /** GET /admin/clients. */
   clients(): Promise<ClientInfo[]>;
+  /** GET /admin/proxy[?clientId=…&limit=…]: what each MQTT connection's PROXY header said (docs/test-broker.md). */
+  proxy(query?: ProxyReportQuery): Promise<ProxyReport>;
   /** POST /admin/<action> with a JSON body, e.g. post('overload', { level: 5 }). */
   post(action: 'disconnect' | 'overload' | 'load', body: unknown): Promise<AdminReply>;
   /** /agent/v1/<path> with the broker's token, e.g. agent('clients?limit=10'); any status is returned. */
@@ -152,6 +155,13 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
     },
     state: () => getJson<BrokerState>(`${base}/admin/state`),
     clients: () => getJson<ClientInfo[]>(`${base}/admin/clients`),
+    proxy: (query = {}) => {
+      const params = new URLSearchParams();
+      if (query.clientId !== undefined) params.set('clientId', query.clientId);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      const search = params.size ? `?${params.toString()}` : '';
+      return getJson<ProxyReport>(`${base}/admin/proxy${search}`);
+    },
     post: async (action, body) => {
       const res = await fetch(`${base}/admin/${action}`, {
         method: 'POST',

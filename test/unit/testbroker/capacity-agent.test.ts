@@ -81,6 +81,7 @@ async function serve(token: string | undefined, connected: AgentClient[]): Promi
     disconnect: unused,
     forceOverload: unused,
     setExtraLoad: unused,
+    proxyReport: unused,
   };
   const logger = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const server = http.createServer(

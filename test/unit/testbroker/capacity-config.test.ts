@@ -1,5 +1,13 @@
-import { capacityBrokerArgs, capacityBrokerUsage, parseCapacityBrokerArgs } from '../../tools/testbroker/capacity-config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CAPACITY_BROKER_FLAGS,
+  capacityBrokerArgs,
+  capacityBrokerUsage,
+  parseCapacityBrokerArgs,
+} from '../../tools/testbroker/capacity-config';
 import { DEFAULT_CPU_MODEL } from '../../tools/testbroker/capacity-cpu';
+import { DEFAULT_PROXY_CONFIG } from '../../tools/testbroker/proxy-flags';
 import { formatProblems } from '../../../src/util/result';
 
 describe('capacity broker flags', () => {
@@ -24,6 +32,8 @@ describe('capacity broker flags', () => {
           cores: 1,
           // The CPU model's defaults: the ideal model, read over the limit.
           ...DEFAULT_CPU_MODEL,
+          // The PROXY protocol is off unless asked for.
+          ...DEFAULT_PROXY_CONFIG,
         },
       },
     });
@@ -95,6 +105,47 @@ describe('capacity broker flags', () => {
     const text = parsed.ok ? '' : formatProblems(parsed.problems);
     expect(text).toContain('--cpu-spike-min: must not exceed --cpu-spike-max (0.5), got 0.6');
     expect(text).toContain('--host-cores: must be at least --cores (4) with --cpu-view host, got 2');
+  });
+
+  it('takes the PROXY protocol mode and its bounds, off by default', () => {
+    const parsed = parseCapacityBrokerArgs([
+      '--capacity',
+      '1',
+      '--proxy-protocol',
+      'required',
+      '--proxy-max-header-bytes=512',
+      '--proxy-header-timeout-ms',
+      '250',
+      '--proxy-history',
+      '5',
+    ]);
+    expect(parsed.ok && !parsed.value.help && parsed.value.options).toMatchObject({
+      proxyProtocol: 'required',
+      proxyMaxHeaderBytes: 512,
+      proxyHeaderTimeoutMs: 250,
+      proxyHistory: 5,
+    });
+    expect(DEFAULT_PROXY_CONFIG).toEqual({
+      proxyProtocol: 'off',
+      proxyMaxHeaderBytes: 4096,
+      proxyHeaderTimeoutMs: 3000,
+      proxyHistory: 10_000,
+    });
+    expect(capacityBrokerArgs({ capacity: 1, proxyProtocol: 'optional' })).toEqual(['--capacity', '1', '--proxy-protocol', 'optional']);
+  });
+
+  it('refuses an unknown PROXY mode and a header limit below what a v1 line or UNIX addresses need', () => {
+    const parsed = parseCapacityBrokerArgs(['--capacity', '1', '--proxy-protocol', 'requried', '--proxy-max-header-bytes', '100']);
+    const text = parsed.ok ? '' : formatProblems(parsed.problems);
+    expect(text).toContain('--proxy-protocol: expected one of off, required, optional, got "requried" (did you mean "required"?)');
+    expect(text).toContain('--proxy-max-header-bytes: must be ≥ 232 and ≤ 65551, got 100');
+  });
+
+  it('has every flag in the docs/test-broker.md flags table', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/test-broker.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `--'));
+    const missing = CAPACITY_BROKER_FLAGS.filter((f) => !rows.some((row) => row.includes(`\`${f.flag}\``))).map((f) => f.flag);
+    expect(missing).toEqual([]);
   });
 
   it('answers --help with a usage listing every flag', () => {

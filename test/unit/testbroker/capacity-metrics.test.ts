@@ -1,5 +1,6 @@
 import { capacityBrokerFamilies, javaDouble, renderExposition, sanitizeMetricName } from '../../tools/testbroker/capacity-metrics';
 import { CapacitySimulation, type CapacitySnapshot } from '../../tools/testbroker/capacity-simulation';
+import type { ProxyCounts } from '../../tools/testbroker/proxy-ledger';
 import { hivemqSignals, parsePrometheusText, type Scrape } from '../../../src/scraping';
 
 describe('javaDouble', () => {
@@ -115,6 +116,48 @@ describe('metrics rendering', () => {
     );
     expect(text).toContain('com_hivemq_messages_incoming_publish_size{quantile="0.999",} 0.0\n');
     expect(text).toContain('# TYPE process_cpu_seconds_total counter\n');
+  });
+});
+
+describe('PROXY protocol metrics', () => {
+  const families = (proxy?: ProxyCounts): string => {
+    const sim = new CapacitySimulation(
+      { capacity: 1000, connectionCost: 1, messageCost: 1, noise: 0, windowMs: 5000, bucketMs: 250, seed: 1, cores: 1 },
+      0,
+    );
+    return renderExposition(
+      capacityBrokerFamilies({
+        snapshot: sim.tick(0),
+        heapUsedBytes: 1,
+        heapMaxBytes: 2,
+        payloadSizes: { quantiles: [], count: 0 },
+        processStartSeconds: 0,
+        ...(proxy ? { proxy } : {}),
+      }),
+    );
+  };
+
+  it('exports the counts by version and refusal code while the protocol is on', () => {
+    const text = families({
+      connections: 9,
+      headers: 6,
+      v1: 1,
+      v2: 5,
+      local: 2,
+      absent: 0,
+      refused: { PROXY_BAD_SIGNATURE: 2, PROXY_TIMEOUT: 1 },
+      refusedTotal: 3,
+    });
+    expect(text).toContain('testbroker_proxy_connections_total 9.0\n');
+    expect(text).toContain('testbroker_proxy_headers_total{version="1",} 1.0\ntestbroker_proxy_headers_total{version="2",} 5.0\n');
+    expect(text).toContain('testbroker_proxy_local_total 2.0\n');
+    expect(text).toContain('testbroker_proxy_refused_total{code="PROXY_BAD_SIGNATURE",} 2.0\n');
+    expect(text).toContain('testbroker_proxy_refused_total{code="PROXY_TIMEOUT",} 1.0\n');
+    expect(text).toContain('# TYPE testbroker_proxy_refused_total counter\n');
+  });
+
+  it('exports none of them while it is off', () => {
+    expect(families()).not.toContain('testbroker_proxy_');
   });
 });
 

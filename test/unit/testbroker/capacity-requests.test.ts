@@ -7,6 +7,7 @@ import {
   parseJsonObject,
   parseLoadRequest,
   parseOverloadRequest,
+  parseProxyQuery,
 } from '../../tools/testbroker/capacity-requests';
 import { formatProblems, type Result } from '../../../src/util/result';
 
@@ -111,6 +112,24 @@ describe('agent requests', () => {
     }
     expect(fields(query('limit=1&limit=2'))).toEqual([['FIELD_TYPE', 'limit']]);
     expect(problemsOf(query('limt=5'))).toContain('limt: unknown query parameter; expected "limit" (did you mean "limit"?)');
+  });
+});
+
+describe('the /admin/proxy query', () => {
+  const q = (text: string): ReturnType<typeof parseProxyQuery> => parseProxyQuery(new URLSearchParams(text));
+
+  it('takes an optional client id and limit', () => {
+    expect(q('')).toEqual({ ok: true, value: {} });
+    expect(q('clientId=sensor%2F7&limit=0')).toEqual({ ok: true, value: { clientId: 'sensor/7', limit: 0 } });
+    expect(q('clientId=')).toEqual({ ok: true, value: { clientId: '' } });
+  });
+
+  it('names an unknown parameter, a repeated one and a bad limit', () => {
+    const text = problemsOf(q('client=a&limit=1&limit=2'));
+    expect(text).toContain('client: unknown query parameter; expected "clientId" or "limit" (did you mean "clientId"?) [UNKNOWN_FIELD]');
+    expect(text).toContain('limit: is given more than once [FIELD_TYPE]');
+    expect(problemsOf(q('limit=-1'))).toContain('limit: must be an integer from 0 to 1000000, got "-1" [FIELD_RANGE]');
+    expect(problemsOf(q('limit=1000001'))).toContain('[FIELD_RANGE]');
   });
 });
 
