@@ -88,7 +88,8 @@ export class ControlPlane {
       plan: (nowMs) => this.planner.next(nowMs),
       model: (plan) => this.model(plan),
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
-      heldBy: () => this.policy.waiting(),
+      // A listener certificate (from a Secret) not yet good: publishing would serve plaintext MQTT.
+      heldBy: () => this.policy.waiting() ?? listenerTls?.waiting(),
     });
     // Envoy → the Envoy view, over LRS on the xDS port → balancing, which checks the pages
     // against it and recomputes on reports, between scrapes.
@@ -132,6 +133,7 @@ export class ControlPlane {
       envoyView: () => this.envoyView.status(),
       xdsTls: xdsTls && (() => xdsTls.status()),
       listenerTls: listenerTls && (() => listenerTls.status()),
+      listenerTlsWaiting: listenerTls && (() => listenerTls.waiting()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
     this.admin = runners.adminFor(config, log, registry, creds, {
