@@ -109,7 +109,8 @@ export class ControlPlane {
       },
       model: (plan) => this.model(plan),
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
-      heldBy: () => this.policy.waiting(),
+      // A listener certificate (from a Secret) not yet good: publishing would serve plaintext MQTT.
+      heldBy: () => this.policy.waiting() ?? listenerTls?.waiting(),
     });
     // Envoy → the Envoy view, over LRS on the xDS port → balancing, which checks the pages
     // against it and recomputes on reports, between scrapes.
@@ -154,6 +155,7 @@ export class ControlPlane {
       xdsTls: xdsTls && (() => xdsTls.status()),
       listenerTls: listenerTls && (() => listenerTls.status()),
       tenants: () => this.tenantTls.status(),
+      listenerTlsWaiting: listenerTls && (() => listenerTls.waiting()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
     this.admin = runners.adminFor(config, log, registry, creds, {

@@ -40,14 +40,17 @@ export interface ControlPlaneStatus extends DiscoveryStatus {
 export interface ReadinessInputs {
   /** Why no policy is in force yet (a configured source has no valid document). */
   readonly policyWaiting: string | undefined;
+  /** Why no listener certificate is in force yet (its Secret is missing or refused); nothing is published meanwhile. */
+  readonly listenerTlsWaiting?: string | undefined;
   readonly snapshotVersion: string | undefined;
   readonly discoverySynced: boolean;
   readonly discoveryProblems: readonly Problem[];
 }
 
-/** /readyz: ready once a complete snapshot is served, never while a configured policy is missing. */
+/** /readyz: ready once a complete snapshot is served, never while a configured policy or listener certificate is missing. */
 export function readiness(i: ReadinessInputs): Readiness {
   if (i.policyWaiting !== undefined) return { ready: false, reason: i.policyWaiting };
+  if (i.listenerTlsWaiting !== undefined) return { ready: false, reason: i.listenerTlsWaiting };
   const version = i.snapshotVersion;
   // Still ready: this replica serves a complete last-known snapshot, and taking every
   // replica out of the xDS Service (an API outage hits all of them) would leave new and
@@ -95,11 +98,13 @@ export interface StatusSources {
   readonly xdsTls: (() => XdsTlsStatus | undefined) | undefined;
   readonly listenerTls?: (() => PairStatus | undefined) | undefined;
   readonly tenants?: () => Record<string, TenantCertificateStatus>;
+  readonly listenerTlsWaiting?: (() => string | undefined) | undefined;
 }
 
 export function readinessOf(s: StatusSources): Readiness {
   return readiness({
     policyWaiting: s.policy.waiting(),
+    listenerTlsWaiting: s.listenerTlsWaiting?.(),
     snapshotVersion: s.snapshot()?.version,
     discoverySynced: s.discovery.synced(),
     discoveryProblems: s.discovery.currentProblems(),

@@ -79,7 +79,7 @@ export interface Config {
     readonly maxKeepAliveSec: number;
     /** A second listener for MQTT over WebSockets, to each broker's websocketPort; 0 = none. */
     readonly websocketPort: number;
-    /** TLS termination in Envoy, the certificate sent over SDS; certFile '' = plaintext MQTT. */
+    /** TLS termination in Envoy, the certificate sent over SDS; certFile and secret '' = plaintext MQTT. */
     readonly tls: {
       readonly certFile: string;
       readonly keyFile: string;
@@ -87,6 +87,10 @@ export interface Config {
       readonly clientCaFile: string;
       /** With clientCaFile: `TYPE:value` entries (a trailing * = prefix); a client certificate must carry one. '' = any. */
       readonly clientSubjectAltNames: string;
+      /** `[namespace/]name` of a kubernetes.io/tls Secret, instead of certFile/keyFile; '' = none. */
+      readonly secret: string;
+      /** With secret: `[namespace/]name` of a Secret whose ca.crt is the client CA (mTLS); '' = none. */
+      readonly clientCaSecret: string;
       readonly minVersion: '1.2' | '1.3';
     };
   };

@@ -82,6 +82,12 @@ export const configMapRef: SettingType = {
   allowed: 'a ConfigMap as name or namespace/name, or empty',
   optional: true,
 };
+export const secretRef: SettingType = {
+  kind: 'string',
+  pattern: /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+  allowed: 'a Secret as name or namespace/name, or empty',
+  optional: true,
+};
 export const configMapKey: SettingType = { kind: 'string', pattern: /^[-._a-zA-Z0-9]{1,253}$/, allowed: 'a ConfigMap key' };
 export const urlPath: SettingType = { kind: 'string', pattern: /^\/[!-~]*$/, allowed: 'an absolute URL path such as /metrics' };
 export const optionalDnsName: SettingType = {

@@ -1,6 +1,6 @@
 // Settings of the Envoy resources served (the MQTT listener and the broker cluster), and of
 // what Envoys report back (the Envoy view).
-import { int, resourceName, setting, UINT16, UINT32, type Setting } from './setting-fields';
+import { int, resourceName, secretRef, setting, UINT16, UINT32, type Setting } from './setting-fields';
 
 /** The Envoy listener that accepts MQTT clients, and the cluster of brokers behind it. */
 export const ENVOY_SETTINGS: readonly Setting[] = [
@@ -44,6 +44,20 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     },
     '',
     'With listener.tls.clientCaFile: a client certificate must also carry one of these SANs, e.g. "URI:urn:device:*,DNS:gw.example.com"; empty: any certificate the CA signed.',
+  ),
+  // Watched through the API rather than mounted: a mounted Secret reaches the pod only after
+  // the kubelet's sync (a minute or more), and the watch needs get/list/watch on this one name.
+  setting(
+    'listener.tls.secret',
+    secretRef,
+    '',
+    'Kubernetes Secret of type kubernetes.io/tls (keys tls.crt, tls.key) holding the MQTT listener certificate, as name (in discovery.kubernetes.namespace) or namespace/name; instead of listener.tls.certFile and keyFile. Watched through the API (discovery.kubernetes.kubeconfig): a change is checked and sent over SDS at once. Until a good one is read the control plane is not ready and publishes nothing.',
+  ),
+  setting(
+    'listener.tls.clientCaSecret',
+    secretRef,
+    '',
+    'With listener.tls.secret: a Secret (Opaque or kubernetes.io/tls) whose key ca.crt is the client CA bundle (mTLS, as listener.tls.clientCaFile), as name or namespace/name; watched like the certificate.',
   ),
   setting(
     'listener.tls.minVersion',

@@ -64,8 +64,10 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
   }
   problems.push(...xdsTlsProblems(config, said));
   const lt = config.listener.tls;
-  problems.push(...pairProblem('listener.tls', lt, 'CONFIG_LISTENER_TLS_PAIR', 'give both for MQTT over TLS, or neither for plaintext'));
-  if (lt.clientCaFile !== '' && lt.certFile === '') {
+  if (lt.secret === '')
+    problems.push(...pairProblem('listener.tls', lt, 'CONFIG_LISTENER_TLS_PAIR', 'give both for MQTT over TLS, or neither for plaintext'));
+  problems.push(...listenerTlsSecretProblems(lt, said));
+  if (lt.clientCaFile !== '' && lt.certFile === '' && lt.secret === '') {
     problems.push({
       code: 'CONFIG_LISTENER_TLS_NEEDS_CERT',
       path: 'listener.tls.clientCaFile',
@@ -73,11 +75,12 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
         'listener.tls.clientCaFile needs listener.tls.certFile and listener.tls.keyFile: client certificates are checked in a TLS handshake',
     });
   }
-  if (lt.clientSubjectAltNames !== '' && lt.clientCaFile === '') {
+  if (lt.clientSubjectAltNames !== '' && lt.clientCaFile === '' && lt.clientCaSecret === '') {
     problems.push({
       code: 'CONFIG_LISTENER_TLS_SAN_NEEDS_CA',
       path: 'listener.tls.clientSubjectAltNames',
-      message: 'listener.tls.clientSubjectAltNames needs listener.tls.clientCaFile: SANs are matched on client certificates the CA signed',
+      message:
+        'listener.tls.clientSubjectAltNames needs listener.tls.clientCaFile (or listener.tls.clientCaSecret): SANs are matched on client certificates the CA signed',
     });
   }
   problems.push(...pairProblem('agent.tls', config.agent.tls, 'CONFIG_AGENT_TLS_PAIR', 'give both for a client certificate, or neither'));
@@ -188,6 +191,35 @@ function xdsTlsProblems(config: Config, said: (key: SettingKey, value: number | 
     });
   }
   return problems;
+}
+
+/**
+ * listener.tls.secret is one source of the whole listener material: a file beside it would
+ * leave two answers to "which certificate is in force", so each one given is refused.
+ */
+function listenerTlsSecretProblems(lt: Config['listener']['tls'], said: (key: SettingKey, value: number | string) => string): Problem[] {
+  if (lt.secret === '') {
+    if (lt.clientCaSecret === '') return [];
+    return [
+      {
+        code: 'CONFIG_LISTENER_TLS_CA_SECRET_NEEDS_SECRET',
+        path: 'listener.tls.clientCaSecret',
+        message: `${said('listener.tls.clientCaSecret', lt.clientCaSecret)} needs listener.tls.secret: with certificate files, give the client CA as listener.tls.clientCaFile`,
+      },
+    ];
+  }
+  const files = [
+    ['listener.tls.certFile', lt.certFile, 'set one of them'],
+    ['listener.tls.keyFile', lt.keyFile, 'set one of them'],
+    ['listener.tls.clientCaFile', lt.clientCaFile, 'with a Secret, give the client CA as listener.tls.clientCaSecret'],
+  ] as const;
+  return files
+    .filter(([, value]) => value !== '')
+    .map(([key, value, instead]) => ({
+      code: 'CONFIG_LISTENER_TLS_TWO_SOURCES',
+      path: key,
+      message: `${said('listener.tls.secret', lt.secret)} and ${said(key, value)} are two sources of the MQTT listener's TLS material: ${instead}`,
+    }));
 }
 
 /** A certificate without its key, or a key without its certificate, under `<prefix>.certFile` / `<prefix>.keyFile`. */

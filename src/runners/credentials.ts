@@ -1,12 +1,15 @@
 // The secrets and certificates the control plane serves and presents, read and checked
 // before anything starts: a missing token file or a bad certificate stops the start with a
 // coded problem (ConfigError), never a stack trace. The TLS sources re-read their files
-// once started (start()/stop() with the control plane).
+// once started (start()/stop() with the control plane). The one exception is the listener
+// certificate from a Kubernetes Secret: it arrives by its watch after the start, and until
+// it is good the control plane publishes nothing and is not ready (WatchedPair.waiting()).
 import type * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { configMapDrainRecord, type SharedDrainRecord } from '../discovery/kubernetes/drain-record';
-import { ClientTls, WatchedPair } from '../tls';
+import { tlsSecretSource } from '../discovery/kubernetes/tls-secret';
+import { ClientTls, WatchedPair, type PemSource } from '../tls';
 import type { Logger } from '../util/log';
 import { ConfigError, readTokenFile } from '../util/token-file';
 import { XdsTlsSource } from '../xds';
@@ -47,18 +50,21 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry,
   }
   const lt = config.listener.tls;
   let listenerTls: WatchedPair | undefined;
-  if (lt.certFile !== '') {
+  if (lt.certFile !== '' || lt.secret !== '') {
+    const logger = log.child({ stage: 'listener-tls' });
     listenerTls = new WatchedPair({
-      files: lt,
+      ...(lt.secret !== '' ? { source: listenerSecretSource(config, logger) } : { files: lt }),
       setting: 'listener.tls',
       what: 'MQTT listener TLS',
       metricPrefix: 'mqtt_xds_listener_tls',
-      logger: log.child({ stage: 'listener-tls' }),
+      logger,
       registry,
       onChange: () => onListenerCertificate?.(),
     });
-    const loaded = listenerTls.load();
-    if (!loaded.ok) throw new ConfigError(loaded.problems);
+    if (lt.secret === '') {
+      const loaded = listenerTls.load();
+      if (!loaded.ok) throw new ConfigError(loaded.problems);
+    }
   }
   return {
     adminToken,
@@ -67,6 +73,22 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry,
     ...(agentTls ? { agentTls } : {}),
     ...(listenerTls ? { listenerTls } : {}),
   };
+}
+
+/** listener.tls.secret (and clientCaSecret), a bare name in discovery.kubernetes.namespace like the policy ConfigMap. */
+function listenerSecretSource(config: Config, logger: Logger): PemSource {
+  const k8s = config.discovery.kubernetes;
+  const place = (ref: string, setting: string) => {
+    const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : [k8s.namespace, ref];
+    return { namespace, name, setting };
+  };
+  const { secret, clientCaSecret } = config.listener.tls;
+  return tlsSecretSource({
+    kubeconfig: k8s.kubeconfig,
+    pair: place(secret, 'listener.tls.secret'),
+    ...(clientCaSecret !== '' ? { clientCa: place(clientCaSecret, 'listener.tls.clientCaSecret') } : {}),
+    logger,
+  });
 }
 
 /** In Kubernetes, the ConfigMap where admin-API drains are recorded for every replica; otherwise none. */

@@ -1,24 +1,17 @@
-// A certificate, its key and optionally a CA bundle, from PEM files that are re-read while
-// running: each read is checked before use, a bad read is refused (logged and counted once
-// it is seen twice in a row) and the last good material stays in force. The xDS server's
-// certificate and the MQTT listener's certificate are both one of these.
+// A certificate, its key and optionally a CA bundle, from a source that changes while
+// running (PEM files re-read on a timer, or a Kubernetes Secret pushed by its watch): each
+// read is checked before use, a bad read is refused (logged and counted) and the last good
+// material stays in force. The xDS server's certificate and the MQTT listener's
+// certificate are both one of these.
 import { createHash } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../util/log';
-import { fail, formatProblems, ok, type Problem, type Result } from '../util/result';
+import { formatProblems, ok, type Problem, type Result } from '../util/result';
 import { checkPair, parseCertificates, type CheckedPair } from './pem-check';
-import { readPem } from './read-pem';
+import { filePemSource, type PairFiles, type PemSource, type PemTexts } from './pem-source';
 import { RefusalReport } from './refusal-report';
 
-export interface PairFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** A CA bundle read and checked with the pair (the xDS server's client CA); '' or absent: none. */
-  readonly clientCaFile?: string;
-}
-
-export interface WatchedPairOptions {
-  readonly files: PairFiles;
+interface WatchedPairCommon {
   /** The settings' prefix, named in every problem: `xds.tls` gives `xds.tls.certFile`. */
   readonly setting: string;
   /** What the certificate is, for log lines: "xDS TLS", "MQTT listener TLS". */
@@ -27,12 +20,15 @@ export interface WatchedPairOptions {
   readonly metricPrefix: string;
   readonly logger: Logger;
   readonly registry?: Registry;
-  /** How often the files are re-read. Default 2000 ms. */
+  /** How often files are re-read. Default 2000 ms. */
   readonly refreshMs?: number;
   readonly nowMs?: () => number;
-  /** A changed, good pair is in force (not called for the first load). */
+  /** A changed, good pair is in force (not called for the one load() read). */
   readonly onChange?: (m: PairMaterial) => void;
 }
+
+/** PEM files under `setting` (re-read every refreshMs), or any other source of the texts. */
+export type WatchedPairOptions = WatchedPairCommon & ({ readonly files: PairFiles } | { readonly source: PemSource });
 
 export interface PairMaterial {
   readonly pair: CheckedPair;
@@ -51,15 +47,19 @@ export interface PairStatus {
 
 export class WatchedPair {
   private current: PairMaterial | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private refused: readonly Problem[] = [];
-  private readonly report = new RefusalReport();
+  /** The newest read's problems, reported or not; why nothing is in force yet. */
+  private latestProblems: readonly Problem[] = [];
+  private readonly source: PemSource;
+  private readonly report: RefusalReport;
   private readonly now: () => number;
   private readonly expiry: Gauge | undefined;
   private readonly refusals: Counter<'code'> | undefined;
 
   constructor(private readonly opts: WatchedPairOptions) {
     this.now = opts.nowMs ?? (() => Date.now());
+    this.source = 'source' in opts ? opts.source : filePemSource(opts.files, opts.setting, opts.refreshMs);
+    this.report = new RefusalReport(this.source.piecewise ? 2 : 1);
     if (opts.registry) {
       this.expiry = new Gauge({
         name: `${opts.metricPrefix}_certificate_expiry_timestamp_seconds`,
@@ -68,7 +68,7 @@ export class WatchedPair {
       });
       this.refusals = new Counter({
         name: `${opts.metricPrefix}_refused_total`,
-        help: `${opts.what} files refused (the last good certificate stays in force), by problem code`,
+        help: `${opts.what} ${this.source.noun} refused (the last good certificate stays in force), by problem code`,
         labelNames: ['code'],
         registers: [opts.registry],
       });
@@ -77,19 +77,20 @@ export class WatchedPair {
 
   /** Reads and checks the files once; the control plane does not start without a good pair. */
   load(): Result<PairMaterial> {
-    const m = this.read();
+    // A bug, not an input error: only a source read on demand is loaded before the start.
+    if (!this.source.read) throw new Error(`${this.opts.what}: ${this.source.noun} cannot be read on demand; start() it instead`);
+    const m = this.check(this.source.read());
     if (!m.ok) return m;
     this.apply(m.value);
     return m;
   }
 
   start(): void {
-    this.timer = setInterval(() => this.refresh(), this.opts.refreshMs ?? 2000);
-    this.timer.unref();
+    this.source.start({ offer: (read) => this.take(read), unreachable: (problems) => this.unreachable(problems) });
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.source.stop();
   }
 
   material(): PairMaterial | undefined {
@@ -107,23 +108,43 @@ export class WatchedPair {
     };
   }
 
+  /**
+   * Why nothing is in force yet, for readiness; undefined once a good pair is (and from
+   * then on: a later bad read leaves the last good one in force).
+   */
+  waiting(): string | undefined {
+    if (this.current) return undefined;
+    const why = this.latestProblems.length > 0 ? `: ${formatProblems(this.latestProblems)}` : '';
+    return `${this.opts.what}: no good certificate from ${this.source.noun} yet${why}`;
+  }
+
   /** Re-reads the files; a changed, good pair is in force at once. */
   refresh(): void {
-    const m = this.read();
+    if (this.source.read) this.take(this.source.read());
+  }
+
+  private take(read: Result<PemTexts>): void {
+    const m = this.check(read);
     if (!m.ok) {
+      this.latestProblems = m.problems;
       if (!this.report.failed(m.problems)) return;
       this.refused = m.problems;
       for (const p of m.problems) this.refusals?.inc({ code: p.code });
-      this.opts.logger.error(`${this.opts.what} files refused; the last good certificate stays in force`, {
-        problems: formatProblems(m.problems),
-      });
+      const outcome = this.current ? 'the last good certificate stays in force' : 'nothing is served until a good certificate arrives';
+      this.opts.logger.error(`${this.opts.what} ${this.source.noun} refused; ${outcome}`, { problems: formatProblems(m.problems) });
       return;
     }
     this.report.succeeded();
     this.refused = [];
+    this.latestProblems = [];
     if (m.value.hash === this.current?.hash) return;
     this.apply(m.value);
     this.opts.onChange?.(m.value);
+  }
+
+  private unreachable(problems: readonly Problem[]): void {
+    // Not a refusal (nothing was read): before the first good pair it is why we wait.
+    if (!this.current) this.latestProblems = problems;
   }
 
   private apply(m: PairMaterial): void {
@@ -137,28 +158,24 @@ export class WatchedPair {
     });
   }
 
-  private read(): Result<PairMaterial> {
-    const { certFile, keyFile, clientCaFile } = this.opts.files;
-    const s = this.opts.setting;
-    const cert = readPem(certFile, `${s}.certFile`);
-    const key = readPem(keyFile, `${s}.keyFile`);
-    const ca = clientCaFile === undefined || clientCaFile === '' ? undefined : readPem(clientCaFile, `${s}.clientCaFile`);
-    const problems = [cert, key, ...(ca ? [ca] : [])].flatMap((r) => (r.ok ? [] : r.problems));
-    if (!cert.ok || !key.ok || (ca && !ca.ok) || problems.length > 0) return fail(problems);
-    if (ca?.ok) {
-      const cas = parseCertificates(ca.value, `${s}.clientCaFile`);
+  private check(read: Result<PemTexts>): Result<PairMaterial> {
+    if (!read.ok) return read;
+    const { cert, key, ca } = read.value;
+    const paths = this.source.paths;
+    if (ca !== undefined) {
+      const cas = parseCertificates(ca, paths.ca);
       if (!cas.ok) return cas;
     }
     // A client CA verifies the peers, not this pair: the pair's chain is not checked against it.
-    const pair = checkPair({ certPem: cert.value, keyPem: key.value, nowMs: this.now(), path: `${s}.certFile` });
+    const pair = checkPair({ certPem: cert, keyPem: key, nowMs: this.now(), path: paths.cert });
     if (!pair.ok) return pair;
     const hash = createHash('sha256')
-      .update(cert.value)
+      .update(cert)
       .update('\0')
-      .update(key.value)
+      .update(key)
       .update('\0')
-      .update(ca?.ok ? ca.value : '')
+      .update(ca ?? '')
       .digest('hex');
-    return ok({ pair: pair.value, ...(ca?.ok ? { ca: ca.value } : {}), hash });
+    return ok({ pair: pair.value, ...(ca === undefined ? {} : { ca }), hash });
   }
 }

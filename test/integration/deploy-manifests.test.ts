@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { REPO_ROOT } from '../support/repo-root';
 import { startKube, type KubeEnv } from '../support/kube';
 
@@ -29,6 +30,28 @@ const RESOURCES: Record<string, string> = {
 function render(dir: string): any[] {
   const out = execFileSync(KUSTOMIZE, ['build', path.join(REPO_ROOT, 'deploy', dir)], { encoding: 'utf8' });
   return parseAllDocuments(out).map((d) => d.toJS());
+}
+
+/** An operator's own overlay: `overlay` plus `components` (both under deploy/), in namespace mqtt. */
+function renderWith(overlay: string, components: readonly string[]): any[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-xds-overlay-'));
+  const rel = (p: string): string => path.relative(dir, path.join(REPO_ROOT, 'deploy', p));
+  fs.writeFileSync(
+    path.join(dir, 'kustomization.yaml'),
+    stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace: 'mqtt',
+      resources: [rel(overlay)],
+      components: components.map(rel),
+    }),
+  );
+  try {
+    const out = execFileSync(KUSTOMIZE, ['build', dir], { encoding: 'utf8' });
+    return parseAllDocuments(out).map((d) => d.toJS());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function objectPath(o: any): string {
@@ -109,6 +132,20 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     expect(refused).toEqual([]);
   });
 
+  it('an overlay with components/listener-tls-secret is accepted as it is', async () => {
+    const refused: string[] = [];
+    for (const o of renderWith('overlays/edge', ['components/listener-tls-secret'])) {
+      const res = await kube.request(
+        'PATCH',
+        `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
+        JSON.stringify(o),
+        'application/apply-patch+yaml',
+      );
+      if (res.status >= 300) refused.push(`${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
   it('would refuse a manifest the API server does not accept (the check can fail)', async () => {
     const dep = render('overlays/edge').find((o) => o.kind === 'Deployment');
     dep.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
@@ -156,6 +193,32 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mqtt-xds');
     expect(np.spec.podSelector.matchLabels).toEqual(dep.spec.selector.matchLabels);
     expect(np.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port)).sort()).toEqual([18000, 9090]);
+  });
+
+  it('components/listener-tls-secret lets the control plane read its one certificate Secret, by name, and no other', () => {
+    const objects = renderWith('overlays/edge', ['components/listener-tls-secret']);
+    const secretRules = objects
+      .filter((o) => o.kind === 'Role')
+      .flatMap((r) =>
+        (r.rules as Array<{ resources: string[] }>)
+          .filter((rule) => rule.resources.includes('secrets'))
+          .map((rule) => [r.metadata.name, rule]),
+      );
+    expect(secretRules).toEqual([
+      [
+        'mqtt-xds-listener-tls',
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['mqtt-listener-tls'], verbs: ['get', 'list', 'watch'] },
+      ],
+    ]);
+    const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'mqtt-xds-listener-tls');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mqtt-xds-listener-tls' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mqtt-xds', namespace: 'mqtt' }]);
+    // The flag names the Secret the Role grants, in the pod's own namespace (no namespace/ prefix).
+    const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'mqtt-xds');
+    const args: string[] = dep.spec.template.spec.containers[0].args;
+    expect(args.filter((a) => a.startsWith('--listener-tls-'))).toEqual(['--listener-tls-secret=mqtt-listener-tls']);
+    expect(args).toContain('--discovery-kubernetes-namespace=$(POD_NAMESPACE)');
+    expect(dep.spec.template.spec.serviceAccountName).toBe(binding.subjects[0].name);
   });
 
   it('the example brokers send the same admin token in their drain hook', () => {

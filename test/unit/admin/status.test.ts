@@ -11,6 +11,12 @@ describe('readiness', () => {
     expect(r).toEqual({ ready: false, reason: 'no valid policy from file p.yaml yet: POLICY_SYNTAX' });
   });
 
+  it('is not ready while the listener certificate is not in force, with brokers known', () => {
+    const why =
+      'MQTT listener TLS: no good certificate from Secret mqtt/tls yet: listener.tls.secret: no Secret mqtt/tls [TLS_SECRET_MISSING]';
+    expect(readiness({ ...base, listenerTlsWaiting: why })).toEqual({ ready: false, reason: why });
+  });
+
   it('is ready while serving a snapshot, and says so when discovery is not synced', () => {
     expect(readiness({ ...base, snapshotVersion: 'v1' })).toEqual({ ready: true, reason: 'serving snapshot v1' });
     expect(readiness({ ...base, snapshotVersion: 'v1', discoverySynced: false }).reason).toMatch(/discovery not synced.*snapshot v1/);

@@ -67,7 +67,7 @@ describe('loadConfig', () => {
         port: 1883,
         maxKeepAliveSec: 3600,
         websocketPort: 0,
-        tls: { certFile: '', keyFile: '', clientCaFile: '', clientSubjectAltNames: '', minVersion: '1.2' },
+        tls: { certFile: '', keyFile: '', clientCaFile: '', clientSubjectAltNames: '', secret: '', clientCaSecret: '', minVersion: '1.2' },
       },
       cluster: {
         name: 'mqtt_brokers',
