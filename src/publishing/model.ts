@@ -45,6 +45,8 @@ export class ModelBuilder {
   private websocketWarned = false;
   /** Settings do not change while running: parsed once, not on every plan. */
   private readonly clientSans: SanMatch[];
+  /** A tenant's SANs, parsed once per policy version (a policy is frozen, so its objects are stable). */
+  private readonly tenantSanCache = new WeakMap<TenantPolicy, SanMatch[]>();
 
   constructor(private readonly opts: ModelBuilderOptions) {
     this.clientSans = sanMatches(opts.config.listener.tls.clientSubjectAltNames);
@@ -143,11 +145,20 @@ export class ModelBuilder {
         certificates.push({
           name: caName,
           trustedCa: material.ca,
-          subjectAltNames: (spec.clientSubjectAltNames ?? []).flatMap((s) => sanMatches(s)),
+          subjectAltNames: this.tenantSans(spec),
         });
       }
     }
     return { models, certificates };
+  }
+
+  private tenantSans(spec: TenantPolicy): SanMatch[] {
+    let sans = this.tenantSanCache.get(spec);
+    if (sans === undefined) {
+      sans = (spec.clientSubjectAltNames ?? []).flatMap((s) => sanMatches(s));
+      this.tenantSanCache.set(spec, sans);
+    }
+    return sans;
   }
 
   /**

@@ -3,7 +3,7 @@
 // first: the specification does not say, and a sender that repeats one is what a test
 // should see, not silently the last.
 import { crc32c } from './proxy-crc32c';
-import type { ProxyError, ProxyErrorCode, ProxyRawTlv, ProxySsl, ProxyTlvs } from './proxy-header';
+import { NO_TLVS, type ProxyError, type ProxyErrorCode, type ProxyRawTlv, type ProxySsl, type ProxyTlvs } from './proxy-header';
 
 export const TLV = {
   ALPN: 0x01,
@@ -44,17 +44,7 @@ interface Tlv {
 export function decodeTlvs(header: Buffer, start: number): Parsed<ProxyTlvs> {
   const list = splitTlvs(header, start, header.length, 'TLV');
   if (!list.ok) return list;
-  const tlvs: Mutable<ProxyTlvs> = {
-    alpn: null,
-    authority: null,
-    crc32c: null,
-    noops: 0,
-    uniqueId: null,
-    ssl: null,
-    netns: null,
-    custom: [],
-    other: [],
-  };
+  const tlvs: Mutable<ProxyTlvs> = { ...NO_TLVS, custom: [], other: [] };
   const custom: ProxyRawTlv[] = [];
   const other: ProxyRawTlv[] = [];
   for (const { type, value, at } of list.value) {
