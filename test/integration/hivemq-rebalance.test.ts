@@ -114,41 +114,75 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
     await Promise.all(brokers.map((b) => b.stop()));
   });
 
-  it('after a third broker joins, moves only the excess to it, shared-subscription members first', async () => {
-    const before = await Promise.all(brokers.slice(0, 2).map(agentList));
-    const excess = before.reduce((n, l) => n + Math.max(0, l.total - 30), 0);
-    writeBrokers(3);
-    await waitFor(async () => (await counts())[2] >= 27, {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      what: 'the new broker to hold 90% of its share',
-    });
-    await waitFor(
-      async () => {
-        const r = (await (await fetch(`${admin}/rebalance`)).json()) as { sources: object };
-        return Object.keys(r.sources).length === 0;
-      },
-      { timeoutMs: 30_000, what: 'the rebalance to end' },
-    );
-    await waitFor(() => pool.connected() === 90, { timeoutMs: 20_000, what: 'every client back' });
-    await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, {
-      timeoutMs: 10_000,
-      what: 'HiveMQ to count all 90 clients',
-    });
-
-    expect(pool.failedAttempts()).toBe(0);
-    expect(pool.lost()).toBeGreaterThanOrEqual(excess - 3);
-    expect(pool.lost()).toBeLessThanOrEqual(Math.ceil(excess * 1.1));
-    // Every moved MQTT 5 client was told to use another server.
-    expect(pool.disconnectReasons().get(USE_ANOTHER_SERVER)).toBe(pool.lost());
-    const moved = pool.movedIds();
-    for (const list of before) {
-      const shared = list.clients.filter((c) => c.sharedSubscriber).map((c) => c.clientId);
-      const othersMoved = list.clients.filter((c) => !c.sharedSubscriber && moved.has(c.clientId)).length;
-      if (othersMoved > 0) expect(shared.filter((id) => !moved.has(id))).toEqual([]);
+  // What the plane decided while clients moved, printed when an assertion fails: a run that
+  // moved too many should say which broker was weighed or cut how, and when.
+  const trace: string[] = [];
+  const traced = async <T>(body: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    let tracing = true;
+    const record = async (): Promise<void> => {
+      while (tracing) {
+        const s = (await (await fetch(`${admin}/status`)).json()) as {
+          decisions?: Array<{ name: string; weight: number; factors: { overload: number }; suspect?: object; slowPage?: string }>;
+          rebalance?: { sources?: Record<string, { phase: string; moved: number; budget: number }> };
+        };
+        const decisions = (s.decisions ?? []).map(
+          (d) =>
+            `${d.name}=${d.weight}${d.factors.overload !== 1 ? ` overload x${d.factors.overload}` : ''}${d.suspect ? ' suspect' : ''}${d.slowPage ? ' slow' : ''}`,
+        );
+        const moving = Object.entries(s.rebalance?.sources ?? {}).map(([n, v]) => `${n}:${v.phase} ${v.moved}/${v.budget}`);
+        trace.push(`${Date.now() - started}ms lost=${pool.lost()} ${decisions.join(' ')} moving[${moving.join(' ')}]`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const recording = record();
+    try {
+      return await body();
+    } catch (err) {
+      console.log(`the plane while clients moved:\n${trace.join('\n')}`);
+      throw err;
+    } finally {
+      tracing = false;
+      await recording;
     }
-    for (const n of await counts()) expect(Math.abs(n - 30)).toBeLessThanOrEqual(5);
-  });
+  };
+
+  it('after a third broker joins, moves only the excess to it, shared-subscription members first', () =>
+    traced(async () => {
+      const before = await Promise.all(brokers.slice(0, 2).map(agentList));
+      const excess = before.reduce((n, l) => n + Math.max(0, l.total - 30), 0);
+      writeBrokers(3);
+      await waitFor(async () => (await counts())[2] >= 27, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the new broker to hold 90% of its share',
+      });
+      await waitFor(
+        async () => {
+          const r = (await (await fetch(`${admin}/rebalance`)).json()) as { sources: object };
+          return Object.keys(r.sources).length === 0;
+        },
+        { timeoutMs: 30_000, what: 'the rebalance to end' },
+      );
+      await waitFor(() => pool.connected() === 90, { timeoutMs: 20_000, what: 'every client back' });
+      await waitFor(async () => (await counts()).reduce((a, b) => a + b, 0) === 90, {
+        timeoutMs: 10_000,
+        what: 'HiveMQ to count all 90 clients',
+      });
+
+      expect(pool.failedAttempts()).toBe(0);
+      expect(pool.lost()).toBeGreaterThanOrEqual(excess - 3);
+      expect(pool.lost()).toBeLessThanOrEqual(Math.ceil(excess * 1.1));
+      // Every moved MQTT 5 client was told to use another server.
+      expect(pool.disconnectReasons().get(USE_ANOTHER_SERVER)).toBe(pool.lost());
+      const moved = pool.movedIds();
+      for (const list of before) {
+        const shared = list.clients.filter((c) => c.sharedSubscriber).map((c) => c.clientId);
+        const othersMoved = list.clients.filter((c) => !c.sharedSubscriber && moved.has(c.clientId)).length;
+        if (othersMoved > 0) expect(shared.filter((id) => !moved.has(id))).toEqual([]);
+      }
+      for (const n of await counts()) expect(Math.abs(n - 30)).toBeLessThanOrEqual(5);
+    }));
 
   it('drains a broker: every client moves to the others with zero failed reconnects', async () => {
     const lostBefore = pool.lost();
