@@ -45,8 +45,10 @@ export interface SourcePlan {
 
 export interface MovePlan {
   readonly sources: readonly SourcePlan[];
-  /** Brokers below their target that can take clients. */
+  /** Serving brokers that are not sources and not overloaded: within tolerance of their target or below it. */
   readonly targets: readonly string[];
+  /** Those of the targets below their target: where moved clients should land. */
+  readonly room: readonly string[];
   /** Why nothing moves (no targets, no metrics); empty when sources can move. */
   readonly blocked: string;
 }
@@ -110,7 +112,13 @@ export function planMoves(candidates: readonly MoveCandidate[], settings: MoveSe
     blocked =
       serving.length === 0 ? 'no serving broker with fresh metrics to take the clients' : 'every serving broker is overloaded or full';
   }
-  return { sources: blocked === '' ? sources : sources.map((s) => ({ ...s, toMove: 0 })), targets: takers.map((c) => c.name), blocked };
+  const room = takers.filter((c) => c.connections! < (targets.get(c.name) ?? Infinity)).map((c) => c.name);
+  return {
+    sources: blocked === '' ? sources : sources.map((s) => ({ ...s, toMove: 0 })),
+    targets: takers.map((c) => c.name),
+    room,
+    blocked,
+  };
 }
 
 /**

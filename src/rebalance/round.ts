@@ -124,7 +124,7 @@ function plan(w: Work, round: Round): void {
   report(w, movePlan, r.mode);
 
   // A new rebalance waits until the last one's clients are back (or long forgotten).
-  const settled = now - d.totalChangedAtMs >= SETTLE_MS && d.missing.count < r.minExcess && d.finished.size === 0;
+  const settled = now - d.totalChangedAtMs >= SETTLE_MS && d.missing.count < r.minExcess && d.finished.size === 0 && d.held.size === 0;
   const active = nextSources({
     plan: movePlan.sources,
     previous: d.sources,
@@ -144,8 +144,16 @@ function plan(w: Work, round: Round): void {
   // the last moved clients had time to reconnect elsewhere.
   const stillMoving = [...active.values()].some((s) => s.kind === 'rebalance' && marked(s, now));
   const lastMoveMs = d.recent.at(-1)?.atMs ?? -Infinity;
-  if (!stillMoving && now - lastMoveMs >= SETTLE_MS && d.inFlight.count < r.minExcess) finished.clear();
+  const room = new Set(movePlan.room);
+  // Without a broker with room left, holding the others would leave Envoy nowhere to send anyone.
+  const held = new Set(room.size === 0 ? [] : [...d.held].filter((n) => !room.has(n) && !active.has(n)));
+  if (stillMoving && room.size > 0) for (const n of movePlan.targets) if (!room.has(n)) held.add(n);
+  if (!stillMoving && now - lastMoveMs >= SETTLE_MS && d.inFlight.count < r.minExcess) {
+    finished.clear();
+    held.clear();
+  }
   d.finished = finished;
+  d.held = held;
   d.sources = active;
   d.laggards = new Map([...d.laggards].filter(([n]) => active.has(n)));
 
@@ -155,6 +163,7 @@ function plan(w: Work, round: Round): void {
     if (s.kind === 'rebalance' && marked(s, now)) marks.set(n, 'rebalancing: clients are moved to brokers below their share');
   }
   for (const n of d.finished) if (!marks.has(n)) marks.set(n, 'rebalancing: done here, waiting for the other brokers to finish');
+  for (const n of d.held) if (!marks.has(n)) marks.set(n, 'rebalancing: at its share, takes none of the moved clients');
   publishMoving(w, marks);
 
   d.missing = observeMissing(d.missing, totalConnections(loads), d.sources.size > 0, now, MISSING_FORGET_MS);

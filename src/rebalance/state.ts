@@ -85,6 +85,12 @@ export interface RebalanceState {
   readonly sources: ReadonlyMap<string, Readonly<SourceState>>;
   /** Rebalance sources that are done while others still move: they take no new clients until all are done. */
   readonly finished: ReadonlySet<string>;
+  /**
+   * Serving brokers at or over their share while a rebalance moves: DRAINING like the finished
+   * ones, so the moved clients land on the brokers with room, not on whichever Envoy weighs
+   * highest (a new broker's weight is still slow-starting). Released with the finished ones.
+   */
+  readonly held: ReadonlySet<string>;
   /** Disconnects made in the last RECENT_MS, oldest first. */
   readonly recent: readonly RecentMove[];
   /** Client ids asked to leave, and when. */
@@ -118,6 +124,7 @@ export const INITIAL_STATE: RebalanceState = {
   seenDrains: new Map(),
   sources: new Map(),
   finished: new Set(),
+  held: new Set(),
   recent: [],
   skip: new Map(),
   movedTotal: new Map(),
