@@ -8,7 +8,7 @@ import type { Config } from './config';
 import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
 import { Planner } from './planner';
-import { drainAck, ModelBuilder, type Publisher } from './publishing';
+import { drainAck, ModelBuilder, TenantPoolWatch, type Publisher } from './publishing';
 import type { Rebalancer } from './rebalance';
 import * as runners from './runners';
 import type { Scraper } from './scraping';
@@ -48,6 +48,7 @@ export class ControlPlane {
   private readonly drainRecord: SharedDrainRecord | undefined;
   private readonly admin: AdminServer;
   private readonly tenantTls: TenantCertificates;
+  private readonly tenantPools: TenantPoolWatch;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { config } = opts;
@@ -59,6 +60,13 @@ export class ControlPlane {
     const policy = (): ReturnType<runners.PolicyRunner['policy']> => this.policy.policy();
 
     // discovery → scraping → planning → publishing → xds
+    // Read lazily: the pools are checked whenever the brokers or the policy change.
+    this.tenantPools = new TenantPoolWatch({
+      logger: log.child({ stage: 'tenants' }),
+      registry,
+      tenants: () => this.policy.policy().tenants,
+      brokers: () => this.discovery.brokers(),
+    });
     this.discovery = new runners.DiscoveryRunner({
       config,
       logger: log.child({ stage: 'discovery' }),
@@ -67,6 +75,7 @@ export class ControlPlane {
       onBrokers: (b) => {
         this.planner.setBrokers(b);
         this.scraper?.setBrokers(b);
+        this.tenantPools.check();
         this.publisher.brokersChanged();
       },
     });
@@ -76,6 +85,7 @@ export class ControlPlane {
       rejected,
       onPolicy: (p) => {
         this.tenantTls.sync(p.tenants);
+        this.tenantPools.check();
         this.planner.setPolicy(p);
         this.publisher.policyApplied();
       },
@@ -92,6 +102,7 @@ export class ControlPlane {
       onChange: () => this.publisher.certificateChanged(),
     });
     this.tenantTls.sync(this.policy.policy().tenants);
+    this.tenantPools.check();
     this.models = new ModelBuilder({
       config,
       policy,
@@ -154,7 +165,10 @@ export class ControlPlane {
       envoyView: () => this.envoyView.status(),
       xdsTls: xdsTls && (() => xdsTls.status()),
       listenerTls: listenerTls && (() => listenerTls.status()),
-      tenants: () => this.tenantTls.status(),
+      tenants: () => {
+        const pools = this.tenantPools.status();
+        return Object.fromEntries(Object.entries(this.tenantTls.status()).map(([n, t]) => [n, { ...t, pool: pools[n] }]));
+      },
       listenerTlsWaiting: listenerTls && (() => listenerTls.waiting()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);

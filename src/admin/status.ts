@@ -1,6 +1,7 @@
 import type { PairStatus, TenantCertificateStatus } from '../tls';
 import type { BrokerDecision } from '../balancing';
 import type { BrokerLoad, PlannedEndpoint } from '../domain';
+import type { TenantPoolStatus } from '../publishing/tenant-pools';
 import type { ConnectionLimits } from '../limits';
 import type { RebalanceStatus } from '../rebalance';
 import type { DiscoveryStatus, EnvoyViewStatus, PolicyStatus } from '../runners';
@@ -34,8 +35,11 @@ export interface ControlPlaneStatus extends DiscoveryStatus {
   /** The MQTT listener's certificate, sent to the Envoys over SDS. */
   readonly listenerTls?: PairStatus;
   /** SNI tenants: each one's certificate in force, or why it is not served. */
-  readonly tenants?: Record<string, TenantCertificateStatus>;
+  readonly tenants?: Record<string, TenantStatus>;
 }
+
+/** A tenant: its certificate in force (or why it is not served) and the brokers its pool holds. */
+export type TenantStatus = TenantCertificateStatus & { readonly pool?: TenantPoolStatus };
 
 export interface ReadinessInputs {
   /** Why no policy is in force yet (a configured source has no valid document). */
@@ -97,7 +101,7 @@ export interface StatusSources {
   readonly envoyView?: () => EnvoyViewStatus;
   readonly xdsTls: (() => XdsTlsStatus | undefined) | undefined;
   readonly listenerTls?: (() => PairStatus | undefined) | undefined;
-  readonly tenants?: () => Record<string, TenantCertificateStatus>;
+  readonly tenants?: () => Record<string, TenantStatus>;
   readonly listenerTlsWaiting?: (() => string | undefined) | undefined;
 }
 

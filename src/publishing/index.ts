@@ -3,3 +3,4 @@
 export * from './model';
 export * from './publisher';
 export * from './drain-ack';
+export * from './tenant-pools';

@@ -29,6 +29,11 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
   const acme = pem('mqtt.acme.test');
   const beta = pem('mqtt.beta.test');
   const gamma = pem('mqtt.gamma.test');
+  const secure = pem('mqtt.secure.test');
+  // The secure tenant's devices are signed by their own CA, which no other tenant trusts.
+  const deviceCa = new TestCa('mqtt-xds tenants device CA');
+  const device = (name: string, from = deviceCa): Pem =>
+    from.issue(`device-${name}`, { commonName: name, san: [`URI:urn:secure:${name}`], usage: 'client' });
   let brokers: TestBroker[];
   let plane: ControlPlane;
   let envoy: EnvoyHandle;
@@ -38,7 +43,7 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
   const pools: ClientPool[] = [];
 
   const tenant = (p: Pem, names: string[], pool: TestBroker[], extra = ''): string =>
-    `  ${p === acme ? 'acme' : p === beta ? 'beta' : 'gamma'}:\n` +
+    `  ${p === acme ? 'acme' : p === beta ? 'beta' : p === gamma ? 'gamma' : 'secure'}:\n` +
     `    serverNames: [${names.join(', ')}]\n    certFile: ${p.certFile}\n    keyFile: ${p.keyFile}\n` +
     `    brokers: [${pool.map((b) => b.name).join(', ')}]\n${extra}`;
   const writePolicy = (body: string): void => {
@@ -171,5 +176,44 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
     await waitFor(() => gammaPool.closed() === 5, { timeoutMs: 20_000, what: "gamma's removed chain to drain its 5 clients" });
     expect(acmeHeld.closed()).toBe(0);
     expect(pools[2].closed()).toBe(0); // the five acme clients admitted past 20
+  });
+  it("asks only the mTLS tenant's clients for a certificate its CA signed, with a SAN it allows", async () => {
+    writePolicy(
+      'unknownServerName: refuse\ntenants:\n' +
+        tenant(acme, ['mqtt.acme.test'], [brokers[0]], '    maxConnections: 25\n') +
+        tenant(beta, ['mqtt.beta.test', 'beta.test'], [brokers[1]]) +
+        tenant(
+          secure,
+          ['mqtt.secure.test'],
+          [brokers[2]],
+          `    clientCaFile: ${deviceCa.ca.certFile}\n    clientSubjectAltNames: ["URI:urn:secure:*"]\n`,
+        ),
+    );
+    await waitFor(async () => (await presented('mqtt.secure.test')) === serialOf(secure), {
+      timeoutMs: 20_000,
+      what: "tenant secure's chain in Envoy",
+    });
+    const attempt = async (prefix: string, cert?: Pem, servername = 'mqtt.secure.test') => {
+      const r = await tryConnectClients({
+        host: '127.0.0.1',
+        port: mqttPort,
+        count: 1,
+        prefix,
+        connectTimeoutMs: 5000,
+        tls: { ca: ca.ca.cert, servername, ...(cert ? { cert: cert.cert, key: cert.key } : {}) },
+      });
+      pools.push(r.pool);
+      return r.refused;
+    };
+    const before = brokers[2].clientCount();
+    expect(await attempt('secure-good', device('good'))).toBe(0);
+    await waitFor(() => brokers[2].clientCount() - before === 1, { timeoutMs: 5000, what: "the device on secure's broker" });
+    expect(await attempt('secure-none')).toBe(1);
+    expect(await attempt('secure-other-ca', device('stranger', new TestCa('not the tenant CA')))).toBe(1);
+    const wrongSan = deviceCa.issue('device-wrong-san', { commonName: 'x', san: ['URI:urn:other:x'], usage: 'client' });
+    expect(await attempt('secure-wrong-san', wrongSan)).toBe(1);
+    // beta asks for no certificate: its clients still connect without one.
+    expect(await attempt('beta-plain', undefined, 'mqtt.beta.test')).toBe(0);
+    expect(pools[0].closed()).toBe(0);
   });
 });
