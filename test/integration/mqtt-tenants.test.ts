@@ -164,7 +164,7 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
     // gamma shares acme's broker, whose clients stay put: its count moves by gamma's alone.
     const before = brokers[0].clientCount();
     pools.push(await clients('mqtt.gamma.test', 5, 'gamma'));
-    await waitFor(() => brokers[0].clientCount() - before === 5, { timeoutMs: 5000, what: "gamma's five clients on acme's broker" });
+    await waitFor(() => brokers[0].clientCount() - before === 5, { timeoutMs: 20_000, what: "gamma's five clients on acme's broker" });
     // Removing gamma again touches neither acme nor beta's chain.
     writePolicy(
       'unknownServerName: refuse\ntenants:\n' +
@@ -207,7 +207,7 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
     };
     const before = brokers[2].clientCount();
     expect(await attempt('secure-good', device('good'))).toBe(0);
-    await waitFor(() => brokers[2].clientCount() - before === 1, { timeoutMs: 5000, what: "the device on secure's broker" });
+    await waitFor(() => brokers[2].clientCount() - before === 1, { timeoutMs: 20_000, what: "the device on secure's broker" });
     expect(await attempt('secure-none')).toBe(1);
     expect(await attempt('secure-other-ca', device('stranger', new TestCa('not the tenant CA')))).toBe(1);
     const wrongSan = deviceCa.issue('device-wrong-san', { commonName: 'x', san: ['URI:urn:other:x'], usage: 'client' });
