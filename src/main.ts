@@ -109,6 +109,7 @@ export class ControlPlane {
       logger: log,
       ...(listenerTls ? { listenerTls: () => listenerTls.material() } : {}),
       tenantTls: (tenant) => this.tenantTls.material(tenant),
+      brokers: () => this.discovery.brokers(),
     });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => {

@@ -1,6 +1,6 @@
 // The `tenants:` section of the policy: SNI tenants on the MQTT listener, each with its own
 // server names, certificate, broker pool and limits. docs/tenants.md.
-import { BROKER_NAME } from '../domain/broker';
+import { BROKER_NAME, LABEL } from '../domain/broker';
 import { listOf, mapOf, name, numberIn, numberOr, oneOf, partial, section, type Reader } from './policy-schema';
 
 export interface TenantPolicy {
@@ -13,8 +13,10 @@ export interface TenantPolicy {
   readonly clientCaFile?: string;
   /** With clientCaFile: a client certificate must carry one of these SANs (`TYPE:value`, a trailing `*` for a prefix). */
   readonly clientSubjectAltNames?: readonly string[];
-  /** The tenant's broker pool, by name; absent: every broker. */
+  /** The tenant's broker pool, by name; absent (and no brokerLabels): every broker. */
   readonly brokers?: readonly string[];
+  /** The tenant's pool, by label: the brokers carrying every one of these. Not with `brokers`. */
+  readonly brokerLabels?: Readonly<Record<string, string>>;
   /** At most this many open client connections per Envoy; beyond it new ones are closed at once. Absent: no limit. */
   readonly maxConnections?: number;
   /** New connections per second per Envoy; absent or `off`: no limit. */
@@ -50,6 +52,7 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
     clientCaFile: absolutePath,
     clientSubjectAltNames: listOf(subjectAltName, { min: 1, max: 100 }),
     brokers: listOf(name(BROKER_NAME.pattern, BROKER_NAME.allowed), { min: 1, max: 10_000 }),
+    brokerLabels: mapOf({ pattern: LABEL.key, allowed: LABEL.allowed }, name(LABEL.value, LABEL.allowed)),
     maxConnections: numberIn({ min: 1, max: UINT32, integer: true }),
     connectRate: section<NonNullable<TenantPolicy['connectRate']>>(
       {
@@ -88,6 +91,16 @@ export function checkTenants(
         `tenants.${tenant}.clientSubjectAltNames`,
         'client SANs are matched on client certificates, which only clientCaFile asks for; set it too',
       );
+    }
+    if (spec.brokers !== undefined && spec.brokerLabels !== undefined) {
+      add(
+        'POLICY_TENANT_POOL_TWICE',
+        `tenants.${tenant}.brokerLabels`,
+        'a pool is chosen by name (brokers) or by label (brokerLabels), not both; keep one',
+      );
+    }
+    if (spec.brokerLabels !== undefined && Object.keys(spec.brokerLabels).length === 0) {
+      add('POLICY_TENANT_LABELS_EMPTY', `tenants.${tenant}.brokerLabels`, 'no label given; remove it to use every broker');
     }
     const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
     if (perSec !== 'off' && burst !== 'auto' && burst < perSec) {

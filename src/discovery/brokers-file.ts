@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, type Pair, type YAMLMap } from 'yaml';
-import { BROKER_NAME } from '../domain/broker';
+import { BROKER_NAME, LABEL } from '../domain/broker';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { canonicalHost, hostProblem } from '../util/host';
 import { didYouMean } from '../util/suggest';
@@ -16,11 +16,13 @@ export interface BrokerEntry {
   readonly agentUrl?: string;
   readonly staticWeight?: number;
   readonly draining?: boolean;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 const MAX_NAME_LENGTH = 253;
 const MAX_WEIGHT = 1_000_000;
-const FIELDS = ['name', 'host', 'port', 'websocketPort', 'metricsUrl', 'agentUrl', 'weight', 'draining'] as const;
+const FIELDS = ['name', 'host', 'port', 'websocketPort', 'metricsUrl', 'agentUrl', 'weight', 'draining', 'labels'] as const;
+const MAX_LABELS = 32;
 type Field = (typeof FIELDS)[number];
 const REQUIRED: readonly Field[] = ['name', 'host', 'port'];
 const URL_CODES = { metricsUrl: 'BROKER_METRICS_URL_INVALID', agentUrl: 'BROKER_AGENT_URL_INVALID' } as const;
@@ -131,7 +133,14 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
   }
   const before = problems.length;
   const out: ParsedEntry = { lines: {} };
-  const values: { websocketPort?: number; metricsUrl?: string; agentUrl?: string; staticWeight?: number; draining?: boolean } = {};
+  const values: {
+    websocketPort?: number;
+    metricsUrl?: string;
+    agentUrl?: string;
+    staticWeight?: number;
+    draining?: boolean;
+    labels?: Record<string, string>;
+  } = {};
   for (const pair of item.items) {
     const key = keyName(pair);
     if (!(FIELDS as readonly string[]).includes(key)) {
@@ -183,6 +192,12 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
         if (typeof value !== 'boolean') bad('BROKER_DRAINING_INVALID', 'true or false');
         else values.draining = value;
         break;
+      case 'labels': {
+        const labels = labelsOf(pair.value);
+        if (typeof labels === 'string') bad('BROKER_LABELS_INVALID', labels);
+        else values.labels = labels;
+        break;
+      }
     }
   }
   for (const field of REQUIRED) {
@@ -197,6 +212,20 @@ function parseEntry(yaml: YamlDoc, item: unknown, at: string, problems: Problem[
   }
   if (problems.length === before && out.name !== undefined && out.host !== undefined && out.port !== undefined) {
     out.complete = { name: out.name, host: out.host, port: out.port, ...values };
+  }
+  return out;
+}
+
+/** A mapping of label keys to string values, or what was expected instead. */
+function labelsOf(node: unknown): Record<string, string> | string {
+  const expected = `a mapping of at most ${MAX_LABELS} labels in ${LABEL.allowed}`;
+  if (!isMap(node) || node.items.length > MAX_LABELS) return expected;
+  const out: Record<string, string> = {};
+  for (const pair of node.items) {
+    const key = keyName(pair);
+    const value = isScalar(pair.value) ? pair.value.value : undefined;
+    if (!LABEL.key.test(key) || typeof value !== 'string' || !LABEL.value.test(value)) return `${expected} (at "${key}")`;
+    out[key] = value;
   }
   return out;
 }

@@ -55,7 +55,7 @@ export async function resolveBrokers(
 async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup, timeoutMs: number): Promise<Result<Broker>> {
   const { host, ...rest } = entry;
   const toBroker = (address: string): Broker => {
-    const { name, port, websocketPort, metricsUrl, agentUrl, staticWeight, draining } = rest;
+    const { name, port, websocketPort, metricsUrl, agentUrl, staticWeight, draining, labels } = rest;
     return {
       name,
       address,
@@ -65,6 +65,7 @@ async function resolveOne(entry: BrokerEntry, at: string, lookup: HostLookup, ti
       ...(agentUrl === undefined ? {} : { agentUrl }),
       ...(staticWeight === undefined ? {} : { staticWeight }),
       ...(draining === undefined ? {} : { draining }),
+      ...(labels === undefined ? {} : { labels }),
     };
   };
   if (isIpLiteral(host)) return ok(toBroker(host));

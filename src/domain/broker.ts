@@ -15,7 +15,22 @@ export interface Broker {
   readonly draining?: boolean;
   /** Why discovery marks it draining (e.g. `pod terminating`), for logs and status. */
   readonly drainReason?: string;
+  /**
+   * Labels a tenant's pool can select by (the policy's `brokerLabels`): the brokers file's
+   * `labels`, or from Kubernetes the Service and zone of the broker's EndpointSlice.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
+
+/**
+ * A label key and value as Kubernetes writes them: an optional DNS-subdomain prefix and a
+ * name of at most 63 characters; a value of at most 63, possibly empty.
+ */
+export const LABEL = {
+  key: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+  value: /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
+  allowed: 'Kubernetes label syntax: [prefix/]name of letters, digits, "-", "_" and "." (at most 63), and a value like the name or empty',
+} as const;
 
 /**
  * The rule every broker name follows, as discovery writes them (DNS-1123-like, plus "_"):

@@ -1,10 +1,11 @@
 import type { Config, Policy } from '../config';
-import type { WeightPlan } from '../domain';
+import type { Broker, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
 import type { TenantPolicy } from '../config/policy';
 import type { CertificateModel, ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel, SanMatch, TenantModel } from '../translation';
 import type { Logger } from '../util/log';
+import { poolMembers } from './tenant-pools';
 
 export interface ModelBuilderOptions {
   readonly config: Pick<Config, 'listener' | 'cluster' | 'balancing'>;
@@ -12,6 +13,8 @@ export interface ModelBuilderOptions {
   readonly logger: Logger;
   /** The MQTT listener's certificate in force; absent or undefined: plaintext MQTT. */
   readonly listenerTls?: () => PairMaterial | undefined;
+  /** The discovered brokers: a tenant's pool may select them by label. */
+  readonly brokers?: () => readonly Broker[];
   /** A tenant's certificate in force; undefined: the tenant is not served. */
   readonly tenantTls?: (tenant: string) => PairMaterial | undefined;
 }
@@ -122,7 +125,7 @@ export class ModelBuilder {
       const chain = tenantChainName(listener.name, name);
       const secretName = listenerSecretName(chain);
       const caName = clientCaSecretName(chain);
-      const pool = spec.brokers === undefined ? undefined : new Set(spec.brokers);
+      const pool = poolMembers(spec, this.opts.brokers?.() ?? []);
       const clusterName = `${cluster.name}.${name}`;
       const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
       const { connectRate: _shared, ...rest } = listener;

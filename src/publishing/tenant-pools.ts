@@ -1,5 +1,5 @@
-// Which brokers each tenant's pool really holds. A pool names brokers; discovery decides
-// which exist. A name discovery does not know (a typo, a broker scaled away) leaves the
+// Which brokers each tenant's pool really holds. A pool names brokers or selects them by
+// label; discovery decides which exist. A name discovery does not know (a typo, a broker scaled away) leaves the
 // tenant with fewer brokers than its operator wrote, and a pool of none refuses all of the
 // tenant's clients: both are said in /status, logged when they change, and counted.
 import { Gauge, type Registry } from 'prom-client';
@@ -14,14 +14,26 @@ export interface TenantPoolStatus {
   readonly unknown?: readonly string[];
 }
 
-/** Each tenant's pool against the discovered brokers. A tenant without `brokers` uses every broker. */
+/**
+ * The names of the brokers in a tenant's pool: those it names, or those carrying every label
+ * of its brokerLabels; undefined when it has neither (every broker).
+ */
+export function poolMembers(spec: TenantPolicy, brokers: readonly Broker[]): ReadonlySet<string> | undefined {
+  if (spec.brokers !== undefined) return new Set(spec.brokers);
+  const want = spec.brokerLabels;
+  if (want === undefined) return undefined;
+  const entries = Object.entries(want);
+  return new Set(brokers.filter((b) => entries.every(([k, v]) => b.labels?.[k] === v)).map((b) => b.name));
+}
+
+/** Each tenant's pool against the discovered brokers. A tenant without `brokers` or `brokerLabels` uses every broker. */
 export function tenantPools(tenants: Readonly<Record<string, TenantPolicy>>, brokers: readonly Broker[]): Record<string, TenantPoolStatus> {
   const known = new Set(brokers.map((b) => b.name));
   const out: Record<string, TenantPoolStatus> = {};
   for (const name of Object.keys(tenants).sort()) {
     const pool = tenants[name].brokers;
     if (pool === undefined) {
-      out[name] = { brokers: known.size };
+      out[name] = { brokers: poolMembers(tenants[name], brokers)?.size ?? known.size };
       continue;
     }
     const unknown = pool.filter((b) => !known.has(b));

@@ -22,7 +22,7 @@ import {
 import { TestCa, type Pem } from '../support/certs';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
-describe('SNI tenants on one MQTT listener (real Envoy)', () => {
+describe.each(['sotw', 'delta'] as const)('SNI tenants on one MQTT listener (real Envoy, %s)', (mode) => {
   const ca = new TestCa('mqtt-xds tenants test CA');
   const pem = (name: string): Pem => ca.issue(name, { commonName: name, san: [`DNS:${name}`] });
   const listener = pem('mqtt.test');
@@ -45,7 +45,8 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
   const tenant = (p: Pem, names: string[], pool: TestBroker[], extra = ''): string =>
     `  ${p === acme ? 'acme' : p === beta ? 'beta' : p === gamma ? 'gamma' : 'secure'}:\n` +
     `    serverNames: [${names.join(', ')}]\n    certFile: ${p.certFile}\n    keyFile: ${p.keyFile}\n` +
-    `    brokers: [${pool.map((b) => b.name).join(', ')}]\n${extra}`;
+    (pool.length > 0 ? `    brokers: [${pool.map((b) => b.name).join(', ')}]\n` : '') +
+    extra;
   const writePolicy = (body: string): void => {
     fs.writeFileSync(`${policyFile}.tmp`, body);
     fs.renameSync(`${policyFile}.tmp`, policyFile);
@@ -69,9 +70,10 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
     brokers = await startBrokers(3);
     const setup = await planeConfig();
     policyFile = path.join(setup.dir, 'policy.yaml');
+    // The secure tenant's pool is chosen by label.
     writeBrokersFile(
       setup.brokersFile,
-      brokers.map((broker) => ({ broker, weight: 1 })),
+      brokers.map((broker, i) => ({ broker, weight: 1, ...(i === 2 ? { labels: { tier: 'secure' } } : {}) })),
     );
     writePolicy(
       'unknownServerName: default\ntenants:\n' +
@@ -88,7 +90,7 @@ describe('SNI tenants on one MQTT listener (real Envoy)', () => {
     // A drain that closes at once: a chain Envoy drains shows within the test, so the
     // untouched tenant's clients staying connected means its chain was not drained.
     envoy = await startEnvoy({
-      mode: 'sotw',
+      mode,
       xdsPort: config.xds.port,
       waitReady: 'live',
       extraArgs: ['--drain-time-s', '1', '--drain-strategy', 'immediate'],

@@ -12,6 +12,7 @@ export interface BrokerLine {
   draining?: boolean;
   /** Lists the broker's websocketPort too. */
   websocket?: boolean;
+  labels?: Record<string, string>;
 }
 
 /** Writes a brokers file atomically (write, then rename), as a careful operator would. */
@@ -24,7 +25,8 @@ export function writeBrokersFile(file: string, lines: readonly BrokerLine[]): vo
           `  - name: ${l.broker.name}\n    host: 127.0.0.1\n    port: ${l.broker.port}\n` +
           (l.websocket ? `    websocketPort: ${l.broker.websocketPort}\n` : '') +
           (l.weight !== undefined ? `    weight: ${l.weight}\n` : '') +
-          (l.draining ? '    draining: true\n' : ''),
+          (l.draining ? '    draining: true\n' : '') +
+          (l.labels ? `    labels: ${JSON.stringify(l.labels)}\n` : ''),
       )
       .join('');
   const tmp = `${file}.tmp`;

@@ -7,7 +7,7 @@ import type { Problem } from '../../util/result';
  * mapping is pure and testable without the Kubernetes client (an ES module) loaded.
  */
 export interface SliceLike {
-  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> };
   readonly addressType?: string;
   readonly ports?: ReadonlyArray<{
     readonly name?: string;
@@ -17,6 +17,7 @@ export interface SliceLike {
   }>;
   readonly endpoints?: ReadonlyArray<{
     readonly addresses?: readonly string[];
+    readonly zone?: string;
     readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
     readonly targetRef?: { readonly kind?: string; readonly name?: string; readonly namespace?: string };
   }>;
@@ -101,6 +102,7 @@ export function brokersFromSlices(
         ...(metrics !== undefined ? { metricsUrl: `${metricsScheme}://${host}:${metrics}${m.metricsPath}` } : {}),
         ...(agent !== undefined ? { agentUrl: `${agentScheme}://${host}:${agent}` } : {}),
         ...(draining ? { draining: true, drainReason: 'pod terminating' } : {}),
+        ...labelsOf(slice, ep),
       };
       const seen = byName.get(name);
       if (!seen || (seen.draining && !broker.draining)) byName.set(name, broker);
@@ -109,6 +111,19 @@ export function brokersFromSlices(
   const brokers = [...byName.values()].map((b) => (pods.has(b.name) ? withPodDrain(b, drainingPods.get(b.name)) : b));
   return { brokers: brokers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
 }
+
+/** What a tenant's pool can select a Kubernetes broker by: its Service, and its zone when the slice says. */
+function labelsOf(slice: SliceLike, ep: NonNullable<SliceLike['endpoints']>[number]): { labels?: Record<string, string> } {
+  const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+  const labels = {
+    ...(service === undefined ? {} : { [SERVICE_NAME_LABEL]: service }),
+    ...(ep.zone === undefined ? {} : { [ZONE_LABEL]: ep.zone }),
+  };
+  return Object.keys(labels).length > 0 ? { labels } : {};
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 function withPodDrain(b: Broker, why: string | undefined): Broker {
   if (why === undefined) return b;

@@ -35,6 +35,18 @@ describe('policy: tenants', () => {
     });
   });
 
+  it('reads a pool chosen by label, and refuses one chosen both ways', () => {
+    const r = parse(lines('tenants:', ...acme, '    brokerLabels: { kubernetes.io/service-name: hivemq-gold }'));
+    expect(r.ok && r.value.tenants.acme.brokerLabels).toEqual({ 'kubernetes.io/service-name': 'hivemq-gold' });
+    expect(codes(parse(lines('tenants:', ...acme, '    brokers: [b1]', '    brokerLabels: { tier: gold }')))).toEqual([
+      ['POLICY_TENANT_POOL_TWICE', 'tenants.acme.brokerLabels'],
+    ]);
+    expect(codes(parse(lines('tenants:', ...acme, '    brokerLabels: {}')))).toEqual([
+      ['POLICY_TENANT_LABELS_EMPTY', 'tenants.acme.brokerLabels'],
+    ]);
+    expect(codes(parse(lines('tenants:', ...acme, '    brokerLabels: { "bad key": x }')))[0][0]).toBe('POLICY_NAME_INVALID');
+  });
+
   it.each<[string, string[], Array<[string, string]>]>([
     [
       'a tenant without a certificate',

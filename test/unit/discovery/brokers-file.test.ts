@@ -50,6 +50,22 @@ describe('parseBrokersFile', () => {
     ]);
   });
 
+  it("reads a broker's labels, and names a bad one", () => {
+    const good = entries(
+      parseBrokersFile(
+        lines('brokers:', '  - name: a', '    host: 127.0.0.1', '    port: 1883', '    labels: { tier: gold, example.com/zone: "eu-1" }'),
+        'b.yaml',
+      ),
+    );
+    expect(good[0].labels).toEqual({ tier: 'gold', 'example.com/zone': 'eu-1' });
+    for (const bad of ['[gold]', '{ "has space": x }', '{ tier: [x] }', '{ tier: 7 }']) {
+      const p = problems(
+        parseBrokersFile(lines('brokers:', '  - name: a', '    host: 127.0.0.1', '    port: 1883', `    labels: ${bad}`), 'b.yaml'),
+      );
+      expect(p.map((x) => [x.code, x.path])).toEqual([['BROKER_LABELS_INVALID', 'brokers[0].labels']]);
+    }
+  });
+
   it('refuses an empty file, because a half-written file must not remove every broker', () => {
     for (const text of ['', '   \n', '# just a comment\n']) {
       const [p] = problems(parseBrokersFile(text, 'brokers.yaml'));

@@ -26,6 +26,21 @@ describe('brokersFromSlices', () => {
     ]);
   });
 
+  it("labels each broker with its slice's Service and its zone, for tenants' pools", () => {
+    const out = brokersFromSlices(
+      [
+        slice('s1', [{ ...pod('hivemq-0', '10.0.0.1'), zone: 'eu-1a' }, pod('hivemq-1', '10.0.0.2')], {
+          metadata: { name: 's1', namespace: 'mqtt', labels: { 'kubernetes.io/service-name': 'hivemq-gold' } },
+        }),
+      ],
+      mapping,
+    );
+    expect(out.brokers.map((b) => b.labels)).toEqual([
+      { 'kubernetes.io/service-name': 'hivemq-gold', 'topology.kubernetes.io/zone': 'eu-1a' },
+      { 'kubernetes.io/service-name': 'hivemq-gold' },
+    ]);
+  });
+
   it('marks a serving but terminating pod as draining', () => {
     const out = brokersFromSlices(
       [slice('s1', [pod('hivemq-0', '10.0.0.1', { ready: false, serving: true, terminating: true })])],

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { TenantPolicy } from '../../../src/config/policy';
 import type { Broker } from '../../../src/domain';
-import { tenantPools, TenantPoolWatch } from '../../../src/publishing';
+import { poolMembers, tenantPools, TenantPoolWatch } from '../../../src/publishing';
 import { createLogger } from '../../../src/util/log';
 
 const broker = (name: string): Broker => ({ name, address: '10.0.0.1', port: 1883 });
@@ -20,6 +20,17 @@ describe('tenant pools against the discovered brokers', () => {
       all: { brokers: 2 },
       beta: { brokers: 0, unknown: ['x'] },
     });
+  });
+
+  it('selects a pool by label: the brokers carrying every label it asks for', () => {
+    const gold = { ...broker('g1'), labels: { tier: 'gold', zone: 'a' } };
+    const gold2 = { ...broker('g2'), labels: { tier: 'gold', zone: 'b' } };
+    const plain = broker('p');
+    const spec = { ...tenant(), brokerLabels: { tier: 'gold' } };
+    expect([...poolMembers(spec, [gold, gold2, plain])!]).toEqual(['g1', 'g2']);
+    expect([...poolMembers({ ...spec, brokerLabels: { tier: 'gold', zone: 'b' } }, [gold, gold2, plain])!]).toEqual(['g2']);
+    expect(poolMembers(tenant(), [plain])).toBeUndefined();
+    expect(tenantPools({ acme: spec }, [plain])).toEqual({ acme: { brokers: 0 } });
   });
 
   it('warns once per change, exports the gauge, and says nothing for complete pools', async () => {
