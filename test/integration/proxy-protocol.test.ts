@@ -50,11 +50,13 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
       client.once('error', reject);
       client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
     });
-  const recordOf = async (broker: LaunchedBroker, clientId: string): Promise<ProxyConnectionRecord> => {
+  /** The header of the client's connection, from whichever of `brokers` it reached. */
+  const recordOf = async (brokers: LaunchedBroker[], clientId: string): Promise<ProxyConnectionRecord> => {
     let record: ProxyConnectionRecord | undefined;
     await waitFor(
       async () => {
-        record = (await broker.proxy({ clientId })).connections[0];
+        const reports = await Promise.all(brokers.map((b) => b.proxy({ clientId })));
+        record = reports.flatMap((r) => r.connections)[0];
         return record !== undefined;
       },
       { timeoutMs: 5000, what: `the broker to record ${clientId}'s header` },
@@ -111,7 +113,7 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
 
   it("gives a tenant's broker the client's address and port, the static TLV, the SNI, the certificate subject and the tenant", async () => {
     const port = await connect('pp-acme-1', 'mqtt.acme.test', device);
-    const r = await recordOf(acme, 'pp-acme-1');
+    const r = await recordOf([acme], 'pp-acme-1');
     expect(r).toMatchObject({ version: 2, command: 'proxy', family: 'inet4', transport: 'stream' });
     expect(r.source).toEqual({ address: '127.0.0.1', port });
     expect(r.destination).toEqual({ address: '127.0.0.1', port: mqttPort });
@@ -120,9 +122,53 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
 
   it('leaves the tenant TLV out for a client of the default chain', async () => {
     const port = await connect('pp-default-1', 'mqtt.test', device);
-    const r = await recordOf(shared, 'pp-default-1');
+    // The default chain's cluster holds every broker.
+    const r = await recordOf([shared, acme], 'pp-default-1');
     expect(r.source).toEqual({ address: '127.0.0.1', port });
     expect(custom(r)).toEqual({ 0xe0: 'edge-test', 0xe1: 'mqtt.test', 0xe2: 'CN=device-7' });
-    expect((await shared.proxy()).counts.refusedTotal).toBe(0);
+    for (const broker of [shared, acme]) expect((await broker.proxy()).counts.refusedTotal).toBe(0);
+  });
+});
+
+describe('PROXY protocol v1 towards the brokers (real Envoy)', () => {
+  let broker: LaunchedBroker;
+  let plane: ControlPlane;
+  let envoy: EnvoyHandle;
+  let client: MqttClient | undefined;
+
+  beforeAll(async () => {
+    broker = await launchCapacityBroker({ name: 'pp-v1', capacity: 1000, proxyProtocol: 'required' });
+    const setup = await planeConfig();
+    fs.writeFileSync(setup.brokersFile, `brokers:\n  - name: ${broker.name}\n    host: 127.0.0.1\n    port: ${broker.port}\n`);
+    const config = withOverrides(setup.config, { balancing: { mode: 'static' }, cluster: { proxyProtocol: { version: 'v1', tlvs: '' } } });
+    ({ plane } = await startPlane(config));
+    envoy = await startEnvoy({ mode: 'delta', xdsPort: config.xds.port, waitReady: 'live' });
+    await untilHealthy(envoy, 1, 'the v1 broker healthy');
+    client = await mqtt.connectAsync({
+      host: '127.0.0.1',
+      port: config.listener.port,
+      clientId: 'pp-v1-1',
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+  });
+
+  afterAll(async () => {
+    await client?.endAsync(true).catch(() => undefined);
+    await envoy?.stop();
+    await plane?.stop();
+    await broker?.stop();
+  });
+
+  it("sends the client's address in a v1 header; health checks, naming Envoy's own connection, pass against a broker that requires one", async () => {
+    const localPort = (client?.stream as unknown as { localPort: number }).localPort;
+    const record = (await broker.proxy({ clientId: 'pp-v1-1' })).connections[0];
+    expect(record).toMatchObject({ version: 1, command: 'proxy', source: { address: '127.0.0.1', port: localPort } });
+    const report = await broker.proxy();
+    expect(report.counts.refusedTotal).toBe(0);
+    const checks = report.connections.filter((c) => c.clientId !== 'pp-v1-1');
+    expect(checks.length).toBeGreaterThan(0);
+    // v1 has no LOCAL command: a health check's header names Envoy's own connection.
+    for (const c of checks) expect(c).toMatchObject({ version: 1, command: 'proxy', source: c.peer, destination: { port: broker.port } });
   });
 });
