@@ -47,11 +47,13 @@ export function sanMatches(setting: string): SanMatch[] {
 export function proxyProtocolModel(
   setting: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] },
   tenant: string | undefined,
+  tenantTlvs: readonly ProxyTlv[] = [],
 ): ProxyProtocolModel | undefined {
   if (setting.version === 'off') return undefined;
   if (setting.version === 'v1') return { version: 'V1', tlvs: [] };
+  const own = new Set(tenantTlvs.map((t) => t.type));
   const tlvs: ProxyTlvModel[] = [];
-  for (const t of setting.tlvs) {
+  for (const t of [...setting.tlvs.filter((x) => !own.has(x.type)), ...tenantTlvs]) {
     if ('value' in t) tlvs.push(t);
     else if (t.source !== TENANT_TLV_SOURCE) tlvs.push({ type: t.type, source: t.source });
     else if (tenant !== undefined) tlvs.push({ type: t.type, value: tenant });
@@ -87,6 +89,8 @@ export class ModelBuilder {
   private readonly clientSans: SanMatch[];
   /** A tenant's SANs, parsed once per policy version (a policy is frozen, so its objects are stable). */
   private readonly tenantSanCache = new WeakMap<TenantPolicy, SanMatch[]>();
+  /** A tenant's own PROXY TLVs, parsed once per policy version like its SANs. */
+  private readonly tenantTlvCache = new WeakMap<TenantPolicy, ProxyTlv[]>();
   /** cluster.proxyProtocol, parsed once (its problems were reported when the config was loaded). */
   private readonly proxy: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] };
 
@@ -190,7 +194,7 @@ export class ModelBuilder {
           ...(spec.maxConnections === undefined ? {} : { maxConnections: spec.maxConnections }),
           tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
         },
-        cluster: this.tenantCluster(cluster, clusterName, name),
+        cluster: this.tenantCluster(cluster, clusterName, name, spec),
         plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) },
       });
       certificates.push({ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey });
@@ -206,9 +210,14 @@ export class ModelBuilder {
   }
 
   /** The shared cluster's settings under the tenant's name; %TENANT% TLVs carry that name. */
-  private tenantCluster(cluster: ClusterModel, name: string, tenant: string): ClusterModel {
+  private tenantCluster(cluster: ClusterModel, name: string, tenant: string, spec: TenantPolicy): ClusterModel {
     const { proxyProtocol: _shared, ...rest } = cluster;
-    const proxyProtocol = proxyProtocolModel(this.proxy, tenant);
+    let own = this.tenantTlvCache.get(spec);
+    if (own === undefined) {
+      own = (spec.proxyTlvs ?? []).flatMap((entry) => parseProxyTlvs(entry, `tenants.${tenant}.proxyTlvs`).tlvs);
+      this.tenantTlvCache.set(spec, own);
+    }
+    const proxyProtocol = proxyProtocolModel(this.proxy, tenant, own);
     return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
   }
 

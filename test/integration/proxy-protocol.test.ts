@@ -1,7 +1,7 @@
 // The PROXY protocol towards the brokers through the real Envoy: capacity test brokers that
 // require a PROXY header (--proxy-protocol required) behind an mTLS listener with one SNI
 // tenant. A real MQTT client's address and port, a static TLV, the SNI, the client
-// certificate's subject and the tenant's name arrive in the v2 header; health checks
+// certificate's subject, the tenant's name and the tenant's own TLVs arrive in the v2 header; health checks
 // (v2 LOCAL headers) keep the brokers healthy.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -81,7 +81,7 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
       policyFile,
       'unknownServerName: default\ntenants:\n  acme:\n    serverNames: [mqtt.acme.test]\n' +
         `    certFile: ${acmePem.certFile}\n    keyFile: ${acmePem.keyFile}\n    clientCaFile: ${ca.ca.certFile}\n` +
-        `    brokers: [${acme.name}]\n`,
+        `    brokers: [${acme.name}]\n    proxyTlvs: ["0xE5=gold", "0xE0=edge-acme"]\n`,
     );
     const config = withOverrides(setup.config, {
       balancing: { mode: 'static', policyFile },
@@ -111,13 +111,14 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
     }
   });
 
-  it("gives a tenant's broker the client's address and port, the static TLV, the SNI, the certificate subject and the tenant", async () => {
+  it("gives a tenant's broker the client's address and port, the static TLV, the SNI, the certificate subject, the tenant and its own TLVs", async () => {
     const port = await connect('pp-acme-1', 'mqtt.acme.test', device);
     const r = await recordOf([acme], 'pp-acme-1');
     expect(r).toMatchObject({ version: 2, command: 'proxy', family: 'inet4', transport: 'stream' });
     expect(r.source).toEqual({ address: '127.0.0.1', port });
     expect(r.destination).toEqual({ address: '127.0.0.1', port: mqttPort });
-    expect(custom(r)).toEqual({ 0xe0: 'edge-test', 0xe1: 'mqtt.acme.test', 0xe2: 'CN=device-7', 0xe3: 'acme' });
+    // The tenant's own 0xE0 replaces the setting's; its 0xE5 is added.
+    expect(custom(r)).toEqual({ 0xe0: 'edge-acme', 0xe1: 'mqtt.acme.test', 0xe2: 'CN=device-7', 0xe3: 'acme', 0xe5: 'gold' });
   });
 
   it('leaves the tenant TLV out for a client of the default chain', async () => {

@@ -63,3 +63,15 @@ describe('cluster.proxyProtocol', () => {
     expect(tlvSourcesOf(tlvs)).toEqual(['DOWNSTREAM_PEER_SUBJECT']);
   });
 });
+
+describe("a tenant's own TLVs", () => {
+  it('are added to its cluster and replace a setting TLV of the same type', () => {
+    const setting = { version: 'v2' as const, tlvs: parseProxyTlvs('0xE0=edge,0xE5=bronze', PATH).tlvs };
+    const own = parseProxyTlvs('0xE5=gold,0xE6=eu', PATH).tlvs;
+    expect(proxyProtocolModel(setting, 'acme', own)?.tlvs).toEqual([
+      { type: 0xe0, value: 'edge' },
+      { type: 0xe5, value: 'gold' },
+      { type: 0xe6, value: 'eu' },
+    ]);
+  });
+});
