@@ -107,6 +107,12 @@ export interface Config {
       readonly unhealthyThreshold: number;
       readonly healthyThreshold: number;
     };
+    /** The PROXY protocol header Envoy sends each broker first (docs/proxy-protocol.md). */
+    readonly proxyProtocol: {
+      readonly version: 'off' | 'v1' | 'v2';
+      /** v2 only: `TYPE=VALUE` entries, comma-separated (proxy-protocol.ts); '' = none. */
+      readonly tlvs: string;
+    };
   };
   readonly balancing: {
     /** `metrics`: weights from scraped broker load and the policy; `static`: weights from discovery only. */

@@ -1,6 +1,7 @@
 // The `tenants:` section of the policy: SNI tenants on the MQTT listener, each with its own
 // server names, certificate, broker pool and limits. docs/tenants.md.
 import { BROKER_NAME, LABEL } from '../domain/broker';
+import { MAX_TLVS, parseProxyTlvs } from './proxy-protocol';
 import { listOf, mapOf, name, numberIn, numberOr, oneOf, partial, section, type Reader } from './policy-schema';
 
 export interface TenantPolicy {
@@ -21,6 +22,11 @@ export interface TenantPolicy {
   readonly maxConnections?: number;
   /** New connections per second per Envoy; absent or `off`: no limit. */
   readonly connectRate?: { readonly perSec: number | 'off'; readonly burst: number | 'auto' };
+  /**
+   * With cluster.proxyProtocol.version v2: literal TLVs (`TYPE=VALUE`) added to the headers
+   * of this tenant's cluster, replacing a setting's TLV of the same type. docs/proxy-protocol.md.
+   */
+  readonly proxyTlvs?: readonly string[];
 }
 
 export const UNKNOWN_SERVER_NAME = ['default', 'refuse'] as const;
@@ -54,6 +60,7 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
     brokers: listOf(name(BROKER_NAME.pattern, BROKER_NAME.allowed), { min: 1, max: 10_000 }),
     brokerLabels: mapOf({ pattern: LABEL.key, allowed: LABEL.allowed }, name(LABEL.value, LABEL.allowed)),
     maxConnections: numberIn({ min: 1, max: UINT32, integer: true }),
+    proxyTlvs: listOf(name(/^[^,\s]+$/, 'TYPE=VALUE, e.g. 0xE5=gold'), { min: 1, max: MAX_TLVS }),
     connectRate: section<NonNullable<TenantPolicy['connectRate']>>(
       {
         perSec: numberOr('off', { min: 1, max: 1_000_000, integer: true }),
@@ -102,6 +109,14 @@ export function checkTenants(
     if (spec.brokerLabels !== undefined && Object.keys(spec.brokerLabels).length === 0) {
       add('POLICY_TENANT_LABELS_EMPTY', `tenants.${tenant}.brokerLabels`, 'no label given; remove it to use every broker');
     }
+    (spec.proxyTlvs ?? []).forEach((entry, i) => {
+      const at = `tenants.${tenant}.proxyTlvs[${i}]`;
+      const { tlvs, problems } = parseProxyTlvs(entry, at);
+      for (const p of problems) add(p.code.replace(/^CONFIG_/, 'POLICY_'), at, p.message);
+      if (tlvs.length === 1 && !('value' in tlvs[0])) {
+        add('POLICY_PROXY_TLV_SOURCE', at, `${at}: a tenant's TLV is literal text; take client values in cluster.proxyProtocol.tlvs`);
+      }
+    });
     const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
     if (perSec !== 'off' && burst !== 'auto' && burst < perSec) {
       add(

@@ -102,6 +102,24 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     2,
     'Passed checks in a row before a broker gets new connections again (count).',
   ),
+  // HiveMQ CE has no PROXY protocol support: a header would be read as a broken CONNECT.
+  setting(
+    'cluster.proxyProtocol.version',
+    { kind: 'enum', values: ['off', 'v1', 'v2'] },
+    'off',
+    'PROXY protocol header Envoy sends each broker before the MQTT bytes, so the broker sees the real client address: off, v1 (text) or v2 (binary, with TLVs). Only for brokers that expect it (HiveMQ Enterprise); HiveMQ CE has no PROXY support. Health checks send a v2 LOCAL header.',
+  ),
+  setting(
+    'cluster.proxyProtocol.tlvs',
+    {
+      kind: 'string',
+      pattern: /^[^,\s]+(,[^,\s]+)*$/,
+      allowed: 'comma-separated TYPE=VALUE entries without spaces, e.g. 0xE0=edge-1,0xE1=%REQUESTED_SERVER_NAME%',
+      optional: true,
+    },
+    '',
+    'With cluster.proxyProtocol.version v2: TLVs added to each header, as TYPE=VALUE (TYPE 0..255, custom 0xE0..0xEF). VALUE is literal text or one of %REQUESTED_SERVER_NAME%, %DOWNSTREAM_PEER_SUBJECT%, %DOWNSTREAM_PEER_URI_SAN%, %DOWNSTREAM_PEER_DNS_SAN%, %DOWNSTREAM_PEER_FINGERPRINT_256% (the client connection) or %TENANT% (the SNI tenant); a TLV whose value is empty is left out.',
+  ),
 ];
 
 /** What the Envoys report back over LRS: their own count of connections per broker. */

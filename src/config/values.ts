@@ -2,6 +2,7 @@ import type { Problem } from '../util/result';
 import type { Config, DeepPartial, SettingKey } from './config-types';
 import { checkValue } from './setting-fields';
 import { SETTINGS } from './settings';
+import { parseProxyTlvs } from './proxy-protocol';
 
 /** The defaults from the table, with paths resolved against `cwd`; frozen. */
 export function defaultConfig(cwd: string = process.cwd()): Config {
@@ -83,6 +84,7 @@ export function crossFieldProblems(config: Config, origin: (key: SettingKey) => 
         'listener.tls.clientSubjectAltNames needs listener.tls.clientCaFile (or listener.tls.clientCaSecret): SANs are matched on client certificates the CA signed',
     });
   }
+  problems.push(...proxyProtocolProblems(config.cluster.proxyProtocol));
   problems.push(...pairProblem('agent.tls', config.agent.tls, 'CONFIG_AGENT_TLS_PAIR', 'give both for a client certificate, or neither'));
   const k = config.discovery.kubernetes;
   if (config.discovery.source === 'kubernetes' && (k.service === '') === (k.labelSelector === '')) {
@@ -236,4 +238,19 @@ function pairProblem(
 
 function isLoopbackAddress(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '::1';
+}
+
+/** The TLV list parses, and is given only with v2 (v1 headers have no TLVs). */
+function proxyProtocolProblems(pp: Config['cluster']['proxyProtocol']): Problem[] {
+  if (pp.tlvs === '') return [];
+  if (pp.version !== 'v2') {
+    return [
+      {
+        code: 'CONFIG_PROXY_TLVS_NEED_V2',
+        path: 'cluster.proxyProtocol.tlvs',
+        message: `cluster.proxyProtocol.tlvs needs cluster.proxyProtocol.version v2 (it is ${pp.version}): only PROXY v2 headers carry TLVs`,
+      },
+    ];
+  }
+  return parseProxyTlvs(pp.tlvs, 'cluster.proxyProtocol.tlvs').problems;
 }

@@ -3,7 +3,19 @@ import type { Broker, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
 import type { TenantPolicy } from '../config/policy';
-import type { CertificateModel, ClusterModel, ListenerModel, ListenerTlsModel, ProxyModel, SanMatch, TenantModel } from '../translation';
+import type {
+  CertificateModel,
+  ClusterModel,
+  DownstreamTlvSource,
+  ListenerModel,
+  ListenerTlsModel,
+  ProxyModel,
+  ProxyProtocolModel,
+  ProxyTlvModel,
+  SanMatch,
+  TenantModel,
+} from '../translation';
+import { parseProxyTlvs, TENANT_TLV_SOURCE, type ProxyTlv } from '../config/proxy-protocol';
 import type { Logger } from '../util/log';
 import { poolMembers } from './tenant-pools';
 
@@ -31,6 +43,36 @@ export function sanMatches(setting: string): SanMatch[] {
   });
 }
 
+/**
+ * The PROXY header for a cluster from the cluster.proxyProtocol settings (checked at load);
+ * %TENANT% becomes the tenant's name on its cluster and is left out elsewhere.
+ */
+export function proxyProtocolModel(
+  setting: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] },
+  tenant: string | undefined,
+  tenantTlvs: readonly ProxyTlv[] = [],
+): ProxyProtocolModel | undefined {
+  if (setting.version === 'off') return undefined;
+  if (setting.version === 'v1') return { version: 'V1', tlvs: [] };
+  const own = new Set(tenantTlvs.map((t) => t.type));
+  const tlvs: ProxyTlvModel[] = [];
+  for (const t of [...setting.tlvs.filter((x) => !own.has(x.type)), ...tenantTlvs]) {
+    if ('value' in t) tlvs.push(t);
+    else if (t.source !== TENANT_TLV_SOURCE) tlvs.push({ type: t.type, source: t.source });
+    else if (tenant !== undefined) tlvs.push({ type: t.type, value: tenant });
+  }
+  return { version: 'V2', tlvs };
+}
+
+/** The client-connection values the TLVs read, in the order they are first named. */
+export function tlvSourcesOf(tlvs: readonly ProxyTlv[]): DownstreamTlvSource[] {
+  const sources: DownstreamTlvSource[] = [];
+  for (const t of tlvs) {
+    if ('source' in t && t.source !== TENANT_TLV_SOURCE && !sources.includes(t.source)) sources.push(t.source);
+  }
+  return sources;
+}
+
 /** A tenant's chain, filters and secrets are named under this. */
 export const tenantChainName = (listenerName: string, tenant: string): string => `${listenerName}.tenant.${tenant}`;
 /** The SDS name of the MQTT listener's certificate. */
@@ -50,9 +92,15 @@ export class ModelBuilder {
   private readonly clientSans: SanMatch[];
   /** A tenant's SANs, parsed once per policy version (a policy is frozen, so its objects are stable). */
   private readonly tenantSanCache = new WeakMap<TenantPolicy, SanMatch[]>();
+  /** A tenant's own PROXY TLVs, parsed once per policy version like its SANs. */
+  private readonly tenantTlvCache = new WeakMap<TenantPolicy, ProxyTlv[]>();
+  /** cluster.proxyProtocol, parsed once (its problems were reported when the config was loaded). */
+  private readonly proxy: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] };
 
   constructor(private readonly opts: ModelBuilderOptions) {
     this.clientSans = sanMatches(opts.config.listener.tls.clientSubjectAltNames);
+    const pp = opts.config.cluster.proxyProtocol;
+    this.proxy = { version: pp.version, tlvs: pp.version === 'v2' ? parseProxyTlvs(pp.tlvs, 'cluster.proxyProtocol.tlvs').tlvs : [] };
   }
 
   build(plan: WeightPlan): ProxyModel {
@@ -70,13 +118,22 @@ export class ModelBuilder {
     const secretName = listenerSecretName(listener.name);
     const caName = clientCaSecretName(listener.name);
     const minVersion: ListenerTlsModel['minVersion'] = tlsFiles.minVersion === '1.3' ? 'TLSv1_3' : 'TLSv1_2';
+    const tlvSources = tlvSourcesOf(this.proxy.tlvs);
     const mqttListener: ListenerModel = {
       ...plain,
       clusterName: cluster.name,
+      ...(tlvSources.length > 0 ? { tlvSources } : {}),
       ...limits.listener,
       ...(material ? { tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) } } : {}),
     };
-    const brokerCluster: ClusterModel = { ...cluster, lbPolicy: balancing.lbPolicy, ...limits.cluster };
+    const { proxyProtocol: _setting, ...clusterSettings } = cluster;
+    const proxyProtocol = proxyProtocolModel(this.proxy, undefined);
+    const brokerCluster: ClusterModel = {
+      ...clusterSettings,
+      lbPolicy: balancing.lbPolicy,
+      ...limits.cluster,
+      ...(proxyProtocol ? { proxyProtocol } : {}),
+    };
     const policy = this.opts.policy();
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion);
     // Without a certificate of its own the listener has no chain for names no tenant has.
@@ -140,7 +197,7 @@ export class ModelBuilder {
           ...(spec.maxConnections === undefined ? {} : { maxConnections: spec.maxConnections }),
           tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
         },
-        cluster: { ...cluster, name: clusterName },
+        cluster: this.tenantCluster(cluster, clusterName, name, spec),
         plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) },
       });
       certificates.push({ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey });
@@ -153,6 +210,18 @@ export class ModelBuilder {
       }
     }
     return { models, certificates };
+  }
+
+  /** The shared cluster's settings under the tenant's name; %TENANT% TLVs carry that name. */
+  private tenantCluster(cluster: ClusterModel, name: string, tenant: string, spec: TenantPolicy): ClusterModel {
+    const { proxyProtocol: _shared, ...rest } = cluster;
+    let own = this.tenantTlvCache.get(spec);
+    if (own === undefined) {
+      own = (spec.proxyTlvs ?? []).flatMap((entry) => parseProxyTlvs(entry, `tenants.${tenant}.proxyTlvs`).tlvs);
+      this.tenantTlvCache.set(spec, own);
+    }
+    const proxyProtocol = proxyProtocolModel(this.proxy, tenant, own);
+    return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
   }
 
   private tenantSans(spec: TenantPolicy): SanMatch[] {

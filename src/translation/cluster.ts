@@ -2,6 +2,7 @@ import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster';
 import type { ClusterModel } from './model';
 import { durationMs } from './any';
 import { buildMqttHealthCheck } from './health-check';
+import { buildUpstreamProxyProtocol } from './proxy-protocol';
 
 /**
  * The broker cluster: endpoints come over EDS on the same ADS stream. Circuit breakers are
@@ -36,5 +37,7 @@ export function buildCluster(m: ClusterModel): Cluster {
     // A broker removed from discovery leaves at once instead of lingering until it fails
     // health checks; its established connections are untouched either way.
     ignore_health_on_host_removal: true,
+    // Health checks go through it too and send a v2 LOCAL header (no addresses, no TLVs).
+    ...(m.proxyProtocol ? { transport_socket: buildUpstreamProxyProtocol(m.proxyProtocol) } : {}),
   };
 }

@@ -13,6 +13,7 @@ import {
   tcpProxyName,
 } from './network-filters';
 import { durationMs, typed, TYPE_PREFIX } from './any';
+import { buildTlvFilterState } from './proxy-protocol';
 
 export const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 export const TLS_INSPECTOR_TYPE = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
@@ -87,7 +88,11 @@ export function buildListener(m: ListenerModel, tenants: readonly TenantModel[] 
 
 function buildDefaultChain(m: ListenerModel): FilterChain {
   return {
-    filters: [discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE), discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE)],
+    filters: [
+      discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
+      ...tlvFilters(m),
+      discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
+    ],
     ...(m.tls ? { transport_socket: buildDownstreamTls(m.tls) } : {}),
   };
 }
@@ -101,8 +106,18 @@ export function buildTenantChain(t: TenantModel): FilterChain {
     filters: [
       discoveredFilter(connectionLimitName(m), CONNECTION_LIMIT_TYPE),
       discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
+      ...tlvFilters(m),
       discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
     ],
     transport_socket: buildDownstreamTls(m.tls),
   };
+}
+
+/**
+ * The filter that keeps the client's values for the brokers' PROXY TLVs, inline: it
+ * follows a setting read at start only, and the sources never change while running.
+ */
+function tlvFilters(m: ListenerModel): Filter[] {
+  const filter = buildTlvFilterState(m);
+  return filter ? [filter] : [];
 }

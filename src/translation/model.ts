@@ -25,6 +25,11 @@ export interface ListenerModel {
   /** TLS termination with the certificate sent over SDS under `secretName`; absent: plaintext MQTT. */
   readonly tls?: ListenerTlsModel;
   /**
+   * Values of the client connection the cluster's PROXY TLVs carry: copied into filter
+   * state that the upstream connection shares (set_filter_state); absent or empty: none.
+   */
+  readonly tlvSources?: readonly DownstreamTlvSource[];
+  /**
    * Open connections per Envoy beyond which new ones are closed (Envoy's connection_limit).
    * Tenant chains only: they carry the filter always, off while this is absent, so setting
    * a limit later is an ECDS update and never a drain.
@@ -88,6 +93,24 @@ export interface HealthCheckModel {
   readonly healthyThreshold: number;
 }
 
+/** Values of the client's connection a TLV can carry (src/config/proxy-protocol.ts names them after Envoy's operators). */
+export type DownstreamTlvSource =
+  | 'REQUESTED_SERVER_NAME'
+  | 'DOWNSTREAM_PEER_SUBJECT'
+  | 'DOWNSTREAM_PEER_URI_SAN'
+  | 'DOWNSTREAM_PEER_DNS_SAN'
+  | 'DOWNSTREAM_PEER_FINGERPRINT_256';
+
+export type ProxyTlvModel =
+  { readonly type: number; readonly value: string } | { readonly type: number; readonly source: DownstreamTlvSource };
+
+/** The PROXY protocol header Envoy writes to each broker before the client's bytes. */
+export interface ProxyProtocolModel {
+  readonly version: 'V1' | 'V2';
+  /** V2 only. */
+  readonly tlvs: readonly ProxyTlvModel[];
+}
+
 export interface ClusterModel {
   readonly name: string;
   readonly connectTimeoutMs: number;
@@ -104,6 +127,8 @@ export interface ClusterModel {
   readonly healthCheck: HealthCheckModel;
   /** Both honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections. */
   readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
+  /** Absent: no PROXY header. */
+  readonly proxyProtocol?: ProxyProtocolModel;
 }
 
 /** Everything translation needs for one proxy configuration. */

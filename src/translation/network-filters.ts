@@ -5,6 +5,14 @@ import type { TcpProxy } from '../generated/envoy/extensions/filters/network/tcp
 import type { TokenBucket } from '../generated/envoy/type/v3/TokenBucket';
 import type { ConnectRateModel, ListenerModel } from './model';
 import { durationMs, typed } from './any';
+import { needsHandshake } from './proxy-protocol';
+
+/**
+ * While tcp_proxy waits for the client's TLS handshake before connecting to a broker, it
+ * holds at most this much of the client's first bytes (the CONNECT); a quarter of the
+ * listener's per-connection buffer.
+ */
+export const EARLY_DATA_BYTES = 8192;
 
 // The MQTT listener's network filters, served over ECDS (TypedExtensionConfig resources).
 // The Listener only names them, so changing a rate, a duration or a timeout never changes
@@ -36,6 +44,11 @@ export function buildTcpProxy(m: ListenerModel): TcpProxy {
     cluster: m.clusterName,
     idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
     ...(m.maxConnectionDurationMs === undefined ? {} : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),
+    // A TLV from the client certificate is known only after the handshake, and the
+    // upstream connection copies the filter state when it is created.
+    ...(m.tls && (m.tlvSources ?? []).some(needsHandshake)
+      ? { upstream_connect_mode: 'ON_DOWNSTREAM_TLS_HANDSHAKE' as const, max_early_data_bytes: { value: EARLY_DATA_BYTES } }
+      : {}),
   };
 }
 

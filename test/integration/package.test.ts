@@ -15,13 +15,15 @@ function npm(args: string[]): Promise<string> {
 }
 
 describe('the production install', () => {
-  it('packs the compiled control plane and its proto list, and no test code', async () => {
+  it('packs the compiled control plane, its proto list and the Envoy API descriptor set, and no test code', async () => {
     const [pack] = JSON.parse(await npm(['pack', '--dry-run', '--json', '--ignore-scripts'])) as Array<{ files: Array<{ path: string }> }>;
     const files = pack.files.map((f) => f.path);
     expect(files).toContain('dist/src/cli.js');
     expect(files).toContain('dist/src/main.js');
     expect(files).toContain('proto/api-files.json');
-    const outside = files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'proto/api-files.json'].includes(f));
+    expect(files).toContain('proto/generated/envoy-api.binpb');
+    const shipped = ['package.json', 'README.md', 'proto/api-files.json', 'proto/generated/envoy-api.binpb'];
+    const outside = files.filter((f) => !f.startsWith('dist/src/') && !shipped.includes(f));
     expect(outside).toEqual([]);
     expect(files.filter((f) => /testbroker|demo|bench|\.test\./.test(f))).toEqual([]);
   });

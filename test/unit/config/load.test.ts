@@ -76,6 +76,7 @@ describe('loadConfig', () => {
         perHostMaxConnections: 250000,
         updateMergeWindowMs: 0,
         healthCheck: { intervalMs: 5000, timeoutMs: 2000, unhealthyThreshold: 3, healthyThreshold: 2 },
+        proxyProtocol: { version: 'off', tlvs: '' },
       },
       balancing: {
         mode: 'metrics',

@@ -95,3 +95,18 @@ describe('policy: tenants', () => {
     expect(codes(parse(lines(...doc)))).toEqual(expected);
   });
 });
+
+describe('policy: a tenant’s PROXY TLVs', () => {
+  it('reads literal TLVs', () => {
+    const r = parse(lines('tenants:', ...acme, '    proxyTlvs: ["0xE5=gold", "230=eu"]'));
+    expect(r.ok && r.value.tenants.acme.proxyTlvs).toEqual(['0xE5=gold', '230=eu']);
+  });
+
+  it('refuses a type out of range and a client source, naming the entry', () => {
+    const r = parse(lines('tenants:', ...acme, '    proxyTlvs: ["0x100=gold", "0xE6=%REQUESTED_SERVER_NAME%"]'));
+    expect(codes(r)).toEqual([
+      ['POLICY_PROXY_TLV_TYPE', 'tenants.acme.proxyTlvs[0]'],
+      ['POLICY_PROXY_TLV_SOURCE', 'tenants.acme.proxyTlvs[1]'],
+    ]);
+  });
+});
