@@ -110,11 +110,9 @@ export class ConnectParser {
     if (this.headerLen == 0) {
       this.header[0] = b;
       this.headerLen = 1;
-      if (b != CONNECT_FIRST_BYTE) {
-        if ((b & 0xf0) == CONNECT_FIRST_BYTE)
-          this.refuse(Refusal.Malformed, 'CONNECT fixed header flags must be 0, got 0x' + b.toString(16));
-        else this.refuse(Refusal.NotMqtt, 'first byte 0x' + b.toString(16) + ' is not an MQTT CONNECT');
-      }
+      // Even 0x11–0x1f (CONNECT with reserved flags, which the spec calls malformed) is treated as
+      // not MQTT: 0x16 opens every TLS record, and such a peer must not be told an MQTT reason.
+      if (b != CONNECT_FIRST_BYTE) this.refuse(Refusal.NotMqtt, 'first byte 0x' + b.toString(16) + ' is not an MQTT CONNECT');
       return;
     }
     this.header[this.headerLen++] = b;
