@@ -1,7 +1,7 @@
 // The MQTT CONNECT parser as compiled to Wasm (the probe module), in Node's WebAssembly.
 import fc from 'fast-check';
 import { ConnectProbe, Verdict, type ParseResult } from './probe';
-import { connectPacket, utf8Field, varint, type ConnectFields } from './packets';
+import { connectPacket, utf8Field, varint, type ConnectFields } from '../../support/mqtt-packets';
 
 const probe = new ConnectProbe();
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);

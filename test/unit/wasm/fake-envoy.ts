@@ -2,7 +2,7 @@
 // in Node: root and connection contexts, the downstream buffer (kept, as Envoy keeps it, while
 // the filter pauses), plugin configuration, counters, logs, ticks, time and stream closes. The
 // integration suite runs the same module in the real Envoy.
-import { instantiate, wasmModule, type WasmMemory } from './modules';
+import { instantiate, wasmModule, type WasmMemory } from '../../support/wasm-modules';
 
 interface FilterExports {
   memory: WasmMemory;

@@ -1,7 +1,7 @@
 // The filter module (wasm/mqtt-filter) through proxy-wasm ABI 0.2.1, against a fake Envoy.
 import fc from 'fast-check';
 import { CONTINUE, FakeEnvoy, PAUSE } from './fake-envoy';
-import { connectPacket } from './packets';
+import { connectPacket } from '../../support/mqtt-packets';
 
 const accepted = (v: number): string => `mqtt_connect_total.protocol_version.${v}`;
 const refused = (reason: string): string => `mqtt_connect_refused_total.reason.${reason}`;

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../support/repo-root';
+import { REPO_ROOT } from './repo-root';
 
 // Node's WebAssembly global; the project's lib settings (ES2022, no DOM) do not declare it.
 export interface WasmModule {
@@ -21,11 +21,15 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 const WASM_DIR = path.join(REPO_ROOT, '.local', 'wasm');
 let built = false;
 
+/** Runs wasm/mqtt-filter/build.mjs once per test file; it returns at once when nothing changed. */
+export function buildWasm(): void {
+  if (built) return;
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'wasm', 'mqtt-filter', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
+
 export function wasmModule(name: 'mqtt-filter' | 'connect-probe'): WasmModule {
-  if (!built) {
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'wasm', 'mqtt-filter', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
-    built = true;
-  }
+  buildWasm();
   return new WA.Module(fs.readFileSync(path.join(WASM_DIR, `${name}.wasm`)));
 }
 
@@ -36,6 +40,8 @@ export function instantiate<T>(module: WasmModule, env: Record<string, unknown>)
   return exports as T;
 }
 
+/** The filter module Envoy loads, built first if needed. */
 export function filterWasmPath(): string {
+  buildWasm();
   return path.join(WASM_DIR, 'mqtt-filter.wasm');
 }
