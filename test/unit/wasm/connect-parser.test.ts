@@ -1,6 +1,6 @@
 // The MQTT CONNECT parser as compiled to Wasm (the probe module), in Node's WebAssembly.
 import fc from 'fast-check';
-import { ConnectProbe, Verdict, type ParseResult } from './probe';
+import { ConnectProbe, Verdict, type ParseResult } from '../../support/wasm-probe';
 import { connectPacket, utf8Field, varint, type ConnectFields } from '../../support/mqtt-packets';
 
 const probe = new ConnectProbe();

@@ -1,5 +1,5 @@
 // The pure CONNECT parser, run from the test-only probe module (wasm/mqtt-filter/assembly/probe.ts).
-import { instantiate, wasmModule, type WasmMemory } from '../../support/wasm-modules';
+import { instantiate, wasmModule, type WasmMemory } from './wasm-modules';
 
 export const enum Verdict {
   NeedMore = 0,
