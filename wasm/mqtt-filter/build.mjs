@@ -43,7 +43,10 @@ const asc = await import('assemblyscript/asc');
 fs.mkdirSync(outDir, { recursive: true });
 for (const [name, entry] of Object.entries(TARGETS)) {
   const outFile = path.join(outDir, `${name}.wasm`);
-  const { error } = await asc.main([entry, '--config', 'asconfig.json', '--outFile', outFile, '--baseDir', here], {
+  // Written beside and renamed into place: test files that build at the same time (jest workers)
+  // never load a half-written module.
+  const tmpFile = `${outFile}.${process.pid}.tmp`;
+  const { error } = await asc.main([entry, '--config', 'asconfig.json', '--outFile', tmpFile, '--baseDir', here], {
     stdout: process.stdout,
     stderr: process.stderr,
   });
@@ -51,6 +54,7 @@ for (const [name, entry] of Object.entries(TARGETS)) {
     console.error(`wasm build: ${name} (${entry}) failed: ${error.message}`);
     process.exit(1);
   }
+  fs.renameSync(tmpFile, outFile);
 }
 fs.writeFileSync(stampFile, hash);
 console.log(`wasm build: ${outputs.map((f) => `${path.basename(f)} ${fs.statSync(f).size} bytes`).join(', ')}`);
