@@ -5,78 +5,11 @@ import net from 'node:net';
 import mqtt from 'mqtt';
 import { startBroker, waitFor, type TestBroker } from '../support';
 import { startStaticEnvoy, type StaticEnvoy } from '../support/envoy-static';
-import { filterWasmPath } from '../support/wasm-modules';
+import { mqttFilterBootstrap } from '../support/mqtt-filter-envoy';
 import { connectPacket } from '../support/mqtt-packets';
 
-// The wheel's Envoy registers only the V8 and null runtimes (measured: wasmtime and WAMR answer
-// "Envoy was compiled without support for it"); docs/mqtt-filter.md.
-const RUNTIME = 'envoy.wasm.runtime.v8';
 const LISTENER = 'mqtt_wasm';
 const FIRST_PACKET_TIMEOUT_MS = 1500;
-
-function bootstrap(brokerPort: number): Record<string, unknown> {
-  const config = { maxConnectBytes: 4096, maxClientIdBytes: 64, firstPacketTimeoutMs: FIRST_PACKET_TIMEOUT_MS };
-  return {
-    // The counters' dotted suffixes become Prometheus labels.
-    stats_config: {
-      stats_tags: [
-        { tag_name: 'mqtt_protocol_version', regex: '^wasmcustom\\.mqtt_connect_total(\\.protocol_version\\.(\\d+))$' },
-        { tag_name: 'mqtt_refusal_reason', regex: '^wasmcustom\\.mqtt_connect_refused_total(\\.reason\\.(\\w+))$' },
-      ],
-    },
-    static_resources: {
-      listeners: [
-        {
-          name: LISTENER,
-          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.wasm',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm',
-                    config: {
-                      name: 'mqtt_filter',
-                      root_id: 'mqtt_filter',
-                      configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: JSON.stringify(config) },
-                      vm_config: { runtime: RUNTIME, code: { local: { filename: filterWasmPath() } } },
-                    },
-                  },
-                },
-                {
-                  name: 'envoy.filters.network.tcp_proxy',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
-                    stat_prefix: 'mqtt_wasm',
-                    cluster: 'broker',
-                    // Envoy 1.40: no upstream connection until data passes the filter, so a refused
-                    // peer never costs the broker a connection (and placement can read the CONNECT).
-                    upstream_connect_mode: 'ON_DOWNSTREAM_DATA',
-                    max_early_data_bytes: 4096,
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'broker',
-          type: 'STATIC',
-          connect_timeout: '2s',
-          load_assignment: {
-            cluster_name: 'broker',
-            endpoints: [
-              { lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: brokerPort } } } }] },
-            ],
-          },
-        },
-      ],
-    },
-  };
-}
 
 /** Writes `chunks` to a raw TCP connection one by one; resolves with what came back once Envoy or the broker closes it. */
 function rawExchange(
@@ -132,7 +65,14 @@ describe('MQTT Wasm filter in the real Envoy', () => {
 
   beforeAll(async () => {
     broker = await startBroker('wasm-broker');
-    envoy = await startStaticEnvoy(bootstrap(broker.port), { componentLogLevel: 'wasm:debug' });
+    envoy = await startStaticEnvoy(
+      mqttFilterBootstrap({
+        listener: LISTENER,
+        brokerPort: broker.port,
+        filterConfig: { maxConnectBytes: 4096, maxClientIdBytes: 64, firstPacketTimeoutMs: FIRST_PACKET_TIMEOUT_MS },
+      }),
+      { componentLogLevel: 'wasm:debug' },
+    );
     port = await envoy.listenerPort(LISTENER);
   });
 
