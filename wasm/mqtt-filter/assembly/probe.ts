@@ -3,7 +3,6 @@
 import './abort/abort';
 import { ConnectParser, Verdict } from './mqtt/connect';
 import { connackReasonV5, refusalName } from './mqtt/refusal';
-import { quote } from './filter/contexts';
 
 let parser: ConnectParser | null = null;
 let result: ArrayBuffer = new ArrayBuffer(0);
@@ -70,5 +69,3 @@ function jsonString(s: string): string {
   }
   return out + '"';
 }
-
-export { quote };

@@ -183,5 +183,3 @@ export function quote(s: string): string {
   }
   return out + '"';
 }
-
-export { Refusal };

@@ -1,9 +1,8 @@
 // The filter's counters. Names carry their tag as a dotted suffix ("….protocol_version.5"), the
 // way Envoy's own stats do; a stats_config tag specifier turns it into a Prometheus label
 // (docs/mqtt-filter.md). Envoy shows them under its "wasmcustom." scope.
-import { proxy_define_metric, proxy_increment_metric, MetricType, Status } from '../abi/host';
+import { LogLevel, MetricType, Status, proxy_define_metric, proxy_increment_metric } from '../abi/host';
 import { log } from '../abi/memory';
-import { LogLevel } from '../abi/host';
 import { Refusal, REFUSAL_COUNT, refusalName } from '../mqtt/refusal';
 
 const ID_SLOT: usize = memory.data(4);
