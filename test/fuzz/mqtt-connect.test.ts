@@ -1,0 +1,122 @@
+// Fuzz target for the MQTT Wasm filter's CONNECT parser (wasm/mqtt-filter, run as the compiled
+// probe module): mutated valid CONNECTs of every version (flipped, cut, inserted bytes, and
+// overwritten length fields, which steer everything after them) and random bytes, whole or split
+// anywhere. It never traps, refuses only with a known reason, never accepts more than the input
+// or the limit holds, never copies past the first packet, and decides split reads as whole ones.
+import fc from 'fast-check';
+import { connectPacket, utf8Field } from '../support/mqtt-packets';
+import { ConnectProbe, Verdict, type ParseResult } from '../support/wasm-probe';
+import { RUNS } from './mutate';
+
+const REASONS = [
+  'not_mqtt',
+  'bad_remaining_length',
+  'too_large',
+  'unsupported_protocol_version',
+  'malformed',
+  'protocol_error',
+  'client_id_invalid',
+  'truncated',
+];
+const b = (...x: number[]): Uint8Array => Uint8Array.from(x);
+
+const SEEDS = [
+  connectPacket({ level: 4, clientId: 'fuzz-1', username: 'user', password: b(1, 2, 3), keepAliveS: 30 }),
+  connectPacket({ level: 4, clientId: '', cleanStart: true, will: { topic: 'a/b', payload: b(0xff), qos: 2, retain: true } }),
+  connectPacket({ level: 3, clientId: 'legacy-client', username: 'u' }),
+  connectPacket({
+    level: 5,
+    clientId: 'five',
+    username: 'ü',
+    properties: b(
+      0x11,
+      0,
+      0,
+      0,
+      60,
+      0x21,
+      0,
+      5,
+      0x27,
+      0,
+      1,
+      0,
+      0,
+      0x26,
+      ...utf8Field('k'),
+      ...utf8Field('v'),
+      0x15,
+      ...utf8Field('SCRAM'),
+      0x16,
+      0,
+      1,
+      9,
+    ),
+    will: { topic: 'lwt', payload: b(1), qos: 1, retain: false },
+    willProperties: b(0x18, 0, 0, 0, 1, 0x01, 1, 0x03, ...utf8Field('text/plain'), 0x09, 0, 2, 1, 2),
+  }),
+];
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  // A two-byte length anywhere (string and binary fields), or the remaining length at byte 1.
+  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 0xffff }) }),
+);
+type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Buffer {
+  let bytes = Buffer.from(seed);
+  for (const m of mutations) {
+    const at = bytes.length ? m.at % bytes.length : 0;
+    if (m.kind === 'flip' && bytes.length) bytes[at] = m.byte;
+    else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
+    else if (m.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)]);
+    else if (m.kind === 'length') {
+      const offset = m.at % 3 === 0 ? 1 : at;
+      if (offset + 2 <= bytes.length) bytes.writeUInt16BE(m.value, offset);
+    }
+  }
+  return bytes;
+}
+
+const input = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation, { maxLength: 4 })).map(([s, m]) => mutate(s, m)) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((x) => Buffer.from(x)) },
+);
+
+function decision(r: ParseResult): Omit<ParseResult, 'consumed'> {
+  const { consumed: _consumed, ...rest } = r;
+  return rest;
+}
+
+describe('fuzz: MQTT CONNECT (Wasm parser)', () => {
+  const probe = new ConnectProbe();
+
+  it('decides bounded, with known reasons, and the same however the read is split', () => {
+    fc.assert(
+      fc.property(input, fc.array(fc.nat(), { maxLength: 4 }), fc.integer({ min: 14, max: 512 }), (bytes, cuts, max) => {
+        const limits = { maxConnectBytes: max, maxClientIdBytes: 32 };
+        const whole = probe.parse(bytes, [], limits);
+        expect(whole.verdict).not.toBe(Verdict.NeedMore);
+        expect(whole.consumed).toBeLessThanOrEqual(Math.min(bytes.length, max));
+        if (whole.verdict === Verdict.Refused) expect(REASONS).toContain(whole.reason);
+        if (whole.info) {
+          expect(whole.info.packetBytes).toBeLessThanOrEqual(Math.min(bytes.length, max));
+          expect([3, 4, 5]).toContain(whole.info.protocolVersion);
+          expect(Buffer.byteLength(whole.info.clientId)).toBeLessThanOrEqual(32);
+        }
+        const split = probe.parse(
+          bytes,
+          cuts.map((c) => (bytes.length ? c % bytes.length : 0)),
+          limits,
+        );
+        expect(decision(split)).toEqual(decision(whole));
+      }),
+      { numRuns: RUNS },
+    );
+    // An abort (one of AssemblyScript's own checks failing) would have logged first.
+    expect(probe.logs).toEqual([]);
+  });
+});

@@ -1,0 +1,56 @@
+// The filter's settings, read from the plugin configuration (a JSON object; mqtt-xds will send
+// it over ECDS). Every key is checked: an unknown key or a value out of range is an error naming
+// the key, and Envoy refuses the configuration.
+import { parseFlatJson } from './json';
+
+export class FilterConfig {
+  /** Largest first packet (fixed header included) the filter buffers; bigger is refused as too_large. */
+  maxConnectBytes: u32 = 16384;
+  /** Longest client id in UTF-8 bytes; longer is refused as client_id_invalid. */
+  maxClientIdBytes: u32 = 256;
+  /** A connection without a complete CONNECT after this long is closed; 0 turns the deadline off. */
+  firstPacketTimeoutMs: u32 = 10000;
+  error: string = '';
+}
+
+const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs'];
+
+export function parseConfig(text: string): FilterConfig {
+  const config = new FilterConfig();
+  const json = parseFlatJson(text);
+  if (json.error.length > 0) {
+    config.error = 'configuration is not a flat JSON object: ' + json.error;
+    return config;
+  }
+  for (let i = 0; i < json.keys.length; i++) {
+    const key = json.keys[i];
+    const value = json.values[i];
+    if (!KNOWN.includes(key)) {
+      config.error = 'unknown configuration key "' + key + '" (known: ' + KNOWN.join(', ') + ')';
+      return config;
+    }
+    if (value.kind != 2 || value.num != Math.floor(value.num)) {
+      config.error = '"' + key + '" must be an integer';
+      return config;
+    }
+    const n = value.num;
+    if (key == 'maxConnectBytes') {
+      // 14: the smallest CONNECT (an MQTT 3.1.1 one with an empty client id); 1 MiB: a bound on
+      // what one connection may make the filter hold.
+      if (n < 14 || n > 1048576) return bad(config, key, 'between 14 and 1048576');
+      config.maxConnectBytes = <u32>n;
+    } else if (key == 'maxClientIdBytes') {
+      if (n < 1 || n > 65535) return bad(config, key, 'between 1 and 65535');
+      config.maxClientIdBytes = <u32>n;
+    } else {
+      if (n < 0 || n > 3600000) return bad(config, key, 'between 0 and 3600000');
+      config.firstPacketTimeoutMs = <u32>n;
+    }
+  }
+  return config;
+}
+
+function bad(config: FilterConfig, key: string, range: string): FilterConfig {
+  config.error = '"' + key + '" must be ' + range;
+  return config;
+}

@@ -1,0 +1,185 @@
+// Root contexts (one per plugin configuration in this VM) and connection contexts (one per
+// downstream connection). Envoy numbers both; a connection names its root as its parent.
+import {
+  Action,
+  BufferType,
+  LogLevel,
+  StreamType,
+  proxy_close_stream,
+  proxy_get_current_time_nanoseconds,
+  proxy_set_effective_context,
+  proxy_set_tick_period_milliseconds,
+} from '../abi/host';
+import { getBufferBytes, getBufferRaw, lastReturnSize, log } from '../abi/memory';
+import { ConnectParser, Verdict } from '../mqtt/connect';
+import { Refusal, connackReasonV5, refusalName } from '../mqtt/refusal';
+import { FilterConfig, parseConfig } from './config';
+import { Metrics } from './metrics';
+
+const TIME_SLOT: usize = memory.data(8);
+
+function nowMs(): u64 {
+  store<u64>(TIME_SLOT, 0);
+  proxy_get_current_time_nanoseconds(TIME_SLOT);
+  return load<u64>(TIME_SLOT) / 1_000_000;
+}
+
+export class Root {
+  config: FilterConfig = new FilterConfig();
+  metrics: Metrics | null = null;
+  /** Connections still waiting for their CONNECT, for the deadline. */
+  pending: Set<u32> = new Set<u32>();
+
+  constructor(public id: u32) {}
+
+  configure(size: usize): bool {
+    const bytes = size > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, size) : new Uint8Array(0);
+    const text = bytes ? String.UTF8.decode(bytes.buffer) : '';
+    const config = parseConfig(text);
+    if (config.error.length > 0) {
+      log(LogLevel.Error, 'mqtt-filter: ' + config.error);
+      return false;
+    }
+    this.config = config;
+    if (this.metrics == null) this.metrics = new Metrics();
+    // The deadline is checked on a tick: its precision is the tick period, a quarter of the timeout
+    // (50 ms to 1 s), so a connection is closed between 1× and 1.25× the timeout.
+    const timeout = config.firstPacketTimeoutMs;
+    proxy_set_tick_period_milliseconds(timeout == 0 ? 0 : min(max(timeout / 4, 50), 1000));
+    log(
+      LogLevel.Info,
+      'mqtt-filter: configured maxConnectBytes=' +
+        config.maxConnectBytes.toString() +
+        ' maxClientIdBytes=' +
+        config.maxClientIdBytes.toString() +
+        ' firstPacketTimeoutMs=' +
+        timeout.toString(),
+    );
+    return true;
+  }
+
+  tick(connections: Map<u32, Connection>): void {
+    const timeout = <u64>this.config.firstPacketTimeoutMs;
+    if (timeout == 0 || this.pending.size == 0) return;
+    const now = nowMs();
+    const ids = this.pending.values();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!connections.has(id)) {
+        this.pending.delete(id);
+        continue;
+      }
+      const conn = connections.get(id);
+      if (now - conn.startedMs < timeout) continue;
+      conn.parser.refuseExternally(Refusal.FirstPacketTimeout, 'no complete CONNECT within ' + timeout.toString() + ' ms');
+      // The close must run as the connection's context, not the root's.
+      proxy_set_effective_context(id);
+      conn.decide();
+    }
+  }
+}
+
+export class Connection {
+  parser: ConnectParser;
+  /** Bytes of Envoy's downstream buffer already given to the parser (Envoy keeps unconsumed data). */
+  seen: usize = 0;
+  startedMs: u64 = 0;
+  decided: bool = false;
+
+  constructor(
+    public id: u32,
+    public root: Root,
+  ) {
+    this.parser = new ConnectParser(root.config.maxConnectBytes, root.config.maxClientIdBytes);
+  }
+
+  start(): void {
+    const metrics = this.root.metrics;
+    if (metrics) metrics.connection();
+    if (this.root.config.firstPacketTimeoutMs > 0) {
+      this.startedMs = nowMs();
+      this.root.pending.add(this.id);
+    }
+  }
+
+  onData(size: usize, endOfStream: bool): u32 {
+    if (this.decided) return this.parser.verdict == Verdict.Accepted ? Action.Continue : Action.Pause;
+    if (size > this.seen) {
+      const want = min(<usize>this.parser.wanted(), size - this.seen);
+      if (want > 0) {
+        const ptr = getBufferRaw(BufferType.DownstreamData, this.seen, want);
+        if (ptr != 0) {
+          const got = lastReturnSize();
+          this.parser.feedRaw(ptr, got);
+          heap.free(ptr);
+        }
+      }
+      this.seen = size;
+    }
+    if (endOfStream) this.parser.endOfStream();
+    if (this.parser.verdict == Verdict.NeedMore) return Action.Pause;
+    this.decide();
+    return this.parser.verdict == Verdict.Accepted ? Action.Continue : Action.Pause;
+  }
+
+  /** The client went away; a connection still waiting for its CONNECT counts as truncated. */
+  onClose(): void {
+    if (this.decided) return;
+    this.parser.endOfStream();
+    this.decide(false);
+  }
+
+  decide(close: bool = true): void {
+    if (this.decided) return;
+    this.decided = true;
+    this.root.pending.delete(this.id);
+    const p = this.parser;
+    const metrics = this.root.metrics;
+    if (p.verdict == Verdict.Accepted) {
+      const info = p.info!;
+      if (metrics) metrics.accept(info.protocolVersion);
+      log(
+        LogLevel.Debug,
+        'mqtt-filter: CONNECT accepted: protocol_version=' +
+          info.protocolVersion.toString() +
+          ' client_id=' +
+          quote(info.clientId) +
+          (info.hasUsername ? ' username=' + quote(info.username) : '') +
+          ' clean_start=' +
+          (info.cleanStart ? '1' : '0') +
+          ' keep_alive_s=' +
+          info.keepAliveS.toString() +
+          ' will=' +
+          (info.willFlag ? '1' : '0') +
+          ' bytes=' +
+          info.packetBytes.toString(),
+      );
+      return;
+    }
+    if (metrics) metrics.refuse(p.refusal);
+    // ABI 0.2.1 gives a network filter no way to write to the downstream connection, so the MQTT 5
+    // CONNACK is named in the log but not sent; the spec allows closing without one.
+    const code = p.protocolLevel == 5 ? connackReasonV5(p.refusal) : 0;
+    log(
+      LogLevel.Debug,
+      'mqtt-filter: first packet refused: reason=' +
+        refusalName(p.refusal) +
+        (code != 0 ? ' connack_reason=0x' + code.toString(16) : '') +
+        ' detail=' +
+        quote(p.detail),
+    );
+    if (close) proxy_close_stream(StreamType.Downstream);
+  }
+}
+
+/** A value for a log line: quoted, with quotes, backslashes and control characters escaped. */
+export function quote(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x22 || c == 0x5c) out += '\\' + String.fromCharCode(c);
+    else if (c < 0x20 || c == 0x7f) out += '\\x' + (c < 16 ? '0' : '') + c.toString(16);
+    else out += String.fromCharCode(c);
+  }
+  return out + '"';
+}

@@ -1,0 +1,49 @@
+// The filter's counters. Names carry their tag as a dotted suffix ("….protocol_version.5"), the
+// way Envoy's own stats do; a stats_config tag specifier turns it into a Prometheus label
+// (docs/mqtt-filter.md). Envoy shows them under its "wasmcustom." scope.
+import { LogLevel, MetricType, Status, proxy_define_metric, proxy_increment_metric } from '../abi/host';
+import { log } from '../abi/memory';
+import { Refusal, REFUSAL_COUNT, refusalName } from '../mqtt/refusal';
+
+const ID_SLOT: usize = memory.data(4);
+
+function defineCounter(name: string): u32 {
+  const encoded = String.UTF8.encode(name);
+  store<u32>(ID_SLOT, 0);
+  const status = proxy_define_metric(MetricType.Counter, changetype<usize>(encoded), encoded.byteLength, ID_SLOT);
+  if (status != Status.Ok) {
+    log(LogLevel.Warn, 'mqtt-filter: cannot define counter ' + name + ' (status ' + status.toString() + ')');
+    return 0;
+  }
+  return load<u32>(ID_SLOT);
+}
+
+export class Metrics {
+  /** Index: protocol level 3, 4, 5 (0–2 unused). */
+  private accepted: u32[] = [0, 0, 0, 0, 0, 0];
+  private refused: u32[] = new Array<u32>(REFUSAL_COUNT);
+  private connections: u32 = 0;
+
+  constructor() {
+    for (let level = 3; level <= 5; level++)
+      this.accepted[level] = defineCounter('mqtt_connect_total.protocol_version.' + level.toString());
+    for (let r = 1; r < REFUSAL_COUNT; r++) this.refused[r] = defineCounter('mqtt_connect_refused_total.reason.' + refusalName(<Refusal>r));
+    this.connections = defineCounter('mqtt_connections_total');
+  }
+
+  connection(): void {
+    bump(this.connections);
+  }
+
+  accept(level: u8): void {
+    if (level >= 3 && level <= 5) bump(this.accepted[level]);
+  }
+
+  refuse(reason: Refusal): void {
+    if (<i32>reason > 0 && <i32>reason < REFUSAL_COUNT) bump(this.refused[<i32>reason]);
+  }
+}
+
+function bump(id: u32): void {
+  if (id != 0) proxy_increment_metric(id, 1);
+}
