@@ -7,6 +7,7 @@ import { readinessOf, rebalanceActions, statusOf, type AdminServer, type StatusS
 import type { Config } from './config';
 import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
+import { fleetSignal } from './balancing';
 import { Planner } from './planner';
 import { drainAck, ModelBuilder, TenantPoolWatch, type Publisher } from './publishing';
 import type { Rebalancer } from './rebalance';
@@ -95,6 +96,10 @@ export class ControlPlane {
       this.publisher.schedule();
     });
     this.planner = runners.plannerFor(config, this.policy.policy(), log, registry);
+    // The scale-out signal, computed when scraped from the last plan (docs/autoscaling.md).
+    runners.fleetSignalGauges(registry, () =>
+      fleetSignal(this.planner.lastOutcome()?.decisions ?? [], this.policy.policy().autoscaling.targetUtilisation),
+    );
     const listenerTls = creds.listenerTls;
     this.tenantTls = new TenantCertificates({
       logger: log.child({ stage: 'tenant-tls' }),

@@ -5,3 +5,4 @@ export { computeWeights, type BrokerDecision, type Factors, type WeighInput, typ
 export type { BrokerState, PolicyState } from './policy-state';
 export { gatePush, type PushVerdict } from './push-gate';
 export { awaitingScrape } from './awaiting';
+export { fleetSignal, type FleetSignal } from './fleet-signal';

@@ -211,6 +211,11 @@ export interface Policy {
   readonly controller: ControllerPolicy;
   readonly suspect: SuspectPolicy;
   readonly overload: OverloadPolicy;
+  /** The scale-out signal (mqtt_xds_recommended_brokers): docs/autoscaling.md. */
+  readonly autoscaling: {
+    /** The fleet utilisation (capacity-weighted) the recommended broker count aims at. */
+    readonly targetUtilisation: number;
+  };
   readonly slowStart: {
     readonly windowMs: number;
     /** Fraction of its weight a new broker starts with; ramps linearly to 1 over windowMs. */

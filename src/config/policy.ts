@@ -66,6 +66,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   suspect: { direction: 'both', tolerance: 0.25, minConnections: 20, samples: 2 },
   controller: { mode: 'damped', horizonMs: 'auto', deadband: 0.03, minFactor: 0.05, maxGain: 20, lifetimeMs: 'auto' },
   slowStart: { windowMs: 60_000, startFraction: 0.1 },
+  autoscaling: { targetUtilisation: 0.7 },
   smoothing: { per: 'second', alpha: 0.3, minRelativeChange: 0.1, maxStepRatio: 2 },
   stale: { graceMs: 30_000, decayMs: 60_000 },
   overrides: {},
@@ -180,6 +181,7 @@ const POLICY: Reader<Policy> = section<Policy>(
       D.suspect,
     ),
     slowStart: section({ windowMs: durationMs, startFraction: fraction }, D.slowStart),
+    autoscaling: section({ targetUtilisation: fraction }, D.autoscaling),
     smoothing: section(
       {
         per: oneOf(SMOOTHING_UNITS),

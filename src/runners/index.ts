@@ -9,3 +9,4 @@ export * from './policy-runner';
 export * from './credentials';
 export * from './stages';
 export * from './suspect-report';
+export * from './fleet-signal-gauges';

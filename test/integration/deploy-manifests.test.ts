@@ -25,6 +25,7 @@ const RESOURCES: Record<string, string> = {
   'networking.k8s.io/v1/NetworkPolicy': 'networkpolicies',
   'monitoring.coreos.com/v1/ServiceMonitor': 'servicemonitors',
   'monitoring.coreos.com/v1/PodMonitor': 'podmonitors',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'horizontalpodautoscalers',
 };
 
 function render(dir: string): any[] {
@@ -106,7 +107,7 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     await kube?.stop();
   });
 
-  it.each(['overlays/edge', 'overlays/sidecar', 'overlays/example', 'monitoring'])('%s is accepted as it is', async (dir) => {
+  it.each(['overlays/edge', 'overlays/sidecar', 'overlays/example', 'monitoring', 'examples/autoscaling'])('%s is accepted as it is', async (dir) => {
     const objects = render(dir);
     expect(objects.length).toBeGreaterThan(0);
     const refused: string[] = [];

@@ -242,6 +242,29 @@ describe('rebalance after a scale-out', () => {
     const after = await counts(brokers);
     for (const n of after) expect(Math.abs(n - 40)).toBeLessThanOrEqual(6);
   });
+
+  it('exports the scale-out signal from the decisions /status shows', async () => {
+    // Metrics and status are read a moment apart: compare once a plan held still across both.
+    await waitFor(
+      async () => {
+        const decisions = (await adminCall(h, 'GET', '/status')).body.decisions as Array<{ utilisation?: number; capacity?: number }>;
+        const text = await (await fetch(`${h.admin}/metrics`)).text();
+        const gauge = (name: string): number =>
+          Number(/^(\S+) (\S+)$/m.exec(text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2]);
+        const known = decisions.filter((d) => d.utilisation !== undefined && (d.capacity ?? 0) > 0);
+        const load = known.reduce((n, d) => n + d.utilisation! * d.capacity!, 0);
+        const capacity = known.reduce((n, d) => n + d.capacity!, 0);
+        if (known.length !== 3) return false;
+        const utilisation = gauge('mqtt_xds_fleet_utilisation');
+        const recommended = gauge('mqtt_xds_recommended_brokers');
+        return (
+          Math.abs(utilisation - load / capacity) < 1e-6 &&
+          recommended === Math.max(1, Math.ceil(load / ((0.7 * capacity) / known.length) - 1e-9))
+        );
+      },
+      { timeoutMs: 10_000, what: 'mqtt_xds_fleet_utilisation and mqtt_xds_recommended_brokers to match /status' },
+    );
+  });
 });
 
 describe('a failing agent', () => {
