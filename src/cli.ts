@@ -2,8 +2,7 @@
 // The `mqtt-xds` command: runs the control plane (parses configuration, stops on SIGTERM),
 // or one of the operator's sub-commands, which talk to a running one's admin port.
 import { helpText, loadConfig } from './config';
-import { DRAIN_USAGE, parseDrainArgs, runDrain } from './drain-command';
-import { isHelp } from './commands/command';
+import { SUB_COMMANDS, subCommand, type CommandIo } from './commands';
 import { ControlPlane } from './main';
 import { createLogger } from './util/log';
 import { formatProblems } from './util/result';
@@ -12,9 +11,12 @@ import { productVersion } from './util/version';
 
 const USAGE = `mqtt-xds: an Envoy xDS control plane for MQTT broker clusters
 
-Usage: mqtt-xds [options]                       run the control plane
-       mqtt-xds drain <broker> [--wait] ...      drain a broker (mqtt-xds drain --help)
+Usage: mqtt-xds [options]              run the control plane
+       mqtt-xds <command> [options]    talk to a running one (mqtt-xds <command> --help)
        mqtt-xds --version
+
+Commands:
+${SUB_COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
 
 Envoy connects over ADS (gRPC) and receives the MQTT listener, the broker cluster and
 its weighted endpoints. Brokers come from a watched YAML file (--discovery-brokers-file).
@@ -28,14 +30,16 @@ const line =
 const out = line(process.stdout);
 const err = line(process.stderr);
 
-/** The sub-commands, by the word that names them; anything else runs the server. */
-const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
-  drain,
+const io: CommandIo = {
+  out,
+  err,
+  ...(process.stdout.isTTY ? { terminal: { write: (t: string) => void process.stdout.write(t), columns: process.stdout.columns } } : {}),
 };
 
 async function main(): Promise<number> {
-  const command = COMMANDS[process.argv[2] ?? ''];
-  if (command) return command(process.argv.slice(3));
+  // A sub-command is the first word; anything else runs the server.
+  const command = subCommand(process.argv[2]);
+  if (command) return command.run(process.argv.slice(3), process.env, io);
   const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
   if (!loaded.ok) {
     process.stderr.write(`mqtt-xds: invalid configuration: ${formatProblems(loaded.problems)}\n`);
@@ -52,7 +56,9 @@ async function main(): Promise<number> {
   }
   if (loaded.value.positional.length > 0) {
     const word = loaded.value.positional[0];
-    process.stderr.write(`mqtt-xds: unexpected argument "${word}"; the sub-commands are ${Object.keys(COMMANDS).join(', ')}; see --help\n`);
+    process.stderr.write(
+      `mqtt-xds: unexpected argument "${word}"; the commands are ${SUB_COMMANDS.map((c) => c.name).join(', ')}; see --help\n`,
+    );
     return 2;
   }
   const { config } = loaded.value;
@@ -78,22 +84,6 @@ async function main(): Promise<number> {
   });
   await plane.stop();
   return 0;
-}
-
-async function drain(argv: string[]): Promise<number> {
-  const args = parseDrainArgs(argv, process.env);
-  if (isHelp(args)) {
-    process.stdout.write(DRAIN_USAGE);
-    return 0;
-  }
-  if (typeof args === 'string') {
-    process.stderr.write(`mqtt-xds drain: ${args}\n${DRAIN_USAGE}`);
-    return 2;
-  }
-  const terminal = process.stdout.isTTY
-    ? { write: (t: string) => void process.stdout.write(t), columns: process.stdout.columns }
-    : undefined;
-  return runDrain(args, out, err, undefined, terminal);
 }
 
 main().then(

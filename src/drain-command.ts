@@ -36,7 +36,7 @@ export interface DrainArgs {
   readonly timeoutSec: number;
 }
 
-const DRAIN_OPTIONS = {
+export const DRAIN_OPTIONS = {
   ...ADMIN_OPTIONS,
   wait: { type: 'boolean' },
   cancel: { type: 'boolean' },

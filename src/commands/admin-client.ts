@@ -78,3 +78,26 @@ export function errorOf(answer: AdminAnswer): string {
   const body = answer.body as { error?: unknown } | null;
   return `HTTP ${answer.status}: ${typeof body?.error === 'string' ? body.error : JSON.stringify(answer.body)}`;
 }
+
+/**
+ * GET one admin path as JSON, for a sub-command; undefined after writing why it failed.
+ * An unreadable --token-file throws its ConfigError (exit 2, like a bad flag).
+ */
+export async function getJson(err: (line: string) => void, command: string, target: AdminTarget, path: string): Promise<unknown> {
+  const headers = authHeaders(target);
+  try {
+    const answer = await adminRequest(target, 'GET', path, headers);
+    if (answer.status !== 200) {
+      err(`mqtt-xds ${command}: GET ${target.adminUrl}${path}: ${errorOf(answer)}`);
+      return undefined;
+    }
+    return answer.body;
+  } catch (e) {
+    // fetch hides the reason (ECONNREFUSED, ENOTFOUND) in its cause.
+    const cause = (e as { cause?: { code?: unknown } }).cause?.code;
+    err(
+      `mqtt-xds ${command}: GET ${target.adminUrl}${path} failed: ${(e as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`,
+    );
+    return undefined;
+  }
+}
