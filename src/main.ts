@@ -163,7 +163,8 @@ export class ControlPlane {
       status: () => statusOf(status),
       actions,
       views: proxyViews({
-        sync: () => this.ads.sync(),
+        sync: (filter) => this.ads.sync(filter),
+        nodeIds: () => this.ads.nodeIds(),
         configOf: (node) => this.ads.configOf(node),
         snapshotVersion: () => this.cache.snapshot()?.version,
         publishedAtMs: () => this.publisher.status().publishedAt?.getTime(),

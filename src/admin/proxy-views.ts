@@ -8,7 +8,10 @@ import { productVersion } from '../util/version';
 export const MAX_PROXIES = 1000;
 
 export interface ProxyViewSources {
-  sync(): readonly StreamSync[];
+  /** The streams sorted by node id then stream, the first `limit` computed; `total` counts every match. */
+  sync(filter: { readonly nodeId?: string; readonly limit: number }): { readonly streams: readonly StreamSync[]; readonly total: number };
+  /** Every connected node id, sorted. */
+  nodeIds(): readonly string[];
   configOf(nodeId: string): NodeConfig | undefined;
   snapshotVersion(): string | undefined;
   publishedAtMs(): number | undefined;
@@ -46,10 +49,8 @@ export function proxyStatus(src: ProxyViewSources, query: URLSearchParams, stale
     return { status: 400, body: { error: `node is longer than ${MAX_NODE_ID_BYTES} bytes` } };
   const now = src.nowMs();
   const published = src.publishedAtMs();
-  const streams = [...src.sync()]
-    .filter((s) => node === null || s.nodeId === node)
-    .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : a.id - b.id));
-  const rows = streams.slice(0, MAX_PROXIES).map((s) => ({
+  const { streams, total } = src.sync({ ...(node === null ? {} : { nodeId: node }), limit: MAX_PROXIES });
+  const rows = streams.map((s) => ({
     node: s.nodeId,
     cluster: s.cluster,
     kind: s.kind,
@@ -65,7 +66,7 @@ export function proxyStatus(src: ProxyViewSources, query: URLSearchParams, stale
     snapshot: src.snapshotVersion(),
     staleAfterMs,
     proxies: rows,
-    ...(streams.length > rows.length ? { omitted: streams.length - rows.length } : {}),
+    ...(total > rows.length ? { omitted: total - rows.length } : {}),
   };
   return { status: 200, body };
 }
@@ -110,7 +111,7 @@ export function configDump(src: ProxyViewSources, query: URLSearchParams): ViewR
 
 /** `connected: a, b` (at most 20 names), or that none is. */
 function connected(src: ProxyViewSources): string {
-  const ids = [...new Set(src.sync().map((s) => s.nodeId))].sort();
+  const ids = src.nodeIds();
   if (ids.length === 0) return 'no Envoy is connected';
   const shown = ids.slice(0, 20).map((id) => JSON.stringify(id));
   return `connected: ${shown.join(', ')}${ids.length > 20 ? ` and ${ids.length - 20} more` : ''} (see /proxy-status)`;

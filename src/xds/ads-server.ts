@@ -161,9 +161,16 @@ export class AdsServer {
     }));
   }
 
-  /** Every stream, per type: whether its Envoy holds the latest (sync-state.ts classifies it). */
-  sync(): StreamSync[] {
-    return [...this.streams.values()].map((s) => ({
+  /**
+   * Streams, per type: whether each one's Envoy holds the latest (sync-state.ts classifies
+   * it). Sorted by node id, then stream; only the first `limit` are computed, so a page
+   * over a fleet of 10,000 costs one page of work. `total` counts all that matched.
+   */
+  sync(filter: { readonly nodeId?: string; readonly limit?: number } = {}): { streams: StreamSync[]; total: number } {
+    const matched = [...this.streams.values()]
+      .filter((s) => filter.nodeId === undefined || s.node?.id === filter.nodeId)
+      .sort((a, b) => compareIds(a.node?.id ?? 'unknown', b.node?.id ?? 'unknown') || a.id - b.id);
+    const streams = matched.slice(0, filter.limit ?? matched.length).map((s) => ({
       id: s.id,
       kind: s.kind,
       nodeId: s.node?.id ?? 'unknown',
@@ -172,6 +179,12 @@ export class AdsServer {
       openedAt: new Date(s.openedAtMs).toISOString(),
       types: s.machine.sync(),
     }));
+    return { streams, total: matched.length };
+  }
+
+  /** The node ids of the open streams, each once, sorted. */
+  nodeIds(): string[] {
+    return [...new Set([...this.streams.values()].map((s) => s.node?.id ?? 'unknown'))].sort(compareIds);
   }
 
   /**
@@ -306,4 +319,8 @@ export class AdsServer {
   private write(live: LiveStream, responses: OutgoingResponse[]): void {
     live.writer.write(responses);
   }
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -52,8 +52,13 @@ const stream = (id: number, nodeId: string, over: Partial<StreamSync> = {}): Str
 
 function sources(streams: StreamSync[]): ProxyViewSources {
   const snap = snapshot();
+  const sorted = [...streams].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : a.id - b.id));
   return {
-    sync: () => streams,
+    sync: ({ nodeId, limit }) => {
+      const matched = sorted.filter((s) => nodeId === undefined || s.nodeId === nodeId);
+      return { streams: matched.slice(0, limit), total: matched.length };
+    },
+    nodeIds: () => [...new Set(sorted.map((s) => s.nodeId))],
     configOf: (node) =>
       streams.some((s) => s.nodeId === node)
         ? {
