@@ -15,7 +15,6 @@ import { REPO_ROOT } from '../support/repo-root';
 import { planeConfig, startPlane, writeBrokersFile, type PlaneSetup } from './plane';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
-const NODE = 'envoy-cli-1';
 
 interface Run {
   code: number | null;
@@ -23,7 +22,8 @@ interface Run {
   stderr: string;
 }
 
-describe('the mqtt-xds CLI against a running control plane and Envoy', () => {
+describe.each(['sotw', 'delta'] as const)('the mqtt-xds CLI against a running control plane and an Envoy on %s ADS', (mode) => {
+  const NODE = `envoy-cli-${mode}`;
   let brokers: TestBroker[];
   let setup: PlaneSetup;
   let plane: ControlPlane;
@@ -63,7 +63,7 @@ describe('the mqtt-xds CLI against a running control plane and Envoy', () => {
     // plane publish its own listener again, over the broken one the NACK test publishes.
     ({ plane } = await startPlane(withOverrides(setup.config, { balancing: { mode: 'static' } })));
     adminUrl = `http://127.0.0.1:${setup.config.admin.port}`;
-    envoy = await startEnvoy({ mode: 'sotw', xdsPort: setup.config.xds.port, nodeId: NODE, waitReady: 'live', loadStats: false });
+    envoy = await startEnvoy({ mode, xdsPort: setup.config.xds.port, nodeId: NODE, waitReady: 'live', loadStats: false });
     await waitFor(async () => envoy.listenerReady(setup.config.listener.port), { timeoutMs: 30_000, what: 'a ready MQTT listener' });
   });
 
@@ -96,7 +96,9 @@ describe('the mqtt-xds CLI against a running control plane and Envoy', () => {
     expect(r.code).toBe(0);
     const [header, row] = r.stdout.split('\n');
     expect(header).toMatch(/^NODE +CLUSTER +ADS +CDS +EDS +.*LDS$/);
-    expect(row).toMatch(new RegExp(`^${NODE} +\\S+ +SotW +SYNCED [0-9a-f]{8} +SYNCED [0-9a-f]{8} .*SYNCED [0-9a-f]{8}$`));
+    expect(row).toMatch(
+      new RegExp(`^${NODE} +\\S+ +${mode === 'sotw' ? 'SotW' : 'Delta'} +SYNCED [0-9a-f]{8} +SYNCED [0-9a-f]{8} .*SYNCED [0-9a-f]{8}$`),
+    );
   });
 
   it("dumps the Envoy's config as YAML, naming its listener and cluster", async () => {
@@ -114,7 +116,7 @@ describe('the mqtt-xds CLI against a running control plane and Envoy', () => {
   it('answers an unknown node with 404 and its reason, and a bad flag with exit 2 naming it', async () => {
     const r = await run('config-dump', '--node=nobody');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('HTTP 404: no Envoy with node id "nobody" is connected; connected: "envoy-cli-1"');
+    expect(r.stderr).toContain(`HTTP 404: no Envoy with node id "nobody" is connected; connected: "${NODE}"`);
     const bad = await run('proxy-status', '--nod', 'x');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown option --nod (did you mean "--node"?)');
