@@ -56,7 +56,7 @@ export function parseDrainArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const target = adminTarget(parsed, env);
   if (typeof target === 'string') return target;
   const timeoutText = stringOption(parsed, 'timeout-sec') ?? '600';
-  const timeoutSec = /^\d+$/.test(timeoutText) ? Number(timeoutText) : NaN;
+  const timeoutSec = Number(timeoutText);
   if (!Number.isInteger(timeoutSec) || timeoutSec < 1) return `--timeout-sec must be a whole number of seconds >= 1, got "${timeoutText}"`;
   const wait = parsed.values.has('wait');
   const cancel = parsed.values.has('cancel');

@@ -223,6 +223,8 @@ describe('loadConfig', () => {
   it('reads a value that starts with a single dash, and one that starts with "--" after "="', () => {
     expect(config(load({ argv: ['--discovery-kubernetes-label-selector', '-x'] })).discovery.kubernetes.labelSelector).toBe('-x');
     expect(problems(load({ argv: ['--log-level=--debug'] }))[0]).toMatchObject({ path: 'logLevel' });
+    // An empty value after "=" is a value: it turns the drain annotation off.
+    expect(config(load({ argv: ['--discovery-kubernetes-drain-annotation='] })).discovery.kubernetes.drainAnnotation).toBe('');
   });
 
   it('reads the brokers-file settle time, and refuses one out of range', () => {
