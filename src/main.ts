@@ -3,7 +3,7 @@
 // back into the Envoy view; policy, rebalance, admin and leader election beside it. Each
 // runner owns its state, timers and status().
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { readinessOf, rebalanceActions, statusOf, type AdminServer, type StatusSources } from './admin';
+import { proxyViews, readinessOf, rebalanceActions, statusOf, type AdminServer, type StatusSources } from './admin';
 import type { Config } from './config';
 import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
@@ -182,6 +182,14 @@ export class ControlPlane {
       readiness: () => readinessOf(status),
       status: () => statusOf(status),
       actions,
+      views: proxyViews({
+        sync: (filter) => this.ads.sync(filter),
+        nodeIds: () => this.ads.nodeIds(),
+        configOf: (node) => this.ads.configOf(node),
+        snapshotVersion: () => this.cache.snapshot()?.version,
+        publishedAtMs: () => this.publisher.status().publishedAt?.getTime(),
+        nowMs: () => systemClock.nowMs(),
+      }),
     });
   }
 

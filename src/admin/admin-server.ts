@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../util/log';
 import { isLoopbackHost, operatorRoute, type OperatorActions } from './operator-routes';
+import type { ViewReply } from './proxy-views';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -19,6 +20,14 @@ export interface AdminServerOptions {
   readonly actions?: OperatorActions;
   /** Required as a bearer token by mutating operator actions; empty = none. */
   readonly token?: string;
+  /** /proxy-status and /config-dump (proxy-views.ts). */
+  readonly views?: ProxyViews;
+}
+
+/** The read-only views of the Envoys, answered from the request's query. */
+export interface ProxyViews {
+  proxyStatus(query: URLSearchParams): ViewReply;
+  configDump(query: URLSearchParams): ViewReply;
 }
 
 /**
@@ -27,6 +36,7 @@ export interface AdminServerOptions {
  *          earlier would get nothing).
  * /metrics: Prometheus text format.  /status: what is applied, as JSON.
  * /drain/<broker> (GET, POST, DELETE) and /rebalance: operator actions and progress.
+ * /proxy-status and /config-dump?node=ID: which Envoy holds what, and what one is sent.
  */
 export class AdminServer {
   private readonly server: http.Server;
@@ -62,7 +72,7 @@ export class AdminServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, search = ''] = (req.url ?? '/').split('?', 2);
     const route =
       this.opts.actions &&
       operatorRoute(req.method ?? 'GET', path, req.headers, this.opts.actions, this.opts.token, isLoopbackHost(this.opts.host));
@@ -100,8 +110,23 @@ export class AdminServer {
       case '/status':
         send(res, 200, 'application/json', JSON.stringify(this.opts.status(), null, 2) + '\n');
         return;
+      case '/proxy-status':
+      case '/config-dump':
+        if (this.opts.views) {
+          const query = new URLSearchParams(search);
+          const r = path === '/proxy-status' ? this.opts.views.proxyStatus(query) : this.opts.views.configDump(query);
+          send(res, r.status, 'application/json', JSON.stringify(r.body, null, 2) + '\n');
+          return;
+        }
+        send(res, 404, 'text/plain', `not found: ${path} is not served here\n`);
+        return;
       default:
-        send(res, 404, 'text/plain', 'not found; try /healthz, /readyz, /metrics, /status, /rebalance or /drain/<broker>\n');
+        send(
+          res,
+          404,
+          'text/plain',
+          'not found; try /healthz, /readyz, /metrics, /status, /proxy-status, /config-dump?node=ID, /rebalance or /drain/<broker>\n',
+        );
     }
   }
 }

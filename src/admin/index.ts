@@ -2,3 +2,14 @@
 export * from './admin-server';
 export * from './status';
 export { rebalanceActions, type DrainControl, type OperatorActions } from './operator-routes';
+export {
+  configDump,
+  proxyStatus,
+  proxyViews,
+  MAX_PROXIES,
+  typeLabel,
+  type ProxyViewSources,
+  type ProxyStatusBody,
+  type ConfigDumpBody,
+  type ProxyRow,
+} from './proxy-views';

@@ -7,6 +7,7 @@ import type { RebalanceStatus } from '../rebalance';
 import type { DiscoveryStatus, EnvoyViewStatus, PolicyStatus } from '../runners';
 import type { Snapshot, StreamStatus, XdsTlsStatus } from '../xds';
 import { formatProblems, type Problem } from '../util/result';
+import { productVersion } from '../util/version';
 import type { Readiness } from './admin-server';
 
 export interface SnapshotStatus {
@@ -18,6 +19,8 @@ export interface SnapshotStatus {
 
 /** GET /status: assembled from each runner's own status(). */
 export interface ControlPlaneStatus extends DiscoveryStatus {
+  /** The mqtt-xds release serving this page (package.json). */
+  readonly version: string;
   readonly ready: Readiness;
   readonly snapshot: SnapshotStatus | undefined;
   readonly balancing: { readonly mode: 'metrics' | 'static' } & PolicyStatus;
@@ -123,6 +126,7 @@ export function statusOf(s: StatusSources): ControlPlaneStatus {
   const tenants = s.tenants?.();
   const envoyView = s.envoyView?.();
   return {
+    version: productVersion(),
     ready: readinessOf(s),
     snapshot: snapshotStatus(s.snapshot(), s.publishedAt()),
     balancing: { mode: s.mode, ...s.policy.status() },

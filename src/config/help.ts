@@ -5,13 +5,15 @@ import { COMMAND_ENV, CONFIG_ENV, CONFIG_FLAG, SETTINGS } from './settings';
 export function helpText(): string {
   const lines = [
     'Settings (precedence: flag > environment > config file > default).',
-    'Flags take "--flag VALUE" or "--flag=VALUE". Config file keys are the dotted names, nested in YAML.',
+    'Flags take "--flag VALUE" or "--flag=VALUE"; "--" ends them. Config file keys are the dotted names, nested in YAML.',
     '',
     `  ${CONFIG_FLAG} FILE`,
     `      env ${CONFIG_ENV}`,
     '      YAML config file; relative to the working directory.',
     '  -h, --help',
     '      Print this help and exit.',
+    '  -V, --version',
+    '      Print the version and exit.',
   ];
   for (const s of SETTINGS) {
     lines.push(

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { fail, ok, type Problem, type Result } from '../util/result';
 import { didYouMean } from '../util/suggest';
+import { parseArgv, type OptionSpec } from './argv';
 import { keyName, parseYamlDoc, describeNode } from '../util/yaml-doc';
 import type { Config } from './config-types';
 import { checkValue, ENV_PREFIX } from './setting-fields';
@@ -25,6 +26,8 @@ export interface Loaded {
   readonly positional: string[];
   /** `--help` or `-h` was given. Nothing else is validated then, so help always prints. */
   readonly help: boolean;
+  /** `--version` or `-V` was given; like help, nothing else is validated then. */
+  readonly version: boolean;
 }
 
 /** One raw value and where it came from, so a bad value can be traced to its source. */
@@ -40,7 +43,8 @@ interface Given {
 export function loadConfig(input: LoadInput): Result<Loaded> {
   const problems: Problem[] = [];
   const flags = readFlags(input.argv, problems);
-  if (flags.help) return ok({ config: defaultConfig(input.cwd), positional: flags.positional, help: true });
+  if (flags.help || flags.version)
+    return ok({ config: defaultConfig(input.cwd), positional: flags.positional, help: flags.help, version: flags.version });
 
   const env = readEnv(input.env, problems);
   const configPath = flags.configPath ?? env.configPath;
@@ -76,55 +80,48 @@ export function loadConfig(input: LoadInput): Result<Loaded> {
   const config = deepFreeze(tree as unknown as Config);
   const cross = crossFieldProblems(config, (key) => origin.get(key) ?? 'default');
   if (cross.length > 0) return fail(cross);
-  return ok({ config, positional: flags.positional, help: false });
+  return ok({ config, positional: flags.positional, help: false, version: false });
 }
 
 interface Flags {
   values: Map<string, Given>;
   positional: string[];
   help: boolean;
+  version: boolean;
   configPath?: string;
 }
 
 function readFlags(argv: readonly string[], problems: Problem[]): Flags {
-  const out: Flags = { values: new Map(), positional: [], help: false };
-  const known = [CONFIG_FLAG, '--help', ...settingByFlag.keys()];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      out.positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '--help' || arg === '-h') {
-      out.help = true;
-      continue;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      out.positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    const setting = settingByFlag.get(name);
-    if (setting === undefined && name !== CONFIG_FLAG) {
+  const specs: Record<string, OptionSpec> = {
+    [CONFIG_FLAG.slice(2)]: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
+  };
+  for (const flag of settingByFlag.keys()) specs[flag.slice(2)] = { type: 'string' };
+  const parsed = parseArgv(argv, specs);
+  const out: Flags = {
+    values: new Map(),
+    positional: [...parsed.positionals],
+    help: parsed.values.has('help'),
+    version: parsed.values.has('version'),
+  };
+  for (const p of parsed.problems) {
+    if (p.kind === 'missing-value')
+      problems.push({ code: 'CONFIG_FLAG_WITHOUT_VALUE', path: p.flag, message: `flag ${p.flag} needs a value` });
+    else if (p.kind === 'unexpected-value')
+      problems.push({ code: 'CONFIG_FLAG_WITH_VALUE', path: p.flag, message: `${p.message}; see --help` });
+    else
       problems.push({
         code: 'CONFIG_UNKNOWN_FLAG',
-        path: name,
-        message: `unknown flag ${name}${didYouMean(name, known)}; see --help`,
+        path: p.flag,
+        message: `${p.message.replace(/^unknown option/, 'unknown flag')}; see --help`,
       });
-      continue;
-    }
-    let value: string | undefined;
-    if (eq >= 0) {
-      value = arg.slice(eq + 1);
-    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
-      value = argv[++i];
-    } else {
-      problems.push({ code: 'CONFIG_FLAG_WITHOUT_VALUE', path: name, message: `flag ${name} needs a value` });
-      continue;
-    }
-    if (setting === undefined) out.configPath = value;
-    else out.values.set(setting.key, { raw: value, from: 'text', source: `flag ${name}` });
+  }
+  for (const [name, given] of parsed.values) {
+    if (typeof given.value !== 'string') continue;
+    const setting = settingByFlag.get(`--${name}`);
+    if (setting === undefined) out.configPath = given.value;
+    else out.values.set(setting.key, { raw: given.value, from: 'text', source: `flag ${given.flag}` });
   }
   return out;
 }

@@ -15,7 +15,8 @@ export const CONFIG_ENV = `${ENV_PREFIX}CONFIG`;
  * operator exported for the CLI.
  */
 export const COMMAND_ENV: Readonly<Record<string, string>> = {
-  [`${ENV_PREFIX}ADMIN_URL`]: 'mqtt-xds drain: the admin URL of the control plane (default http://127.0.0.1:9090).',
+  [`${ENV_PREFIX}ADMIN_URL`]:
+    'mqtt-xds status, proxy-status, config-dump and drain: the admin URL of the control plane (default http://127.0.0.1:9090).',
 };
 
 /** The table that drives parsing, precedence, validation and --help. Order is help order. */

@@ -148,7 +148,7 @@ export function adminFor(
   log: Logger,
   registry: Registry,
   creds: Credentials,
-  deps: Pick<AdminServerOptions, 'readiness' | 'status' | 'actions'>,
+  deps: Pick<AdminServerOptions, 'readiness' | 'status' | 'actions' | 'views'>,
 ): AdminServer {
   return new AdminServer({
     host: config.admin.host,

@@ -13,13 +13,22 @@ import type { NodeIdentityRule } from './node-identity';
 import { randomNonce } from './nonce';
 import { MAX_NAMES_PER_STREAM, MAX_NAMES_TOTAL, nodeRefusal, requestProblem, subscriptionProblem } from './request-limits';
 import { SotwStream, type StreamDeps } from './sotw-stream';
-import type { Snapshot } from './snapshot';
 import { StreamEvents } from './stream-events';
 import { StreamLogger } from './stream-logger';
 import type { OutgoingResponse, TypeStatus } from './stream-observer';
 import { boundedTypes, type StreamKind, type StreamStatus } from './stream-status';
 import { mayReceiveSecrets, withoutSecrets } from './secret-trust';
-import { canonicalTypeUrl, SECRET, type TypeUrl } from './type-urls';
+import { canonicalTypeUrl, PUSH_ORDER, SECRET, type TypeUrl } from './type-urls';
+import type { StreamSync, TypeSync } from './sync-state';
+import type { EncodedResource, Snapshot } from './snapshot';
+
+/** What one Envoy (all its streams under one node id) is sent now. */
+export interface NodeConfig {
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly streams: ReadonlyArray<{ readonly id: number; readonly kind: StreamKind }>;
+  readonly resources: Partial<Record<TypeUrl, readonly EncodedResource[]>>;
+}
 
 export interface AdsServerOptions {
   readonly host: string;
@@ -47,6 +56,8 @@ interface Machine {
   onRequest(typeUrl: TypeUrl, req: DiscoveryRequest & DeltaDiscoveryRequest): OutgoingResponse[];
   onSnapshot(changed?: ReadonlySet<TypeUrl>): OutgoingResponse[];
   status(): Partial<Record<TypeUrl, TypeStatus>>;
+  sync(): Partial<Record<TypeUrl, TypeSync>>;
+  selection(): Partial<Record<TypeUrl, readonly EncodedResource[]>>;
   subscriptionCount(): number;
 }
 
@@ -148,6 +159,61 @@ export class AdsServer {
       openedAt: new Date(s.openedAtMs).toISOString(),
       types: boundedTypes(s.machine.status()),
     }));
+  }
+
+  /**
+   * Streams, per type: whether each one's Envoy holds the latest (sync-state.ts classifies
+   * it). Sorted by node id, then stream; only the first `limit` are computed, so a page
+   * over a fleet of 10,000 costs one page of work. `total` counts all that matched.
+   */
+  sync(filter: { readonly nodeId?: string; readonly limit?: number } = {}): { streams: StreamSync[]; total: number } {
+    const matched = [...this.streams.values()]
+      .filter((s) => filter.nodeId === undefined || s.node?.id === filter.nodeId)
+      .sort((a, b) => compareIds(a.node?.id ?? 'unknown', b.node?.id ?? 'unknown') || a.id - b.id);
+    const streams = matched.slice(0, filter.limit ?? matched.length).map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      nodeId: s.node?.id ?? 'unknown',
+      cluster: s.node?.cluster ?? '',
+      peer: s.call.getPeer(),
+      openedAt: new Date(s.openedAtMs).toISOString(),
+      types: s.machine.sync(),
+    }));
+    return { streams, total: matched.length };
+  }
+
+  /** The node ids of the open streams, each once, sorted. */
+  nodeIds(): string[] {
+    return [...new Set([...this.streams.values()].map((s) => s.node?.id ?? 'unknown'))].sort(compareIds);
+  }
+
+  /**
+   * What the Envoy with this node id is sent now: per type, every resource its streams
+   * subscribe to, as each stream sees the snapshot (no Secrets to an untrusted stream).
+   * Undefined when no stream has that node id.
+   */
+  configOf(nodeId: string): NodeConfig | undefined {
+    const streams = [...this.streams.values()].filter((s) => s.node?.id === nodeId);
+    if (streams.length === 0) return undefined;
+    const byType = new Map<TypeUrl, Map<string, EncodedResource>>();
+    for (const s of streams) {
+      for (const [t, resources] of Object.entries(s.machine.selection()) as Array<[TypeUrl, readonly EncodedResource[]]>) {
+        const into = byType.get(t) ?? new Map<string, EncodedResource>();
+        byType.set(t, into);
+        for (const r of resources) into.set(r.name, r);
+      }
+    }
+    const resources: Partial<Record<TypeUrl, readonly EncodedResource[]>> = {};
+    for (const t of PUSH_ORDER) {
+      const found = byType.get(t);
+      if (found) resources[t] = [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+    return {
+      nodeId,
+      cluster: streams[0].node?.cluster ?? '',
+      streams: streams.map((s) => ({ id: s.id, kind: s.kind })),
+      resources,
+    };
   }
 
   private open(kind: StreamKind, call: AdsCall): void {
@@ -253,4 +319,8 @@ export class AdsServer {
   private write(live: LiveStream, responses: OutgoingResponse[]): void {
     live.writer.write(responses);
   }
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -3,6 +3,7 @@ import { encodeDeltaDiscoveryResponse } from './messages';
 import type { EncodedResource } from './snapshot';
 import type { StreamDeps } from './sotw-stream';
 import type { OutgoingResponse, TypeStatus } from './stream-observer';
+import type { TypeSync } from './sync-state';
 import { CLUSTER, ENDPOINT, PUSH_ORDER, WILDCARD_TYPES, type TypeUrl } from './type-urls';
 
 const MAX_PENDING = 64;
@@ -28,6 +29,7 @@ interface TypeState {
   pending: Map<string, { sentAtMs: number; changes: Change[]; version: string }> | undefined;
   lastError?: string;
   lastAckedVersion?: string;
+  lastSentVersion?: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export class DeltaStream {
         pending: undefined,
         lastError: undefined,
         lastAckedVersion: undefined,
+        lastSentVersion: undefined,
       };
       this.types.set(typeUrl, st);
     } else {
@@ -101,6 +104,52 @@ export class DeltaStream {
         nackedVersion: nacked || undefined,
         lastError: st.lastError,
       };
+    }
+    return out;
+  }
+
+  /** Per type, whether the client holds every resource the current snapshot has for it (sync-state.ts). */
+  sync(): Partial<Record<TypeUrl, TypeSync>> {
+    const snap = this.deps.snapshot();
+    const out: Partial<Record<TypeUrl, TypeSync>> = {};
+    for (const [t, st] of this.types) {
+      const all = snap?.resources[t] ?? new Map<string, EncodedResource>();
+      // `known` is updated when a response is sent: nothing in flight is part of holding the latest.
+      let holds = st.pending === undefined;
+      let nackedLatest = false;
+      for (const name of st.wildcard ? all.keys() : (st.subscribed ?? [])) {
+        const res = all.get(name);
+        if (res === undefined) {
+          if (st.known.has(name)) holds = false;
+        } else if (st.known.get(name) !== res.version || st.resend?.has(name) === true) {
+          holds = false;
+          if (st.nacked?.get(name) === res.version) nackedLatest = true;
+        }
+      }
+      if (st.wildcard) for (const name of st.known.keys()) if (!all.has(name)) holds = false;
+      let inFlight: number | undefined;
+      for (const p of st.pending?.values() ?? []) inFlight = Math.min(inFlight ?? p.sentAtMs, p.sentAtMs);
+      out[t] = {
+        sentVersion: st.lastSentVersion,
+        ackedVersion: st.lastAckedVersion,
+        latestVersion: snap?.typeVersions[t],
+        holdsLatest: holds,
+        nackedLatest: !holds && nackedLatest,
+        lastError: st.lastError,
+        inFlightSinceMs: inFlight,
+      };
+    }
+    return out;
+  }
+
+  /** Per type, the resources this stream subscribes to that the current snapshot has. */
+  selection(): Partial<Record<TypeUrl, readonly EncodedResource[]>> {
+    const snap = this.deps.snapshot();
+    const out: Partial<Record<TypeUrl, readonly EncodedResource[]>> = {};
+    for (const [t, st] of this.types) {
+      const all = snap?.resources[t] ?? new Map<string, EncodedResource>();
+      const names = st.wildcard ? [...all.keys()] : [...(st.subscribed ?? [])].sort();
+      out[t] = names.map((n) => all.get(n)).filter((r): r is EncodedResource => r !== undefined);
     }
     return out;
   }
@@ -162,6 +211,7 @@ export class DeltaStream {
     const version = snap.typeVersions[typeUrl];
     const pending = (st.pending ??= new Map());
     pending.set(nonce, { sentAtMs: this.deps.nowMs(), changes, version });
+    st.lastSentVersion = version;
     // A client that never answers must not grow this without bound.
     if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value as string);
     if (typeUrl === CLUSTER) {

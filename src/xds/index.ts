@@ -12,5 +12,7 @@ export * from './metrics';
 export * from './messages';
 export * from './tls-credentials';
 export * from './node-identity';
+export * from './sync-state';
+export { dumpResource, redact, REDACTED, type DumpedResource } from './config-dump';
 export { LrsMetrics, LrsService, MAX_LRS_STREAMS, type LoadReportSink, type LrsOptions } from './lrs-server';
 export { REPORT_LIMITS, SEND_ALL_CLUSTERS_FEATURE, type LrsRejectReason, type ReportLimits } from './lrs-messages';

@@ -2,6 +2,7 @@ import type { DiscoveryRequest } from './messages';
 import { encodeDiscoveryResponse } from './messages';
 import { setVersion, type EncodedResource, type Snapshot } from './snapshot';
 import type { OutgoingResponse, StreamObserver, TypeStatus } from './stream-observer';
+import type { TypeSync } from './sync-state';
 import { CLUSTER, ENDPOINT, PUSH_ORDER, WILDCARD_TYPES, type TypeUrl } from './type-urls';
 
 interface TypeState {
@@ -117,6 +118,37 @@ export class SotwStream {
         lastError: st.lastError,
       };
     }
+    return out;
+  }
+
+  /** Per type, whether the client holds what the current snapshot selects for it (sync-state.ts). */
+  sync(): Partial<Record<TypeUrl, TypeSync>> {
+    const snap = this.deps.snapshot();
+    const out: Partial<Record<TypeUrl, TypeSync>> = {};
+    for (const [t, st] of this.types) {
+      const sel = snap && selectVersioned(snap, t, st.names);
+      // A named subscription that selects nothing is sent nothing (respond): there is nothing to hold.
+      const latest = sel && (st.names === 'wildcard' || sel.resources.length > 0) ? sel.version : undefined;
+      const holds = latest === undefined || st.ackedVersion === latest;
+      out[t] = {
+        sentVersion: st.sentVersion,
+        ackedVersion: st.ackedVersion,
+        latestVersion: latest,
+        holdsLatest: holds,
+        nackedLatest: !holds && st.nackedVersion === latest,
+        lastError: st.lastError,
+        // sentAtMs is cleared by an ACK; a NACK of the last sent answers it too.
+        inFlightSinceMs: st.sentVersion !== st.nackedVersion ? st.sentAtMs : undefined,
+      };
+    }
+    return out;
+  }
+
+  /** Per type, the resources this stream's subscription selects from the current snapshot. */
+  selection(): Partial<Record<TypeUrl, readonly EncodedResource[]>> {
+    const snap = this.deps.snapshot();
+    const out: Partial<Record<TypeUrl, readonly EncodedResource[]>> = {};
+    for (const [t, st] of this.types) out[t] = snap ? selectVersioned(snap, t, st.names).resources : [];
     return out;
   }
 

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HELP } from '../../src/commands/command';
 import { parseDrainArgs, runDrain } from '../../src/drain-command';
 
 describe('mqtt-xds drain arguments', () => {
@@ -16,7 +17,27 @@ describe('mqtt-xds drain arguments', () => {
     });
   });
 
+  it('takes POSIX forms: --flag=value, -h, and "--" before a broker name that starts with a dash', () => {
+    expect(parseDrainArgs(['--admin-url=http://cp:9090', 'b1', '--timeout-sec=5', '--wait'], {})).toMatchObject({
+      broker: 'b1',
+      adminUrl: 'http://cp:9090',
+      timeoutSec: 5,
+      wait: true,
+    });
+    expect(parseDrainArgs(['--', '-odd'], {})).toMatchObject({ broker: '-odd' });
+    expect(parseDrainArgs(['-h'], {})).toBe(HELP);
+    expect(parseDrainArgs(['b1', '--help', '--bogus'], {})).toBe(HELP);
+    expect(parseDrainArgs(['b1', '--token-file', '/run/t'], { MQTT_XDS_ADMIN_TOKEN_FILE: '/etc/t' })).toMatchObject({
+      tokenFile: '/run/t',
+    });
+  });
+
   it.each([
+    [['a', '--admin-url'], /option --admin-url needs a value/],
+    [['a', '--admin-url', '--wait'], /option --admin-url needs a value/],
+    [['a', '--wait=yes'], /option --wait takes no value/],
+    [['a', '--wiat'], /unknown option --wiat \(did you mean "--wait"\?\)/],
+    [['a', '--timeout-sec', '1.5'], /whole number of seconds >= 1, got "1.5"/],
     [[], /name the broker/],
     [['a', 'b'], /unexpected argument "b"/],
     [['a', '--bogus'], /unknown option --bogus/],
@@ -68,6 +89,24 @@ describe('mqtt-xds drain against an admin port', () => {
       10,
     );
     expect(code).toBe(0);
+    expect(lines.at(-1)).toBe('drained: b1 (5 clients moved)');
+    expect(lines).toContain('draining: 5 connections left, 5 moved');
+  });
+
+  it('draws one redrawn progress line on a terminal, and ends it before the result', async () => {
+    polls = 0;
+    const lines: string[] = [];
+    let drawn = '';
+    const code = await runDrain(
+      { broker: 'b1', adminUrl: url, tokenFile: '', wait: true, cancel: false, timeoutSec: 10 },
+      (l) => lines.push(l),
+      (l) => lines.push(l),
+      10,
+      { write: (t) => void (drawn += t), columns: 80 },
+    );
+    expect(code).toBe(0);
+    expect(drawn).toBe('\r\x1b[Kb1 [####################--------------------]  50%  5 left, 5 moved, ETA --\n');
+    expect(lines.filter((l) => l.startsWith('draining:'))).toEqual([]);
     expect(lines.at(-1)).toBe('drained: b1 (5 clients moved)');
   });
 

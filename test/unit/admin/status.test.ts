@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readiness, statusOf, type StatusSources } from '../../../src/admin';
 import { defaultPolicy } from '../../../src/config';
 import { Planner } from '../../../src/planner';
@@ -32,6 +34,8 @@ describe('readiness', () => {
     expect(readiness(base)).toEqual({ ready: false, reason: 'waiting for the first complete snapshot' });
   });
 });
+
+const packageVersion = (JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
 
 describe('statusOf', () => {
   it("shows a broker's missing signals in its decision, next to its neutral capacity", () => {
@@ -72,5 +76,6 @@ describe('statusOf', () => {
     };
     const status = JSON.parse(JSON.stringify(statusOf(sources)));
     expect(status.decisions).toEqual([expect.objectContaining({ name: 'hivemq-0', capacitySource: 'neutral', missingSignals: ['cpu'] })]);
+    expect(status.version).toBe(packageVersion);
   });
 });

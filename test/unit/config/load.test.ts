@@ -209,6 +209,25 @@ describe('loadConfig', () => {
     }
   });
 
+  it('sets version for --version and -V, like help without validating the rest', () => {
+    for (const flag of ['--version', '-V']) {
+      const result = load({ argv: [flag, '--bogus'] });
+      expect(result.ok && result.value.version).toBe(true);
+      expect(result.ok && result.value.help).toBe(false);
+    }
+  });
+
+  it('refuses a value given to --help, naming the flag', () => {
+    expect(problems(load({ argv: ['--help=yes'] }))[0]).toMatchObject({ code: 'CONFIG_FLAG_WITH_VALUE', path: '--help' });
+  });
+
+  it('reads a value that starts with a single dash, and one that starts with "--" after "="', () => {
+    expect(config(load({ argv: ['--discovery-kubernetes-label-selector', '-x'] })).discovery.kubernetes.labelSelector).toBe('-x');
+    expect(problems(load({ argv: ['--log-level=--debug'] }))[0]).toMatchObject({ path: 'logLevel' });
+    // An empty value after "=" is a value: it turns the drain annotation off.
+    expect(config(load({ argv: ['--discovery-kubernetes-drain-annotation='] })).discovery.kubernetes.drainAnnotation).toBe('');
+  });
+
   it('reads the brokers-file settle time, and refuses one out of range', () => {
     expect(config(load({ argv: ['--discovery-brokers-file-settle-ms', '0'] })).discovery.brokersFileSettleMs).toBe(0);
     const r = load({ argv: ['--discovery-brokers-file-settle-ms', '-5'] });

@@ -71,6 +71,17 @@ describe.each([
     call.write(request(SECRET, [NAME]));
     call.write(request(LISTENER, []));
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // A loaded machine may take longer than that to answer both requests.
+    for (let i = 0; i < 50 && !seen.some((r) => r.type_url === LISTENER); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    // The config dump shows what this stream is sent: the Secret only to a trusted one.
+    const dumped = server.configOf('edge-1');
+    expect(dumped?.resources[LISTENER]?.map((r) => r.name)).toEqual(['mqtt']);
+    expect(dumped?.resources[SECRET]?.map((r) => r.name)).toEqual(trusted ? [NAME] : []);
+    expect(server.configOf('edge-2')).toBeUndefined();
+    expect(server.sync().streams.map((s) => [s.nodeId, Object.keys(s.types).length])).toEqual([['edge-1', 2]]);
+    expect(server.sync({ nodeId: 'edge-2' })).toEqual({ streams: [], total: 0 });
+    expect(server.sync({ limit: 0 })).toEqual({ streams: [], total: 1 });
+    expect(server.nodeIds()).toEqual(['edge-1']);
     call.cancel();
     expect(peers[0]).toMatch(/127\.0\.0\.1/);
     expect(seen.some((r) => r.type_url === LISTENER)).toBe(true);
