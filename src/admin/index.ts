@@ -2,3 +2,4 @@
 export * from './admin-server';
 export * from './status';
 export { rebalanceActions, type DrainControl, type OperatorActions } from './operator-routes';
+export { registerReadyGauge } from './ready-gauge';

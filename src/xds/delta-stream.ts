@@ -100,6 +100,7 @@ export class DeltaStream {
         ackedVersion: st.lastAckedVersion,
         nackedVersion: nacked || undefined,
         lastError: st.lastError,
+        ...(st.pending ? { awaitingAnswer: true as const } : {}),
       };
     }
     return out;

@@ -14,3 +14,4 @@ export * from './tls-credentials';
 export * from './node-identity';
 export { LrsMetrics, LrsService, MAX_LRS_STREAMS, type LoadReportSink, type LrsOptions } from './lrs-server';
 export { REPORT_LIMITS, SEND_ALL_CLUSTERS_FEATURE, type LrsRejectReason, type ReportLimits } from './lrs-messages';
+export { SYNC_STATES, registerSyncGauge, syncCounts, syncStateOf, type SyncState } from './sync-state';
