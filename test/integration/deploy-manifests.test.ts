@@ -25,6 +25,7 @@ const RESOURCES: Record<string, string> = {
   'networking.k8s.io/v1/NetworkPolicy': 'networkpolicies',
   'monitoring.coreos.com/v1/ServiceMonitor': 'servicemonitors',
   'monitoring.coreos.com/v1/PodMonitor': 'podmonitors',
+  'monitoring.coreos.com/v1/PrometheusRule': 'prometheusrules',
 };
 
 function render(dir: string): any[] {
@@ -93,6 +94,7 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     for (const [kind, plural] of [
       ['ServiceMonitor', 'servicemonitors'],
       ['PodMonitor', 'podmonitors'],
+      ['PrometheusRule', 'prometheusrules'],
     ]) {
       const res = await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', monitoringCrd(kind, plural));
       expect(res.status).toBe(201);
