@@ -1,7 +1,8 @@
 // What a release names must agree: package.json's version and licence, the LICENSE file,
-// the CHANGELOG's entries and the image tag the manifests deploy.
+// the CHANGELOG's entries, the image tag the manifests deploy and the Helm chart's versions.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse } from 'yaml';
 import { REPO_ROOT } from '../../support/repo-root';
 
 const read = (rel: string): string => fs.readFileSync(path.join(REPO_ROOT, rel), 'utf8');
@@ -36,5 +37,13 @@ describe('release metadata', () => {
   it("deploys the image tagged with package.json's version", () => {
     const images = [...read('deploy/base/deployment.yaml').matchAll(/image: (\S*mqtt-xds:\S+)/g)].map((m) => m[1]);
     expect(images).toEqual([`ghcr.io/mqtt-xds/mqtt-xds:${pkg.version}`]);
+  });
+
+  it("versions the Helm chart and its default image with package.json's version", () => {
+    const chart = parse(read('deploy/helm/mqtt-xds/Chart.yaml')) as { version: string; appVersion: string };
+    expect([chart.version, chart.appVersion]).toEqual([pkg.version, pkg.version]);
+    const values = parse(read('deploy/helm/mqtt-xds/values.yaml')) as { image: { repository: string; tag: string } };
+    // An empty tag means the chart's appVersion.
+    expect(values.image).toMatchObject({ repository: 'ghcr.io/mqtt-xds/mqtt-xds', tag: '' });
   });
 });
