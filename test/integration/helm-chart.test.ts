@@ -143,6 +143,28 @@ describe('helm template', () => {
     }
   });
 
+  it('keeps names consistent under another release name: the Role, the flags, the Services and the bootstrap', async () => {
+    const objects = await template([...values('edge'), ...MONITORING], 'blue');
+    const args: string[] = find(objects, 'Deployment', 'blue-mqtt-xds').spec.template.spec.containers[0].args;
+    const flag = (name: string): string => args.find((a) => a.startsWith(`--${name}=`))!.split('=')[1];
+    const named = (find(objects, 'Role', 'blue-mqtt-xds').rules as Array<{ resourceNames?: string[] }>).flatMap(
+      (r) => r.resourceNames ?? [],
+    );
+    expect(named.sort()).toEqual(
+      [flag('balancing-policy-config-map'), flag('discovery-kubernetes-drains-config-map'), flag('leader-election-lease-name')].sort(),
+    );
+    for (const name of named.filter((n) => !n.endsWith('-leader'))) expect(find(objects, 'ConfigMap', name)).toBeDefined();
+    const bootstrap = parse(find(objects, 'ConfigMap', 'blue-mqtt-xds-envoy-bootstrap').data['bootstrap.yaml']);
+    const xds = bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    expect(xds).toEqual({ address: `blue-mqtt-xds-xds.${NAMESPACE}.svc`, port_value: 18000 });
+    expect(find(objects, 'Service', 'blue-mqtt-xds-xds')).toBeDefined();
+    const rule = find(objects, 'PrometheusRule', 'blue-mqtt-xds');
+    expect(JSON.stringify(rule.spec)).toContain('up{job=\\"blue-mqtt-xds-metrics\\"}');
+    expect(find(objects, 'Service', 'blue-mqtt-xds-metrics')).toBeDefined();
+    const binding = find(objects, 'RoleBinding', 'blue-mqtt-xds');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'blue-mqtt-xds', namespace: NAMESPACE }]);
+  });
+
   it('renders the policy values as a document the real policy parser accepts', async () => {
     const doc = (objects: any[]): string => find(objects, 'ConfigMap', 'mqtt-xds-policy').data['policy.yaml'];
     const dflt = parsePolicy(doc(await template([])), 'chart');
