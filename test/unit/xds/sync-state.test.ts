@@ -3,6 +3,7 @@ import { CLUSTER, ENDPOINT, registerSyncGauge, syncCounts, syncStateOf, type Str
 import { DeltaStream } from '../../../src/xds/delta-stream';
 import { SotwStream } from '../../../src/xds/sotw-stream';
 import { harness } from './harness';
+import { model } from '../translation/fixtures';
 
 const EDS_NAMES = ['mqtt_brokers'];
 
@@ -43,7 +44,7 @@ describe('sync state of an Envoy per type', () => {
     expect(eds_()).toBe('SYNCED');
   });
 
-  it('Delta: STALE while a response is pending, NACKED until the rejected resource is replaced and ACKed', () => {
+  it('Delta: STALE while a response is pending, NACKED while the rejected version is still the current one', () => {
     const { h, s, eds_ } = delta();
     expect(eds_()).toBe('SYNCED');
     h.publishWeights(5, 1, 1);
@@ -51,10 +52,23 @@ describe('sync state of an Envoy per type', () => {
     expect(eds_()).toBe('STALE');
     s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: bad.nonce, error_detail: { message: 'nope' } });
     expect(eds_()).toBe('NACKED');
+    expect(s.onSnapshot()).toEqual([]);
+    expect(eds_()).toBe('NACKED');
     h.publishWeights(6, 1, 1);
     const [good] = s.onSnapshot();
-    expect(eds_()).toBe('NACKED');
+    expect(eds_()).toBe('STALE');
     s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: good.nonce });
+    expect(eds_()).toBe('SYNCED');
+  });
+
+  it('Delta: SYNCED again after a rollback to the version the client kept, though nothing is sent', () => {
+    const { h, s, eds_ } = delta();
+    h.publishWeights(5, 1, 1);
+    const [bad] = s.onSnapshot();
+    s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: bad.nonce, error_detail: { message: 'nope' } });
+    expect(eds_()).toBe('NACKED');
+    h.publish(model());
+    expect(s.onSnapshot()).toEqual([]);
     expect(eds_()).toBe('SYNCED');
   });
 
