@@ -13,3 +13,4 @@ export {
   type ConfigDumpBody,
   type ProxyRow,
 } from './proxy-views';
+export { registerReadyGauge } from './ready-gauge';

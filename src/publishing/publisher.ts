@@ -50,6 +50,7 @@ export class Publisher {
   private readonly lastPublish: Gauge;
   private readonly brokerWeight: Gauge<'broker'>;
   private readonly brokerUtilisation: Gauge<'broker'>;
+  private readonly brokerOverloaded: Gauge<'broker'>;
 
   constructor(private readonly opts: PublisherOptions) {
     this.lastPublish = new Gauge({
@@ -66,6 +67,12 @@ export class Publisher {
     this.brokerUtilisation = new Gauge({
       name: 'mqtt_xds_broker_utilisation',
       help: 'Estimated utilisation of each broker (1 = at capacity), metrics mode only',
+      labelNames: ['broker'],
+      registers: [opts.registry],
+    });
+    this.brokerOverloaded = new Gauge({
+      name: 'mqtt_xds_broker_overloaded',
+      help: "1 while a broker's weight is cut for overload (its signals past a policy.overload threshold), else 0; metrics mode only",
       labelNames: ['broker'],
       registers: [opts.registry],
     });
@@ -162,8 +169,10 @@ export class Publisher {
     this.brokerWeight.reset();
     for (const e of outcome.plan.endpoints) this.brokerWeight.set({ broker: e.name }, e.weight);
     this.brokerUtilisation.reset();
+    this.brokerOverloaded.reset();
     for (const d of outcome.decisions) {
       if (d.utilisation !== undefined) this.brokerUtilisation.set({ broker: d.name }, d.utilisation);
+      if (!d.excluded) this.brokerOverloaded.set({ broker: d.name }, d.factors.overload < 1 ? 1 : 0);
     }
     if (outcome.decisions.length > 0 && changed) {
       this.opts.logger.info('weights decided', {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DrainStatus } from './drain-status';
 
 /** The rebalancer's Prometheus metrics (docs/rebalancing.md, Metrics). */
 export class RebalanceMetrics {
@@ -7,7 +8,8 @@ export class RebalanceMetrics {
   readonly toMove: Gauge<'broker' | 'kind'>;
   readonly missing: Gauge;
 
-  constructor(registry: Registry) {
+  /** `drains` is read when scraped: mqtt_xds_drain_state has a series per drain in force, so a finished one goes. */
+  constructor(registry: Registry, drains?: () => readonly DrainStatus[]) {
     this.disconnects = new Counter({
       name: 'mqtt_xds_rebalance_disconnects_total',
       help: 'Clients the brokers agents disconnected on purpose, by broker and kind (rebalance, drain)',
@@ -31,5 +33,17 @@ export class RebalanceMetrics {
       help: 'Moved clients not seen back yet (the fleet connection count short of what was moved in the last 20 s)',
       registers: [registry],
     });
+    if (drains) {
+      new Gauge({
+        name: 'mqtt_xds_drain_state',
+        help: 'One series per drain in force, valued 1, labelled with its broker and state (draining, drained, timed-out, not-draining)',
+        labelNames: ['broker', 'state'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const d of drains()) this.set({ broker: d.broker, state: d.state }, 1);
+        },
+      });
+    }
   }
 }

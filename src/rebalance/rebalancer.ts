@@ -64,7 +64,7 @@ export class Rebalancer {
   private readonly laggards: LaggardReport;
 
   constructor(private readonly deps: RebalancerDeps) {
-    this.metrics = new RebalanceMetrics(deps.registry);
+    this.metrics = new RebalanceMetrics(deps.registry, () => this.status().drains);
     this.laggards = new LaggardReport(deps.registry, deps.logger);
   }
 

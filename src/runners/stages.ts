@@ -2,6 +2,7 @@
 // file (src/main.ts) shows only what feeds what.
 import { Counter, type Registry } from 'prom-client';
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server';
+import { registerReadyGauge } from '../admin/ready-gauge';
 import type { Config } from '../config';
 import type { Policy } from '../config/policy';
 import type { Broker, BrokerLoad } from '../domain';
@@ -10,7 +11,7 @@ import { AgentHttpClient, Rebalancer, type RebalancerDeps } from '../rebalance';
 import { Scraper } from '../scraping';
 import { systemClock } from '../util/clock';
 import type { Logger } from '../util/log';
-import { AdsServer, LrsMetrics, LrsService, XdsMetrics, type LoadReportSink, type SnapshotCache } from '../xds';
+import { AdsServer, LrsMetrics, LrsService, XdsMetrics, registerSyncGauge, type LoadReportSink, type SnapshotCache } from '../xds';
 import type { Credentials } from './credentials';
 import { EnvoyViewRunner } from './envoy-view-runner';
 import { MissingSignalReport } from './missing-signals';
@@ -87,7 +88,7 @@ export function adsFor(
       metrics: new LrsMetrics(registry),
       ...(tls ? { nodeIdentity: config.xds.tls.nodeIdentity } : {}),
     });
-  return new AdsServer({
+  const server = new AdsServer({
     host: config.xds.host,
     port: config.xds.port,
     maxRequestBytes: config.xds.maxRequestBytes,
@@ -97,6 +98,8 @@ export function adsFor(
     ...(loadStats ? { loadStats } : {}),
     ...(tls ? { credentials: tls.credentials, ready: () => tls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity } : {}),
   });
+  registerSyncGauge(registry, () => server.status());
+  return server;
 }
 
 /** The rebalancer and its agent client (bearer token and agent.tls). */
@@ -150,6 +153,7 @@ export function adminFor(
   creds: Credentials,
   deps: Pick<AdminServerOptions, 'readiness' | 'status' | 'actions' | 'views'>,
 ): AdminServer {
+  registerReadyGauge(registry, deps.readiness);
   return new AdminServer({
     host: config.admin.host,
     port: config.admin.port,

@@ -96,13 +96,21 @@ export class DeltaStream {
 
   status(): Partial<Record<TypeUrl, TypeStatus>> {
     const out: Partial<Record<TypeUrl, TypeStatus>> = {};
+    const snap = this.deps.snapshot();
     for (const [t, st] of this.types) {
-      const nacked = [...(st.nacked?.entries() ?? [])].map(([n, v]) => `${n}@${v}`).join(',');
+      // Only rejections of what the snapshot still holds: after a rollback to the version
+      // the client kept, nothing is sent and its old rejection no longer stands.
+      const current = snap?.resources[t];
+      const nacked = [...(st.nacked?.entries() ?? [])]
+        .filter(([n, v]) => current?.get(n)?.version === v)
+        .map(([n, v]) => `${n}@${v}`)
+        .join(',');
       out[t] = {
         subscribed: st.wildcard ? 'wildcard' : [...(st.subscribed ?? [])].sort(),
         ackedVersion: st.lastAckedVersion,
         nackedVersion: nacked || undefined,
         lastError: st.lastError,
+        ...(st.pending ? { awaitingAnswer: true as const } : {}),
       };
     }
     return out;

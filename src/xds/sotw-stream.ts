@@ -116,6 +116,9 @@ export class SotwStream {
         ackedVersion: st.ackedVersion,
         nackedVersion: st.nackedVersion,
         lastError: st.lastError,
+        ...(st.sentVersion !== undefined && st.sentVersion !== st.ackedVersion && st.sentVersion !== st.nackedVersion
+          ? { awaitingAnswer: true as const }
+          : {}),
       };
     }
     return out;

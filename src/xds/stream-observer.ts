@@ -27,4 +27,6 @@ export interface TypeStatus {
   readonly ackedVersion?: string;
   readonly nackedVersion?: string;
   readonly lastError?: string;
+  /** Present while a response of this type is neither ACKed nor NACKed: the Envoy is behind (STALE). */
+  readonly awaitingAnswer?: true;
 }

@@ -26,6 +26,7 @@ const RESOURCES: Record<string, string> = {
   'monitoring.coreos.com/v1/ServiceMonitor': 'servicemonitors',
   'monitoring.coreos.com/v1/PodMonitor': 'podmonitors',
   'autoscaling/v2/HorizontalPodAutoscaler': 'horizontalpodautoscalers',
+  'monitoring.coreos.com/v1/PrometheusRule': 'prometheusrules',
 };
 
 function render(dir: string): any[] {
@@ -94,6 +95,7 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     for (const [kind, plural] of [
       ['ServiceMonitor', 'servicemonitors'],
       ['PodMonitor', 'podmonitors'],
+      ['PrometheusRule', 'prometheusrules'],
     ]) {
       const res = await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', monitoringCrd(kind, plural));
       expect(res.status).toBe(201);
@@ -107,31 +109,34 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     await kube?.stop();
   });
 
-  it.each(['overlays/edge', 'overlays/sidecar', 'overlays/example', 'monitoring', 'examples/autoscaling'])('%s is accepted as it is', async (dir) => {
-    const objects = render(dir);
-    expect(objects.length).toBeGreaterThan(0);
-    const refused: string[] = [];
-    for (const o of objects) {
-      let res = await kube.request(
-        'PATCH',
-        `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
-        JSON.stringify(o),
-        'application/apply-patch+yaml',
-      );
-      // CRDs just created may take a moment to be served.
-      for (let i = 0; res.status === 404 && i < 20; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        res = await kube.request(
+  it.each(['overlays/edge', 'overlays/sidecar', 'overlays/example', 'monitoring', 'examples/autoscaling'])(
+    '%s is accepted as it is',
+    async (dir) => {
+      const objects = render(dir);
+      expect(objects.length).toBeGreaterThan(0);
+      const refused: string[] = [];
+      for (const o of objects) {
+        let res = await kube.request(
           'PATCH',
           `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
           JSON.stringify(o),
           'application/apply-patch+yaml',
         );
+        // CRDs just created may take a moment to be served.
+        for (let i = 0; res.status === 404 && i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          res = await kube.request(
+            'PATCH',
+            `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
+            JSON.stringify(o),
+            'application/apply-patch+yaml',
+          );
+        }
+        if (res.status >= 300) refused.push(`${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
       }
-      if (res.status >= 300) refused.push(`${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-    }
-    expect(refused).toEqual([]);
-  });
+      expect(refused).toEqual([]);
+    },
+  );
 
   it('an overlay with components/listener-tls-secret is accepted as it is', async () => {
     const refused: string[] = [];

@@ -191,6 +191,8 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
     expect(closedEverywhere()).toBe(0);
     const [stream] = plane.xdsStreams();
     expect(stream.types[LISTENER]?.lastError).toMatch(/not-an-ip/);
+    // The alerts' gauge (docs/alerts.md): this Envoy's latest LDS push stands rejected.
+    expect(await metric('mqtt_xds_streams_sync')).toContain('mqtt_xds_streams_sync{type="lds",state="NACKED"} 1');
     // Back to the good config: Envoy ends up holding (and having ACKed) exactly that. SotW
     // re-sends it; Delta knows Envoy kept it and sends nothing.
     expect(plane.publish(good)).toEqual([]);
@@ -199,6 +201,11 @@ describe.each(['sotw', 'delta'] as const)('Envoy proxying MQTT over %s ADS', (mo
       timeoutMs: 20_000,
       what: 'Envoy to hold the restored listener',
     });
+    await waitFor(async () => (await metric('mqtt_xds_streams_sync')).includes('mqtt_xds_streams_sync{type="lds",state="SYNCED"} 1'), {
+      timeoutMs: 20_000,
+      what: 'the LDS stream to count as SYNCED again',
+    });
+    expect(await metric('mqtt_xds_streams_sync')).toContain('mqtt_xds_streams_sync{type="lds",state="NACKED"} 0');
     await publishAndReceive({ host: '127.0.0.1', port: mqttPort, topic: `it/${mode}/restored` });
     expect(closedEverywhere()).toBe(0);
   });

@@ -44,8 +44,8 @@ function setup(opts: { heldBy?: () => string | undefined } = {}) {
   });
   const published: string[] = [];
   cache.subscribe((snap) => published.push(snap.version));
-  const setPlan = (p: WeightPlan): void => {
-    current = { plan: p, decisions: [] };
+  const setPlan = (p: WeightPlan, decisions: PlanOutcome['decisions'] = []): void => {
+    current = { plan: p, decisions };
   };
   return { clock, cache, registry, publisher, planned, published, setPlan };
 }
@@ -154,5 +154,24 @@ describe('Publisher', () => {
     t.publisher.stop();
     t.clock.advance(DEBOUNCE_MS);
     expect(t.published).toHaveLength(0);
+  });
+
+  it('reports a broker as overloaded while its weight is cut for overload, and leaves excluded brokers out', async () => {
+    const t = setup();
+    const decision = (name: string, overload: number, excluded = false): PlanOutcome['decisions'][number] => ({
+      name,
+      weight: 100,
+      health: 'serving',
+      excluded,
+      capacitySource: 'hint',
+      factors: { catchUp: 1, slowStart: 1, overload, stale: 1, fill: 1 },
+      reason: '',
+      inputs: {},
+    });
+    t.setPlan(plan({ a: 100, b: 20 }), [decision('a', 1), decision('b', 0.2), decision('c', 1, true)]);
+    t.publisher.schedule();
+    t.clock.advance(DEBOUNCE_MS);
+    const values = (await t.registry.getSingleMetric('mqtt_xds_broker_overloaded')?.get())?.values ?? [];
+    expect(values.map((v) => `${v.labels.broker} ${v.value}`).sort()).toEqual(['a 0', 'b 1']);
   });
 });
