@@ -22,7 +22,7 @@ describe('the production install', () => {
     expect(files).toContain('dist/src/main.js');
     expect(files).toContain('proto/api-files.json');
     expect(files).toContain('proto/generated/envoy-api.binpb');
-    const shipped = ['package.json', 'README.md', 'proto/api-files.json', 'proto/generated/envoy-api.binpb'];
+    const shipped = ['package.json', 'README.md', 'LICENSE', 'proto/api-files.json', 'proto/generated/envoy-api.binpb'];
     const outside = files.filter((f) => !f.startsWith('dist/src/') && !shipped.includes(f));
     expect(outside).toEqual([]);
     expect(files.filter((f) => /testbroker|demo|bench|\.test\./.test(f))).toEqual([]);
