@@ -40,6 +40,11 @@ export interface PemSource {
   readonly read?: () => Result<PemTexts>;
   /** Delivers reads to `sink` until stop(): on a timer, or as changes arrive. */
   start(sink: PemSink): void;
+  /**
+   * The checks refused the texts of the last read (once per refusal reported): a source
+   * that lives in an API can say so where the operator looks, e.g. an Event on the Secret.
+   */
+  refused?(problems: readonly Problem[]): void;
   stop(): void;
 }
 

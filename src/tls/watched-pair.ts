@@ -132,6 +132,7 @@ export class WatchedPair {
       for (const p of m.problems) this.refusals?.inc({ code: p.code });
       const outcome = this.current ? 'the last good certificate stays in force' : 'nothing is served until a good certificate arrives';
       this.opts.logger.error(`${this.opts.what} ${this.source.noun} refused; ${outcome}`, { problems: formatProblems(m.problems) });
+      this.source.refused?.(m.problems);
       return;
     }
     this.report.succeeded();

@@ -188,6 +188,26 @@ describe('the MQTT listener certificate from a Kubernetes Secret (real kube-apis
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
       subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
     });
+    // The base Role (deploy/base/rbac.yaml), bound to the same ServiceAccount in a deployment,
+    // grants the Events a refused certificate raises: only its Event rules are bound here.
+    const base = parseAllDocuments(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'base', 'rbac.yaml'), 'utf8'))
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'Role');
+    const eventRules = (base.rules as Array<{ resources: string[] }>).filter((r) => r.resources.includes('events'));
+    expect(eventRules.length).toBeGreaterThan(0);
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: `${name}-events`, namespace: NS },
+      rules: eventRules,
+    });
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `${name}-events` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-events` },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
+    });
     const tr = await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${name}/token`, {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
@@ -296,6 +316,30 @@ describe('the MQTT listener certificate from a Kubernetes Secret (real kube-apis
     expect(await handshake()).toBe(good);
     expect((await readyz()).status).toBe(200);
     expect(pool!.closed()).toBe(0);
+    // Where the operator made the change, `kubectl describe secret` shows why it was refused.
+    await waitFor(
+      async () => {
+        const events = (await api('GET', `/api/v1/namespaces/${NS}/events`)) as {
+          items: Array<{ reason: string; type: string; message: string; involvedObject: { kind: string; name: string } }>;
+        };
+        return events.items.some(
+          (e) =>
+            e.reason === 'InvalidCertificate' &&
+            e.type === 'Warning' &&
+            e.involvedObject.kind === 'Secret' &&
+            e.involvedObject.name === SECRET &&
+            e.message.includes(code),
+        );
+      },
+      {
+        timeoutMs: 10_000,
+        what: `a Warning Event InvalidCertificate naming ${code} on Secret ${SECRET} (stderr: ${plane
+          .stderr()
+          .split('\n')
+          .filter((l) => /Event/.test(l))
+          .join(' | ')})`,
+      },
+    );
     const repaired = issue();
     await updateSecret(repaired);
     await untilServed(serialOf(repaired), 'the repaired certificate in handshakes');

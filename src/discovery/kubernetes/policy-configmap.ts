@@ -1,10 +1,10 @@
-import { hostname } from 'node:os';
 import type * as k8s from '@kubernetes/client-node';
 import type { PolicyFeed, PolicySink } from '../../config/policy-source';
 import type { Logger } from '../../util/log';
 import { formatProblems, type Problem } from '../../util/result';
 import { kubeClient, loadKubeConfig } from './client';
 import { InformerRunner } from './informer-runner';
+import { warningEvent } from './warning-event';
 
 export interface ConfigMapPolicyOptions {
   readonly kubeconfig: string;
@@ -13,9 +13,6 @@ export interface ConfigMapPolicyOptions {
   readonly key: string;
   readonly logger: Logger;
 }
-
-/** Kubernetes caps an Event's message; keep ours well inside it. */
-const MAX_EVENT_MESSAGE = 1000;
 
 /**
  * Policy documents from one key of a ConfigMap, watched through the API (not a volume
@@ -59,7 +56,13 @@ export function configMapPolicyFeed(o: ConfigMapPolicyOptions): PolicyFeed {
         const version = cm.metadata?.resourceVersion;
         if (problems.length > 0 && version !== reported) {
           reported = version;
-          void raiseEvent(core, cm, formatProblems(problems), o.logger);
+          void warningEvent(
+            core,
+            { kind: 'ConfigMap', ...(cm.metadata ? { metadata: cm.metadata } : {}) },
+            'InvalidPolicy',
+            `mqtt-xds refused this policy and keeps the last good one: ${formatProblems(problems)}`,
+            o.logger,
+          );
         }
       };
       informer.on('add', offer);
@@ -88,36 +91,4 @@ export function configMapPolicyFeed(o: ConfigMapPolicyOptions): PolicyFeed {
     },
     stop: () => runner?.stop(),
   };
-}
-
-async function raiseEvent(core: k8s.CoreV1Api, cm: k8s.V1ConfigMap, message: string, logger: Logger): Promise<void> {
-  const now = new Date();
-  const namespace = cm.metadata?.namespace ?? 'default';
-  try {
-    await core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: `${cm.metadata?.name ?? 'policy'}.` },
-        involvedObject: {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          name: cm.metadata?.name,
-          namespace,
-          uid: cm.metadata?.uid,
-          resourceVersion: cm.metadata?.resourceVersion,
-        },
-        reason: 'InvalidPolicy',
-        type: 'Warning',
-        message: `mqtt-xds refused this policy and keeps the last good one: ${message}`.slice(0, MAX_EVENT_MESSAGE),
-        source: { component: 'mqtt-xds', host: hostname() },
-        reportingComponent: 'mqtt-xds',
-        reportingInstance: hostname(),
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
-  } catch (err) {
-    logger.warn('could not raise an Event for the refused policy', { error: err instanceof Error ? err.message : String(err) });
-  }
 }

@@ -5,9 +5,19 @@ import { fail, ok, type Problem, type Result } from '../../util/result';
 
 /** The parts of a Secret read here; client-node's V1Secret fits it. */
 export interface SecretLike {
+  /** Which version of the Secret it is, for the Warning Event on a refused one. */
+  readonly metadata?: ObjectRef;
   readonly type?: string;
   /** Base64, as the API serves it. */
   readonly data?: Readonly<Record<string, string>>;
+}
+
+/** The parts of an object's metadata an Event names it by. */
+export interface ObjectRef {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
 }
 
 /** What the watch knows of one Secret: listed and there, not there, or deleted while watched. */

@@ -6,9 +6,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { PemSink, PemSource, PemTexts } from '../../tls/pem-source';
 import type { Logger } from '../../util/log';
-import { fail, ok, type Problem, type Result } from '../../util/result';
+import { fail, formatProblems, ok, type Problem, type Result } from '../../util/result';
 import { httpStatusOf, kubeClient, loadKubeConfig } from './client';
 import { InformerRunner } from './informer-runner';
+import { warningEvent } from './warning-event';
 import { caFromSecret, describeSecret, pairFromSecret, type SecretPlace, type SecretState } from './secret-pem';
 
 export interface TlsSecretSourceOptions {
@@ -60,6 +61,11 @@ export function tlsSecretSource(o: TlsSecretSourceOptions): PemSource {
     stop() {
       for (const w of watches.values()) w.stop();
     },
+    refused(problems) {
+      // On each Secret a problem names (the pair's by default), once per version of it.
+      const named = [...watches.values()].filter((w) => problems.some((p) => p.path.startsWith(w.place.setting)));
+      for (const w of named.length > 0 ? named : [watches.get(keyOf(o.pair))!]) w.warn(problems);
+    },
   };
 }
 
@@ -67,11 +73,29 @@ class SecretWatch {
   /** Undefined until the first complete list. */
   state: SecretState | undefined;
   private runner: InformerRunner | undefined;
+  private core: k8s.CoreV1Api | undefined;
+  /** The resourceVersion last warned about: one Event per version of the Secret. */
+  private warned: string | undefined;
 
   constructor(
-    private readonly place: SecretPlace,
+    readonly place: SecretPlace,
     private readonly o: TlsSecretSourceOptions,
   ) {}
+
+  /** A Warning Event on this Secret: its content was refused (kubectl describe shows why). */
+  warn(problems: readonly Problem[]): void {
+    if (this.state?.kind !== 'present' || !this.core) return;
+    const meta = this.state.secret.metadata;
+    if (meta?.resourceVersion === undefined || meta.resourceVersion === this.warned) return;
+    this.warned = meta.resourceVersion;
+    void warningEvent(
+      this.core,
+      { kind: 'Secret', metadata: meta },
+      'InvalidCertificate',
+      `mqtt-xds refused this certificate and keeps the last good one in force: ${formatProblems(problems)}`,
+      this.o.logger,
+    );
+  }
 
   start(changed: () => void, unreachable: (problems: Problem[]) => void): void {
     const { namespace, name, setting } = this.place;
@@ -81,6 +105,7 @@ class SecretWatch {
       const k = kubeClient();
       const kc = loadKubeConfig(this.o.kubeconfig);
       const core = kc.makeApiClient(k.CoreV1Api);
+      this.core = core;
       const fieldSelector = `metadata.name=${name}`;
       informer = new k.ListWatch<k8s.V1Secret>(
         `/api/v1/namespaces/${namespace}/secrets`,
