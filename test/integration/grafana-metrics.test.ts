@@ -1,5 +1,5 @@
 // The dashboard's queries name metrics that a running control plane and a running Envoy with
-// our config really export: the Envoy names in test/support/dashboard.ts are checked here
+// our config really export: the Envoy names in test/support/metric-names.ts are checked here
 // against Envoy's own /stats/prometheus, and the process metrics come unprefixed.
 import type { ControlPlane } from '../../src/main';
 import {
