@@ -56,7 +56,9 @@ export class ControlPlane {
     const log = (this.log = opts.logger ?? createLogger(config.logLevel, { component: 'mqtt-xds' }));
     const registry = this.registry;
     const creds = (this.creds = runners.loadCredentials(config, log, registry, () => this.publisher.certificateChanged()));
-    collectDefaultMetrics({ register: registry, prefix: 'mqtt_xds_' });
+    // Unprefixed (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, …), as every Node
+    // exporter names them, so stock Node.js dashboards match (docs/decisions.md).
+    collectDefaultMetrics({ register: registry });
     const rejected = runners.inputRejected(registry);
     const policy = (): ReturnType<runners.PolicyRunner['policy']> => this.policy.policy();
 

@@ -1,31 +1,7 @@
 // Every metric the alert rules read is one mqtt-xds exports: a renamed gauge must not leave
 // an alert that can never fire.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { REPO_ROOT } from '../../support/repo-root';
+import { declaredMetrics as exportedMetrics } from '../../support/metric-names';
 import { ruleGroups } from '../../support/packaging';
-
-/** Metric names declared in src/ (name: 'mqtt_xds_…' or a `${prefix}_…` with a literal prefix). */
-function exportedMetrics(): Set<string> {
-  const names = new Set<string>();
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== 'generated') walk(p);
-      } else if (e.name.endsWith('.ts')) {
-        const text = fs.readFileSync(p, 'utf8');
-        for (const m of text.matchAll(/name: '(mqtt_xds_[a-z_]+)'/g)) names.add(m[1]);
-        for (const m of text.matchAll(/metricPrefix: '(mqtt_xds_[a-z_]+)'/g)) {
-          names.add(`${m[1]}_certificate_expiry_timestamp_seconds`);
-          names.add(`${m[1]}_refused_total`);
-        }
-      }
-    }
-  };
-  walk(path.join(REPO_ROOT, 'src'));
-  return names;
-}
 
 function ruleMetrics(): string[] {
   const exprs = (ruleGroups().groups as Array<{ rules: Array<{ expr: string }> }>).flatMap((g) => g.rules.map((r) => r.expr));
