@@ -5,29 +5,13 @@ import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { REPO_ROOT } from '../support/repo-root';
 import { startKube, type KubeEnv } from '../support/kube';
+import { createMonitoringCrds, dryRun, refusedByDryRun } from '../support/kube-dry-run';
 
 // deploy/ rendered by kustomize and sent to a real kube-apiserver as server-side dry-runs
 // (server-side apply with dryRun=All): schema, defaulting, validation and admission all
 // run, nothing is stored. kustomize is built by scripts/setup-kube.
+const MANAGER = 'mqtt-xds-deploy-test';
 const KUSTOMIZE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'mqtt-xds', 'bin', 'kustomize');
-
-/** REST collection of each kind deploy/ uses. */
-const RESOURCES: Record<string, string> = {
-  'v1/Namespace': 'namespaces',
-  'v1/ServiceAccount': 'serviceaccounts',
-  'v1/ConfigMap': 'configmaps',
-  'v1/Service': 'services',
-  'apps/v1/Deployment': 'deployments',
-  'apps/v1/StatefulSet': 'statefulsets',
-  'policy/v1/PodDisruptionBudget': 'poddisruptionbudgets',
-  'rbac.authorization.k8s.io/v1/Role': 'roles',
-  'rbac.authorization.k8s.io/v1/RoleBinding': 'rolebindings',
-  'networking.k8s.io/v1/NetworkPolicy': 'networkpolicies',
-  'monitoring.coreos.com/v1/ServiceMonitor': 'servicemonitors',
-  'monitoring.coreos.com/v1/PodMonitor': 'podmonitors',
-  'autoscaling/v2/HorizontalPodAutoscaler': 'horizontalpodautoscalers',
-  'monitoring.coreos.com/v1/PrometheusRule': 'prometheusrules',
-};
 
 function render(dir: string): any[] {
   const out = execFileSync(KUSTOMIZE, ['build', path.join(REPO_ROOT, 'deploy', dir)], { encoding: 'utf8' });
@@ -56,50 +40,12 @@ function renderWith(overlay: string, components: readonly string[]): any[] {
   }
 }
 
-function objectPath(o: any): string {
-  const key = `${o.apiVersion}/${o.kind}`;
-  const plural = RESOURCES[key];
-  if (!plural) throw new Error(`no REST mapping for ${key}; add it to RESOURCES`);
-  const prefix = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
-  const ns = o.kind === 'Namespace' ? '' : `/namespaces/${o.metadata.namespace ?? 'default'}`;
-  return `${prefix}${ns}/${plural}/${o.metadata.name}`;
-}
-
-/** Our own minimal CRDs for the Prometheus Operator kinds, so their objects can be checked. */
-function monitoringCrd(kind: string, plural: string): object {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.monitoring.coreos.com` },
-    spec: {
-      group: 'monitoring.coreos.com',
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
-}
-
 describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)', () => {
   let kube: KubeEnv;
 
   beforeAll(async () => {
     kube = await startKube();
-    for (const [kind, plural] of [
-      ['ServiceMonitor', 'servicemonitors'],
-      ['PodMonitor', 'podmonitors'],
-      ['PrometheusRule', 'prometheusrules'],
-    ]) {
-      const res = await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', monitoringCrd(kind, plural));
-      expect(res.status).toBe(201);
-    }
+    await createMonitoringCrds(kube);
     // Namespaced objects need their namespace to exist even for a dry-run.
     const ns = await kube.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mqtt' } });
     expect(ns.status).toBe(201);
@@ -114,53 +60,20 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     async (dir) => {
       const objects = render(dir);
       expect(objects.length).toBeGreaterThan(0);
-      const refused: string[] = [];
-      for (const o of objects) {
-        let res = await kube.request(
-          'PATCH',
-          `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
-          JSON.stringify(o),
-          'application/apply-patch+yaml',
-        );
-        // CRDs just created may take a moment to be served.
-        for (let i = 0; res.status === 404 && i < 20; i++) {
-          await new Promise((r) => setTimeout(r, 250));
-          res = await kube.request(
-            'PATCH',
-            `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
-            JSON.stringify(o),
-            'application/apply-patch+yaml',
-          );
-        }
-        if (res.status >= 300) refused.push(`${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-      }
+      const refused = await refusedByDryRun(kube, objects, MANAGER);
       expect(refused).toEqual([]);
     },
   );
 
   it('an overlay with components/listener-tls-secret is accepted as it is', async () => {
-    const refused: string[] = [];
-    for (const o of renderWith('overlays/edge', ['components/listener-tls-secret'])) {
-      const res = await kube.request(
-        'PATCH',
-        `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
-        JSON.stringify(o),
-        'application/apply-patch+yaml',
-      );
-      if (res.status >= 300) refused.push(`${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-    }
+    const refused = await refusedByDryRun(kube, renderWith('overlays/edge', ['components/listener-tls-secret']), MANAGER);
     expect(refused).toEqual([]);
   });
 
   it('would refuse a manifest the API server does not accept (the check can fail)', async () => {
     const dep = render('overlays/edge').find((o) => o.kind === 'Deployment');
     dep.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
-    const res = await kube.request(
-      'PATCH',
-      `${objectPath(dep)}?dryRun=All&fieldManager=mqtt-xds-deploy-test&fieldValidation=Strict`,
-      JSON.stringify(dep),
-      'application/apply-patch+yaml',
-    );
+    const res = await dryRun(kube, dep, MANAGER);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(res.body)).toMatch(/imagePullPolicyy/);
   });

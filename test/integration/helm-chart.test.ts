@@ -12,28 +12,13 @@ import { loadConfig } from '../../src/config';
 import { defaultPolicy, parsePolicy } from '../../src/config/policy';
 import { REPO_ROOT } from '../support/repo-root';
 import { startKube, type KubeEnv } from '../support/kube';
+import { createMonitoringCrds, dryRun as dryRunObject } from '../support/kube-dry-run';
 import { CHART_DIR, packagingTool, run } from '../support/packaging';
 
 const KUSTOMIZE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'mqtt-xds', 'bin', 'kustomize');
 const NAMESPACE = 'mqtt';
 const MONITORING = ['--set', 'serviceMonitor.enabled=true', '--set', 'podMonitor.enabled=true', '--set', 'prometheusRule.enabled=true'];
 const RECOMMENDED = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by'];
-
-/** REST collection of each kind the chart renders. */
-const RESOURCES: Record<string, string> = {
-  'v1/ServiceAccount': 'serviceaccounts',
-  'v1/ConfigMap': 'configmaps',
-  'v1/Secret': 'secrets',
-  'v1/Service': 'services',
-  'apps/v1/Deployment': 'deployments',
-  'policy/v1/PodDisruptionBudget': 'poddisruptionbudgets',
-  'rbac.authorization.k8s.io/v1/Role': 'roles',
-  'rbac.authorization.k8s.io/v1/RoleBinding': 'rolebindings',
-  'networking.k8s.io/v1/NetworkPolicy': 'networkpolicies',
-  'monitoring.coreos.com/v1/ServiceMonitor': 'servicemonitors',
-  'monitoring.coreos.com/v1/PodMonitor': 'podmonitors',
-  'monitoring.coreos.com/v1/PrometheusRule': 'prometheusrules',
-};
 
 let helm: string;
 
@@ -56,14 +41,6 @@ const find = (objects: any[], kind: string, name: string): any => {
 function kustomize(dir: string): any[] {
   const out = execFileSync(KUSTOMIZE, ['build', path.join(REPO_ROOT, 'deploy', dir)], { encoding: 'utf8' });
   return parseAllDocuments(out).map((d) => d.toJS());
-}
-
-function objectPath(o: any): string {
-  const key = `${o.apiVersion}/${o.kind}`;
-  const plural = RESOURCES[key];
-  if (!plural) throw new Error(`no REST mapping for ${key}; add it to RESOURCES`);
-  const prefix = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
-  return `${prefix}/namespaces/${o.metadata.namespace ?? NAMESPACE}/${plural}/${o.metadata.name}`;
 }
 
 beforeAll(() => {
@@ -279,32 +256,7 @@ describe('the chart against a real kube-apiserver (server-side dry run)', () => 
 
   beforeAll(async () => {
     kube = await startKube();
-    // Our own minimal CRDs for the Prometheus Operator kinds, so their objects can be checked.
-    for (const [kind, plural] of [
-      ['ServiceMonitor', 'servicemonitors'],
-      ['PodMonitor', 'podmonitors'],
-      ['PrometheusRule', 'prometheusrules'],
-    ]) {
-      const res = await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name: `${plural}.monitoring.coreos.com` },
-        spec: {
-          group: 'monitoring.coreos.com',
-          scope: 'Namespaced',
-          names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-          versions: [
-            {
-              name: 'v1',
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-            },
-          ],
-        },
-      });
-      expect(res.status).toBe(201);
-    }
+    await createMonitoringCrds(kube);
     const ns = await kube.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
     expect(ns.status).toBe(201);
   });
@@ -313,16 +265,7 @@ describe('the chart against a real kube-apiserver (server-side dry run)', () => 
     await kube?.stop();
   });
 
-  async function dryRun(o: any): Promise<{ status: number; body: any }> {
-    const url = `${objectPath(o)}?dryRun=All&fieldManager=mqtt-xds-helm-test&fieldValidation=Strict`;
-    let res = await kube.request('PATCH', url, JSON.stringify(o), 'application/apply-patch+yaml');
-    // CRDs just created may take a moment to be served.
-    for (let i = 0; res.status === 404 && i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      res = await kube.request('PATCH', url, JSON.stringify(o), 'application/apply-patch+yaml');
-    }
-    return res;
-  }
+  const dryRun = (o: any): Promise<{ status: number; body: any }> => dryRunObject(kube, o, 'mqtt-xds-helm-test', NAMESPACE);
 
   it.each([
     ['edge', [...MONITORING]],
