@@ -4,6 +4,7 @@
 // anywhere. It never traps, refuses only with a known reason, never accepts more than the input
 // or the limit holds, never copies past the first packet, and decides split reads as whole ones.
 import fc from 'fast-check';
+import { fuzzBytes } from './bytes';
 import { connectPacket, utf8Field } from '../support/mqtt-packets';
 import { ConnectProbe, Verdict, type ParseResult } from '../support/wasm-probe';
 import { RUNS } from './mutate';
@@ -57,34 +58,8 @@ const SEEDS = [
   }),
 ];
 
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  // A two-byte length anywhere (string and binary fields), or the remaining length at byte 1.
-  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 0xffff }) }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Buffer {
-  let bytes = Buffer.from(seed);
-  for (const m of mutations) {
-    const at = bytes.length ? m.at % bytes.length : 0;
-    if (m.kind === 'flip' && bytes.length) bytes[at] = m.byte;
-    else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-    else if (m.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)]);
-    else if (m.kind === 'length') {
-      const offset = m.at % 3 === 0 ? 1 : at;
-      if (offset + 2 <= bytes.length) bytes.writeUInt16BE(m.value, offset);
-    }
-  }
-  return bytes;
-}
-
-const input = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation, { maxLength: 4 })).map(([s, m]) => mutate(s, m)) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((x) => Buffer.from(x)) },
-);
+// The remaining length at byte 1 steers everything after it.
+const input = fuzzBytes(SEEDS, 1);
 
 function decision(r: ParseResult): Omit<ParseResult, 'consumed'> {
   const { consumed: _consumed, ...rest } = r;

@@ -3,6 +3,7 @@
 // It never throws, refuses only with a known code, never accepts a header longer than the
 // input or the limit, and a split read decides exactly as the whole read does.
 import fc from 'fast-check';
+import { fuzzBytes } from './bytes';
 import { decodeProxyHeader, PROXY_ERROR_CODES, ProxyHeaderReader, type ProxyReadStep } from '../tools/testbroker/proxy-protocol';
 import { sslTlv, tlv, v1Header, v2Header } from '../support/proxy-header';
 import { RUNS } from './mutate';
@@ -21,34 +22,8 @@ const SEEDS = [
   v1Header('PROXY UNKNOWN\r\n'),
 ];
 
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  // The length fields steer everything after them: v2's at byte 14, a TLV's after its type.
-  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 0xffff }) }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(seed: Buffer, mutations: readonly Mutation[]): Buffer {
-  let bytes = Buffer.from(seed);
-  for (const m of mutations) {
-    const at = bytes.length ? m.at % bytes.length : 0;
-    if (m.kind === 'flip' && bytes.length) bytes[at] = m.byte;
-    else if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-    else if (m.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)]);
-    else if (m.kind === 'length') {
-      const offset = m.at % 3 === 0 ? 14 : at;
-      if (offset + 2 <= bytes.length) bytes.writeUInt16BE(m.value, offset);
-    }
-  }
-  return bytes;
-}
-
-const input = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation, { maxLength: 4 })).map(([s, m]) => mutate(s, m)) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((b) => Buffer.from(b)) },
-);
+// v2's length at byte 14 steers everything after it (a TLV's length follows its type).
+const input = fuzzBytes(SEEDS, 14);
 
 /** The decided step of `chunks`, compared by what it means (the rest as bytes). */
 function decide(chunks: readonly Buffer[], optional: boolean): unknown {
