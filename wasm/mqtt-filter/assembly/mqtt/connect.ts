@@ -231,28 +231,11 @@ export class ConnectParser {
 
   /** MQTT 5 CONNECT properties: each known id at most once (User Property excepted). */
   private connectProperties(r: Reader, info: ConnectInfo): bool {
-    const len = <i32>r.varint();
-    if (!r.ok || len > r.remaining()) {
-      this.refuse(Refusal.Malformed, 'property length runs past the packet');
-      return false;
-    }
-    const end = r.pos + len;
-    let seen: u64 = 0;
+    const end = this.propertiesEnd(r, 'property length runs past the packet');
+    if (end < 0) return false;
     while (r.pos < end) {
-      const id = r.u8();
-      // Every property id the spec defines is below 64, so one bit each tracks duplicates.
-      if (id >= 64) {
-        this.refuse(Refusal.Malformed, 'property 0x' + id.toString(16) + ' is not a CONNECT property');
-        return false;
-      }
-      if (id != 0x26) {
-        const bit = (<u64>1) << id;
-        if ((seen & bit) != 0) {
-          this.refuse(Refusal.ProtocolError, 'property 0x' + id.toString(16) + ' appears twice');
-          return false;
-        }
-        seen |= bit;
-      }
+      const id = this.nextProperty(r, 'CONNECT property', 'property');
+      if (id < 0) return false;
       let bad = '';
       switch (id) {
         case 0x11:
@@ -298,28 +281,11 @@ export class ConnectParser {
   }
 
   private willProperties(r: Reader): bool {
-    const len = <i32>r.varint();
-    if (!r.ok || len > r.remaining()) {
-      this.refuse(Refusal.Malformed, 'will property length runs past the packet');
-      return false;
-    }
-    const end = r.pos + len;
-    let seen: u64 = 0;
+    const end = this.propertiesEnd(r, 'will property length runs past the packet');
+    if (end < 0) return false;
     while (r.pos < end) {
-      const id = r.u8();
-      // Every property id the spec defines is below 64, so one bit each tracks duplicates.
-      if (id >= 64) {
-        this.refuse(Refusal.Malformed, 'property 0x' + id.toString(16) + ' is not a will property');
-        return false;
-      }
-      if (id != 0x26) {
-        const bit = (<u64>1) << id;
-        if ((seen & bit) != 0) {
-          this.refuse(Refusal.ProtocolError, 'will property 0x' + id.toString(16) + ' appears twice');
-          return false;
-        }
-        seen |= bit;
-      }
+      const id = this.nextProperty(r, 'will property', 'will property');
+      if (id < 0) return false;
       switch (id) {
         case 0x18:
         case 0x02:
@@ -352,6 +318,41 @@ export class ConnectParser {
       }
     }
     return true;
+  }
+
+  /** Properties seen in the block being read: one bit per id (every id the spec defines is below 64). */
+  private seenProperties: u64 = 0;
+
+  /** Where a property block whose length starts at `r` ends, or -1 (refused: `tooLong`). */
+  private propertiesEnd(r: Reader, tooLong: string): i32 {
+    const len = <i32>r.varint();
+    if (!r.ok || len > r.remaining()) {
+      this.refuse(Refusal.Malformed, tooLong);
+      return -1;
+    }
+    this.seenProperties = 0;
+    return r.pos + len;
+  }
+
+  /**
+   * The next property id of the block, or -1 (refused): an id of 64 or more is not `kind`,
+   * and each id but User Property (0x26) may appear once (`twice` names it in the refusal).
+   */
+  private nextProperty(r: Reader, kind: string, twice: string): i32 {
+    const id = r.u8();
+    if (id >= 64) {
+      this.refuse(Refusal.Malformed, 'property 0x' + id.toString(16) + ' is not a ' + kind);
+      return -1;
+    }
+    if (id != 0x26) {
+      const bit = (<u64>1) << id;
+      if ((this.seenProperties & bit) != 0) {
+        this.refuse(Refusal.ProtocolError, twice + ' 0x' + id.toString(16) + ' appears twice');
+        return -1;
+      }
+      this.seenProperties |= bit;
+    }
+    return id;
   }
 
   private refuse(refusal: Refusal, detail: string): void {
