@@ -1,25 +1,10 @@
 import { Registry } from 'prom-client';
 import { AdminServer, configDump, MAX_PROXIES, proxyStatus, proxyViews, type ProxyViewSources } from '../../../src/admin';
-import { buildResources } from '../../../src/translation';
 import { silentLogger } from '../../../src/util/log';
-import { CLUSTER, ENDPOINT, LISTENER, REDACTED, SECRET, SnapshotCache, type StreamSync } from '../../../src/xds';
-import { model } from '../translation/fixtures';
+import { CLUSTER, ENDPOINT, LISTENER, REDACTED, SECRET, type StreamSync } from '../../../src/xds';
+import { snapshotWithSecret } from '../translation/fixtures';
 
-const KEY = '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n';
-
-function snapshot() {
-  const m = model();
-  const cache = new SnapshotCache();
-  const r = cache.publish(
-    buildResources({
-      ...m,
-      listener: { ...m.listener, tls: { secretName: 'mqtt.server_certificate', minVersion: 'TLSv1_2' as const } },
-      certificates: [{ name: 'mqtt.server_certificate', certificateChain: 'chain', privateKey: KEY }],
-    }),
-  );
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.value.snapshot;
-}
+const snapshot = snapshotWithSecret;
 
 const stream = (id: number, nodeId: string, over: Partial<StreamSync> = {}): StreamSync => ({
   id,

@@ -1,5 +1,6 @@
 import type { WeightPlan } from '../../../src/domain';
-import type { ProxyModel } from '../../../src/translation';
+import { buildResources, type ProxyModel } from '../../../src/translation';
+import { SnapshotCache, type Snapshot } from '../../../src/xds';
 
 export const plan: WeightPlan = {
   endpoints: [
@@ -24,4 +25,22 @@ export function model(overrides: Partial<ProxyModel> = {}): ProxyModel {
     plan,
     ...overrides,
   };
+}
+
+/** A private key that must never appear in a dump. */
+export const DUMP_KEY = '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n';
+
+/** A snapshot of the fixture model with a TLS listener whose Secret carries DUMP_KEY. */
+export function snapshotWithSecret(): Snapshot {
+  const m = model();
+  const cache = new SnapshotCache();
+  const r = cache.publish(
+    buildResources({
+      ...m,
+      listener: { ...m.listener, tls: { secretName: 'mqtt.server_certificate', minVersion: 'TLSv1_2' as const } },
+      certificates: [{ name: 'mqtt.server_certificate', certificateChain: 'chain', privateKey: DUMP_KEY }],
+    }),
+  );
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.value.snapshot;
 }

@@ -1,23 +1,8 @@
-import { buildResources } from '../../../src/translation';
-import { CLUSTER, ENDPOINT, LISTENER, SECRET, SnapshotCache } from '../../../src/xds';
+import { CLUSTER, ENDPOINT, LISTENER, SECRET } from '../../../src/xds';
 import { dumpResource, redact, REDACTED } from '../../../src/xds/config-dump';
-import { model } from '../translation/fixtures';
+import { snapshotWithSecret } from '../translation/fixtures';
 
-const KEY = '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n';
-
-function snapshot() {
-  const m = model();
-  const cache = new SnapshotCache();
-  const r = cache.publish(
-    buildResources({
-      ...m,
-      listener: { ...m.listener, tls: { secretName: 'mqtt.server_certificate', minVersion: 'TLSv1_2' as const } },
-      certificates: [{ name: 'mqtt.server_certificate', certificateChain: 'chain', privateKey: KEY }],
-    }),
-  );
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.value.snapshot;
-}
+const snapshot = snapshotWithSecret;
 
 describe('the config dump of a resource', () => {
   it('decodes what is sent back to JSON, with the nested Anys typed', () => {
