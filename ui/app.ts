@@ -122,7 +122,7 @@ function renderBrokers(v: PageView): void {
     row.dataset.broker = b.name;
     cell(row, b.name, 'name');
     cell(row, b.excluded ? 'excluded' : String(b.weight), 'num weight');
-    cell(row, b.health, 'health');
+    cell(row, b.excluded ? 'EXCLUDED' : b.health.toUpperCase(), 'health');
     const u = cell(row, '', 'utilisation');
     u.append(utilisationBar(b.utilisation), percent(b.utilisation));
     cell(row, b.connections === undefined ? '–' : String(b.connections), 'num');

@@ -57,47 +57,68 @@ export interface PageView {
 }
 
 export function pageView(status: ControlPlaneStatus, proxies: ProxyStatusBody | undefined): PageView {
-  const brokers = (status.decisions ?? []).map((d): PageBroker => {
-    const connections = status.loads?.[d.name]?.signals.connections;
-    return {
-      name: d.name,
-      weight: d.weight,
-      health: d.health,
-      excluded: d.excluded,
-      ...(d.utilisation === undefined ? {} : { utilisation: round(d.utilisation, 4) }),
-      ...(d.capacity === undefined ? {} : { capacity: d.capacity }),
-      capacitySource: d.capacitySource,
-      reason: d.reason,
-      ...(connections === undefined ? {} : { connections }),
-    };
-  });
   return {
     version: status.version,
     ready: status.ready,
     snapshot: status.snapshot?.version,
     mode: status.balancing.mode,
     rebalanceMode: status.rebalance.mode,
-    brokers,
-    proxies: (proxies?.proxies ?? []).map((p) => ({
-      node: p.node,
-      cluster: p.cluster,
-      kind: p.kind,
-      types: Object.fromEntries(
-        Object.entries(p.types).map(([t, v]) => [
-          t,
-          {
-            state: v.state,
-            ...(v.error === undefined ? {} : { error: v.error }),
-            // Rounded to seconds: a millisecond count would change every sample.
-            ...(v.behindMs === undefined ? {} : { behindMs: Math.floor(v.behindMs / 1000) * 1000 }),
-          },
-        ]),
-      ),
-    })),
+    brokers: brokersOf(status),
+    proxies: (proxies?.proxies ?? []).map(proxyOf),
     omittedProxies: proxies?.omitted ?? 0,
     moves: movesOf(status),
     ...(status.rebalance.plan?.blocked ? { blocked: status.rebalance.plan.blocked } : {}),
     certificates: certificatesOf(status),
+  };
+}
+
+/** From the decisions when there are any (excluded brokers too), else from the plan (static weights). */
+function brokersOf(status: ControlPlaneStatus): PageBroker[] {
+  if (!status.decisions?.length) {
+    return (status.brokers ?? []).map((b) => ({
+      name: b.name,
+      weight: b.weight,
+      health: b.health,
+      excluded: false,
+      capacitySource: '–',
+      reason: status.balancing.mode === 'static' ? 'static weight (balancing.mode static)' : 'as planned',
+      ...connectionsOf(status, b.name),
+    }));
+  }
+  return status.decisions.map((d): PageBroker => ({
+    name: d.name,
+    weight: d.weight,
+    health: d.health,
+    excluded: d.excluded,
+    ...(d.utilisation === undefined ? {} : { utilisation: round(d.utilisation, 4) }),
+    ...(d.capacity === undefined ? {} : { capacity: d.capacity }),
+    capacitySource: d.capacitySource,
+    reason: d.reason,
+    ...connectionsOf(status, d.name),
+  }));
+}
+
+function connectionsOf(status: ControlPlaneStatus, name: string): { connections?: number } {
+  const connections = status.loads?.[name]?.signals.connections;
+  return connections === undefined ? {} : { connections };
+}
+
+function proxyOf(p: ProxyStatusBody['proxies'][number]): PageProxy {
+  return {
+    node: p.node,
+    cluster: p.cluster,
+    kind: p.kind,
+    types: Object.fromEntries(
+      Object.entries(p.types).map(([t, v]) => [
+        t,
+        {
+          state: v.state,
+          ...(v.error === undefined ? {} : { error: v.error }),
+          // Rounded to seconds: a millisecond count would change every sample.
+          ...(v.behindMs === undefined ? {} : { behindMs: Math.floor(v.behindMs / 1000) * 1000 }),
+        },
+      ]),
+    ),
   };
 }
 
