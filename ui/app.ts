@@ -188,7 +188,7 @@ function renderMoves(v: PageView, nowMs: number): void {
     cell(row, total === undefined ? `${m.moved} moved` : `${m.moved} / ${total}`, 'num progress');
     const remaining = m.budget !== undefined ? m.budget - m.moved : m.connections;
     let text = eta(key, m.moved, remaining, nowMs);
-    if (m.deadlineAt) text += ` (deadline in ${duration(Date.parse(m.deadlineAt) - nowMs)})`;
+    if (m.deadlineAt && text !== 'done') text += ` (deadline in ${duration(Date.parse(m.deadlineAt) - nowMs)})`;
     cell(row, text);
     cell(row, m.note ?? '');
   }
@@ -234,9 +234,16 @@ function renderChart(nowMs: number): void {
   const pad = { left: 44, right: 130, top: 10, bottom: 24 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
-  let top = 1;
-  for (const points of history.values()) for (const [, u] of points) top = Math.max(top, Math.ceil(u * 4) / 4);
-  const x = (t: number): number => pad.left + ((t - (nowMs - HISTORY_MS)) / HISTORY_MS) * plotW;
+  let highest = 1;
+  for (const points of history.values()) for (const [, u] of points) highest = Math.max(highest, u);
+  // Gridlines at round percentages: every 25 % up to 100 %, every 50 % above.
+  const step = highest <= 1 ? 0.25 : 0.5;
+  const top = Math.ceil(highest / step - 1e-9) * step;
+  // The page keeps 10 minutes; a younger history spans the chart from its first sample (at least a minute).
+  let oldest = nowMs;
+  for (const points of history.values()) if (points.length > 0) oldest = Math.min(oldest, points[0][0]);
+  const spanMs = Math.min(HISTORY_MS, Math.max(60_000, nowMs - oldest));
+  const x = (t: number): number => pad.left + ((t - (nowMs - spanMs)) / spanMs) * plotW;
   const y = (u: number): number => pad.top + plotH - (u / top) * plotH;
 
   const svg = document.createElementNS(SVG, 'svg');
@@ -254,16 +261,21 @@ function renderChart(nowMs: number): void {
     t.setAttribute('x', String(tx));
     t.setAttribute('y', String(ty));
     t.setAttribute('text-anchor', anchor);
+    // A presentation attribute, not a style: the page's policy allows no inline style.
     if (colour) t.setAttribute('fill', colour);
+    else t.setAttribute('class', 'label');
     t.textContent = s;
     svg.append(t);
   };
-  for (let u = 0; u <= top + 1e-9; u += top / 4) {
+  for (let u = 0; u <= top + 1e-9; u += step) {
     line('grid', pad.left, y(u), pad.left + plotW, y(u));
     text(`${Math.round(u * 100)} %`, pad.left - 6, y(u) + 4, 'end');
   }
   line('axis', pad.left, pad.top + plotH, pad.left + plotW, pad.top + plotH);
-  for (let m = 10; m >= 0; m -= 2) text(m === 0 ? 'now' : `-${m} min`, x(nowMs - m * 60_000), height - 6, 'middle');
+  for (let i = 5; i >= 0; i--) {
+    const agoMs = (spanMs * i) / 5;
+    text(i === 0 ? 'now' : `-${duration(agoMs)}`, x(nowMs - agoMs), height - 6, 'middle');
+  }
   [...history.keys()].sort().forEach((name, i) => {
     const colour = COLOURS[i % COLOURS.length];
     const points = history.get(name) ?? [];

@@ -38,7 +38,7 @@ export const PAGE_HTML = `<!doctype html>
     </table>
   </section>
   <section>
-    <h2>Utilisation, last 10 minutes</h2>
+    <h2>Utilisation <small>(kept in this page for 10 minutes)</small></h2>
     <div id="chart"></div>
   </section>
   <section>
@@ -84,6 +84,7 @@ th, td { text-align: left; padding: 0.3em 0.6em; border-bottom: 1px solid #eceff
 th { font-weight: 600; color: #5a6472; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.reason { color: #3b4452; max-width: 40em; }
+td.name, td.utilisation, td.health { white-space: nowrap; }
 td.soon { color: #b3261e; font-weight: 600; }
 .badge { padding: 0.1em 0.5em; border-radius: 3px; font-size: 0.9em; background: #5a6472; color: #fff; }
 .badge.ok, .state.SYNCED { background: #1f7a3d; color: #fff; }
@@ -99,7 +100,8 @@ td.soon { color: #b3261e; font-weight: 600; }
 #chart svg { width: 100%; height: 220px; }
 #chart .axis { stroke: #c4cad1; stroke-width: 1; }
 #chart .grid { stroke: #eceff2; stroke-width: 1; }
-#chart text { font-size: 11px; fill: #5a6472; }
+#chart text { font-size: 11px; }
+#chart text.label { fill: #5a6472; }
 #chart polyline { fill: none; stroke-width: 2; }
 footer { padding: 1em 1.2em; color: #5a6472; }
 `;
