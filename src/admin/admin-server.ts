@@ -151,6 +151,12 @@ export class AdminServer {
       return;
     }
     if (path === '/ui/events') {
+      // A HEAD learns the stream's type without holding a client slot.
+      if (req.method === 'HEAD') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
       this.events.open(req, res);
       return;
     }

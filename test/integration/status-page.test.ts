@@ -34,7 +34,7 @@ describe('the status page in Chromium', () => {
   const ldsState = async (): Promise<string> => (await texts(`#proxies tr[data-node="${NODE}"] td[data-type="LDS"] .state`)).join();
 
   beforeAll(async () => {
-    expect(fs.existsSync(CHROMIUM)).toBe(true);
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: run scripts/setup-browser (or set CHROMIUM_BIN)`);
     brokers = await startBrokers(2);
     setup = await planeConfig();
     writeBrokersFile(setup.brokersFile, [

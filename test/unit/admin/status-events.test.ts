@@ -214,6 +214,12 @@ describe('GET /ui', () => {
     expect(await res.text()).toContain("new EventSource('/ui/events')");
   });
 
+  it('answers HEAD /ui/events with the stream type', async () => {
+    const res = await fetch(`${base}/ui/events`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+  });
+
   it('is not served when no page is configured', async () => {
     const bare = new AdminServer({
       host: '127.0.0.1',
