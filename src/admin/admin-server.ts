@@ -48,7 +48,13 @@ export class AdminServer {
   private readonly events: StatusEvents | undefined;
 
   constructor(private readonly opts: AdminServerOptions) {
-    this.events = opts.page && new StatusEvents({ ...STATUS_EVENTS_DEFAULTS, ...opts.page });
+    this.events =
+      opts.page &&
+      new StatusEvents({
+        ...STATUS_EVENTS_DEFAULTS,
+        onError: (err) => opts.logger.error('status page view failed', { error: err }),
+        ...opts.page,
+      });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
         opts.logger.error('admin request failed', { path: req.url, error: err });

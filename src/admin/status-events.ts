@@ -16,6 +16,8 @@ export interface StatusEventsOptions {
   readonly heartbeatMs: number;
   /** Each connection is closed after this long; the browser reconnects. */
   readonly maxLifetimeMs: number;
+  /** A sample that threw (a bug): the last good one stays, and the timer goes on. */
+  onError?(err: unknown): void;
 }
 
 export const STATUS_EVENTS_DEFAULTS = {
@@ -54,6 +56,8 @@ export class StatusEvents {
       res.end(`too many status page clients (at most ${this.opts.maxClients}); retry later\n`);
       return;
     }
+    // Sampled before the client counts: a view that throws answers 500 (admin-server.ts) and holds no slot.
+    if (this.latest === undefined || !this.timer) this.latest = this.sample();
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -72,7 +76,6 @@ export class StatusEvents {
       client.blocked = false;
       if (this.latest !== undefined && client.sent !== this.latest) this.send(client, this.latest);
     });
-    if (this.latest === undefined || !this.timer) this.latest = this.sample();
     this.send(client, this.latest);
     if (!this.timer) this.lastBeatMs = Date.now();
     this.timer ??= setInterval(() => this.tick(), this.opts.intervalMs);
@@ -95,7 +98,13 @@ export class StatusEvents {
       }
     }
     if (this.clients.size === 0) return;
-    const next = this.sample();
+    let next: string;
+    try {
+      next = this.sample();
+    } catch (err) {
+      this.opts.onError?.(err);
+      return;
+    }
     if (next !== this.latest) {
       this.latest = next;
       for (const c of this.clients) this.send(c, next);

@@ -165,6 +165,43 @@ describe('GET /ui/events', () => {
     expect(statusEvents(s)).toHaveLength(1);
   });
 
+  it('answers 500 without taking a slot when the view throws, and keeps a stream open when a later sample throws', async () => {
+    let failing = true;
+    const errors: unknown[] = [];
+    server = new AdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: new Registry(),
+      logger: { ...silentLogger, error: (_msg, fields) => errors.push(fields?.error), child: () => silentLogger },
+      readiness: () => ({ ready: true, reason: 'ok' }),
+      status: () => ({}),
+      page: {
+        view: () => {
+          views++;
+          if (failing) throw new Error('view bug');
+          return { weight };
+        },
+        intervalMs: 20,
+        maxClients: 1,
+      },
+    });
+    base = `http://127.0.0.1:${await server.start()}`;
+    expect((await fetch(`${base}/ui/events`)).status).toBe(500);
+    failing = false;
+    const s = await openStream(base);
+    expect(s.status).toBe(200);
+    await waitFor(() => statusEvents(s).length === 1, { what: 'the first status event' });
+    failing = true;
+    const seen = views;
+    await waitFor(() => views >= seen + 3, { what: 'three failing samples' });
+    failing = false;
+    weight = 6;
+    await waitFor(() => statusEvents(s).length === 2, { what: 'the stream to go on after the failures' });
+    expect(statusEvents(s)[1]).toEqual({ weight: 6 });
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    s.close();
+  });
+
   it('sends a heartbeat comment while nothing changes', async () => {
     await start({ heartbeatMs: 50 });
     const s = await openStream(base);
