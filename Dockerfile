@@ -30,6 +30,7 @@ COPY proto ./proto
 COPY tools/envoy-api ./tools/envoy-api
 COPY --from=api /src/proto/generated ./proto/generated
 COPY src ./src
+COPY ui ./ui
 RUN npm run build:release
 
 FROM ${NODE_IMAGE} AS deps
@@ -45,6 +46,7 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/ui ./dist/ui
 COPY package.json ./
 COPY proto/api-files.json ./proto/api-files.json
 COPY --from=build /src/proto/generated/envoy-api.binpb ./proto/generated/envoy-api.binpb

@@ -3,7 +3,16 @@
 // back into the Envoy view; policy, rebalance, admin and leader election beside it. Each
 // runner owns its state, timers and status().
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { proxyViews, readinessOf, rebalanceActions, statusOf, type AdminServer, type StatusSources } from './admin';
+import {
+  pageView,
+  proxyViews,
+  readinessOf,
+  rebalanceActions,
+  statusOf,
+  type AdminServer,
+  type ProxyStatusBody,
+  type StatusSources,
+} from './admin';
 import type { Config } from './config';
 import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
@@ -180,18 +189,20 @@ export class ControlPlane {
       listenerTlsWaiting: listenerTls && (() => listenerTls.waiting()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
+    const views = proxyViews({
+      sync: (filter) => this.ads.sync(filter),
+      nodeIds: () => this.ads.nodeIds(),
+      configOf: (node) => this.ads.configOf(node),
+      snapshotVersion: () => this.cache.snapshot()?.version,
+      publishedAtMs: () => this.publisher.status().publishedAt?.getTime(),
+      nowMs: () => systemClock.nowMs(),
+    });
     this.admin = runners.adminFor(config, log, registry, creds, {
       readiness: () => readinessOf(status),
       status: () => statusOf(status),
       actions,
-      views: proxyViews({
-        sync: (filter) => this.ads.sync(filter),
-        nodeIds: () => this.ads.nodeIds(),
-        configOf: (node) => this.ads.configOf(node),
-        snapshotVersion: () => this.cache.snapshot()?.version,
-        publishedAtMs: () => this.publisher.status().publishedAt?.getTime(),
-        nowMs: () => systemClock.nowMs(),
-      }),
+      views,
+      page: { view: () => pageView(statusOf(status), views.proxyStatus(new URLSearchParams()).body as ProxyStatusBody) },
     });
   }
 

@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../util/log';
 import { isLoopbackHost, operatorRoute, type OperatorActions } from './operator-routes';
 import type { ViewReply } from './proxy-views';
+import { STATUS_EVENTS_DEFAULTS, StatusEvents, type StatusEventsOptions } from './status-events';
+import { PAGE_CSS, PAGE_HEADERS, PAGE_HTML, pageScript } from './ui-page';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -22,6 +24,8 @@ export interface AdminServerOptions {
   readonly token?: string;
   /** /proxy-status and /config-dump (proxy-views.ts). */
   readonly views?: ProxyViews;
+  /** The status page (/ui) and its live feed (/ui/events): what it draws (status-view.ts). */
+  readonly page?: { view(): unknown } & Partial<Omit<StatusEventsOptions, 'view'>>;
 }
 
 /** The read-only views of the Envoys, answered from the request's query. */
@@ -37,11 +41,20 @@ export interface ProxyViews {
  * /metrics: Prometheus text format.  /status: what is applied, as JSON.
  * /drain/<broker> (GET, POST, DELETE) and /rebalance: operator actions and progress.
  * /proxy-status and /config-dump?node=ID: which Envoy holds what, and what one is sent.
+ * /ui: the status page; /ui/events: its live feed (Server-Sent Events). Read-only, like /status.
  */
 export class AdminServer {
   private readonly server: http.Server;
+  private readonly events: StatusEvents | undefined;
 
   constructor(private readonly opts: AdminServerOptions) {
+    this.events =
+      opts.page &&
+      new StatusEvents({
+        ...STATUS_EVENTS_DEFAULTS,
+        onError: (err) => opts.logger.error('status page view failed', { error: err }),
+        ...opts.page,
+      });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
         opts.logger.error('admin request failed', { path: req.url, error: err });
@@ -67,6 +80,7 @@ export class AdminServer {
   }
 
   async stop(): Promise<void> {
+    this.events?.closeAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -110,6 +124,13 @@ export class AdminServer {
       case '/status':
         send(res, 200, 'application/json', JSON.stringify(this.opts.status(), null, 2) + '\n');
         return;
+      case '/ui':
+      case '/ui/':
+      case '/ui/app.css':
+      case '/ui/app.js':
+      case '/ui/events':
+        this.page(path, req, res);
+        return;
       case '/proxy-status':
       case '/config-dump':
         if (this.opts.views) {
@@ -125,9 +146,39 @@ export class AdminServer {
           res,
           404,
           'text/plain',
-          'not found; try /healthz, /readyz, /metrics, /status, /proxy-status, /config-dump?node=ID, /rebalance or /drain/<broker>\n',
+          'not found; try /healthz, /readyz, /metrics, /status, /ui, /proxy-status, /config-dump?node=ID, /rebalance or /drain/<broker>\n',
         );
     }
+  }
+
+  private page(path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (!this.events) {
+      send(res, 404, 'text/plain', `not found: ${path} is not served here\n`);
+      return;
+    }
+    if (path === '/ui/events') {
+      // A HEAD learns the stream's type without holding a client slot.
+      if (req.method === 'HEAD') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
+      this.events.open(req, res);
+      return;
+    }
+    if (path === '/ui/app.js') {
+      const script = pageScript();
+      if (script === undefined) {
+        send(res, 503, 'text/plain', 'the status page script is not built (dist/ui/app.js); run npm run build\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...PAGE_HEADERS });
+      res.end(script);
+      return;
+    }
+    const [type, body] = path === '/ui/app.css' ? ['text/css; charset=utf-8', PAGE_CSS] : ['text/html; charset=utf-8', PAGE_HTML];
+    res.writeHead(200, { 'content-type': type, ...PAGE_HEADERS });
+    res.end(body);
   }
 }
 

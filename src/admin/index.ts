@@ -14,3 +14,5 @@ export {
   type ProxyRow,
 } from './proxy-views';
 export { registerReadyGauge } from './ready-gauge';
+export { pageView, type PageView } from './status-view';
+export { StatusEvents, STATUS_EVENTS_DEFAULTS, type StatusEventsOptions } from './status-events';

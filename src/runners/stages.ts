@@ -151,7 +151,7 @@ export function adminFor(
   log: Logger,
   registry: Registry,
   creds: Credentials,
-  deps: Pick<AdminServerOptions, 'readiness' | 'status' | 'actions' | 'views'>,
+  deps: Pick<AdminServerOptions, 'readiness' | 'status' | 'actions' | 'views' | 'page'>,
 ): AdminServer {
   registerReadyGauge(registry, deps.readiness);
   return new AdminServer({

@@ -20,10 +20,11 @@ describe('the production install', () => {
     const files = pack.files.map((f) => f.path);
     expect(files).toContain('dist/src/cli.js');
     expect(files).toContain('dist/src/main.js');
+    expect(files).toContain('dist/ui/app.js');
     expect(files).toContain('proto/api-files.json');
     expect(files).toContain('proto/generated/envoy-api.binpb');
     const shipped = ['package.json', 'README.md', 'LICENSE', 'proto/api-files.json', 'proto/generated/envoy-api.binpb'];
-    const outside = files.filter((f) => !f.startsWith('dist/src/') && !shipped.includes(f));
+    const outside = files.filter((f) => !f.startsWith('dist/src/') && !f.startsWith('dist/ui/') && !shipped.includes(f));
     expect(outside).toEqual([]);
     expect(files.filter((f) => /testbroker|demo|bench|\.test\./.test(f))).toEqual([]);
   });

@@ -1,6 +1,6 @@
-// A formatter decides line breaks (STYLE.md): every TypeScript and JavaScript file of src/
-// and test/ is as prettier writes it, with .prettierrc.json (what it skips: .prettierignore).
-// `npx prettier --write src test` fixes what this names. Prettier runs as its own process:
+// A formatter decides line breaks (STYLE.md): every TypeScript and JavaScript file of src/,
+// test/ and ui/ is as prettier writes it, with .prettierrc.json (what it skips: .prettierignore).
+// `npx prettier --write src test ui` fixes what this names. Prettier runs as its own process:
 // it loads its parsers with dynamic import(), which jest's module sandbox does not allow.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,7 +20,7 @@ function prettier(args: string[]): Promise<{ code: number; stdout: string; stder
 
 describe('formatting', () => {
   it('has every source file as prettier writes it', async () => {
-    const r = await prettier(['--list-different', 'src', 'test']);
+    const r = await prettier(['--list-different', 'src', 'test', 'ui']);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').filter((l) => l !== '')).toEqual([]);
     expect(r.code).toBe(0);

@@ -1,4 +1,4 @@
-// src/ and test/ pass eslint with eslint.config.mjs: typescript-eslint's type-checked rules, so a promise
+// src/, test/ and ui/ pass eslint with eslint.config.mjs: typescript-eslint's type-checked rules, so a promise
 // left floating or an async executor is caught here (`npm run lint` names them too). Like prettier in
 // format.test.ts, eslint runs as its own process: its config is an ES module loaded with dynamic import().
 import { execFile } from 'node:child_process';
@@ -18,8 +18,8 @@ function eslint(args: string[], cwd = REPO_ROOT): Promise<{ code: number; stdout
 }
 
 describe('linting', () => {
-  it('finds no problem in src and test', async () => {
-    const r = await eslint(['--max-warnings', '0', 'src', 'test']);
+  it('finds no problem in src, test and ui', async () => {
+    const r = await eslint(['--max-warnings', '0', 'src', 'test', 'ui']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('');
     expect(r.code).toBe(0);
