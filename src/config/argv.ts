@@ -61,7 +61,7 @@ export function parseArgv(argv: readonly string[], specs: OptionSpecs): ParsedAr
       }
       const spec = specs[t.name] as OptionSpec | undefined;
       if (spec === undefined) {
-        problems.push({ kind: 'unknown', flag: t.rawName, message: `unknown option ${t.rawName}${didYouMean(t.rawName, known)}` });
+        problems.push({ kind: 'unknown', flag: t.rawName, message: `unknown option ${t.rawName}${flagHint(t.rawName, known)}` });
         continue;
       }
       if (spec.type === 'boolean') {
@@ -95,4 +95,19 @@ export function stringOption(parsed: ParsedArgv, name: string): string | undefin
 
 export function flagGiven(parsed: ParsedArgv, name: string): boolean {
   return parsed.values.has(name);
+}
+
+/**
+ * A known flag for a mistyped one. A flag that ends with the typed words comes first: an
+ * operator who types `--kubeconfig` means `--discovery-kubernetes-kubeconfig`, not the
+ * `--config` that is fewest edits away. Otherwise the nearest by edits, if any is close.
+ */
+export function flagHint(typed: string, known: readonly string[]): string {
+  const words = typed.replace(/^-+/, '');
+  if (words.length >= 3) {
+    const ending = known.filter((k) => k.endsWith(`-${words}`));
+    if (ending.length === 1) return ` (did you mean "${ending[0]}"?)`;
+    if (ending.length > 1) return ` (did you mean one of ${ending.map((k) => `"${k}"`).join(', ')}?)`;
+  }
+  return didYouMean(typed, known);
 }

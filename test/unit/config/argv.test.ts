@@ -41,6 +41,19 @@ describe('parseArgv', () => {
     expect(p.positionals).toEqual(['x']);
   });
 
+  it('suggests the flag that ends with the words typed before the one fewest edits away', () => {
+    const specs: OptionSpecs = {
+      config: { type: 'string' },
+      'discovery-kubernetes-kubeconfig': { type: 'string' },
+      'listener-tls-cert-file': { type: 'string' },
+      'xds-tls-cert-file': { type: 'string' },
+    };
+    const hint = (flag: string): string => parseArgv([flag, 'x'], specs).problems[0].message;
+    expect(hint('--kubeconfig')).toBe('unknown option --kubeconfig (did you mean "--discovery-kubernetes-kubeconfig"?)');
+    expect(hint('--cert-file')).toBe('unknown option --cert-file (did you mean one of "--listener-tls-cert-file", "--xds-tls-cert-file"?)');
+    expect(hint('--confg')).toBe('unknown option --confg (did you mean "--config"?)');
+  });
+
   it('names a flag missing its value, at the end or before another flag', () => {
     expect(parseArgv(['--admin-url'], SPECS).problems).toEqual([
       { kind: 'missing-value', flag: '--admin-url', message: 'option --admin-url needs a value' },
