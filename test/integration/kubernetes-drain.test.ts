@@ -3,8 +3,8 @@ import { spawnChild } from '../support/children';
 import fs from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
-import { startKube, type KubeEnv } from '../support/kube';
+import { parseAllDocuments } from 'yaml';
+import { serviceAccountKubeconfig, startKube, type KubeEnv } from '../support/kube';
 import { freePort } from '../support/ports';
 import { REPO_ROOT } from '../support/repo-root';
 import { waitFor } from '../support/wait';
@@ -70,36 +70,8 @@ describe('draining a broker with a pod annotation, against a real kube-apiserver
   };
 
   /** A ServiceAccount bound to `role`, and a kubeconfig that authenticates as it. */
-  const serviceAccount = async (name: string, role: any): Promise<string> => {
-    await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, role);
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
-    });
-    const tr = await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${name}/token`, {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    });
-    const file = path.join(dir, `${name}.kubeconfig`);
-    fs.writeFileSync(
-      file,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
-        users: [{ name, user: { token: tr.status.token } }],
-        contexts: [{ name: 'test', context: { cluster: 'test', user: name } }],
-        'current-context': 'test',
-      }),
-      { mode: 0o600 },
-    );
-    return file;
-  };
+  const serviceAccount = async (name: string, role: any): Promise<string> =>
+    (await serviceAccountKubeconfig(kube, { namespace: NS, name, roles: [role], dir })).kubeconfig;
 
   const startReplica = async (kubeconfig: string): Promise<Replica> => {
     const xdsPort = await freePort();

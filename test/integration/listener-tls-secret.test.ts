@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import {
   connectClients,
   freePort,
@@ -26,7 +26,7 @@ import {
 } from '../support';
 import { TestCa, type Pem } from '../support/certs';
 import { spawnChild } from '../support/children';
-import { startKube, type KubeEnv } from '../support/kube';
+import { serviceAccountKubeconfig, startKube, type KubeEnv } from '../support/kube';
 import { REPO_ROOT } from '../support/repo-root';
 import { writeBrokersFile } from './plane';
 
@@ -176,18 +176,6 @@ describe('the MQTT listener certificate from a Kubernetes Secret (real kube-apis
       .map((d) => d.toJS())
       .find((o) => o.kind === 'Role');
     expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['get', 'list', 'watch'] }]);
-    await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, {
-      ...role,
-      metadata: { ...role.metadata, namespace: NS },
-    });
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
-    });
     // The base Role (deploy/base/rbac.yaml), bound to the same ServiceAccount in a deployment,
     // grants the Events a refused certificate raises: only its Event rules are bound here.
     const base = parseAllDocuments(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'base', 'rbac.yaml'), 'utf8'))
@@ -195,38 +183,8 @@ describe('the MQTT listener certificate from a Kubernetes Secret (real kube-apis
       .find((o) => o.kind === 'Role');
     const eventRules = (base.rules as Array<{ resources: string[] }>).filter((r) => r.resources.includes('events'));
     expect(eventRules.length).toBeGreaterThan(0);
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: `${name}-events`, namespace: NS },
-      rules: eventRules,
-    });
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: `${name}-events` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-events` },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
-    });
-    const tr = await api('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${name}/token`, {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    });
-    const kubeconfig = path.join(ca.dir, `${name}.kubeconfig`);
-    fs.writeFileSync(
-      kubeconfig,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'test', cluster: { server: kube.server, 'certificate-authority': kube.caFile } }],
-        users: [{ name, user: { token: tr.status.token } }],
-        contexts: [{ name: 'test', context: { cluster: 'test', user: name } }],
-        'current-context': 'test',
-      }),
-      { mode: 0o600 },
-    );
-    return { kubeconfig, token: tr.status.token };
+    const events = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${name}-events` }, rules: eventRules };
+    return serviceAccountKubeconfig(kube, { namespace: NS, name, roles: [role, events], dir: ca.dir });
   };
 
   beforeAll(async () => {
