@@ -145,6 +145,7 @@ export class ControlPlane {
     this.envoyView = runners.envoyViewFor(config, registry, () => this.discovery.brokers());
     this.planner.setEnvoySource((nowMs) => this.envoyView.byBroker(nowMs));
     this.envoyView.onReport(() => this.publisher.schedule());
+    this.envoyView.follow(this.cache, config.cluster.name);
     this.ads = runners.adsFor(config, this.cache, log, registry, creds, this.envoyView);
 
     // Beside the pipeline: leader election, rebalancing (leader only), the admin port.

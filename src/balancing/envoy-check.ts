@@ -19,15 +19,42 @@ export interface EnvoyCheck {
   readonly agreeSamples?: number;
   /** What the page said when it stopped being believed, kept while it is not. */
   readonly suspectReason?: string;
+  /** The uncounted connections' bound to keep in the state (see BrokerState). */
+  readonly uncountedSeen?: number;
+  readonly uncountedCap?: number;
+  /** What the Envoys hold by their own count, uncounted connections that may still be up included. */
+  readonly envoyConnections?: number;
 }
 
-/** How a page's connections contradict the Envoys' count, or undefined when they agree. */
-export function contradiction(page: number, envoys: number, policy: SuspectPolicy): string | undefined {
+/**
+ * How a page's connections contradict the Envoys' count, or undefined when they agree.
+ * `uncounted` connections may be up besides the Envoys' count (their cluster was replaced):
+ * the count is then a lower bound, and a page may say up to that many more.
+ */
+export function contradiction(page: number, envoys: number, policy: SuspectPolicy, uncounted = 0): string | undefined {
   if (policy.direction === 'off') return undefined;
-  const margin = Math.max(policy.minConnections, policy.tolerance * Math.max(page, envoys));
+  const margin = suspectMargin(page, envoys, policy);
   if (page < envoys - margin) return `page says ${page} connections, the Envoys hold ${envoys}`;
-  if (policy.direction === 'both' && page > envoys + margin) return `page says ${page} connections, the Envoys hold only ${envoys}`;
+  if (policy.direction === 'both' && page > envoys + uncounted + margin) {
+    const besides = uncounted > 0 ? ` (and at most ${uncounted} made before their cluster was replaced)` : '';
+    return `page says ${page} connections, the Envoys hold only ${envoys}${besides}`;
+  }
   return undefined;
+}
+
+/** The difference between a page and the Envoys that counts. */
+const suspectMargin = (page: number, envoys: number, policy: SuspectPolicy): number =>
+  Math.max(policy.minConnections, policy.tolerance * Math.max(page, envoys));
+
+/**
+ * How many of the Envoys' uncounted connections can still be up. Each report's uncounted
+ * total only grows, by what a new cluster replacement adds (or shrinks when an Envoy goes,
+ * and its connections with it); the bound follows it, and a believed page lowers it
+ * (`believe`), since closed connections do not come back.
+ */
+export function uncountedBound(reported: number, seen: number | undefined, cap: number | undefined): number {
+  if (seen === undefined || cap === undefined) return reported;
+  return reported >= seen ? Math.min(reported, cap + reported - seen) : Math.min(reported, cap);
 }
 
 /**
@@ -51,11 +78,25 @@ export function checkAgainstEnvoys(
       : undefined;
   const wasSuspect = old?.agreeSamples !== undefined;
   const said = page.connections;
+  const reported = envoy.uncounted ?? 0;
+  let cap = uncountedBound(reported, old?.uncountedSeen, old?.uncountedCap);
+  const bound = (): Pick<EnvoyCheck, 'uncountedSeen' | 'uncountedCap' | 'envoyConnections'> =>
+    reported === 0 ? {} : { uncountedSeen: reported, uncountedCap: cap, envoyConnections: envoy.connections + cap };
   if (!newSample || said === undefined) {
     const kept = carried(page, old);
-    return { ...kept, ...(slowPage === undefined ? {} : { slowPage }), ...(wasSuspect ? { signals: envoySignals(envoy, old) } : {}) };
+    return {
+      ...kept,
+      ...bound(),
+      ...(slowPage === undefined ? {} : { slowPage }),
+      ...(wasSuspect ? { signals: envoySignals(envoy, cap, old) } : {}),
+    };
   }
-  const why = contradiction(said, envoy.connections, policy.suspect);
+  const why = contradiction(said, envoy.connections, policy.suspect, cap);
+  // A believed page bounds what can still be up of the uncounted connections. Within the
+  // margin: the page and the reports are not taken at the same instant.
+  if (why === undefined && !wasSuspect) {
+    cap = Math.min(cap, Math.max(0, Math.ceil(said - envoy.connections + suspectMargin(said, envoy.connections, policy.suspect))));
+  }
   const suspectSamples = why === undefined ? 0 : (old?.suspectSamples ?? 0) + 1;
   const agreeSamples = !wasSuspect ? undefined : why === undefined ? (old?.agreeSamples ?? 0) + 1 : 0;
   const samples = policy.suspect.samples;
@@ -66,7 +107,8 @@ export function checkAgainstEnvoys(
   // A contradicting page is not folded in even before it counts as suspect: one lying
   // scrape would already pull the smoothed signals (and a boost) its way.
   return {
-    signals: suspect || why !== undefined ? envoySignals(envoy, old) : page,
+    signals: suspect || why !== undefined ? envoySignals(envoy, cap, old) : page,
+    ...bound(),
     ...(reason === undefined ? {} : { suspect: reason }),
     ...(slowPage === undefined ? {} : { slowPage }),
     ...(suspectSamples > 0 ? { suspectSamples } : {}),
@@ -90,9 +132,11 @@ function carried(page: LoadSignals, old: BrokerState | undefined): EnvoyCheck {
  * believed, scaled by its connections since: dropping the CPU would weigh it on connections
  * alone while its peers mix in their CPU, which reads differently (a baseline, batching).
  */
-function envoySignals(envoy: EnvoyBrokerLoad, old: BrokerState | undefined): LoadSignals {
+function envoySignals(envoy: EnvoyBrokerLoad, uncounted: number, old: BrokerState | undefined): LoadSignals {
+  // Uncounted connections that may still be up count as up: a broker is not weighed as emptier than it can be.
+  const connections = envoy.connections + uncounted;
   const cpu = old?.smoothed?.cpu;
   const was = old?.smoothed?.connections;
-  const scaled = cpu !== undefined && was !== undefined && was > 0 ? Math.min(1, (cpu * envoy.connections) / was) : undefined;
-  return { connections: envoy.connections, ...(scaled === undefined ? {} : { cpu: scaled }) };
+  const scaled = cpu !== undefined && was !== undefined && was > 0 ? Math.min(1, (cpu * connections) / was) : undefined;
+  return { connections, ...(scaled === undefined ? {} : { cpu: scaled }) };
 }

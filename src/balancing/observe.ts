@@ -1,7 +1,7 @@
 import { entryOf, type CapacityClass, type OverloadPolicy, type Policy, type SignalWeights } from '../config/policy';
 import type { Broker, BrokerLoad, EnvoyBrokerLoad, LoadSignals, WeighedSignal } from '../domain';
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
-import { checkAgainstEnvoys } from './envoy-check';
+import { checkAgainstEnvoys, type EnvoyCheck } from './envoy-check';
 import { alphaOver, compact, ewma, inferCapacity, ratioOver, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
 
 /** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
@@ -95,6 +95,8 @@ export function observe(
     suspectSamples: check.suspectSamples,
     agreeSamples: check.agreeSamples,
     suspectReason: check.suspectReason,
+    uncountedSeen: check.uncountedSeen,
+    uncountedCap: check.uncountedCap,
     sampleIntervalMs,
   });
   const hint = capacityHint(policy, broker.name);
@@ -116,7 +118,7 @@ export function observe(
     known: knownCapacity(hint, inferred),
     missing: relied.filter((signal) => needs(signal, signals, hint)),
     newSample,
-    ...(smoothed === undefined ? {} : { current: withEnvoys(smoothed, envoy, check.suspect !== undefined) }),
+    ...(smoothed === undefined ? {} : { current: withEnvoys(smoothed, envoy, check) }),
     ...(check.suspect === undefined ? {} : { suspect: check.suspect }),
     ...(check.slowPage === undefined ? {} : { slowPage: check.slowPage }),
   };
@@ -128,9 +130,10 @@ export function observe(
  * hold; the page's larger count wins otherwise (clients may connect past the Envoys). A
  * suspect page's broker is counted from the Envoys alone.
  */
-function withEnvoys(smoothed: SmoothedSignals, envoy: EnvoyBrokerLoad | undefined, suspect: boolean): SmoothedSignals {
+function withEnvoys(smoothed: SmoothedSignals, envoy: EnvoyBrokerLoad | undefined, check: EnvoyCheck): SmoothedSignals {
   if (envoy === undefined || envoy.envoys === 0) return smoothed;
-  const connections = suspect ? envoy.connections : Math.max(smoothed.connections ?? 0, envoy.connections);
+  const counted = check.suspect !== undefined ? (check.envoyConnections ?? envoy.connections) : envoy.connections;
+  const connections = check.suspect !== undefined ? counted : Math.max(smoothed.connections ?? 0, counted);
   return connections === smoothed.connections ? smoothed : { ...smoothed, connections };
 }
 

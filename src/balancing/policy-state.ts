@@ -48,6 +48,13 @@ export interface BrokerState {
   readonly agreeSamples?: number;
   /** Why the page stopped being believed, kept for /status while it is not. */
   readonly suspectReason?: string;
+  /**
+   * The Envoys' uncounted connections as last reported, and how many of them can still be
+   * up: a believed page holding fewer than the Envoys' count plus the uncounted ones shows
+   * that the rest closed, and closed connections do not come back (envoy-check.ts).
+   */
+  readonly uncountedSeen?: number;
+  readonly uncountedCap?: number;
   /** Smoothed time between two scrapes folded in: the controller's period, measured rather than configured. */
   readonly sampleIntervalMs?: number;
 }

@@ -36,4 +36,9 @@ export interface EnvoyBrokerLoad {
   readonly openedPerSec: number;
   /** Envoys whose fresh reports these numbers add up; 0 = no view. */
   readonly envoys: number;
+  /**
+   * At most this many more they hold without counting: connections made before their
+   * cluster was replaced (a Cluster update). `connections` is then a lower bound.
+   */
+  readonly uncounted?: number;
 }

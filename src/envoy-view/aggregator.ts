@@ -12,6 +12,11 @@ export interface EndpointView {
   readonly envoys: number;
   /** The receive time of the oldest report counted: everything here is at least this fresh. */
   readonly freshAtMs: number | undefined;
+  /**
+   * At most this many connections more are held that the Envoys no longer count: those
+   * established before their MQTT cluster was replaced (`clusterReplaced`). 0 when none.
+   */
+  readonly uncounted: number;
 }
 
 export interface AggregatorOptions {
@@ -48,6 +53,19 @@ export const MAX_ENDPOINTS_PER_REPORT = 4_096;
 /** 10,000 Envoys × 50 brokers. */
 export const MAX_ENTRIES = 500_000;
 
+/**
+ * What one Envoy no longer counts. Envoy replaces a cluster on every Cluster update, and the
+ * new cluster's hosts count from zero, while the connections made through the old one stay
+ * up uncounted (measured in test/integration/limits.test.ts). So at a replacement, what the
+ * Envoy held becomes uncounted: the most it reported per endpoint from its last report
+ * before until `untilMs`, when it has surely switched (it keeps reporting the old cluster
+ * until the new one is warm). An upper bound: some of those connections close, unseen.
+ */
+interface Uncounted {
+  readonly settled: Map<string, number>;
+  window?: { readonly untilMs: number; readonly peak: Map<string, number> };
+}
+
 interface Kept {
   /** Which stream sent it: only that stream's end drops it. */
   readonly owner: number;
@@ -58,7 +76,10 @@ interface Kept {
 
 export class EnvoyViewAggregator {
   private readonly nodes = new Map<string, Kept>();
+  private readonly uncounted = new Map<string, Uncounted>();
   private entries = 0;
+  /** Endpoint entries of `uncounted`, over all Envoys; bounded by maxEntries like the reports. */
+  private uncountedEntries = 0;
   private readonly maxNodes: number;
   private readonly maxEndpoints: number;
   private readonly maxEntries: number;
@@ -85,7 +106,27 @@ export class EnvoyViewAggregator {
     }
     this.entries += endpoints.length - (previous?.endpoints.length ?? 0);
     this.nodes.set(report.nodeId, { owner, receivedAtMs: nowMs, intervalMs: report.intervalMs, endpoints });
+    const u = this.uncounted.get(report.nodeId);
+    if (u?.window) {
+      if (nowMs <= u.window.untilMs) for (const e of endpoints) this.raise(u.window.peak, e.endpoint, e.inProgress);
+      else this.settle(u);
+    }
     return undefined;
+  }
+
+  /**
+   * The MQTT cluster was replaced in every Envoy (a changed Cluster was published): what
+   * each holds now goes uncounted once it applies the change, within `settleMs`.
+   */
+  clusterReplaced(nowMs: number, settleMs: number): void {
+    for (const [nodeId, kept] of this.nodes) {
+      let u = this.uncounted.get(nodeId);
+      if (!u) this.uncounted.set(nodeId, (u = { settled: new Map() }));
+      if (u.window) this.settle(u);
+      const peak = new Map<string, number>();
+      u.window = { untilMs: nowMs + settleMs, peak };
+      for (const e of kept.endpoints) this.raise(peak, e.endpoint, e.inProgress);
+    }
   }
 
   /** The stream `owner` ended: its Envoy's counts go, unless a newer stream reports for it. */
@@ -98,20 +139,29 @@ export class EnvoyViewAggregator {
    * no Envoy names them (0 connections, with the fresh Envoys' count): the brokers we serve.
    */
   view(nowMs: number, endpoints: Iterable<string> = []): ReadonlyMap<string, EndpointView> {
-    const sums = new Map<string, { connections: number; openedPerSec: number }>();
-    for (const key of endpoints) sums.set(key, { connections: 0, openedPerSec: 0 });
+    const sums = new Map<string, { connections: number; openedPerSec: number; uncounted: number }>();
+    const sumOf = (key: string): { connections: number; openedPerSec: number; uncounted: number } => {
+      let sum = sums.get(key);
+      if (!sum) sums.set(key, (sum = { connections: 0, openedPerSec: 0, uncounted: 0 }));
+      return sum;
+    };
+    for (const key of endpoints) sumOf(key);
     let envoys = 0;
     let oldest: number | undefined;
-    for (const kept of this.nodes.values()) {
+    for (const [nodeId, kept] of this.nodes) {
       if (!this.fresh(kept, nowMs)) continue;
       envoys++;
       oldest = oldest === undefined ? kept.receivedAtMs : Math.min(oldest, kept.receivedAtMs);
       const perSec = kept.intervalMs > 0 ? 1000 / kept.intervalMs : 0;
       for (const e of kept.endpoints) {
-        let sum = sums.get(e.endpoint);
-        if (!sum) sums.set(e.endpoint, (sum = { connections: 0, openedPerSec: 0 }));
+        const sum = sumOf(e.endpoint);
         sum.connections += e.inProgress;
         sum.openedPerSec += e.issued * perSec;
+      }
+      const u = this.uncounted.get(nodeId);
+      if (u) {
+        for (const [key, n] of u.settled) sumOf(key).uncounted += n;
+        if (u.window) for (const [key, n] of u.window.peak) sumOf(key).uncounted += n;
       }
     }
     const out = new Map<string, EndpointView>();
@@ -122,7 +172,7 @@ export class EnvoyViewAggregator {
   summary(nowMs: number): AggregatorSummary {
     let fresh = 0;
     for (const kept of this.nodes.values()) if (this.fresh(kept, nowMs)) fresh++;
-    return { nodes: this.nodes.size, fresh, entries: this.entries };
+    return { nodes: this.nodes.size, fresh, entries: this.entries + this.uncountedEntries };
   }
 
   private fresh(kept: Kept, nowMs: number): boolean {
@@ -153,5 +203,40 @@ export class EnvoyViewAggregator {
     if (!kept) return;
     this.entries -= kept.endpoints.length;
     this.nodes.delete(nodeId);
+    const u = this.uncounted.get(nodeId);
+    if (u) this.uncountedEntries -= u.settled.size + (u.window?.peak.size ?? 0);
+    this.uncounted.delete(nodeId);
+  }
+
+  /** The window is over: its peaks join what stays uncounted. */
+  private settle(u: Uncounted): void {
+    const peak = u.window?.peak;
+    u.window = undefined;
+    if (!peak) return;
+    this.uncountedEntries -= peak.size;
+    for (const [key, n] of peak) this.add(u.settled, key, n);
+  }
+
+  private raise(map: Map<string, number>, key: string, n: number): void {
+    const had = map.get(key);
+    if (had !== undefined) map.set(key, Math.max(had, n));
+    else if (n > 0 && this.room(map)) map.set(key, n);
+  }
+
+  private add(map: Map<string, number>, key: string, n: number): void {
+    const had = map.get(key);
+    if (had !== undefined) map.set(key, had + n);
+    else if (n > 0 && this.room(map)) map.set(key, n);
+  }
+
+  /**
+   * Whether one more uncounted entry fits: per Envoy as many as a report may name, and over
+   * all as many as the reports. Past that, connections go uncounted without a bound: the
+   * page is then judged as if the Envoys counted everything.
+   */
+  private room(map: Map<string, number>): boolean {
+    if (map.size >= this.maxEndpoints || this.uncountedEntries >= this.maxEntries) return false;
+    this.uncountedEntries++;
+    return true;
   }
 }

@@ -4,10 +4,15 @@
 import { Gauge, type Registry } from 'prom-client';
 import { endpointKey, type Broker, type EnvoyLoadReport } from '../domain';
 import { EnvoyViewAggregator, type AggregatorOptions, type EndpointView, type ReportRefusal } from '../envoy-view';
-import type { LoadReportSink } from '../xds';
+import { CLUSTER, type LoadReportSink, type SnapshotCache } from '../xds';
 
 /** A report older than this many intervals is not counted (two lost reports are tolerated). */
 export const STALE_AFTER_INTERVALS = 3;
+/**
+ * After the MQTT cluster is replaced, an Envoy's reports are read as the old cluster's for
+ * this many intervals: it counts on the old one until the new one is warm (its EDS came).
+ */
+export const SETTLE_AFTER_INTERVALS = 5;
 
 export interface EnvoyViewRunnerOptions {
   readonly reportIntervalMs: number;
@@ -24,6 +29,8 @@ export interface BrokerEnvoyView {
   readonly connections: number;
   readonly openedPerSec: number;
   readonly envoys: number;
+  /** At most this many more the Envoys hold uncounted, since their cluster was replaced. */
+  readonly uncounted: number;
   readonly freshAt?: string;
 }
 
@@ -42,6 +49,7 @@ export class EnvoyViewRunner implements LoadReportSink {
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private unfollow: (() => void) | undefined;
 
   constructor(private readonly opts: EnvoyViewRunnerOptions) {
     this.now = opts.nowMs ?? (() => Date.now());
@@ -53,6 +61,28 @@ export class EnvoyViewRunner implements LoadReportSink {
     const refusal = this.aggregator.record(stream, report, this.now());
     this.notify();
     return refusal;
+  }
+
+  /**
+   * A Cluster update replaced the MQTT cluster in the Envoys: they stop counting what they
+   * hold, and the view keeps it as uncounted (an upper bound) from here on.
+   */
+  clusterReplaced(): void {
+    this.aggregator.clusterReplaced(this.now(), SETTLE_AFTER_INTERVALS * this.opts.reportIntervalMs);
+  }
+
+  /**
+   * Calls clusterReplaced whenever `cache` publishes a changed Cluster named `clusterName`:
+   * Envoy replaces a cluster whose content changed, and only then.
+   */
+  follow(cache: SnapshotCache, clusterName: string): void {
+    let version = cache.snapshot()?.resources[CLUSTER].get(clusterName)?.version;
+    this.unfollow?.();
+    this.unfollow = cache.subscribe((snapshot) => {
+      const next = snapshot.resources[CLUSTER].get(clusterName)?.version;
+      if (version !== undefined && next !== undefined && next !== version) this.clusterReplaced();
+      version = next;
+    });
   }
 
   closed(stream: number, nodeId: string): void {
@@ -98,6 +128,7 @@ export class EnvoyViewRunner implements LoadReportSink {
         connections: v.connections,
         openedPerSec: Math.round(v.openedPerSec * 1000) / 1000,
         envoys: v.envoys,
+        uncounted: v.uncounted,
         ...(v.freshAtMs === undefined ? {} : { freshAt: new Date(v.freshAtMs).toISOString() }),
       };
     }
@@ -111,6 +142,8 @@ export class EnvoyViewRunner implements LoadReportSink {
   }
 
   stop(): void {
+    this.unfollow?.();
+    this.unfollow = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -145,6 +178,16 @@ export class EnvoyViewRunner implements LoadReportSink {
       collect() {
         this.reset();
         for (const [broker, v] of byBroker()) this.set({ broker }, v.openedPerSec);
+      },
+    });
+    new Gauge({
+      name: 'mqtt_xds_envoy_view_uncounted_connections',
+      help: 'At most this many connections to each broker the Envoys hold but no longer count: made before their cluster was replaced',
+      labelNames: ['broker'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [broker, v] of byBroker()) this.set({ broker }, v.uncounted);
       },
     });
     const summary = (): number => this.aggregator.summary(this.now()).fresh;

@@ -147,4 +147,42 @@ describe('a page checked against what the Envoys routed', () => {
     expect(decisionOf(out[0], 'a').utilisation).toBeCloseTo(0.6, 6);
     expect(weightsOf(out[0]).a).toBeLessThan(weightsOf(out[0]).b);
   });
+
+  describe('after the Envoys replaced their cluster (their counts start from zero)', () => {
+    const replaced = (connections: number, uncounted: number): EnvoyBrokerLoad => ({ connections, openedPerSec: 5, envoys: 2, uncounted });
+
+    it('does not call a page suspect for the connections the Envoys stopped counting', () => {
+      const out = series(
+        [{ connections: 250 }, { connections: 250 }, { connections: 255 }, { connections: 255 }, { connections: 255 }],
+        (r) => (r < 2 ? envoy(250) : replaced(5, 250)),
+      );
+      for (const o of out) expect(decisionOf(o, 'a').suspect).toBeUndefined();
+      expect(weightsOf(out[4])).toEqual({ a: 1000, b: 1000, c: 1000 });
+    });
+
+    it('still catches a page that says more than even the uncounted connections allow', () => {
+      const out = series([{ connections: 250 }, { connections: 1000 }, { connections: 1000 }], () => replaced(5, 250));
+      expect(decisionOf(out[2], 'a').suspect?.reason).toBe(
+        'page says 1000 connections, the Envoys hold only 5 (and at most 250 made before their cluster was replaced)',
+      );
+    });
+
+    it('lowers the bound on a believed page: connections that closed do not come back', () => {
+      // 240 of the 250 uncounted closed; the page then inflates back to 260.
+      const out = series([{ connections: 250 }, { connections: 20 }, { connections: 260 }, { connections: 260 }], () => replaced(10, 250));
+      expect(decisionOf(out[1], 'a').suspect).toBeUndefined();
+      // 20 − 10 + the margin of 20 connections: at most 30 still up.
+      expect(out[1].state.brokers.find((b) => b.name === 'a')?.uncountedCap).toBe(30);
+      expect(decisionOf(out[3], 'a').suspect?.reason).toBe(
+        'page says 260 connections, the Envoys hold only 10 (and at most 30 made before their cluster was replaced)',
+      );
+    });
+
+    it('weighs a suspect page’s broker from the Envoys’ count and the uncounted connections that may be up', () => {
+      const idle = { connections: 0 };
+      const out = series([idle, idle, idle], () => replaced(50, 200));
+      expect(decisionOf(out[2], 'a').suspect).toBeDefined();
+      expect(weightsOf(out[2])).toEqual({ a: 1000, b: 1000, c: 1000 });
+    });
+  });
 });

@@ -1,6 +1,9 @@
 import { Registry } from 'prom-client';
 import type { Broker } from '../../../src/domain';
 import { EnvoyViewRunner } from '../../../src/runners';
+import { buildResources } from '../../../src/translation';
+import { SnapshotCache } from '../../../src/xds';
+import { model, plan } from '../translation/fixtures';
 
 const T0 = 1_000_000;
 const brokers: Broker[] = [
@@ -20,7 +23,7 @@ describe('EnvoyViewRunner', () => {
     r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 4, issued: 2 }] });
     const view = r.view(T0);
     expect([...view.keys()]).toEqual(['10.0.0.1:1883', '10.0.0.2:1883', '[fd00::6]:1883']);
-    expect(view.get('10.0.0.1:1883')).toEqual({ connections: 4, openedPerSec: 2, envoys: 1, freshAtMs: T0 });
+    expect(view.get('10.0.0.1:1883')).toEqual({ connections: 4, openedPerSec: 2, envoys: 1, freshAtMs: T0, uncounted: 0 });
     expect(view.get('10.0.0.2:1883')?.connections).toBe(0);
     expect(r.byBroker(T0).get('b-6')?.envoys).toBe(1);
   });
@@ -44,9 +47,9 @@ describe('EnvoyViewRunner', () => {
       envoys: 2,
       staleEnvoys: 0,
       brokers: {
-        'b-0': { connections: 0, openedPerSec: 0, envoys: 2, freshAt: new Date(T0).toISOString() },
-        'b-1': { connections: 8, openedPerSec: 1.333, envoys: 2, freshAt: new Date(T0).toISOString() },
-        'b-6': { connections: 0, openedPerSec: 0, envoys: 2, freshAt: new Date(T0).toISOString() },
+        'b-0': { connections: 0, openedPerSec: 0, envoys: 2, uncounted: 0, freshAt: new Date(T0).toISOString() },
+        'b-1': { connections: 8, openedPerSec: 1.333, envoys: 2, uncounted: 0, freshAt: new Date(T0).toISOString() },
+        'b-6': { connections: 0, openedPerSec: 0, envoys: 2, uncounted: 0, freshAt: new Date(T0).toISOString() },
       },
       unknownEndpoints: 1,
     });
@@ -84,5 +87,46 @@ describe('EnvoyViewRunner', () => {
     await new Promise((res) => setTimeout(res, 30));
     expect(calls).toBe(2);
     r.stop();
+  });
+
+  it('counts what the Envoys hold as uncounted when the cache publishes a changed MQTT cluster, and only then', async () => {
+    const now = { ms: T0 };
+    const registry = new Registry();
+    const r = runner(now, registry);
+    const cache = new SnapshotCache();
+    const publish = (perHost: number, weight = 1): void => {
+      const m = model();
+      const changed = cache.publish(
+        buildResources({
+          ...m,
+          cluster: { ...m.cluster, perHostMaxConnections: perHost },
+          plan: { endpoints: plan.endpoints.map((e, i) => (i === 0 ? { ...e, weight } : e)) },
+        }),
+      );
+      if (!changed.ok) throw new Error(JSON.stringify(changed.problems));
+    };
+    publish(100);
+    r.follow(cache, 'mqtt_brokers');
+    const held = (): void => {
+      r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 30, issued: 0 }] });
+    };
+    held();
+    // A weight change is EDS only: Envoy keeps its cluster and counts on.
+    publish(100, 7);
+    now.ms = T0 + 10_000;
+    held();
+    expect(r.status().brokers['b-0']).toMatchObject({ connections: 30, uncounted: 0 });
+    // A changed Cluster is a new cluster in Envoy.
+    publish(200, 7);
+    now.ms = T0 + 20_000;
+    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 2, issued: 2 }] });
+    expect(r.status().brokers['b-0']).toMatchObject({ connections: 2, uncounted: 30 });
+    expect(await registry.metrics()).toMatch(/mqtt_xds_envoy_view_uncounted_connections\{broker="b-0"\} 30/);
+    // After stop, the cache is no longer followed.
+    r.stop();
+    publish(300, 7);
+    now.ms = T0 + 30_000;
+    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 2, issued: 0 }] });
+    expect(r.status().brokers['b-0']).toMatchObject({ connections: 2, uncounted: 30 });
   });
 });
