@@ -93,8 +93,9 @@ export function checkAgainstEnvoys(
   }
   const why = contradiction(said, envoy.connections, policy.suspect, cap);
   // A believed page bounds what can still be up of the uncounted connections. Within the
-  // margin: the page and the reports are not taken at the same instant.
-  if (why === undefined && !wasSuspect) {
+  // margin: the page and the reports are not taken at the same instant. Not while an Envoy
+  // may still count on its old cluster: its count then holds the uncounted ones too.
+  if (why === undefined && !wasSuspect && envoy.settling !== true) {
     cap = Math.min(cap, Math.max(0, Math.ceil(said - envoy.connections + suspectMargin(said, envoy.connections, policy.suspect))));
   }
   const suspectSamples = why === undefined ? 0 : (old?.suspectSamples ?? 0) + 1;

@@ -41,4 +41,6 @@ export interface EnvoyBrokerLoad {
    * cluster was replaced (a Cluster update). `connections` is then a lower bound.
    */
   readonly uncounted?: number;
+  /** Some of them may still count on the old cluster: their count and `uncounted` may overlap. */
+  readonly settling?: boolean;
 }

@@ -17,6 +17,11 @@ export interface EndpointView {
    * established before their MQTT cluster was replaced (`clusterReplaced`). 0 when none.
    */
   readonly uncounted: number;
+  /**
+   * Some Envoy counted may still be on its old cluster (within its settle window): its
+   * count and its uncounted part may hold the same connections.
+   */
+  readonly settling: boolean;
 }
 
 export interface AggregatorOptions {
@@ -139,10 +144,11 @@ export class EnvoyViewAggregator {
    * no Envoy names them (0 connections, with the fresh Envoys' count): the brokers we serve.
    */
   view(nowMs: number, endpoints: Iterable<string> = []): ReadonlyMap<string, EndpointView> {
-    const sums = new Map<string, { connections: number; openedPerSec: number; uncounted: number }>();
-    const sumOf = (key: string): { connections: number; openedPerSec: number; uncounted: number } => {
+    type Sum = { connections: number; openedPerSec: number; uncounted: number; settling: boolean };
+    const sums = new Map<string, Sum>();
+    const sumOf = (key: string): Sum => {
       let sum = sums.get(key);
-      if (!sum) sums.set(key, (sum = { connections: 0, openedPerSec: 0, uncounted: 0 }));
+      if (!sum) sums.set(key, (sum = { connections: 0, openedPerSec: 0, uncounted: 0, settling: false }));
       return sum;
     };
     for (const key of endpoints) sumOf(key);
@@ -161,7 +167,14 @@ export class EnvoyViewAggregator {
       const u = this.uncounted.get(nodeId);
       if (u) {
         for (const [key, n] of u.settled) sumOf(key).uncounted += n;
-        if (u.window) for (const [key, n] of u.window.peak) sumOf(key).uncounted += n;
+        const settling = u.window !== undefined && nowMs <= u.window.untilMs;
+        if (u.window) {
+          for (const [key, n] of u.window.peak) {
+            const sum = sumOf(key);
+            sum.uncounted += n;
+            sum.settling ||= settling;
+          }
+        }
       }
     }
     const out = new Map<string, EndpointView>();

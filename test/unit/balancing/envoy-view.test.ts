@@ -160,6 +160,16 @@ describe('a page checked against what the Envoys routed', () => {
       expect(weightsOf(out[4])).toEqual({ a: 1000, b: 1000, c: 1000 });
     });
 
+    it('does not lower the bound while an Envoy may still count on its old cluster', () => {
+      // Until Envoy switches, its count holds the same 250 its uncounted part does.
+      const settling = { ...replaced(250, 250), settling: true };
+      const out = series([{ connections: 250 }, { connections: 250 }, { connections: 255 }, { connections: 255 }], (r) =>
+        r < 2 ? settling : replaced(5, 250),
+      );
+      for (const o of out) expect(decisionOf(o, 'a').suspect).toBeUndefined();
+      expect(out[1].state.brokers.find((b) => b.name === 'a')?.uncountedCap).toBe(250);
+    });
+
     it('still catches a page that says more than even the uncounted connections allow', () => {
       const out = series([{ connections: 250 }, { connections: 1000 }, { connections: 1000 }], () => replaced(5, 250));
       expect(decisionOf(out[2], 'a').suspect?.reason).toBe(

@@ -16,8 +16,8 @@ describe('EnvoyViewAggregator', () => {
     agg.record(1, report('envoy-1', [load(A, 5, 2), load(B, 3)]), T0);
     agg.record(2, report('envoy-2', [load(A, 1, 4)], 2000), T0 + 100);
     const view = agg.view(T0 + 200);
-    expect(view.get(A)).toEqual({ connections: 6, openedPerSec: 2 + 2, envoys: 2, freshAtMs: T0, uncounted: 0 });
-    expect(view.get(B)).toEqual({ connections: 3, openedPerSec: 0, envoys: 2, freshAtMs: T0, uncounted: 0 });
+    expect(view.get(A)).toEqual({ connections: 6, openedPerSec: 2 + 2, envoys: 2, freshAtMs: T0, uncounted: 0, settling: false });
+    expect(view.get(B)).toEqual({ connections: 3, openedPerSec: 0, envoys: 2, freshAtMs: T0, uncounted: 0, settling: false });
   });
 
   it('replaces an Envoy’s report: an endpoint it no longer names counts 0', () => {
@@ -30,13 +30,14 @@ describe('EnvoyViewAggregator', () => {
   it('lists the endpoints asked for even when no Envoy names them', () => {
     const agg = new EnvoyViewAggregator({ staleAfterMs: 3000 });
     agg.record(1, report('envoy-1', []), T0);
-    expect(agg.view(T0, [A]).get(A)).toEqual({ connections: 0, openedPerSec: 0, envoys: 1, freshAtMs: T0, uncounted: 0 });
+    expect(agg.view(T0, [A]).get(A)).toEqual({ connections: 0, openedPerSec: 0, envoys: 1, freshAtMs: T0, uncounted: 0, settling: false });
     expect(new EnvoyViewAggregator({ staleAfterMs: 3000 }).view(T0, [A]).get(A)).toEqual({
       connections: 0,
       openedPerSec: 0,
       envoys: 0,
       freshAtMs: undefined,
       uncounted: 0,
+      settling: false,
     });
   });
 
@@ -45,7 +46,14 @@ describe('EnvoyViewAggregator', () => {
     agg.record(1, report('envoy-1', [load(A, 5)]), T0);
     agg.record(2, report('envoy-2', [load(A, 7)]), T0 + 2000);
     expect(agg.view(T0 + 3000).get(A)?.connections).toBe(12);
-    expect(agg.view(T0 + 3001).get(A)).toEqual({ connections: 7, openedPerSec: 0, envoys: 1, freshAtMs: T0 + 2000, uncounted: 0 });
+    expect(agg.view(T0 + 3001).get(A)).toEqual({
+      connections: 7,
+      openedPerSec: 0,
+      envoys: 1,
+      freshAtMs: T0 + 2000,
+      uncounted: 0,
+      settling: false,
+    });
     expect(agg.summary(T0 + 3001)).toEqual({ nodes: 2, fresh: 1, entries: 2 });
     agg.record(1, report('envoy-1', [load(A, 4)]), T0 + 3500);
     expect(agg.view(T0 + 3500).get(A)?.connections).toBe(11);
@@ -117,6 +125,7 @@ describe('EnvoyViewAggregator', () => {
       // Still on the old cluster while the new one warms: 10 more opened through it.
       agg.record(1, report('envoy-1', [load(A, 110), load(B, 50)]), T0 + 1000);
       expect(uncounted(agg.view(T0 + 1000))).toEqual({ [A]: 110 + 7, [B]: 50 });
+      expect(agg.view(T0 + 1000).get(A)?.settling).toBe(true);
       // Switched: the new cluster counts only what was opened since.
       agg.record(1, report('envoy-1', [load(A, 5, 5)]), T0 + 2000);
       agg.record(2, report('envoy-2', [load(A, 1, 1)]), T0 + 2000);
@@ -127,6 +136,7 @@ describe('EnvoyViewAggregator', () => {
       agg.record(1, report('envoy-1', [load(A, 300)]), T0 + 6000);
       agg.record(2, report('envoy-2', [load(A, 2)]), T0 + 6000);
       expect(uncounted(agg.view(T0 + 6000, [A, B]))).toEqual({ [A]: 117, [B]: 50 });
+      expect(agg.view(T0 + 6000).get(A)?.settling).toBe(false);
       // A second replacement adds what the new cluster held.
       agg.clusterReplaced(T0 + 6500, 5000);
       agg.record(1, report('envoy-1', [load(A, 3)]), T0 + 7000);

@@ -23,7 +23,7 @@ describe('EnvoyViewRunner', () => {
     r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 4, issued: 2 }] });
     const view = r.view(T0);
     expect([...view.keys()]).toEqual(['10.0.0.1:1883', '10.0.0.2:1883', '[fd00::6]:1883']);
-    expect(view.get('10.0.0.1:1883')).toEqual({ connections: 4, openedPerSec: 2, envoys: 1, freshAtMs: T0, uncounted: 0 });
+    expect(view.get('10.0.0.1:1883')).toEqual({ connections: 4, openedPerSec: 2, envoys: 1, freshAtMs: T0, uncounted: 0, settling: false });
     expect(view.get('10.0.0.2:1883')?.connections).toBe(0);
     expect(r.byBroker(T0).get('b-6')?.envoys).toBe(1);
   });
