@@ -18,7 +18,7 @@ import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
 import { fleetSignal } from './balancing';
 import { Planner } from './planner';
-import { drainAck, ModelBuilder, TenantPoolWatch, type Publisher } from './publishing';
+import { drainAck, ModelBuilder, mqttFilterModuleSource, TenantPoolWatch, type Publisher } from './publishing';
 import type { Rebalancer } from './rebalance';
 import * as runners from './runners';
 import type { Scraper } from './scraping';
@@ -126,6 +126,7 @@ export class ControlPlane {
       ...(listenerTls ? { listenerTls: () => listenerTls.material() } : {}),
       tenantTls: (tenant) => this.tenantTls.material(tenant),
       brokers: () => this.discovery.brokers(),
+      mqttFilterModule: mqttFilterModuleSource(config.listener.mqttFilter.wasmFile, log.child({ stage: 'mqtt-filter' })),
     });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => {

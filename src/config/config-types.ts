@@ -79,6 +79,8 @@ export interface Config {
     readonly maxKeepAliveSec: number;
     /** A second listener for MQTT over WebSockets, to each broker's websocketPort; 0 = none. */
     readonly websocketPort: number;
+    /** The compiled MQTT Wasm filter mqtt-xds sends inline over ECDS; '' = the one scripts/setup builds. */
+    readonly mqttFilter: { readonly wasmFile: string };
     /** TLS termination in Envoy, the certificate sent over SDS; certFile and secret '' = plaintext MQTT. */
     readonly tls: {
       readonly certFile: string;

@@ -2,6 +2,7 @@
 // server names, certificate, broker pool and limits. docs/tenants.md.
 import { BROKER_NAME, LABEL } from '../domain/broker';
 import { MAX_TLVS, parseProxyTlvs } from './proxy-protocol';
+import { TENANT_MQTT_FILTER, type MqttFilterPolicy } from './policy-mqtt-filter';
 import { listOf, mapOf, name, numberIn, numberOr, oneOf, partial, section, type Reader } from './policy-schema';
 
 export interface TenantPolicy {
@@ -27,6 +28,8 @@ export interface TenantPolicy {
    * of this tenant's cluster, replacing a setting's TLV of the same type. docs/proxy-protocol.md.
    */
   readonly proxyTlvs?: readonly string[];
+  /** The MQTT filter on this tenant's chain: its keys over the policy's `mqttFilter:` (docs/mqtt-filter.md). */
+  readonly mqttFilter?: Partial<MqttFilterPolicy>;
 }
 
 export const UNKNOWN_SERVER_NAME = ['default', 'refuse'] as const;
@@ -61,6 +64,7 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
     brokerLabels: mapOf({ pattern: LABEL.key, allowed: LABEL.allowed }, name(LABEL.value, LABEL.allowed)),
     maxConnections: numberIn({ min: 1, max: UINT32, integer: true }),
     proxyTlvs: listOf(name(/^[^,\s]+$/, 'TYPE=VALUE, e.g. 0xE5=gold'), { min: 1, max: MAX_TLVS }),
+    mqttFilter: TENANT_MQTT_FILTER,
     connectRate: section<NonNullable<TenantPolicy['connectRate']>>(
       {
         perSec: numberOr('off', { min: 1, max: 1_000_000, integer: true }),

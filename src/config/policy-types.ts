@@ -1,6 +1,7 @@
 // The operator's balancing policy as the rest of the program sees it: deeply readonly,
 // units in names. docs/policy.md documents every field and its default.
 import type { LimitsPolicy } from './policy-limits';
+import type { MqttFilterPolicy } from './policy-mqtt-filter';
 import type { TenantPolicy, UnknownServerName } from './policy-tenants';
 
 /** How much a broker can take; what utilisation 1.0 means. */
@@ -250,6 +251,8 @@ export interface Policy {
   readonly tenants: Readonly<Record<string, TenantPolicy>>;
   /** With tenants: what a client whose SNI names none of them gets. */
   readonly unknownServerName: UnknownServerName;
+  /** The MQTT Wasm filter on the MQTT listener (policy-mqtt-filter.ts, docs/mqtt-filter.md). */
+  readonly mqttFilter: MqttFilterPolicy;
 }
 
 export const AUTO_CAPACITY = 'auto';

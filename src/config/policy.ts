@@ -6,6 +6,7 @@ import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
 import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
+import { DEFAULT_MQTT_FILTER, MQTT_FILTER } from './policy-mqtt-filter';
 import { TENANTS, UNKNOWN_SERVER_NAME_READER } from './policy-tenants';
 import {
   AUTO_CAPACITY,
@@ -39,6 +40,7 @@ import {
 export { diffPolicies } from './policy-diff';
 export * from './policy-types';
 export type { ConnectionLimitsPolicy, ConnectRatePolicy, LimitsPolicy } from './policy-limits';
+export type { MqttFilterPolicy } from './policy-mqtt-filter';
 export { TENANT_NAME, type TenantPolicy, type UnknownServerName } from './policy-tenants';
 
 const DEFAULT_POLICY: Policy = deepFreeze({
@@ -73,6 +75,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
   limits: DEFAULT_LIMITS,
   tenants: {},
   unknownServerName: 'default',
+  mqttFilter: DEFAULT_MQTT_FILTER,
   rebalance: {
     mode: 'dry-run',
     tolerance: 0.1,
@@ -225,6 +228,7 @@ const POLICY: Reader<Policy> = section<Policy>(
     limits: LIMITS,
     tenants: TENANTS,
     unknownServerName: UNKNOWN_SERVER_NAME_READER,
+    mqttFilter: MQTT_FILTER,
   },
   D,
 );

@@ -21,6 +21,12 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     "TCP port of a second Envoy listener for MQTT over WebSockets (ws, or wss with listener.tls.*), proxied to each broker's websocketPort with the same weights and drains; 0: none.",
   ),
   setting(
+    'listener.mqttFilter.wasmFile',
+    { kind: 'path', optional: true },
+    '',
+    "The compiled MQTT Wasm filter (policy mqttFilter.enabled), read once at start and sent to Envoy inside the filter's ECDS config, so Envoy needs no file of its own; empty: .local/wasm/mqtt-filter.wasm under the installation, which scripts/setup builds.",
+  ),
+  setting(
     'listener.tls.certFile',
     { kind: 'path', optional: true },
     '',

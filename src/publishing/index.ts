@@ -4,3 +4,4 @@ export * from './model';
 export * from './publisher';
 export * from './drain-ack';
 export * from './tenant-pools';
+export * from './mqtt-filter-module';

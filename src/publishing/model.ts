@@ -2,13 +2,15 @@ import type { Config, Policy } from '../config';
 import type { Broker, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
-import type { TenantPolicy } from '../config/policy';
+import type { MqttFilterPolicy, TenantPolicy } from '../config/policy';
+import { tenantMqttFilter } from '../config/policy-mqtt-filter';
 import type {
   CertificateModel,
   ClusterModel,
   DownstreamTlvSource,
   ListenerModel,
   ListenerTlsModel,
+  MqttFilterModel,
   ProxyModel,
   ProxyProtocolModel,
   ProxyTlvModel,
@@ -29,6 +31,8 @@ export interface ModelBuilderOptions {
   readonly brokers?: () => readonly Broker[];
   /** A tenant's certificate in force; undefined: the tenant is not served. */
   readonly tenantTls?: (tenant: string) => PairMaterial | undefined;
+  /** The MQTT filter's compiled module, asked for only while the policy turns the filter on. */
+  readonly mqttFilterModule?: () => { readonly base64: string; readonly sha256: string } | undefined;
 }
 
 /** `URI:urn:device:*,DNS:gw.example.com` → matchers; the setting's pattern has checked the form. */
@@ -113,7 +117,9 @@ export class ModelBuilder {
       this.opts.logger.info('connection limits derived', { why: limits.why, listener: limits.listener, cluster: limits.cluster });
     }
     this.lastLimits = limits;
-    const { tls: tlsFiles, websocketPort, ...plain } = listener;
+    const { tls: tlsFiles, websocketPort, mqttFilter: _module, ...plain } = listener;
+    const policy = this.opts.policy();
+    const mqttFilter = this.mqttFilter(policy.mqttFilter);
     const material = this.opts.listenerTls?.();
     const secretName = listenerSecretName(listener.name);
     const caName = clientCaSecretName(listener.name);
@@ -124,6 +130,7 @@ export class ModelBuilder {
       clusterName: cluster.name,
       ...(tlvSources.length > 0 ? { tlvSources } : {}),
       ...limits.listener,
+      ...(mqttFilter ? { mqttFilter } : {}),
       ...(material ? { tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) } } : {}),
     };
     const { proxyProtocol: _setting, ...clusterSettings } = cluster;
@@ -134,7 +141,6 @@ export class ModelBuilder {
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
-    const policy = this.opts.policy();
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion);
     // Without a certificate of its own the listener has no chain for names no tenant has.
     const defaultChain = tenants.models.length === 0 || (material !== undefined && policy.unknownServerName === 'default');
@@ -185,7 +191,8 @@ export class ModelBuilder {
       const pool = poolMembers(spec, this.opts.brokers?.() ?? []);
       const clusterName = `${cluster.name}.${name}`;
       const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
-      const { connectRate: _shared, ...rest } = listener;
+      const { connectRate: _shared, mqttFilter: _listenerFilter, ...rest } = listener;
+      const mqttFilter = this.mqttFilter(tenantMqttFilter(this.opts.policy().mqttFilter, spec.mqttFilter));
       models.push({
         name,
         serverNames: spec.serverNames,
@@ -195,6 +202,7 @@ export class ModelBuilder {
           clusterName,
           ...(perSec === 'off' ? {} : { connectRate: { perSec, burst: burst === 'auto' ? perSec : burst } }),
           ...(spec.maxConnections === undefined ? {} : { maxConnections: spec.maxConnections }),
+          ...(mqttFilter ? { mqttFilter } : {}),
           tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
         },
         cluster: this.tenantCluster(cluster, clusterName, name, spec),
@@ -222,6 +230,18 @@ export class ModelBuilder {
     }
     const proxyProtocol = proxyProtocolModel(this.proxy, tenant, own);
     return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
+  }
+
+  /** The filter's model while the policy turns it on; the module only then. */
+  private mqttFilter(p: MqttFilterPolicy): MqttFilterModel | undefined {
+    if (!p.enabled) return undefined;
+    const module = this.opts.mqttFilterModule?.();
+    return {
+      maxConnectBytes: p.maxConnectBytes,
+      maxClientIdBytes: p.maxClientIdBytes,
+      firstPacketTimeoutMs: p.firstPacketTimeoutMs,
+      ...(module ? { module: { base64: module.base64, sha256: module.sha256 } } : {}),
+    };
   }
 
   private tenantSans(spec: TenantPolicy): SanMatch[] {

@@ -4,6 +4,7 @@ export * from './model';
 export * from './any';
 export * from './listener';
 export * from './network-filters';
+export * from './mqtt-filter';
 export * from './cluster';
 export * from './proxy-protocol';
 export * from './endpoint';

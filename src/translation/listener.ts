@@ -14,6 +14,7 @@ import {
 } from './network-filters';
 import { durationMs, typed, TYPE_PREFIX } from './any';
 import { buildTlvFilterState } from './proxy-protocol';
+import { mqttFilterName, WASM_TYPE } from './mqtt-filter';
 
 export const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 export const TLS_INSPECTOR_TYPE = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
@@ -90,6 +91,7 @@ function buildDefaultChain(m: ListenerModel): FilterChain {
   return {
     filters: [
       discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
+      ...mqttFilters(m),
       ...tlvFilters(m),
       discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
     ],
@@ -106,11 +108,20 @@ export function buildTenantChain(t: TenantModel): FilterChain {
     filters: [
       discoveredFilter(connectionLimitName(m), CONNECTION_LIMIT_TYPE),
       discoveredFilter(connectRateLimitName(m), LOCAL_RATE_LIMIT_TYPE),
+      ...mqttFilters(m),
       ...tlvFilters(m),
       discoveredFilter(tcpProxyName(m), TCP_PROXY_TYPE),
     ],
     transport_socket: buildDownstreamTls(m.tls),
   };
+}
+
+/**
+ * The MQTT filter, by name over ECDS. Only whether it is on is in the Listener: switching it
+ * on or off changes the chain (a drain of that chain), while its settings are ECDS updates.
+ */
+function mqttFilters(m: ListenerModel): Filter[] {
+  return m.mqttFilter ? [discoveredFilter(mqttFilterName(m), WASM_TYPE)] : [];
 }
 
 /**

@@ -35,6 +35,20 @@ export interface ListenerModel {
    * a limit later is an ECDS update and never a drain.
    */
   readonly maxConnections?: number;
+  /** The MQTT Wasm filter in front of tcp_proxy, its settings over ECDS; absent: no filter. */
+  readonly mqttFilter?: MqttFilterModel;
+}
+
+/**
+ * The MQTT Wasm filter (wasm/mqtt-filter) and its settings. The module travels inline in
+ * the filter's ECDS config, so Envoy needs no file; validation refuses a set without it.
+ */
+export interface MqttFilterModel {
+  readonly maxConnectBytes: number;
+  readonly maxClientIdBytes: number;
+  readonly firstPacketTimeoutMs: number;
+  /** The compiled module, base64; absent: it could not be read (logged), and validateResources refuses the set. */
+  readonly module?: { readonly base64: string; readonly sha256: string };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { TokenBucket } from '../generated/envoy/type/v3/TokenBucket';
 import type { ConnectRateModel, ListenerModel } from './model';
 import { durationMs, typed } from './any';
 import { needsHandshake } from './proxy-protocol';
+import { buildMqttFilter, mqttFilterName, WASM_TYPE } from './mqtt-filter';
 
 /**
  * While tcp_proxy waits for the client's TLS handshake before connecting to a broker, it
@@ -38,17 +39,34 @@ export function idleTimeoutMs(maxKeepAliveSec: number): number {
   return Math.ceil(maxKeepAliveSec * 1.5) * 1000;
 }
 
+/**
+ * How long tcp_proxy waits before it opens the broker connection. With the MQTT filter:
+ * until data passes it, that is, after a valid CONNECT, so a refused peer costs the broker
+ * nothing; the CONNECT (and what was pipelined after it) is held meanwhile. Else until the
+ * TLS handshake when a TLV needs the client certificate.
+ */
+function upstreamConnect(m: ListenerModel): Pick<TcpProxy, 'upstream_connect_mode' | 'max_early_data_bytes'> {
+  if (m.mqttFilter) {
+    return {
+      upstream_connect_mode: 'ON_DOWNSTREAM_DATA',
+      max_early_data_bytes: { value: Math.max(EARLY_DATA_BYTES, m.mqttFilter.maxConnectBytes) },
+    };
+  }
+  // A TLV from the client certificate is known only after the handshake, and the
+  // upstream connection copies the filter state when it is created.
+  if (m.tls && (m.tlvSources ?? []).some(needsHandshake)) {
+    return { upstream_connect_mode: 'ON_DOWNSTREAM_TLS_HANDSHAKE', max_early_data_bytes: { value: EARLY_DATA_BYTES } };
+  }
+  return {};
+}
+
 export function buildTcpProxy(m: ListenerModel): TcpProxy {
   return {
     stat_prefix: m.name,
     cluster: m.clusterName,
     idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
     ...(m.maxConnectionDurationMs === undefined ? {} : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),
-    // A TLV from the client certificate is known only after the handshake, and the
-    // upstream connection copies the filter state when it is created.
-    ...(m.tls && (m.tlvSources ?? []).some(needsHandshake)
-      ? { upstream_connect_mode: 'ON_DOWNSTREAM_TLS_HANDSHAKE' as const, max_early_data_bytes: { value: EARLY_DATA_BYTES } }
-      : {}),
+    ...upstreamConnect(m),
   };
 }
 
@@ -108,10 +126,16 @@ export function buildTenantFilterConfigs(m: ListenerModel): TypedExtensionConfig
   ];
 }
 
-/** The filter configs the listener names, rate limit first: it must see a connection before tcp_proxy does. */
+/**
+ * The filter configs the listener names, in chain order: the rate limit must see a
+ * connection before tcp_proxy does, and the MQTT filter (if on) between them reads only
+ * connections the limit let in.
+ */
 export function buildListenerFilterConfigs(m: ListenerModel): TypedExtensionConfig[] {
+  const f = m.mqttFilter;
   return [
     { name: connectRateLimitName(m), typed_config: typed(LOCAL_RATE_LIMIT_TYPE, buildConnectRateLimit(m)) },
+    ...(f ? [{ name: mqttFilterName(m), typed_config: typed(WASM_TYPE, buildMqttFilter({ ...m, mqttFilter: f })) }] : []),
     { name: tcpProxyName(m), typed_config: typed(TCP_PROXY_TYPE, buildTcpProxy(m)) },
   ];
 }

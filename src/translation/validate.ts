@@ -1,6 +1,8 @@
 import { MAX_WEIGHT_SUM } from '../domain';
 import type { Problem } from '../util/result';
 import type { ResourceSet } from './resources';
+import { TYPE_PREFIX } from './any';
+import { WASM_TYPE } from './mqtt-filter';
 
 const problem = (code: string, path: string, message: string): Problem => ({ code, path, message });
 
@@ -109,6 +111,15 @@ export function validateResources(set: ResourceSet): Problem[] {
             );
           }
         }
+        if (typeUrlOf(cfg) === TYPE_PREFIX + WASM_TYPE && wasmCode(cfg) === '') {
+          problems.push(
+            problem(
+              'MQTT_FILTER_MODULE',
+              `${cfgPath}.config.vm_config.code.local.inline_bytes`,
+              'the MQTT filter is on (policy mqttFilter.enabled) but its module could not be read (the log says why); check listener.mqttFilter.wasmFile or run scripts/setup',
+            ),
+          );
+        }
         const target = clusterOf(cfg);
         if (target !== undefined && !clusterNames.has(target)) {
           problems.push(problem('LISTENER_CLUSTER', `${cfgPath}.cluster`, `unknown cluster "${target}"`));
@@ -159,6 +170,13 @@ function sdsNames(cfg: unknown): string[] {
   const names = (common?.tls_certificate_sds_secret_configs ?? []).map((c) => c.name ?? '');
   const ca = common?.validation_context_sds_secret_config;
   return ca ? [...names, ca.name ?? ''] : names;
+}
+
+/** The inline module of a Wasm filter config; '' when there is none. */
+function wasmCode(cfg: unknown): string {
+  const code = (cfg as { config?: { vm_config?: { code?: { local?: { inline_bytes?: unknown } } } } } | undefined)?.config?.vm_config?.code
+    ?.local?.inline_bytes;
+  return typeof code === 'string' ? code : '';
 }
 
 function clusterOf(cfg: unknown): string | undefined {

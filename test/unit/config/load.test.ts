@@ -66,6 +66,7 @@ describe('loadConfig', () => {
         address: '0.0.0.0',
         port: 1883,
         maxKeepAliveSec: 3600,
+        mqttFilter: { wasmFile: '' },
         websocketPort: 0,
         tls: { certFile: '', keyFile: '', clientCaFile: '', clientSubjectAltNames: '', secret: '', clientCaSecret: '', minVersion: '1.2' },
       },

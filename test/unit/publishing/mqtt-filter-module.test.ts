@@ -1,0 +1,48 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultConfig } from '../../../src/config';
+import { defaultPolicy, parsePolicy } from '../../../src/config/policy';
+import { BUILT_MQTT_FILTER, ModelBuilder, readMqttFilterModule } from '../../../src/publishing';
+import { buildResources, validateResources } from '../../../src/translation';
+import { silentLogger } from '../../../src/util/log';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-filter-module-'));
+const plan = { endpoints: [{ name: 'b', address: '10.0.0.1', port: 1883, weight: 1, health: 'serving' as const }] };
+
+describe('the MQTT filter module', () => {
+  it('reads the module scripts/setup builds, as base64 with its digest', () => {
+    const read = readMqttFilterModule(BUILT_MQTT_FILTER);
+    if (!('module' in read)) throw new Error(read.problem);
+    expect(Buffer.from(read.module.base64, 'base64').subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    expect(read.module.bytes).toBe(fs.statSync(BUILT_MQTT_FILTER).size);
+    expect(read.module.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a missing file and a file that is not WebAssembly, naming the file', () => {
+    const text = path.join(dir, 'filter.txt');
+    fs.writeFileSync(text, 'not a module');
+    expect(readMqttFilterModule(text)).toEqual({ problem: `${text} is not a WebAssembly module` });
+    expect(readMqttFilterModule(path.join(dir, 'none.wasm'))).toMatchObject({ problem: expect.stringContaining('none.wasm') });
+  });
+
+  it('puts the policy settings and the module on the listener only while the policy turns the filter on', () => {
+    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
+    let policy = defaultPolicy();
+    const asked: number[] = [];
+    const builder = new ModelBuilder({
+      config: defaultConfig('/tmp'),
+      policy: () => policy,
+      logger: silentLogger,
+      mqttFilterModule: () => (asked.push(1), module),
+    });
+    expect(builder.build(plan).listener.mqttFilter).toBeUndefined();
+    expect(asked).toHaveLength(0);
+    const on = parsePolicy('mqttFilter: { enabled: true, maxClientIdBytes: 32 }\n', 'p.yaml');
+    if (!on.ok) throw new Error('policy');
+    policy = on.value;
+    const m = builder.build(plan);
+    expect(m.listener.mqttFilter).toEqual({ maxConnectBytes: 16384, maxClientIdBytes: 32, firstPacketTimeoutMs: 10000, module });
+    expect(validateResources(buildResources(m))).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+import {
+  buildListener,
+  buildListenerFilterConfigs,
+  buildResources,
+  buildTcpProxy,
+  buildTenantChain,
+  validateResources,
+  type ListenerModel,
+  type MqttFilterModel,
+} from '../../../src/translation';
+import { buildSnapshot, EXTENSION_CONFIG } from '../../../src/xds';
+import { decodeMessage, encodeMessage } from '../../../src/xds/codec';
+import { expectGolden } from './golden';
+import { model } from './fixtures';
+
+/** The eight bytes of an empty Wasm module: what matters here is that they travel inline. */
+const MODULE = { base64: Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]).toString('base64'), sha256: 'test' };
+const FILTER: MqttFilterModel = { maxConnectBytes: 4096, maxClientIdBytes: 64, firstPacketTimeoutMs: 2000, module: MODULE };
+const withFilter = (f: MqttFilterModel = FILTER): ListenerModel => ({ ...model().listener, mqttFilter: f });
+
+describe('the MQTT filter over ECDS', () => {
+  it('builds the filter config with the module inline and the settings as its JSON configuration (golden)', () => {
+    expectGolden('listener-filters-mqtt', buildListenerFilterConfigs(withFilter()));
+  });
+
+  it('puts the filter between the rate limit and tcp_proxy, by name over ECDS', () => {
+    const filters = buildListener(withFilter()).filter_chains?.[0]?.filters ?? [];
+    expect(filters.map((f) => f.name)).toEqual(['mqtt.connect_rate_limit', 'mqtt.mqtt_filter', 'mqtt.tcp_proxy']);
+    expect(filters[1].config_discovery?.type_urls).toEqual(['type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm']);
+  });
+
+  it("puts a tenant's filter in the tenant's chain, under the tenant's name", () => {
+    const listener = { ...withFilter(), name: 'mqtt.tenant.acme', tls: { secretName: 's', minVersion: 'TLSv1_2' as const } };
+    const names = buildTenantChain({
+      name: 'acme',
+      serverNames: ['acme.example.com'],
+      listener,
+      cluster: model().cluster,
+      plan: model().plan,
+    }).filters?.map((f) => f.name);
+    expect(names).toEqual([
+      'mqtt.tenant.acme.connection_limit',
+      'mqtt.tenant.acme.connect_rate_limit',
+      'mqtt.tenant.acme.mqtt_filter',
+      'mqtt.tenant.acme.tcp_proxy',
+    ]);
+  });
+
+  it('makes tcp_proxy wait for the CONNECT, holding at least maxConnectBytes meanwhile', () => {
+    expect(buildTcpProxy(withFilter())).toMatchObject({
+      upstream_connect_mode: 'ON_DOWNSTREAM_DATA',
+      max_early_data_bytes: { value: 8192 },
+    });
+    expect(buildTcpProxy(withFilter({ ...FILTER, maxConnectBytes: 32768 })).max_early_data_bytes).toEqual({ value: 32768 });
+    expect(buildTcpProxy(model().listener).upstream_connect_mode).toBeUndefined();
+  });
+
+  it('changes only the filter config, never the Listener, when a setting changes', () => {
+    const before = buildResources(model({ listener: withFilter() }));
+    const after = buildResources(model({ listener: withFilter({ ...FILTER, maxClientIdBytes: 8 }) }));
+    expect(after.listeners).toEqual(before.listeners);
+    expect(after.extensionConfigs.find((x) => x.name === 'mqtt.mqtt_filter')).not.toEqual(
+      before.extensionConfigs.find((x) => x.name === 'mqtt.mqtt_filter'),
+    );
+  });
+
+  it('is accepted by validation and encodes, the module bytes and the configuration intact', () => {
+    const set = buildResources(model({ listener: withFilter() }));
+    expect(validateResources(set)).toEqual([]);
+    // The snapshot encodes it (unknown fields would throw); decoding the same encoding shows what Envoy gets.
+    expect(buildSnapshot(set).resources[EXTENSION_CONFIG].has('mqtt.mqtt_filter')).toBe(true);
+    const ext = decodeMessage<{ typed_config: { value: Uint8Array } }>(
+      'envoy.config.core.v3.TypedExtensionConfig',
+      encodeMessage('envoy.config.core.v3.TypedExtensionConfig', set.extensionConfigs.find((x) => x.name === 'mqtt.mqtt_filter') ?? {}),
+    );
+    const wasm = decodeMessage<any>('envoy.extensions.filters.network.wasm.v3.Wasm', ext.typed_config.value);
+    expect(Buffer.from(wasm.config.vm_config.code.local.inline_bytes).toString('base64')).toBe(MODULE.base64);
+    expect(wasm.config.vm_config.runtime).toBe('envoy.wasm.runtime.v8');
+    const cfg = decodeMessage<{ value: string }>('google.protobuf.StringValue', wasm.config.configuration.value);
+    expect(JSON.parse(cfg.value)).toEqual({ maxConnectBytes: 4096, maxClientIdBytes: 64, firstPacketTimeoutMs: 2000 });
+  });
+
+  it('refuses a set whose filter has no module, naming the field', () => {
+    const { module: _none, ...noModule } = FILTER;
+    const problems = validateResources(buildResources(model({ listener: withFilter(noModule) })));
+    expect(problems.map((p) => p.code)).toEqual(['MQTT_FILTER_MODULE']);
+    expect(problems[0].path).toMatch(/^extensionConfigs\[\d\]\.typed_config\.config\.vm_config\.code\.local\.inline_bytes$/);
+    expect(problems[0].message).toContain('listener.mqttFilter.wasmFile');
+  });
+});
