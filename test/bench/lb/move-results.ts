@@ -115,7 +115,11 @@ export function analyseMoves(scenario: Scenario, run: StrategyRun): MoveResults 
 }
 
 export function joinMove(samples: readonly Sample[], timeline: ClientTimeline, broker: string, joinSec: number): JoinMoveResult {
-  const first = samples.find((s) => s.tSec >= joinSec);
+  // The first sample with the new broker in the balancer: before it, the fair shares are
+  // those of the old brokers, which need nothing moved (a 5 s scrape can see it seconds late).
+  const first =
+    samples.find((s) => s.tSec >= joinSec && s.brokers.some((b) => b.name === broker && b.present)) ??
+    samples.find((s) => s.tSec >= joinSec);
   const minimum = first ? minimumMoves(first) : 0;
   const fromMs = joinSec * 1000;
   const disconnects = countBetween(timeline.disconnects, fromMs);
@@ -130,7 +134,7 @@ export function joinMove(samples: readonly Sample[], timeline: ClientTimeline, b
     disconnects,
     ratio: minimum > 0 ? round(disconnects / minimum) : null,
     ...(last ? { agentDisconnects: last.rebalanceDisconnects! - (before?.rebalanceDisconnects ?? 0) } : {}),
-    peakShare: peakShareDuringMove(samples, joinSec, Infinity),
+    peakShare: peakShareDuringMove(samples, first?.tSec ?? joinSec, Infinity),
     endShare: samples.length > 0 ? maxShare(samples[samples.length - 1]) : { share: null },
     peakRate: peakInWindow(timeline.disconnects, 1000, fromMs),
     failedAfter: countBetween(timeline.failures, fromMs),

@@ -59,6 +59,16 @@ describe('joinMove', () => {
     expect(r.endShare).toEqual({ share: 1, broker: 'b1', atSec: 39 });
   });
 
+  it('takes the excess from the first sample that has the new broker in the balancer', () => {
+    // b4 starts at 35 but is in the balancer only from 36 on (a 5 s scrape saw it late).
+    const late = samples.map((s) =>
+      s.tSec === 35 ? { ...s, brokers: s.brokers.map((b) => (b.name === 'b4' ? { ...b, present: false } : b)) } : s,
+    );
+    const r = joinMove(late, timeline({ disconnects }), 'b4', 35);
+    expect(r.minimumMoves).toBe(750);
+    expect(r.peakShare).toEqual({ share: 1.067, broker: 'b1', atSec: 38 });
+  });
+
   it('has no ratio when nothing needed moving', () => {
     const even = series(0, { a: [10, 10], b: [10, 10] });
     expect(joinMove(even, timeline({}), 'b', 0)).toMatchObject({ minimumMoves: 0, ratio: null, lastMoveSec: null, t90Sec: 0 });
