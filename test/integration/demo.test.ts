@@ -125,7 +125,10 @@ describe('the demo (scripts/demo --load)', () => {
 
   it('stops everything on Ctrl-C (SIGINT) and exits 0', async () => {
     child?.kill('SIGINT');
-    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 30 s'), 30_000)));
+    const code = await Promise.race([exited, late]);
+    clearTimeout(timer);
     expect(code).toBe(0);
     expect(out).toContain('demo: stopping the load, Envoy, the control plane and the brokers');
   });
