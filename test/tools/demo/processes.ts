@@ -1,65 +1,7 @@
-// The demo's child processes: the MQTT brokers and Envoy. Each can be stopped in order,
-// and none should outlive the demo (see the comments on `detached` below).
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+// The demo's Envoy process (the brokers are capacity test brokers, test/tools/testbroker/launch.ts).
+// It can be stopped in order, and should not outlive the demo.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { awaitReady } from '../../../src/util/child-process';
-
-export interface DemoBroker {
-  readonly name: string;
-  readonly port: number;
-  /** Clients connected right now, as last reported by the broker over IPC. */
-  clientCount(): number;
-  running(): boolean;
-  /** Asks the broker to close, SIGKILLs it after 5 s. Safe to call twice. */
-  stop(): Promise<void>;
-}
-
-/** Forks `script` (test/tools/testbroker/mqtt-broker.mjs) on a free port of 127.0.0.1. */
-export async function startBroker(
-  script: string,
-  name: string,
-  onExit: (why: string) => void,
-  startTimeoutMs = 15_000,
-): Promise<DemoBroker> {
-  const child = fork(script, [], {
-    env: { ...process.env, BROKER_NAME: name, BROKER_PORT: '0' },
-    execArgv: [],
-    // Its own process group, so a terminal Ctrl-C reaches only the demo, which then stops
-    // the brokers after Envoy. A broker exits by itself when the IPC channel closes,
-    // so it cannot outlive the demo even when the demo is killed.
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  const stderr: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  let clients = 0;
-  let stopping = false;
-  child.on('message', (msg: { type?: string; count?: number }) => {
-    if (msg?.type === 'clients') clients = Number(msg.count);
-  });
-
-  const { port } = await awaitReady<{ type: 'ready'; port: number }>(child, {
-    what: `broker ${name}`,
-    timeoutMs: startTimeoutMs,
-    abort: () => void child.kill('SIGKILL'),
-    output: () => stderr.join(''),
-  });
-  child.once('exit', (code, signal) => {
-    if (!stopping) onExit(`exited with ${signal ?? `code ${code}`}`);
-  });
-
-  let stopped: Promise<void> | undefined;
-  return {
-    name,
-    port,
-    clientCount: () => clients,
-    running: () => isRunning(child),
-    stop: () => {
-      stopping = true;
-      return (stopped ??= stopChild(child, () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM'))));
-    },
-  };
-}
 
 export interface EnvoyProcess {
   readonly pid: number | undefined;

@@ -1,32 +1,41 @@
-// The demo (`scripts/demo`): three local MQTT brokers with weights 1, 2 and 3, the control
-// plane in this process reading .local/demo/brokers.yaml, and a real Envoy in front that
-// speaks MQTT over TLS with a certificate from a CA the demo makes.
+// The demo (`scripts/demo [--load[=N]]`): three capacity test brokers of sizes 1:2:4,
+// clustered so that clients meet wherever they land, the control plane in this process
+// weighing them from their metrics (.local/demo/brokers.yaml lists them, no weights), and
+// a real Envoy in front that speaks MQTT over TLS with a certificate from a CA the demo
+// makes. With --load, simulated clients give the brokers work and the weights follow
+// capacity. docs/demo.md.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultConfig, validateConfig, withOverrides, type Config } from '../../../src/config';
 import { ControlPlane } from '../../../src/main';
 import { createLogger } from '../../../src/util/log';
 import { formatProblems } from '../../../src/util/result';
-import { spawnEnvoy, startBroker, tailFile, type DemoBroker, type EnvoyProcess } from './processes';
+import { spawnEnvoy, tailFile, type EnvoyProcess } from './processes';
 import { envoyClusterHosts, portTaken, tcpAccepts, type EnvoyHost } from './probes';
+import { parseLoadFlag, startLoad, type Load } from './load';
 import { REPO_ROOT } from '../../../src/util/repo-root';
 import { TestCa } from '../../support/certs';
+import { renderBootstrap } from '../../support/envoy-bootstrap';
+import { launchCapacityBroker, meshBrokers, type BrokerState, type LaunchedBroker } from '../testbroker';
 
 const HOST = '127.0.0.1';
-const WEIGHTS = [1, 2, 3];
-// Fixed by envoy/bootstrap-sotw.yaml (admin and xds_cluster), which the demo runs as is.
-const ENVOY_ADMIN_PORT = 9901;
-const XDS_PORT = 18000;
-const ADMIN_PORT = 9090;
+/** Cost units per second each broker handles at utilisation 1 (docs/test-broker.md): sizes 1:2:4. */
+const CAPACITIES = [150, 300, 600];
+// The defaults of envoy/bootstrap-sotw.yaml (admin and xds_cluster); DEMO_* variables move
+// them, so two demos (or the demo's test) can run side by side.
+const ENVOY_ADMIN_PORT = envPort('DEMO_ENVOY_ADMIN_PORT', 9901);
+const XDS_PORT = envPort('DEMO_XDS_PORT', 18000);
+const ADMIN_PORT = envPort('DEMO_ADMIN_PORT', 9090);
 const READY_TIMEOUT_MS = 30_000;
-const STATUS_EVERY_MS = 10_000;
+const STATUS_EVERY_MS = 5_000;
 
 /** An expected failure: printed as is, without a stack. */
 class DemoError extends Error {}
 
 const root = REPO_ROOT;
-const demoDir = path.join(root, '.local', 'demo');
-const rel = (file: string): string => path.relative(root, file);
+const demoDir = process.env.DEMO_DIR ? path.resolve(process.env.DEMO_DIR) : path.join(root, '.local', 'demo');
+/** Relative to the repository when inside it (the commands are run from there), else absolute. */
+const rel = (file: string): string => (path.relative(root, file).startsWith('..') ? file : path.relative(root, file));
 const say = (line = ''): void => void process.stdout.write(line + '\n');
 
 /** Stops what was started, newest first: Envoy, then the control plane, then the brokers. */
@@ -40,20 +49,29 @@ function started(what: string, stop: () => Promise<void>): void {
 }
 
 async function main(): Promise<void> {
+  const flags = parseLoadFlag(process.argv.slice(2));
+  if ('error' in flags) throw new DemoError(flags.error);
   const mqttPort = readMqttPort();
   await checkPortsFree(mqttPort);
   fs.mkdirSync(demoDir, { recursive: true });
 
-  say('demo: starting 3 MQTT brokers, the control plane and Envoy ...');
-  const script = path.join(root, 'test', 'tools', 'testbroker', 'mqtt-broker.mjs');
-  const brokers: DemoBroker[] = [];
-  for (let i = 0; i < WEIGHTS.length; i++) {
+  say(`demo: starting 3 clustered MQTT brokers (capacities ${CAPACITIES.join(', ')}), the control plane and Envoy ...`);
+  const brokers: LaunchedBroker[] = [];
+  for (let i = 0; i < CAPACITIES.length; i++) {
     const name = `broker-${i + 1}`;
-    const broker = await startBroker(script, name, (why) => say(`demo: ${name} ${why}; Envoy's health checks will notice`));
+    let broker: LaunchedBroker;
+    try {
+      broker = await launchCapacityBroker({ name, capacity: CAPACITIES[i], clusterPort: 0 });
+    } catch (err) {
+      throw new DemoError(`${name} did not start: ${(err as Error).message}`);
+    }
     brokers.push(broker);
     started(name, () => broker.stop());
   }
   if (shuttingDown) return;
+  // Every broker delivers what any of them receives: a subscriber and a publisher meet
+  // wherever Envoy puts them, as on a HiveMQ cluster.
+  await meshBrokers(brokers);
   const tls = demoCertificates();
   const brokersFile = path.join(demoDir, 'brokers.yaml');
   // Always rewritten: the brokers got new ports, so last run's file would point nowhere.
@@ -84,17 +102,42 @@ async function main(): Promise<void> {
   });
 
   const adminUrl = `http://${HOST}:${ENVOY_ADMIN_PORT}`;
+  const ca = rel(tls.caFile);
   say('');
-  say(`MQTT over TLS: connect your clients to localhost:${mqttPort}, trusting the demo's CA ${rel(tls.caFile)}, e.g.`);
-  say(`  mosquitto_sub --cafile ${rel(tls.caFile)} -h localhost -p ${mqttPort} -t 'demo/#' -v`);
-  say('Brokers:');
-  brokers.forEach((b, i) => say(`  ${b.name}  ${HOST}:${b.port}  weight ${WEIGHTS[i]}`));
-  say(`Edit ${rel(brokersFile)} to change weights or add/remove brokers; changes apply live`);
+  say(`MQTT over TLS: connect your clients to localhost:${mqttPort}, trusting the demo's CA ${ca}, e.g.`);
+  say(`  mosquitto_sub --cafile ${ca} -h localhost -p ${mqttPort} -t 'demo/#' -v`);
+  say(`  mosquitto_pub --cafile ${ca} -h localhost -p ${mqttPort} -t demo/hello -m hi`);
+  say('The brokers are clustered: the two meet even when Envoy sends them to different brokers.');
+  say('Brokers (weights come from their metrics; none is pinned):');
+  brokers.forEach((b, i) => say(`  ${b.name}  ${HOST}:${b.port}  capacity ${CAPACITIES[i]}  metrics ${b.metricsUrl}`));
+  say(`Status page: http://${HOST}:${ADMIN_PORT}/ui  (no token: the admin port listens on loopback only)`);
   say(`Envoy admin: ${adminUrl}  control plane: http://${HOST}:${ADMIN_PORT}/status`);
+  say(`Edit ${rel(brokersFile)} to add or remove brokers, or pin a weight; changes apply live`);
   say(`Logs: ${rel(logPath)}, ${rel(envoyLog)}`);
+  let load: Load | undefined;
+  if (flags.clients !== undefined) {
+    load = startLoad({ host: HOST, port: mqttPort, caFile: tls.caFile, clients: flags.clients });
+    started('load', () => load?.stop() ?? Promise.resolve());
+    say(`Load: ${flags.clients} simulated clients connect (10 a second), each publishing 1 message a second;`);
+    say('  the small broker fills first, and the weights move to follow capacity');
+  } else {
+    say('Run with --load to add simulated clients and watch the weights follow capacity');
+  }
   say('Ctrl-C to stop');
   say('');
-  setInterval(() => void printStatus(brokers, adminUrl, config.cluster.name), STATUS_EVERY_MS);
+  setInterval(() => void printStatus(brokers, adminUrl, config.cluster.name, load), STATUS_EVERY_MS);
+}
+
+/** A port from the environment, for running beside another demo; `fallback` when unset. */
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || port < 1 || port > 65535) {
+    process.stderr.write(`demo: ${name}=${raw} is not a TCP port; use an integer in 1..65535\n`);
+    process.exit(2);
+  }
+  return port;
 }
 
 function readMqttPort(): number {
@@ -108,12 +151,12 @@ function readMqttPort(): number {
 }
 
 async function checkPortsFree(mqttPort: number): Promise<void> {
-  const fixed = 'fixed for the demo: stop the process holding it (is a demo already running?)';
+  const fixed = 'stop the process holding it (is a demo already running?) or move it';
   const ports: Array<[number, string]> = [
     [mqttPort, `Envoy's MQTT listener: pick a free port with MQTT_PORT, e.g. MQTT_PORT=${mqttPort === 21883 ? 31883 : 21883} scripts/demo`],
-    [XDS_PORT, `control plane xDS, named in envoy/bootstrap-sotw.yaml; ${fixed}`],
-    [ADMIN_PORT, `control plane admin; ${fixed}`],
-    [ENVOY_ADMIN_PORT, `Envoy admin, named in envoy/bootstrap-sotw.yaml; ${fixed}`],
+    [XDS_PORT, `control plane xDS (DEMO_XDS_PORT); ${fixed}`],
+    [ADMIN_PORT, `control plane admin and status page (DEMO_ADMIN_PORT); ${fixed}`],
+    [ENVOY_ADMIN_PORT, `Envoy admin (DEMO_ENVOY_ADMIN_PORT); ${fixed}`],
   ];
   const taken: Array<[number, string]> = [];
   for (const [port, role] of ports) {
@@ -125,11 +168,12 @@ async function checkPortsFree(mqttPort: number): Promise<void> {
   }
 }
 
-function brokersYaml(brokers: readonly DemoBroker[]): string {
-  const entries = brokers.map((b, i) => `  - name: ${b.name}\n    host: ${HOST}\n    port: ${b.port}\n    weight: ${WEIGHTS[i]}\n`);
+function brokersYaml(brokers: readonly LaunchedBroker[]): string {
+  const entries = brokers.map((b) => `  - name: ${b.name}\n    host: ${HOST}\n    port: ${b.port}\n    metricsUrl: ${b.metricsUrl}\n`);
   return (
-    '# Written by the demo at each start (the brokers get new ports). Edit while it runs:\n' +
-    '# weights, added or removed brokers reach Envoy within a second.\nbrokers:\n' +
+    '# Written by the demo at each start (the brokers get new ports). No weights: mqtt-xds\n' +
+    '# computes them from each metricsUrl. Edit while it runs (a `weight:` pins a broker);\n' +
+    '# changes reach Envoy within a second.\nbrokers:\n' +
     entries.join('')
   );
 }
@@ -165,6 +209,9 @@ function demoConfig(brokersFile: string, mqttPort: number, tls: DemoTls): Config
     xds: { host: HOST, port: XDS_PORT },
     admin: { host: HOST, port: ADMIN_PORT },
     cluster: { healthCheck: { intervalMs: 2000, timeoutMs: 1000 } },
+    // Weights from the brokers' metrics, scraped every second so a demo shows changes soon.
+    balancing: { mode: 'metrics' },
+    scrape: { intervalMs: 1000, timeoutMs: 800 },
   });
   const problems = validateConfig(config);
   if (problems.length > 0) throw new Error(`demo config is invalid: ${formatProblems(problems)}`);
@@ -172,9 +219,13 @@ function demoConfig(brokersFile: string, mqttPort: number, tls: DemoTls): Config
 }
 
 function startEnvoy(logPath: string): EnvoyProcess {
-  const binary = path.join(root, '.local', 'envoy', 'bin', 'envoy');
+  const binary = process.env.ENVOY_BIN || path.join(root, '.local', 'envoy', 'bin', 'envoy');
   if (!fs.existsSync(binary)) throw new DemoError(`Envoy is not installed at ${rel(binary)}; run: bash scripts/setup`);
-  const args = ['--disable-hot-restart', '--concurrency', '1', '--log-level', 'warn', '-c', 'envoy/bootstrap-sotw.yaml'];
+  // envoy/bootstrap-sotw.yaml with the demo's ports (the same file when none was moved).
+  const bootstrap = path.join(demoDir, 'envoy-bootstrap.json');
+  const doc = renderBootstrap('sotw', { nodeId: 'envoy-edge-1', adminPort: ENVOY_ADMIN_PORT, xdsPort: XDS_PORT });
+  fs.writeFileSync(bootstrap, JSON.stringify(doc, null, 2));
+  const args = ['--disable-hot-restart', '--concurrency', '1', '--log-level', 'warn', '-c', bootstrap];
   return spawnEnvoy(binary, args, root, logPath);
 }
 
@@ -204,18 +255,21 @@ function describeCluster(name: string, hosts: readonly EnvoyHost[], count: numbe
   return `not healthy yet: ${sick.map((h) => `${h.address}:${h.port} (${h.healthFlags.join(', ')})`).join('; ')}`;
 }
 
-async function printStatus(brokers: readonly DemoBroker[], adminUrl: string, cluster: string): Promise<void> {
+async function printStatus(brokers: readonly LaunchedBroker[], adminUrl: string, cluster: string, load: Load | undefined): Promise<void> {
   const hosts = await envoyClusterHosts(adminUrl, cluster);
   const byPort = new Map((hosts ?? []).map((h) => [h.port, h]));
-  const parts = brokers.map((b) => {
-    if (!b.running()) return `${b.name}: down`;
+  const states = await Promise.all(brokers.map((b) => b.state().catch(() => undefined)));
+  const parts = brokers.map((b, i) => {
+    const state: BrokerState | undefined = states[i];
+    if (!state) return `${b.name}: down`;
     const host = byPort.get(b.port);
     byPort.delete(b.port);
     const envoySide = hosts === undefined ? 'weight ?' : host === undefined ? 'not in Envoy' : `weight ${host.weight}${health(host)}`;
-    return `${b.name}: ${b.clientCount()} clients, ${envoySide}`;
+    return `${b.name} (cap ${state.capacity}): ${state.connections} clients, util ${Math.round(state.utilisation * 100)}%, ${envoySide}`;
   });
   // Hosts added by editing the file that are not one of the demo's brokers.
   for (const h of byPort.values()) parts.push(`${h.address}:${h.port}: weight ${h.weight}${health(h)}`);
+  if (load) parts.push(`load ${load.connected()}/${load.started()} connected`);
   if (shuttingDown) return;
   say(`[${new Date().toTimeString().slice(0, 8)}] ${parts.join(' | ')}`);
 }
@@ -241,7 +295,7 @@ function shutdown(code: number): Promise<never> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (shuttingDown) return;
-    say('\ndemo: stopping Envoy, the control plane and the brokers ...');
+    say('\ndemo: stopping the load, Envoy, the control plane and the brokers ...');
     void shutdown(0);
   });
 }

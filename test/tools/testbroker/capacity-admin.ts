@@ -8,6 +8,7 @@ import { readBody, send, type Reply } from './capacity-http';
 import type { ClientInfo } from './capacity-ledger';
 import {
   chooseClients,
+  parseClusterPeersRequest,
   parseDisconnectRequest,
   parseJsonObject,
   parseLoadRequest,
@@ -18,6 +19,7 @@ import {
 } from './capacity-requests';
 import type { CapacitySnapshot, Override } from './capacity-simulation';
 import type { ProxyReport, ProxyReportQuery } from './proxy-ledger';
+import type { ClusterStatus, PeerAddress, PeerStatus } from './cluster-link';
 import { formatProblems, type Problem, type Result } from '../../../src/util/result';
 
 export interface AdminBackend extends AgentBackend {
@@ -33,6 +35,10 @@ export interface AdminBackend extends AgentBackend {
   setExtraLoad(request: LoadRequest): void;
   /** GET /admin/proxy: what the connections' PROXY headers said. */
   proxyReport(query: ProxyReportQuery): ProxyReport;
+  /** GET /admin/cluster; undefined when the broker runs without --cluster-port. */
+  cluster(): ClusterStatus | undefined;
+  /** POST /admin/cluster: replaces the peer set; undefined without --cluster-port. */
+  setClusterPeers(peers: readonly PeerAddress[]): Result<PeerStatus[]> | undefined;
 }
 
 /** GET /admin/state. */
@@ -98,6 +104,19 @@ const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
       return query.ok ? { status: 200, json: b.proxyReport(query.value) } : badRequest(query.problems);
     },
   },
+  '/admin/cluster': {
+    GET: (b) => {
+      const status = b.cluster();
+      return status ? { status: 200, json: status } : clusterOff();
+    },
+    POST: (b, text) => {
+      const request = parseBody(text, parseClusterPeersRequest);
+      if (!request.ok) return badRequest(request.problems);
+      const result = b.setClusterPeers(request.value);
+      if (!result) return clusterOff();
+      return result.ok ? { status: 200, json: b.cluster() } : badRequest(result.problems);
+    },
+  },
   '/admin/disconnect': {
     POST: async (b, text) => {
       const request = parseBody(text, parseDisconnectRequest);
@@ -138,6 +157,10 @@ function badRequest(problems: Problem[]): Reply {
     status: 400,
     json: { error: { code: problems[0]?.code ?? 'BAD_REQUEST', message: formatProblems(problems), problems } },
   };
+}
+
+function clusterOff(): Reply {
+  return errorReply(409, 'CLUSTER_OFF', 'this broker has no cluster link; start it with --cluster-port <n> (0 = any free port)');
 }
 
 function errorReply(status: number, code: string, message: string): Reply {

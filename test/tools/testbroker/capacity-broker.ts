@@ -11,7 +11,7 @@
 //        [--host-cores 8] [--cpu-baseline 0.05] [--cpu-lag-ms 2500] [--cpu-amortisation 4] \
 //        [--cpu-fanout-exponent 1.1] [--cpu-spike-interval-ms 30000] [--cpu-spike-min 0.2] [--cpu-spike-max 0.5] \
 //        [--proxy-protocol off|required|optional] [--proxy-max-header-bytes 4096] [--proxy-header-timeout-ms 3000] \
-//        [--proxy-history 10000]
+//        [--proxy-history 10000] [--cluster-port 0] [--cluster-queue 10000]
 //
 // The model (capacity-model.ts has the exact rules, docs/test-broker.md the walkthrough):
 //   cost(client) = connectionCost + (publishes/s sent + copies/s delivered of them) × messageCost,
@@ -28,7 +28,10 @@
 // PROXY protocol (proxy-*.ts): with --proxy-protocol required|optional each MQTT connection
 // may begin with a v1 or v2 header, decoded and recorded for GET /admin/proxy.
 //
-// Ports: MQTT on --port; GET /metrics, the admin API and the agent API (/agent/v1/*,
+// Cluster link (cluster-link.ts): with --cluster-port, a client's PUBLISH is also sent to
+// every peer set by POST /admin/cluster, which delivers it to its own subscribers only.
+//
+// Ports: MQTT on --port; the cluster link on 127.0.0.1:--cluster-port; GET /metrics, the admin API and the agent API (/agent/v1/*,
 // docs/agent-api.md) on --metrics-port.
 // Readiness: when forked with IPC it sends {type:'ready', name, host, port, metricsPort};
 // it always prints one line "capacity-broker ready {json}" on stdout. It obeys
@@ -46,6 +49,7 @@ import { capacityBrokerUsage, parseCapacityBrokerArgs, type CapacityBrokerOption
 import { capacityBrokerFamilies, renderExposition } from './capacity-metrics';
 import { parseSubscriptionFilter } from './capacity-shared';
 import { CapacitySimulation } from './capacity-simulation';
+import { ClusterLink } from './cluster-link';
 import { ProxyFront } from './proxy-front';
 import { formatProblems } from '../../../src/util/result';
 import { createLogger } from '../../../src/util/log';
@@ -108,6 +112,29 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
       sim.onDeliver(publisherOf(packet), client.id, Date.now());
       return packet;
     },
+  });
+
+  // The cluster link: what a client published here goes to every peer once; what a peer
+  // sends is published here with no client, so it reaches local subscribers and is not sent on.
+  const link =
+    options.clusterPort === undefined
+      ? undefined
+      : new ClusterLink({
+          port: options.clusterPort,
+          queueLimit: options.clusterQueue,
+          log: log.child({ part: 'cluster' }),
+          onMessage: (m) =>
+            new Promise<void>((resolve) =>
+              broker.publish({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: false }, (err) => {
+                if (err) log.warn('cluster message not delivered', { topic: m.topic, error: err.message });
+                resolve();
+              }),
+            ),
+        });
+  broker.on('publish', (packet, client) => {
+    if (!link || !client || packet.topic.startsWith('$SYS/')) return;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload ?? '');
+    link.forward({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain });
   });
 
   broker.on('client', (client) => {
@@ -183,6 +210,8 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
     forceOverload: ({ level, durationMs }) => sim.forceOverload(level, durationMs, Date.now()),
     setExtraLoad: ({ extraCost, durationMs }) => sim.setExtraLoad(extraCost, durationMs, Date.now()),
     proxyReport: (query) => proxy.report(query),
+    cluster: () => link?.status(),
+    setClusterPeers: (peers) => link?.setPeers(peers),
   };
 
   // The only MQTT port (this broker serves no WebSockets); with --proxy-protocol it reads the PROXY header first.
@@ -194,9 +223,10 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
       logger: log.child({ api: 'agent' }),
     }),
   );
-  const [port, metricsPort] = await Promise.all([
+  const [port, metricsPort, clusterPort] = await Promise.all([
     listen(mqttServer, options.port, options.host),
     listen(httpServer, options.metricsPort, options.host),
+    link?.start(),
   ]);
   listening = true;
 
@@ -204,6 +234,7 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
     if (closing) return;
     closing = true;
     clearInterval(tick);
+    link?.close();
     // Sockets that never sent CONNECT keep server.close() waiting; a stop must not.
     setTimeout(() => process.exit(code), 2000).unref();
     httpServer.closeAllConnections();
@@ -218,10 +249,18 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
   // Forked by a benchmark or a test: never outlive the parent.
   if (process.send) process.on('disconnect', () => shutdown(0));
 
-  const ready = { type: 'ready', name: options.name, host: options.host, port, metricsPort, pid: process.pid };
+  const ready = {
+    type: 'ready',
+    name: options.name,
+    host: options.host,
+    port,
+    metricsPort,
+    ...(clusterPort === undefined ? {} : { clusterPort }),
+    pid: process.pid,
+  };
   process.send?.(ready);
   process.stdout.write(`capacity-broker ready ${JSON.stringify(ready)}\n`);
-  log.info('ready', { port, metricsPort, capacity: options.capacity, agentToken: options.agentToken !== undefined });
+  log.info('ready', { port, metricsPort, capacity: options.capacity, agentToken: options.agentToken !== undefined, clusterPort });
 }
 
 /**

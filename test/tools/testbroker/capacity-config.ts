@@ -26,6 +26,10 @@ export interface CapacityBrokerOptions extends Omit<CpuModelConfig, 'cores'>, Pr
   readonly cores: number;
   /** Bearer token of the agent API (docs/agent-api.md); undefined: no token is asked for. */
   readonly agentToken?: string;
+  /** Port of the cluster link on 127.0.0.1 (cluster-link.ts); undefined: no link; 0 = any free port. */
+  readonly clusterPort?: number;
+  /** Frames queued per peer of the cluster link before new ones are dropped. */
+  readonly clusterQueue: number;
 }
 
 export interface FlagSpec {
@@ -130,6 +134,24 @@ export const CAPACITY_BROKER_FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     optional: true,
     help: 'token /agent/v1/* (except health) require as "Authorization: Bearer"; unset = no token (tests only)',
+  },
+  {
+    flag: '--cluster-port',
+    key: 'clusterPort',
+    kind: 'integer',
+    optional: true,
+    min: 0,
+    max: 65535,
+    help: 'turns the cluster link on, listening on 127.0.0.1 at this port (0 = any free port); peers via POST /admin/cluster',
+  },
+  {
+    flag: '--cluster-queue',
+    key: 'clusterQueue',
+    kind: 'integer',
+    fallback: 10_000,
+    min: 1,
+    max: 1_000_000,
+    help: 'messages queued per cluster peer before new ones are dropped',
   },
 ];
 

@@ -1,6 +1,7 @@
 // The admin and agent APIs' requests, validated into values (every problem with its
 // field), and the choice of clients for POST /admin/disconnect {"count": N}. Pure.
 import type { ClientInfo } from './capacity-ledger';
+import { MAX_CLUSTER_PEERS, parsePeerAddress, type PeerAddress } from './cluster-link';
 import { MAX_OVERLOAD_LEVEL } from './capacity-model';
 import { fail, ok, type Problem, type Result } from '../../../src/util/result';
 import { didYouMean } from '../../../src/util/suggest';
@@ -212,6 +213,28 @@ export function parseProxyQuery(query: URLSearchParams): Result<{ clientId?: str
  * connection time; busiest-first by the traffic the client causes. Ties go by id, so
  * the choice is reproducible.
  */
+/** POST /admin/cluster {"peers": ["127.0.0.1:40001", ...]}: the whole peer set, [] for none. */
+export function parseClusterPeersRequest(body: Body): Result<PeerAddress[]> {
+  const problems = unknownFields(body, ['peers']);
+  const peers = body.peers;
+  if (!Array.isArray(peers)) {
+    problems.push(problem('CLUSTER_PEERS', 'peers', `must be a list of "host:port" strings, got ${typeName(peers)}`));
+    return fail(problems);
+  }
+  if (peers.length > MAX_CLUSTER_PEERS) {
+    problems.push(problem('CLUSTER_PEERS_TOO_MANY', 'peers', `at most ${MAX_CLUSTER_PEERS} peers, got ${peers.length}`));
+    return fail(problems);
+  }
+  const out: PeerAddress[] = [];
+  peers.forEach((text, i) => {
+    const parsed = typeof text === 'string' ? parsePeerAddress(text, `peers[${i}]`) : undefined;
+    if (parsed?.ok) out.push(parsed.value);
+    else if (parsed) problems.push(...parsed.problems);
+    else problems.push(problem('CLUSTER_PEER', `peers[${i}]`, `must be a "host:port" string, got ${typeName(text)}`));
+  });
+  return problems.length > 0 ? fail(problems) : ok(out);
+}
+
 export function chooseClients(clients: readonly ClientInfo[], count: number, prefer: DisconnectPreference): string[] {
   const newestFirst = (a: ClientInfo, b: ClientInfo): number => b.connectedSinceMs - a.connectedSinceMs;
   const order: Record<DisconnectPreference, (a: ClientInfo, b: ClientInfo) => number> = {

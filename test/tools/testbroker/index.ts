@@ -1,6 +1,7 @@
 // Test brokers for the demo, the integration tests and the benchmarks: real MQTT brokers
 // in child processes. The capacity broker simulates a HiveMQ node of a given size.
-export { launchCapacityBroker, capacityBrokerScript } from './launch';
+export { launchCapacityBroker, capacityBrokerScript, meshBrokers } from './launch';
+export type { ClusterStatus, PeerStatus } from './cluster-link';
 export type { LaunchOptions, LaunchedBroker, AdminReply, AgentRequest } from './launch';
 export type { AgentClient, AgentClientList } from './capacity-agent';
 export type { BrokerState } from './capacity-admin';

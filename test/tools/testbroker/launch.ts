@@ -10,6 +10,7 @@ import type { AgentClientList } from './capacity-agent';
 import { capacityBrokerArgs, type CapacityBrokerOptions } from './capacity-config';
 import type { ClientInfo } from './capacity-ledger';
 import type { ProxyReport, ProxyReportQuery } from './proxy-ledger';
+import type { ClusterStatus } from './cluster-link';
 import { REPO_ROOT } from '../../../src/util/repo-root';
 import { awaitReady, captureOutput, LineRing, stopChild, track } from '../../../src/util/child-process';
 
@@ -42,6 +43,8 @@ export interface LaunchedBroker {
   /** MQTT port. */
   readonly port: number;
   readonly metricsPort: number;
+  /** The cluster link's port on 127.0.0.1 (with `clusterPort` set), else undefined. */
+  readonly clusterPort: number | undefined;
   /** http://host:metricsPort/metrics */
   readonly metricsUrl: string;
   /** http://host:metricsPort/admin */
@@ -61,6 +64,10 @@ export interface LaunchedBroker {
   clients(): Promise<ClientInfo[]>;
   /** GET /admin/proxy[?clientId=…&limit=…]: what each MQTT connection's PROXY header said (docs/test-broker.md). */
   proxy(query?: ProxyReportQuery): Promise<ProxyReport>;
+  /** GET /admin/cluster; throws unless 200 (a broker without a cluster link answers 409). */
+  cluster(): Promise<ClusterStatus>;
+  /** POST /admin/cluster: replaces the peer set with these "127.0.0.1:port" links; throws unless 200. */
+  setPeers(peers: readonly string[]): Promise<ClusterStatus>;
   /** POST /admin/<action> with a JSON body, e.g. post('overload', { level: 5 }). */
   post(action: 'disconnect' | 'overload' | 'load', body: unknown): Promise<AdminReply>;
   /** /agent/v1/<path> with the broker's token, e.g. agent('clients?limit=10'); any status is returned. */
@@ -80,6 +87,7 @@ interface ReadyMessage {
   host: string;
   port: number;
   metricsPort: number;
+  clusterPort?: number;
 }
 
 export function capacityBrokerScript(): string {
@@ -142,6 +150,7 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
     host: ready.host,
     port: ready.port,
     metricsPort: ready.metricsPort,
+    clusterPort: ready.clusterPort,
     metricsUrl: `${base}/metrics`,
     adminUrl: `${base}/admin`,
     agentUrl: base,
@@ -162,6 +171,16 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
       const search = params.size ? `?${params.toString()}` : '';
       return getJson<ProxyReport>(`${base}/admin/proxy${search}`);
     },
+    cluster: () => getJson<ClusterStatus>(`${base}/admin/cluster`),
+    setPeers: async (peers) => {
+      const res = await fetch(`${base}/admin/cluster`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ peers }),
+      });
+      if (!res.ok) throw new Error(`POST ${base}/admin/cluster: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as ClusterStatus;
+    },
     post: async (action, body) => {
       const res = await fetch(`${base}/admin/${action}`, {
         method: 'POST',
@@ -176,6 +195,25 @@ export async function launchCapacityBroker(options: LaunchOptions): Promise<Laun
     stop,
     kill,
   };
+}
+
+/**
+ * Joins brokers launched with `clusterPort` into a full mesh: each gets every other one's
+ * link as a peer. Resolves once every link is connected (or throws after `timeoutMs`).
+ */
+export async function meshBrokers(brokers: readonly LaunchedBroker[], timeoutMs = 10_000): Promise<void> {
+  for (const b of brokers) {
+    if (b.clusterPort === undefined) throw new Error(`broker ${b.name} has no cluster link; launch it with clusterPort: 0`);
+  }
+  await Promise.all(brokers.map((b) => b.setPeers(brokers.filter((o) => o !== b).map((o) => `127.0.0.1:${o.clusterPort}`))));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await Promise.all(brokers.map((b) => b.cluster()));
+    const down = states.flatMap((s, i) => s.peers.filter((p) => !p.connected).map((p) => `${brokers[i].name} → ${p.address}`));
+    if (down.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`cluster links not connected after ${timeoutMs} ms: ${down.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function hostForUrl(host: string): string {

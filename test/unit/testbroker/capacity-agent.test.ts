@@ -82,6 +82,8 @@ async function serve(token: string | undefined, connected: AgentClient[]): Promi
     forceOverload: unused,
     setExtraLoad: unused,
     proxyReport: unused,
+    cluster: unused,
+    setClusterPeers: unused,
   };
   const logger = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const server = http.createServer(

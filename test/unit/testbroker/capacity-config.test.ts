@@ -34,6 +34,8 @@ describe('capacity broker flags', () => {
           ...DEFAULT_CPU_MODEL,
           // The PROXY protocol is off unless asked for.
           ...DEFAULT_PROXY_CONFIG,
+          // No cluster link (clusterPort unset) unless asked for; its queue bound is always set.
+          clusterQueue: 10_000,
         },
       },
     });
