@@ -1,7 +1,7 @@
 // What one Envoy says about its connections to the brokers (over LRS, docs/envoy-view.md):
 // the seam between xds/, which decodes the reports, and envoy-view/, which adds them up.
 
-/** One upstream endpoint of the MQTT cluster, as one Envoy counted it over one interval. */
+/** One upstream endpoint of a cluster that serves the brokers, as one Envoy counted it over one interval. */
 export interface EndpointLoad {
   /** `address:port`, as endpointKey writes it. */
   readonly endpoint: string;
@@ -9,6 +9,11 @@ export interface EndpointLoad {
   readonly inProgress: number;
   /** Connections it opened to the endpoint during the interval. */
   readonly issued: number;
+  /**
+   * The cluster it counted them in: the MQTT cluster, a tenant's pool or the WebSocket
+   * cluster (a broker is an endpoint of each). Absent: the report names no cluster.
+   */
+  readonly cluster?: string;
 }
 
 /** One load report of one Envoy for the MQTT cluster. Endpoints it does not name: 0 and 0. */

@@ -68,8 +68,17 @@ export const MAX_ENTRIES = 500_000;
  */
 interface Uncounted {
   readonly settled: Map<string, number>;
-  window?: { readonly untilMs: number; readonly peak: Map<string, number> };
+  /** Open windows by cluster name ('' for a report that names none), peaks per endpoint. */
+  readonly windows: Map<string, Window>;
 }
+
+interface Window {
+  readonly untilMs: number;
+  readonly peak: Map<string, number>;
+}
+
+/** The cluster a load was counted in; '' when the report names none. */
+const clusterOf = (e: EndpointLoad): string => e.cluster ?? '';
 
 interface Kept {
   /** Which stream sent it: only that stream's end drops it. */
@@ -112,25 +121,28 @@ export class EnvoyViewAggregator {
     this.entries += endpoints.length - (previous?.endpoints.length ?? 0);
     this.nodes.set(report.nodeId, { owner, receivedAtMs: nowMs, intervalMs: report.intervalMs, endpoints });
     const u = this.uncounted.get(report.nodeId);
-    if (u?.window) {
-      if (nowMs <= u.window.untilMs) for (const e of endpoints) this.raise(u.window.peak, e.endpoint, e.inProgress);
-      else this.settle(u);
+    if (u) {
+      for (const [cluster, w] of u.windows) {
+        if (nowMs > w.untilMs) this.settle(u, cluster);
+        else for (const e of endpoints) if (clusterOf(e) === cluster) this.raise(w.peak, e.endpoint, e.inProgress);
+      }
     }
     return undefined;
   }
 
   /**
-   * The MQTT cluster was replaced in every Envoy (a changed Cluster was published): what
-   * each holds now goes uncounted once it applies the change, within `settleMs`.
+   * The cluster of that name was replaced in every Envoy (a changed Cluster was published):
+   * what each holds through it goes uncounted once it applies the change, within `settleMs`.
+   * `cluster` '' is the one of reports that name no cluster.
    */
-  clusterReplaced(nowMs: number, settleMs: number): void {
+  clusterReplaced(nowMs: number, settleMs: number, cluster = ''): void {
     for (const [nodeId, kept] of this.nodes) {
       let u = this.uncounted.get(nodeId);
-      if (!u) this.uncounted.set(nodeId, (u = { settled: new Map() }));
-      if (u.window) this.settle(u);
+      if (!u) this.uncounted.set(nodeId, (u = { settled: new Map(), windows: new Map() }));
+      if (u.windows.has(cluster)) this.settle(u, cluster);
       const peak = new Map<string, number>();
-      u.window = { untilMs: nowMs + settleMs, peak };
-      for (const e of kept.endpoints) this.raise(peak, e.endpoint, e.inProgress);
+      u.windows.set(cluster, { untilMs: nowMs + settleMs, peak });
+      for (const e of kept.endpoints) if (clusterOf(e) === cluster) this.raise(peak, e.endpoint, e.inProgress);
     }
   }
 
@@ -167,12 +179,11 @@ export class EnvoyViewAggregator {
       const u = this.uncounted.get(nodeId);
       if (u) {
         for (const [key, n] of u.settled) sumOf(key).uncounted += n;
-        const settling = u.window !== undefined && nowMs <= u.window.untilMs;
-        if (u.window) {
-          for (const [key, n] of u.window.peak) {
+        for (const w of u.windows.values()) {
+          for (const [key, n] of w.peak) {
             const sum = sumOf(key);
             sum.uncounted += n;
-            sum.settling ||= settling;
+            sum.settling ||= nowMs <= w.untilMs;
           }
         }
       }
@@ -217,14 +228,14 @@ export class EnvoyViewAggregator {
     this.entries -= kept.endpoints.length;
     this.nodes.delete(nodeId);
     const u = this.uncounted.get(nodeId);
-    if (u) this.uncountedEntries -= u.settled.size + (u.window?.peak.size ?? 0);
+    if (u) this.uncountedEntries -= u.settled.size + [...u.windows.values()].reduce((n, w) => n + w.peak.size, 0);
     this.uncounted.delete(nodeId);
   }
 
-  /** The window is over: its peaks join what stays uncounted. */
-  private settle(u: Uncounted): void {
-    const peak = u.window?.peak;
-    u.window = undefined;
+  /** The cluster's window is over: its peaks join what stays uncounted. */
+  private settle(u: Uncounted, cluster: string): void {
+    const peak = u.windows.get(cluster)?.peak;
+    u.windows.delete(cluster);
     if (!peak) return;
     this.uncountedEntries -= peak.size;
     for (const [key, n] of peak) this.add(u.settled, key, n);

@@ -3,6 +3,7 @@
 // /status and /metrics. The clock is read here, never in the aggregator.
 import { Gauge, type Registry } from 'prom-client';
 import { endpointKey, type Broker, type EnvoyLoadReport } from '../domain';
+import { servesBrokers } from '../xds/lrs-messages';
 import { EnvoyViewAggregator, type AggregatorOptions, type EndpointView, type ReportRefusal } from '../envoy-view';
 import { CLUSTER, type LoadReportSink, type SnapshotCache } from '../xds';
 
@@ -64,24 +65,33 @@ export class EnvoyViewRunner implements LoadReportSink {
   }
 
   /**
-   * A Cluster update replaced the MQTT cluster in the Envoys: they stop counting what they
-   * hold, and the view keeps it as uncounted (an upper bound) from here on.
+   * A Cluster update replaced that cluster in the Envoys: they stop counting what they hold
+   * through it, and the view keeps it as uncounted (an upper bound) from here on.
    */
-  clusterReplaced(): void {
-    this.aggregator.clusterReplaced(this.now(), SETTLE_AFTER_INTERVALS * this.opts.reportIntervalMs);
+  clusterReplaced(cluster: string): void {
+    this.aggregator.clusterReplaced(this.now(), SETTLE_AFTER_INTERVALS * this.opts.reportIntervalMs, cluster);
   }
 
   /**
-   * Calls clusterReplaced whenever `cache` publishes a changed Cluster named `clusterName`:
+   * Calls clusterReplaced whenever `cache` publishes a changed Cluster that serves the
+   * brokers (the MQTT cluster `clusterName`, its tenants' pools, the WebSocket clusters):
    * Envoy replaces a cluster whose content changed, and only then.
    */
   follow(cache: SnapshotCache, clusterName: string): void {
-    let version = cache.snapshot()?.resources[CLUSTER].get(clusterName)?.version;
+    const versions = (): Map<string, string> => {
+      const out = new Map<string, string>();
+      for (const [name, r] of cache.snapshot()?.resources[CLUSTER] ?? []) if (servesBrokers(name, clusterName)) out.set(name, r.version);
+      return out;
+    };
+    let known = versions();
     this.unfollow?.();
-    this.unfollow = cache.subscribe((snapshot) => {
-      const next = snapshot.resources[CLUSTER].get(clusterName)?.version;
-      if (version !== undefined && next !== undefined && next !== version) this.clusterReplaced();
-      version = next;
+    this.unfollow = cache.subscribe(() => {
+      const next = versions();
+      for (const [name, version] of next) {
+        const before = known.get(name);
+        if (before !== undefined && before !== version) this.clusterReplaced(name);
+      }
+      known = next;
     });
   }
 
@@ -101,15 +111,34 @@ export class EnvoyViewRunner implements LoadReportSink {
     );
   }
 
-  /** The same per broker name; endpoints that are no broker served now are left out. */
+  /** A broker's endpoints: its MQTT port, and its WebSocket port when it has one. */
+  private static keysOf(b: Broker): string[] {
+    const mqtt = endpointKey(b.address, b.port);
+    return b.websocketPort === undefined ? [mqtt] : [mqtt, endpointKey(b.address, b.websocketPort)];
+  }
+
+  /**
+   * The same per broker name, its MQTT and WebSocket endpoints added up (its page counts
+   * both); endpoints that are no broker served now are left out.
+   */
   byBroker(nowMs: number): ReadonlyMap<string, EndpointView> {
-    const view = this.view(nowMs);
-    const out = new Map<string, EndpointView>();
+    return this.byBrokerOf(this.view(nowMs)).brokers;
+  }
+
+  private byBrokerOf(view: ReadonlyMap<string, EndpointView>): { brokers: Map<string, EndpointView>; unknown: number } {
+    const brokers = new Map<string, EndpointView>();
+    const claimed = new Set<string>();
     for (const b of this.opts.brokers()) {
-      const v = view.get(endpointKey(b.address, b.port));
-      if (v) out.set(b.name, v);
+      let sum: EndpointView | undefined;
+      for (const key of EnvoyViewRunner.keysOf(b)) {
+        const v = view.get(key);
+        if (!v) continue;
+        claimed.add(key);
+        sum = sum === undefined ? v : addViews(sum, v);
+      }
+      if (sum) brokers.set(b.name, sum);
     }
-    return out;
+    return { brokers, unknown: [...view.keys()].filter((k) => !claimed.has(k)).length };
   }
 
   /** Calls `listener` soon after reports arrive (several at once make one call); returns the unsubscribe. */
@@ -119,8 +148,7 @@ export class EnvoyViewRunner implements LoadReportSink {
   }
 
   status(nowMs: number = this.now()): EnvoyViewStatus {
-    const view = this.view(nowMs);
-    const byName = this.byBroker(nowMs);
+    const { brokers: byName, unknown } = this.byBrokerOf(this.view(nowMs));
     const summary = this.aggregator.summary(nowMs);
     const brokers: Record<string, BrokerEnvoyView> = {};
     for (const [name, v] of byName) {
@@ -137,7 +165,7 @@ export class EnvoyViewRunner implements LoadReportSink {
       envoys: summary.fresh,
       staleEnvoys: summary.nodes - summary.fresh,
       brokers,
-      unknownEndpoints: view.size - byName.size,
+      unknownEndpoints: unknown,
     };
   }
 
@@ -200,4 +228,16 @@ export class EnvoyViewRunner implements LoadReportSink {
       },
     });
   }
+}
+
+/** Two endpoints of one broker: the counts add up, the rest is the same fleet's. */
+function addViews(a: EndpointView, b: EndpointView): EndpointView {
+  return {
+    connections: a.connections + b.connections,
+    openedPerSec: a.openedPerSec + b.openedPerSec,
+    envoys: a.envoys,
+    freshAtMs: a.freshAtMs,
+    uncounted: a.uncounted + b.uncounted,
+    settling: a.settling || b.settling,
+  };
 }

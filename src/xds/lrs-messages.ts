@@ -102,9 +102,20 @@ export type Extracted =
   | { readonly ok: false; readonly reason: LrsRejectReason; readonly details: string };
 
 /**
- * The MQTT cluster's endpoints of one report, summed per address:port (a broker in two
- * localities or priorities is one broker), after checking the report's size. The sizes
- * are checked on the lists as decoded, before anything is walked or kept.
+ * Whether a cluster of that name sends clients to the brokers: the MQTT cluster itself, a
+ * tenant's pool (`<name>.<tenant>`), the WebSocket cluster (`<name>_ws`) and its tenants'
+ * pools. A broker's page counts the connections of all of them.
+ */
+export function servesBrokers(cluster: string, mqttCluster: string): boolean {
+  const ws = `${mqttCluster}_ws`;
+  return cluster === mqttCluster || cluster === ws || cluster.startsWith(`${mqttCluster}.`) || cluster.startsWith(`${ws}.`);
+}
+
+/**
+ * The endpoints of the clusters that serve the brokers (servesBrokers), summed per cluster
+ * and address:port (a broker in two localities or priorities is one broker), after checking
+ * the report's size. The sizes are checked on the lists as decoded, before anything is
+ * walked or kept. The interval is the MQTT cluster's, or the first such cluster's.
  */
 export function extractClusterReport(req: LoadStatsRequest, clusterName: string, limits: ReportLimits = REPORT_LIMITS): Extracted {
   const clusters = req.cluster_stats;
@@ -136,18 +147,20 @@ export function extractClusterReport(req: LoadStatsRequest, clusterName: string,
   }
   // Loops, not flatMap chains: every Envoy sends one of these per interval.
   let ours: ClusterStats | undefined;
-  const sums = new Map<string, { endpoint: string; inProgress: number; issued: number }>();
+  const sums = new Map<string, { endpoint: string; cluster: string; inProgress: number; issued: number }>();
   for (const c of clusters) {
-    if (c.cluster_name !== clusterName) continue;
-    ours ??= c;
+    const name = c.cluster_name ?? '';
+    if (!servesBrokers(name, clusterName)) continue;
+    if (name === clusterName || !ours) ours = c;
     for (const l of c.upstream_locality_stats ?? []) {
       for (const e of l.upstream_endpoint_stats ?? []) {
         const socket = e.address?.socket_address;
         // A pipe or internal address is no broker of ours: EDS gives brokers IP and port.
         if (!socket?.address || !socket.port_value) continue;
-        const key = endpointKey(socket.address, socket.port_value);
+        const endpoint = endpointKey(socket.address, socket.port_value);
+        const key = `${name}\n${endpoint}`;
         let sum = sums.get(key);
-        if (!sum) sums.set(key, (sum = { endpoint: key, inProgress: 0, issued: 0 }));
+        if (!sum) sums.set(key, (sum = { endpoint, cluster: name, inProgress: 0, issued: 0 }));
         sum.inProgress += count(e.total_requests_in_progress);
         sum.issued += count(e.total_issued_requests);
       }

@@ -4,6 +4,7 @@
 import mqtt from 'mqtt';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
+import type { EnvoyViewStatus } from '../../src/runners';
 import { freePort, startBrokers, startEnvoy, stopBrokers, untilHealthy, waitFor, type EnvoyHandle, type TestBroker } from '../support';
 import { TestCa } from '../support/certs';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
@@ -18,6 +19,7 @@ describe.each([
   let plane: ControlPlane;
   let envoy: EnvoyHandle;
   let wsPort: number;
+  let adminPort: number;
   let brokersFile: string;
   const ca = new TestCa('mqtt-xds websocket test CA');
   const clients: mqtt.MqttClient[] = [];
@@ -66,6 +68,7 @@ describe.each([
       },
     });
     wsPort = config.listener.websocketPort;
+    adminPort = config.admin.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
     await untilHealthy(envoy, 2, 'two healthy brokers');
@@ -94,6 +97,19 @@ describe.each([
     await new Promise<void>((resolve, reject) => sub.subscribe(`ws/${mode}/echo`, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
     sub.publish(`ws/${mode}/echo`, 'over websockets', { qos: 1 });
     expect(await got).toBe('over websockets');
+  });
+
+  it("counts the WebSocket clients in the Envoy view as their brokers' connections", async () => {
+    // The brokers' pages count them; a view of the MQTT cluster alone would call every page a liar.
+    const seen = await waitFor(
+      async () => {
+        const { envoyView } = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as { envoyView: EnvoyViewStatus };
+        const n = brokers.map((b) => envoyView.brokers[b.name]?.connections);
+        return n[0] === 10 && n[1] === 30 && envoyView;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'the Envoy view to show 10 and 30 WebSocket connections' },
+    );
+    expect(seen.unknownEndpoints).toBe(0);
   });
 
   it('follows a drain: a draining broker gets no new WebSocket client and keeps its own', async () => {

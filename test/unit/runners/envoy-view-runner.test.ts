@@ -108,7 +108,11 @@ describe('EnvoyViewRunner', () => {
     publish(100);
     r.follow(cache, 'mqtt_brokers');
     const held = (): void => {
-      r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 30, issued: 0 }] });
+      r.report(1, {
+        nodeId: 'envoy-1',
+        intervalMs: 1000,
+        endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 30, issued: 0, cluster: 'mqtt_brokers' }],
+      });
     };
     held();
     // A weight change is EDS only: Envoy keeps its cluster and counts on.
@@ -119,14 +123,48 @@ describe('EnvoyViewRunner', () => {
     // A changed Cluster is a new cluster in Envoy.
     publish(200, 7);
     now.ms = T0 + 20_000;
-    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 2, issued: 2 }] });
+    r.report(1, {
+      nodeId: 'envoy-1',
+      intervalMs: 1000,
+      endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 2, issued: 2, cluster: 'mqtt_brokers' }],
+    });
     expect(r.status().brokers['b-0']).toMatchObject({ connections: 2, uncounted: 30 });
     expect(await registry.metrics()).toMatch(/mqtt_xds_envoy_view_uncounted_connections\{broker="b-0"\} 30/);
     // After stop, the cache is no longer followed.
     r.stop();
     publish(300, 7);
     now.ms = T0 + 30_000;
-    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 2, issued: 0 }] });
+    r.report(1, {
+      nodeId: 'envoy-1',
+      intervalMs: 1000,
+      endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 2, issued: 0, cluster: 'mqtt_brokers' }],
+    });
     expect(r.status().brokers['b-0']).toMatchObject({ connections: 2, uncounted: 30 });
+  });
+
+  it("adds a broker's WebSocket endpoint and its tenants' pools to its count, and replaces only the cluster that changed", () => {
+    const now = { ms: T0 };
+    const ws: Broker[] = [{ name: 'w-0', address: '10.0.0.9', port: 1883, websocketPort: 8000 }];
+    const r = new EnvoyViewRunner({ reportIntervalMs: 1000, registry: new Registry(), brokers: () => ws, nowMs: () => now.ms });
+    const report = (main: number, pool: number, socket: number): void => {
+      r.report(1, {
+        nodeId: 'envoy-1',
+        intervalMs: 1000,
+        endpoints: [
+          { endpoint: '10.0.0.9:1883', inProgress: main, issued: 0, cluster: 'mqtt_brokers' },
+          { endpoint: '10.0.0.9:1883', inProgress: pool, issued: 0, cluster: 'mqtt_brokers.acme' },
+          { endpoint: '10.0.0.9:8000', inProgress: socket, issued: 0, cluster: 'mqtt_brokers_ws' },
+          { endpoint: '10.0.0.7:1883', inProgress: 1, issued: 0, cluster: 'mqtt_brokers' },
+        ],
+      });
+    };
+    report(10, 20, 30);
+    expect(r.status().brokers['w-0']).toMatchObject({ connections: 60, uncounted: 0 });
+    expect(r.status().unknownEndpoints).toBe(1);
+    // Only the tenant's pool changed: its 20 go uncounted, the others are still counted.
+    r.clusterReplaced('mqtt_brokers.acme');
+    now.ms = T0 + 10_000;
+    report(11, 0, 30);
+    expect(r.status().brokers['w-0']).toMatchObject({ connections: 41, uncounted: 20 });
   });
 });

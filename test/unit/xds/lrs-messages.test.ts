@@ -1,4 +1,4 @@
-import { extractClusterReport, type LoadStatsRequest } from '../../../src/xds/lrs-messages';
+import { extractClusterReport, servesBrokers, type LoadStatsRequest } from '../../../src/xds/lrs-messages';
 
 const limits = { maxClusters: 2, maxLocalities: 2, maxEndpoints: 3 };
 const at = (address: string, port: number, inProgress?: string, issued?: string) => ({
@@ -48,10 +48,44 @@ describe('extractClusterReport', () => {
       cluster: {
         intervalMs: undefined,
         endpoints: [
-          { endpoint: '[fd00::1]:1883', inProgress: 2, issued: 0 },
-          { endpoint: '10.0.0.1:1883', inProgress: 0, issued: 4 },
+          { endpoint: '[fd00::1]:1883', inProgress: 2, issued: 0, cluster: 'mqtt' },
+          { endpoint: '10.0.0.1:1883', inProgress: 0, issued: 4, cluster: 'mqtt' },
         ],
       },
     });
+  });
+
+  it("reads every cluster that serves the brokers (tenants' pools, WebSockets), each load named by its cluster", () => {
+    const wide = { maxClusters: 10, maxLocalities: 10, maxEndpoints: 20 };
+    const stats = (cluster_name: string, port: number, inProgress: string, seconds: number) => ({
+      cluster_name,
+      load_report_interval: { seconds },
+      upstream_locality_stats: [{ upstream_endpoint_stats: [at('10.0.0.1', port, inProgress)] }],
+    });
+    const req: LoadStatsRequest = {
+      cluster_stats: [
+        stats('mqtt.acme', 1883, '4', 3),
+        stats('mqtt', 1883, '5', 2),
+        stats('mqtt_ws', 8000, '6', 2),
+        stats('mqtt_ws.acme', 8000, '7', 2),
+        stats('mqttx', 1883, '100', 2),
+        stats('other', 1883, '100', 2),
+      ],
+    };
+    expect(extractClusterReport(req, 'mqtt', wide)).toEqual({
+      ok: true,
+      cluster: {
+        // The MQTT cluster's interval, though a tenant's pool came first.
+        intervalMs: 2000,
+        endpoints: [
+          { endpoint: '10.0.0.1:1883', inProgress: 4, issued: 0, cluster: 'mqtt.acme' },
+          { endpoint: '10.0.0.1:1883', inProgress: 5, issued: 0, cluster: 'mqtt' },
+          { endpoint: '10.0.0.1:8000', inProgress: 6, issued: 0, cluster: 'mqtt_ws' },
+          { endpoint: '10.0.0.1:8000', inProgress: 7, issued: 0, cluster: 'mqtt_ws.acme' },
+        ],
+      },
+    });
+    expect(servesBrokers('mqtt_wsx', 'mqtt')).toBe(false);
+    expect(servesBrokers('mqtt.', 'mqtt')).toBe(true);
   });
 });

@@ -156,8 +156,8 @@ describe('LRS on the ADS server, over real gRPC', () => {
       nodeId: 'envoy-1',
       intervalMs: 2000,
       endpoints: [
-        { endpoint: '10.0.0.1:1883', inProgress: 6, issued: 3 },
-        { endpoint: '10.0.0.2:1883', inProgress: 3, issued: 0 },
+        { endpoint: '10.0.0.1:1883', inProgress: 6, issued: 3, cluster: 'mqtt_brokers' },
+        { endpoint: '10.0.0.2:1883', inProgress: 3, issued: 0, cluster: 'mqtt_brokers' },
       ],
     });
     // A report without the MQTT cluster (an Envoy that has not got it yet) reaches no one.
