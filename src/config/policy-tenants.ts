@@ -7,12 +7,19 @@ import { listOf, mapOf, name, numberIn, numberOr, oneOf, partial, section, type 
 export interface TenantPolicy {
   /** SNI names this tenant answers: exact (`acme.example.com`) or a leading wildcard (`*.acme.example.com`). */
   readonly serverNames: readonly string[];
-  /** The tenant's certificate and key (PEM, leaf first), watched like listener.tls's. */
-  readonly certFile: string;
-  readonly keyFile: string;
+  /** The tenant's certificate and key (PEM, leaf first), watched like listener.tls's. Not with `secret`. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
   /** mTLS for this tenant: clients must present a certificate this CA bundle signed. */
   readonly clientCaFile?: string;
-  /** With clientCaFile: a client certificate must carry one of these SANs (`TYPE:value`, a trailing `*` for a prefix). */
+  /**
+   * Instead of the files: a kubernetes.io/tls Secret (`name` in discovery.kubernetes.namespace,
+   * or `namespace/name`) whose tls.crt and tls.key are watched through the API.
+   */
+  readonly secret?: string;
+  /** With `secret`: a Secret (Opaque or kubernetes.io/tls) whose ca.crt is the client CA bundle. */
+  readonly clientCaSecret?: string;
+  /** With a client CA: a client certificate must carry one of these SANs (`TYPE:value`, a trailing `*` for a prefix). */
   readonly clientSubjectAltNames?: readonly string[];
   /** The tenant's broker pool, by name; absent (and no brokerLabels): every broker. */
   readonly brokers?: readonly string[];
@@ -48,6 +55,11 @@ const subjectAltName: Reader<string> = name(
   /^(DNS|URI|EMAIL|IP):[^,\s]+$/,
   'TYPE:value with TYPE one of DNS, URI, EMAIL, IP (a trailing * matches a prefix)',
 );
+/** A Secret's name (a DNS subdomain), optionally after its namespace (a DNS label) and a slash. */
+const secretRef: Reader<string> = name(
+  /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+  'a Secret as name or namespace/name (lower-case letters, digits, "-" and "." in the name)',
+);
 const UINT32 = 0xffff_ffff;
 
 const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
@@ -56,6 +68,8 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
     certFile: absolutePath,
     keyFile: absolutePath,
     clientCaFile: absolutePath,
+    secret: secretRef,
+    clientCaSecret: secretRef,
     clientSubjectAltNames: listOf(subjectAltName, { min: 1, max: 100 }),
     brokers: listOf(name(BROKER_NAME.pattern, BROKER_NAME.allowed), { min: 1, max: 10_000 }),
     brokerLabels: mapOf({ pattern: LABEL.key, allowed: LABEL.allowed }, name(LABEL.value, LABEL.allowed)),
@@ -69,7 +83,7 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
       { perSec: 'off', burst: 'auto' },
     ),
   },
-  ['serverNames', 'certFile', 'keyFile'],
+  ['serverNames'],
 );
 
 export const TENANTS: Reader<Readonly<Record<string, TenantPolicy>>> = mapOf(TENANT_NAME, TENANT);
@@ -92,11 +106,12 @@ export function checkTenants(
         );
       } else owner.set(n, tenant);
     });
-    if (spec.clientSubjectAltNames !== undefined && spec.clientCaFile === undefined) {
+    checkTenantTlsSource(tenant, spec, add);
+    if (spec.clientSubjectAltNames !== undefined && spec.clientCaFile === undefined && spec.clientCaSecret === undefined) {
       add(
         'POLICY_TENANT_SANS_WITHOUT_CA',
         `tenants.${tenant}.clientSubjectAltNames`,
-        'client SANs are matched on client certificates, which only clientCaFile asks for; set it too',
+        'client SANs are matched on client certificates, which only a client CA (clientCaFile or clientCaSecret) asks for; set one',
       );
     }
     if (spec.brokers !== undefined && spec.brokerLabels !== undefined) {
@@ -125,5 +140,34 @@ export function checkTenants(
         `burst ${burst} is below perSec ${perSec}; Envoy refills at most once a second`,
       );
     }
+  }
+}
+
+/** A tenant's certificate comes from its two files or from one Secret: exactly one source. */
+function checkTenantTlsSource(tenant: string, spec: TenantPolicy, add: (code: string, path: string, message: string) => void): void {
+  const at = `tenants.${tenant}`;
+  const files = spec.certFile !== undefined || spec.keyFile !== undefined;
+  if (spec.secret !== undefined) {
+    for (const key of ['certFile', 'keyFile', 'clientCaFile'] as const) {
+      if (spec[key] === undefined) continue;
+      const instead = key === 'clientCaFile' ? 'with a Secret, give the client CA as clientCaSecret' : 'keep one of them';
+      add('POLICY_TENANT_TLS_TWO_SOURCES', `${at}.${key}`, `secret and ${key} are two sources of the tenant's TLS material: ${instead}`);
+    }
+    return;
+  }
+  if (spec.clientCaSecret !== undefined) {
+    add(
+      'POLICY_TENANT_CA_SECRET_NEEDS_SECRET',
+      `${at}.clientCaSecret`,
+      'clientCaSecret goes with secret; with certificate files, give the client CA as clientCaFile',
+    );
+  }
+  if (!files) {
+    add('POLICY_TENANT_TLS_MISSING', at, 'a tenant needs its certificate: certFile and keyFile, or secret (a kubernetes.io/tls Secret)');
+    return;
+  }
+  for (const key of ['certFile', 'keyFile'] as const) {
+    if (spec[key] === undefined)
+      add('POLICY_TENANT_TLS_PAIR', `${at}.${key}`, 'certFile and keyFile go together: set both, or secret instead');
   }
 }

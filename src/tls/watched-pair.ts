@@ -118,6 +118,11 @@ export class WatchedPair {
     return `${this.opts.what}: no good certificate from ${this.source.noun} yet${why}`;
   }
 
+  /** The newest read's problems while nothing is in force yet; empty once a good pair is. */
+  pendingProblems(): readonly Problem[] {
+    return this.current ? [] : this.latestProblems;
+  }
+
   /** Re-reads the files; a changed, good pair is in force at once. */
   refresh(): void {
     if (this.source.read) this.take(this.source.read());
