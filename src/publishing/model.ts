@@ -138,7 +138,7 @@ export class ModelBuilder {
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion);
     // Without a certificate of its own the listener has no chain for names no tenant has.
     const defaultChain = tenants.models.length === 0 || (material !== undefined && policy.unknownServerName === 'default');
-    const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort) : undefined;
+    const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort, tenants.models) : undefined;
     return {
       listener: mqttListener,
       cluster: brokerCluster,
@@ -237,9 +237,17 @@ export class ModelBuilder {
    * The WebSocket listener and its cluster: the MQTT listener's settings (TLS, limits) on
    * another port, to the brokers' websocket ports, checked by TCP connect. Without any
    * broker that has a websocket port there is nothing to send clients to: left out, once
-   * warned.
+   * warned. Each SNI tenant gets a chain here too, with its certificate (the same SDS
+   * Secrets as its MQTT chain), its limits (counted per listener) and a cluster of its
+   * pool's websocket ports.
    */
-  private websocket(plan: WeightPlan, listener: ListenerModel, cluster: ClusterModel, port: number): ProxyModel['websocket'] {
+  private websocket(
+    plan: WeightPlan,
+    listener: ListenerModel,
+    cluster: ClusterModel,
+    port: number,
+    tenants: readonly TenantModel[],
+  ): ProxyModel['websocket'] {
     if (!plan.endpoints.some((e) => e.websocketPort !== undefined)) {
       if (!this.websocketWarned) {
         this.websocketWarned = true;
@@ -249,9 +257,19 @@ export class ModelBuilder {
     }
     this.websocketWarned = false;
     const name = `${cluster.name}_ws`;
+    const listenerName = `${listener.name}_ws`;
+    const wsTenants = tenants.map((t): TenantModel => {
+      const clusterName = `${name}.${t.name}`;
+      return {
+        ...t,
+        listener: { ...t.listener, name: tenantChainName(listenerName, t.name), port, clusterName },
+        cluster: { ...t.cluster, name: clusterName, healthCheck: { ...t.cluster.healthCheck, kind: 'tcp' } },
+      };
+    });
     return {
-      listener: { ...listener, name: `${listener.name}_ws`, port, clusterName: name },
+      listener: { ...listener, name: listenerName, port, clusterName: name },
       cluster: { ...cluster, name, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
+      ...(wsTenants.length > 0 ? { tenants: wsTenants } : {}),
     };
   }
 
