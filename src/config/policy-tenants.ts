@@ -30,8 +30,9 @@ export interface TenantPolicy {
   /** New connections per second per Envoy; absent or `off`: no limit. */
   readonly connectRate?: { readonly perSec: number | 'off'; readonly burst: number | 'auto' };
   /**
-   * With cluster.proxyProtocol.version v2: literal TLVs (`TYPE=VALUE`) added to the headers
-   * of this tenant's cluster, replacing a setting's TLV of the same type. docs/proxy-protocol.md.
+   * With cluster.proxyProtocol.version v2: TLVs (`TYPE=VALUE`, VALUE literal or one %SOURCE%
+   * as in cluster.proxyProtocol.tlvs) added to the headers of this tenant's cluster,
+   * replacing a setting's TLV of the same type. docs/proxy-protocol.md.
    */
   readonly proxyTlvs?: readonly string[];
 }
@@ -126,11 +127,8 @@ export function checkTenants(
     }
     (spec.proxyTlvs ?? []).forEach((entry, i) => {
       const at = `tenants.${tenant}.proxyTlvs[${i}]`;
-      const { tlvs, problems } = parseProxyTlvs(entry, at);
+      const { problems } = parseProxyTlvs(entry, at);
       for (const p of problems) add(p.code.replace(/^CONFIG_/, 'POLICY_'), at, p.message);
-      if (tlvs.length === 1 && !('value' in tlvs[0])) {
-        add('POLICY_PROXY_TLV_SOURCE', at, `${at}: a tenant's TLV is literal text; take client values in cluster.proxyProtocol.tlvs`);
-      }
     });
     const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
     if (perSec !== 'off' && burst !== 'auto' && burst < perSec) {

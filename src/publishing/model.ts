@@ -185,7 +185,9 @@ export class ModelBuilder {
       const pool = poolMembers(spec, this.opts.brokers?.() ?? []);
       const clusterName = `${cluster.name}.${name}`;
       const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
-      const { connectRate: _shared, ...rest } = listener;
+      const { connectRate: _shared, tlvSources: _sources, ...rest } = listener;
+      // The chain keeps every client value its cluster's TLVs read: the setting's and the tenant's own.
+      const tlvSources = tlvSourcesOf([...this.proxy.tlvs, ...this.tenantTlvs(name, spec)]);
       models.push({
         name,
         serverNames: spec.serverNames,
@@ -193,6 +195,7 @@ export class ModelBuilder {
           ...rest,
           name: chain,
           clusterName,
+          ...(this.proxy.version === 'v2' && tlvSources.length > 0 ? { tlvSources } : {}),
           ...(perSec === 'off' ? {} : { connectRate: { perSec, burst: burst === 'auto' ? perSec : burst } }),
           ...(spec.maxConnections === undefined ? {} : { maxConnections: spec.maxConnections }),
           tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
@@ -215,13 +218,17 @@ export class ModelBuilder {
   /** The shared cluster's settings under the tenant's name; %TENANT% TLVs carry that name. */
   private tenantCluster(cluster: ClusterModel, name: string, tenant: string, spec: TenantPolicy): ClusterModel {
     const { proxyProtocol: _shared, ...rest } = cluster;
+    const proxyProtocol = proxyProtocolModel(this.proxy, tenant, this.tenantTlvs(tenant, spec));
+    return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
+  }
+
+  private tenantTlvs(tenant: string, spec: TenantPolicy): ProxyTlv[] {
     let own = this.tenantTlvCache.get(spec);
     if (own === undefined) {
       own = (spec.proxyTlvs ?? []).flatMap((entry) => parseProxyTlvs(entry, `tenants.${tenant}.proxyTlvs`).tlvs);
       this.tenantTlvCache.set(spec, own);
     }
-    const proxyProtocol = proxyProtocolModel(this.proxy, tenant, own);
-    return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
+    return own;
   }
 
   private tenantSans(spec: TenantPolicy): SanMatch[] {

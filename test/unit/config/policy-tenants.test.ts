@@ -137,11 +137,27 @@ describe('policy: a tenant’s PROXY TLVs', () => {
     expect(r.ok && r.value.tenants.acme.proxyTlvs).toEqual(['0xE5=gold', '230=eu']);
   });
 
-  it('refuses a type out of range and a client source, naming the entry', () => {
-    const r = parse(lines('tenants:', ...acme, '    proxyTlvs: ["0x100=gold", "0xE6=%REQUESTED_SERVER_NAME%"]'));
+  it('reads the sources cluster.proxyProtocol.tlvs takes: client values and the tenant', () => {
+    const r = parse(
+      lines(
+        'tenants:',
+        ...acme,
+        '    proxyTlvs: ["0xE6=%REQUESTED_SERVER_NAME%", "0xE7=%DOWNSTREAM_PEER_FINGERPRINT_256%", "0xE8=%TENANT%"]',
+      ),
+    );
+    expect(r.ok && r.value.tenants.acme.proxyTlvs).toEqual([
+      '0xE6=%REQUESTED_SERVER_NAME%',
+      '0xE7=%DOWNSTREAM_PEER_FINGERPRINT_256%',
+      '0xE8=%TENANT%',
+    ]);
+  });
+
+  it('refuses a type out of range and an unknown source, naming the entry', () => {
+    const r = parse(lines('tenants:', ...acme, '    proxyTlvs: ["0x100=gold", "0xE6=%DOWNSTREAM_PEER_ISSUER%", "0xE7=a%b"]'));
     expect(codes(r)).toEqual([
       ['POLICY_PROXY_TLV_TYPE', 'tenants.acme.proxyTlvs[0]'],
       ['POLICY_PROXY_TLV_SOURCE', 'tenants.acme.proxyTlvs[1]'],
+      ['POLICY_PROXY_TLV_VALUE', 'tenants.acme.proxyTlvs[2]'],
     ]);
   });
 });
