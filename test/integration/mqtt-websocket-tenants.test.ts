@@ -27,6 +27,7 @@ describe.each(['sotw', 'delta'] as const)('SNI tenants on the WebSocket listener
   let plane: ControlPlane;
   let envoy: EnvoyHandle;
   let wsPort: number;
+  let mqttPort: number;
   const clients: mqtt.MqttClient[] = [];
 
   /** An mqtt.js client over wss naming `servername`, verifying the certificate against that name. */
@@ -50,11 +51,11 @@ describe.each(['sotw', 'delta'] as const)('SNI tenants on the WebSocket listener
       });
       c.once('close', () => reject(new Error(`${id}: closed before CONNACK`)));
     });
-  /** The serial Envoy's ws listener presents for this SNI. */
-  const presented = (servername: string): Promise<string> =>
+  /** The serial Envoy presents for this SNI, on the ws listener unless another port is given. */
+  const presented = (servername: string, port = wsPort): Promise<string> =>
     new Promise((resolve) => {
       const checkServerIdentity = (): undefined => undefined;
-      const s = tls.connect({ host: '127.0.0.1', port: wsPort, ca: ca.ca.cert, servername, checkServerIdentity }, () => {
+      const s = tls.connect({ host: '127.0.0.1', port, ca: ca.ca.cert, servername, checkServerIdentity }, () => {
         const serial = s.getPeerCertificate().serialNumber;
         s.destroy();
         resolve(serial);
@@ -85,6 +86,7 @@ describe.each(['sotw', 'delta'] as const)('SNI tenants on the WebSocket listener
       listener: { websocketPort: await freePort(), tls: { certFile: listener.certFile, keyFile: listener.keyFile } },
     });
     wsPort = config.listener.websocketPort;
+    mqttPort = config.listener.port;
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
     await untilHealthy(envoy, 3, 'three healthy WebSocket hosts', 30_000, 'mqtt_brokers_ws');
@@ -134,5 +136,18 @@ describe.each(['sotw', 'delta'] as const)('SNI tenants on the WebSocket listener
     // A name no tenant has is not limited by acme's limit, and reaches the default chain.
     await connect(`default-${mode}`, DEFAULT);
     expect(clients.filter((c) => c.connected)).toHaveLength(16);
+  });
+
+  it("rotates a tenant's certificate on both listeners at once, and its wss clients stay connected", async () => {
+    // acme is at its limit of 5 on the ws listener: one leaves, so a handshake can get in.
+    await clients[0].endAsync();
+    const open = clients.filter((c) => c.connected).length;
+    const next = ca.issue(`${ACME}-next-${mode}`, { commonName: ACME, san: [`DNS:${ACME}`] });
+    // The tenant's files, rewritten in place (the key first): one SDS Secret serves both listeners.
+    fs.writeFileSync(acme.keyFile, next.key);
+    fs.writeFileSync(acme.certFile, next.cert);
+    await waitFor(async () => (await presented(ACME)) === serialOf(next), { timeoutMs: 20_000, what: 'the new serial on the ws listener' });
+    expect(await presented(ACME, mqttPort)).toBe(serialOf(next));
+    expect(clients.filter((c) => c.connected)).toHaveLength(open);
   });
 });
