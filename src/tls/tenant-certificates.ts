@@ -4,7 +4,7 @@
 // not served (its chain is left out) and says why in /status; the other tenants are
 // untouched. A tenant whose certificate goes bad later keeps its last good one, as
 // listener.tls does.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TenantPolicy } from '../config/policy';
 import type { Logger } from '../util/log';
 import type { Problem } from '../util/result';
@@ -34,6 +34,7 @@ interface Entry {
 export class TenantCertificates {
   private readonly entries = new Map<string, Entry>();
   private running = false;
+  private readonly refusals: Counter<'tenant' | 'code'> | undefined;
 
   constructor(
     private readonly opts: {
@@ -48,6 +49,12 @@ export class TenantCertificates {
     },
   ) {
     if (opts.registry) {
+      this.refusals = new Counter({
+        name: 'mqtt_xds_tenant_tls_refused_total',
+        help: "Tenants' certificate reads refused (the last good certificate stays in force), by tenant and problem code",
+        labelNames: ['tenant', 'code'],
+        registers: [opts.registry],
+      });
       const entries = this.entries;
       new Gauge({
         name: 'mqtt_xds_tenant_tls_certificate_expiry_timestamp_seconds',
@@ -92,13 +99,16 @@ export class TenantCertificates {
       ...(this.opts.refreshMs === undefined ? {} : { refreshMs: this.opts.refreshMs }),
       ...(this.opts.nowMs === undefined ? {} : { nowMs: this.opts.nowMs }),
       onChange: () => this.opts.onChange(),
+      onRefused: (problems: readonly Problem[]) => this.counted(name, problems),
     };
     if (spec.secret !== undefined) {
       const { secretSource } = this.opts;
       if (!secretSource) {
         const message = `tenant ${name} names a Secret, but this control plane has no Kubernetes access; give certFile and keyFile instead`;
         this.opts.logger.error(message);
-        return { key: keyOf(spec), firstProblems: [{ code: 'TLS_SECRET_WATCH', path: `${setting}.secret`, message }] };
+        const problems = [{ code: 'TLS_SECRET_WATCH', path: `${setting}.secret`, message }];
+        this.counted(name, problems);
+        return { key: keyOf(spec), firstProblems: problems };
       }
       const secrets = { secret: spec.secret, ...(spec.clientCaSecret === undefined ? {} : { clientCaSecret: spec.clientCaSecret }) };
       // Pushed by its watch once started: nothing to load now, and the chain waits for it.
@@ -112,11 +122,16 @@ export class TenantCertificates {
     const pair = new WatchedPair({ ...common, files });
     const loaded = pair.load();
     if (!loaded.ok) {
+      this.counted(name, loaded.problems);
       this.opts.logger.error(`tenant ${name}: certificate refused; the tenant is not served until it is good`, {
         problems: loaded.problems.map((p) => `${p.code} ${p.path}: ${p.message}`),
       });
     }
     return { key: keyOf(spec), pair, firstProblems: loaded.ok ? [] : loaded.problems };
+  }
+
+  private counted(tenant: string, problems: readonly Problem[]): void {
+    for (const p of problems) this.refusals?.inc({ tenant, code: p.code });
   }
 
   /** The tenant's certificate in force, or undefined: not served. */

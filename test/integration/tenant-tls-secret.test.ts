@@ -248,6 +248,8 @@ describe.each(['sotw', 'delta'] as const)(
       });
       expect(await presented(ACME)).toBe(good);
       expect(pool!.closed()).toBe(0);
+      const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+      expect(metrics).toMatch(/^mqtt_xds_tenant_tls_refused_total\{tenant="acme",code="TLS_KEY_MISMATCH"\} 1$/m);
       await waitFor(
         async () => {
           const events = (await api('GET', `/api/v1/namespaces/${NS}/events`)) as {

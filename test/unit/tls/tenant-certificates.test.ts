@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { Registry } from 'prom-client';
 import type { TenantPolicy } from '../../../src/config/policy';
 import { TenantCertificates, type PemSink, type PemSource, type TenantSecrets } from '../../../src/tls';
 import { silentLogger } from '../../../src/util/log';
@@ -53,7 +54,9 @@ describe("TenantCertificates: a tenant's certificate from a Secret", () => {
     expect(changes).toBe(2);
   });
 
-  it('keeps the last good certificate when an update is refused', () => {
+  it('keeps the last good certificate when an update is refused, and counts the refusal once by tenant and code', async () => {
+    const registry = new Registry();
+    certs = new TenantCertificates({ logger: silentLogger, registry, secretSource, onChange: () => changes++ });
     certs.sync({ acme: fromSecret });
     certs.start();
     const w = watches.get('acme')!;
@@ -62,6 +65,10 @@ describe("TenantCertificates: a tenant's certificate from a Secret", () => {
     expect(certs.material('acme')?.pair.serial).toBe(serial(first.cert));
     expect(certs.status().acme.refused.map((p) => p.code)).toEqual(['TLS_KEY_MISMATCH']);
     expect(changes).toBe(1);
+    // The watch listing again offers the same refused content: not counted twice.
+    w.sink!.offer(ok({ cert: first.cert, key: second.key }));
+    const text = await registry.getSingleMetricAsString('mqtt_xds_tenant_tls_refused_total');
+    expect(text).toMatch(/^mqtt_xds_tenant_tls_refused_total\{tenant="acme",code="TLS_KEY_MISMATCH"\} 1$/m);
   });
 
   it('stops the watch when the tenant moves to another Secret, and watches the new one', () => {
