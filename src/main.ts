@@ -112,9 +112,11 @@ export class ControlPlane {
       fleetSignal(this.planner.lastOutcome()?.decisions ?? [], this.policy.policy().autoscaling.targetUtilisation),
     );
     const listenerTls = creds.listenerTls;
+    const tenantLog = log.child({ stage: 'tenant-tls' });
     this.tenantTls = new TenantCertificates({
-      logger: log.child({ stage: 'tenant-tls' }),
+      logger: tenantLog,
       registry,
+      secretSource: runners.tenantSecretSource(config, tenantLog),
       onChange: () => this.publisher.certificateChanged(),
     });
     this.tenantTls.sync(this.policy.policy().tenants);

@@ -8,12 +8,19 @@ import { listOf, mapOf, name, numberIn, numberOr, oneOf, partial, section, type 
 export interface TenantPolicy {
   /** SNI names this tenant answers: exact (`acme.example.com`) or a leading wildcard (`*.acme.example.com`). */
   readonly serverNames: readonly string[];
-  /** The tenant's certificate and key (PEM, leaf first), watched like listener.tls's. */
-  readonly certFile: string;
-  readonly keyFile: string;
+  /** The tenant's certificate and key (PEM, leaf first), watched like listener.tls's. Not with `secret`. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
   /** mTLS for this tenant: clients must present a certificate this CA bundle signed. */
   readonly clientCaFile?: string;
-  /** With clientCaFile: a client certificate must carry one of these SANs (`TYPE:value`, a trailing `*` for a prefix). */
+  /**
+   * Instead of the files: a kubernetes.io/tls Secret (`name` in discovery.kubernetes.namespace,
+   * or `namespace/name`) whose tls.crt and tls.key are watched through the API.
+   */
+  readonly secret?: string;
+  /** With `secret`: a Secret (Opaque or kubernetes.io/tls) whose ca.crt is the client CA bundle. */
+  readonly clientCaSecret?: string;
+  /** With a client CA: a client certificate must carry one of these SANs (`TYPE:value`, a trailing `*` for a prefix). */
   readonly clientSubjectAltNames?: readonly string[];
   /** The tenant's broker pool, by name; absent (and no brokerLabels): every broker. */
   readonly brokers?: readonly string[];
@@ -24,8 +31,9 @@ export interface TenantPolicy {
   /** New connections per second per Envoy; absent or `off`: no limit. */
   readonly connectRate?: { readonly perSec: number | 'off'; readonly burst: number | 'auto' };
   /**
-   * With cluster.proxyProtocol.version v2: literal TLVs (`TYPE=VALUE`) added to the headers
-   * of this tenant's cluster, replacing a setting's TLV of the same type. docs/proxy-protocol.md.
+   * With cluster.proxyProtocol.version v2: TLVs (`TYPE=VALUE`, VALUE literal or one %SOURCE%
+   * as in cluster.proxyProtocol.tlvs) added to the headers of this tenant's cluster,
+   * replacing a setting's TLV of the same type. docs/proxy-protocol.md.
    */
   readonly proxyTlvs?: readonly string[];
   /** The MQTT filter on this tenant's chain: its keys over the policy's `mqttFilter:` (docs/mqtt-filter.md). */
@@ -51,6 +59,11 @@ const subjectAltName: Reader<string> = name(
   /^(DNS|URI|EMAIL|IP):[^,\s]+$/,
   'TYPE:value with TYPE one of DNS, URI, EMAIL, IP (a trailing * matches a prefix)',
 );
+/** A Secret's name (a DNS subdomain), optionally after its namespace (a DNS label) and a slash. */
+const secretRef: Reader<string> = name(
+  /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+  'a Secret as name or namespace/name (lower-case letters, digits, "-" and "." in the name)',
+);
 const UINT32 = 0xffff_ffff;
 
 const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
@@ -59,6 +72,8 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
     certFile: absolutePath,
     keyFile: absolutePath,
     clientCaFile: absolutePath,
+    secret: secretRef,
+    clientCaSecret: secretRef,
     clientSubjectAltNames: listOf(subjectAltName, { min: 1, max: 100 }),
     brokers: listOf(name(BROKER_NAME.pattern, BROKER_NAME.allowed), { min: 1, max: 10_000 }),
     brokerLabels: mapOf({ pattern: LABEL.key, allowed: LABEL.allowed }, name(LABEL.value, LABEL.allowed)),
@@ -73,7 +88,7 @@ const TENANT: Reader<TenantPolicy> = partial<TenantPolicy>(
       { perSec: 'off', burst: 'auto' },
     ),
   },
-  ['serverNames', 'certFile', 'keyFile'],
+  ['serverNames'],
 );
 
 export const TENANTS: Reader<Readonly<Record<string, TenantPolicy>>> = mapOf(TENANT_NAME, TENANT);
@@ -96,11 +111,12 @@ export function checkTenants(
         );
       } else owner.set(n, tenant);
     });
-    if (spec.clientSubjectAltNames !== undefined && spec.clientCaFile === undefined) {
+    checkTenantTlsSource(tenant, spec, add);
+    if (spec.clientSubjectAltNames !== undefined && spec.clientCaFile === undefined && spec.clientCaSecret === undefined) {
       add(
         'POLICY_TENANT_SANS_WITHOUT_CA',
         `tenants.${tenant}.clientSubjectAltNames`,
-        'client SANs are matched on client certificates, which only clientCaFile asks for; set it too',
+        'client SANs are matched on client certificates, which only a client CA (clientCaFile or clientCaSecret) asks for; set one',
       );
     }
     if (spec.brokers !== undefined && spec.brokerLabels !== undefined) {
@@ -115,11 +131,8 @@ export function checkTenants(
     }
     (spec.proxyTlvs ?? []).forEach((entry, i) => {
       const at = `tenants.${tenant}.proxyTlvs[${i}]`;
-      const { tlvs, problems } = parseProxyTlvs(entry, at);
+      const { problems } = parseProxyTlvs(entry, at);
       for (const p of problems) add(p.code.replace(/^CONFIG_/, 'POLICY_'), at, p.message);
-      if (tlvs.length === 1 && !('value' in tlvs[0])) {
-        add('POLICY_PROXY_TLV_SOURCE', at, `${at}: a tenant's TLV is literal text; take client values in cluster.proxyProtocol.tlvs`);
-      }
     });
     const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
     if (perSec !== 'off' && burst !== 'auto' && burst < perSec) {
@@ -129,5 +142,34 @@ export function checkTenants(
         `burst ${burst} is below perSec ${perSec}; Envoy refills at most once a second`,
       );
     }
+  }
+}
+
+/** A tenant's certificate comes from its two files or from one Secret: exactly one source. */
+function checkTenantTlsSource(tenant: string, spec: TenantPolicy, add: (code: string, path: string, message: string) => void): void {
+  const at = `tenants.${tenant}`;
+  const files = spec.certFile !== undefined || spec.keyFile !== undefined;
+  if (spec.secret !== undefined) {
+    for (const key of ['certFile', 'keyFile', 'clientCaFile'] as const) {
+      if (spec[key] === undefined) continue;
+      const instead = key === 'clientCaFile' ? 'with a Secret, give the client CA as clientCaSecret' : 'keep one of them';
+      add('POLICY_TENANT_TLS_TWO_SOURCES', `${at}.${key}`, `secret and ${key} are two sources of the tenant's TLS material: ${instead}`);
+    }
+    return;
+  }
+  if (spec.clientCaSecret !== undefined) {
+    add(
+      'POLICY_TENANT_CA_SECRET_NEEDS_SECRET',
+      `${at}.clientCaSecret`,
+      'clientCaSecret goes with secret; with certificate files, give the client CA as clientCaFile',
+    );
+  }
+  if (!files) {
+    add('POLICY_TENANT_TLS_MISSING', at, 'a tenant needs its certificate: certFile and keyFile, or secret (a kubernetes.io/tls Secret)');
+    return;
+  }
+  for (const key of ['certFile', 'keyFile'] as const) {
+    if (spec[key] === undefined)
+      add('POLICY_TENANT_TLS_PAIR', `${at}.${key}`, 'certFile and keyFile go together: set both, or secret instead');
   }
 }

@@ -144,7 +144,7 @@ export class ModelBuilder {
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion);
     // Without a certificate of its own the listener has no chain for names no tenant has.
     const defaultChain = tenants.models.length === 0 || (material !== undefined && policy.unknownServerName === 'default');
-    const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort) : undefined;
+    const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort, tenants.models) : undefined;
     return {
       listener: mqttListener,
       cluster: brokerCluster,
@@ -191,8 +191,10 @@ export class ModelBuilder {
       const pool = poolMembers(spec, this.opts.brokers?.() ?? []);
       const clusterName = `${cluster.name}.${name}`;
       const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
-      const { connectRate: _shared, mqttFilter: _listenerFilter, ...rest } = listener;
+      const { connectRate: _shared, mqttFilter: _listenerFilter, tlvSources: _sources, ...rest } = listener;
       const mqttFilter = this.mqttFilter(tenantMqttFilter(this.opts.policy().mqttFilter, spec.mqttFilter));
+      // The chain keeps every client value its cluster's TLVs read: the setting's and the tenant's own.
+      const tlvSources = tlvSourcesOf([...this.proxy.tlvs, ...this.tenantTlvs(name, spec)]);
       models.push({
         name,
         serverNames: spec.serverNames,
@@ -200,6 +202,7 @@ export class ModelBuilder {
           ...rest,
           name: chain,
           clusterName,
+          ...(this.proxy.version === 'v2' && tlvSources.length > 0 ? { tlvSources } : {}),
           ...(perSec === 'off' ? {} : { connectRate: { perSec, burst: burst === 'auto' ? perSec : burst } }),
           ...(spec.maxConnections === undefined ? {} : { maxConnections: spec.maxConnections }),
           ...(mqttFilter ? { mqttFilter } : {}),
@@ -223,13 +226,17 @@ export class ModelBuilder {
   /** The shared cluster's settings under the tenant's name; %TENANT% TLVs carry that name. */
   private tenantCluster(cluster: ClusterModel, name: string, tenant: string, spec: TenantPolicy): ClusterModel {
     const { proxyProtocol: _shared, ...rest } = cluster;
+    const proxyProtocol = proxyProtocolModel(this.proxy, tenant, this.tenantTlvs(tenant, spec));
+    return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
+  }
+
+  private tenantTlvs(tenant: string, spec: TenantPolicy): ProxyTlv[] {
     let own = this.tenantTlvCache.get(spec);
     if (own === undefined) {
       own = (spec.proxyTlvs ?? []).flatMap((entry) => parseProxyTlvs(entry, `tenants.${tenant}.proxyTlvs`).tlvs);
       this.tenantTlvCache.set(spec, own);
     }
-    const proxyProtocol = proxyProtocolModel(this.proxy, tenant, own);
-    return { ...rest, name, ...(proxyProtocol ? { proxyProtocol } : {}) };
+    return own;
   }
 
   /** The filter's model while the policy turns it on; the module only then. */
@@ -257,9 +264,17 @@ export class ModelBuilder {
    * The WebSocket listener and its cluster: the MQTT listener's settings (TLS, limits) on
    * another port, to the brokers' websocket ports, checked by TCP connect. Without any
    * broker that has a websocket port there is nothing to send clients to: left out, once
-   * warned.
+   * warned. Each SNI tenant gets a chain here too, with its certificate (the same SDS
+   * Secrets as its MQTT chain), its limits (counted per listener) and a cluster of its
+   * pool's websocket ports.
    */
-  private websocket(plan: WeightPlan, listener: ListenerModel, cluster: ClusterModel, port: number): ProxyModel['websocket'] {
+  private websocket(
+    plan: WeightPlan,
+    listener: ListenerModel,
+    cluster: ClusterModel,
+    port: number,
+    tenants: readonly TenantModel[],
+  ): ProxyModel['websocket'] {
     if (!plan.endpoints.some((e) => e.websocketPort !== undefined)) {
       if (!this.websocketWarned) {
         this.websocketWarned = true;
@@ -269,9 +284,19 @@ export class ModelBuilder {
     }
     this.websocketWarned = false;
     const name = `${cluster.name}_ws`;
+    const listenerName = `${listener.name}_ws`;
+    const wsTenants = tenants.map((t): TenantModel => {
+      const clusterName = `${name}.${t.name}`;
+      return {
+        ...t,
+        listener: { ...t.listener, name: tenantChainName(listenerName, t.name), port, clusterName },
+        cluster: { ...t.cluster, name: clusterName, healthCheck: { ...t.cluster.healthCheck, kind: 'tcp' } },
+      };
+    });
     return {
-      listener: { ...listener, name: `${listener.name}_ws`, port, clusterName: name },
+      listener: { ...listener, name: listenerName, port, clusterName: name },
       cluster: { ...cluster, name, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
+      ...(wsTenants.length > 0 ? { tenants: wsTenants } : {}),
     };
   }
 

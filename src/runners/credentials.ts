@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { configMapDrainRecord, type SharedDrainRecord } from '../discovery/kubernetes/drain-record';
 import { tlsSecretSource } from '../discovery/kubernetes/tls-secret';
-import { ClientTls, WatchedPair, type PemSource } from '../tls';
+import { ClientTls, WatchedPair, type PemSource, type TenantSecrets } from '../tls';
 import type { Logger } from '../util/log';
 import { ConfigError, readTokenFile } from '../util/token-file';
 import { XdsTlsSource } from '../xds';
@@ -75,13 +75,28 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry,
   };
 }
 
-/** listener.tls.secret (and clientCaSecret), a bare name in discovery.kubernetes.namespace like the policy ConfigMap. */
+/** A Secret named as `name` (in discovery.kubernetes.namespace, like the policy ConfigMap) or `namespace/name`. */
+function secretPlace(config: Config, ref: string, setting: string): { namespace: string; name: string; setting: string } {
+  const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : [config.discovery.kubernetes.namespace, ref];
+  return { namespace, name, setting };
+}
+
+/** A tenant's `secret` (and `clientCaSecret`), watched as listener.tls.secret is. */
+export function tenantSecretSource(config: Config, logger: Logger): (tenant: string, secrets: TenantSecrets) => PemSource {
+  return (tenant, { secret, clientCaSecret }) =>
+    tlsSecretSource({
+      kubeconfig: config.discovery.kubernetes.kubeconfig,
+      pair: secretPlace(config, secret, `tenants.${tenant}.secret`),
+      ...(clientCaSecret === undefined ? {} : { clientCa: secretPlace(config, clientCaSecret, `tenants.${tenant}.clientCaSecret`) }),
+      purpose: `tenant ${tenant} TLS`,
+      logger: logger.child({ tenant }),
+    });
+}
+
+/** listener.tls.secret (and clientCaSecret). */
 function listenerSecretSource(config: Config, logger: Logger): PemSource {
   const k8s = config.discovery.kubernetes;
-  const place = (ref: string, setting: string) => {
-    const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : [k8s.namespace, ref];
-    return { namespace, name, setting };
-  };
+  const place = (ref: string, setting: string) => secretPlace(config, ref, setting);
   const { secret, clientCaSecret } = config.listener.tls;
   return tlsSecretSource({
     kubeconfig: k8s.kubeconfig,

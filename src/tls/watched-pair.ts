@@ -25,6 +25,8 @@ interface WatchedPairCommon {
   readonly nowMs?: () => number;
   /** A changed, good pair is in force (not called for the one load() read). */
   readonly onChange?: (m: PairMaterial) => void;
+  /** A read was refused and reported (once per refusal), for a caller that counts refusals itself. */
+  readonly onRefused?: (problems: readonly Problem[]) => void;
 }
 
 /** PEM files under `setting` (re-read every refreshMs), or any other source of the texts. */
@@ -118,6 +120,11 @@ export class WatchedPair {
     return `${this.opts.what}: no good certificate from ${this.source.noun} yet${why}`;
   }
 
+  /** The newest read's problems while nothing is in force yet; empty once a good pair is. */
+  pendingProblems(): readonly Problem[] {
+    return this.current ? [] : this.latestProblems;
+  }
+
   /** Re-reads the files; a changed, good pair is in force at once. */
   refresh(): void {
     if (this.source.read) this.take(this.source.read());
@@ -130,6 +137,7 @@ export class WatchedPair {
       if (!this.report.failed(m.problems)) return;
       this.refused = m.problems;
       for (const p of m.problems) this.refusals?.inc({ code: p.code });
+      this.opts.onRefused?.(m.problems);
       const outcome = this.current ? 'the last good certificate stays in force' : 'nothing is served until a good certificate arrives';
       this.opts.logger.error(`${this.opts.what} ${this.source.noun} refused; ${outcome}`, { problems: formatProblems(m.problems) });
       this.source.refused?.(m.problems);

@@ -156,6 +156,10 @@ export interface ProxyModel {
   readonly tenants?: readonly TenantModel[];
   /** With tenants: false leaves out the default chain, so a client naming no tenant is closed. */
   readonly defaultChain?: boolean;
-  /** MQTT over WebSockets: its own listener and cluster, the same brokers on their websocket ports. */
-  readonly websocket?: { readonly listener: ListenerModel; readonly cluster: ClusterModel };
+  /**
+   * MQTT over WebSockets: its own listener and cluster, the same brokers on their websocket
+   * ports, and the same SNI tenants (chains named `<ws listener>.tenant.<tenant>`, clusters
+   * whose plans are sent to the brokers' websocket ports); `defaultChain` holds for it too.
+   */
+  readonly websocket?: { readonly listener: ListenerModel; readonly cluster: ClusterModel; readonly tenants?: readonly TenantModel[] };
 }

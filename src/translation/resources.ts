@@ -26,19 +26,31 @@ export function buildResources(model: ProxyModel): ResourceSet {
   const tenants = model.tenants ?? [];
   // Refusing names no tenant has, the default chain is gone, and with it its filter configs.
   const withDefault = (model.defaultChain ?? true) || tenants.length === 0;
+  const wsTenants = ws?.tenants ?? [];
+  const wsDefault = (model.defaultChain ?? true) || wsTenants.length === 0;
   return {
-    clusters: [buildCluster(model.cluster), ...tenants.map((t) => buildCluster(t.cluster)), ...(ws ? [buildCluster(ws.cluster)] : [])],
+    clusters: [
+      buildCluster(model.cluster),
+      ...tenants.map((t) => buildCluster(t.cluster)),
+      ...(ws ? [buildCluster(ws.cluster), ...wsTenants.map((t) => buildCluster(t.cluster))] : []),
+    ],
     endpoints: [
       buildClusterLoadAssignment(model.cluster.name, model.plan),
       ...tenants.map((t) => buildClusterLoadAssignment(t.cluster.name, t.plan)),
-      ...(ws ? [buildWebsocketLoadAssignment(ws.cluster.name, model.plan)] : []),
+      ...(ws
+        ? [
+            buildWebsocketLoadAssignment(ws.cluster.name, model.plan),
+            ...wsTenants.map((t) => buildWebsocketLoadAssignment(t.cluster.name, t.plan)),
+          ]
+        : []),
     ],
     extensionConfigs: [
       ...(withDefault ? buildListenerFilterConfigs(model.listener) : []),
       ...tenants.flatMap((t) => buildTenantFilterConfigs(t.listener)),
-      ...(ws ? buildListenerFilterConfigs(ws.listener) : []),
+      ...(ws && wsDefault ? buildListenerFilterConfigs(ws.listener) : []),
+      ...wsTenants.flatMap((t) => buildTenantFilterConfigs(t.listener)),
     ],
     secrets: (model.certificates ?? []).map(buildSecret),
-    listeners: [buildListener(model.listener, tenants, withDefault), ...(ws ? [buildListener(ws.listener)] : [])],
+    listeners: [buildListener(model.listener, tenants, withDefault), ...(ws ? [buildListener(ws.listener, wsTenants, wsDefault)] : [])],
   };
 }

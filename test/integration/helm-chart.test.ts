@@ -270,7 +270,17 @@ describe('the chart against a real kube-apiserver (server-side dry run)', () => 
   it.each([
     ['edge', [...MONITORING]],
     ['sidecar', [...MONITORING]],
-    ['edge', ['--set', 'listenerTls.secretName=mqtt-listener-tls', '--set', 'agentToken.enabled=true']],
+    [
+      'edge',
+      [
+        '--set',
+        'listenerTls.secretName=mqtt-listener-tls',
+        '--set',
+        'tenantTls.secretNames={acme-tls}',
+        '--set',
+        'agentToken.enabled=true',
+      ],
+    ],
   ])('the %s layout (%j) is accepted as rendered', async (layout, extra) => {
     const objects = await template([...values(layout), ...extra]);
     const refused: string[] = [];

@@ -1,7 +1,7 @@
 // The PROXY protocol towards the brokers through the real Envoy: capacity test brokers that
 // require a PROXY header (--proxy-protocol required) behind an mTLS listener with one SNI
 // tenant. A real MQTT client's address and port, a static TLV, the SNI, the client
-// certificate's subject, the tenant's name and the tenant's own TLVs arrive in the v2 header; health checks
+// certificate's subject, the tenant's name and the tenant's own TLVs (literal, and a client value) arrive in the v2 header; health checks
 // (v2 LOCAL headers) keep the brokers healthy.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -81,7 +81,7 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
       policyFile,
       'unknownServerName: default\ntenants:\n  acme:\n    serverNames: [mqtt.acme.test]\n' +
         `    certFile: ${acmePem.certFile}\n    keyFile: ${acmePem.keyFile}\n    clientCaFile: ${ca.ca.certFile}\n` +
-        `    brokers: [${acme.name}]\n    proxyTlvs: ["0xE5=gold", "0xE0=edge-acme"]\n`,
+        `    brokers: [${acme.name}]\n    proxyTlvs: ["0xE5=gold", "0xE0=edge-acme", "0xE6=%DOWNSTREAM_PEER_URI_SAN%"]\n`,
     );
     const config = withOverrides(setup.config, {
       balancing: { mode: 'static', policyFile },
@@ -117,8 +117,16 @@ describe('PROXY protocol v2 with TLVs towards the brokers (real Envoy)', () => {
     expect(r).toMatchObject({ version: 2, command: 'proxy', family: 'inet4', transport: 'stream' });
     expect(r.source).toEqual({ address: '127.0.0.1', port });
     expect(r.destination).toEqual({ address: '127.0.0.1', port: mqttPort });
-    // The tenant's own 0xE0 replaces the setting's; its 0xE5 is added.
-    expect(custom(r)).toEqual({ 0xe0: 'edge-acme', 0xe1: 'mqtt.acme.test', 0xe2: 'CN=device-7', 0xe3: 'acme', 0xe5: 'gold' });
+    // The tenant's own 0xE0 replaces the setting's; its 0xE5 is added, and its 0xE6 is the
+    // client certificate's URI SAN, a client value the setting does not read.
+    expect(custom(r)).toEqual({
+      0xe0: 'edge-acme',
+      0xe1: 'mqtt.acme.test',
+      0xe2: 'CN=device-7',
+      0xe3: 'acme',
+      0xe5: 'gold',
+      0xe6: 'urn:device:7',
+    });
   });
 
   it('leaves the tenant TLV out for a client of the default chain', async () => {

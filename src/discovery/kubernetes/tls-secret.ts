@@ -1,4 +1,4 @@
-// The MQTT listener's TLS material from Kubernetes Secrets, watched through the API (a
+// The MQTT listener's (or an SNI tenant's) TLS material from Kubernetes Secrets, watched through the API (a
 // mounted Secret reaches the pod only after the kubelet's next sync, a minute or more).
 // Each Secret is listed and watched by name alone (fieldSelector metadata.name=…), which
 // is what lets RBAC grant it by resourceNames: no other Secret of the namespace is ever
@@ -19,6 +19,8 @@ export interface TlsSecretSourceOptions {
   /** A Secret whose ca.crt is the client CA bundle; absent: no client CA. May be the pair's own Secret. */
   readonly clientCa?: SecretPlace;
   readonly logger: Logger;
+  /** Whose certificate it is, for log lines: "listener TLS" (the default), "tenant acme TLS". */
+  readonly purpose?: string;
   /** Longest wait between attempts to re-establish a failed watch. Default 30 s. */
   readonly maxRetryMs?: number;
 }
@@ -135,7 +137,7 @@ class SecretWatch {
       if (s.metadata?.name === name) set({ kind: 'deleted' });
     });
     this.runner = new InformerRunner(informer, {
-      what: `listener TLS ${what}`,
+      what: `${this.o.purpose ?? 'listener TLS'} ${what}`,
       logger: this.o.logger,
       ...(this.o.maxRetryMs === undefined ? {} : { maxRetryMs: this.o.maxRetryMs }),
       onListed: () => {

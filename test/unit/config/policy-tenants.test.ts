@@ -35,6 +35,24 @@ describe('policy: tenants', () => {
     });
   });
 
+  it('reads a tenant whose certificate and client CA come from Kubernetes Secrets', () => {
+    const r = parse(
+      lines(
+        'tenants:',
+        ...acme.slice(0, 2),
+        '    secret: acme-tls',
+        '    clientCaSecret: security/acme-device-ca',
+        '    clientSubjectAltNames: ["URI:urn:acme:*"]',
+      ),
+    );
+    expect(r.ok && r.value.tenants.acme).toEqual({
+      serverNames: ['mqtt.acme.example.com', '*.acme.example.com'],
+      secret: 'acme-tls',
+      clientCaSecret: 'security/acme-device-ca',
+      clientSubjectAltNames: ['URI:urn:acme:*'],
+    });
+  });
+
   it('reads a pool chosen by label, and refuses one chosen both ways', () => {
     const r = parse(lines('tenants:', ...acme, '    brokerLabels: { kubernetes.io/service-name: hivemq-gold }'));
     expect(r.ok && r.value.tenants.acme.brokerLabels).toEqual({ 'kubernetes.io/service-name': 'hivemq-gold' });
@@ -51,10 +69,27 @@ describe('policy: tenants', () => {
     [
       'a tenant without a certificate',
       ['tenants:', '  acme:', '    serverNames: [a.example.com]'],
+      [['POLICY_TENANT_TLS_MISSING', 'tenants.acme']],
+    ],
+    ['a certificate file without its key', ['tenants:', ...acme.slice(0, 3)], [['POLICY_TENANT_TLS_PAIR', 'tenants.acme.keyFile']]],
+    [
+      'a Secret beside the files',
+      ['tenants:', ...acme, '    secret: acme-tls', '    clientCaFile: /etc/t/ca.crt'],
       [
-        ['POLICY_MISSING_KEY', 'tenants.acme.certFile'],
-        ['POLICY_MISSING_KEY', 'tenants.acme.keyFile'],
+        ['POLICY_TENANT_TLS_TWO_SOURCES', 'tenants.acme.certFile'],
+        ['POLICY_TENANT_TLS_TWO_SOURCES', 'tenants.acme.keyFile'],
+        ['POLICY_TENANT_TLS_TWO_SOURCES', 'tenants.acme.clientCaFile'],
       ],
+    ],
+    [
+      'a client-CA Secret with certificate files',
+      ['tenants:', ...acme, '    clientCaSecret: acme-ca'],
+      [['POLICY_TENANT_CA_SECRET_NEEDS_SECRET', 'tenants.acme.clientCaSecret']],
+    ],
+    [
+      'a Secret name that is no Kubernetes name',
+      ['tenants:', ...acme.slice(0, 2), '    secret: Acme_TLS'],
+      [['POLICY_VALUE_INVALID', 'tenants.acme.secret']],
     ],
     [
       'a server name that is no DNS name',
@@ -102,11 +137,27 @@ describe('policy: a tenant’s PROXY TLVs', () => {
     expect(r.ok && r.value.tenants.acme.proxyTlvs).toEqual(['0xE5=gold', '230=eu']);
   });
 
-  it('refuses a type out of range and a client source, naming the entry', () => {
-    const r = parse(lines('tenants:', ...acme, '    proxyTlvs: ["0x100=gold", "0xE6=%REQUESTED_SERVER_NAME%"]'));
+  it('reads the sources cluster.proxyProtocol.tlvs takes: client values and the tenant', () => {
+    const r = parse(
+      lines(
+        'tenants:',
+        ...acme,
+        '    proxyTlvs: ["0xE6=%REQUESTED_SERVER_NAME%", "0xE7=%DOWNSTREAM_PEER_FINGERPRINT_256%", "0xE8=%TENANT%"]',
+      ),
+    );
+    expect(r.ok && r.value.tenants.acme.proxyTlvs).toEqual([
+      '0xE6=%REQUESTED_SERVER_NAME%',
+      '0xE7=%DOWNSTREAM_PEER_FINGERPRINT_256%',
+      '0xE8=%TENANT%',
+    ]);
+  });
+
+  it('refuses a type out of range and an unknown source, naming the entry', () => {
+    const r = parse(lines('tenants:', ...acme, '    proxyTlvs: ["0x100=gold", "0xE6=%DOWNSTREAM_PEER_ISSUER%", "0xE7=a%b"]'));
     expect(codes(r)).toEqual([
       ['POLICY_PROXY_TLV_TYPE', 'tenants.acme.proxyTlvs[0]'],
       ['POLICY_PROXY_TLV_SOURCE', 'tenants.acme.proxyTlvs[1]'],
+      ['POLICY_PROXY_TLV_VALUE', 'tenants.acme.proxyTlvs[2]'],
     ]);
   });
 });

@@ -94,3 +94,62 @@ describe('SNI tenants: a filter chain, a cluster and filters of their own each',
     expect(b?.slice(0, 2)).toEqual(a);
   });
 });
+
+describe('SNI tenants on the WebSocket listener', () => {
+  const wsTenant = (t: TenantModel): TenantModel => ({
+    ...t,
+    listener: { ...t.listener, name: `mqtt_ws.tenant.${t.name}`, port: 8000, clusterName: `mqtt_brokers_ws.${t.name}` },
+    cluster: { ...t.cluster, name: `mqtt_brokers_ws.${t.name}`, healthCheck: { ...t.cluster.healthCheck, kind: 'tcp' } },
+  });
+  const withWebsocket = (defaultChain: boolean): ProxyModel => {
+    const m = tenantsModel([acme, beta], defaultChain);
+    return {
+      ...m,
+      // Without the default chain the model builder sends no listener certificate.
+      certificates: (m.certificates ?? []).filter((c) => defaultChain || c.name !== listenerSecretName(m.listener.name)),
+      plan: { endpoints: m.plan.endpoints.map((e) => ({ ...e, websocketPort: e.port + 1000 })) },
+      tenants: (m.tenants ?? []).map((t) => ({
+        ...t,
+        plan: { endpoints: t.plan.endpoints.map((e) => ({ ...e, websocketPort: e.port + 1000 })) },
+      })),
+      websocket: {
+        listener: { ...m.listener, name: 'mqtt_ws', port: 8000, clusterName: 'mqtt_brokers_ws' },
+        cluster: { ...m.cluster, name: 'mqtt_brokers_ws' },
+        tenants: [wsTenant(acme), wsTenant(beta)].map((t) => ({
+          ...t,
+          plan: { endpoints: t.plan.endpoints.map((e) => ({ ...e, websocketPort: e.port + 1000 })) },
+        })),
+      },
+    };
+  };
+
+  it("gives each tenant a chain on the ws listener with the tenant's certificate, its own filters and its pool's websocket ports", () => {
+    const set = buildResources(withWebsocket(true));
+    expect(validateResources(set)).toEqual([]);
+    const ws = set.listeners.find((l) => l.name === 'mqtt_ws')!;
+    const chains = ws.filter_chains ?? [];
+    expect(chains.map((c) => c.name ?? 'default')).toEqual(['default', 'mqtt_ws.tenant.acme', 'mqtt_ws.tenant.beta']);
+    expect(chains[1].filter_chain_match?.server_names).toEqual(['mqtt.acme.example.com', '*.acme.example.com']);
+    // The same SDS certificate as the tenant's MQTT chain: one Secret, rotated once for both.
+    const sdsName = (c: (typeof chains)[number]): unknown =>
+      JSON.stringify(c.transport_socket).match(/"name":"([^"]+server_certificate)"/)?.[1];
+    expect(sdsName(chains[1])).toBe(listenerSecretName('mqtt.tenant.acme'));
+    expect(chains[1].filters?.map((f) => f.name)).toEqual([
+      'mqtt_ws.tenant.acme.connection_limit',
+      'mqtt_ws.tenant.acme.connect_rate_limit',
+      'mqtt_ws.tenant.acme.tcp_proxy',
+    ]);
+    const cla = set.endpoints.find((e) => e.cluster_name === 'mqtt_brokers_ws.beta')!;
+    const ports = (cla.endpoints ?? []).flatMap((l) => (l.lb_endpoints ?? []).map((e) => e.endpoint?.address?.socket_address?.port_value));
+    expect(ports.sort()).toEqual(beta.plan.endpoints.map((e) => e.port + 1000).sort());
+    expect(set.clusters.map((c) => c.name)).toEqual(expect.arrayContaining(['mqtt_brokers_ws.acme', 'mqtt_brokers_ws.beta']));
+  });
+
+  it('leaves the default chain out of the ws listener too when unknown server names are refused', () => {
+    const set = buildResources(withWebsocket(false));
+    expect(validateResources(set)).toEqual([]);
+    const ws = set.listeners.find((l) => l.name === 'mqtt_ws')!;
+    expect((ws.filter_chains ?? []).map((c) => c.name)).toEqual(['mqtt_ws.tenant.acme', 'mqtt_ws.tenant.beta']);
+    expect(set.extensionConfigs.map((c) => c.name)).not.toContain('mqtt_ws.tcp_proxy');
+  });
+});
