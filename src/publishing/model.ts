@@ -77,6 +77,11 @@ export function tlvSourcesOf(tlvs: readonly ProxyTlv[]): DownstreamTlvSource[] {
   return sources;
 }
 
+/** Sticky placement hashes the client id on a ring; otherwise the setting's weighted policy. */
+function lbPolicyFor(filter: MqttFilterModel | undefined, weighted: ClusterModel['lbPolicy']): ClusterModel['lbPolicy'] {
+  return filter?.placement === 'sticky' ? 'RING_HASH' : weighted;
+}
+
 /** A tenant's chain, filters and secrets are named under this. */
 export const tenantChainName = (listenerName: string, tenant: string): string => `${listenerName}.tenant.${tenant}`;
 /** The SDS name of the MQTT listener's certificate. */
@@ -137,7 +142,7 @@ export class ModelBuilder {
     const proxyProtocol = proxyProtocolModel(this.proxy, undefined);
     const brokerCluster: ClusterModel = {
       ...clusterSettings,
-      lbPolicy: balancing.lbPolicy,
+      lbPolicy: lbPolicyFor(mqttFilter, balancing.lbPolicy),
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
@@ -205,7 +210,12 @@ export class ModelBuilder {
           ...(mqttFilter ? { mqttFilter } : {}),
           tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
         },
-        cluster: this.tenantCluster(cluster, clusterName, name, spec),
+        cluster: this.tenantCluster(
+          { ...cluster, lbPolicy: lbPolicyFor(mqttFilter, this.opts.config.balancing.lbPolicy) },
+          clusterName,
+          name,
+          spec,
+        ),
         plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) },
       });
       certificates.push({ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey });
@@ -240,6 +250,7 @@ export class ModelBuilder {
       maxConnectBytes: p.maxConnectBytes,
       maxClientIdBytes: p.maxClientIdBytes,
       firstPacketTimeoutMs: p.firstPacketTimeoutMs,
+      placement: p.placement,
       ...(module ? { module: { base64: module.base64, sha256: module.sha256 } } : {}),
     };
   }

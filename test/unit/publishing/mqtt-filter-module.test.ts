@@ -42,7 +42,37 @@ describe('the MQTT filter module', () => {
     if (!on.ok) throw new Error('policy');
     policy = on.value;
     const m = builder.build(plan);
-    expect(m.listener.mqttFilter).toEqual({ maxConnectBytes: 16384, maxClientIdBytes: 32, firstPacketTimeoutMs: 10000, module });
+    expect(m.listener.mqttFilter).toEqual({
+      maxConnectBytes: 16384,
+      maxClientIdBytes: 32,
+      firstPacketTimeoutMs: 10000,
+      placement: 'weighted',
+      module,
+    });
+    expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
     expect(validateResources(buildResources(m))).toEqual([]);
+  });
+
+  it('turns the broker cluster into a ring hash in sticky placement, and back', () => {
+    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
+    const read = (text: string) => {
+      const r = parsePolicy(text, 'p.yaml');
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      return r.value;
+    };
+    let policy = read('mqttFilter: { enabled: true, placement: sticky }\n');
+    const builder = new ModelBuilder({
+      config: defaultConfig('/tmp'),
+      policy: () => policy,
+      logger: silentLogger,
+      mqttFilterModule: () => module,
+    });
+    const sticky = builder.build(plan);
+    expect(sticky.listener.mqttFilter?.placement).toBe('sticky');
+    expect(sticky.cluster.lbPolicy).toBe('RING_HASH');
+    expect(validateResources(buildResources(sticky))).toEqual([]);
+    // Placement without the filter means nothing: no filter sets a key, so the cluster stays weighted.
+    policy = read('mqttFilter: { enabled: false, placement: sticky }\n');
+    expect(builder.build(plan).cluster.lbPolicy).toBe('ROUND_ROBIN');
   });
 });
