@@ -13,7 +13,7 @@ export interface MqttFilterPolicy {
   readonly firstPacketTimeoutMs: number;
   /**
    * weighted: tcp_proxy's cluster picks each connection by the weights alone. sticky: the
-   * client id is the hash key of a ring-hash cluster, so an id comes back to the same broker
+   * client id is the hash key of a Maglev cluster, so an id comes back to the same broker
    * while the set is stable; changing it is a Cluster update (docs/mqtt-filter.md).
    */
   readonly placement: 'weighted' | 'sticky';

@@ -77,9 +77,9 @@ export function tlvSourcesOf(tlvs: readonly ProxyTlv[]): DownstreamTlvSource[] {
   return sources;
 }
 
-/** Sticky placement hashes the client id on a ring; otherwise the setting's weighted policy. */
+/** Sticky placement hashes the client id with Maglev; otherwise the setting's weighted policy. */
 function lbPolicyFor(filter: MqttFilterModel | undefined, weighted: ClusterModel['lbPolicy']): ClusterModel['lbPolicy'] {
-  return filter?.placement === 'sticky' ? 'RING_HASH' : weighted;
+  return filter?.placement === 'sticky' ? 'MAGLEV' : weighted;
 }
 
 /** A tenant's chain, filters and secrets are named under this. */

@@ -143,9 +143,9 @@ export interface ClusterModel {
   readonly healthCheck: HealthCheckModel;
   /**
    * All honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections.
-   * RING_HASH: sticky placement, the client id (set by the MQTT filter) as the hash key.
+   * MAGLEV: sticky placement, the client id (set by the MQTT filter) as the hash key.
    */
-  readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH';
+  readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'MAGLEV';
   /** Absent: no PROXY header. */
   readonly proxyProtocol?: ProxyProtocolModel;
 }

@@ -71,7 +71,7 @@ export function buildTcpProxy(m: ListenerModel): TcpProxy {
   return {
     stat_prefix: m.name,
     cluster: m.clusterName,
-    // Without the object (an empty client id) tcp_proxy gives the ring hash no hash, and it picks at random by weight.
+    // Without the object (an empty client id) tcp_proxy gives Maglev no hash, and it picks at random by weight.
     ...(m.mqttFilter?.placement === 'sticky' ? { hash_policy: [{ filter_state: { key: STICKY_HASH_KEY } }] } : {}),
     idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
     ...(m.maxConnectionDurationMs === undefined ? {} : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),

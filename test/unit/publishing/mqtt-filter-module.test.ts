@@ -53,7 +53,7 @@ describe('the MQTT filter module', () => {
     expect(validateResources(buildResources(m))).toEqual([]);
   });
 
-  it('turns the broker cluster into a ring hash in sticky placement, and back', () => {
+  it('turns the broker cluster into Maglev in sticky placement, and back', () => {
     const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
     const read = (text: string) => {
       const r = parsePolicy(text, 'p.yaml');
@@ -69,7 +69,7 @@ describe('the MQTT filter module', () => {
     });
     const sticky = builder.build(plan);
     expect(sticky.listener.mqttFilter?.placement).toBe('sticky');
-    expect(sticky.cluster.lbPolicy).toBe('RING_HASH');
+    expect(sticky.cluster.lbPolicy).toBe('MAGLEV');
     expect(validateResources(buildResources(sticky))).toEqual([]);
     // Placement without the filter means nothing: no filter sets a key, so the cluster stays weighted.
     policy = read('mqttFilter: { enabled: false, placement: sticky }\n');

@@ -92,20 +92,20 @@ describe('the MQTT filter over ECDS', () => {
     });
   });
 
-  it('in sticky placement, makes tcp_proxy hash the envoy.hashable_string the filter sets, over a bounded-load ring (golden)', () => {
+  it('in sticky placement, makes tcp_proxy hash the envoy.hashable_string the filter sets, over a bounded-load Maglev table (golden)', () => {
     const sticky = withFilter({ ...FILTER, placement: 'sticky' });
     expect(buildTcpProxy(sticky).hash_policy).toEqual([{ filter_state: { key: 'envoy.hashable_string' } }]);
     expect(buildTcpProxy(withFilter()).hash_policy).toBeUndefined();
-    const cluster = buildCluster({ ...model().cluster, lbPolicy: 'RING_HASH' });
+    const cluster = buildCluster({ ...model().cluster, lbPolicy: 'MAGLEV' });
     expect(cluster).toMatchObject({
-      lb_policy: 'RING_HASH',
-      ring_hash_lb_config: { minimum_ring_size: { value: 4096 } },
+      lb_policy: 'MAGLEV',
+      maglev_lb_config: { table_size: { value: 65537 } },
       common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: { value: 125 } } },
     });
-    expect(buildCluster(model().cluster).ring_hash_lb_config).toBeUndefined();
+    expect(buildCluster(model().cluster).maglev_lb_config).toBeUndefined();
     expectGolden('listener-filters-mqtt-sticky', buildListenerFilterConfigs(sticky));
     // Both encode: a field Envoy's protos lack would throw here.
-    const set = buildResources(model({ listener: sticky, cluster: { ...model().cluster, lbPolicy: 'RING_HASH' } }));
+    const set = buildResources(model({ listener: sticky, cluster: { ...model().cluster, lbPolicy: 'MAGLEV' } }));
     expect(validateResources(set)).toEqual([]);
     expect(() => buildSnapshot(set)).not.toThrow();
   });
@@ -113,7 +113,7 @@ describe('the MQTT filter over ECDS', () => {
   it('switching placement changes tcp_proxy (ECDS) and the Cluster (CDS), never the Listener', () => {
     const before = buildResources(model({ listener: withFilter() }));
     const after = buildResources(
-      model({ listener: withFilter({ ...FILTER, placement: 'sticky' }), cluster: { ...model().cluster, lbPolicy: 'RING_HASH' } }),
+      model({ listener: withFilter({ ...FILTER, placement: 'sticky' }), cluster: { ...model().cluster, lbPolicy: 'MAGLEV' } }),
     );
     expect(after.listeners).toEqual(before.listeners);
     expect(after.clusters).not.toEqual(before.clusters);

@@ -136,7 +136,7 @@ export class Connection {
   /**
    * Sticky placement: the client id as tcp_proxy's hash key, set before the filter lets the
    * CONNECT through, which is when tcp_proxy (ON_DOWNSTREAM_DATA) picks the broker. An empty id
-   * (server-assigned) sets no key; tcp_proxy then asks the ring hash without one, which picks
+   * (server-assigned) sets no key; tcp_proxy then asks Maglev without one, which picks
    * at random in proportion to the weights.
    */
   place(clientId: string): void {

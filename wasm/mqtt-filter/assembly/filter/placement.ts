@@ -1,5 +1,5 @@
 // Client-id-sticky placement: the accepted CONNECT's client id becomes a filter-state object
-// that tcp_proxy's hash_policy hashes, so the cluster's ring hash sends the same id to the same
+// that tcp_proxy's hash_policy hashes, so the cluster's Maglev table sends the same id to the same
 // broker. Envoy's Wasm extension creates the object through the foreign function
 // set_envoy_filter_state, from a registered factory named by the path; envoy.hashable_string
 // builds a string that is Hashable, which is what tcp_proxy's filter_state hash needs.
