@@ -280,9 +280,12 @@ export class ModelBuilder {
     }
     this.websocketWarned = false;
     const name = `${cluster.name}_ws`;
+    // No MQTT filter here: the first bytes are an HTTP upgrade, which it would refuse as not MQTT;
+    // and with no filter to set a client id, the cluster stays weighted.
+    const { mqttFilter: _filter, ...plain } = listener;
     return {
-      listener: { ...listener, name: `${listener.name}_ws`, port, clusterName: name },
-      cluster: { ...cluster, name, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
+      listener: { ...plain, name: `${listener.name}_ws`, port, clusterName: name },
+      cluster: { ...cluster, name, lbPolicy: this.opts.config.balancing.lbPolicy, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
     };
   }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultConfig } from '../../../src/config';
+import { defaultConfig, withOverrides } from '../../../src/config';
 import { defaultPolicy, parsePolicy } from '../../../src/config/policy';
 import { BUILT_MQTT_FILTER, ModelBuilder, readMqttFilterModule } from '../../../src/publishing';
 import { buildResources, validateResources } from '../../../src/translation';
@@ -71,6 +71,14 @@ describe('the MQTT filter module', () => {
     expect(sticky.listener.mqttFilter?.placement).toBe('sticky');
     expect(sticky.cluster.lbPolicy).toBe('MAGLEV');
     expect(validateResources(buildResources(sticky))).toEqual([]);
+    // The WebSocket listener starts with an HTTP upgrade: no MQTT filter there, and a weighted cluster.
+    const wsConfig = withOverrides(defaultConfig('/tmp'), { listener: { websocketPort: 8083 } });
+    const ws = new ModelBuilder({ config: wsConfig, policy: () => policy, logger: silentLogger, mqttFilterModule: () => module }).build({
+      endpoints: [{ ...plan.endpoints[0], websocketPort: 8000 }],
+    });
+    expect(ws.listener.mqttFilter?.placement).toBe('sticky');
+    expect(ws.websocket?.listener.mqttFilter).toBeUndefined();
+    expect(ws.websocket?.cluster.lbPolicy).toBe('ROUND_ROBIN');
     // Placement without the filter means nothing: no filter sets a key, so the cluster stays weighted.
     policy = read('mqttFilter: { enabled: false, placement: sticky }\n');
     expect(builder.build(plan).cluster.lbPolicy).toBe('ROUND_ROBIN');
