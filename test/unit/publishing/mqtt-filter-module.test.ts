@@ -6,6 +6,7 @@ import { defaultPolicy, parsePolicy } from '../../../src/config/policy';
 import { BUILT_MQTT_FILTER, ModelBuilder, readMqttFilterModule } from '../../../src/publishing';
 import { buildResources, validateResources } from '../../../src/translation';
 import { silentLogger } from '../../../src/util/log';
+import type { PairMaterial } from '../../../src/tls';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-filter-module-'));
 const plan = { endpoints: [{ name: 'b', address: '10.0.0.1', port: 1883, weight: 1, health: 'serving' as const }] };
@@ -82,5 +83,35 @@ describe('the MQTT filter module', () => {
     // Placement without the filter means nothing: no filter sets a key, so the cluster stays weighted.
     policy = read('mqttFilter: { enabled: false, placement: sticky }\n');
     expect(builder.build(plan).cluster.lbPolicy).toBe('ROUND_ROBIN');
+  });
+
+  it('gives a tenant that sets placement sticky a Maglev cluster of its own, the shared cluster staying weighted', () => {
+    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
+    const r = parsePolicy(
+      [
+        'mqttFilter: { enabled: true }',
+        'tenants:',
+        '  acme:',
+        '    serverNames: [acme.example.com]',
+        '    certFile: /c',
+        '    keyFile: /k',
+        '    mqttFilter: { placement: sticky }',
+        '',
+      ].join('\n'),
+      'p.yaml',
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const policy = r.value;
+    const material = { pair: { certChain: 'CERT', privateKey: 'KEY' }, hash: 'h' } as unknown as PairMaterial;
+    const m = new ModelBuilder({
+      config: defaultConfig('/tmp'),
+      policy: () => policy,
+      logger: silentLogger,
+      mqttFilterModule: () => module,
+      tenantTls: () => material,
+    }).build(plan);
+    expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
+    expect(m.listener.mqttFilter?.placement).toBe('weighted');
+    expect(m.tenants?.map((t) => [t.name, t.cluster.lbPolicy, t.listener.mqttFilter?.placement])).toEqual([['acme', 'MAGLEV', 'sticky']]);
   });
 });
