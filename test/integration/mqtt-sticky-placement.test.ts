@@ -178,6 +178,38 @@ describe.each(['sotw', 'delta'] as const)('sticky placement from mqtt-xds over %
     expect([...landed.values()].filter((b) => b === brokers[3].name)).toEqual([]);
   });
 
+  it('follows a weight change by moving ids only to the broker whose weight rose, to a spread within 5 points of the weights', async () => {
+    const pool = Array.from({ length: 600 }, (_, i) => `weighted-${mode}-${i}`);
+    const heavy = brokers[0].name;
+    const before = await place(pool);
+    writeBrokersFile(
+      brokersFile,
+      brokers.slice(0, 3).map((broker, i) => ({ broker, weight: i === 0 ? 2 : 1 })),
+    );
+    await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).some((h) => h.weight === 2), {
+      timeoutMs: 20_000,
+      what: 'weight 2 in Envoy',
+    });
+    const after = await place(pool);
+    const moved = pool.filter((id) => before.get(id) !== after.get(id));
+    // Measured (one SotW run): 94 of 600 moved, all to the heavy broker; shares 0.508, 0.235, 0.257.
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.filter((id) => after.get(id) !== heavy)).toEqual([]);
+    expect(Math.abs(share(after, heavy) - 0.5)).toBeLessThanOrEqual(0.05);
+    for (const b of brokers.slice(1, 3)) expect(Math.abs(share(after, b.name) - 0.25)).toBeLessThanOrEqual(0.05);
+    // Back to equal weights: the table is a function of the hosts and weights, so the ids come back.
+    writeBrokersFile(
+      brokersFile,
+      brokers.slice(0, 3).map((broker) => ({ broker, weight: 1 })),
+    );
+    await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).every((h) => h.weight === 1), {
+      timeoutMs: 20_000,
+      what: 'weight 1 in Envoy',
+    });
+    const back = await place(IDS);
+    expect(movedCount(IDS, stable, back)).toBe(0);
+  });
+
   it('lets a client with an empty (server-assigned) id connect without a key', async () => {
     const before = await stat('wasmcustom.mqtt_placement_total.result.no_client_id');
     const client = await connectClient(port, '');
