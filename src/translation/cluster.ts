@@ -8,8 +8,8 @@ import { buildUpstreamProxyProtocol } from './proxy-protocol';
  * Sticky placement's Maglev lookup table (a prime; Envoy's default), per worker. Maglev, not
  * RING_HASH: measured through Envoy 1.40 with 200 ids, a 4th broker moved 21.5% of the ids
  * under Maglev, all to the new broker, and 36–40% under ring hash, a quarter of them between
- * the old brokers (Envoy gives each host ring size / N points, so every host's points change
- * with N). docs/mqtt-filter.md has the numbers.
+ * the old brokers (each host's points follow its share of the total weight, so they all
+ * change with N). docs/mqtt-filter.md has the numbers.
  */
 export const STICKY_MAGLEV_TABLE_SIZE = 65_537;
 
