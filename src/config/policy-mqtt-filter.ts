@@ -1,6 +1,6 @@
 // The `mqttFilter:` section of the policy: the MQTT Wasm filter (wasm/mqtt-filter) in front
 // of tcp_proxy, its settings sent over ECDS. docs/mqtt-filter.md and docs/policy.md.
-import { flag, numberIn, partial, section, type Fields, type Reader } from './policy-schema';
+import { flag, numberIn, oneOf, partial, section, type Fields, type Reader } from './policy-schema';
 
 export interface MqttFilterPolicy {
   /** Reads every new connection's first packet as an MQTT CONNECT; anything else is closed. */
@@ -11,6 +11,12 @@ export interface MqttFilterPolicy {
   readonly maxClientIdBytes: number;
   /** A connection without a complete CONNECT after this long is closed; 0: no deadline. */
   readonly firstPacketTimeoutMs: number;
+  /**
+   * weighted: tcp_proxy's cluster picks each connection by the weights alone. sticky: the
+   * client id is the hash key of a Maglev cluster, so an id comes back to the same broker
+   * while the set is stable; changing it is a Cluster update (docs/mqtt-filter.md).
+   */
+  readonly placement: 'weighted' | 'sticky';
 }
 
 export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
@@ -18,6 +24,7 @@ export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
   maxConnectBytes: 16_384,
   maxClientIdBytes: 256,
   firstPacketTimeoutMs: 10_000,
+  placement: 'weighted',
 };
 
 /**
@@ -33,6 +40,7 @@ const FIELDS: Fields<MqttFilterPolicy> = {
   maxConnectBytes: numberIn({ min: 14, max: MAX_CONNECT_BYTES, integer: true }),
   maxClientIdBytes: numberIn({ min: 1, max: 65_535, integer: true }),
   firstPacketTimeoutMs: numberIn({ min: 0, max: 3_600_000, integer: true }),
+  placement: oneOf(['weighted', 'sticky'] as const),
 };
 
 export const MQTT_FILTER: Reader<MqttFilterPolicy> = section(FIELDS, DEFAULT_MQTT_FILTER);

@@ -77,6 +77,11 @@ export function tlvSourcesOf(tlvs: readonly ProxyTlv[]): DownstreamTlvSource[] {
   return sources;
 }
 
+/** Sticky placement hashes the client id with Maglev; otherwise the setting's weighted policy. */
+function lbPolicyFor(filter: MqttFilterModel | undefined, weighted: ClusterModel['lbPolicy']): ClusterModel['lbPolicy'] {
+  return filter?.placement === 'sticky' ? 'MAGLEV' : weighted;
+}
+
 /** A tenant's chain, filters and secrets are named under this. */
 export const tenantChainName = (listenerName: string, tenant: string): string => `${listenerName}.tenant.${tenant}`;
 /** The SDS name of the MQTT listener's certificate. */
@@ -137,7 +142,7 @@ export class ModelBuilder {
     const proxyProtocol = proxyProtocolModel(this.proxy, undefined);
     const brokerCluster: ClusterModel = {
       ...clusterSettings,
-      lbPolicy: balancing.lbPolicy,
+      lbPolicy: lbPolicyFor(mqttFilter, balancing.lbPolicy),
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
@@ -208,7 +213,12 @@ export class ModelBuilder {
           ...(mqttFilter ? { mqttFilter } : {}),
           tls: { secretName, minVersion, ...(material.ca === undefined ? {} : { clientCaSecretName: caName }) },
         },
-        cluster: this.tenantCluster(cluster, clusterName, name, spec),
+        cluster: this.tenantCluster(
+          { ...cluster, lbPolicy: lbPolicyFor(mqttFilter, this.opts.config.balancing.lbPolicy) },
+          clusterName,
+          name,
+          spec,
+        ),
         plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) },
       });
       certificates.push({ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey });
@@ -247,6 +257,7 @@ export class ModelBuilder {
       maxConnectBytes: p.maxConnectBytes,
       maxClientIdBytes: p.maxClientIdBytes,
       firstPacketTimeoutMs: p.firstPacketTimeoutMs,
+      placement: p.placement,
       ...(module ? { module: { base64: module.base64, sha256: module.sha256 } } : {}),
     };
   }
@@ -285,17 +296,22 @@ export class ModelBuilder {
     this.websocketWarned = false;
     const name = `${cluster.name}_ws`;
     const listenerName = `${listener.name}_ws`;
+    // No MQTT filter here: the first bytes are an HTTP upgrade, which it would refuse as not MQTT;
+    // and with no filter to set a client id, the clusters stay weighted.
+    const weighted = this.opts.config.balancing.lbPolicy;
     const wsTenants = tenants.map((t): TenantModel => {
       const clusterName = `${name}.${t.name}`;
+      const { mqttFilter: _tenantFilter, ...tenantListener } = t.listener;
       return {
         ...t,
-        listener: { ...t.listener, name: tenantChainName(listenerName, t.name), port, clusterName },
-        cluster: { ...t.cluster, name: clusterName, healthCheck: { ...t.cluster.healthCheck, kind: 'tcp' } },
+        listener: { ...tenantListener, name: tenantChainName(listenerName, t.name), port, clusterName },
+        cluster: { ...t.cluster, name: clusterName, lbPolicy: weighted, healthCheck: { ...t.cluster.healthCheck, kind: 'tcp' } },
       };
     });
+    const { mqttFilter: _filter, ...plain } = listener;
     return {
-      listener: { ...listener, name: listenerName, port, clusterName: name },
-      cluster: { ...cluster, name, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
+      listener: { ...plain, name: listenerName, port, clusterName: name },
+      cluster: { ...cluster, name, lbPolicy: weighted, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
       ...(wsTenants.length > 0 ? { tenants: wsTenants } : {}),
     };
   }

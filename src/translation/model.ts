@@ -47,6 +47,8 @@ export interface MqttFilterModel {
   readonly maxConnectBytes: number;
   readonly maxClientIdBytes: number;
   readonly firstPacketTimeoutMs: number;
+  /** sticky: the filter sets the client id as the connection's hash key, and tcp_proxy hashes it. */
+  readonly placement: 'weighted' | 'sticky';
   /** The compiled module, base64; absent: it could not be read (logged), and validateResources refuses the set. */
   readonly module?: { readonly base64: string; readonly sha256: string };
 }
@@ -139,8 +141,11 @@ export interface ClusterModel {
   /** Envoy's common_lb_config.update_merge_window; 0 applies health and weight changes at once. */
   readonly updateMergeWindowMs: number;
   readonly healthCheck: HealthCheckModel;
-  /** Both honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections. */
-  readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
+  /**
+   * All honour endpoint weights; LEAST_REQUEST also looks at this Envoy's active connections.
+   * MAGLEV: sticky placement, the client id (set by the MQTT filter) as the hash key.
+   */
+  readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'MAGLEV';
   /** Absent: no PROXY header. */
   readonly proxyProtocol?: ProxyProtocolModel;
 }

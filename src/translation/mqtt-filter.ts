@@ -21,6 +21,7 @@ export function mqttFilterConfiguration(f: MqttFilterModel): string {
     maxConnectBytes: f.maxConnectBytes,
     maxClientIdBytes: f.maxClientIdBytes,
     firstPacketTimeoutMs: f.firstPacketTimeoutMs,
+    placement: f.placement,
   });
 }
 

@@ -60,10 +60,19 @@ function upstreamConnect(m: ListenerModel): Pick<TcpProxy, 'upstream_connect_mod
   return {};
 }
 
+/**
+ * The filter-state object the MQTT filter creates with the client id in sticky placement
+ * (wasm/mqtt-filter/assembly/filter/placement.ts): set_envoy_filter_state names objects after
+ * their factory, and this factory's strings are Hashable, which tcp_proxy's hash needs.
+ */
+export const STICKY_HASH_KEY = 'envoy.hashable_string';
+
 export function buildTcpProxy(m: ListenerModel): TcpProxy {
   return {
     stat_prefix: m.name,
     cluster: m.clusterName,
+    // Without the object (an empty client id) tcp_proxy gives Maglev no hash, and it picks at random by weight.
+    ...(m.mqttFilter?.placement === 'sticky' ? { hash_policy: [{ filter_state: { key: STICKY_HASH_KEY } }] } : {}),
     idle_timeout: durationMs(idleTimeoutMs(m.maxKeepAliveSec)),
     ...(m.maxConnectionDurationMs === undefined ? {} : { max_downstream_connection_duration: durationMs(m.maxConnectionDurationMs) }),
     ...upstreamConnect(m),

@@ -98,7 +98,12 @@ describe.each(['sotw', 'delta'] as const)('the MQTT filter from mqtt-xds over %s
   });
 
   it('serves the filter over ECDS with the module inline, and tcp_proxy waits for the CONNECT', async () => {
-    expect(await filterConfiguration()).toEqual({ maxConnectBytes: 16384, maxClientIdBytes: 64, firstPacketTimeoutMs: 5000 });
+    expect(await filterConfiguration()).toEqual({
+      maxConnectBytes: 16384,
+      maxClientIdBytes: 64,
+      firstPacketTimeoutMs: 5000,
+      placement: 'weighted',
+    });
     const dump = await envoy.getJson('/config_dump?resource=ecds_filters');
     const tcp = (dump.configs ?? []).find((c: any) => c.ecds_filter?.name === 'mqtt.tcp_proxy')?.ecds_filter?.typed_config;
     expect(tcp).toMatchObject({ upstream_connect_mode: 'ON_DOWNSTREAM_DATA', max_early_data_bytes: 16384 });

@@ -12,12 +12,16 @@ export interface TestBroker {
   clientCount(): number;
   /** Connections accepted since start, including ones already gone. */
   connectionsTotal(): number;
+  /** How many clients with this id have connected since start (the last MAX_SEEN_IDS distinct ids). */
+  connectsOf(clientId: string): number;
   logs(): string;
   /** Closes the broker and its client connections, then the process. Safe to call twice. */
   stop(): Promise<void>;
   /** SIGKILL: a crash, as clients and Envoy would see one. */
   kill(): Promise<void>;
 }
+
+const MAX_SEEN_IDS = 100_000;
 
 const BROKER_SCRIPT = path.join(REPO_ROOT, 'test', 'tools', 'testbroker', 'mqtt-broker.mjs');
 
@@ -38,10 +42,16 @@ export async function startBroker(name: string, port = 0, startTimeoutMs = 15_00
 
   let clients = 0;
   let total = 0;
+  const seen = new Map<string, number>();
   child.on('message', (msg: any) => {
     if (msg?.type === 'clients') {
       clients = Number(msg.count);
       total = Number(msg.connectionsTotal);
+      if (typeof msg.clientId === 'string') {
+        // Bounded: a long demo run must not grow this without end (Map keeps insertion order).
+        if (!seen.has(msg.clientId) && seen.size >= MAX_SEEN_IDS) seen.delete(seen.keys().next().value as string);
+        seen.set(msg.clientId, (seen.get(msg.clientId) ?? 0) + 1);
+      }
     }
   });
 
@@ -66,6 +76,7 @@ export async function startBroker(name: string, port = 0, startTimeoutMs = 15_00
     websocketPort,
     clientCount: () => clients,
     connectionsTotal: () => total,
+    connectsOf: (clientId) => seen.get(clientId) ?? 0,
     logs: () => ring.text(),
     stop,
     kill,

@@ -3,7 +3,7 @@
 // It runs as a child process because aedes 1.x is an ES module, which jest's CommonJS
 // runtime cannot load on Node 20; a separate process is also closer to a real broker.
 // Protocol over IPC: sends {type:'ready', port, websocketPort}, {type:'clients', count,
-// connectionsTotal} and {type:'error', message}; obeys {type:'stop'}. BROKER_PORT=0 picks a
+// connectionsTotal, clientId?} (clientId: the client that just connected) and {type:'error', message}; obeys {type:'stop'}. BROKER_PORT=0 picks a
 // free port. MQTT over WebSockets is served on a second port (BROKER_WS_PORT, 0 = free),
 // as HiveMQ's websocket listener (default 8000) would: any path, subprotocol "mqtt".
 import net from 'node:net';
@@ -18,12 +18,12 @@ const broker = await Aedes.createBroker({ id: name });
 const server = net.createServer(broker.handle);
 let connectionsTotal = 0;
 
-const report = () => process.send?.({ type: 'clients', count: broker.connectedClients, connectionsTotal });
-broker.on('client', () => {
+const report = (clientId) => process.send?.({ type: 'clients', count: broker.connectedClients, connectionsTotal, clientId });
+broker.on('client', (client) => {
   connectionsTotal += 1;
-  report();
+  report(client.id);
 });
-broker.on('clientDisconnect', report);
+broker.on('clientDisconnect', () => report());
 // Dropped or refused clients are normal in the demo and tests; keep the broker alive.
 broker.on('clientError', () => {});
 broker.on('connectionError', () => {});

@@ -14,6 +14,7 @@ describe('policy: mqttFilter', () => {
       maxConnectBytes: 16384,
       maxClientIdBytes: 256,
       firstPacketTimeoutMs: 10000,
+      placement: 'weighted',
     });
   });
 
@@ -24,6 +25,7 @@ describe('policy: mqttFilter', () => {
       maxConnectBytes: 16384,
       maxClientIdBytes: 64,
       firstPacketTimeoutMs: 10000,
+      placement: 'weighted',
     });
   });
 
@@ -32,10 +34,27 @@ describe('policy: mqttFilter', () => {
     ['maxConnectBytes: 65536', 'mqttFilter.maxConnectBytes', 'an integer in 14..32768'],
     ['firstPacketTimeoutMs: 1.5', 'mqttFilter.firstPacketTimeoutMs', 'an integer in 0..3600000'],
     ['enabled: yes', 'mqttFilter.enabled', 'true or false'],
+    ['placement: stickey', 'mqttFilter.placement', 'one of weighted, sticky'],
   ])('refuses %s, naming the key and what is allowed', (entry, path, allowed) => {
     const [p] = problems(parse(lines('mqttFilter:', `  ${entry}`)));
     expect(p).toMatchObject({ path, line: 2 });
     expect(p.message).toContain(allowed);
+  });
+
+  it('reads placement sticky, for the listener and per tenant', () => {
+    const r = parse(
+      lines(
+        'mqttFilter: { enabled: true, placement: sticky }',
+        'tenants:',
+        '  acme:',
+        '    serverNames: [acme.example.com]',
+        '    certFile: /c',
+        '    keyFile: /k',
+        '    mqttFilter: { placement: weighted }',
+      ),
+    );
+    expect(r.ok && r.value.mqttFilter.placement).toBe('sticky');
+    expect(r.ok && tenantMqttFilter(r.value.mqttFilter, r.value.tenants.acme.mqttFilter).placement).toBe('weighted');
   });
 
   it('refuses a mistyped key with a suggestion', () => {
@@ -63,6 +82,7 @@ describe('policy: mqttFilter', () => {
       maxConnectBytes: 16384,
       maxClientIdBytes: 23,
       firstPacketTimeoutMs: 10000,
+      placement: 'weighted',
     });
     expect(problems(parse(tenant('    mqttFilter: { enabled: maybe }')))[0].path).toBe('tenants.acme.mqttFilter.enabled');
   });

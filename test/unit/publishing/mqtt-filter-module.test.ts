@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultConfig } from '../../../src/config';
+import { defaultConfig, withOverrides } from '../../../src/config';
 import { defaultPolicy, parsePolicy } from '../../../src/config/policy';
 import { BUILT_MQTT_FILTER, ModelBuilder, readMqttFilterModule } from '../../../src/publishing';
 import { buildResources, validateResources } from '../../../src/translation';
 import { silentLogger } from '../../../src/util/log';
+import type { PairMaterial } from '../../../src/tls';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-filter-module-'));
 const plan = { endpoints: [{ name: 'b', address: '10.0.0.1', port: 1883, weight: 1, health: 'serving' as const }] };
@@ -42,7 +43,75 @@ describe('the MQTT filter module', () => {
     if (!on.ok) throw new Error('policy');
     policy = on.value;
     const m = builder.build(plan);
-    expect(m.listener.mqttFilter).toEqual({ maxConnectBytes: 16384, maxClientIdBytes: 32, firstPacketTimeoutMs: 10000, module });
+    expect(m.listener.mqttFilter).toEqual({
+      maxConnectBytes: 16384,
+      maxClientIdBytes: 32,
+      firstPacketTimeoutMs: 10000,
+      placement: 'weighted',
+      module,
+    });
+    expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
     expect(validateResources(buildResources(m))).toEqual([]);
+  });
+
+  it('turns the broker cluster into Maglev in sticky placement, and back', () => {
+    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
+    const read = (text: string) => {
+      const r = parsePolicy(text, 'p.yaml');
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      return r.value;
+    };
+    let policy = read('mqttFilter: { enabled: true, placement: sticky }\n');
+    const builder = new ModelBuilder({
+      config: defaultConfig('/tmp'),
+      policy: () => policy,
+      logger: silentLogger,
+      mqttFilterModule: () => module,
+    });
+    const sticky = builder.build(plan);
+    expect(sticky.listener.mqttFilter?.placement).toBe('sticky');
+    expect(sticky.cluster.lbPolicy).toBe('MAGLEV');
+    expect(validateResources(buildResources(sticky))).toEqual([]);
+    // The WebSocket listener starts with an HTTP upgrade: no MQTT filter there, and a weighted cluster.
+    const wsConfig = withOverrides(defaultConfig('/tmp'), { listener: { websocketPort: 8083 } });
+    const ws = new ModelBuilder({ config: wsConfig, policy: () => policy, logger: silentLogger, mqttFilterModule: () => module }).build({
+      endpoints: [{ ...plan.endpoints[0], websocketPort: 8000 }],
+    });
+    expect(ws.listener.mqttFilter?.placement).toBe('sticky');
+    expect(ws.websocket?.listener.mqttFilter).toBeUndefined();
+    expect(ws.websocket?.cluster.lbPolicy).toBe('ROUND_ROBIN');
+    // Placement without the filter means nothing: no filter sets a key, so the cluster stays weighted.
+    policy = read('mqttFilter: { enabled: false, placement: sticky }\n');
+    expect(builder.build(plan).cluster.lbPolicy).toBe('ROUND_ROBIN');
+  });
+
+  it('gives a tenant that sets placement sticky a Maglev cluster of its own, the shared cluster staying weighted', () => {
+    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
+    const r = parsePolicy(
+      [
+        'mqttFilter: { enabled: true }',
+        'tenants:',
+        '  acme:',
+        '    serverNames: [acme.example.com]',
+        '    certFile: /c',
+        '    keyFile: /k',
+        '    mqttFilter: { placement: sticky }',
+        '',
+      ].join('\n'),
+      'p.yaml',
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const policy = r.value;
+    const material = { pair: { certChain: 'CERT', privateKey: 'KEY' }, hash: 'h' } as unknown as PairMaterial;
+    const m = new ModelBuilder({
+      config: defaultConfig('/tmp'),
+      policy: () => policy,
+      logger: silentLogger,
+      mqttFilterModule: () => module,
+      tenantTls: () => material,
+    }).build(plan);
+    expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
+    expect(m.listener.mqttFilter?.placement).toBe('weighted');
+    expect(m.tenants?.map((t) => [t.name, t.cluster.lbPolicy, t.listener.mqttFilter?.placement])).toEqual([['acme', 'MAGLEV', 'sticky']]);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  buildCluster,
   buildListener,
   buildListenerFilterConfigs,
   buildResources,
@@ -15,7 +16,13 @@ import { model } from './fixtures';
 
 /** The eight bytes of an empty Wasm module: what matters here is that they travel inline. */
 const MODULE = { base64: Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]).toString('base64'), sha256: 'test' };
-const FILTER: MqttFilterModel = { maxConnectBytes: 4096, maxClientIdBytes: 64, firstPacketTimeoutMs: 2000, module: MODULE };
+const FILTER: MqttFilterModel = {
+  maxConnectBytes: 4096,
+  maxClientIdBytes: 64,
+  firstPacketTimeoutMs: 2000,
+  placement: 'weighted',
+  module: MODULE,
+};
 const withFilter = (f: MqttFilterModel = FILTER): ListenerModel => ({ ...model().listener, mqttFilter: f });
 
 describe('the MQTT filter over ECDS', () => {
@@ -77,7 +84,42 @@ describe('the MQTT filter over ECDS', () => {
     expect(Buffer.from(wasm.config.vm_config.code.local.inline_bytes).toString('base64')).toBe(MODULE.base64);
     expect(wasm.config.vm_config.runtime).toBe('envoy.wasm.runtime.v8');
     const cfg = decodeMessage<{ value: string }>('google.protobuf.StringValue', wasm.config.configuration.value);
-    expect(JSON.parse(cfg.value)).toEqual({ maxConnectBytes: 4096, maxClientIdBytes: 64, firstPacketTimeoutMs: 2000 });
+    expect(JSON.parse(cfg.value)).toEqual({
+      maxConnectBytes: 4096,
+      maxClientIdBytes: 64,
+      firstPacketTimeoutMs: 2000,
+      placement: 'weighted',
+    });
+  });
+
+  it('in sticky placement, makes tcp_proxy hash the envoy.hashable_string the filter sets, over a bounded-load Maglev table (golden)', () => {
+    const sticky = withFilter({ ...FILTER, placement: 'sticky' });
+    expect(buildTcpProxy(sticky).hash_policy).toEqual([{ filter_state: { key: 'envoy.hashable_string' } }]);
+    expect(buildTcpProxy(withFilter()).hash_policy).toBeUndefined();
+    const cluster = buildCluster({ ...model().cluster, lbPolicy: 'MAGLEV' });
+    expect(cluster).toMatchObject({
+      lb_policy: 'MAGLEV',
+      maglev_lb_config: { table_size: { value: 65537 } },
+      common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: { value: 125 } } },
+    });
+    expect(buildCluster(model().cluster).maglev_lb_config).toBeUndefined();
+    expectGolden('listener-filters-mqtt-sticky', buildListenerFilterConfigs(sticky));
+    // Both encode: a field Envoy's protos lack would throw here.
+    const set = buildResources(model({ listener: sticky, cluster: { ...model().cluster, lbPolicy: 'MAGLEV' } }));
+    expect(validateResources(set)).toEqual([]);
+    expect(() => buildSnapshot(set)).not.toThrow();
+  });
+
+  it('switching placement changes tcp_proxy (ECDS) and the Cluster (CDS), never the Listener', () => {
+    const before = buildResources(model({ listener: withFilter() }));
+    const after = buildResources(
+      model({ listener: withFilter({ ...FILTER, placement: 'sticky' }), cluster: { ...model().cluster, lbPolicy: 'MAGLEV' } }),
+    );
+    expect(after.listeners).toEqual(before.listeners);
+    expect(after.clusters).not.toEqual(before.clusters);
+    expect(after.extensionConfigs.find((x) => x.name === 'mqtt.tcp_proxy')).not.toEqual(
+      before.extensionConfigs.find((x) => x.name === 'mqtt.tcp_proxy'),
+    );
   });
 
   it('refuses a set whose filter has no module, naming the field', () => {

@@ -20,6 +20,7 @@ interface FilterExports {
 
 const OK = 0;
 const NOT_FOUND = 1;
+const BAD_ARGUMENT = 2;
 const DOWNSTREAM_DATA = 2;
 const PLUGIN_CONFIGURATION = 7;
 export const CONTINUE = 0;
@@ -29,6 +30,41 @@ interface Conn {
   buffer: Buffer;
   forwarded: Buffer;
   closedByFilter: boolean;
+  /** Filter state set through set_envoy_filter_state: name → value. */
+  filterState: Map<string, { value: string; span: number }>;
+}
+
+/** Factories Envoy 1.40 registers that the filter may name; any other answers NotFound, as Envoy does. */
+const FILTER_STATE_FACTORIES = new Set(['envoy.hashable_string', 'envoy.string', 'envoy.tcp_proxy.cluster']);
+
+/** SetEnvoyFilterStateArguments {path = 1, value = 2, span = 3}, decoded strictly: any other field is an error. */
+export function decodeFilterStateArguments(bytes: Buffer): { path: string; value: string; span: number } {
+  const out = { path: '', value: '', span: 0 };
+  let at = 0;
+  const varint = (): number => {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      if (at >= bytes.length) throw new Error('varint runs past the end');
+      const b = bytes[at++];
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+      shift += 7;
+    }
+  };
+  while (at < bytes.length) {
+    const tag = varint();
+    if (tag === 0x0a || tag === 0x12) {
+      const len = varint();
+      if (at + len > bytes.length) throw new Error('string runs past the end');
+      const text = bytes.toString('utf8', at, at + len);
+      at += len;
+      if (tag === 0x0a) out.path = text;
+      else out.value = text;
+    } else if (tag === 0x18) out.span = varint();
+    else throw new Error(`unexpected tag ${tag}`);
+  }
+  return out;
 }
 
 export class FakeEnvoy {
@@ -57,7 +93,7 @@ export class FakeEnvoy {
 
   connect(): number {
     const id = this.nextId++;
-    this.conns.set(id, { buffer: Buffer.alloc(0), forwarded: Buffer.alloc(0), closedByFilter: false });
+    this.conns.set(id, { buffer: Buffer.alloc(0), forwarded: Buffer.alloc(0), closedByFilter: false, filterState: new Map() });
     this.x.proxy_on_context_create(id, this.rootId);
     expect(this.call(id, () => this.x.proxy_on_new_connection(id))).toBe(CONTINUE);
     return id;
@@ -98,6 +134,11 @@ export class FakeEnvoy {
 
   forwarded(id: number): Buffer {
     return this.conn(id).forwarded;
+  }
+
+  /** The connection's filter state the filter set (name → value). */
+  filterState(id: number): Map<string, { value: string; span: number }> {
+    return this.conn(id).filterState;
   }
 
   counter(name: string): number | undefined {
@@ -169,6 +210,24 @@ export class FakeEnvoy {
       },
       proxy_get_current_time_nanoseconds: (ptr: number) => {
         this.mem().writeBigUInt64LE(BigInt(this.nowMs) * 1_000_000n, ptr);
+        return OK;
+      },
+      proxy_call_foreign_function: (
+        namePtr: number,
+        nameLen: number,
+        argsPtr: number,
+        argsLen: number,
+        retData: number,
+        retSize: number,
+      ) => {
+        const name = this.mem().toString('utf8', namePtr, namePtr + nameLen);
+        if (name !== 'set_envoy_filter_state') return NOT_FOUND;
+        if (!this.conns.has(this.current)) return BAD_ARGUMENT;
+        const args = decodeFilterStateArguments(Buffer.from(this.mem().subarray(argsPtr, argsPtr + argsLen)));
+        if (!FILTER_STATE_FACTORIES.has(args.path)) return NOT_FOUND;
+        this.conn(this.current).filterState.set(args.path, { value: args.value, span: args.span });
+        u32(retData, 0);
+        u32(retSize, 0);
         return OK;
       },
       proxy_set_effective_context: (id: number) => {

@@ -90,14 +90,61 @@ describe('MQTT Wasm filter (fake host)', () => {
     ['{"maxConnectBytes": 10}', '"maxConnectBytes" must be between 14 and 1048576'],
     [
       '{"maxConectBytes": 100}',
-      'unknown configuration key "maxConectBytes" (known: maxConnectBytes, maxClientIdBytes, firstPacketTimeoutMs)',
+      'unknown configuration key "maxConectBytes" (known: maxConnectBytes, maxClientIdBytes, firstPacketTimeoutMs, placement)',
     ],
     ['{"firstPacketTimeoutMs": "1s"}', '"firstPacketTimeoutMs" must be an integer'],
     ['{"maxConnectBytes": 100', "configuration is not a flat JSON object: expected ',' or '}' at offset 23"],
     ['[1]', "configuration is not a flat JSON object: expected '{' at offset 0"],
+    ['{"placement": "round_robin"}', '"placement" must be "weighted" or "sticky"'],
+    ['{"placement": 1}', '"placement" must be "weighted" or "sticky"'],
   ])('refuses the configuration %s with an error naming what is wrong', (json, error) => {
     expect(envoy.configure(json)).toBe(false);
     expect(envoy.logs.map((l) => l.text)).toContain(`mqtt-filter: ${error}`);
+  });
+
+  it('in sticky placement, sets the client id as an envoy.hashable_string for the connection before passing the CONNECT on', () => {
+    expect(envoy.configure('{"placement": "sticky"}')).toBe(true);
+    for (const [level, clientId] of [
+      [4, 'sensor-17'],
+      [5, 'dévice/ü'],
+      [3, 'x'.repeat(200)],
+    ] as const) {
+      const c = envoy.connect();
+      const packet = connectPacket({ level, clientId });
+      expect(envoy.data(c, packet.subarray(0, 9))).toBe(PAUSE);
+      expect(envoy.filterState(c).size).toBe(0);
+      expect(envoy.data(c, packet.subarray(9))).toBe(CONTINUE);
+      // span 2: DownstreamConnection.
+      expect([...envoy.filterState(c)]).toEqual([['envoy.hashable_string', { value: clientId, span: 2 }]]);
+    }
+    expect(envoy.counter('mqtt_placement_total.result.hashed')).toBe(3);
+  });
+
+  it('in sticky placement, sets no key for an empty (server-assigned) client id, and counts it', () => {
+    envoy.configure('{"placement": "sticky"}');
+    const c = envoy.connect();
+    expect(envoy.data(c, connectPacket({ level: 4, clientId: '', cleanStart: true }))).toBe(CONTINUE);
+    expect(envoy.filterState(c).size).toBe(0);
+    expect(envoy.counter('mqtt_placement_total.result.no_client_id')).toBe(1);
+    expect(envoy.counter('mqtt_placement_total.result.hashed')).toBe(0);
+  });
+
+  it('in weighted placement (the default), sets no filter state at all', () => {
+    for (const config of ['{}', '{"placement": "weighted"}']) {
+      envoy.configure(config);
+      const c = envoy.connect();
+      expect(envoy.data(c, connectPacket({ level: 4, clientId: 'sensor-17' }))).toBe(CONTINUE);
+      expect(envoy.filterState(c).size).toBe(0);
+    }
+    expect(envoy.counter('mqtt_placement_total.result.hashed')).toBe(0);
+  });
+
+  it('sets no key for a refused CONNECT', () => {
+    envoy.configure('{"placement": "sticky", "maxClientIdBytes": 4}');
+    const c = envoy.connect();
+    envoy.data(c, connectPacket({ level: 4, clientId: 'too-long' }));
+    expect(envoy.closed(c)).toBe(true);
+    expect(envoy.filterState(c).size).toBe(0);
   });
 
   it('never traps on random reads of any size, and decides each connection once', () => {

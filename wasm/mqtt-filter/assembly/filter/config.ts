@@ -10,10 +10,12 @@ export class FilterConfig {
   maxClientIdBytes: u32 = 256;
   /** A connection without a complete CONNECT after this long is closed; 0 turns the deadline off. */
   firstPacketTimeoutMs: u32 = 10000;
+  /** "sticky": the client id becomes tcp_proxy's hash key (filter/placement.ts); "weighted": no key. */
+  sticky: bool = false;
   error: string = '';
 }
 
-const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs'];
+const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement'];
 
 export function parseConfig(text: string): FilterConfig {
   const config = new FilterConfig();
@@ -28,6 +30,14 @@ export function parseConfig(text: string): FilterConfig {
     if (!KNOWN.includes(key)) {
       config.error = 'unknown configuration key "' + key + '" (known: ' + KNOWN.join(', ') + ')';
       return config;
+    }
+    if (key == 'placement') {
+      if (value.kind != 3 || (value.str != 'weighted' && value.str != 'sticky')) {
+        config.error = '"placement" must be "weighted" or "sticky"';
+        return config;
+      }
+      config.sticky = value.str == 'sticky';
+      continue;
     }
     if (value.kind != 2 || value.num != Math.floor(value.num)) {
       config.error = '"' + key + '" must be an integer';

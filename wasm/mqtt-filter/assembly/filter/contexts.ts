@@ -4,6 +4,7 @@ import {
   Action,
   BufferType,
   LogLevel,
+  Status,
   StreamType,
   proxy_close_stream,
   proxy_get_current_time_nanoseconds,
@@ -14,7 +15,8 @@ import { getBufferBytes, getBufferRaw, lastReturnSize, log } from '../abi/memory
 import { ConnectParser, Verdict } from '../mqtt/connect';
 import { Refusal, connackReasonV5, refusalName } from '../mqtt/refusal';
 import { FilterConfig, parseConfig } from './config';
-import { Metrics } from './metrics';
+import { Metrics, Placement } from './metrics';
+import { setHashKey, statusName } from './placement';
 
 const TIME_SLOT: usize = memory.data(8);
 
@@ -53,7 +55,9 @@ export class Root {
         ' maxClientIdBytes=' +
         config.maxClientIdBytes.toString() +
         ' firstPacketTimeoutMs=' +
-        timeout.toString(),
+        timeout.toString() +
+        ' placement=' +
+        (config.sticky ? 'sticky' : 'weighted'),
     );
     return true;
   }
@@ -129,6 +133,27 @@ export class Connection {
     this.decide(false);
   }
 
+  /**
+   * Sticky placement: the client id as tcp_proxy's hash key, set before the filter lets the
+   * CONNECT through, which is when tcp_proxy (ON_DOWNSTREAM_DATA) picks the broker. An empty id
+   * (server-assigned) sets no key; tcp_proxy then asks Maglev without one, which picks
+   * at random in proportion to the weights.
+   */
+  place(clientId: string): void {
+    const metrics = this.root.metrics;
+    if (clientId.length == 0) {
+      if (metrics) metrics.placed(Placement.NoClientId);
+      return;
+    }
+    const status = setHashKey(clientId);
+    if (status == Status.Ok) {
+      if (metrics) metrics.placed(Placement.Hashed);
+      return;
+    }
+    if (metrics) metrics.placed(Placement.Failed);
+    log(LogLevel.Warn, 'mqtt-filter: set_envoy_filter_state refused the placement key: ' + statusName(status));
+  }
+
   decide(close: bool = true): void {
     if (this.decided) return;
     this.decided = true;
@@ -138,6 +163,7 @@ export class Connection {
     if (p.verdict == Verdict.Accepted) {
       const info = p.info!;
       if (metrics) metrics.accept(info.protocolVersion);
+      if (this.root.config.sticky) this.place(info.clientId);
       log(
         LogLevel.Debug,
         'mqtt-filter: CONNECT accepted: protocol_version=' +

@@ -5,6 +5,17 @@ import { LogLevel, MetricType, Status, proxy_define_metric, proxy_increment_metr
 import { log } from '../abi/memory';
 import { Refusal, REFUSAL_COUNT, refusalName } from '../mqtt/refusal';
 
+/** What sticky placement did with an accepted CONNECT. */
+export enum Placement {
+  /** The client id was set as the hash key. */
+  Hashed = 0,
+  /** An empty (server-assigned) client id: no key, tcp_proxy's cluster picks by weight. */
+  NoClientId = 1,
+  /** Envoy refused the key (the log says why): no key, as for an empty id. */
+  Failed = 2,
+}
+const PLACEMENT_NAMES = ['hashed', 'no_client_id', 'failed'];
+
 const ID_SLOT: usize = memory.data(4);
 
 function defineCounter(name: string): u32 {
@@ -23,12 +34,19 @@ export class Metrics {
   private accepted: u32[] = [0, 0, 0, 0, 0, 0];
   private refused: u32[] = new Array<u32>(REFUSAL_COUNT);
   private connections: u32 = 0;
+  /** Sticky placement: index Placement below. */
+  private placement: u32[] = [0, 0, 0];
 
   constructor() {
     for (let level = 3; level <= 5; level++)
       this.accepted[level] = defineCounter('mqtt_connect_total.protocol_version.' + level.toString());
     for (let r = 1; r < REFUSAL_COUNT; r++) this.refused[r] = defineCounter('mqtt_connect_refused_total.reason.' + refusalName(<Refusal>r));
     this.connections = defineCounter('mqtt_connections_total');
+    for (let r = 0; r < PLACEMENT_NAMES.length; r++) this.placement[r] = defineCounter('mqtt_placement_total.result.' + PLACEMENT_NAMES[r]);
+  }
+
+  placed(result: Placement): void {
+    bump(this.placement[<i32>result]);
   }
 
   connection(): void {
