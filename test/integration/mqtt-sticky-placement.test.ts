@@ -65,10 +65,20 @@ describe.each(['sotw', 'delta'] as const)('sticky placement from mqtt-xds over %
     return c ? (c.lb_policy ?? 'ROUND_ROBIN') : undefined;
   };
 
-  /** Each id connects once, alone; the broker that reports it is where it was placed. */
+  /**
+   * Each id connects once, alone; the broker that reports it is where it was placed. Alone
+   * means Envoy holds no other connection to the brokers when it connects: a client's end
+   * reaches Envoy a little later, and on a loaded machine the next client could find the
+   * last one still counted, and bounded load send it to its next choice.
+   */
   async function place(ids: readonly string[]): Promise<Map<string, string>> {
     const placed = new Map<string, string>();
     for (const id of ids) {
+      await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).every((h) => h.cxActive === 0), {
+        timeoutMs: 10_000,
+        intervalMs: 5,
+        what: `no connection through Envoy before ${id}`,
+      });
       const before = brokers.map((b) => b.connectsOf(id));
       const client = await connectClient(port, id);
       await client.endAsync();
@@ -97,7 +107,12 @@ describe.each(['sotw', 'delta'] as const)('sticky placement from mqtt-xds over %
       brokersFile,
       brokers.slice(0, 3).map((broker) => ({ broker, weight: 1 })),
     );
-    const config = withOverrides(setup.config, { balancing: { mode: 'static', policyFile, minPushIntervalMs: 0 } });
+    // Health checks that a loaded machine cannot fail: a broker marked unhealthy for a
+    // moment leaves the Maglev table, and its ids would move for a reason not under test.
+    const config = withOverrides(setup.config, {
+      balancing: { mode: 'static', policyFile, minPushIntervalMs: 0 },
+      cluster: { healthCheck: { intervalMs: 1000, timeoutMs: 5000, unhealthyThreshold: 10, healthyThreshold: 1 } },
+    });
     ({ plane } = await startPlane(config));
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live', extraArgs: ['--drain-time-s', '2'] });
     port = config.listener.port;
@@ -193,8 +208,10 @@ describe.each(['sotw', 'delta'] as const)('sticky placement from mqtt-xds over %
     const after = await place(pool);
     const moved = pool.filter((id) => before.get(id) !== after.get(id));
     // Measured (one SotW run): 94 of 600 moved, all to the heavy broker; shares 0.508, 0.235, 0.257.
+    // Maglev is near-minimal, not minimal: its table follows the hosts' addresses, which are
+    // new ports every run, and in 4 of 9 runs one id of 600 also moved between the two others.
     expect(moved.length).toBeGreaterThan(0);
-    expect(moved.filter((id) => after.get(id) !== heavy)).toEqual([]);
+    expect(moved.filter((id) => after.get(id) !== heavy).length).toBeLessThanOrEqual(pool.length * 0.01);
     expect(Math.abs(share(after, heavy) - 0.5)).toBeLessThanOrEqual(0.05);
     for (const b of brokers.slice(1, 3)) expect(Math.abs(share(after, b.name) - 0.25)).toBeLessThanOrEqual(0.05);
     // Back to equal weights: the table is a function of the hosts and weights, so the ids come back.
@@ -221,14 +238,21 @@ describe.each(['sotw', 'delta'] as const)('sticky placement from mqtt-xds over %
   let grown: Map<string, string>;
 
   it('moves at most 30% of the ids when a 4th broker joins, and only to it', async () => {
+    // 1,000 ids: a quarter should move, and with 200 the sampling alone (σ ≈ 6 ids) crossed
+    // 30% in one of nine runs (61 of 200). With 1,000, 30% is 3σ above a quarter.
+    const pool = Array.from({ length: 1000 }, (_, i) => `join-${mode}-${i}`);
+    const three = await place(pool);
     const lines: BrokerLine[] = brokers.map((broker) => ({ broker, weight: 1 }));
     writeBrokersFile(brokersFile, lines);
     await untilHealthy(envoy, 4, 'four healthy brokers');
+    const four = await place(pool);
+    const moved = pool.filter((id) => three.get(id) !== four.get(id));
+    expect(moved.length).toBeGreaterThan(pool.length * 0.15);
+    expect(moved.length).toBeLessThanOrEqual(pool.length * 0.3);
+    // Near-minimal (see the weight change): at most 1% move between the old brokers.
+    expect(moved.filter((id) => four.get(id) !== brokers[3].name).length).toBeLessThanOrEqual(pool.length * 0.01);
+    // Where the drain test's ids are before it.
     grown = await place(IDS);
-    const moved = IDS.filter((id) => stable.get(id) !== grown.get(id));
-    expect(moved.length).toBeGreaterThan(0);
-    expect(moved.length).toBeLessThanOrEqual(IDS.length * 0.3);
-    expect(moved.filter((id) => grown.get(id) !== brokers[3].name)).toEqual([]);
   });
 
   it("gives a DRAINING broker no new sticky clients: its ids go elsewhere, the others' stay", async () => {
