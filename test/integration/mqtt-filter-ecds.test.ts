@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { EXTENSION_CONFIG, LISTENER } from '../../src/xds';
-import { startBrokers, startEnvoy, stopBrokers, waitFor, type EnvoyHandle, type TestBroker } from '../support';
+import { connectClient, roundTrip, startBrokers, startEnvoy, stopBrokers, waitFor, type EnvoyHandle, type TestBroker } from '../support';
 import { connectPacket } from '../support/mqtt-packets';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
@@ -27,26 +27,6 @@ function sendAndWaitClose(port: number, bytes: Uint8Array): Promise<Buffer> {
     socket.on('error', reject);
     socket.on('close', () => resolve(Buffer.concat(received)));
   });
-}
-
-/** An mqtt.js client that never reconnects; rejects if the connection ends before CONNACK. */
-function connectClient(port: number, clientId: string): Promise<mqtt.MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
-    client.once('connect', () => resolve(client));
-    client.once('error', (err) => {
-      client.end(true);
-      reject(err);
-    });
-    client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
-  });
-}
-
-async function roundTrip(client: mqtt.MqttClient, topic: string): Promise<string> {
-  const got = new Promise<string>((resolve) => client.on('message', (t, payload) => t === topic && resolve(payload.toString())));
-  await client.subscribeAsync(topic, { qos: 1 });
-  await client.publishAsync(topic, `via ${topic}`, { qos: 1 });
-  return got;
 }
 
 describe.each(['sotw', 'delta'] as const)('the MQTT filter from mqtt-xds over %s ADS', (mode) => {

@@ -9,39 +9,23 @@ import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
-import { startBrokers, startEnvoy, stopBrokers, untilHealthy, waitFor, type EnvoyHandle, type TestBroker } from '../support';
+import {
+  connectClient,
+  roundTrip,
+  startBrokers,
+  startEnvoy,
+  stopBrokers,
+  untilHealthy,
+  waitFor,
+  type EnvoyHandle,
+  type TestBroker,
+} from '../support';
 import { planeConfig, startPlane, writeBrokersFile, type BrokerLine } from './plane';
 
 const CLUSTER = 'mqtt_brokers';
 const IDS = Array.from({ length: 200 }, (_, i) => `sticky-device-${i.toString().padStart(3, '0')}`);
 const policy = (placement: 'weighted' | 'sticky'): string =>
   ['mqttFilter:', '  enabled: true', `  placement: ${placement}`, '  firstPacketTimeoutMs: 5000', ''].join('\n');
-
-/** Connects, waits for the CONNACK, and leaves; rejects if the connection ends before CONNACK. */
-function connectClient(port: number, clientId: string): Promise<mqtt.MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
-      clientId,
-      clean: true,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-    });
-    client.once('connect', () => resolve(client));
-    client.once('error', (err) => {
-      client.end(true);
-      reject(err);
-    });
-    client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
-  });
-}
-
-async function roundTrip(client: mqtt.MqttClient, topic: string): Promise<string> {
-  const got = new Promise<string>((resolve) => client.on('message', (t, payload) => t === topic && resolve(payload.toString())));
-  await client.subscribeAsync(topic, { qos: 1 });
-  await client.publishAsync(topic, `via ${topic}`, { qos: 1 });
-  return got;
-}
 
 /** How many of `ids` sit on a different broker in `after` than in `before`. */
 const movedCount = (ids: readonly string[], before: Map<string, string>, after: Map<string, string>): number =>

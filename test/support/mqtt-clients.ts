@@ -212,3 +212,27 @@ export async function publishAndReceive(options: PublishAndReceiveOptions): Prom
     await Promise.all(pools.map((p) => p.endAll()));
   }
 }
+
+/**
+ * One MQTT 3.1.1 client over plain TCP that never reconnects: resolves at its CONNACK, and
+ * rejects if the connection ends before it (a refusal by Envoy or its filter).
+ */
+export function connectClient(port: number, clientId: string): Promise<mqtt.MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+    client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
+  });
+}
+
+/** Subscribes to `topic`, publishes to it at QoS 1 and resolves with what came back. */
+export async function roundTrip(client: mqtt.MqttClient, topic: string): Promise<string> {
+  const got = new Promise<string>((resolve) => client.on('message', (t, payload) => t === topic && resolve(payload.toString())));
+  await client.subscribeAsync(topic, { qos: 1 });
+  await client.publishAsync(topic, `via ${topic}`, { qos: 1 });
+  return got;
+}
