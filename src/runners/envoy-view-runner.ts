@@ -74,8 +74,8 @@ export class EnvoyViewRunner implements LoadReportSink {
 
   /**
    * Calls clusterReplaced whenever `cache` publishes a changed Cluster that serves the
-   * brokers (the MQTT cluster `clusterName`, its tenants' pools, the WebSocket clusters):
-   * Envoy replaces a cluster whose content changed, and only then.
+   * brokers (the MQTT cluster `clusterName`, its tenants' pools, the WebSocket clusters),
+   * or removes one: Envoy replaces a cluster whose content changed, and only then.
    */
   follow(cache: SnapshotCache, clusterName: string): void {
     const versions = (): Map<string, string> => {
@@ -91,6 +91,9 @@ export class EnvoyViewRunner implements LoadReportSink {
         const before = known.get(name);
         if (before !== undefined && before !== version) this.clusterReplaced(name);
       }
+      // A cluster gone (a tenant removed): its connections stay up until they close, and
+      // no Envoy reports them any more.
+      for (const name of known.keys()) if (!next.has(name)) this.clusterReplaced(name);
       known = next;
     });
   }

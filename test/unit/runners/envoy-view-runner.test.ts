@@ -167,4 +167,29 @@ describe('EnvoyViewRunner', () => {
     report(11, 0, 30);
     expect(r.status().brokers['w-0']).toMatchObject({ connections: 41, uncounted: 20 });
   });
+
+  it('counts what the Envoys held through a cluster that is gone (a tenant removed) as uncounted', () => {
+    const now = { ms: T0 };
+    const r = runner(now);
+    const cache = new SnapshotCache();
+    const m = model();
+    const withTenant = buildResources(m);
+    const tenantCluster = { ...withTenant.clusters[0], name: 'mqtt_brokers.acme' };
+    const publish = (clusters: typeof withTenant.clusters): void => {
+      const endpoints = clusters.map((c) => ({ ...withTenant.endpoints[0], cluster_name: c.name }));
+      const done = cache.publish({ ...withTenant, clusters, endpoints });
+      if (!done.ok) throw new Error(JSON.stringify(done.problems));
+    };
+    publish([...withTenant.clusters, tenantCluster]);
+    r.follow(cache, 'mqtt_brokers');
+    r.report(1, {
+      nodeId: 'envoy-1',
+      intervalMs: 1000,
+      endpoints: [{ endpoint: '10.0.0.1:1883', inProgress: 9, issued: 0, cluster: 'mqtt_brokers.acme' }],
+    });
+    publish(withTenant.clusters);
+    now.ms = T0 + 10_000;
+    r.report(1, { nodeId: 'envoy-1', intervalMs: 1000, endpoints: [] });
+    expect(r.status().brokers['b-0']).toMatchObject({ connections: 0, uncounted: 9 });
+  });
 });
