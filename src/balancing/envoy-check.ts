@@ -50,7 +50,7 @@ const suspectMargin = (page: number, envoys: number, policy: SuspectPolicy): num
  * How many of the Envoys' uncounted connections can still be up. Each report's uncounted
  * total only grows, by what a new cluster replacement adds (or shrinks when an Envoy goes,
  * and its connections with it); the bound follows it, and a believed page lowers it
- * (`believe`), since closed connections do not come back.
+ * (checkAgainstEnvoys), since closed connections do not come back.
  */
 export function uncountedBound(reported: number, seen: number | undefined, cap: number | undefined): number {
   if (seen === undefined || cap === undefined) return reported;

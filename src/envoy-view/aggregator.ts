@@ -14,7 +14,7 @@ export interface EndpointView {
   readonly freshAtMs: number | undefined;
   /**
    * At most this many connections more are held that the Envoys no longer count: those
-   * established before their MQTT cluster was replaced (`clusterReplaced`). 0 when none.
+   * established before their cluster was replaced or removed (`clusterReplaced`). 0 when none.
    */
   readonly uncounted: number;
   /**
