@@ -5,6 +5,20 @@ import { isLoopbackHost, operatorRoute, type OperatorActions } from './operator-
 import type { ViewReply } from './proxy-views';
 import { STATUS_EVENTS_DEFAULTS, StatusEvents, type StatusEventsOptions } from './status-events';
 import { PAGE_CSS, PAGE_HEADERS, PAGE_HTML, pageScript } from './ui-page';
+import {
+  LOGIN_HEADERS,
+  MAX_LOGIN_BYTES,
+  UI_SESSION_COOKIE,
+  UI_SESSION_SECONDS,
+  bearerMatchesToken,
+  isLoopbackPeer,
+  isViewPath,
+  loginPage,
+  uiSessionValue,
+  viewDecision,
+  type ViewAccess,
+  type ViewDecision,
+} from './view-access';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -20,8 +34,12 @@ export interface AdminServerOptions {
   status(): object;
   /** Drain and rebalance endpoints (operator-routes.ts). */
   readonly actions?: OperatorActions;
-  /** Required as a bearer token by mutating operator actions; empty = none. */
+  /** Required as a bearer token by mutating operator actions, and by network peers' reads of the views; empty = none. */
   readonly token?: string;
+  /** admin.viewAccess: `token` (default) guards the views from network peers; `open` does not (view-access.ts). */
+  readonly viewAccess?: ViewAccess;
+  /** Whether a request's peer address is this machine; loopback addresses by default. */
+  readonly peerIsLocal?: (address: string | undefined) => boolean;
   /** /proxy-status and /config-dump (proxy-views.ts). */
   readonly views?: ProxyViews;
   /** The status page (/ui) and its live feed (/ui/events): what it draws (status-view.ts). */
@@ -42,6 +60,8 @@ export interface ProxyViews {
  * /drain/<broker> (GET, POST, DELETE) and /rebalance: operator actions and progress.
  * /proxy-status and /config-dump?node=ID: which Envoy holds what, and what one is sent.
  * /ui: the status page; /ui/events: its live feed (Server-Sent Events). Read-only, like /status.
+ * The views (/status, /ui, /proxy-status, /config-dump and the progress reads) need the
+ * token from a network peer (view-access.ts); POST /ui/login turns it into a page session.
  */
 export class AdminServer {
   private readonly server: http.Server;
@@ -69,8 +89,9 @@ export class AdminServer {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => resolve());
     });
-    if (this.opts.actions && !this.opts.token && !isLoopbackHost(this.opts.host)) {
-      this.opts.logger.warn('admin port reachable from the network without a token: drain and rebalance actions are refused', {
+    if (!this.opts.token && !isLoopbackHost(this.opts.host)) {
+      const views = this.opts.viewAccess === 'open' ? 'open to every peer (admin.viewAccess open)' : 'refused to network peers';
+      this.opts.logger.warn(`admin port reachable from the network without a token: actions are refused, and the views are ${views}`, {
         host: this.opts.host,
         fix: 'set admin.tokenFile, or admin.host 127.0.0.1',
       });
@@ -87,6 +108,18 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const [path, search = ''] = (req.url ?? '/').split('?', 2);
+    if (path === '/ui/login') {
+      await this.login(req, res);
+      return;
+    }
+    if (isViewPath(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+      const local = (this.opts.peerIsLocal ?? isLoopbackPeer)(req.socket.remoteAddress);
+      const decision = viewDecision(req.headers, local, this.opts.token, this.opts.viewAccess ?? 'token');
+      if (!decision.allowed) {
+        this.refuseView(path, decision, req, res);
+        return;
+      }
+    }
     const route =
       this.opts.actions &&
       operatorRoute(req.method ?? 'GET', path, req.headers, this.opts.actions, this.opts.token, isLoopbackHost(this.opts.host));
@@ -151,6 +184,53 @@ export class AdminServer {
     }
   }
 
+  private refuseView(
+    path: string,
+    decision: Extract<ViewDecision, { allowed: false }>,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): void {
+    this.opts.logger.warn('view refused', { path, status: decision.status, peer: req.socket.remoteAddress });
+    // A browser on the network opening the page gets the sign-in form instead.
+    if ((path === '/ui' || path === '/ui/') && decision.status === 401) sendLogin(res, 401, false);
+    else sendJson(res, decision.status, { error: decision.error });
+  }
+
+  /** POST /ui/login (a form with `token`): the admin token becomes a page session cookie. */
+  private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const token = this.opts.token;
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain', 'cache-control': 'no-store' });
+      res.end('method not allowed; the sign-in form posts here\n');
+      return;
+    }
+    if (token === undefined || token === '' || this.opts.viewAccess === 'open' || !this.events) {
+      req.resume();
+      sendJson(res, 404, { error: 'no sign-in here: this admin port has no token, or its views are open, or it serves no page' });
+      return;
+    }
+    const body = await readBounded(req, MAX_LOGIN_BYTES);
+    if (body === undefined) {
+      res.writeHead(413, { 'content-type': 'text/plain', 'cache-control': 'no-store', connection: 'close' });
+      res.end(`the sign-in form is over ${MAX_LOGIN_BYTES} bytes\n`);
+      req.destroy();
+      return;
+    }
+    const given = new URLSearchParams(body.toString('utf8')).get('token') ?? '';
+    if (!bearerMatchesToken(given, token)) {
+      this.opts.logger.warn('status page sign-in refused', { peer: req.socket.remoteAddress });
+      sendLogin(res, 401, true);
+      return;
+    }
+    const expiresAt = Math.floor(Date.now() / 1000) + UI_SESSION_SECONDS;
+    res.writeHead(303, {
+      location: '/ui',
+      'set-cookie': `${UI_SESSION_COOKIE}=${uiSessionValue(token, expiresAt)}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=${UI_SESSION_SECONDS}`,
+      'cache-control': 'no-store',
+    });
+    res.end();
+  }
+
   private page(path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     if (!this.events) {
       send(res, 404, 'text/plain', `not found: ${path} is not served here\n`);
@@ -180,6 +260,27 @@ export class AdminServer {
     res.writeHead(200, { 'content-type': type, ...PAGE_HEADERS });
     res.end(body);
   }
+}
+
+function sendJson(res: http.ServerResponse, code: number, body: unknown): void {
+  send(res, code, 'application/json', JSON.stringify(body, null, 2) + '\n');
+}
+
+function sendLogin(res: http.ServerResponse, code: number, wrong: boolean): void {
+  res.writeHead(code, { 'content-type': 'text/html; charset=utf-8', ...LOGIN_HEADERS });
+  res.end(loginPage(wrong));
+}
+
+/** The request body, or undefined once it passes `max` bytes (the rest is not read). */
+async function readBounded(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 function send(res: http.ServerResponse, code: number, type: string, body: string): void {

@@ -159,6 +159,11 @@ function notAllowed(allow: string): OperatorReply {
 
 function authorised(header: string | undefined, token: string | undefined): boolean {
   if (token === undefined || token === '') return true;
+  return bearerMatches(header, token);
+}
+
+/** Whether an Authorization header carries this (non-empty) token as a bearer token. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
   const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
   // Digests have one length whatever was sent, so neither an early length check nor the
   // comparison's time tells an attacker the token's length.

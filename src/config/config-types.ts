@@ -27,6 +27,8 @@ export interface Config {
     readonly port: number;
     /** File holding the bearer token that drain requests (POST/DELETE /drain/...) need; '' = none. */
     readonly tokenFile: string;
+    /** Who reads the views: `token` = a peer off this machine needs the token; `open` = anyone (admin-api.md). */
+    readonly viewAccess: 'token' | 'open';
   };
   readonly agent: {
     /** File holding the bearer token for the brokers' agents (docs/agent-api.md); '' = none. */

@@ -47,6 +47,12 @@ export const SERVER_SETTINGS: readonly Setting[] = [
     'File holding the bearer token that drain requests on the admin port need; empty: no token (keep the port private).',
   ),
   setting(
+    'admin.viewAccess',
+    { kind: 'enum', values: ['token', 'open'] },
+    'token',
+    "Who reads /status, /ui, /proxy-status, /config-dump and progress: token = peers off this machine need admin.tokenFile's token; open = anyone who reaches the port.",
+  ),
+  setting(
     'agent.tokenFile',
     { kind: 'path', optional: true },
     '',

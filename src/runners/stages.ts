@@ -160,6 +160,7 @@ export function adminFor(
     registry,
     logger: log.child({ stage: 'admin' }),
     token: creds.adminToken,
+    viewAccess: config.admin.viewAccess,
     ...deps,
   });
 }

@@ -39,7 +39,7 @@ describe('loadConfig', () => {
         plaintext: 'loopback-only',
         tls: { certFile: '', keyFile: '', clientCaFile: '', nodeIdentity: 'off' },
       },
-      admin: { host: '127.0.0.1', port: 9090, tokenFile: '' },
+      admin: { host: '127.0.0.1', port: 9090, tokenFile: '', viewAccess: 'token' },
       agent: { tokenFile: '', tls: { caFile: '', certFile: '', keyFile: '', serverName: '' } },
       rebalanceTickMs: 1000,
       discovery: {
