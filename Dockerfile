@@ -2,10 +2,12 @@
 # The mqtt-xds control plane image. Four stages:
 #   api      the Envoy 1.40 API descriptor set, written by tools/envoy-api (Go) from the
 #            pinned go-control-plane module (proto/gen-descriptors.sh);
-#   build    all dependencies, compiles src/ to dist/src (npm run build:release);
+#   build    all dependencies, compiles src/ to dist/src and the MQTT Wasm filter to
+#            .local/wasm/mqtt-filter.wasm (npm run build:release);
 #   deps     production dependencies only (npm ci --omit=dev);
-#   runtime  Node.js, those dependencies, dist/src, proto/api-files.json and the descriptor
-#            set (proto/generated/envoy-api.binpb), which the runtime loads, as user 10001.
+#   runtime  Node.js, those dependencies, dist/src, proto/api-files.json, the descriptor
+#            set (proto/generated/envoy-api.binpb), which the runtime loads, and the MQTT
+#            filter, which it sends to Envoy when a policy turns it on; as user 10001.
 # test/unit/packaging/dockerfile.test.ts checks these invariants; the
 # deploy/ manifests run the image as user 10001 with a read-only root filesystem.
 #
@@ -31,6 +33,7 @@ COPY tools/envoy-api ./tools/envoy-api
 COPY --from=api /src/proto/generated ./proto/generated
 COPY src ./src
 COPY ui ./ui
+COPY wasm ./wasm
 RUN npm run build:release
 
 FROM ${NODE_IMAGE} AS deps
@@ -50,6 +53,7 @@ COPY --from=build /src/dist/ui ./dist/ui
 COPY package.json ./
 COPY proto/api-files.json ./proto/api-files.json
 COPY --from=build /src/proto/generated/envoy-api.binpb ./proto/generated/envoy-api.binpb
+COPY --from=build /src/.local/wasm/mqtt-filter.wasm ./.local/wasm/mqtt-filter.wasm
 # Numeric, so Kubernetes' runAsNonRoot can check it; the same uid the manifests set.
 USER 10001:10001
 # xDS (gRPC) and the admin HTTP port (/healthz, /readyz, /metrics, /status).

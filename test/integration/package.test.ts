@@ -15,7 +15,7 @@ function npm(args: string[]): Promise<string> {
 }
 
 describe('the production install', () => {
-  it('packs the compiled control plane, its proto list and the Envoy API descriptor set, and no test code', async () => {
+  it('packs the compiled control plane, its proto list, the Envoy API descriptor set and the MQTT filter, and no test code', async () => {
     const [pack] = JSON.parse(await npm(['pack', '--dry-run', '--json', '--ignore-scripts'])) as Array<{ files: Array<{ path: string }> }>;
     const files = pack.files.map((f) => f.path);
     expect(files).toContain('dist/src/cli.js');
@@ -23,7 +23,16 @@ describe('the production install', () => {
     expect(files).toContain('dist/ui/app.js');
     expect(files).toContain('proto/api-files.json');
     expect(files).toContain('proto/generated/envoy-api.binpb');
-    const shipped = ['package.json', 'README.md', 'LICENSE', 'proto/api-files.json', 'proto/generated/envoy-api.binpb'];
+    // The MQTT filter mqtt-xds sends to Envoy (listener.mqttFilter.wasmFile's default); not the test-only probe.
+    expect(files).toContain('.local/wasm/mqtt-filter.wasm');
+    const shipped = [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'proto/api-files.json',
+      'proto/generated/envoy-api.binpb',
+      '.local/wasm/mqtt-filter.wasm',
+    ];
     const outside = files.filter((f) => !f.startsWith('dist/src/') && !f.startsWith('dist/ui/') && !shipped.includes(f));
     expect(outside).toEqual([]);
     expect(files.filter((f) => /testbroker|demo|bench|\.test\./.test(f))).toEqual([]);
