@@ -5,7 +5,7 @@ import type { ControlPlane } from '../../src/main';
 import type { EnvoyViewStatus } from '../../src/runners';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
 import { connectClients, sleep, startEnvoy, untilHealthy, waitFor, type ClientPool, type EnvoyHandle } from '../support';
-import { planeConfig, startPlane } from './plane';
+import { planeConfig, startPlane, writeScrapedBrokersFile } from './plane';
 
 const CLUSTER = 'mqtt_brokers';
 const HELD = 80;
@@ -44,11 +44,7 @@ describe('the Envoy view when Envoy replaces the MQTT cluster', () => {
       launchCapacityBroker({ name: 'replaced-b', capacity: 400 }),
     ]);
     const setup = await planeConfig();
-    fs.writeFileSync(
-      setup.brokersFile,
-      'brokers:\n' +
-        brokers.map((x) => `  - name: ${x.name}\n    host: 127.0.0.1\n    port: ${x.port}\n    metricsUrl: ${x.metricsUrl}\n`).join(''),
-    );
+    writeScrapedBrokersFile(setup.brokersFile, brokers);
     policyFile = path.join(setup.dir, 'policy.yaml');
     writePolicy('limits: { connections: { perHost: 1000 } }\n');
     const config = withOverrides(setup.config, {

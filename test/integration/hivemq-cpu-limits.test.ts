@@ -11,7 +11,7 @@ import { startEnvoy, untilHealthy, type EnvoyHandle } from '../support';
 import { createCpuCgroup, processCpuSeconds, type CpuCgroup } from '../support/cgroup';
 import { startEchoFleet, type EchoFleet } from '../support/echo-fleet';
 import { startHiveMQ, type HiveMQBroker } from '../support/hivemq';
-import { planeConfig, startPlane } from './plane';
+import { planeConfig, startPlane, writeScrapedBrokersFile } from './plane';
 
 const TOKEN = 'hivemq-cpu-limits-agent-token';
 const SIZES = [
@@ -94,15 +94,9 @@ describe('real HiveMQ brokers under 1:2:4 CPU limits', () => {
       g.add(b.pid);
     }
     const setup = await planeConfig();
-    fs.writeFileSync(
+    writeScrapedBrokersFile(
       setup.brokersFile,
-      'brokers:\n' +
-        brokers
-          .map(
-            (b, i) =>
-              `  - name: ${SIZES[i].name}\n    host: 127.0.0.1\n    port: ${b.mqttPort}\n    metricsUrl: ${b.metricsUrl}\n    agentUrl: ${b.agentUrl}\n`,
-          )
-          .join(''),
+      brokers.map((b, i) => ({ name: SIZES[i].name, port: b.mqttPort, metricsUrl: b.metricsUrl, agentUrl: b.agentUrl })),
     );
     policyFile = path.join(setup.dir, 'policy.yaml');
     // Round robin first: every weight pinned equal.

@@ -5,7 +5,7 @@ import type { ControlPlane } from '../../src/main';
 import { startEnvoy, untilHealthy, waitFor, type EnvoyHandle } from '../support';
 import { startHiveMQ, type HiveMQBroker } from '../support/hivemq';
 import { connectReconnectingClients, type ReconnectingPool } from '../support/reconnecting-clients';
-import { planeConfig, startPlane } from './plane';
+import { planeConfig, startPlane, writeScrapedBrokersFile } from './plane';
 
 /**
  * The whole path with real parts: three HiveMQ CE brokers with the mqtt-xds agent
@@ -47,17 +47,10 @@ describe('moving MQTT 5 clients between real HiveMQ brokers', () => {
     );
 
   const writeBrokers = (n: number): void => {
-    const body =
-      'brokers:\n' +
-      brokers
-        .slice(0, n)
-        .map(
-          (b, i) =>
-            `  - name: ${names[i]}\n    host: 127.0.0.1\n    port: ${b.mqttPort}\n    metricsUrl: ${b.metricsUrl}\n    agentUrl: ${b.agentUrl}\n`,
-        )
-        .join('');
-    fs.writeFileSync(`${brokersFile}.tmp`, body);
-    fs.renameSync(`${brokersFile}.tmp`, brokersFile);
+    writeScrapedBrokersFile(
+      brokersFile,
+      brokers.slice(0, n).map((b, i) => ({ name: names[i], port: b.mqttPort, metricsUrl: b.metricsUrl, agentUrl: b.agentUrl })),
+    );
   };
 
   beforeAll(async () => {

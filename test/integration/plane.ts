@@ -34,6 +34,30 @@ export function writeBrokersFile(file: string, lines: readonly BrokerLine[]): vo
   fs.renameSync(tmp, file);
 }
 
+/** A broker listed with its metrics page (and agent), as metrics-mode tests list them. */
+export interface ScrapedBroker {
+  readonly name: string;
+  readonly port: number;
+  readonly metricsUrl: string;
+  readonly agentUrl?: string;
+}
+
+/** Writes a brokers file of scraped brokers atomically, like writeBrokersFile. */
+export function writeScrapedBrokersFile(file: string, entries: readonly ScrapedBroker[]): void {
+  const body =
+    'brokers:\n' +
+    entries
+      .map(
+        (e) =>
+          `  - name: ${e.name}\n    host: 127.0.0.1\n    port: ${e.port}\n    metricsUrl: ${e.metricsUrl}\n` +
+          (e.agentUrl ? `    agentUrl: ${e.agentUrl}\n` : ''),
+      )
+      .join('');
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, body);
+  fs.renameSync(tmp, file);
+}
+
 export interface PlaneSetup {
   dir: string;
   brokersFile: string;

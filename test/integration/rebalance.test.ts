@@ -7,7 +7,7 @@ import type { ControlPlane } from '../../src/main';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
 import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
 import { connectReconnectingClients, type ReconnectingPool } from '../support/reconnecting-clients';
-import { planeConfig, startPlane } from './plane';
+import { planeConfig, startPlane, writeScrapedBrokersFile, type ScrapedBroker } from './plane';
 
 /**
  * Drains and rebalancing end to end: capacity test brokers serving the agent API, the
@@ -17,33 +17,12 @@ import { planeConfig, startPlane } from './plane';
 const TOKEN = 'it-agent-token';
 const ADMIN_TOKEN = 'it-admin-token';
 
-interface Entry {
-  readonly name: string;
-  readonly port: number;
-  readonly metricsUrl: string;
-  readonly agentUrl?: string;
-}
-
-const entry = (b: LaunchedBroker, agentUrl: string | undefined = b.agentUrl): Entry => ({
+const entry = (b: LaunchedBroker, agentUrl: string | undefined = b.agentUrl): ScrapedBroker => ({
   name: b.name,
   port: b.port,
   metricsUrl: b.metricsUrl,
   ...(agentUrl ? { agentUrl } : {}),
 });
-
-function writeBrokers(file: string, entries: readonly Entry[]): void {
-  const body =
-    'brokers:\n' +
-    entries
-      .map(
-        (e) =>
-          `  - name: ${e.name}\n    host: 127.0.0.1\n    port: ${e.port}\n    metricsUrl: ${e.metricsUrl}\n` +
-          (e.agentUrl ? `    agentUrl: ${e.agentUrl}\n` : ''),
-      )
-      .join('');
-  fs.writeFileSync(`${file}.tmp`, body);
-  fs.renameSync(`${file}.tmp`, file);
-}
 
 interface Harness {
   plane: ControlPlane;
@@ -54,9 +33,9 @@ interface Harness {
   stop(): Promise<void>;
 }
 
-async function harness(entries: readonly Entry[], policy: string): Promise<Harness> {
+async function harness(entries: readonly ScrapedBroker[], policy: string): Promise<Harness> {
   const setup = await planeConfig();
-  writeBrokers(setup.brokersFile, entries);
+  writeScrapedBrokersFile(setup.brokersFile, entries);
   const policyFile = path.join(setup.dir, 'policy.yaml');
   fs.writeFileSync(policyFile, policy);
   fs.writeFileSync(path.join(setup.dir, 'agent-token'), TOKEN + '\n');
@@ -208,7 +187,7 @@ describe('rebalance after a scale-out', () => {
     const [a, b] = await counts(brokers);
     // Per source broker: its shared subscribers and its other clients.
     const before = await Promise.all(brokers.slice(0, 2).map((x) => x.agentClients()));
-    writeBrokers(
+    writeScrapedBrokersFile(
       h.brokersFile,
       brokers.map((x) => entry(x)),
     );

@@ -4,7 +4,7 @@ import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
 import { connectClients, startEnvoy, untilHealthy, waitFor, type ClientPool, type EnvoyHandle, type HostStat } from '../support';
-import { planeConfig, startPlane } from './plane';
+import { planeConfig, startPlane, writeScrapedBrokersFile } from './plane';
 
 /**
  * Metrics mode end to end: capacity test brokers export HiveMQ metric names, mqtt-xds
@@ -27,11 +27,7 @@ describe.each(['sotw', 'delta'] as const)('weights follow broker load (%s)', (mo
       launchCapacityBroker({ name: `load-b-${mode}`, capacity: 200 }),
     ]);
     const setup = await planeConfig();
-    fs.writeFileSync(
-      setup.brokersFile,
-      'brokers:\n' +
-        brokers.map((x) => `  - name: ${x.name}\n    host: 127.0.0.1\n    port: ${x.port}\n    metricsUrl: ${x.metricsUrl}\n`).join(''),
-    );
+    writeScrapedBrokersFile(setup.brokersFile, brokers);
     const policyFile = path.join(setup.dir, 'policy.yaml');
     fs.writeFileSync(policyFile, 'smoothing: { alpha: 0.5 }\n');
     const config = withOverrides(setup.config, {
