@@ -5,7 +5,6 @@
 // without dropping a client, refuses bad updates while the last good certificate stays,
 // survives the Secret's deletion and an API server restart, and can read no other Secret.
 import type { ChildProcess } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
@@ -28,6 +27,7 @@ import { TestCa, type Pem } from '../support/certs';
 import { spawnChild } from '../support/children';
 import { serviceAccountKubeconfig, startKube, type KubeEnv } from '../support/kube';
 import { REPO_ROOT } from '../support/repo-root';
+import { b64, kubeApi, serialOf, tlsSecrets } from '../support/tls-secrets';
 import { writeBrokersFile } from './plane';
 
 // client-node is an ES module that jest cannot load in process on Node 20, so the
@@ -36,7 +36,6 @@ const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const NS = 'tls-secret';
 const SECRET = 'mqtt-listener-tls';
 const SERVER_NAME = 'mqtt.test';
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 interface Plane {
   proc: ChildProcess;
@@ -59,11 +58,8 @@ describe('the MQTT listener certificate from a Kubernetes Secret (real kube-apis
   const otherEnvoys: EnvoyHandle[] = [];
   let issued = 0;
 
-  const api = async (method: string, p: string, body?: unknown, contentType?: string): Promise<any> => {
-    const res = await kube.request(method, p, body, contentType);
-    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  };
+  const api = kubeApi(() => kube);
+  const secrets = tlsSecrets(() => kube, NS);
   /** A request as the control plane's ServiceAccount: the HTTP status only. */
   const asServiceAccount = (method: string, p: string, body?: unknown): Promise<number> =>
     new Promise((resolve, reject) => {
@@ -83,20 +79,9 @@ describe('the MQTT listener certificate from a Kubernetes Secret (real kube-apis
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
   const issue = (days = 7): Pem => ca.issue(`listener-${issued++}`, { commonName: SERVER_NAME, san: [`DNS:${SERVER_NAME}`], days });
-  const serialOf = (p: Pick<Pem, 'cert'>): string => new X509Certificate(p.cert).serialNumber;
-  const tlsData = (p: Pick<Pem, 'cert' | 'key'>) => ({ 'tls.crt': b64(p.cert), 'tls.key': b64(p.key) });
-  const createSecret = (p: Pick<Pem, 'cert' | 'key'>, type = 'kubernetes.io/tls'): Promise<unknown> =>
-    api('POST', `/api/v1/namespaces/${NS}/secrets`, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: SECRET },
-      type,
-      data: tlsData(p),
-    });
-  /** One update of both keys, as cert-manager writes a renewal. */
-  const updateSecret = (p: Pick<Pem, 'cert' | 'key'>): Promise<unknown> =>
-    api('PATCH', `/api/v1/namespaces/${NS}/secrets/${SECRET}`, { data: tlsData(p) }, 'application/merge-patch+json');
-  const deleteSecret = (): Promise<unknown> => api('DELETE', `/api/v1/namespaces/${NS}/secrets/${SECRET}`);
+  const createSecret = (p: Pick<Pem, 'cert' | 'key'>, type?: string): Promise<unknown> => secrets.create(SECRET, p, type);
+  const updateSecret = (p: Pick<Pem, 'cert' | 'key'>): Promise<unknown> => secrets.update(SECRET, p);
+  const deleteSecret = (): Promise<unknown> => secrets.remove(SECRET);
   const status = async (r: Plane = plane): Promise<any> => (await fetch(`http://127.0.0.1:${r.adminPort}/status`)).json();
   const readyz = async (r: Plane = plane): Promise<{ status: number; text: string }> => {
     const res = await fetch(`http://127.0.0.1:${r.adminPort}/readyz`);

@@ -7,7 +7,6 @@
 // outside the Role is refused with the reason, and the other tenant is untouched. Over SotW
 // and Delta xDS.
 import type { ChildProcess } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -29,6 +28,7 @@ import { spawnChild } from '../support/children';
 import { serviceAccountKubeconfig, startKube, type KubeEnv } from '../support/kube';
 import { CHART_DIR, packagingTool, run } from '../support/packaging';
 import { REPO_ROOT } from '../support/repo-root';
+import { kubeApi, serialOf, tlsSecrets } from '../support/tls-secrets';
 import { writeBrokersFile } from './plane';
 
 // client-node is an ES module that jest cannot load in process on Node 20: the CLI from dist/.
@@ -39,7 +39,6 @@ const SECRET = 'acme-tls';
 const FORBIDDEN = 'other-tls';
 const ACME = 'mqtt.acme.test';
 const BETA = 'mqtt.beta.test';
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 describe.each(['sotw', 'delta'] as const)(
   "an SNI tenant's certificate from a Kubernetes Secret (real kube-apiserver, real Envoy, %s)",
@@ -59,23 +58,10 @@ describe.each(['sotw', 'delta'] as const)(
     let envoy: EnvoyHandle | undefined;
     let pool: ClientPool | undefined;
 
-    const api = async (method: string, p: string, body?: unknown, contentType?: string): Promise<any> => {
-      const res = await kube.request(method, p, body, contentType);
-      if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
-    const tlsData = (p: Pick<Pem, 'cert' | 'key'>) => ({ 'tls.crt': b64(p.cert), 'tls.key': b64(p.key) });
-    const createSecret = (name: string, p: Pick<Pem, 'cert' | 'key'>): Promise<unknown> =>
-      api('POST', `/api/v1/namespaces/${NS}/secrets`, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name },
-        type: 'kubernetes.io/tls',
-        data: tlsData(p),
-      });
-    const updateSecret = (p: Pick<Pem, 'cert' | 'key'>): Promise<unknown> =>
-      api('PATCH', `/api/v1/namespaces/${NS}/secrets/${SECRET}`, { data: tlsData(p) }, 'application/merge-patch+json');
-    const serialOf = (p: Pick<Pem, 'cert'>): string => new X509Certificate(p.cert).serialNumber;
+    const api = kubeApi(() => kube);
+    const secrets = tlsSecrets(() => kube, NS);
+    const createSecret = (name: string, p: Pick<Pem, 'cert' | 'key'>): Promise<unknown> => secrets.create(name, p);
+    const updateSecret = (p: Pick<Pem, 'cert' | 'key'>): Promise<unknown> => secrets.update(SECRET, p);
     const status = async (): Promise<any> => (await fetch(`http://127.0.0.1:${adminPort}/status`)).json();
     /** The serial Envoy presents for this SNI, or the handshake's error. */
     const presented = (servername: string): Promise<string> =>
