@@ -27,7 +27,7 @@ import { TenantCertificates } from './tls';
 import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
-import { ENDPOINT, SnapshotCache, type AdsServer, type StreamStatus } from './xds';
+import { ENDPOINT, SnapshotCache, registerSyncGauge, type AdsServer, type StreamStatus } from './xds';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -193,6 +193,12 @@ export class ControlPlane {
       listenerTlsWaiting: listenerTls && (() => listenerTls.waiting()),
     };
     const actions = rebalanceActions(this.rebalancer, known, this.drainRecord);
+    // The same streams, snapshot time and clock as /proxy-status, so the gauge's states are the page's.
+    registerSyncGauge(registry, {
+      streams: () => this.ads.sync().streams,
+      publishedAtMs: () => this.publisher.status().publishedAt?.getTime(),
+      nowMs: () => systemClock.nowMs(),
+    });
     const views = proxyViews({
       sync: (filter) => this.ads.sync(filter),
       nodeIds: () => this.ads.nodeIds(),

@@ -11,7 +11,7 @@ import { AgentHttpClient, Rebalancer, type RebalancerDeps } from '../rebalance';
 import { Scraper } from '../scraping';
 import { systemClock } from '../util/clock';
 import type { Logger } from '../util/log';
-import { AdsServer, LrsMetrics, LrsService, XdsMetrics, registerSyncGauge, type LoadReportSink, type SnapshotCache } from '../xds';
+import { AdsServer, LrsMetrics, LrsService, XdsMetrics, type LoadReportSink, type SnapshotCache } from '../xds';
 import type { Credentials } from './credentials';
 import { EnvoyViewRunner } from './envoy-view-runner';
 import { MissingSignalReport } from './missing-signals';
@@ -98,7 +98,6 @@ export function adsFor(
     ...(loadStats ? { loadStats } : {}),
     ...(tls ? { credentials: tls.credentials, ready: () => tls.source.delivered(), nodeIdentity: config.xds.tls.nodeIdentity } : {}),
   });
-  registerSyncGauge(registry, () => server.status());
   return server;
 }
 

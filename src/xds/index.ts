@@ -16,4 +16,4 @@ export * from './sync-state';
 export { dumpResource, redact, REDACTED, type DumpedResource } from './config-dump';
 export { LrsMetrics, LrsService, MAX_LRS_STREAMS, type LoadReportSink, type LrsOptions } from './lrs-server';
 export { REPORT_LIMITS, SEND_ALL_CLUSTERS_FEATURE, type LrsRejectReason, type ReportLimits } from './lrs-messages';
-export { SYNC_STATES, registerSyncGauge, syncCounts, syncStateOf, type SyncState as GaugeSyncState } from './sync-gauge';
+export { SYNC_STATES, registerSyncGauge, syncCounts, type SyncSource } from './sync-gauge';

@@ -1,11 +1,22 @@
 import { Registry } from 'prom-client';
-import { CLUSTER, ENDPOINT, registerSyncGauge, syncCounts, syncStateOf, type StreamStatus } from '../../../src/xds';
+import { proxyStatus, type ProxyStatusBody } from '../../../src/admin/proxy-views';
+import { CLUSTER, ENDPOINT, registerSyncGauge, STALE_AFTER_MS, syncCounts, type StreamSync, type SyncState } from '../../../src/xds';
 import { DeltaStream } from '../../../src/xds/delta-stream';
 import { SotwStream } from '../../../src/xds/sotw-stream';
 import { harness } from './harness';
 import { model } from '../translation/fixtures';
 
 const EDS_NAMES = ['mqtt_brokers'];
+
+function asStream(s: SotwStream | DeltaStream, id: number, kind: 'sotw' | 'delta'): StreamSync {
+  return { id, kind, nodeId: `e${id}`, cluster: 'edge', peer: 'ipv4:127.0.0.1:1', openedAt: new Date(0).toISOString(), types: s.sync() };
+}
+
+/** The gauge's state of one stream's EDS, at the harness's clock, the snapshot published at `publishedAt`. */
+function edsState(h: ReturnType<typeof harness>, stream: StreamSync, publishedAt: number): SyncState | undefined {
+  const row = syncCounts([stream], h.deps.nowMs(), publishedAt).get('eds');
+  return row && (Object.entries(row).find(([, n]) => n === 1)?.[0] as SyncState);
+}
 
 function sotw() {
   const h = harness();
@@ -14,7 +25,7 @@ function sotw() {
   s.onRequest(CLUSTER, { type_url: CLUSTER, version_info: cds.version, response_nonce: cds.nonce });
   const [eds] = s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES });
   s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: eds.nonce });
-  return { h, s, eds, eds_: () => syncStateOf('sotw', s.status()[ENDPOINT]!) };
+  return { h, s, eds, eds_: (publishedAt = h.deps.nowMs()) => edsState(h, asStream(s, 1, 'sotw'), publishedAt) };
 }
 
 function delta() {
@@ -24,39 +35,41 @@ function delta() {
   s.onRequest(CLUSTER, { type_url: CLUSTER, response_nonce: cds.nonce });
   const [eds] = s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names_subscribe: EDS_NAMES });
   s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: eds.nonce });
-  return { h, s, eds_: () => syncStateOf('delta', s.status()[ENDPOINT]!) };
+  return { h, s, eds_: (publishedAt = h.deps.nowMs()) => edsState(h, asStream(s, 1, 'delta'), publishedAt) };
 }
 
-describe('sync state of an Envoy per type', () => {
-  it('SotW: SYNCED once ACKed, STALE while a push is unanswered, NACKED when the latest is rejected, STALE again on a newer push', () => {
+describe('the sync gauge, per Envoy and type', () => {
+  it('SotW: SYNCED once ACKed, PENDING while a push is unanswered, STALE after the threshold, NACKED when the latest is rejected', () => {
     const { h, s, eds, eds_ } = sotw();
     expect(eds_()).toBe('SYNCED');
     h.publishWeights(3, 1, 1);
     const [bad] = s.onSnapshot();
+    expect(eds_()).toBe('PENDING');
+    h.advance(STALE_AFTER_MS);
     expect(eds_()).toBe('STALE');
     const nack = { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: eds.version, response_nonce: bad.nonce };
     s.onRequest(ENDPOINT, { ...nack, error_detail: { code: 3, message: 'boom' } });
     expect(eds_()).toBe('NACKED');
     h.publishWeights(4, 1, 1);
     const [good] = s.onSnapshot();
-    expect(eds_()).toBe('STALE');
+    expect(eds_()).toBe('PENDING');
     s.onRequest(ENDPOINT, { type_url: ENDPOINT, resource_names: EDS_NAMES, version_info: good.version, response_nonce: good.nonce });
     expect(eds_()).toBe('SYNCED');
   });
 
-  it('Delta: STALE while a response is pending, NACKED while the rejected version is still the current one', () => {
+  it('Delta: PENDING while a response is unanswered, NACKED while the rejected version is still the current one', () => {
     const { h, s, eds_ } = delta();
     expect(eds_()).toBe('SYNCED');
     h.publishWeights(5, 1, 1);
     const [bad] = s.onSnapshot();
-    expect(eds_()).toBe('STALE');
+    expect(eds_()).toBe('PENDING');
     s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: bad.nonce, error_detail: { message: 'nope' } });
     expect(eds_()).toBe('NACKED');
     expect(s.onSnapshot()).toEqual([]);
     expect(eds_()).toBe('NACKED');
     h.publishWeights(6, 1, 1);
     const [good] = s.onSnapshot();
-    expect(eds_()).toBe('STALE');
+    expect(eds_()).toBe('PENDING');
     s.onRequest(ENDPOINT, { type_url: ENDPOINT, response_nonce: good.nonce });
     expect(eds_()).toBe('SYNCED');
   });
@@ -72,33 +85,66 @@ describe('sync state of an Envoy per type', () => {
     expect(eds_()).toBe('SYNCED');
   });
 
-  it('has no state for a type nothing was sent of yet', () => {
-    expect(syncStateOf('sotw', { subscribed: ['later'] })).toBeUndefined();
-    expect(syncStateOf('delta', { subscribed: ['later'] })).toBeUndefined();
+  it('counts a stream behind a snapshot it was not sent yet (its push still queued) from the publish on', () => {
+    const { h, eds_ } = sotw();
+    const publishedAt = h.deps.nowMs();
+    h.publishWeights(7, 1, 1);
+    expect(eds_(publishedAt)).toBe('PENDING');
+    h.advance(STALE_AFTER_MS);
+    expect(eds_(publishedAt)).toBe('STALE');
   });
 
-  it('counts streams per type and state, and the gauge reports every state of a type seen', async () => {
+  it('has no state for a type nothing was sent of yet', () => {
+    const h = harness();
+    const s = new SotwStream(h.deps);
+    s.onRequest(CLUSTER, { type_url: CLUSTER, node: { id: 'e1' }, resource_names: [] });
+    const stream = { ...asStream(s, 1, 'sotw'), types: { [ENDPOINT]: { holdsLatest: false, nackedLatest: false } } };
+    expect(syncCounts([stream], h.deps.nowMs(), undefined).get('eds')).toBeUndefined();
+  });
+
+  it('reports every state of a type seen, and counts what GET /proxy-status shows, stream for stream', async () => {
     const a = sotw();
     const b = sotw();
+    const c = delta();
     b.h.publishWeights(2, 1, 1);
     b.s.onSnapshot();
-    const streams: StreamStatus[] = [a, b].map(({ s }, id) => ({
-      id,
-      kind: 'sotw',
-      nodeId: `e${id}`,
-      peer: 'ipv4:127.0.0.1:1',
-      openedAt: new Date(0).toISOString(),
-      types: s.status(),
-    }));
-    expect(Object.fromEntries(syncCounts(streams))).toEqual({
-      cds: { SYNCED: 2, STALE: 0, NACKED: 0 },
-      eds: { SYNCED: 1, STALE: 1, NACKED: 0 },
+    c.h.publishWeights(2, 1, 1);
+    c.s.onSnapshot();
+    c.h.advance(STALE_AFTER_MS + 1);
+    // One clock for all three: c's is the latest, so b's push is stale by then too.
+    const now = c.h.deps.nowMs();
+    const streams = [asStream(a.s, 0, 'sotw'), asStream(b.s, 1, 'sotw'), asStream(c.s, 2, 'delta')];
+    const counts = Object.fromEntries(syncCounts(streams, now, undefined));
+    expect(counts).toEqual({
+      cds: { SYNCED: 3, PENDING: 0, STALE: 0, NACKED: 0 },
+      eds: { SYNCED: 1, PENDING: 0, STALE: 2, NACKED: 0 },
     });
+
+    const page = proxyStatus(
+      {
+        sync: () => ({ streams, total: streams.length }),
+        nodeIds: () => streams.map((s) => s.nodeId),
+        configOf: () => undefined,
+        snapshotVersion: () => 'v',
+        publishedAtMs: () => undefined,
+        nowMs: () => now,
+      },
+      new URLSearchParams(),
+    ).body as ProxyStatusBody;
+    const fromPage: Record<string, Record<string, number>> = {};
+    for (const p of page.proxies)
+      for (const [type, view] of Object.entries(p.types)) {
+        const row = (fromPage[type.toLowerCase()] ??= { SYNCED: 0, PENDING: 0, STALE: 0, NACKED: 0 });
+        row[view.state]++;
+      }
+    expect(fromPage).toEqual(counts);
+
     const registry = new Registry();
-    let current = streams;
-    registerSyncGauge(registry, () => current);
+    let current: StreamSync[] = streams;
+    registerSyncGauge(registry, { streams: () => current, publishedAtMs: () => undefined, nowMs: () => now });
     const text = await registry.getSingleMetricAsString('mqtt_xds_streams_sync');
-    expect(text).toContain('mqtt_xds_streams_sync{type="eds",state="STALE"} 1');
+    expect(text).toContain('mqtt_xds_streams_sync{type="eds",state="STALE"} 2');
+    expect(text).toContain('mqtt_xds_streams_sync{type="eds",state="PENDING"} 0');
     expect(text).toContain('mqtt_xds_streams_sync{type="cds",state="NACKED"} 0');
     current = [];
     expect(await registry.getSingleMetricAsString('mqtt_xds_streams_sync')).not.toContain('type="eds"');
