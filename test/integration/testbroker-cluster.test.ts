@@ -72,6 +72,12 @@ describe('capacity test brokers with a cluster link', () => {
     expect(c.received).toBe(11);
     expect(b.forwarded + c.forwarded).toBe(0);
     expect(a.dropped).toEqual({ queueFull: 0, tooLarge: 0, peerRemoved: 0 });
+    // The metrics page carries the same counts, for a dashboard of the link.
+    const [pageA, pageB] = await Promise.all([brokers[0].metrics(), brokers[1].metrics()]);
+    expect(pageA).toContain('testbroker_cluster_forwarded_total 22.0');
+    expect(pageA).toContain('testbroker_cluster_dropped_total{reason="queue_full",} 0.0');
+    expect(pageA).toContain('testbroker_cluster_peers_connected 2.0');
+    expect(pageB).toContain('testbroker_cluster_received_total 11.0');
   });
 
   it('keeps retained messages on every broker', async () => {

@@ -196,6 +196,7 @@ export async function runCapacityBroker(options: CapacityBrokerOptions): Promise
           payloadSizes: sim.payloadSizeQuantiles(),
           processStartSeconds,
           ...(options.proxyProtocol === 'off' ? {} : { proxy: proxy.counts() }),
+          ...(link ? { cluster: link.status() } : {}),
         }),
       ),
     clients: () => sim.clients(Date.now()),

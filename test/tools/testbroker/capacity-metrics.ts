@@ -10,6 +10,7 @@
 //   - values are Java doubles: 0.0, 42.0, 0.125, 5.2231E7, 1.0E-4, NaN, +Inf.
 import type { CapacitySnapshot } from './capacity-simulation';
 import type { ProxyCounts } from './proxy-ledger';
+import type { ClusterStatus } from './cluster-link';
 
 export type MetricType = 'gauge' | 'counter' | 'summary';
 
@@ -126,6 +127,46 @@ export interface MetricsInput {
   readonly processStartSeconds: number;
   /** The PROXY protocol counts; absent while --proxy-protocol is off, and so are their families. */
   readonly proxy?: ProxyCounts;
+  /** The cluster link's counts (GET /admin/cluster); absent without --cluster-port, and so are their families. */
+  readonly cluster?: ClusterStatus;
+}
+
+/** The cluster link's counters and gauges, the same numbers as GET /admin/cluster. */
+function clusterFamilies(c: ClusterStatus): MetricFamily[] {
+  return [
+    plain('testbroker_cluster_forwarded_total', 'counter', 'Test broker: messages sent to cluster peers, one per peer.', c.forwarded),
+    plain('testbroker_cluster_received_total', 'counter', 'Test broker: messages received from cluster peers.', c.received),
+    {
+      name: 'testbroker_cluster_dropped_total',
+      help: 'Test broker: messages to cluster peers dropped, by reason (queue_full, too_large, peer_removed).',
+      type: 'counter',
+      samples: [
+        { labels: [['reason', 'queue_full']] as const, value: c.dropped.queueFull },
+        { labels: [['reason', 'too_large']] as const, value: c.dropped.tooLarge },
+        { labels: [['reason', 'peer_removed']] as const, value: c.dropped.peerRemoved },
+      ],
+    },
+    plain(
+      'testbroker_cluster_refused_links_total',
+      'counter',
+      'Test broker: inbound cluster links refused (over the peer limit, or a bad frame).',
+      c.refusedLinks,
+    ),
+    plain('testbroker_cluster_peers', 'gauge', 'Test broker: cluster peers set by POST /admin/cluster.', c.peers.length),
+    plain(
+      'testbroker_cluster_peers_connected',
+      'gauge',
+      'Test broker: cluster peers whose outbound link is up.',
+      c.peers.filter((p) => p.connected).length,
+    ),
+    plain('testbroker_cluster_inbound_links', 'gauge', 'Test broker: inbound links from cluster peers open now.', c.inboundLinks),
+    plain(
+      'testbroker_cluster_queued',
+      'gauge',
+      "Test broker: messages waiting in the peers' queues.",
+      c.peers.reduce((n, p) => n + p.queued, 0),
+    ),
+  ];
 }
 
 /** The PROXY protocol front's counts (GET /admin/proxy has the same and each connection). */
@@ -204,5 +245,6 @@ export function capacityBrokerFamilies(input: MetricsInput): MetricFamily[] {
     plain('testbroker_cost', 'gauge', 'Test broker: modelled cost in units per second, extra load included.', s.cost),
     plain('testbroker_utilisation', 'gauge', 'Test broker: cost / capacity, the truth the CPU metric is derived from.', s.utilisation),
     ...(input.proxy ? proxyFamilies(input.proxy) : []),
+    ...(input.cluster ? clusterFamilies(input.cluster) : []),
   ];
 }
