@@ -118,6 +118,7 @@ export class ControlPlane {
       registry,
       secretSource: runners.tenantSecretSource(config, tenantLog),
       onChange: () => this.publisher.certificateChanged(),
+      ...(creds.issuerCa === undefined ? {} : { issuerCa: creds.issuerCa }),
     });
     this.tenantTls.sync(this.policy.policy().tenants);
     this.tenantPools.check();

@@ -89,6 +89,8 @@ export interface Config {
       readonly keyFile: string;
       /** mTLS: clients must present a certificate this CA bundle signed; '' = no client certificates. */
       readonly clientCaFile: string;
+      /** The listener's and every tenant's chain must verify against this bundle before it is served; '' = not checked. */
+      readonly issuerCaFile: string;
       /** With clientCaFile: `TYPE:value` entries (a trailing * = prefix); a client certificate must carry one. '' = any. */
       readonly clientSubjectAltNames: string;
       /** `[namespace/]name` of a kubernetes.io/tls Secret, instead of certFile/keyFile; '' = none. */

@@ -40,6 +40,12 @@ export const ENVOY_SETTINGS: readonly Setting[] = [
     'PEM CA bundle; when set, every MQTT client must present a certificate it signed (mTLS), or the handshake fails. Sent over SDS, re-read with the pair.',
   ),
   setting(
+    'listener.tls.issuerCaFile',
+    { kind: 'path', optional: true },
+    '',
+    "PEM CA bundle the listener's and every tenant's certificate chain must verify against before it is served: a new certificate from another CA is refused, and the last good one stays; read once at start. Empty: chains are not checked against a CA.",
+  ),
+  setting(
     'listener.tls.clientSubjectAltNames',
     {
       kind: 'string',

@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { configMapDrainRecord, type SharedDrainRecord } from '../discovery/kubernetes/drain-record';
 import { tlsSecretSource } from '../discovery/kubernetes/tls-secret';
-import { ClientTls, WatchedPair, type PemSource, type TenantSecrets } from '../tls';
+import { ClientTls, WatchedPair, parseCertificates, readPem, type PemSource, type TenantSecrets } from '../tls';
 import type { Logger } from '../util/log';
 import { ConfigError, readTokenFile } from '../util/token-file';
 import { XdsTlsSource } from '../xds';
@@ -23,6 +23,19 @@ export interface Credentials {
   readonly agentTls?: ClientTls;
   /** The MQTT listener's certificate (listener.tls.*), which the Envoys get over SDS. */
   readonly listenerTls?: WatchedPair;
+  /** listener.tls.issuerCaFile's bundle: the listener's and every tenant's chain must verify against it. */
+  readonly issuerCa?: string;
+}
+
+/** listener.tls.issuerCaFile, read and parsed once at start; a bad file stops the start. */
+export function readIssuerCa(file: string): string | undefined {
+  if (file === '') return undefined;
+  const setting = 'listener.tls.issuerCaFile';
+  const pem = readPem(file, setting);
+  if (!pem.ok) throw new ConfigError(pem.problems);
+  const certs = parseCertificates(pem.value, setting);
+  if (!certs.ok) throw new ConfigError(certs.problems);
+  return pem.value;
 }
 
 /**
@@ -49,6 +62,7 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry,
     if (!loaded.ok) throw new ConfigError(loaded.problems);
   }
   const lt = config.listener.tls;
+  const issuerCa = readIssuerCa(lt.issuerCaFile);
   let listenerTls: WatchedPair | undefined;
   if (lt.certFile !== '' || lt.secret !== '') {
     const logger = log.child({ stage: 'listener-tls' });
@@ -60,6 +74,7 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry,
       logger,
       registry,
       onChange: () => onListenerCertificate?.(),
+      ...(issuerCa === undefined ? {} : { issuerCa }),
     });
     if (lt.secret === '') {
       const loaded = listenerTls.load();
@@ -72,6 +87,7 @@ export function loadCredentials(config: Config, log: Logger, registry: Registry,
     ...(xdsTls ? { xdsTls } : {}),
     ...(agentTls ? { agentTls } : {}),
     ...(listenerTls ? { listenerTls } : {}),
+    ...(issuerCa === undefined ? {} : { issuerCa }),
   };
 }
 

@@ -46,6 +46,8 @@ export class TenantCertificates {
       readonly nowMs?: () => number;
       /** The watch of a tenant's Secrets; absent, a tenant naming a Secret is refused. */
       readonly secretSource?: (tenant: string, secrets: TenantSecrets) => PemSource;
+      /** PEM bundle every tenant's chain must verify against (listener.tls.issuerCaFile); absent: not checked. */
+      readonly issuerCa?: string;
     },
   ) {
     if (opts.registry) {
@@ -100,6 +102,7 @@ export class TenantCertificates {
       ...(this.opts.nowMs === undefined ? {} : { nowMs: this.opts.nowMs }),
       onChange: () => this.opts.onChange(),
       onRefused: (problems: readonly Problem[]) => this.counted(name, problems),
+      ...(this.opts.issuerCa === undefined ? {} : { issuerCa: this.opts.issuerCa }),
     };
     if (spec.secret !== undefined) {
       const { secretSource } = this.opts;

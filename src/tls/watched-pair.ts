@@ -27,6 +27,8 @@ interface WatchedPairCommon {
   readonly onChange?: (m: PairMaterial) => void;
   /** A read was refused and reported (once per refusal), for a caller that counts refusals itself. */
   readonly onRefused?: (problems: readonly Problem[]) => void;
+  /** PEM bundle this pair's chain must verify against (listener.tls.issuerCaFile); absent: not checked. */
+  readonly issuerCa?: string;
 }
 
 /** PEM files under `setting` (re-read every refreshMs), or any other source of the texts. */
@@ -175,8 +177,15 @@ export class WatchedPair {
       const cas = parseCertificates(ca, paths.ca);
       if (!cas.ok) return cas;
     }
-    // A client CA verifies the peers, not this pair: the pair's chain is not checked against it.
-    const pair = checkPair({ certPem: cert, keyPem: key, nowMs: this.now(), path: paths.cert });
+    // A client CA verifies the peers, not this pair: the pair's chain is checked against the
+    // issuer CA (listener.tls.issuerCaFile) only.
+    const pair = checkPair({
+      certPem: cert,
+      keyPem: key,
+      nowMs: this.now(),
+      path: paths.cert,
+      ...(this.opts.issuerCa === undefined ? {} : { caPem: this.opts.issuerCa }),
+    });
     if (!pair.ok) return pair;
     const hash = createHash('sha256')
       .update(cert)

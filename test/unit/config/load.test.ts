@@ -68,7 +68,16 @@ describe('loadConfig', () => {
         maxKeepAliveSec: 3600,
         mqttFilter: { wasmFile: '' },
         websocketPort: 0,
-        tls: { certFile: '', keyFile: '', clientCaFile: '', clientSubjectAltNames: '', secret: '', clientCaSecret: '', minVersion: '1.2' },
+        tls: {
+          certFile: '',
+          keyFile: '',
+          clientCaFile: '',
+          issuerCaFile: '',
+          clientSubjectAltNames: '',
+          secret: '',
+          clientCaSecret: '',
+          minVersion: '1.2',
+        },
       },
       cluster: {
         name: 'mqtt_brokers',

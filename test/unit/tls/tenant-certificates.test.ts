@@ -54,6 +54,21 @@ describe("TenantCertificates: a tenant's certificate from a Secret", () => {
     expect(changes).toBe(2);
   });
 
+  it("refuses a tenant's chain from a CA other than the issuer CA, and keeps the last good one", () => {
+    certs = new TenantCertificates({ logger: silentLogger, secretSource, onChange: () => changes++, issuerCa: ca.ca.cert });
+    certs.sync({ acme: fromSecret });
+    certs.start();
+    const w = watches.get('acme')!;
+    w.sink!.offer(ok({ cert: first.cert, key: first.key }));
+    const other = new TestCa('tenant certificates: another CA').issue('acme-x', {
+      commonName: 'mqtt.acme.test',
+      san: ['DNS:mqtt.acme.test'],
+    });
+    w.sink!.offer(ok({ cert: other.cert, key: other.key }));
+    expect(certs.status().acme.refused.map((p) => [p.code, p.path])).toEqual([['TLS_CHAIN_UNTRUSTED', 'tenants.acme.secret']]);
+    expect(certs.material('acme')?.pair.serial).toBe(serial(first.cert));
+  });
+
   it('keeps the last good certificate when an update is refused, and counts the refusal once by tenant and code', async () => {
     const registry = new Registry();
     certs = new TenantCertificates({ logger: silentLogger, registry, secretSource, onChange: () => changes++ });

@@ -110,3 +110,40 @@ describe('WatchedPair with a pushed source (a Kubernetes Secret)', () => {
     expect(() => pair.load()).toThrow(/cannot be read on demand/);
   });
 });
+
+describe('WatchedPair with an issuer CA (listener.tls.issuerCaFile)', () => {
+  const ours = new TestCa('issuer CA test: ours');
+  const theirs = new TestCa('issuer CA test: another CA');
+  const leaf = (from: TestCa, name: string) => from.issue(name, { commonName: 'mqtt.test', san: ['DNS:mqtt.test'] });
+
+  it('serves only chains from that CA: another CA is refused by code, and the last good one stays', () => {
+    const source = pushed();
+    const pair = new WatchedPair({
+      source,
+      setting: 'listener.tls',
+      what: 'MQTT listener TLS',
+      metricPrefix: 'mqtt_xds_listener_tls',
+      logger: silentLogger,
+      issuerCa: ours.ca.cert,
+    });
+    pair.start();
+    const good = leaf(ours, 'good');
+    source.push(ok({ cert: good.cert, key: good.key }));
+    expect(pair.status()).toMatchObject({ serial: new X509Certificate(good.cert).serialNumber, refused: [] });
+    const foreign = leaf(theirs, 'foreign');
+    source.push(ok({ cert: foreign.cert, key: foreign.key }));
+    expect(pair.status()?.refused.map((p) => [p.code, p.path])).toEqual([['TLS_CHAIN_UNTRUSTED', 'listener.tls.secret']]);
+    expect(pair.material()?.pair.serial).toBe(new X509Certificate(good.cert).serialNumber);
+    pair.stop();
+  });
+
+  it('is not checked without one: the same foreign chain is served', () => {
+    const source = pushed();
+    const pair = new WatchedPair({ source, setting: 'listener.tls', what: 'MQTT listener TLS', metricPrefix: 'x', logger: silentLogger });
+    pair.start();
+    const foreign = leaf(theirs, 'foreign-2');
+    source.push(ok({ cert: foreign.cert, key: foreign.key }));
+    expect(pair.status()).toMatchObject({ serial: new X509Certificate(foreign.cert).serialNumber, refused: [] });
+    pair.stop();
+  });
+});
