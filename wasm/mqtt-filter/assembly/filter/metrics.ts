@@ -47,9 +47,11 @@ export class Metrics {
     const t = tenant.length > 0 ? '.tenant.' + tenant : '';
     for (let level = 3; level <= 5; level++)
       this.accepted[level] = defineCounter('mqtt_connect_total' + t + '.protocol_version.' + level.toString());
-    for (let r = 1; r < REFUSAL_COUNT; r++) this.refused[r] = defineCounter('mqtt_connect_refused_total' + t + '.reason.' + refusalName(<Refusal>r));
+    for (let r = 1; r < REFUSAL_COUNT; r++)
+      this.refused[r] = defineCounter('mqtt_connect_refused_total' + t + '.reason.' + refusalName(<Refusal>r));
     this.connections = defineCounter('mqtt_connections_total' + t);
-    for (let r = 0; r < PLACEMENT_NAMES.length; r++) this.placement[r] = defineCounter('mqtt_placement_total' + t + '.result.' + PLACEMENT_NAMES[r]);
+    for (let r = 0; r < PLACEMENT_NAMES.length; r++)
+      this.placement[r] = defineCounter('mqtt_placement_total' + t + '.result.' + PLACEMENT_NAMES[r]);
     this.inspected = defineCounter('mqtt_publish_inspected_total' + t);
     for (let r = 1; r < STREAM_CLOSE_COUNT; r++)
       this.streamClosed[r] = defineCounter('mqtt_stream_closed_total' + t + '.reason.' + streamCloseName(<StreamClose>r));

@@ -215,7 +215,8 @@ export class PacketFramer {
     if (this.type != PUBLISH) return this.skipThen(this.left, true);
     // The smallest variable header: an empty topic (2), the packet id, MQTT 5's property length.
     const minHeader: u32 = 2 + (this.qos > 0 ? 2 : 0) + (this.protocolVersion == 5 ? 1 : 0);
-    if (this.left < minHeader) return this.stop(StreamClose.Malformed, 'PUBLISH remaining length ' + this.left.toString() + ' is too short');
+    if (this.left < minHeader)
+      return this.stop(StreamClose.Malformed, 'PUBLISH remaining length ' + this.left.toString() + ' is too short');
     // The common case: with no prefix to check and a packet too small to break the limit, the
     // fixed header settles it, and the rest is passed over by count.
     if (this.prefix.length == 0 && (this.maxPayloadBytes == 0 || this.left - minHeader <= this.maxPayloadBytes))
@@ -231,6 +232,9 @@ export class PacketFramer {
    */
   private topicDone(): void {
     if (this.topicLength > 0 && this.topicLength < <u32>this.prefix.length) return this.topicNotAllowed();
+    // The packet id and MQTT 5's property length must still fit.
+    if (this.left < (this.qos > 0 ? 2 : 0) + (this.protocolVersion == 5 ? 1 : 0))
+      return this.stop(StreamClose.Malformed, 'PUBLISH variable header runs past the packet');
     this.fieldAt = 0;
     if (this.qos > 0) this.state = PACKET_ID;
     else if (this.protocolVersion == 5) this.startPropertyLength();
