@@ -237,7 +237,7 @@ describe('PUBLISH inspection (fake host)', () => {
         fc.property(fc.array(packetArb, { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 30 }), (specs, cuts) => {
           const packets = specs.map((s) =>
             s.kind === 'publish'
-              ? publishPacket({ level, topic: 'p', payload: bytes(s.size), qos: s.qos as 0 | 1 | 2 })
+              ? publishPacket({ level, topic: 'p', payload: bytes(s.size), qos: s.qos })
               : s.kind === 'ping'
                 ? PINGREQ
                 : s.kind === 'subscribe'
