@@ -9,6 +9,7 @@ import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { startBrokers, startEnvoy, stopBrokers, untilHealthy, waitFor, type EnvoyHandle, type TestBroker } from '../support';
 import { TestCa } from '../support/certs';
+import { MQTT_FILTER_STATS } from '../support/metric-names';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
 const SHARED_LIMIT = 1024;
@@ -148,5 +149,10 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
     expect(text).toMatch(/^mqtt_stream_closed_total\{mqtt_tenant="acme",mqtt_close_reason="topic_not_allowed"\} 1$/m);
     expect(text).toMatch(/^mqtt_connect_total\{mqtt_tenant="acme",mqtt_protocol_version="4"\} 3$/m);
     expect(envoy.logs()).toContain('reason=topic_not_allowed disconnect_reason=0x87');
+  });
+
+  it('exports every counter the Grafana dashboard reads under the name it reads', async () => {
+    const names = new Set((await envoy.get('/stats/prometheus')).split('\n').map((l) => /^([a-z_]+)[{ ]/.exec(l)?.[1]));
+    for (const name of MQTT_FILTER_STATS) expect(names).toContain(name);
   });
 });
