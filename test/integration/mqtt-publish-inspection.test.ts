@@ -15,6 +15,19 @@ import { planeConfig, startPlane, writeBrokersFile } from './plane';
 const SHARED_LIMIT = 1024;
 const ACME_LIMIT = 256;
 
+const policy = (sharedLimit: number, acme: { certFile: string; keyFile: string }): string =>
+  [
+    'unknownServerName: default',
+    `mqttFilter: { enabled: true, inspectPublish: true, maxPublishPayloadBytes: ${sharedLimit}, firstPacketTimeoutMs: 5000 }`,
+    'tenants:',
+    '  acme:',
+    '    serverNames: [mqtt.acme.test]',
+    `    certFile: ${acme.certFile}`,
+    `    keyFile: ${acme.keyFile}`,
+    `    mqttFilter: { maxPublishPayloadBytes: ${ACME_LIMIT}, topicPrefix: "acme/" }`,
+    '',
+  ].join('\n');
+
 describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over %s ADS (real Envoy, aedes, mqtt.js)', (mode) => {
   const ca = new TestCa('mqtt-xds publish inspection CA');
   const listenerPem = ca.issue('mqtt.test', { commonName: 'mqtt.test', san: ['DNS:mqtt.test'] });
@@ -23,6 +36,7 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
   let plane: ControlPlane;
   let envoy: EnvoyHandle;
   let port: number;
+  let policyFile: string;
   const clients: mqtt.MqttClient[] = [];
   const counter = async (name: string): Promise<number> => (await envoy.stat(`wasmcustom.${name}`)) ?? 0;
 
@@ -62,21 +76,8 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
   beforeAll(async () => {
     brokers = await startBrokers(1);
     const setup = await planeConfig();
-    const policyFile = path.join(setup.dir, 'policy.yaml');
-    fs.writeFileSync(
-      policyFile,
-      [
-        'unknownServerName: default',
-        `mqttFilter: { enabled: true, inspectPublish: true, maxPublishPayloadBytes: ${SHARED_LIMIT}, firstPacketTimeoutMs: 5000 }`,
-        'tenants:',
-        '  acme:',
-        '    serverNames: [mqtt.acme.test]',
-        `    certFile: ${acmePem.certFile}`,
-        `    keyFile: ${acmePem.keyFile}`,
-        `    mqttFilter: { maxPublishPayloadBytes: ${ACME_LIMIT}, topicPrefix: "acme/" }`,
-        '',
-      ].join('\n'),
-    );
+    policyFile = path.join(setup.dir, 'policy.yaml');
+    fs.writeFileSync(policyFile, policy(SHARED_LIMIT, acmePem));
     writeBrokersFile(setup.brokersFile, [{ broker: brokers[0], weight: 1 }]);
     const config = withOverrides(setup.config, {
       balancing: { mode: 'static', policyFile, minPushIntervalMs: 0 },
@@ -149,6 +150,28 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
     expect(text).toMatch(/^mqtt_stream_closed_total\{mqtt_tenant="acme",mqtt_close_reason="topic_not_allowed"\} 1$/m);
     expect(text).toMatch(/^mqtt_connect_total\{mqtt_tenant="acme",mqtt_protocol_version="4"\} 3$/m);
     expect(envoy.logs()).toContain('reason=topic_not_allowed disconnect_reason=0x87');
+  });
+
+  it('applies a changed limit to new connections as an ECDS update: the Listener is not modified, an established client stays, under its old limit', async () => {
+    const held = await connect('mqtt.test', `${mode}-held`);
+    const modified = (await envoy.stat('listener_manager.listener_modified')) ?? 0;
+    fs.writeFileSync(`${policyFile}.tmp`, policy(2 * SHARED_LIMIT, acmePem));
+    fs.renameSync(`${policyFile}.tmp`, policyFile);
+    await waitFor(
+      async () => {
+        const dump = await envoy.getJson('/config_dump?resource=ecds_filters');
+        const f = (dump.configs ?? []).find((c: any) => c.ecds_filter?.name === 'mqtt.mqtt_filter');
+        return JSON.parse(f?.ecds_filter?.typed_config?.config?.configuration?.value ?? '{}').maxPublishPayloadBytes === 2 * SHARED_LIMIT;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the doubled limit in the ECDS filter config' },
+    );
+    const fresh = await connect('mqtt.test', `${mode}-fresh`);
+    const receiver = await connect('mqtt.test', `${mode}-fresh-receiver`);
+    expect(await delivered(fresh, receiver, 'shared/bigger', 2 * SHARED_LIMIT)).toBe(2 * SHARED_LIMIT);
+    expect(await envoy.stat('listener_manager.listener_modified')).toBe(modified);
+    // The established client was not closed by the update, and keeps the configuration it started with.
+    expect(held.connected).toBe(true);
+    await publishUntilClosed(held, 'shared/held', SHARED_LIMIT + 1);
   });
 
   it('exports every counter the Grafana dashboard reads under the name it reads', async () => {
