@@ -1,6 +1,6 @@
 // The `mqttFilter:` section of the policy: the MQTT Wasm filter (wasm/mqtt-filter) in front
 // of tcp_proxy, its settings sent over ECDS. docs/mqtt-filter.md and docs/policy.md.
-import { flag, numberIn, oneOf, partial, section, type Fields, type Reader } from './policy-schema';
+import { flag, name, numberIn, oneOf, partial, section, type Fields, type Reader } from './policy-schema';
 
 export interface MqttFilterPolicy {
   /** Reads every new connection's first packet as an MQTT CONNECT; anything else is closed. */
@@ -17,6 +17,13 @@ export interface MqttFilterPolicy {
    * while the set is stable; changing it is a Cluster update (docs/mqtt-filter.md).
    */
   readonly placement: 'weighted' | 'sticky';
+  // PUBLISH inspection (docs/mqtt-filter.md#publish-inspection); the two below apply only with it on.
+  /** Follow the client's packets after the CONNECT; off: the filter does nothing once the CONNECT has passed. */
+  readonly inspectPublish: boolean;
+  /** Largest PUBLISH payload (remaining length − variable header), in bytes; 0: no limit. A larger one closes the connection. */
+  readonly maxPublishPayloadBytes: number;
+  /** Every PUBLISH topic must start with this; empty: any topic. Another closes the connection. */
+  readonly topicPrefix: string;
 }
 
 export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
@@ -25,7 +32,16 @@ export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
   maxClientIdBytes: 256,
   firstPacketTimeoutMs: 10_000,
   placement: 'weighted',
+  inspectPublish: false,
+  maxPublishPayloadBytes: 0,
+  topicPrefix: '',
 };
+
+/** MQTT's largest remaining length: no payload is larger. */
+export const MAX_PUBLISH_PAYLOAD_BYTES = 268_435_455;
+
+/** The filter's own bound (wasm/mqtt-filter/assembly/filter/inspection-config.ts is 1024 UTF-8 bytes; 256 characters stay under it). */
+const TOPIC_PREFIX = name(/^[^+#\0]{0,256}$/u, 'a topic prefix: at most 256 characters, without +, # or NUL');
 
 /**
  * The filter holds a CONNECT in the connection's read buffer until it is complete, and
@@ -41,6 +57,9 @@ const FIELDS: Fields<MqttFilterPolicy> = {
   maxClientIdBytes: numberIn({ min: 1, max: 65_535, integer: true }),
   firstPacketTimeoutMs: numberIn({ min: 0, max: 3_600_000, integer: true }),
   placement: oneOf(['weighted', 'sticky'] as const),
+  inspectPublish: flag,
+  maxPublishPayloadBytes: numberIn({ min: 0, max: MAX_PUBLISH_PAYLOAD_BYTES, integer: true }),
+  topicPrefix: TOPIC_PREFIX,
 };
 
 export const MQTT_FILTER: Reader<MqttFilterPolicy> = section(FIELDS, DEFAULT_MQTT_FILTER);

@@ -197,7 +197,7 @@ export class ModelBuilder {
       const clusterName = `${cluster.name}.${name}`;
       const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
       const { connectRate: _shared, mqttFilter: _listenerFilter, tlvSources: _sources, ...rest } = listener;
-      const mqttFilter = this.mqttFilter(tenantMqttFilter(this.opts.policy().mqttFilter, spec.mqttFilter));
+      const mqttFilter = this.mqttFilter(tenantMqttFilter(this.opts.policy().mqttFilter, spec.mqttFilter), name);
       // The chain keeps every client value its cluster's TLVs read: the setting's and the tenant's own.
       const tlvSources = tlvSourcesOf([...this.proxy.tlvs, ...this.tenantTlvs(name, spec)]);
       models.push({
@@ -250,7 +250,7 @@ export class ModelBuilder {
   }
 
   /** The filter's model while the policy turns it on; the module only then. */
-  private mqttFilter(p: MqttFilterPolicy): MqttFilterModel | undefined {
+  private mqttFilter(p: MqttFilterPolicy, tenant?: string): MqttFilterModel | undefined {
     if (!p.enabled) return undefined;
     const module = this.opts.mqttFilterModule?.();
     return {
@@ -258,6 +258,10 @@ export class ModelBuilder {
       maxClientIdBytes: p.maxClientIdBytes,
       firstPacketTimeoutMs: p.firstPacketTimeoutMs,
       placement: p.placement,
+      inspectPublish: p.inspectPublish,
+      maxPublishPayloadBytes: p.maxPublishPayloadBytes,
+      topicPrefix: p.topicPrefix,
+      ...(tenant === undefined ? {} : { tenant }),
       ...(module ? { module: { base64: module.base64, sha256: module.sha256 } } : {}),
     };
   }

@@ -49,6 +49,12 @@ export interface MqttFilterModel {
   readonly firstPacketTimeoutMs: number;
   /** sticky: the filter sets the client id as the connection's hash key, and tcp_proxy hashes it. */
   readonly placement: 'weighted' | 'sticky';
+  /** PUBLISH inspection: off, or its payload limit (0: none) and topic prefix ('' none). */
+  readonly inspectPublish: boolean;
+  readonly maxPublishPayloadBytes: number;
+  readonly topicPrefix: string;
+  /** A tenant chain's filter labels its counters with the tenant; absent on the default chain. */
+  readonly tenant?: string;
   /** The compiled module, base64; absent: it could not be read (logged), and validateResources refuses the set. */
   readonly module?: { readonly base64: string; readonly sha256: string };
 }

@@ -22,7 +22,22 @@ export function mqttFilterConfiguration(f: MqttFilterModel): string {
     maxClientIdBytes: f.maxClientIdBytes,
     firstPacketTimeoutMs: f.firstPacketTimeoutMs,
     placement: f.placement,
+    ...inspectionConfiguration(f),
   });
+}
+
+/** PUBLISH inspection's keys only while it is on, and the tenant label on a tenant's chain. */
+function inspectionConfiguration(f: MqttFilterModel): Record<string, string | number | boolean> {
+  return {
+    ...(f.inspectPublish
+      ? {
+          inspectPublish: true,
+          maxPublishPayloadBytes: f.maxPublishPayloadBytes,
+          ...(f.topicPrefix === '' ? {} : { topicPrefix: f.topicPrefix }),
+        }
+      : {}),
+    ...(f.tenant === undefined ? {} : { tenant: f.tenant }),
+  };
 }
 
 /**

@@ -5,7 +5,8 @@
 // or the limit holds, never copies past the first packet, and decides split reads as whole ones.
 import fc from 'fast-check';
 import { fuzzBytes } from './bytes';
-import { connectPacket, utf8Field } from '../support/mqtt-packets';
+import { connectPacket, otherPacket, publishPacket, utf8Field } from '../support/mqtt-packets';
+import { FakeEnvoy } from '../unit/wasm/fake-envoy';
 import { ConnectProbe, Verdict, type ParseResult } from '../support/wasm-probe';
 import { RUNS } from './mutate';
 
@@ -93,5 +94,76 @@ describe('fuzz: MQTT CONNECT (Wasm parser)', () => {
     );
     // An abort (one of AssemblyScript's own checks failing) would have logged first.
     expect(probe.logs).toEqual([]);
+  });
+});
+
+// After an accepted CONNECT, with PUBLISH inspection on: mutated packet streams (seeds of every
+// packet type and version) and random bytes, in random reads. The filter module runs in the fake
+// Envoy, which counts every read past the end of its buffer.
+const STREAM_SEEDS = [4, 5].map((level) =>
+  Buffer.concat([
+    otherPacket(0xc0),
+    publishPacket({ level: level as 4 | 5, topic: 'acme/a', payload: Uint8Array.from([1, 2, 3]) }),
+    otherPacket(0x82, [0, 7, ...utf8Field('acme/#'), 1]),
+    publishPacket({
+      level: level as 4 | 5,
+      topic: 'acme/b',
+      payload: new Uint8Array(70),
+      qos: 1,
+      properties: level === 5 ? Uint8Array.from([0x23, 0, 2]) : undefined,
+    }),
+    otherPacket(0x62, [0, 1]),
+    otherPacket(0xe0),
+  ]),
+);
+const CLOSE_REASONS = ['payload_too_large', 'topic_not_allowed', 'malformed', 'protocol_error'];
+
+describe('fuzz: MQTT packet framing after the CONNECT (Wasm filter)', () => {
+  it('never traps, never reads past the buffer, closes only with a known reason, and decides split reads as whole ones', () => {
+    const configs = [
+      '{"inspectPublish": true, "maxPublishPayloadBytes": 64}',
+      '{"inspectPublish": true, "maxPublishPayloadBytes": 64, "topicPrefix": "acme/"}',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(4, 5),
+        fc.constantFrom(...configs),
+        fuzzBytes(STREAM_SEEDS, 3),
+        fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 8 }),
+        (level, config, stream, cuts) => {
+          const outcome = (reads: Buffer[]): { closed: boolean; counters: Array<[string, number]>; forwarded: number } => {
+            const envoy = new FakeEnvoy();
+            expect(envoy.configure(config)).toBe(true);
+            const c = envoy.connect();
+            envoy.data(c, connectPacket({ level: level, clientId: 'fuzz' }));
+            const connected = envoy.forwarded(c).length;
+            for (const r of reads) if (!envoy.closed(c)) envoy.data(c, r);
+            expect(envoy.outOfBoundsReads).toBe(0);
+            expect(envoy.logs.filter((l) => l.text.includes('abort'))).toEqual([]);
+            const closes = [...envoy.counters].filter(([name, n]) => name.startsWith('mqtt_stream_closed_total') && n > 0);
+            expect(closes.length).toBeLessThanOrEqual(1);
+            for (const [name] of closes) expect(CLOSE_REASONS).toContain(name.split('.').pop());
+            expect(closes.length === 1).toBe(envoy.closed(c));
+            return { closed: envoy.closed(c), counters: closes, forwarded: envoy.forwarded(c).length - connected };
+          };
+          const whole = outcome([stream]);
+          const reads: Buffer[] = [];
+          let at = 0;
+          for (const cut of cuts) {
+            reads.push(stream.subarray(at, at + cut));
+            at += cut;
+          }
+          reads.push(stream.subarray(at));
+          const split = outcome(reads);
+          expect(split.closed).toBe(whole.closed);
+          expect(split.counters).toEqual(whole.counters);
+          // Whole, a close forwards nothing of the read; split, only the reads before the one that decided.
+          expect(whole.forwarded).toBe(whole.closed ? 0 : stream.length);
+          // The read that decided a close holds at least the byte that decided it, and stays behind.
+          expect(split.forwarded < stream.length).toBe(whole.closed);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -22,6 +22,21 @@ export const ENVOY_STATS: readonly string[] = [
   'envoy_cluster_membership_total',
 ];
 
+/**
+ * The MQTT Wasm filter's counters as /stats/prometheus names them (Envoy drops the `envoy_`
+ * prefix and the `wasmcustom.` scope of custom stats; their tags become labels through the
+ * bootstrap's stats_tags). test/integration/mqtt-publish-inspection.test.ts checks each
+ * against a running Envoy.
+ */
+export const MQTT_FILTER_STATS: readonly string[] = [
+  'mqtt_connections_total',
+  'mqtt_connect_total',
+  'mqtt_connect_refused_total',
+  'mqtt_placement_total',
+  'mqtt_publish_inspected_total',
+  'mqtt_stream_closed_total',
+];
+
 /** The names of prom-client's default metrics (process_…, nodejs_…), as main.ts registers them. */
 export function defaultProcessMetrics(): Set<string> {
   const registry = new Registry();
@@ -61,10 +76,10 @@ export function declaredMetrics(): Set<string> {
   return names;
 }
 
-/** Every name a dashboard query may read: ours, the process metrics, HiveMQ's that the scraper reads, and ENVOY_STATS. */
+/** Every name a dashboard query may read: ours, the process metrics, HiveMQ's that the scraper reads, ENVOY_STATS and MQTT_FILTER_STATS. */
 export function readableMetrics(): Set<string> {
   const hivemq = Object.values(HIVEMQ_METRICS).flatMap((v) => (typeof v === 'string' ? [v] : [...v]));
-  return new Set([...declaredMetrics(), ...defaultProcessMetrics(), ...hivemq, ...ENVOY_STATS]);
+  return new Set([...declaredMetrics(), ...defaultProcessMetrics(), ...hivemq, ...ENVOY_STATS, ...MQTT_FILTER_STATS]);
 }
 
 // Words in PromQL that are not metric names: keywords and the modifiers that do not take a label list.

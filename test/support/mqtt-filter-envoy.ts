@@ -1,5 +1,8 @@
 // Envoy bootstraps that put the MQTT Wasm filter (wasm/mqtt-filter, docs/mqtt-filter.md) in
 // front of a broker, for the integration tests; mqtt-xds will send the same filter over ECDS.
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { bootstrapPath } from './envoy-bootstrap';
 import { filterWasmPath } from './wasm-modules';
 
 // The wheel's Envoy registers only the V8 and null runtimes (measured: wasmtime and WAMR answer
@@ -12,19 +15,21 @@ export interface MqttFilterBootstrapOptions {
   /** The one broker, on 127.0.0.1, that tcp_proxy sends accepted connections to (cluster "broker"). */
   brokerPort: number;
   /** The filter's plugin configuration (docs/mqtt-filter.md). */
-  filterConfig: Record<string, number>;
+  filterConfig: Record<string, number | string | boolean>;
+}
+
+/** The stats_config of the checked-in bootstrap: the tests read the counters' labels through the shipped tag regexes. */
+export function shippedStatsConfig(): Record<string, unknown> {
+  const doc = YAML.parse(fs.readFileSync(bootstrapPath('sotw'), 'utf8'));
+  if (!doc?.stats_config) throw new Error(`${bootstrapPath('sotw')}: no stats_config`);
+  return doc.stats_config;
 }
 
 /** A static bootstrap: one listener with the MQTT Wasm filter, then tcp_proxy to one broker. */
 export function mqttFilterBootstrap(o: MqttFilterBootstrapOptions): Record<string, unknown> {
   return {
-    // The counters' dotted suffixes become Prometheus labels.
-    stats_config: {
-      stats_tags: [
-        { tag_name: 'mqtt_protocol_version', regex: '^wasmcustom\\.mqtt_connect_total(\\.protocol_version\\.(\\d+))$' },
-        { tag_name: 'mqtt_refusal_reason', regex: '^wasmcustom\\.mqtt_connect_refused_total(\\.reason\\.(\\w+))$' },
-      ],
-    },
+    // The counters' dotted tags become Prometheus labels.
+    stats_config: shippedStatsConfig(),
     static_resources: {
       listeners: [
         {

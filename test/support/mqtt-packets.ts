@@ -60,3 +60,37 @@ export function connectPacket(f: ConnectFields): Uint8Array {
   if (f.password !== undefined) body.push(...binaryField(f.password));
   return Uint8Array.from([0x10, ...varint(body.length), ...body]);
 }
+
+export interface PublishFields {
+  /** 5 adds the property length (and `properties`) to the variable header. */
+  level: 3 | 4 | 5;
+  topic: string;
+  payload: Uint8Array;
+  qos?: 0 | 1 | 2;
+  /** MQTT 5 PUBLISH properties, already encoded; default none. */
+  properties?: Uint8Array;
+}
+
+/** A PUBLISH; its MQTT payload is `payload`, the rest (topic, packet id, properties) is variable header. */
+export function publishPacket(f: PublishFields): Uint8Array {
+  const qos = f.qos ?? 0;
+  const header: number[] = [...utf8Field(f.topic)];
+  if (qos > 0) header.push(0, 1);
+  if (f.level === 5) {
+    const props = f.properties ?? new Uint8Array(0);
+    header.push(...varint(props.length), ...props);
+  }
+  const remaining = header.length + f.payload.length;
+  const out = Buffer.alloc(1 + varint(remaining).length + remaining);
+  out[0] = 0x30 | (qos << 1);
+  const lengthBytes = varint(remaining);
+  out.set(lengthBytes, 1);
+  out.set(header, 1 + lengthBytes.length);
+  out.set(f.payload, 1 + lengthBytes.length + header.length);
+  return out;
+}
+
+/** A packet of any other type: first byte and body as given. */
+export function otherPacket(first: number, body: readonly number[] = []): Uint8Array {
+  return Uint8Array.from([first, ...varint(body.length), ...body]);
+}

@@ -15,6 +15,9 @@ describe('policy: mqttFilter', () => {
       maxClientIdBytes: 256,
       firstPacketTimeoutMs: 10000,
       placement: 'weighted',
+      inspectPublish: false,
+      maxPublishPayloadBytes: 0,
+      topicPrefix: '',
     });
   });
 
@@ -26,6 +29,9 @@ describe('policy: mqttFilter', () => {
       maxClientIdBytes: 64,
       firstPacketTimeoutMs: 10000,
       placement: 'weighted',
+      inspectPublish: false,
+      maxPublishPayloadBytes: 0,
+      topicPrefix: '',
     });
   });
 
@@ -35,6 +41,10 @@ describe('policy: mqttFilter', () => {
     ['firstPacketTimeoutMs: 1.5', 'mqttFilter.firstPacketTimeoutMs', 'an integer in 0..3600000'],
     ['enabled: yes', 'mqttFilter.enabled', 'true or false'],
     ['placement: stickey', 'mqttFilter.placement', 'one of weighted, sticky'],
+    ['inspectPublish: 1', 'mqttFilter.inspectPublish', 'true or false'],
+    ['maxPublishPayloadBytes: -1', 'mqttFilter.maxPublishPayloadBytes', 'an integer in 0..268435455'],
+    ['maxPublishPayloadBytes: 268435456', 'mqttFilter.maxPublishPayloadBytes', 'an integer in 0..268435455'],
+    ['topicPrefix: "a/#"', 'mqttFilter.topicPrefix', 'without +, # or NUL'],
   ])('refuses %s, naming the key and what is allowed', (entry, path, allowed) => {
     const [p] = problems(parse(lines('mqttFilter:', `  ${entry}`)));
     expect(p).toMatchObject({ path, line: 2 });
@@ -55,6 +65,26 @@ describe('policy: mqttFilter', () => {
     );
     expect(r.ok && r.value.mqttFilter.placement).toBe('sticky');
     expect(r.ok && tenantMqttFilter(r.value.mqttFilter, r.value.tenants.acme.mqttFilter).placement).toBe('weighted');
+  });
+
+  it('reads PUBLISH inspection, shared and per tenant', () => {
+    const r = parse(
+      lines(
+        'mqttFilter: { enabled: true, inspectPublish: true, maxPublishPayloadBytes: 65536 }',
+        'tenants:',
+        '  acme:',
+        '    serverNames: [acme.example.com]',
+        '    certFile: /c',
+        '    keyFile: /k',
+        '    mqttFilter: { maxPublishPayloadBytes: 1024, topicPrefix: "acme/" }',
+      ),
+    );
+    expect(r.ok && r.value.mqttFilter).toMatchObject({ inspectPublish: true, maxPublishPayloadBytes: 65536, topicPrefix: '' });
+    expect(r.ok && tenantMqttFilter(r.value.mqttFilter, r.value.tenants.acme.mqttFilter)).toMatchObject({
+      inspectPublish: true,
+      maxPublishPayloadBytes: 1024,
+      topicPrefix: 'acme/',
+    });
   });
 
   it('refuses a mistyped key with a suggestion', () => {
@@ -83,6 +113,9 @@ describe('policy: mqttFilter', () => {
       maxClientIdBytes: 23,
       firstPacketTimeoutMs: 10000,
       placement: 'weighted',
+      inspectPublish: false,
+      maxPublishPayloadBytes: 0,
+      topicPrefix: '',
     });
     expect(problems(parse(tenant('    mqttFilter: { enabled: maybe }')))[0].path).toBe('tenants.acme.mqttFilter.enabled');
   });

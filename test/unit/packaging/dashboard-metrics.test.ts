@@ -2,7 +2,7 @@
 // the Node process metrics, HiveMQ's that the scraper reads, and Envoy's (a list checked
 // against a running Envoy in test/integration/grafana-metrics.test.ts).
 import { dashboardQueries, readDashboard, type Dashboard } from '../../support/dashboard';
-import { ENVOY_STATS, promqlMetricNames, readableMetrics } from '../../support/metric-names';
+import { ENVOY_STATS, MQTT_FILTER_STATS, promqlMetricNames, readableMetrics } from '../../support/metric-names';
 
 function unknownMetrics(d: Dashboard): string[] {
   const readable = readableMetrics();
@@ -38,7 +38,7 @@ describe('the Grafana dashboard', () => {
     expect(new Set(envoy)).toEqual(new Set(ENVOY_STATS));
   });
 
-  it('has a panel for each rebalance, drain, autoscaling, sync and tenant metric', () => {
+  it("has a panel for each rebalance, drain, autoscaling, sync and tenant metric, and each of the MQTT filter's counters", () => {
     const used = new Set(dashboardQueries(readDashboard()).flatMap((q) => promqlMetricNames(q.expr)));
     for (const m of [
       'mqtt_xds_rebalance_disconnects_total',
@@ -53,6 +53,7 @@ describe('the Grafana dashboard', () => {
       'mqtt_xds_tenant_pool_brokers',
       'mqtt_xds_tenant_tls_certificate_expiry_timestamp_seconds',
       'mqtt_xds_envoy_view_connections',
+      ...MQTT_FILTER_STATS,
     ])
       expect(used).toContain(m);
   });

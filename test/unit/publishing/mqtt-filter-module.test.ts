@@ -48,6 +48,9 @@ describe('the MQTT filter module', () => {
       maxClientIdBytes: 32,
       firstPacketTimeoutMs: 10000,
       placement: 'weighted',
+      inspectPublish: false,
+      maxPublishPayloadBytes: 0,
+      topicPrefix: '',
       module,
     });
     expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
@@ -113,5 +116,8 @@ describe('the MQTT filter module', () => {
     expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
     expect(m.listener.mqttFilter?.placement).toBe('weighted');
     expect(m.tenants?.map((t) => [t.name, t.cluster.lbPolicy, t.listener.mqttFilter?.placement])).toEqual([['acme', 'MAGLEV', 'sticky']]);
+    // The tenant's filter labels its counters with the tenant's name; the shared one has no label.
+    expect(m.tenants?.[0].listener.mqttFilter?.tenant).toBe('acme');
+    expect(m.listener.mqttFilter).not.toHaveProperty('tenant');
   });
 });

@@ -5,6 +5,7 @@ import {
   buildResources,
   buildTcpProxy,
   buildTenantChain,
+  mqttFilterConfiguration,
   validateResources,
   type ListenerModel,
   type MqttFilterModel,
@@ -21,6 +22,9 @@ const FILTER: MqttFilterModel = {
   maxClientIdBytes: 64,
   firstPacketTimeoutMs: 2000,
   placement: 'weighted',
+  inspectPublish: false,
+  maxPublishPayloadBytes: 0,
+  topicPrefix: '',
   module: MODULE,
 };
 const withFilter = (f: MqttFilterModel = FILTER): ListenerModel => ({ ...model().listener, mqttFilter: f });
@@ -120,6 +124,28 @@ describe('the MQTT filter over ECDS', () => {
     expect(after.extensionConfigs.find((x) => x.name === 'mqtt.tcp_proxy')).not.toEqual(
       before.extensionConfigs.find((x) => x.name === 'mqtt.tcp_proxy'),
     );
+  });
+
+  it("sends PUBLISH inspection's keys only while it is on, and a tenant chain's name as the counters' label", () => {
+    const configuration = (f: MqttFilterModel): unknown => JSON.parse(mqttFilterConfiguration(f));
+    expect(configuration({ ...FILTER, maxPublishPayloadBytes: 100, topicPrefix: 'acme/' })).toEqual({
+      maxConnectBytes: 4096,
+      maxClientIdBytes: 64,
+      firstPacketTimeoutMs: 2000,
+      placement: 'weighted',
+    });
+    expect(configuration({ ...FILTER, inspectPublish: true, maxPublishPayloadBytes: 100, topicPrefix: 'acme/', tenant: 'acme' })).toEqual({
+      maxConnectBytes: 4096,
+      maxClientIdBytes: 64,
+      firstPacketTimeoutMs: 2000,
+      placement: 'weighted',
+      inspectPublish: true,
+      maxPublishPayloadBytes: 100,
+      topicPrefix: 'acme/',
+      tenant: 'acme',
+    });
+    expect(configuration({ ...FILTER, inspectPublish: true })).toMatchObject({ inspectPublish: true, maxPublishPayloadBytes: 0 });
+    expect(configuration({ ...FILTER, inspectPublish: true })).not.toHaveProperty('topicPrefix');
   });
 
   it('refuses a set whose filter has no module, naming the field', () => {

@@ -70,6 +70,10 @@ export function decodeFilterStateArguments(bytes: Buffer): { path: string; value
 export class FakeEnvoy {
   readonly logs: Array<{ level: number; text: string }> = [];
   readonly counters = new Map<string, number>();
+  /** Downstream reads the filter asked for past the end of the buffer (none: every read is in bounds). */
+  outOfBoundsReads = 0;
+  /** Bytes of downstream data copied into the module, over all reads. */
+  copiedDownstreamBytes = 0;
   tickPeriodMs = 0;
   nowMs = 1_000_000;
   private readonly x: FilterExports;
@@ -179,6 +183,10 @@ export class FakeEnvoy {
         else if (type === DOWNSTREAM_DATA && this.conns.has(this.current)) source = this.conn(this.current).buffer;
         else return NOT_FOUND;
         const slice = source.subarray(start, start + max);
+        if (type === DOWNSTREAM_DATA) {
+          if (start + max > source.length) this.outOfBoundsReads++;
+          this.copiedDownstreamBytes += slice.length;
+        }
         const ptr = this.x.malloc(slice.length);
         slice.copy(this.mem(), ptr);
         u32(retData, ptr);

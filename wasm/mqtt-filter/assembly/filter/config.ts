@@ -2,6 +2,7 @@
 // it over ECDS). Every key is checked: an unknown key or a value out of range is an error naming
 // the key, and Envoy refuses the configuration.
 import { parseFlatJson } from './json';
+import { INSPECTION_KEYS, InspectionConfig, readInspectionKey } from './inspection-config';
 
 export class FilterConfig {
   /** Largest first packet (fixed header included) the filter buffers; bigger is refused as too_large. */
@@ -12,10 +13,12 @@ export class FilterConfig {
   firstPacketTimeoutMs: u32 = 10000;
   /** "sticky": the client id becomes tcp_proxy's hash key (filter/placement.ts); "weighted": no key. */
   sticky: bool = false;
+  /** PUBLISH inspection and the tenant label (inspection-config.ts). */
+  inspection: InspectionConfig = new InspectionConfig();
   error: string = '';
 }
 
-const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement'];
+const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement'].concat(INSPECTION_KEYS);
 
 export function parseConfig(text: string): FilterConfig {
   const config = new FilterConfig();
@@ -30,6 +33,14 @@ export function parseConfig(text: string): FilterConfig {
     if (!KNOWN.includes(key)) {
       config.error = 'unknown configuration key "' + key + '" (known: ' + KNOWN.join(', ') + ')';
       return config;
+    }
+    if (INSPECTION_KEYS.includes(key)) {
+      const problem = readInspectionKey(config.inspection, key, value);
+      if (problem.length > 0) {
+        config.error = problem;
+        return config;
+      }
+      continue;
     }
     if (key == 'placement') {
       if (value.kind != 3 || (value.str != 'weighted' && value.str != 'sticky')) {

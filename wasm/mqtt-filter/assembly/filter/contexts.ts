@@ -13,8 +13,10 @@ import {
 } from '../abi/host';
 import { getBufferBytes, getBufferRaw, lastReturnSize, log } from '../abi/memory';
 import { ConnectParser, Verdict } from '../mqtt/connect';
+import { PacketFramer, StreamClose, disconnectReason, streamCloseName } from '../mqtt/framing';
 import { Refusal, connackReasonV5, refusalName } from '../mqtt/refusal';
 import { FilterConfig, parseConfig } from './config';
+import { InspectionConfig } from './inspection-config';
 import { Metrics, Placement } from './metrics';
 import { setHashKey, statusName } from './placement';
 
@@ -43,7 +45,8 @@ export class Root {
       return false;
     }
     this.config = config;
-    if (this.metrics == null) this.metrics = new Metrics();
+    const tenant = config.inspection.tenant;
+    if (this.metrics == null || this.metrics!.tenant != tenant) this.metrics = new Metrics(tenant);
     // The deadline is checked on a tick: its precision is the tick period, a quarter of the timeout
     // (50 ms to 1 s), so a connection is closed between 1× and 1.25× the timeout.
     const timeout = config.firstPacketTimeoutMs;
@@ -57,7 +60,8 @@ export class Root {
         ' firstPacketTimeoutMs=' +
         timeout.toString() +
         ' placement=' +
-        (config.sticky ? 'sticky' : 'weighted'),
+        (config.sticky ? 'sticky' : 'weighted') +
+        inspectionSummary(config.inspection),
     );
     return true;
   }
@@ -89,6 +93,10 @@ export class Connection {
   seen: usize = 0;
   startedMs: u64 = 0;
   decided: bool = false;
+  /** PUBLISH inspection, once the CONNECT is accepted and the configuration asks for it. */
+  framer: PacketFramer | null = null;
+  /** The filter closed the connection after its CONNECT (framer.closed says why). */
+  streamClosed: bool = false;
 
   constructor(
     public id: u32,
@@ -107,7 +115,14 @@ export class Connection {
   }
 
   onData(size: usize, endOfStream: bool): u32 {
-    if (this.decided) return this.parser.verdict == Verdict.Accepted ? Action.Continue : Action.Pause;
+    if (this.decided) {
+      if (this.parser.verdict != Verdict.Accepted || this.streamClosed) return Action.Pause;
+      // Inspection off: nothing to do per read once the CONNECT has passed.
+      const framer = this.framer;
+      if (framer == null) return Action.Continue;
+      // After a Continue, tcp_proxy has taken the whole buffer: this read starts at 0.
+      return this.inspect(framer, 0, size);
+    }
     if (size > this.seen) {
       const want = min(<usize>this.parser.wanted(), size - this.seen);
       if (want > 0) {
@@ -123,7 +138,54 @@ export class Connection {
     if (endOfStream) this.parser.endOfStream();
     if (this.parser.verdict == Verdict.NeedMore) return Action.Pause;
     this.decide();
-    return this.parser.verdict == Verdict.Accepted ? Action.Continue : Action.Pause;
+    if (this.parser.verdict != Verdict.Accepted) return Action.Pause;
+    const framer = this.framer;
+    if (framer == null) return Action.Continue;
+    // The buffer holds the CONNECT from offset 0 and whatever the client sent after it.
+    return this.inspect(framer, <usize>this.parser.info!.packetBytes, size);
+  }
+
+  /**
+   * Follows the packets in Envoy's buffer from `from` to `size`. Header bytes are copied in
+   * windows of at most INSPECT_WINDOW bytes; whatever the framer passes over by count is never
+   * copied. Continue lets the whole buffer through; a close answers Pause, so none of it goes on.
+   */
+  private inspect(framer: PacketFramer, from: usize, size: usize): u32 {
+    let pos = from;
+    while (pos < size && framer.closed == StreamClose.None) {
+      const skip = <usize>framer.skipping();
+      if (skip > 0) {
+        const n = min(skip, size - pos);
+        framer.skip(<u32>n);
+        pos += n;
+        continue;
+      }
+      const ptr = getBufferRaw(BufferType.DownstreamData, pos, min(size - pos, INSPECT_WINDOW));
+      if (ptr == 0) break;
+      const got = <usize>lastReturnSize();
+      framer.feedRaw(ptr, <u32>got);
+      heap.free(ptr);
+      if (got == 0) break;
+      pos += got;
+    }
+    const metrics = this.root.metrics;
+    if (metrics) metrics.publishes(framer.takePublishes());
+    if (framer.closed == StreamClose.None) return Action.Continue;
+    this.streamClosed = true;
+    if (metrics) metrics.closeStream(framer.closed);
+    // As for a refused CONNECT: the DISCONNECT a server would send is logged, not sent (ABI 0.2.1
+    // has no write to the downstream), for every protocol version.
+    log(
+      LogLevel.Debug,
+      'mqtt-filter: connection closed: reason=' +
+        streamCloseName(framer.closed) +
+        ' disconnect_reason=0x' +
+        disconnectReason(framer.closed).toString(16) +
+        ' detail=' +
+        quote(framer.detail),
+    );
+    proxy_close_stream(StreamType.Downstream);
+    return Action.Pause;
   }
 
   /** The client went away; a connection still waiting for its CONNECT counts as truncated. */
@@ -164,6 +226,9 @@ export class Connection {
       const info = p.info!;
       if (metrics) metrics.accept(info.protocolVersion);
       if (this.root.config.sticky) this.place(info.clientId);
+      const inspection = this.root.config.inspection;
+      if (inspection.inspectPublish)
+        this.framer = new PacketFramer(info.protocolVersion, inspection.maxPublishPayloadBytes, inspection.topicPrefix);
       log(
         LogLevel.Debug,
         'mqtt-filter: CONNECT accepted: protocol_version=' +
@@ -196,6 +261,17 @@ export class Connection {
     );
     if (close) proxy_close_stream(StreamType.Downstream);
   }
+}
+
+/** Header bytes copied from Envoy's buffer per host call while inspecting. */
+const INSPECT_WINDOW: usize = 512;
+
+function inspectionSummary(c: InspectionConfig): string {
+  let out = c.tenant.length > 0 ? ' tenant=' + c.tenant : '';
+  if (!c.inspectPublish) return out + ' inspectPublish=false';
+  out += ' inspectPublish=true maxPublishPayloadBytes=' + c.maxPublishPayloadBytes.toString();
+  if (c.topicPrefix.length > 0) out += ' topicPrefix=' + quote(String.UTF8.decode(c.topicPrefix.buffer));
+  return out;
 }
 
 /** A value for a log line: quoted, with quotes, backslashes and control characters escaped. */

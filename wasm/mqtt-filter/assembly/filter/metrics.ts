@@ -1,8 +1,10 @@
-// The filter's counters. Names carry their tag as a dotted suffix ("….protocol_version.5"), the
-// way Envoy's own stats do; a stats_config tag specifier turns it into a Prometheus label
-// (docs/mqtt-filter.md). Envoy shows them under its "wasmcustom." scope.
+// The filter's counters. Names carry their tags as dotted parts ("….protocol_version.5"), the
+// way Envoy's own stats do; stats_config tag specifiers turn them into Prometheus labels
+// (docs/mqtt-filter.md). A tenant's chain puts ".tenant.<name>" right after the base name.
+// Envoy shows them under its "wasmcustom." scope.
 import { LogLevel, MetricType, Status, proxy_define_metric, proxy_increment_metric } from '../abi/host';
 import { log } from '../abi/memory';
+import { StreamClose, STREAM_CLOSE_COUNT, streamCloseName } from '../mqtt/framing';
 import { Refusal, REFUSAL_COUNT, refusalName } from '../mqtt/refusal';
 
 /** What sticky placement did with an accepted CONNECT. */
@@ -36,13 +38,31 @@ export class Metrics {
   private connections: u32 = 0;
   /** Sticky placement: index Placement below. */
   private placement: u32[] = [0, 0, 0];
+  /** PUBLISH inspection: packets read, and closes by StreamClose. */
+  private inspected: u32 = 0;
+  private streamClosed: u32[] = new Array<u32>(STREAM_CLOSE_COUNT);
 
-  constructor() {
+  /** @param tenant the chain's tenant (the label); empty: the default chain, no label. */
+  constructor(public tenant: string = '') {
+    const t = tenant.length > 0 ? '.tenant.' + tenant : '';
     for (let level = 3; level <= 5; level++)
-      this.accepted[level] = defineCounter('mqtt_connect_total.protocol_version.' + level.toString());
-    for (let r = 1; r < REFUSAL_COUNT; r++) this.refused[r] = defineCounter('mqtt_connect_refused_total.reason.' + refusalName(<Refusal>r));
-    this.connections = defineCounter('mqtt_connections_total');
-    for (let r = 0; r < PLACEMENT_NAMES.length; r++) this.placement[r] = defineCounter('mqtt_placement_total.result.' + PLACEMENT_NAMES[r]);
+      this.accepted[level] = defineCounter('mqtt_connect_total' + t + '.protocol_version.' + level.toString());
+    for (let r = 1; r < REFUSAL_COUNT; r++)
+      this.refused[r] = defineCounter('mqtt_connect_refused_total' + t + '.reason.' + refusalName(<Refusal>r));
+    this.connections = defineCounter('mqtt_connections_total' + t);
+    for (let r = 0; r < PLACEMENT_NAMES.length; r++)
+      this.placement[r] = defineCounter('mqtt_placement_total' + t + '.result.' + PLACEMENT_NAMES[r]);
+    this.inspected = defineCounter('mqtt_publish_inspected_total' + t);
+    for (let r = 1; r < STREAM_CLOSE_COUNT; r++)
+      this.streamClosed[r] = defineCounter('mqtt_stream_closed_total' + t + '.reason.' + streamCloseName(<StreamClose>r));
+  }
+
+  publishes(n: u32): void {
+    if (n > 0 && this.inspected != 0) proxy_increment_metric(this.inspected, <i64>n);
+  }
+
+  closeStream(reason: StreamClose): void {
+    if (<i32>reason > 0 && <i32>reason < STREAM_CLOSE_COUNT) bump(this.streamClosed[<i32>reason]);
   }
 
   placed(result: Placement): void {
