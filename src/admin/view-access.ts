@@ -6,8 +6,7 @@
 // and Prometheus reach them without a secret.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
-import { bearerMatches } from './operator-routes';
+import { bearerMatches, isLoopbackHost } from './operator-routes';
 
 /** The paths behind the check; /healthz, /readyz and /metrics are not. */
 export function isViewPath(path: string): boolean {
@@ -91,12 +90,9 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback, as Node reports a socket's peer. */
+/** True for a loopback peer address as Node reports it (127.0.0.0/8, ::1, IPv4-mapped loopback). */
 export function isLoopbackPeer(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  if (isIP(address) === 4) return address.startsWith('127.');
-  const lower = address.toLowerCase();
-  return lower === '::1' || lower.startsWith('::ffff:127.');
+  return address !== undefined && isLoopbackHost(address);
 }
 
 /** The page a browser on the network gets instead of /ui: one field, posted to /ui/login. */
