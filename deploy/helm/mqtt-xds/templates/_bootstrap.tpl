@@ -46,6 +46,22 @@ overload_manager:
         - name: envoy.resource_monitors.fixed_heap
           threshold: { value: 0.95 }
 
+# The MQTT Wasm filter's counters carry their tags as dotted parts
+# (wasmcustom.mqtt_connect_total.tenant.acme.protocol_version.5); these make them Prometheus
+# labels: mqtt_connect_total{mqtt_tenant="acme",mqtt_protocol_version="5"} (docs/mqtt-filter.md#metrics).
+stats_config:
+  stats_tags:
+    - tag_name: mqtt_tenant
+      regex: '^wasmcustom\.mqtt_\w+(\.tenant\.([a-z0-9-]+))'
+    - tag_name: mqtt_protocol_version
+      regex: '^wasmcustom\.mqtt_connect_total(?:\.tenant\.[a-z0-9-]+)?(\.protocol_version\.(\d+))$'
+    - tag_name: mqtt_refusal_reason
+      regex: '^wasmcustom\.mqtt_connect_refused_total(?:\.tenant\.[a-z0-9-]+)?(\.reason\.(\w+))$'
+    - tag_name: mqtt_close_reason
+      regex: '^wasmcustom\.mqtt_stream_closed_total(?:\.tenant\.[a-z0-9-]+)?(\.reason\.(\w+))$'
+    - tag_name: mqtt_placement_result
+      regex: '^wasmcustom\.mqtt_placement_total(?:\.tenant\.[a-z0-9-]+)?(\.result\.(\w+))$'
+
 dynamic_resources:
   ads_config:
     # GRPC = state of the world: each response carries all resources of its type.
