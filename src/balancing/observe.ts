@@ -86,6 +86,7 @@ export function observe(
     smoothed,
     inferred,
     weight: old?.weight,
+    heldError: old?.heldError,
     staleSinceMs: metrics === 'stale' ? (staleAlready ? old.staleSinceMs : nowMs) : undefined,
     staleHoldWeight: metrics === 'stale' ? (staleAlready ? old.staleHoldWeight : old?.weight) : undefined,
     overloadedAtMs: old?.overloadedAtMs,

@@ -30,6 +30,8 @@ export interface BrokerState {
   readonly inferred?: InferredCapacity;
   /** Last weight decided, before the uint32 sum limit. */
   readonly weight?: number;
+  /** Relative errors held back by minRelativeChange, summed over scrapes while on one side (weight-limits.ts). */
+  readonly heldError?: number;
   /** When fresh metrics went missing; absent while they are fresh. */
   readonly staleSinceMs?: number;
   /** The weight when metrics went missing: held for the grace period, then decayed from. */
