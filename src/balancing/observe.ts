@@ -2,7 +2,18 @@ import { entryOf, type CapacityClass, type OverloadPolicy, type Policy, type Sig
 import type { Broker, BrokerLoad, EnvoyBrokerLoad, LoadSignals, WeighedSignal } from '../domain';
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
 import { checkAgainstEnvoys, type EnvoyCheck } from './envoy-check';
-import { alphaOver, compact, ewma, inferCapacity, ratioOver, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
+import { overloadSeverity } from './factors';
+import {
+  alphaOver,
+  compact,
+  ewma,
+  inferCapacity,
+  ratioOver,
+  REFERENCE_CPU_ALPHA,
+  smoothSignals,
+  type BrokerState,
+  type SmoothedSignals,
+} from './policy-state';
 
 /** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
 const INTERVAL_ALPHA = 0.3;
@@ -66,11 +77,18 @@ export function observe(
     const { per } = policy.smoothing;
     smoothed = smoothSignals(old?.smoothed, check.signals, alphaOver(policy.smoothing.alpha, dtMs, per));
     const { inference } = policy.capacity;
-    inferred = inferCapacity(old?.inferred, check.signals, {
-      ...inference,
-      alpha: alphaOver(inference.alpha, dtMs, per),
-      maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per),
-    });
+    // A broker reporting an overload (HiveMQ's level, back-pressure, clients not writable;
+    // not CPU alone) burns CPU on more than its connections: its samples would take it for
+    // smaller than it is long after the overload ends. Throttling has its own bound
+    // (capacity.inference.maxThrottledRatio).
+    if (overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) === 0) {
+      inferred = inferCapacity(
+        old?.inferred,
+        check.signals,
+        { ...inference, alpha: alphaOver(inference.alpha, dtMs, per), maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per) },
+        alphaOver(REFERENCE_CPU_ALPHA, dtMs, per),
+      );
+    }
     if (sampleMs !== undefined && load.scrapedAtMs > sampleMs) {
       sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);
     }
@@ -86,6 +104,7 @@ export function observe(
     smoothed,
     inferred,
     weight: old?.weight,
+    heldError: old?.heldError,
     staleSinceMs: metrics === 'stale' ? (staleAlready ? old.staleSinceMs : nowMs) : undefined,
     staleHoldWeight: metrics === 'stale' ? (staleAlready ? old.staleHoldWeight : old?.weight) : undefined,
     overloadedAtMs: old?.overloadedAtMs,

@@ -182,8 +182,8 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const last = a.state.weight;
   const fair = (policy.weightScale * a.capacity.connections) / fleet.meanCapacity;
   const { overloadedAtMs, samples: overloadSamples, calmSamples, severity: overloadSeverity } = verdict;
-  const done = (weight: number, reason: string, factors: Factors = NO_FACTORS): Decided => ({
-    state: compact({ ...a.state, weight, overloadedAtMs, overloadSamples, calmSamples, overloadSeverity }),
+  const done = (weight: number, reason: string, factors: Factors = NO_FACTORS, heldError?: number): Decided => ({
+    state: compact({ ...a.state, weight, heldError, overloadedAtMs, overloadSamples, calmSamples, overloadSeverity }),
     decision: {
       name: a.broker.name,
       weight,
@@ -277,9 +277,10 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
     target = fair * ramp.value;
   }
   if (ramp.reason !== '') reasons.push(ramp.reason);
-  const limited = limitWeight(target, last, { urgentDecrease, hold }, policy);
+  const newSample = a.metrics === 'fresh' && a.newSample;
+  const limited = limitWeight(target, last, { urgentDecrease, hold, newSample, heldError: a.state.heldError }, policy);
   if (limited.reason !== '') reasons.push(limited.reason);
-  return done(limited.weight, reasons.join('; '), factors);
+  return done(limited.weight, reasons.join('; '), factors, limited.heldError);
 }
 
 function excludedDecision(v: View): BrokerDecision {

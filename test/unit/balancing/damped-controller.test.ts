@@ -118,6 +118,16 @@ describe('overload confirmed over two scrapes', () => {
     expect(weights[2]).toBe(50);
   });
 
+  it('no longer cuts hard once a severe overload has eased to a mild one', () => {
+    // Throttled once (severe), then at the CPU threshold only: held at its fair share, not the floor.
+    const throttled = { ...normal, cpu: 0.99, throttledRatio: 0.9 };
+    const hot = { ...normal, cpu: 0.99, throttledRatio: 0 };
+    const { weights, reasons } = series([normal, throttled, hot, hot, hot]);
+    expect(weights[1]).toBe(50);
+    expect(reasons[4]).toContain('overloaded at its threshold, no more than its fair share');
+    expect(weights[4]).toBeGreaterThan(weights[1]);
+  });
+
   it('ends the cut after two calm scrapes, and an overloaded one starts the count again', () => {
     const { weights } = series([level, level, normal, level, normal, normal, normal]);
     // A severe level is believed at once; the calm count restarts at the fourth scrape.

@@ -41,3 +41,59 @@ describe('fitWeightSum', () => {
     expect(Math.min(...fitted.weights)).toBe(1);
   });
 });
+
+describe('limitWeight: an error that persists gets through the hysteresis', () => {
+  const sample = (heldError?: number) => ({ ...normal, newSample: true, ...(heldError === undefined ? {} : { heldError }) });
+
+  it('holds a change below minRelativeChange once, and remembers it', () => {
+    const first = limitWeight(1060, 1000, sample(), policy);
+    expect(first.weight).toBe(1000);
+    expect(first.heldError).toBeCloseTo(0.06, 9);
+  });
+
+  /** The weights published over scrapes that each ask for `target`, starting from 1000. */
+  const over = (target: number, scrapes: number): number[] => {
+    let heldError: number | undefined;
+    return Array.from({ length: scrapes }, () => {
+      const out = limitWeight(target, 1000, sample(heldError), policy);
+      heldError = out.heldError;
+      return out.weight;
+    });
+  };
+
+  it('lets it through once the held errors on one side add up to 3 × minRelativeChange', () => {
+    // 8 % a scrape: 24 % after three, 32 % after four; then the sum starts again.
+    expect(over(1080, 5)).toEqual([1000, 1000, 1000, 1080, 1000]);
+    expect(limitWeight(1060, 1000, sample(0.25), policy).heldError).toBeUndefined();
+  });
+
+  it('the same for a fall', () => {
+    expect(over(930, 5)).toEqual([1000, 1000, 1000, 1000, 930]);
+  });
+
+  it('a tiny error still never moves a weight before many scrapes have shown it', () => {
+    // 0.7 % a scrape: 29.4 % after 42, 30.1 % after 43.
+    expect(over(1007, 42).every((w) => w === 1000)).toBe(true);
+    expect(over(1007, 43).at(-1)).toBe(1007);
+  });
+
+  it('starts again when the error changes side: noise around the weight is not summed', () => {
+    const up = limitWeight(1060, 1000, sample(), policy);
+    const down = limitWeight(950, 1000, sample(up.heldError), policy);
+    expect(down.weight).toBe(1000);
+    expect(down.heldError).toBeCloseTo(-0.05, 9);
+    const upAgain = limitWeight(1060, 1000, sample(down.heldError), policy);
+    expect(upAgain.heldError).toBeCloseTo(0.06, 9);
+  });
+
+  it('counts an error once per scrape, not once per computation', () => {
+    const first = limitWeight(1060, 1000, sample(), policy);
+    const between = limitWeight(1060, 1000, { ...normal, newSample: false, heldError: first.heldError }, policy);
+    expect(between.weight).toBe(1000);
+    expect(between.heldError).toBeCloseTo(0.06, 9);
+  });
+
+  it('forgets the sum when told to hold', () => {
+    expect(limitWeight(1060, 1000, { ...sample(0.09), hold: true }, policy).heldError).toBeUndefined();
+  });
+});
