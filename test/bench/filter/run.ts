@@ -21,12 +21,16 @@ import { processCpuSeconds } from '../../support/cgroup';
 import { startEnvoy, untilHealthy, type EnvoyHandle } from '../../support/envoy';
 import { machineLine } from '../lb/report';
 import { connectRate, publishChunk, publishFlood } from './load';
+import { startStatic } from './static';
 import { parseVariants, policyText, roundOrder, summarise, type Measurement, type Summary, type Variant } from './variants';
 
 const USAGE = `usage: npm run bench:filter -- [--rounds 5] [--connects 2000] [--concurrency 32] [--publishers 4]
        [--seconds 5] [--payload-bytes 128] [--variants none,weighted,sticky] [--filter JSON]... [--out DIR]
 
-  --variants  built-in variants, in order: none (no filter), weighted, sticky (placement: sticky)
+  --variants  built-in variants, in order: none (no filter), weighted, sticky (placement: sticky);
+              for diagnosis, Envoy from a static bootstrap without mqtt-xds: static-immediate,
+              static-early-data (tcp_proxy alone, upstream_connect_mode IMMEDIATE / ON_DOWNSTREAM_DATA)
+              and static-filter (the filter in front, ON_DOWNSTREAM_DATA)
   --filter    one more variant: these mqttFilter settings over weighted's, e.g. '{"inspectPublish":true}';
               repeatable; a setting mqtt-xds does not know skips that variant, saying why`;
 
@@ -131,12 +135,16 @@ async function startSink(brokers: number): Promise<Sink> {
 interface Plane {
   readonly variant: Variant;
   readonly port: number;
-  readonly envoy: EnvoyHandle;
+  readonly envoy: { readonly pid: number };
   stop(): Promise<void>;
 }
 
 /** mqtt-xds with the variant's policy, and its Envoy holding every broker healthy; a string says why the variant cannot run. */
 async function startVariant(v: Variant, sinkPorts: readonly number[], index: number): Promise<Plane | string> {
+  if (v.staticBootstrap !== undefined) {
+    const s = await startStatic(v.staticBootstrap, sinkPorts);
+    return { variant: v, port: s.port, envoy: s.envoy, stop: () => s.envoy.stop() };
+  }
   const setup = await planeConfig();
   const text = policyText(v);
   const policyFile = path.join(setup.dir, 'policy.yaml');

@@ -9,12 +9,20 @@ export interface Variant {
   readonly name: string;
   /** The policy's mqttFilter section; undefined: no filter. */
   readonly filter?: Readonly<Record<string, unknown>>;
+  /**
+   * Diagnosis, not the product path: a static Envoy bootstrap (static.ts) with tcp_proxy alone,
+   * connecting upstream at once or on the first data, or with the filter in front.
+   */
+  readonly staticBootstrap?: 'immediate' | 'early-data' | 'filter';
 }
 
 export const BUILT_IN_VARIANTS: readonly Variant[] = [
   { name: 'none' },
   { name: 'weighted', filter: { enabled: true, placement: 'weighted' } },
   { name: 'sticky', filter: { enabled: true, placement: 'sticky' } },
+  { name: 'static-immediate', staticBootstrap: 'immediate' },
+  { name: 'static-early-data', staticBootstrap: 'early-data' },
+  { name: 'static-filter', staticBootstrap: 'filter' },
 ];
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -53,7 +61,7 @@ export function parseVariants(names: string, filters: readonly string[]): Parsed
 
 /** The policy file for a variant; undefined for none (mqtt-xds's defaults: no filter). */
 export function policyText(v: Variant): string | undefined {
-  return v.filter === undefined ? undefined : YAML.stringify({ mqttFilter: v.filter });
+  return v.filter === undefined || v.staticBootstrap !== undefined ? undefined : YAML.stringify({ mqttFilter: v.filter });
 }
 
 export function median(xs: readonly number[]): number | null {
