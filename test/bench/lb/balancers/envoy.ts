@@ -44,6 +44,8 @@ const SETTINGS: Partial<Record<StrategyName, PlaneSettings>> = {
   'envoy-least-request': { mode: 'static', lbPolicy: 'LEAST_REQUEST' },
   'mqtt-xds': { mode: 'metrics', lbPolicy: 'ROUND_ROBIN' },
   'mqtt-xds-sticky': { mode: 'metrics', lbPolicy: 'ROUND_ROBIN', sticky: true },
+  // Maglev under weights that never move (∝ capacity), as haproxy-sticky's: stickiness of the hash itself.
+  'mqtt-xds-sticky-static': { mode: 'static', lbPolicy: 'ROUND_ROBIN', weighted: true, sticky: true },
 };
 
 /** The filter mqtt-xds sends inline over ECDS; scripts/setup builds it. */
@@ -102,10 +104,11 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     '--scrape-timeout-ms',
     String(scrape.timeoutMs),
   ];
-  const policyYaml = settings.sticky ? stickyPolicyYaml(ctx.scenario.policyYaml) : ctx.scenario.policyYaml;
+  // Static mode reads no policy file but the filter's section; the scenario's policy is for metrics.
+  const policyYaml = settings.sticky ? stickyPolicyYaml(metrics ? ctx.scenario.policyYaml : undefined) : ctx.scenario.policyYaml;
   if (settings.sticky && !fs.existsSync(WASM_FILE))
     throw new Error(`${WASM_FILE} is missing; run scripts/setup (it builds the MQTT filter)`);
-  if (metrics && policyYaml !== undefined) {
+  if ((metrics || settings.sticky) && policyYaml !== undefined) {
     const policyFile = path.join(ctx.workDir, 'policy.yaml');
     fs.writeFileSync(policyFile, policyYaml);
     args.push('--balancing-policy-file', policyFile);

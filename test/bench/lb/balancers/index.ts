@@ -17,6 +17,7 @@ const STARTERS: Record<StrategyName, (ctx: BalancerContext) => Promise<Balancer>
   'nginx-least-conn-weighted': startNginxBalancer,
   'mqtt-xds': startEnvoyBalancer,
   'mqtt-xds-sticky': startEnvoyBalancer,
+  'mqtt-xds-sticky-static': startEnvoyBalancer,
   'haproxy-sticky': startHaproxyBalancer,
 };
 
