@@ -19,6 +19,8 @@ export interface StaticEnvoyOptions {
 
 export interface StaticEnvoy {
   admin: EnvoyAdmin;
+  /** Envoy's process id (setpriv execs it, keeping the pid). */
+  pid: number;
   /** The last ~400 lines Envoy printed. */
   logs(): string;
   /** The port Envoy bound for the listener `name` (bootstraps here bind port 0). */
@@ -76,6 +78,7 @@ export async function startStaticEnvoy(bootstrap: Record<string, unknown>, optio
         if (status === 200) {
           return {
             admin,
+            pid: child.pid ?? -1,
             logs: () => ring.text(),
             stop,
             listenerPort: async (name) => {

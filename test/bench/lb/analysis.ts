@@ -5,6 +5,7 @@ import { analyseMoves, type MoveResults } from './move-results';
 import { readsMetrics, type ScrapeSettings } from './run-plan';
 import type { Sample, StrategyRun } from './samples';
 import type { Scenario, StrategyName } from './scenario';
+import { stickiness, type BrokerSetChange, type StickinessResult } from './stickiness';
 import {
   capacityErrors,
   firstSuspects,
@@ -73,7 +74,19 @@ export interface StrategyResult extends MoveResults {
   readonly clients: ClientStats;
   readonly eds?: EdsResult;
   readonly twoEnvoys?: TwoEnvoyResult;
+  /** Reconnects that reached the id's previous broker (stickiness.ts); absent for runs without placements. */
+  readonly stickiness?: StickinessResult;
   readonly samples: number;
+}
+
+/** The events that change which brokers a balancer may pick. */
+const BROKER_SET_EVENTS = new Set(['broker-join', 'broker-leave', 'drain', 'kill']);
+
+/** The broker-set changes as they happened in the run (its event records, not the plan). */
+export function brokerSetChanges(run: StrategyRun): BrokerSetChange[] {
+  return run.events
+    .filter((e) => BROKER_SET_EVENTS.has(e.kind) && e.error === undefined)
+    .map((e) => ({ atSec: e.atSec, ...(e.kind === 'broker-join' && e.broker !== undefined ? { joined: e.broker } : {}) }));
 }
 
 const FAIR_SHARE_TARGET = 0.9;
@@ -123,6 +136,7 @@ export function analyse(scenario: Scenario, run: StrategyRun): StrategyResult {
     ...edsPart(scenario, run, inSteady),
     ...twoEnvoyPart(scenario, samples),
     ...analyseMoves(scenario, run),
+    ...(run.placements ? { stickiness: stickiness(run.placements, brokerSetChanges(run)) } : {}),
     samples: samples.length,
   };
 }

@@ -69,6 +69,7 @@ export function renderMarkdown(scenario: Scenario, results: readonly StrategyRes
     for (const r of accepted) lines.push(`- ${r.label}: ${r.twoEnvoys!.accepted.join(' / ')}`);
   }
   lines.push(
+    ...stickinessTable(results),
     ...spikeTable(scenario, results),
     ...suspectTable(scenario, results),
     ...capacityTable(scenario, results),
@@ -80,6 +81,29 @@ export function renderMarkdown(scenario: Scenario, results: readonly StrategyRes
 /** mqtt-xds rows: the scrape interval and timeout that run used; "–" for strategies that read no metrics. */
 function scrapeCell(r: StrategyResult): string {
   return r.scrape ? `${r.scrape.intervalMs} ms (${r.scrape.timeoutMs} ms)` : '–';
+}
+
+const pct = (share: number | null): string => (share === null ? '–' : `${(share * 100).toFixed(1)}%`);
+
+/** Stickiness (stickiness.ts): how many reconnects came back to the id's previous broker. */
+export function stickinessTable(results: readonly StrategyResult[]): string[] {
+  const withPlacements = results.filter((r) => r.stickiness);
+  if (withPlacements.length === 0) return [];
+  const lines = [
+    '',
+    "Stickiness: reconnects (an id's next connection, as GET /admin/clients showed it once a second) that reached the broker of its previous connection.",
+    '',
+    '| strategy | reconnects | same broker | while the broker set was stable | across a change: reconnects / moved (to a joined broker) |',
+    '|---|---|---|---|---|',
+  ];
+  for (const r of withPlacements) {
+    const s = r.stickiness!;
+    const a = s.acrossChanges;
+    lines.push(
+      `| ${r.label} | ${s.reconnects} | ${pct(s.share)} | ${pct(s.stable.share)} (${s.stable.same}/${s.stable.reconnects}) | ${a.reconnects} / ${a.moved} (${a.movedToJoined}) |`,
+    );
+  }
+  return lines;
 }
 
 /** The spike window's own numbers, where the steady window would show only the recovery. */

@@ -3,7 +3,7 @@
 // or both, each as its own row (`mqtt-xds` and `mqtt-xds@5s`), so a result measured with
 // a scrape every second is never mistaken for what ships.
 import { settingByKey } from '../../../src/config/settings';
-import { STRATEGIES, WEIGHTED_STRATEGIES, type Scenario, type StrategyName } from './scenario';
+import { OPT_IN_STRATEGIES, STRATEGIES, WEIGHTED_STRATEGIES, type Scenario, type StrategyName } from './scenario';
 
 export const SCRAPE_CHOICES = ['scenario', 'production', 'both'] as const;
 export type ScrapeChoice = (typeof SCRAPE_CHOICES)[number];
@@ -28,13 +28,16 @@ export interface RunPlan {
 
 /** The strategies that scrape broker metrics (and so see noise, lies and slow pages). */
 export function readsMetrics(strategy: StrategyName): boolean {
-  return strategy === 'mqtt-xds';
+  return strategy === 'mqtt-xds' || strategy === 'mqtt-xds-sticky';
 }
 
-/** Every strategy, except the weighted ones when every broker has the same capacity (they would be the unweighted ones again). */
+/**
+ * Every strategy but the opt-in ones, and without the weighted ones when every broker has
+ * the same capacity (they would be the unweighted ones again).
+ */
 export function defaultStrategies(scenario: Scenario): StrategyName[] {
   const sized = new Set(scenario.brokers.map((b) => b.capacity)).size > 1;
-  return STRATEGIES.filter((s) => sized || !WEIGHTED_STRATEGIES.includes(s));
+  return STRATEGIES.filter((s) => !OPT_IN_STRATEGIES.includes(s) && (sized || !WEIGHTED_STRATEGIES.includes(s)));
 }
 
 /**

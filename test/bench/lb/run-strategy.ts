@@ -15,6 +15,7 @@ import { brokerCpuOptions } from './scenario-broker-cpu';
 import { applyEvent, round, within } from './run-events';
 import { readsMetrics, type RunPlan } from './run-plan';
 import { brokersPresentAt, METRICS_EVENT_KINDS, type Scenario, type ScenarioEvent } from './scenario';
+import { PlacementLog } from './stickiness';
 import type { BrokerSample, DrainRecord, EventRecord, KillRecord, Sample, StrategyRun } from './samples';
 
 const SAMPLE_PERIOD_MS = 1000;
@@ -90,6 +91,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
 
     const edsPushesAtStart = await balancer.edsPushes?.().catch(() => undefined);
     const t0 = Date.now();
+    const placements = new PlacementLog(t0);
     const tNow = (): number => (Date.now() - t0) / 1000;
     const events: EventRecord[] = [];
     const b = balancer;
@@ -116,7 +118,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
       if (wait > 0) await sleep(wait);
       // A sample that fell more than a period behind is skipped rather than bunched.
       if (Date.now() - (t0 + k * SAMPLE_PERIOD_MS) > SAMPLE_PERIOD_MS) continue;
-      samples.push(await takeSample(tNow(), scenario, brokers, stopped, fleet, b));
+      samples.push(await takeSample(tNow(), scenario, brokers, stopped, fleet, b, placements));
       if (k % 10 === 0) log(progressLine(samples[samples.length - 1]));
     }
     const drainRecords: DrainRecord[] = [];
@@ -133,6 +135,7 @@ export async function runStrategy(opts: RunOptions): Promise<StrategyRun> {
       ...(drainRecords.length > 0 ? { drains: drainRecords } : {}),
       ...(kills.length > 0 ? { kills } : {}),
       ...(countersAtEnd ? { countersAtEnd } : {}),
+      placements: placements.connections(),
       wallSec: round((Date.now() - started) / 1000),
       workDir: opts.workDir,
     };
@@ -153,8 +156,17 @@ async function takeSample(
   stopped: ReadonlySet<string>,
   fleet: ClientFleet,
   balancer: Balancer,
+  placements: PlacementLog,
 ): Promise<Sample> {
   const present = brokersPresentAt(scenario, tSec);
+  // Who is connected where, for stickiness; a broker that does not answer in time is skipped this second.
+  const observed = Promise.all(
+    [...brokers.values()].map(async (b) => {
+      if (stopped.has(b.name)) return;
+      const clients = await within(b.clients(), 2000).catch(() => undefined);
+      if (clients) placements.observe(b.name, clients);
+    }),
+  );
   const states = await Promise.all(
     [...brokers.values()].map(async (b): Promise<BrokerSample | undefined> => {
       if (stopped.has(b.name)) return undefined;
@@ -179,6 +191,7 @@ async function takeSample(
     balancer.suspects ? within(balancer.suspects(), 2000).catch(() => undefined) : undefined,
     balancer.capacities ? within(balancer.capacities(), 2000).catch(() => undefined) : undefined,
   ]);
+  await observed;
   return {
     tSec: round(tSec),
     brokers: states.filter((s): s is BrokerSample => s !== undefined),

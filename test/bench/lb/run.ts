@@ -14,16 +14,16 @@ import { envoyBinary } from '../../support/envoy';
 import { analyse, type StrategyResult } from './analysis';
 import { isEnvoyStrategy } from './balancers/envoy';
 import { writeReport } from './report';
-import { defaultStrategies, planRuns, PRODUCTION_SCRAPE, SCRAPE_CHOICES, type ScrapeChoice } from './run-plan';
+import { defaultStrategies, planRuns, PRODUCTION_SCRAPE, readsMetrics, SCRAPE_CHOICES, type ScrapeChoice } from './run-plan';
 import { runStrategy } from './run-strategy';
-import { STRATEGIES, type Scenario, type StrategyName } from './scenario';
+import { OPT_IN_STRATEGIES, STRATEGIES, type Scenario, type StrategyName } from './scenario';
 import { describeProblems, parseScenario } from './scenario-parse';
 import type { StrategyRun } from './samples';
 
 const USAGE = `usage: npm run bench:lb -- <scenario.yaml> [--strategies ${STRATEGIES.join(',')}] [--scrape ${SCRAPE_CHOICES.join('|')}] [--out DIR] [--keep-work]
 
-  --strategies  comma-separated subset, run in the order given (default: all, in the order above;
-                the -weighted ones only when the brokers' capacities differ)
+  --strategies  comma-separated subset, run in the order given (default: all in the order above but
+                ${OPT_IN_STRATEGIES.join(' and ')}; the -weighted ones only when the brokers' capacities differ)
   --scrape      mqtt-xds's scrape interval: the scenario's, production (${PRODUCTION_SCRAPE.intervalMs} ms, row mqtt-xds@${PRODUCTION_SCRAPE.intervalMs / 1000}s),
                 or both as two rows (default both; one row when they are the same)
   --out         where <scenario>-results.{md,json} and <scenario>.svg go (default .local/bench/lb)
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
  * brokers without joins or load events may rightly keep equal weights.
  */
 function staticWeightsWarning(scenario: Scenario, run: StrategyRun): string | undefined {
-  if (run.strategy !== 'mqtt-xds') return undefined;
+  if (!readsMetrics(run.strategy)) return undefined;
   const equal = new Set(scenario.brokers.map((b) => b.capacity)).size === 1;
   const stirred = scenario.events.some((e) => e.kind === 'broker-join' || e.kind === 'overload' || e.kind === 'extra-load');
   if (equal && !stirred) return undefined;

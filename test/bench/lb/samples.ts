@@ -3,6 +3,7 @@
 import type { InstanceView } from './balancers';
 import type { ClientStats, ClientTimeline } from './clients';
 import type { ScrapeSettings } from './run-plan';
+import type { Placement } from './stickiness';
 import type { StrategyName } from './scenario';
 
 export interface BrokerSample {
@@ -98,6 +99,8 @@ export interface StrategyRun {
   readonly kills?: readonly KillRecord[];
   /** Envoy strategies: Envoy's shedding counters at the end of the run. */
   readonly countersAtEnd?: Readonly<Record<string, number>>;
+  /** Every client connection seen on a broker (GET /admin/clients once a second), for stickiness. */
+  readonly placements?: readonly Placement[];
   /** Wall-clock seconds the run took, setup included. */
   readonly wallSec: number;
   /** Where configs and process logs of this run were kept. */

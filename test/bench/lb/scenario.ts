@@ -15,8 +15,16 @@ export const STRATEGIES = [
   'nginx-least-conn',
   'nginx-least-conn-weighted',
   'mqtt-xds',
+  'mqtt-xds-sticky',
+  'mqtt-xds-sticky-static',
+  'haproxy-sticky',
 ] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
+/**
+ * Client-id hashing (docs/lb-benchmark.md, "Sticky placement"): run only when named in
+ * --strategies, so the default run and its time stay as they were.
+ */
+export const OPT_IN_STRATEGIES: readonly StrategyName[] = ['mqtt-xds-sticky', 'mqtt-xds-sticky-static', 'haproxy-sticky'];
 export const WEIGHTED_STRATEGIES: readonly StrategyName[] = [
   'envoy-rr-weighted',
   'haproxy-leastconn-weighted',

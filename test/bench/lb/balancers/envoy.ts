@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { REPO_ROOT } from '../../../../src/util/repo-root';
 import { freePort } from '../../../support/ports';
 import { startEnvoy, type EnvoyHandle } from '../../../support/envoy';
@@ -33,6 +34,8 @@ interface PlaneSettings {
   readonly lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST';
   /** Static weights ∝ capacity in the brokers file (capacity-weights.ts). */
   readonly weighted?: boolean;
+  /** The MQTT Wasm filter with `placement: sticky`: the client id is the Maglev hash key (docs/mqtt-filter.md). */
+  readonly sticky?: boolean;
 }
 
 const SETTINGS: Partial<Record<StrategyName, PlaneSettings>> = {
@@ -40,7 +43,21 @@ const SETTINGS: Partial<Record<StrategyName, PlaneSettings>> = {
   'envoy-rr-weighted': { mode: 'static', lbPolicy: 'ROUND_ROBIN', weighted: true },
   'envoy-least-request': { mode: 'static', lbPolicy: 'LEAST_REQUEST' },
   'mqtt-xds': { mode: 'metrics', lbPolicy: 'ROUND_ROBIN' },
+  'mqtt-xds-sticky': { mode: 'metrics', lbPolicy: 'ROUND_ROBIN', sticky: true },
+  // Maglev under weights that never move (∝ capacity), as haproxy-sticky's: stickiness of the hash itself.
+  'mqtt-xds-sticky-static': { mode: 'static', lbPolicy: 'ROUND_ROBIN', weighted: true, sticky: true },
 };
+
+/** The filter mqtt-xds sends inline over ECDS; scripts/setup builds it. */
+const WASM_FILE = path.join(REPO_ROOT, '.local', 'wasm', 'mqtt-filter.wasm');
+
+/** The scenario's policy with the MQTT filter on and placing by client id; its other mqttFilter keys stay. */
+export function stickyPolicyYaml(policyYaml: string | undefined): string {
+  const doc = (policyYaml === undefined ? {} : YAML.parse(policyYaml)) as Record<string, unknown> | null;
+  const policy = doc ?? {};
+  const own = typeof policy.mqttFilter === 'object' && policy.mqttFilter !== null ? policy.mqttFilter : {};
+  return YAML.stringify({ ...policy, mqttFilter: { ...own, enabled: true, placement: 'sticky' } });
+}
 
 export function isEnvoyStrategy(strategy: StrategyName): boolean {
   return SETTINGS[strategy] !== undefined;
@@ -87,9 +104,13 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     '--scrape-timeout-ms',
     String(scrape.timeoutMs),
   ];
-  if (metrics && ctx.scenario.policyYaml !== undefined) {
+  // Static mode reads no policy file but the filter's section; the scenario's policy is for metrics.
+  const policyYaml = settings.sticky ? stickyPolicyYaml(metrics ? ctx.scenario.policyYaml : undefined) : ctx.scenario.policyYaml;
+  if (settings.sticky && !fs.existsSync(WASM_FILE))
+    throw new Error(`${WASM_FILE} is missing; run scripts/setup (it builds the MQTT filter)`);
+  if ((metrics || settings.sticky) && policyYaml !== undefined) {
     const policyFile = path.join(ctx.workDir, 'policy.yaml');
-    fs.writeFileSync(policyFile, ctx.scenario.policyYaml);
+    fs.writeFileSync(policyFile, policyYaml);
     args.push('--balancing-policy-file', policyFile);
   }
   const adminToken = randomBytes(16).toString('hex');
@@ -136,7 +157,7 @@ export async function startEnvoyBalancer(ctx: BalancerContext): Promise<Balancer
     await stop();
     throw err;
   }
-  const how = `${settings.mode}${weights ? ', weights ∝ capacity' : ''}${metrics ? `, scrape every ${scrape.intervalMs} ms` : ''}`;
+  const how = `${settings.mode}${weights ? ', weights ∝ capacity' : ''}${settings.sticky ? ', MQTT filter, sticky (Maglev)' : ''}${metrics ? `, scrape every ${scrape.intervalMs} ms` : ''}`;
   ctx.log(`mqtt-xds (${how}, ${settings.lbPolicy}) with ${envoys.length} Envoy(s) on 127.0.0.1:${listenerPort}`);
 
   return {

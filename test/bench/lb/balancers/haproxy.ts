@@ -4,6 +4,10 @@
 // socket), as an operator adding a server without a reload would. A leaving broker is
 // disabled and its sessions shut down. haproxy-leastconn-weighted gives each server a
 // `weight` ∝ its broker's capacity, which leastconn divides the connection count by.
+// haproxy-sticky hashes on the CONNECT's client id instead: the frontend waits for a valid
+// CONNECT (`mqtt_is_valid`), and the backend's consistent hash over its client id
+// (`mqtt_field_value`; weights ∝ capacity, bounded load at 125 % as mqtt-xds-sticky's
+// Maglev) picks the broker.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -67,9 +71,11 @@ export async function startHaproxyBalancer(ctx: BalancerContext): Promise<Balanc
     await stop();
     throw err;
   }
-  ctx.log(
-    `HAProxy leastconn${ctx.strategy === 'haproxy-leastconn-weighted' ? ' (weights ∝ capacity)' : ''} x${instances.length} on 127.0.0.1:${port}`,
-  );
+  const how =
+    ctx.strategy === 'haproxy-sticky'
+      ? 'consistent hash on the client id (weights ∝ capacity)'
+      : `leastconn${ctx.strategy === 'haproxy-leastconn-weighted' ? ' (weights ∝ capacity)' : ''}`;
+  ctx.log(`HAProxy ${how} x${instances.length} on 127.0.0.1:${port}`);
 
   const all = async (commands: string[]): Promise<void> => {
     for (const inst of instances) {
@@ -89,7 +95,8 @@ export async function startHaproxyBalancer(ctx: BalancerContext): Promise<Balanc
 }
 
 function haproxyConfig(ctx: BalancerContext, port: number, socket: string, pidFile: string, initial: ReadonlySet<string>): string {
-  const weights = ctx.strategy === 'haproxy-leastconn-weighted' ? capacityWeights(ctx.scenario.brokers) : undefined;
+  const sticky = ctx.strategy === 'haproxy-sticky';
+  const weights = ctx.strategy === 'haproxy-leastconn-weighted' || sticky ? capacityWeights(ctx.scenario.brokers) : undefined;
   const servers = [...ctx.brokers.values()].map(
     (b) =>
       // A TCP connect check every 2 s: HAProxy's default health check, close to Envoy's cadence.
@@ -114,14 +121,28 @@ function haproxyConfig(ctx: BalancerContext, port: number, socket: string, pidFi
     'frontend mqtt',
     // Two instances bind the same port; HAProxy sets SO_REUSEPORT by default.
     `    bind 127.0.0.1:${port}`,
+    ...(sticky ? STICKY_FRONTEND : []),
     `    default_backend ${BACKEND}`,
     '',
     `backend ${BACKEND}`,
-    '    balance leastconn',
+    ...(sticky ? STICKY_BACKEND : ['    balance leastconn']),
     ...servers,
     '',
   ].join('\n');
 }
+
+// Wait (at most the MQTT filter's default first-packet deadline) for a whole, valid CONNECT;
+// anything else is refused, as the filter refuses it. The client id goes into a session
+// variable first: HAProxy 2.6.12 accepts `balance hash req.payload(0,0),mqtt_field_value(…)`
+// in the backend, but it found no key there and fell back to weighted round robin (measured:
+// 10 ids × 3 connects, 5 ids changed server), while `balance hash var(sess.cid)` keeps every id.
+const STICKY_FRONTEND = [
+  '    tcp-request inspect-delay 10s',
+  '    tcp-request content set-var(sess.cid) req.payload(0,0),mqtt_field_value(connect,client_identifier) if { req.payload(0,0),mqtt_is_valid }',
+  '    tcp-request content accept if { req.payload(0,0),mqtt_is_valid }',
+  '    tcp-request content reject',
+];
+const STICKY_BACKEND = ['    balance hash var(sess.cid)', '    hash-type consistent', '    hash-balance-factor 125'];
 
 /** One runtime API command over the stats socket; the reply text. */
 function runtime(socket: string, command: string, timeoutMs = 5000): Promise<string> {

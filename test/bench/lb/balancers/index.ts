@@ -16,6 +16,9 @@ const STARTERS: Record<StrategyName, (ctx: BalancerContext) => Promise<Balancer>
   'nginx-least-conn': startNginxBalancer,
   'nginx-least-conn-weighted': startNginxBalancer,
   'mqtt-xds': startEnvoyBalancer,
+  'mqtt-xds-sticky': startEnvoyBalancer,
+  'mqtt-xds-sticky-static': startEnvoyBalancer,
+  'haproxy-sticky': startHaproxyBalancer,
 };
 
 export function startBalancer(ctx: BalancerContext): Promise<Balancer> {
