@@ -2,6 +2,7 @@
 // it over ECDS). Every key is checked: an unknown key or a value out of range is an error naming
 // the key, and Envoy refuses the configuration.
 import { parseFlatJson } from './json';
+import { parseSalts, Salts } from './salts';
 
 export class FilterConfig {
   /** Largest first packet (fixed header included) the filter buffers; bigger is refused as too_large. */
@@ -12,10 +13,12 @@ export class FilterConfig {
   firstPacketTimeoutMs: u32 = 10000;
   /** "sticky": the client id becomes tcp_proxy's hash key (filter/placement.ts); "weighted": no key. */
   sticky: bool = false;
+  /** Sticky placement: ids the rebalancer moved, hashed with a salt (filter/salts.ts). */
+  salts: Salts = new Salts();
   error: string = '';
 }
 
-const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement'];
+const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement', 'saltedIds'];
 
 export function parseConfig(text: string): FilterConfig {
   const config = new FilterConfig();
@@ -39,6 +42,13 @@ export function parseConfig(text: string): FilterConfig {
       config.sticky = value.str == 'sticky';
       continue;
     }
+    if (key == 'saltedIds') {
+      if (value.kind != 3) return bad(config, key, 'a string');
+      const salts = parseSalts(value.str);
+      if (salts.error.length > 0) return bad(config, key, '', salts.error);
+      config.salts = salts;
+      continue;
+    }
     if (value.kind != 2 || value.num != Math.floor(value.num)) {
       config.error = '"' + key + '" must be an integer';
       return config;
@@ -60,7 +70,7 @@ export function parseConfig(text: string): FilterConfig {
   return config;
 }
 
-function bad(config: FilterConfig, key: string, range: string): FilterConfig {
-  config.error = '"' + key + '" must be ' + range;
+function bad(config: FilterConfig, key: string, range: string, error: string = ''): FilterConfig {
+  config.error = error.length > 0 ? error : '"' + key + '" must be ' + range;
   return config;
 }

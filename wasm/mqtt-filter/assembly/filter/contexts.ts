@@ -57,7 +57,9 @@ export class Root {
         ' firstPacketTimeoutMs=' +
         timeout.toString() +
         ' placement=' +
-        (config.sticky ? 'sticky' : 'weighted'),
+        (config.sticky ? 'sticky' : 'weighted') +
+        ' saltedIds=' +
+        config.salts.entries.size.toString(),
     );
     return true;
   }
@@ -145,7 +147,7 @@ export class Connection {
       if (metrics) metrics.placed(Placement.NoClientId);
       return;
     }
-    const status = setHashKey(clientId);
+    const status = setHashKey(this.root.config.salts.keyFor(clientId));
     if (status == Status.Ok) {
       if (metrics) metrics.placed(Placement.Hashed);
       return;
