@@ -49,6 +49,8 @@ export interface MqttFilterModel {
   readonly firstPacketTimeoutMs: number;
   /** sticky: the filter sets the client id as the connection's hash key, and tcp_proxy hashes it. */
   readonly placement: 'weighted' | 'sticky';
+  /** Sticky placement: moved ids and their salts, "<id hash>:<salt>,…" (translation/sticky-salts.ts); absent: none. */
+  readonly saltedIds?: string;
   /** The compiled module, base64; absent: it could not be read (logged), and validateResources refuses the set. */
   readonly module?: { readonly base64: string; readonly sha256: string };
 }

@@ -22,6 +22,7 @@ export function mqttFilterConfiguration(f: MqttFilterModel): string {
     maxClientIdBytes: f.maxClientIdBytes,
     firstPacketTimeoutMs: f.firstPacketTimeoutMs,
     placement: f.placement,
+    ...(f.saltedIds !== undefined && f.saltedIds !== '' ? { saltedIds: f.saltedIds } : {}),
   });
 }
 
