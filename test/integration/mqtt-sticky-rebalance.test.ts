@@ -8,7 +8,7 @@ import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { clientIdHash } from '../../src/translation';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
-import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
+import { connectClient, startEnvoy, waitFor, type EnvoyHandle } from '../support';
 import { connectReconnectingClients, type ReconnectingPool } from '../support/reconnecting-clients';
 import { planeConfig, startPlane } from './plane';
 
@@ -75,6 +75,33 @@ describe.each(['sotw', 'delta'] as const)('sticky placement with drains and the 
     const filter = (dump.configs ?? []).find((c: any) => c.ecds_filter?.name === 'mqtt.mqtt_filter')?.ecds_filter?.typed_config;
     const json = filter?.config?.configuration?.value as string | undefined;
     return json === undefined ? '' : ((JSON.parse(json) as { saltedIds?: string }).saltedIds ?? '');
+  };
+  /**
+   * Each id connects alone (Envoy holds no other broker connection, so bounded load sees no
+   * load and the table decides), and the broker that lists it is where it was placed.
+   */
+  const place = async (ids: readonly string[]): Promise<Map<string, string>> => {
+    const placed = new Map<string, string>();
+    for (const id of ids) {
+      await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).every((h) => h.cxActive === 0), {
+        timeoutMs: 15_000,
+        intervalMs: 10,
+        what: `no connection through Envoy before ${id}`,
+      });
+      const client = await connectClient(mqttPort, id);
+      let on: string[] = [];
+      await waitFor(
+        async () => {
+          on = (await Promise.all(brokers.map(async (b) => ((await idsOn(b)).has(id) ? [b.name] : [])))).flat();
+          return on.length > 0;
+        },
+        { timeoutMs: 10_000, intervalMs: 10, what: `the broker that took ${id}` },
+      );
+      expect(on).toHaveLength(1);
+      placed.set(id, on[0]);
+      await client.endAsync();
+    }
+    return placed;
   };
   const rebalanceIdle = async (): Promise<boolean> => {
     const body = (await adminCall('GET', '/rebalance')).body;
@@ -214,5 +241,53 @@ describe.each(['sotw', 'delta'] as const)('sticky placement with drains and the 
     for (const id of moved) expect(inEnvoy.has(clientIdHash(id))).toBe(true);
     expect(inEnvoy.size).toBe(moved.length);
     expect(await metric('mqtt_xds_sticky_salt_returns_total')).toBeGreaterThanOrEqual(0);
+    movedIds = moved;
+    stayedIds = [...others].slice(0, 30);
+    await Promise.all([spread.endAll(), piled.endAll()]);
+    await waitFor(async () => (await counts()).every((n) => n === 0), { timeoutMs: 20_000, what: 'the rebalance test clients gone' });
+  });
+
+  let movedIds: string[] = [];
+  let stayedIds: string[] = [];
+
+  it('places a salted id by its salted key, the same on every reconnect, and the others as before; without salts they go home', async () => {
+    expect(movedIds.length).toBeGreaterThan(0);
+    // Pinned, equal weights: in metrics mode a broker's weight follows its load, and the
+    // table with it, so the one-at-a-time connections below would move other ids.
+    const pinned = (extra: string): string =>
+      [
+        MOVE_POLICY.replace('minExcess: 5,', `minExcess: 5,${extra}`),
+        'overrides:',
+        ...brokers.map((b) => `  ${b.name}: { weight: 100 }`),
+        '',
+      ].join('\n');
+    const settled = async (): Promise<boolean> => {
+      const hosts = await envoy.clusterHosts(CLUSTER);
+      return hosts.length === 3 && hosts.every((h) => h.weight === 100 && h.healthy);
+    };
+    writeFileAtomic(policyFile, pinned(''));
+    await waitFor(settled, { timeoutMs: 20_000, what: 'three serving brokers of weight 100 in Envoy' });
+    const salted = await place(movedIds);
+    const saltedAgain = await place(movedIds);
+    // The salt is the id's until it expires: stable, like any sticky key.
+    expect(movedIds.filter((id) => salted.get(id) !== saltedAgain.get(id))).toEqual([]);
+    const stayed = await place(stayedIds);
+
+    // rebalance.stickySaltsMax 0 drops every salt: one ECDS update, then the ids hash plain again.
+    expect(await settled()).toBe(true);
+    writeFileAtomic(policyFile, pinned(' stickySaltsMax: 0,'));
+    await waitFor(async () => (await envoySalts()) === '', { timeoutMs: 20_000, what: 'the salts gone from Envoy' });
+    expect(await settled()).toBe(true);
+    expect(await metric('mqtt_xds_sticky_salts')).toBe(0);
+    const plain = await place(movedIds);
+    const stayedPlain = await place(stayedIds);
+    // The ids nobody salted are placed exactly as before: salts touch no other id.
+    expect(await settled()).toBe(true);
+    expect(stayedIds.filter((id) => stayed.get(id) !== stayedPlain.get(id))).toEqual([]);
+    // A salted key is a new key: with three brokers of equal weight it lands elsewhere than the
+    // plain one for about 2/3 of the ids. At least a quarter must differ (for 20 ids, fewer than
+    // 5 of 2/3 has a chance of about 1e-5); without salts none would.
+    const differ = movedIds.filter((id) => salted.get(id) !== plain.get(id)).length;
+    expect(differ).toBeGreaterThanOrEqual(Math.ceil(movedIds.length / 4));
   });
 });
