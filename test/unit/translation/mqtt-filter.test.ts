@@ -5,6 +5,7 @@ import {
   buildResources,
   buildTcpProxy,
   buildTenantChain,
+  mqttFilterConfiguration,
   validateResources,
   type ListenerModel,
   type MqttFilterModel,
@@ -120,6 +121,13 @@ describe('the MQTT filter over ECDS', () => {
     expect(after.extensionConfigs.find((x) => x.name === 'mqtt.tcp_proxy')).not.toEqual(
       before.extensionConfigs.find((x) => x.name === 'mqtt.tcp_proxy'),
     );
+  });
+
+  it('sends the sticky salts in the configuration only when there are some', () => {
+    const sticky: MqttFilterModel = { ...FILTER, placement: 'sticky' };
+    expect(JSON.parse(mqttFilterConfiguration(sticky))).not.toHaveProperty('saltedIds');
+    expect(JSON.parse(mqttFilterConfiguration({ ...sticky, saltedIds: '' }))).not.toHaveProperty('saltedIds');
+    expect(JSON.parse(mqttFilterConfiguration({ ...sticky, saltedIds: '0123456789abcdef:7' })).saltedIds).toBe('0123456789abcdef:7');
   });
 
   it('refuses a set whose filter has no module, naming the field', () => {
