@@ -111,7 +111,13 @@ export function listed(w: Work, round: Round, broker: string, result: AgentResul
 export function salted(w: Work, round: Round, broker: string, acked: boolean): void {
   const cur = round.current;
   if (!cur || cur.broker !== broker || cur.batches.length === 0) return;
-  if (!acked) log(w, 'warn', 'moving salted clients before every Envoy ACKed their salts', { broker });
+  if (!acked) {
+    log(w, 'warn', 'moving salted clients before every Envoy ACKed their salts', {
+      broker,
+      clients: cur.batches.reduce((n, b) => n + b.length, 0),
+      ackTimeoutMs: round.world.policy.rebalance.ackTimeoutMs,
+    });
+  }
   sendBatch(w, round);
 }
 
