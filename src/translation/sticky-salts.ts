@@ -1,7 +1,7 @@
 // The MQTT filter's "saltedIds" value: the ids the rebalancer moved in sticky placement, each
 // with the salt the filter hashes in front of it (wasm/mqtt-filter/assembly/filter/salts.ts,
 // docs/mqtt-filter.md "Overrides: salted ids"). Ids travel as 64-bit FNV-1a hashes of their
-// UTF-8 bytes, so an entry is 18–27 characters whatever the id's length.
+// UTF-8 bytes, so an entry is 19–28 characters (comma included) whatever the id's length.
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
