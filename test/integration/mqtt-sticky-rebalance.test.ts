@@ -24,7 +24,9 @@ const STICKY = 'mqttFilter: { enabled: true, placement: sticky, firstPacketTimeo
  * in eight). Over 50 with an excess of 15 needs 35 of 40 (a chance of about 1e-6), and 1.25 is
  * also Envoy's own bounded-load cap.
  */
-const MOVES = 'ratePerSec: 100, batchSize: 20, tolerance: 0.25, minExcess: 15, retryAfterMs: 600000, agentTimeoutMs: 1000';
+// An agent call slower than agentTimeoutMs stops moving from that broker until retryAfterMs:
+// on a loaded machine a 1 s timeout with a 10 min retry once left the over-share broker unmoved.
+const MOVES = 'ratePerSec: 100, batchSize: 20, tolerance: 0.25, minExcess: 15, retryAfterMs: 1000, agentTimeoutMs: 10000';
 /** Drains move clients whatever rebalance.mode says; dry-run keeps rebalancing out of the drain test. */
 const DRAIN_POLICY = [STICKY, `rebalance: { mode: dry-run, ${MOVES} }`, 'smoothing: { alpha: 1 }', ''].join('\n');
 /** Two brokers DRAINING in EDS with nobody moved: new clients all go to the third. */
