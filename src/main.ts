@@ -18,8 +18,8 @@ import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
 import { fleetSignal } from './balancing';
 import { Planner } from './planner';
-import { drainAck, ModelBuilder, mqttFilterModuleSource, TenantPoolWatch, type Publisher } from './publishing';
-import type { Rebalancer } from './rebalance';
+import { drainAck, ecdsAcked, ModelBuilder, mqttFilterModuleSource, TenantPoolWatch, type Publisher } from './publishing';
+import { StickySalts, type Rebalancer } from './rebalance';
 import * as runners from './runners';
 import type { Scraper } from './scraping';
 import type { ProxyModel, ResourceSet } from './translation';
@@ -27,7 +27,7 @@ import { TenantCertificates } from './tls';
 import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
-import { ENDPOINT, SnapshotCache, registerSyncGauge, type AdsServer, type StreamStatus } from './xds';
+import { ENDPOINT, EXTENSION_CONFIG, SnapshotCache, registerSyncGauge, type AdsServer, type StreamStatus } from './xds';
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -55,6 +55,7 @@ export class ControlPlane {
   private readonly envoyView: runners.EnvoyViewRunner;
   private readonly leader: runners.LeaderRunner;
   private readonly rebalancer: Rebalancer;
+  private readonly stickySalts: StickySalts;
   private readonly drainRecord: SharedDrainRecord | undefined;
   private readonly admin: AdminServer;
   private readonly tenantTls: TenantCertificates;
@@ -122,6 +123,15 @@ export class ControlPlane {
     });
     this.tenantTls.sync(this.policy.policy().tenants);
     this.tenantPools.check();
+    // Sticky placement: the ids a rebalance moves get a salt in the MQTT filter's config (ECDS).
+    this.stickySalts = new StickySalts({
+      registry,
+      logger: log.child({ stage: 'sticky-salts' }),
+      policy: () => this.policy.policy(),
+      now: () => systemClock.nowMs(),
+      changed: () => this.publisher.stickySaltsChanged(),
+      ecdsAcked: () => ecdsAcked(this.cache.snapshot()?.typeVersions[EXTENSION_CONFIG], this.ads.status()),
+    });
     this.models = new ModelBuilder({
       config,
       policy,
@@ -130,6 +140,7 @@ export class ControlPlane {
       tenantTls: (tenant) => this.tenantTls.material(tenant),
       brokers: () => this.discovery.brokers(),
       mqttFilterModule: mqttFilterModuleSource(config.listener.mqttFilter.wasmFile, log.child({ stage: 'mqtt-filter' })),
+      stickySalts: () => this.stickySalts.saltedIds(),
     });
     this.publisher = runners.publisherFor(config, this.cache, log, registry, rejected, {
       plan: (nowMs) => {
@@ -143,6 +154,7 @@ export class ControlPlane {
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       // A listener certificate (from a Secret) not yet good: publishing would serve plaintext MQTT.
       heldBy: () => this.policy.waiting() ?? listenerTls?.waiting(),
+      published: () => this.stickySalts.published(),
     });
     // Envoy → the Envoy view, over LRS on the xDS port → balancing, which checks the pages
     // against it and recomputes on reports, between scrapes.
@@ -167,6 +179,7 @@ export class ControlPlane {
       drainingAcked: (names) =>
         drainAck(names, { published: this.publisher.publishedPlan(), edsVersion: this.edsVersion(), streams: this.ads.status() }),
       now: () => systemClock.nowMs(),
+      stickySalts: this.stickySalts,
     });
     // Drains through the admin API reach every replica: they are written to one ConfigMap all of them watch.
     this.drainRecord = runners.drainRecordFor(config, log);

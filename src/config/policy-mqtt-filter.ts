@@ -50,6 +50,12 @@ const TOPIC_PREFIX = name(/^[^+#\0]{0,256}$/u, 'a topic prefix: at most 256 char
  */
 export const MAX_CONNECT_BYTES = 32_768;
 
+/**
+ * The most salted ids the filter reads (MAX_SALTED_IDS in wasm/mqtt-filter/assembly/filter/salts.ts):
+ * about 22 bytes each in every sticky chain's ECDS config (docs/mqtt-filter.md).
+ */
+export const MAX_STICKY_SALTS = 10_000;
+
 const FIELDS: Fields<MqttFilterPolicy> = {
   enabled: flag,
   // 14: the smallest CONNECT (MQTT 3.1.1, empty client id) is 14 bytes.

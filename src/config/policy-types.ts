@@ -161,6 +161,14 @@ export interface RebalancePolicy {
   readonly agentTimeoutMs: number;
   /** After an agent failure, moving from that broker is retried after this long. */
   readonly retryAfterMs: number;
+  /**
+   * Sticky placement: the most moved client ids that carry a salt at once (the MQTT filter's
+   * saltedIds over ECDS); the oldest give way first. 0: no salts, moved ids go back to their
+   * broker on their next reconnect (docs/mqtt-filter.md).
+   */
+  readonly stickySaltsMax: number;
+  /** A moved id's salt is dropped after this long; its next reconnect then goes back to its own broker. */
+  readonly stickySaltTtlMs: number;
 }
 
 export interface DrainPolicy {

@@ -6,7 +6,7 @@ import { fail, ok, type Problem, type Result } from '../util/result';
 import { describeNode, parseYamlDoc } from '../util/yaml-doc';
 import { checkPolicy } from './policy-checks';
 import { DEFAULT_LIMITS, LIMITS } from './policy-limits';
-import { DEFAULT_MQTT_FILTER, MQTT_FILTER } from './policy-mqtt-filter';
+import { DEFAULT_MQTT_FILTER, MAX_STICKY_SALTS, MQTT_FILTER } from './policy-mqtt-filter';
 import { TENANTS, UNKNOWN_SERVER_NAME_READER } from './policy-tenants';
 import {
   AUTO_CAPACITY,
@@ -89,6 +89,8 @@ const DEFAULT_POLICY: Policy = deepFreeze({
     laggardAction: 'proceed',
     agentTimeoutMs: 5_000,
     retryAfterMs: 30_000,
+    stickySaltsMax: 1000,
+    stickySaltTtlMs: 3_600_000,
   },
   drain: { moveClients: true, deadlineMs: 600_000 },
 });
@@ -221,6 +223,8 @@ const POLICY: Reader<Policy> = section<Policy>(
         laggardAction: oneOf(LAGGARD_ACTIONS),
         agentTimeoutMs: int(100, 600_000),
         retryAfterMs: int(0, DAY_MS),
+        stickySaltsMax: int(0, MAX_STICKY_SALTS),
+        stickySaltTtlMs: int(60_000, 7 * DAY_MS),
       },
       D.rebalance,
     ),

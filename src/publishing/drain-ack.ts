@@ -1,6 +1,6 @@
 import type { WeightPlan } from '../domain';
 import type { StreamStatus } from '../xds';
-import { ENDPOINT } from '../xds/type-urls';
+import { ENDPOINT, EXTENSION_CONFIG } from '../xds/type-urls';
 
 /** Whether a drain may move clients: every Envoy holds the brokers as DRAINING, or who does not. */
 export interface DrainAck {
@@ -33,4 +33,13 @@ export function drainAck(names: readonly string[], input: DrainAckInput): DrainA
     if (eds !== undefined && eds.ackedVersion !== version) laggards.add(s.nodeId);
   }
   return { acked: laggards.size === 0, laggards: [...laggards].sort() };
+}
+
+/** Every Envoy with an ECDS subscription has ACKed this ECDS version (the MQTT filter's sticky salts wait for it). */
+export function ecdsAcked(version: string | undefined, streams: readonly Pick<StreamStatus, 'types'>[]): boolean {
+  if (version === undefined) return false;
+  return streams.every((s) => {
+    const ecds = s.types[EXTENSION_CONFIG];
+    return ecds === undefined || ecds.ackedVersion === version;
+  });
 }

@@ -33,6 +33,8 @@ export interface ModelBuilderOptions {
   readonly tenantTls?: (tenant: string) => PairMaterial | undefined;
   /** The MQTT filter's compiled module, asked for only while the policy turns the filter on. */
   readonly mqttFilterModule?: () => { readonly base64: string; readonly sha256: string } | undefined;
+  /** Sticky placement: the ids the rebalancer moved, as the filter's saltedIds value ('' for none). */
+  readonly stickySalts?: () => string;
 }
 
 /** `URI:urn:device:*,DNS:gw.example.com` → matchers; the setting's pattern has checked the form. */
@@ -253,6 +255,7 @@ export class ModelBuilder {
   private mqttFilter(p: MqttFilterPolicy, tenant?: string): MqttFilterModel | undefined {
     if (!p.enabled) return undefined;
     const module = this.opts.mqttFilterModule?.();
+    const salted = p.placement === 'sticky' ? (this.opts.stickySalts?.() ?? '') : '';
     return {
       maxConnectBytes: p.maxConnectBytes,
       maxClientIdBytes: p.maxClientIdBytes,
@@ -262,6 +265,7 @@ export class ModelBuilder {
       maxPublishPayloadBytes: p.maxPublishPayloadBytes,
       topicPrefix: p.topicPrefix,
       ...(tenant === undefined ? {} : { tenant }),
+      ...(salted !== '' ? { saltedIds: salted } : {}),
       ...(module ? { module: { base64: module.base64, sha256: module.sha256 } } : {}),
     };
   }

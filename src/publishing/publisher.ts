@@ -22,6 +22,8 @@ export interface PublisherOptions {
   readonly model: (plan: WeightPlan) => ProxyModel;
   /** A reason nothing may be published yet (e.g. the configured policy is not applied); undefined = go. */
   readonly heldBy?: () => string | undefined;
+  /** A snapshot built from the plan went out (or was the same as the one out already). */
+  readonly published?: () => void;
 }
 
 export interface PublisherStatus {
@@ -99,6 +101,12 @@ export class Publisher {
     this.schedule();
   }
 
+  /** Sticky salts changed (src/rebalance/sticky-salts.ts): a rebalance waits for them, so they go out at once. */
+  stickySaltsChanged(): void {
+    this.bypass ??= 'sticky salts changed';
+    this.schedule();
+  }
+
   /** Discovery delivered a changed broker list: the next plan bypasses the push gate. */
   brokersChanged(): void {
     this.bypass ??= 'brokers changed';
@@ -164,6 +172,7 @@ export class Publisher {
     const before = this.opts.cache.snapshot()?.version;
     if (this.publish(buildResources(this.opts.model(outcome.plan))).length > 0) return;
     this.published = outcome.plan;
+    this.opts.published?.();
     const changed = this.opts.cache.snapshot()?.version !== before;
     if (changed) this.lastWeightPushMs = nowMs;
     this.brokerWeight.reset();

@@ -8,5 +8,6 @@ export * from './phases';
 export * from './plan';
 export * from './rebalancer';
 export * from './sources';
+export * from './sticky-salts';
 export { INITIAL_STATE, type RebalanceAction, type RebalanceEvent, type RebalanceState, type World } from './state';
 export * from './step';

@@ -96,7 +96,29 @@ export function listed(w: Work, round: Round, broker: string, result: AgentResul
   // One listing, then requests of at most batchSize clients each.
   const batches: string[][] = [];
   for (let i = 0; i < chosen.length; i += r.batchSize) batches.push(chosen.slice(i, i + r.batchSize).map((c) => c.clientId));
+  // Sticky placement: salted first, so the reconnect is placed by the weights rather than hashed
+  // back here once this broker takes new connections again. A drain salts nobody: the broker
+  // is leaving, and its ids may come home when it is back.
+  if (cur.kind === 'rebalance' && round.world.stickySalts === true) {
+    d.round = { ...round, current: { ...cur, batches } };
+    w.actions.push({ kind: 'salt', broker, clientIds: chosen.map((c) => c.clientId) });
+    return;
+  }
   sendBatch(w, { ...round, current: { ...cur, batches } });
+}
+
+/** The chosen ids' salts are out (or the wait for the ACK ran out): disconnect them. */
+export function salted(w: Work, round: Round, broker: string, acked: boolean): void {
+  const cur = round.current;
+  if (!cur || cur.broker !== broker || cur.batches.length === 0) return;
+  if (!acked) {
+    log(w, 'warn', 'moving salted clients before every Envoy ACKed their salts', {
+      broker,
+      clients: cur.batches.reduce((n, b) => n + b.length, 0),
+      ackTimeoutMs: round.world.policy.rebalance.ackTimeoutMs,
+    });
+  }
+  sendBatch(w, round);
 }
 
 function sendBatch(w: Work, round: Round): void {

@@ -15,6 +15,7 @@ import { drainsOf } from './round';
 import { INITIAL_STATE, type RebalanceAction, type RebalanceEvent, type RebalanceState, type World } from './state';
 import type { SourceState } from './sources';
 import { step } from './step';
+import type { StickySalts } from './sticky-salts';
 
 /** The rebalance part of GET /status. */
 export interface RebalanceStatus {
@@ -46,6 +47,8 @@ export interface RebalancerDeps {
    */
   drainingAcked(names: readonly string[]): DrainAck | boolean;
   now(): number;
+  /** Sticky placement: the salts for moved ids (absent: nobody is salted). */
+  readonly stickySalts?: Pick<StickySalts, 'enabled' | 'salt' | 'listed' | 'expire'>;
 }
 
 interface DrainView {
@@ -155,6 +158,7 @@ export class Rebalancer {
     if (this.running) return;
     this.running = true;
     try {
+      this.deps.stickySalts?.expire();
       let queue = this.apply({ kind: 'tick', world: this.world() });
       while (queue.length > 0) {
         const [action, ...rest] = queue;
@@ -177,6 +181,7 @@ export class Rebalancer {
       loads: this.deps.loads(),
       decisions: this.deps.decisions(),
       drainAck: (name) => toDrainAck(this.deps.drainingAcked([name])),
+      stickySalts: this.deps.stickySalts?.enabled() ?? false,
     };
   }
 
@@ -186,7 +191,7 @@ export class Rebalancer {
     this.state = next.state;
     const calls: RebalanceAction[] = [];
     for (const a of next.actions) {
-      if (a.kind === 'count' || a.kind === 'list' || a.kind === 'disconnect') calls.push(a);
+      if (a.kind === 'count' || a.kind === 'list' || a.kind === 'disconnect' || a.kind === 'salt') calls.push(a);
       else this.effect(a);
     }
     this.report();
@@ -210,8 +215,13 @@ export class Rebalancer {
     switch (a.kind) {
       case 'count':
         return { kind: 'counted', broker: a.broker, result: await this.deps.agent.listClients(a.agentUrl, 0) };
-      case 'list':
-        return { kind: 'listed', broker: a.broker, result: await this.deps.agent.listClients(a.agentUrl, a.limit) };
+      case 'list': {
+        const result = await this.deps.agent.listClients(a.agentUrl, a.limit);
+        if (result.ok) this.deps.stickySalts?.listed(a.broker, result.value.clients);
+        return { kind: 'listed', broker: a.broker, result };
+      }
+      case 'salt':
+        return { kind: 'salted', broker: a.broker, acked: (await this.deps.stickySalts?.salt(a.broker, a.clientIds)) ?? false };
       case 'disconnect':
         return { kind: 'disconnected', broker: a.broker, result: await this.deps.agent.disconnect(a.agentUrl, a.clientIds, a.sourceKind) };
       default:

@@ -38,6 +38,8 @@ export interface World {
   readonly decisions: readonly BrokerDecision[];
   /** Whether every Envoy ACKed a version with this broker DRAINING, and which did not (read when asked). */
   drainAck(broker: string): DrainAck;
+  /** Sticky placement: a rebalance salts the ids it moves before it disconnects them (sticky-salts.ts). */
+  readonly stickySalts?: boolean;
 }
 
 export interface AgentCount {
@@ -146,7 +148,9 @@ export type RebalanceEvent =
   | { readonly kind: 'drains-recorded'; readonly record: ReadonlyMap<string, { readonly requestedAtMs: number; readonly by: string }> }
   | { readonly kind: 'counted'; readonly broker: string; readonly result: AgentResult<ClientList> }
   | { readonly kind: 'listed'; readonly broker: string; readonly result: AgentResult<ClientList> }
-  | { readonly kind: 'disconnected'; readonly broker: string; readonly result: AgentResult<DisconnectOutcome> };
+  | { readonly kind: 'disconnected'; readonly broker: string; readonly result: AgentResult<DisconnectOutcome> }
+  /** The salts for a source's chosen ids are published (acked: every Envoy ACKed them in time). */
+  | { readonly kind: 'salted'; readonly broker: string; readonly acked: boolean };
 
 /** What step() asks the executor to do. Agent calls come back as events. */
 export type RebalanceAction =
@@ -159,6 +163,8 @@ export type RebalanceAction =
       readonly clientIds: readonly string[];
       readonly sourceKind: SourceKind;
     }
+  /** Sticky placement: salt these ids and publish that before they are disconnected; answered by 'salted'. */
+  | { readonly kind: 'salt'; readonly broker: string; readonly clientIds: readonly string[] }
   | { readonly kind: 'set-moving'; readonly moving: ReadonlyMap<string, string> }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn'; readonly message: string; readonly fields: LogFields }
   | { readonly kind: 'agent-error'; readonly broker: string; readonly code: string }

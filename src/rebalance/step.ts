@@ -2,7 +2,7 @@
 // actions to perform. It does no I/O and reads no clock; the Rebalancer (rebalancer.ts) is the
 // executor that performs the actions and feeds agent answers back as events. The phases a
 // source goes through are one table (phases.ts), the one docs/rebalancing.md shows.
-import { disconnected, listed } from './moves';
+import { disconnected, listed, salted } from './moves';
 import { counted, startRound } from './round';
 import { draftOf, log, type RebalanceAction, type RebalanceEvent, type RebalanceState, type Work } from './state';
 
@@ -25,6 +25,9 @@ export function step(state: RebalanceState, event: RebalanceEvent, now: number):
       break;
     case 'listed':
       if (round) listed(w, round, event.broker, event.result);
+      break;
+    case 'salted':
+      if (round) salted(w, round, event.broker, event.acked);
       break;
     case 'disconnected':
       if (round) disconnected(w, round, event.broker, event.result);

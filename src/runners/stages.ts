@@ -130,7 +130,7 @@ export function publisherFor(
   log: Logger,
   registry: Registry,
   rejected: Counter<'stage' | 'code'>,
-  deps: Pick<PublisherOptions, 'plan' | 'model' | 'heldBy'>,
+  deps: Pick<PublisherOptions, 'plan' | 'model' | 'heldBy' | 'published'>,
 ): Publisher {
   return new Publisher({
     cache,

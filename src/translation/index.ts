@@ -5,6 +5,7 @@ export * from './any';
 export * from './listener';
 export * from './network-filters';
 export * from './mqtt-filter';
+export * from './sticky-salts';
 export * from './cluster';
 export * from './proxy-protocol';
 export * from './endpoint';

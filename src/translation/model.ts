@@ -55,6 +55,8 @@ export interface MqttFilterModel {
   readonly topicPrefix: string;
   /** A tenant chain's filter labels its counters with the tenant; absent on the default chain. */
   readonly tenant?: string;
+  /** Sticky placement: moved ids and their salts, "<id hash>:<salt>,…" (translation/sticky-salts.ts); absent: none. */
+  readonly saltedIds?: string;
   /** The compiled module, base64; absent: it could not be read (logged), and validateResources refuses the set. */
   readonly module?: { readonly base64: string; readonly sha256: string };
 }

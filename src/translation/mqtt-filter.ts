@@ -23,6 +23,7 @@ export function mqttFilterConfiguration(f: MqttFilterModel): string {
     firstPacketTimeoutMs: f.firstPacketTimeoutMs,
     placement: f.placement,
     ...inspectionConfiguration(f),
+    ...(f.saltedIds !== undefined && f.saltedIds !== '' ? { saltedIds: f.saltedIds } : {}),
   });
 }
 

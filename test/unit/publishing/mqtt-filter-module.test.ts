@@ -88,6 +88,26 @@ describe('the MQTT filter module', () => {
     expect(builder.build(plan).cluster.lbPolicy).toBe('ROUND_ROBIN');
   });
 
+  it('gives the sticky salts to a sticky chain only', () => {
+    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
+    const read = (text: string) => {
+      const r = parsePolicy(text, 'p.yaml');
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      return r.value;
+    };
+    let policy = read('mqttFilter: { enabled: true, placement: sticky }\n');
+    const builder = new ModelBuilder({
+      config: defaultConfig('/tmp'),
+      policy: () => policy,
+      logger: silentLogger,
+      mqttFilterModule: () => module,
+      stickySalts: () => '0123456789abcdef:7',
+    });
+    expect(builder.build(plan).listener.mqttFilter?.saltedIds).toBe('0123456789abcdef:7');
+    policy = read('mqttFilter: { enabled: true, placement: weighted }\n');
+    expect(builder.build(plan).listener.mqttFilter).not.toHaveProperty('saltedIds');
+  });
+
   it('gives a tenant that sets placement sticky a Maglev cluster of its own, the shared cluster staying weighted', () => {
     const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
     const r = parsePolicy(

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import type { BrokerDecision } from '../../../src/balancing';
 import type { Policy } from '../../../src/config/policy';
 import type { Broker, BrokerLoad } from '../../../src/domain';
-import { Rebalancer, type AgentClient, type AgentError, type AgentResult } from '../../../src/rebalance';
+import { Rebalancer, type AgentClient, type AgentError, type AgentResult, type RebalancerDeps } from '../../../src/rebalance';
 import { createLogger } from '../../../src/util/log';
 
 /** A fleet whose agents answer from memory; connections follow the agents' client lists. */
@@ -67,7 +67,7 @@ export class Fleet {
     }));
   }
 
-  rebalancer(): Rebalancer {
+  rebalancer(extra: Partial<RebalancerDeps> = {}): Rebalancer {
     const name = (url: string): string => url.slice('http://'.length);
     const fail = (): AgentResult<never> | undefined => (this.failWith ? { ok: false, error: this.failWith } : undefined);
     return new Rebalancer({
@@ -108,6 +108,7 @@ export class Fleet {
       },
       drainingAcked: () => (this.laggards.length > 0 ? { acked: false, laggards: this.laggards } : this.acked),
       now: () => this.nowMs,
+      ...extra,
     });
   }
 

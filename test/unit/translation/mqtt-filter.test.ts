@@ -148,6 +148,13 @@ describe('the MQTT filter over ECDS', () => {
     expect(configuration({ ...FILTER, inspectPublish: true })).not.toHaveProperty('topicPrefix');
   });
 
+  it('sends the sticky salts in the configuration only when there are some', () => {
+    const sticky: MqttFilterModel = { ...FILTER, placement: 'sticky' };
+    expect(JSON.parse(mqttFilterConfiguration(sticky))).not.toHaveProperty('saltedIds');
+    expect(JSON.parse(mqttFilterConfiguration({ ...sticky, saltedIds: '' }))).not.toHaveProperty('saltedIds');
+    expect(JSON.parse(mqttFilterConfiguration({ ...sticky, saltedIds: '0123456789abcdef:7' })).saltedIds).toBe('0123456789abcdef:7');
+  });
+
   it('refuses a set whose filter has no module, naming the field', () => {
     const { module: _none, ...noModule } = FILTER;
     const problems = validateResources(buildResources(model({ listener: withFilter(noModule) })));

@@ -2,9 +2,12 @@
 import fc from 'fast-check';
 import { CONTINUE, FakeEnvoy, PAUSE } from './fake-envoy';
 import { connectPacket } from '../../support/mqtt-packets';
+import { clientIdHash, saltedIdsValue } from '../../../src/translation/sticky-salts';
 
 const accepted = (v: number): string => `mqtt_connect_total.protocol_version.${v}`;
 const refused = (reason: string): string => `mqtt_connect_refused_total.reason.${reason}`;
+const SALT_ENTRY = (i: number): string =>
+  `"saltedIds" entry ${i} must be 16 lowercase hex digits, ":" and a salt in 1..4294967295, entries separated by ","`;
 
 describe('MQTT Wasm filter (fake host)', () => {
   let envoy: FakeEnvoy;
@@ -90,13 +93,22 @@ describe('MQTT Wasm filter (fake host)', () => {
     ['{"maxConnectBytes": 10}', '"maxConnectBytes" must be between 14 and 1048576'],
     [
       '{"maxConectBytes": 100}',
-      'unknown configuration key "maxConectBytes" (known: maxConnectBytes, maxClientIdBytes, firstPacketTimeoutMs, placement, inspectPublish, maxPublishPayloadBytes, topicPrefix, tenant)',
+      'unknown configuration key "maxConectBytes" (known: maxConnectBytes, maxClientIdBytes, firstPacketTimeoutMs, placement, saltedIds, inspectPublish, maxPublishPayloadBytes, topicPrefix, tenant)',
     ],
     ['{"firstPacketTimeoutMs": "1s"}', '"firstPacketTimeoutMs" must be an integer'],
     ['{"maxConnectBytes": 100', "configuration is not a flat JSON object: expected ',' or '}' at offset 23"],
     ['[1]', "configuration is not a flat JSON object: expected '{' at offset 0"],
     ['{"placement": "round_robin"}', '"placement" must be "weighted" or "sticky"'],
     ['{"placement": 1}', '"placement" must be "weighted" or "sticky"'],
+    ['{"saltedIds": 7}', '"saltedIds" must be a string'],
+    ['{"saltedIds": "0123456789abcdef"}', SALT_ENTRY(0)],
+    ['{"saltedIds": "0123456789abcdeF:1"}', SALT_ENTRY(0)],
+    ['{"saltedIds": "0123456789abcde:1"}', SALT_ENTRY(0)],
+    ['{"saltedIds": "0123456789abcdef:0"}', SALT_ENTRY(0)],
+    ['{"saltedIds": "0123456789abcdef:4294967296"}', SALT_ENTRY(0)],
+    ['{"saltedIds": "0123456789abcdef:1,"}', SALT_ENTRY(1)],
+    ['{"saltedIds": "0123456789abcdef:1;0123456789abcdee:2"}', SALT_ENTRY(0)],
+    ['{"saltedIds": "0123456789abcdef:1,0123456789abcdef:2"}', '"saltedIds" entry 1 repeats an id hash'],
   ])('refuses the configuration %s with an error naming what is wrong', (json, error) => {
     expect(envoy.configure(json)).toBe(false);
     expect(envoy.logs.map((l) => l.text)).toContain(`mqtt-filter: ${error}`);
@@ -118,6 +130,69 @@ describe('MQTT Wasm filter (fake host)', () => {
       expect([...envoy.filterState(c)]).toEqual([['envoy.hashable_string', { value: clientId, span: 2 }]]);
     }
     expect(envoy.counter('mqtt_placement_total.result.hashed')).toBe(3);
+  });
+
+  it('in sticky placement, hashes "<salt>:<client id>" for a salted id and the plain id for the others', () => {
+    const salted = ['sensor-17', 'dévice/ü', 'x'.repeat(300)];
+    const value = saltedIdsValue(salted.map((id, i) => ({ hash: clientIdHash(id), salt: 4_294_967_295 - i })));
+    expect(envoy.configure(JSON.stringify({ placement: 'sticky', maxClientIdBytes: 1024, saltedIds: value }))).toBe(true);
+    expect(envoy.logs.map((l) => l.text)).toContainEqual(expect.stringContaining('placement=sticky saltedIds=3'));
+    const keyOf = (clientId: string): string | undefined => {
+      const c = envoy.connect();
+      expect(envoy.data(c, connectPacket({ level: 4, clientId }))).toBe(CONTINUE);
+      return envoy.filterState(c).get('envoy.hashable_string')?.value;
+    };
+    salted.forEach((id, i) => expect(keyOf(id)).toBe(`${4_294_967_295 - i}:${id}`));
+    for (const id of ['sensor-18', 'sensor-1', 'Sensor-17', '']) expect(keyOf(id)).toBe(id === '' ? undefined : id);
+    expect(envoy.counter('mqtt_placement_total.result.hashed')).toBe(6);
+  });
+
+  it('refuses 10,001 salted ids, one over the most it takes', () => {
+    const value = saltedIdsValue(Array.from({ length: 10_001 }, (_, i) => ({ hash: clientIdHash(`c${i}`), salt: 1 })));
+    expect(envoy.configure(JSON.stringify({ placement: 'sticky', saltedIds: value }))).toBe(false);
+    expect(envoy.logs.map((l) => l.text)).toContain('mqtt-filter: "saltedIds" holds more than 10000 entries');
+  });
+
+  it('reads 10,000 salted ids, the most it takes, and keys each of them', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `device-${i}`);
+    const value = saltedIdsValue(ids.map((id, i) => ({ hash: clientIdHash(id), salt: i + 1 })));
+    expect(envoy.configure(JSON.stringify({ placement: 'sticky', saltedIds: value }))).toBe(true);
+    for (const i of [0, 4321, 9999]) {
+      const c = envoy.connect();
+      envoy.data(c, connectPacket({ level: 5, clientId: ids[i] }));
+      expect(envoy.filterState(c).get('envoy.hashable_string')?.value).toBe(`${i + 1}:${ids[i]}`);
+    }
+  });
+
+  it('computes the same id hash as the control plane (FNV-1a 64 over the UTF-8 bytes)', () => {
+    // Published FNV-1a 64 test vectors, and one id beyond ASCII.
+    expect(clientIdHash('')).toBe('cbf29ce484222325');
+    expect(clientIdHash('a')).toBe('af63dc4c8601ec8c');
+    expect(clientIdHash('foobar')).toBe('85944171f73967e8');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 2 ** 32 - 1 }), (id, salt) => {
+        const probe = new FakeEnvoy();
+        probe.configure(
+          JSON.stringify({ placement: 'sticky', maxClientIdBytes: 1024, saltedIds: saltedIdsValue([{ hash: clientIdHash(id), salt }]) }),
+        );
+        const c = probe.connect();
+        probe.data(c, connectPacket({ level: 4, clientId: id }));
+        expect(probe.filterState(c).get('envoy.hashable_string')?.value).toBe(`${salt}:${id}`);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('never traps on random saltedIds text: it configures or refuses with a saltedIds error', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdef:,xF'), maxLength: 80 }), (text) => {
+        const probe = new FakeEnvoy();
+        const ok = probe.configure(JSON.stringify({ placement: 'sticky', saltedIds: text }));
+        if (!ok) expect(probe.logs.map((l) => l.text).some((t) => t.startsWith('mqtt-filter: "saltedIds"'))).toBe(true);
+        expect(probe.logs.filter((l) => l.text.includes('abort'))).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('in sticky placement, sets no key for an empty (server-assigned) client id, and counts it', () => {

@@ -3,6 +3,7 @@
 // the key, and Envoy refuses the configuration.
 import { parseFlatJson } from './json';
 import { INSPECTION_KEYS, InspectionConfig, readInspectionKey } from './inspection-config';
+import { parseSalts, Salts } from './salts';
 
 export class FilterConfig {
   /** Largest first packet (fixed header included) the filter buffers; bigger is refused as too_large. */
@@ -15,10 +16,12 @@ export class FilterConfig {
   sticky: bool = false;
   /** PUBLISH inspection and the tenant label (inspection-config.ts). */
   inspection: InspectionConfig = new InspectionConfig();
+  /** Sticky placement: ids the rebalancer moved, hashed with a salt (filter/salts.ts). */
+  salts: Salts = new Salts();
   error: string = '';
 }
 
-const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement'].concat(INSPECTION_KEYS);
+const KNOWN = ['maxConnectBytes', 'maxClientIdBytes', 'firstPacketTimeoutMs', 'placement', 'saltedIds'].concat(INSPECTION_KEYS);
 
 export function parseConfig(text: string): FilterConfig {
   const config = new FilterConfig();
@@ -50,6 +53,13 @@ export function parseConfig(text: string): FilterConfig {
       config.sticky = value.str == 'sticky';
       continue;
     }
+    if (key == 'saltedIds') {
+      if (value.kind != 3) return bad(config, key, 'a string');
+      const salts = parseSalts(value.str);
+      if (salts.error.length > 0) return bad(config, key, '', salts.error);
+      config.salts = salts;
+      continue;
+    }
     if (value.kind != 2 || value.num != Math.floor(value.num)) {
       config.error = '"' + key + '" must be an integer';
       return config;
@@ -71,7 +81,7 @@ export function parseConfig(text: string): FilterConfig {
   return config;
 }
 
-function bad(config: FilterConfig, key: string, range: string): FilterConfig {
-  config.error = '"' + key + '" must be ' + range;
+function bad(config: FilterConfig, key: string, range: string, error: string = ''): FilterConfig {
+  config.error = error.length > 0 ? error : '"' + key + '" must be ' + range;
   return config;
 }

@@ -61,6 +61,8 @@ export class Root {
         timeout.toString() +
         ' placement=' +
         (config.sticky ? 'sticky' : 'weighted') +
+        ' saltedIds=' +
+        config.salts.entries.size.toString() +
         inspectionSummary(config.inspection),
     );
     return true;
@@ -207,7 +209,7 @@ export class Connection {
       if (metrics) metrics.placed(Placement.NoClientId);
       return;
     }
-    const status = setHashKey(clientId);
+    const status = setHashKey(this.root.config.salts.keyFor(clientId));
     if (status == Status.Ok) {
       if (metrics) metrics.placed(Placement.Hashed);
       return;
