@@ -80,8 +80,12 @@ export function observe(
     // A broker reporting an overload (HiveMQ's level, back-pressure, clients not writable;
     // not CPU alone) burns CPU on more than its connections: its samples would take it for
     // smaller than it is long after the overload ends. Throttling has its own bound
-    // (capacity.inference.maxThrottledRatio).
-    if (overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) === 0) {
+    // (capacity.inference.maxThrottledRatio). Without an estimate yet, the sample is all
+    // there is: it takes the broker for smaller, the safe side while it is overloaded.
+    if (
+      old?.inferred === undefined ||
+      overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) === 0
+    ) {
       inferred = inferCapacity(
         old?.inferred,
         check.signals,
