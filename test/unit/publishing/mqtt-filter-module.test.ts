@@ -9,7 +9,15 @@ import { silentLogger } from '../../../src/util/log';
 import type { PairMaterial } from '../../../src/tls';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-filter-module-'));
+/** A stand-in module: the model carries it, no Envoy loads it here. */
+const MODULE = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
 const plan = { endpoints: [{ name: 'b', address: '10.0.0.1', port: 1883, weight: 1, health: 'serving' as const }] };
+
+function read(text: string): ReturnType<typeof defaultPolicy> {
+  const r = parsePolicy(text, 'p.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.value;
+}
 
 describe('the MQTT filter module', () => {
   it('reads the module scripts/setup builds, as base64 with its digest', () => {
@@ -28,14 +36,13 @@ describe('the MQTT filter module', () => {
   });
 
   it('puts the policy settings and the module on the listener only while the policy turns the filter on', () => {
-    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
     let policy = defaultPolicy();
     const asked: number[] = [];
     const builder = new ModelBuilder({
       config: defaultConfig('/tmp'),
       policy: () => policy,
       logger: silentLogger,
-      mqttFilterModule: () => (asked.push(1), module),
+      mqttFilterModule: () => (asked.push(1), MODULE),
     });
     expect(builder.build(plan).listener.mqttFilter).toBeUndefined();
     expect(asked).toHaveLength(0);
@@ -51,25 +58,19 @@ describe('the MQTT filter module', () => {
       inspectPublish: false,
       maxPublishPayloadBytes: 0,
       topicPrefix: '',
-      module,
+      module: MODULE,
     });
     expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
     expect(validateResources(buildResources(m))).toEqual([]);
   });
 
   it('turns the broker cluster into Maglev in sticky placement, and back', () => {
-    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
-    const read = (text: string) => {
-      const r = parsePolicy(text, 'p.yaml');
-      if (!r.ok) throw new Error(JSON.stringify(r.problems));
-      return r.value;
-    };
     let policy = read('mqttFilter: { enabled: true, placement: sticky }\n');
     const builder = new ModelBuilder({
       config: defaultConfig('/tmp'),
       policy: () => policy,
       logger: silentLogger,
-      mqttFilterModule: () => module,
+      mqttFilterModule: () => MODULE,
     });
     const sticky = builder.build(plan);
     expect(sticky.listener.mqttFilter?.placement).toBe('sticky');
@@ -77,7 +78,7 @@ describe('the MQTT filter module', () => {
     expect(validateResources(buildResources(sticky))).toEqual([]);
     // The WebSocket listener starts with an HTTP upgrade: no MQTT filter there, and a weighted cluster.
     const wsConfig = withOverrides(defaultConfig('/tmp'), { listener: { websocketPort: 8083 } });
-    const ws = new ModelBuilder({ config: wsConfig, policy: () => policy, logger: silentLogger, mqttFilterModule: () => module }).build({
+    const ws = new ModelBuilder({ config: wsConfig, policy: () => policy, logger: silentLogger, mqttFilterModule: () => MODULE }).build({
       endpoints: [{ ...plan.endpoints[0], websocketPort: 8000 }],
     });
     expect(ws.listener.mqttFilter?.placement).toBe('sticky');
@@ -89,18 +90,12 @@ describe('the MQTT filter module', () => {
   });
 
   it('gives the sticky salts to a sticky chain only', () => {
-    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
-    const read = (text: string) => {
-      const r = parsePolicy(text, 'p.yaml');
-      if (!r.ok) throw new Error(JSON.stringify(r.problems));
-      return r.value;
-    };
     let policy = read('mqttFilter: { enabled: true, placement: sticky }\n');
     const builder = new ModelBuilder({
       config: defaultConfig('/tmp'),
       policy: () => policy,
       logger: silentLogger,
-      mqttFilterModule: () => module,
+      mqttFilterModule: () => MODULE,
       stickySalts: () => '0123456789abcdef:7',
     });
     expect(builder.build(plan).listener.mqttFilter?.saltedIds).toBe('0123456789abcdef:7');
@@ -109,7 +104,6 @@ describe('the MQTT filter module', () => {
   });
 
   it('gives a tenant that sets placement sticky a Maglev cluster of its own, the shared cluster staying weighted', () => {
-    const module = { base64: 'AGFzbQEAAAA=', sha256: 'x' };
     const r = parsePolicy(
       [
         'mqttFilter: { enabled: true }',
@@ -130,7 +124,7 @@ describe('the MQTT filter module', () => {
       config: defaultConfig('/tmp'),
       policy: () => policy,
       logger: silentLogger,
-      mqttFilterModule: () => module,
+      mqttFilterModule: () => MODULE,
       tenantTls: () => material,
     }).build(plan);
     expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
