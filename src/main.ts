@@ -16,7 +16,7 @@ import {
 import type { Config } from './config';
 import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
-import { fleetSignal } from './balancing';
+import { fleetSignal, type BrokerDecision } from './balancing';
 import { Planner } from './planner';
 import { drainAck, ecdsAcked, ModelBuilder, mqttFilterModuleSource, TenantPoolWatch, type Publisher } from './publishing';
 import { StickySalts, type Rebalancer } from './rebalance';
@@ -150,7 +150,7 @@ export class ControlPlane {
         if (this.planner.awaitingScrape() !== undefined) this.scraper?.hurry();
         return outcome;
       },
-      model: (plan) => this.model(plan),
+      model: (plan, decisions) => this.model(plan, decisions),
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       // A listener certificate (from a Secret) not yet good: publishing would serve plaintext MQTT.
       heldBy: () => this.policy.waiting() ?? listenerTls?.waiting(),
@@ -276,7 +276,7 @@ export class ControlPlane {
   }
 
   /** The model a weight plan translates to. */
-  model(plan: WeightPlan): ProxyModel {
-    return this.models.build(plan);
+  model(plan: WeightPlan, decisions: readonly BrokerDecision[] = []): ProxyModel {
+    return this.models.build(plan, decisions);
   }
 }

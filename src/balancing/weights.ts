@@ -44,6 +44,8 @@ export interface BrokerDecision {
   readonly suspect?: { readonly reason: string };
   /** The page timed out while the Envoys keep routing to the broker: counted as overloaded. */
   readonly slowPage?: string;
+  /** Cut for overload in this computation (a threshold passed and confirmed); absent otherwise. */
+  readonly overloaded?: true;
 }
 
 export interface Factors {
@@ -182,6 +184,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const last = a.state.weight;
   const fair = (policy.weightScale * a.capacity.connections) / fleet.meanCapacity;
   const { overloadedAtMs, samples: overloadSamples, calmSamples, severity: overloadSeverity } = verdict;
+  let overloaded = false;
   const done = (weight: number, reason: string, factors: Factors = NO_FACTORS, heldError?: number): Decided => ({
     state: compact({ ...a.state, weight, heldError, overloadedAtMs, overloadSamples, calmSamples, overloadSeverity }),
     decision: {
@@ -198,6 +201,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
       ...(a.missing.length > 0 ? { missingSignals: a.missing } : {}),
       ...(a.suspect === undefined ? {} : { suspect: { reason: a.suspect } }),
       ...(a.slowPage === undefined ? {} : { slowPage: a.slowPage }),
+      ...(overloaded ? { overloaded: true as const } : {}),
     },
   });
 
@@ -224,6 +228,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
     const cause = verdict.cut;
     const lifted = cause !== undefined && fleet.everyCut;
     const hot = cause !== undefined && !lifted;
+    overloaded = hot;
     // Damped: a severe overload counts the broker as full and cuts it as deep as the brokers
     // that would take its clients have room for; a mild one (at a threshold) only denies it
     // more than its fair share, so brokers hovering there do not take turns at a deep cut.

@@ -17,6 +17,13 @@ export interface MqttFilterPolicy {
    * while the set is stable; changing it is a Cluster update (docs/mqtt-filter.md).
    */
   readonly placement: 'weighted' | 'sticky';
+  /**
+   * Sticky placement in metrics mode: the weights a sticky cluster was given are kept while
+   * each broker's computed weight stays within this fraction of them (0: every change goes
+   * out), because each new weight set is a new Maglev table that moves ids. Membership,
+   * health and overload cuts go out at once (docs/mqtt-filter.md#weights-held-in-sticky-placement).
+   */
+  readonly stickyWeightBand: number;
   // PUBLISH inspection (docs/mqtt-filter.md#publish-inspection); the two below apply only with it on.
   /** Follow the client's packets after the CONNECT; off: the filter does nothing once the CONNECT has passed. */
   readonly inspectPublish: boolean;
@@ -32,6 +39,7 @@ export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
   maxClientIdBytes: 256,
   firstPacketTimeoutMs: 10_000,
   placement: 'weighted',
+  stickyWeightBand: 0.2,
   inspectPublish: false,
   maxPublishPayloadBytes: 0,
   topicPrefix: '',
@@ -63,6 +71,7 @@ const FIELDS: Fields<MqttFilterPolicy> = {
   maxClientIdBytes: numberIn({ min: 1, max: 65_535, integer: true }),
   firstPacketTimeoutMs: numberIn({ min: 0, max: 3_600_000, integer: true }),
   placement: oneOf(['weighted', 'sticky'] as const),
+  stickyWeightBand: numberIn({ min: 0, max: 0.9 }),
   inspectPublish: flag,
   maxPublishPayloadBytes: numberIn({ min: 0, max: MAX_PUBLISH_PAYLOAD_BYTES, integer: true }),
   topicPrefix: TOPIC_PREFIX,

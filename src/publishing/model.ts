@@ -1,5 +1,6 @@
 import type { Config, Policy } from '../config';
-import type { Broker, WeightPlan } from '../domain';
+import { holdStickyWeights, type BrokerDecision } from '../balancing';
+import type { Broker, PlannedEndpoint, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
 import type { MqttFilterPolicy, TenantPolicy } from '../config/policy';
@@ -105,6 +106,11 @@ export class ModelBuilder {
   private readonly tenantSanCache = new WeakMap<TenantPolicy, SanMatch[]>();
   /** A tenant's own PROXY TLVs, parsed once per policy version like its SANs. */
   private readonly tenantTlvCache = new WeakMap<TenantPolicy, ProxyTlv[]>();
+  /**
+   * Sticky clusters in metrics mode: the endpoints each was last given, by cluster name; its
+   * weights change only past the policy's mqttFilter.stickyWeightBand (balancing/sticky-hold.ts).
+   */
+  private readonly held = new Map<string, readonly PlannedEndpoint[]>();
   /** cluster.proxyProtocol, parsed once (its problems were reported when the config was loaded). */
   private readonly proxy: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] };
 
@@ -114,8 +120,15 @@ export class ModelBuilder {
     this.proxy = { version: pp.version, tlvs: pp.version === 'v2' ? parseProxyTlvs(pp.tlvs, 'cluster.proxyProtocol.tlvs').tlvs : [] };
   }
 
-  build(plan: WeightPlan): ProxyModel {
+  /**
+   * `decisions` (metrics mode) name the brokers cut for overload, whose cuts a sticky cluster
+   * takes at once. Remembers what each sticky cluster was given, so call it only for a model
+   * that is published.
+   */
+  build(plan: WeightPlan, decisions: readonly BrokerDecision[] = []): ProxyModel {
     const { listener, cluster, balancing } = this.opts.config;
+    const overloaded = new Set(decisions.filter((d) => d.overloaded === true).map((d) => d.name));
+    const kept = new Set<string>();
     // Circuit breakers, connection rate and duration from the policy's limits section
     // (src/limits); cluster.* settings are the fallback while capacities are unknown.
     const limits = deriveLimits({ policy: this.opts.policy(), plan, fallback: cluster });
@@ -148,14 +161,18 @@ export class ModelBuilder {
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
-    const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion);
+    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, overloaded, kept);
+    const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion, (name, filter, tenantPlan) =>
+      this.hold(name, filter, tenantPlan, overloaded, kept),
+    );
+    for (const name of [...this.held.keys()]) if (!kept.has(name)) this.held.delete(name);
     // Without a certificate of its own the listener has no chain for names no tenant has.
     const defaultChain = tenants.models.length === 0 || (material !== undefined && policy.unknownServerName === 'default');
     const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort, tenants.models) : undefined;
     return {
       listener: mqttListener,
       cluster: brokerCluster,
-      plan,
+      plan: clusterPlan,
       ...(websocket ? { websocket } : {}),
       ...(tenants.models.length > 0 ? { tenants: tenants.models, defaultChain } : {}),
       ...((material && defaultChain) || tenants.certificates.length > 0
@@ -185,6 +202,7 @@ export class ModelBuilder {
     listener: ListenerModel,
     cluster: ClusterModel,
     minVersion: ListenerTlsModel['minVersion'],
+    hold: (cluster: string, filter: MqttFilterPolicy, plan: WeightPlan) => WeightPlan,
   ): { models: TenantModel[]; certificates: CertificateModel[] } {
     const models: TenantModel[] = [];
     const certificates: CertificateModel[] = [];
@@ -199,7 +217,8 @@ export class ModelBuilder {
       const clusterName = `${cluster.name}.${name}`;
       const { perSec, burst } = spec.connectRate ?? { perSec: 'off', burst: 'auto' };
       const { connectRate: _shared, mqttFilter: _listenerFilter, tlvSources: _sources, ...rest } = listener;
-      const mqttFilter = this.mqttFilter(tenantMqttFilter(this.opts.policy().mqttFilter, spec.mqttFilter), name);
+      const filterPolicy = tenantMqttFilter(this.opts.policy().mqttFilter, spec.mqttFilter);
+      const mqttFilter = this.mqttFilter(filterPolicy, name);
       // The chain keeps every client value its cluster's TLVs read: the setting's and the tenant's own.
       const tlvSources = tlvSourcesOf([...this.proxy.tlvs, ...this.tenantTlvs(name, spec)]);
       models.push({
@@ -221,7 +240,7 @@ export class ModelBuilder {
           name,
           spec,
         ),
-        plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) },
+        plan: hold(clusterName, filterPolicy, { ...plan, endpoints: plan.endpoints.filter((e) => pool === undefined || pool.has(e.name)) }),
       });
       certificates.push({ name: secretName, certificateChain: material.pair.certChain, privateKey: material.pair.privateKey });
       if (material.ca !== undefined) {
@@ -249,6 +268,31 @@ export class ModelBuilder {
       this.tenantTlvCache.set(spec, own);
     }
     return own;
+  }
+
+  /**
+   * The plan a cluster is given: in metrics mode a sticky cluster keeps its last weights while
+   * the computed ones stay within the band; every other cluster follows the plan as it is.
+   */
+  private hold(
+    cluster: string,
+    filter: MqttFilterPolicy,
+    plan: WeightPlan,
+    overloaded: ReadonlySet<string>,
+    kept: Set<string>,
+  ): WeightPlan {
+    if (!filter.enabled || filter.placement !== 'sticky' || this.opts.config.balancing.mode !== 'metrics') return plan;
+    kept.add(cluster);
+    const out = holdStickyWeights(this.held.get(cluster), plan.endpoints, { bandRatio: filter.stickyWeightBand, overloaded });
+    this.held.set(cluster, out.endpoints);
+    if (out.took !== undefined) {
+      this.opts.logger.info('sticky weights taken', {
+        cluster,
+        why: out.took,
+        weights: Object.fromEntries(out.endpoints.map((e) => [e.name, e.weight])),
+      });
+    }
+    return out.endpoints === plan.endpoints ? plan : { ...plan, endpoints: out.endpoints };
   }
 
   /** The filter's model while the policy turns it on; the module only then. */
@@ -310,8 +354,11 @@ export class ModelBuilder {
     const wsTenants = tenants.map((t): TenantModel => {
       const clusterName = `${name}.${t.name}`;
       const { mqttFilter: _tenantFilter, ...tenantListener } = t.listener;
+      // The tenant's pool with the plan's weights: a held sticky plan is for its MQTT cluster only.
+      const pool = new Set(t.plan.endpoints.map((e) => e.name));
       return {
         ...t,
+        plan: { ...plan, endpoints: plan.endpoints.filter((e) => pool.has(e.name)) },
         listener: { ...tenantListener, name: tenantChainName(listenerName, t.name), port, clusterName },
         cluster: { ...t.cluster, name: clusterName, lbPolicy: weighted, healthCheck: { ...t.cluster.healthCheck, kind: 'tcp' } },
       };
@@ -320,6 +367,7 @@ export class ModelBuilder {
     return {
       listener: { ...plain, name: listenerName, port, clusterName: name },
       cluster: { ...cluster, name, lbPolicy: weighted, healthCheck: { ...cluster.healthCheck, kind: 'tcp' } },
+      plan,
       ...(wsTenants.length > 0 ? { tenants: wsTenants } : {}),
     };
   }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { gatePush } from '../balancing';
+import { gatePush, type BrokerDecision } from '../balancing';
 import type { WeightPlan } from '../domain';
 import type { PlanOutcome } from '../planner';
 import { buildResources, type ProxyModel, type ResourceSet } from '../translation';
@@ -19,7 +19,8 @@ export interface PublisherOptions {
   readonly minPushIntervalMs: number;
   /** The plan for now (the planner); undefined until there is one. */
   readonly plan: (nowMs: number) => PlanOutcome | undefined;
-  readonly model: (plan: WeightPlan) => ProxyModel;
+  /** `decisions`: the plan's, for sticky clusters' weight hold (publishing/model.ts). */
+  readonly model: (plan: WeightPlan, decisions: readonly BrokerDecision[]) => ProxyModel;
   /** A reason nothing may be published yet (e.g. the configured policy is not applied); undefined = go. */
   readonly heldBy?: () => string | undefined;
   /** A snapshot built from the plan went out (or was the same as the one out already). */
@@ -170,7 +171,7 @@ export class Publisher {
     this.opts.clock.clearTimeout(this.gateTimer);
     this.gateTimer = undefined;
     const before = this.opts.cache.snapshot()?.version;
-    if (this.publish(buildResources(this.opts.model(outcome.plan))).length > 0) return;
+    if (this.publish(buildResources(this.opts.model(outcome.plan, outcome.decisions))).length > 0) return;
     this.published = outcome.plan;
     this.opts.published?.();
     const changed = this.opts.cache.snapshot()?.version !== before;

@@ -174,5 +174,11 @@ export interface ProxyModel {
    * ports, and the same SNI tenants (chains named `<ws listener>.tenant.<tenant>`, clusters
    * whose plans are sent to the brokers' websocket ports); `defaultChain` holds for it too.
    */
-  readonly websocket?: { readonly listener: ListenerModel; readonly cluster: ClusterModel; readonly tenants?: readonly TenantModel[] };
+  readonly websocket?: {
+    readonly listener: ListenerModel;
+    readonly cluster: ClusterModel;
+    /** Its own weights; absent: `plan`'s (which a sticky MQTT cluster may hold, publishing/model.ts). */
+    readonly plan?: WeightPlan;
+    readonly tenants?: readonly TenantModel[];
+  };
 }

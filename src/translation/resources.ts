@@ -39,7 +39,7 @@ export function buildResources(model: ProxyModel): ResourceSet {
       ...tenants.map((t) => buildClusterLoadAssignment(t.cluster.name, t.plan)),
       ...(ws
         ? [
-            buildWebsocketLoadAssignment(ws.cluster.name, model.plan),
+            buildWebsocketLoadAssignment(ws.cluster.name, ws.plan ?? model.plan),
             ...wsTenants.map((t) => buildWebsocketLoadAssignment(t.cluster.name, t.plan)),
           ]
         : []),
