@@ -11,8 +11,11 @@ const root = path.resolve(here, '..', '..');
 const outDir = path.join(root, '.local', 'wasm');
 const stampFile = path.join(outDir, 'mqtt-filter.stamp');
 
-/** name → entry file; the probe exposes the pure parser to the unit tests and never ships. */
-const TARGETS = { 'mqtt-filter': 'assembly/index.ts', 'connect-probe': 'assembly/probe.ts' };
+/**
+ * name → entry file; the probe exposes the pure parser to the unit tests, the no-op filter is
+ * bench:filter's baseline for Envoy's own per-connection Wasm cost; neither ships.
+ */
+const TARGETS = { 'mqtt-filter': 'assembly/index.ts', 'connect-probe': 'assembly/probe.ts', 'noop-filter': 'assembly/noop.ts' };
 
 function sourceHash() {
   const hash = createHash('sha256');

@@ -30,7 +30,8 @@ const USAGE = `usage: npm run bench:filter -- [--rounds 5] [--connects 2000] [--
   --variants  built-in variants, in order: none (no filter), weighted, sticky (placement: sticky);
               for diagnosis, Envoy from a static bootstrap without mqtt-xds: static-immediate,
               static-early-data (tcp_proxy alone, upstream_connect_mode IMMEDIATE / ON_DOWNSTREAM_DATA)
-              and static-filter (the filter in front, ON_DOWNSTREAM_DATA)
+              and static-filter (the filter in front, ON_DOWNSTREAM_DATA); static-noop: a Wasm module with
+              the same exports that does nothing (Envoy's own per-connection Wasm cost)
   --filter    one more variant: these mqttFilter settings over weighted's, e.g. '{"inspectPublish":true}';
               repeatable; a setting mqtt-xds does not know skips that variant, saying why`;
 

@@ -9,7 +9,10 @@ import { startStaticEnvoy, type StaticEnvoy } from '../../support/envoy-static';
 const LISTENER = 'mqtt';
 const EARLY_DATA_BYTES = 16_384;
 
-export function staticBootstrap(kind: 'immediate' | 'early-data' | 'filter', brokerPorts: readonly number[]): Record<string, unknown> {
+export function staticBootstrap(
+  kind: 'immediate' | 'early-data' | 'filter' | 'noop',
+  brokerPorts: readonly number[],
+): Record<string, unknown> {
   const filter = {
     name: 'envoy.filters.network.wasm',
     typed_config: {
@@ -23,7 +26,7 @@ export function staticBootstrap(kind: 'immediate' | 'early-data' | 'filter', bro
         },
         vm_config: {
           runtime: 'envoy.wasm.runtime.v8',
-          code: { local: { filename: path.join(REPO_ROOT, '.local', 'wasm', 'mqtt-filter.wasm') } },
+          code: { local: { filename: path.join(REPO_ROOT, '.local', 'wasm', kind === 'noop' ? 'noop-filter.wasm' : 'mqtt-filter.wasm') } },
         },
       },
     },
@@ -43,7 +46,7 @@ export function staticBootstrap(kind: 'immediate' | 'early-data' | 'filter', bro
         {
           name: LISTENER,
           address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-          filter_chains: [{ filters: kind === 'filter' ? [filter, tcpProxy] : [tcpProxy] }],
+          filter_chains: [{ filters: kind === 'filter' || kind === 'noop' ? [filter, tcpProxy] : [tcpProxy] }],
         },
       ],
       clusters: [
@@ -68,7 +71,7 @@ export function staticBootstrap(kind: 'immediate' | 'early-data' | 'filter', bro
 }
 
 export async function startStatic(
-  kind: 'immediate' | 'early-data' | 'filter',
+  kind: 'immediate' | 'early-data' | 'filter' | 'noop',
   brokerPorts: readonly number[],
 ): Promise<{ envoy: StaticEnvoy; port: number }> {
   const envoy = await startStaticEnvoy(staticBootstrap(kind, brokerPorts));

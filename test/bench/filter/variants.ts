@@ -11,9 +11,9 @@ export interface Variant {
   readonly filter?: Readonly<Record<string, unknown>>;
   /**
    * Diagnosis, not the product path: a static Envoy bootstrap (static.ts) with tcp_proxy alone,
-   * connecting upstream at once or on the first data, or with the filter in front.
+   * connecting upstream at once or on the first data, or with the filter (or a no-op Wasm filter) in front.
    */
-  readonly staticBootstrap?: 'immediate' | 'early-data' | 'filter';
+  readonly staticBootstrap?: 'immediate' | 'early-data' | 'filter' | 'noop';
 }
 
 export const BUILT_IN_VARIANTS: readonly Variant[] = [
@@ -23,6 +23,7 @@ export const BUILT_IN_VARIANTS: readonly Variant[] = [
   { name: 'static-immediate', staticBootstrap: 'immediate' },
   { name: 'static-early-data', staticBootstrap: 'early-data' },
   { name: 'static-filter', staticBootstrap: 'filter' },
+  { name: 'static-noop', staticBootstrap: 'noop' },
 ];
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };

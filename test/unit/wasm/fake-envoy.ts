@@ -69,11 +69,17 @@ export function decodeFilterStateArguments(bytes: Buffer): { path: string; value
 
 export class FakeEnvoy {
   readonly logs: Array<{ level: number; text: string }> = [];
+  /** The level proxy_get_log_level reports (Envoy's: 0 trace … 5 critical); lines below it are dropped. */
+  logLevel = 0;
+  /** Lines the filter passed below logLevel: built for nothing. */
+  droppedLogs = 0;
   readonly counters = new Map<string, number>();
   /** Downstream reads the filter asked for past the end of the buffer (none: every read is in bounds). */
   outOfBoundsReads = 0;
   /** Bytes of downstream data copied into the module, over all reads. */
   copiedDownstreamBytes = 0;
+  /** proxy_get_buffer_bytes calls for downstream data: each one also calls back into malloc. */
+  downstreamCopies = 0;
   tickPeriodMs = 0;
   nowMs = 1_000_000;
   private readonly x: FilterExports;
@@ -174,7 +180,12 @@ export class FakeEnvoy {
     };
     return {
       proxy_log: (level: number, ptr: number, len: number) => {
-        this.logs.push({ level, text: this.mem().toString('utf8', ptr, ptr + len) });
+        if (level >= this.logLevel) this.logs.push({ level, text: this.mem().toString('utf8', ptr, ptr + len) });
+        else this.droppedLogs++;
+        return OK;
+      },
+      proxy_get_log_level: (ptr: number) => {
+        u32(ptr, this.logLevel);
         return OK;
       },
       proxy_get_buffer_bytes: (type: number, start: number, max: number, retData: number, retSize: number) => {
@@ -186,6 +197,7 @@ export class FakeEnvoy {
         if (type === DOWNSTREAM_DATA) {
           if (start + max > source.length) this.outOfBoundsReads++;
           this.copiedDownstreamBytes += slice.length;
+          this.downstreamCopies++;
         }
         const ptr = this.x.malloc(slice.length);
         slice.copy(this.mem(), ptr);

@@ -34,6 +34,20 @@ describe('MQTT Wasm filter (fake host)', () => {
     );
   });
 
+  it('builds no per-connection debug line when Envoy logs at info, and still counts', () => {
+    envoy.logLevel = 2;
+    envoy.configure('{"maxClientIdBytes": 8}');
+    const ok = envoy.connect();
+    expect(envoy.data(ok, connectPacket({ level: 4, clientId: 'dev-1' }))).toBe(CONTINUE);
+    const bad = envoy.connect();
+    envoy.data(bad, connectPacket({ level: 5, clientId: 'much-too-long' }));
+    expect(envoy.closed(bad)).toBe(true);
+    expect(envoy.counter(accepted(4))).toBe(1);
+    expect(envoy.counter(refused('client_id_invalid'))).toBe(1);
+    expect(envoy.droppedLogs).toBe(0);
+    expect(envoy.logs.filter((l) => l.text.includes('CONNECT accepted') || l.text.includes('refused'))).toEqual([]);
+  });
+
   it('closes a connection whose first bytes are not MQTT, forwards nothing, and counts the reason', () => {
     envoy.configure('');
     const c = envoy.connect();

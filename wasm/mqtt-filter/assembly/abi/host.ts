@@ -7,6 +7,9 @@
 @external("env", "proxy_log")
 export declare function proxy_log(level: u32, message_data: usize, message_size: usize): u32;
 
+@external("env", "proxy_get_log_level")
+export declare function proxy_get_log_level(return_level: usize): u32;
+
 @external("env", "proxy_get_buffer_bytes")
 export declare function proxy_get_buffer_bytes(
   buffer_type: u32,
