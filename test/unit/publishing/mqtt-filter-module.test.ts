@@ -50,7 +50,7 @@ describe('the MQTT filter module', () => {
       placement: 'weighted',
       inspectPublish: false,
       maxPublishPayloadBytes: 0,
-      topicPrefix: '',
+      topicPrefixes: [],
       module,
     });
     expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');
