@@ -5,12 +5,14 @@
 // to PUBLISH topics and SUBSCRIBE topic filters (MQTT 3.1.1 and 5).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import mqtt from 'mqtt';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { startBrokers, startEnvoy, stopBrokers, untilHealthy, waitFor, type EnvoyHandle, type TestBroker } from '../support';
 import { TestCa } from '../support/certs';
 import { MQTT_FILTER_STATS } from '../support/metric-names';
+import { connectPacket, otherPacket, utf8Field } from '../support/mqtt-packets';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
 const SHARED_LIMIT = 1024;
@@ -153,7 +155,42 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
     expect(envoy.logs()).toContain('reason=topic_not_allowed disconnect_reason=0x87');
   });
 
-  it.each([4, 5] as const)(
+  /** Sends `bytes` in one write over TLS to the chain `servername` picks; resolves with what came back once the peer closes. */
+  const rawTls = (servername: string, bytes: Uint8Array): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const got: Buffer[] = [];
+      const socket = tls.connect({ host: '127.0.0.1', port, servername, ca: ca.ca.cert }, () => socket.write(bytes));
+      socket.on('data', (d: Buffer) => got.push(d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(got)));
+    });
+
+  it("MQTT 5 on the tenant's chain: a SUBSCRIBE (with properties) outside its prefixes closes the connection before a byte reaches the broker; one inside reaches it", async () => {
+    // aedes speaks 3.1.1 only, so no MQTT 5 client gets a session here: the CONNECT and the
+    // SUBSCRIBE go in one write, which the filter judges whole before any byte goes on.
+    const subscribe = (filter: string): Uint8Array =>
+      otherPacket(0x82, [0, 1, 3, 0x0b, 0x07, 0x00, ...utf8Field('acme/ok'), 1, ...utf8Field(filter), 1]);
+    const connect5 = connectPacket({ level: 5, clientId: `${mode}-raw5` });
+    const before = await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed');
+    const sent = async (): Promise<number> => (await envoy.stat('cluster.mqtt_brokers.acme.upstream_cx_tx_bytes_total')) ?? 0;
+    const sentBefore = await sent();
+    const bytes = Buffer.concat([connect5, subscribe('b2b/+/in')]);
+    await rawTls('mqtt.acme.test', bytes);
+    // All of it went on to the broker (aedes then closes: it speaks 3.1.1 only), and nothing was counted.
+    await waitFor(async () => (await sent()) - sentBefore === bytes.length, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: 'the CONNECT and SUBSCRIBE at the broker',
+    });
+    expect(await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed')).toBe(before);
+    const sentMid = await sent();
+    await rawTls('mqtt.acme.test', Buffer.concat([connect5, subscribe('+/in')]));
+    expect(await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed')).toBe(before + 1);
+    // None of that write reached the broker.
+    expect(await sent()).toBe(sentMid);
+  });
+
+  it.each([4] as const)(
     "MQTT level %i: on the tenant's chain, subscriptions under its prefixes work end to end; one outside closes the connection, counted",
     async (level) => {
       const closedBefore = await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed');
