@@ -1,6 +1,8 @@
 // The `mqttFilter:` section of the policy: the MQTT Wasm filter (wasm/mqtt-filter) in front
 // of tcp_proxy, its settings sent over ECDS. docs/mqtt-filter.md and docs/policy.md.
-import { flag, name, numberIn, oneOf, partial, section, type Fields, type Reader } from './policy-schema';
+import { isMap } from 'yaml';
+import { keyName } from '../util/yaml-doc';
+import { childPath, flag, listOf, name, numberIn, oneOf, partial, report, section, type Fields, type Reader } from './policy-schema';
 
 export interface MqttFilterPolicy {
   /** Reads every new connection's first packet as an MQTT CONNECT; anything else is closed. */
@@ -29,8 +31,13 @@ export interface MqttFilterPolicy {
   readonly inspectPublish: boolean;
   /** Largest PUBLISH payload (remaining length − variable header), in bytes; 0: no limit. A larger one closes the connection. */
   readonly maxPublishPayloadBytes: number;
-  /** Every PUBLISH topic must start with this; empty: any topic. Another closes the connection. */
+  /** One allowed prefix: the one-entry form of topicPrefixes; empty: none. Not both in one section. */
   readonly topicPrefix: string;
+  /**
+   * Every PUBLISH topic and every SUBSCRIBE topic filter must start with one of these; empty
+   * (and no topicPrefix): any topic. Another closes the connection.
+   */
+  readonly topicPrefixes: readonly string[];
 }
 
 export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
@@ -43,6 +50,7 @@ export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
   inspectPublish: false,
   maxPublishPayloadBytes: 0,
   topicPrefix: '',
+  topicPrefixes: [],
 };
 
 /** MQTT's largest remaining length: no payload is larger. */
@@ -50,6 +58,57 @@ export const MAX_PUBLISH_PAYLOAD_BYTES = 268_435_455;
 
 /** The filter's own bound (wasm/mqtt-filter/assembly/filter/inspection-config.ts is 1024 UTF-8 bytes; 256 characters stay under it). */
 const TOPIC_PREFIX = name(/^[^+#\0]{0,256}$/u, 'a topic prefix: at most 256 characters, without +, # or NUL');
+
+/** The filter's bounds on topicPrefixes (MAX_PREFIXES, MAX_PREFIX_BYTES in inspection-config.ts). */
+export const MAX_TOPIC_PREFIXES = 32;
+export const MAX_TOPIC_PREFIX_BYTES = 1024;
+
+const PREFIX_ENTRY = name(/^[^+#\0]+$/u, 'a topic prefix: not empty, without +, # or NUL');
+
+/** One entry of topicPrefixes: as TOPIC_PREFIX, not empty, bounded in UTF-8 bytes (the filter's unit). */
+const TOPIC_PREFIX_ENTRY: Reader<string> = (node, path, at, ctx) => {
+  const v = PREFIX_ENTRY(node, path, at, ctx);
+  if (v === undefined) return undefined;
+  const bytes = Buffer.byteLength(v, 'utf8');
+  if (bytes > MAX_TOPIC_PREFIX_BYTES) {
+    report(
+      ctx,
+      'POLICY_VALUE_RANGE',
+      path,
+      at,
+      `a topic prefix is at most ${MAX_TOPIC_PREFIX_BYTES} UTF-8 bytes; "${v.slice(0, 40)}…" is ${bytes}`,
+    );
+    return undefined;
+  }
+  return v;
+};
+
+/** The prefixes a chain allows: topicPrefixes, or topicPrefix as a one-entry list; none: no check. */
+export function allowedTopicPrefixes(p: Pick<MqttFilterPolicy, 'topicPrefix' | 'topicPrefixes'>): readonly string[] {
+  if (p.topicPrefixes.length > 0) return p.topicPrefixes;
+  return p.topicPrefix === '' ? [] : [p.topicPrefix];
+}
+
+/** A section reader that also refuses topicPrefix and topicPrefixes written side by side. */
+function onePrefixForm<T extends Partial<MqttFilterPolicy>>(reader: Reader<T>): Reader<T> {
+  return (node, path, at, ctx) => {
+    const v = reader(node, path, at, ctx);
+    if (v === undefined) return undefined;
+    if ((v.topicPrefix ?? '') !== '' && (v.topicPrefixes ?? []).length > 0) {
+      // Point at the list's own line.
+      const pair = isMap(node) ? node.items.find((p) => keyName(p) === 'topicPrefixes') : undefined;
+      report(
+        ctx,
+        'POLICY_TOPIC_PREFIX_TWO_FORMS',
+        childPath(path, 'topicPrefixes'),
+        pair?.key ?? at,
+        'write topicPrefix or topicPrefixes, not both (topicPrefix is the one-entry list)',
+      );
+      return undefined;
+    }
+    return v;
+  };
+}
 
 /**
  * The filter holds a CONNECT in the connection's read buffer until it is complete, and
@@ -75,14 +134,20 @@ const FIELDS: Fields<MqttFilterPolicy> = {
   inspectPublish: flag,
   maxPublishPayloadBytes: numberIn({ min: 0, max: MAX_PUBLISH_PAYLOAD_BYTES, integer: true }),
   topicPrefix: TOPIC_PREFIX,
+  topicPrefixes: listOf(TOPIC_PREFIX_ENTRY, { min: 0, max: MAX_TOPIC_PREFIXES }),
 };
 
-export const MQTT_FILTER: Reader<MqttFilterPolicy> = section(FIELDS, DEFAULT_MQTT_FILTER);
+export const MQTT_FILTER: Reader<MqttFilterPolicy> = onePrefixForm(section(FIELDS, DEFAULT_MQTT_FILTER));
 
 /** A tenant's own values, over the listener's `mqttFilter:`; only the keys written. */
-export const TENANT_MQTT_FILTER: Reader<Partial<MqttFilterPolicy>> = partial<Partial<MqttFilterPolicy>>(FIELDS);
+export const TENANT_MQTT_FILTER: Reader<Partial<MqttFilterPolicy>> = onePrefixForm(partial<Partial<MqttFilterPolicy>>(FIELDS));
 
-/** The settings in force for a tenant: its own keys over the shared section. */
+/**
+ * The settings in force for a tenant: its own keys over the shared section. A tenant that writes
+ * either prefix key replaces the shared prefixes in both forms.
+ */
 export function tenantMqttFilter(shared: MqttFilterPolicy, own: Partial<MqttFilterPolicy> | undefined): MqttFilterPolicy {
-  return own === undefined ? shared : { ...shared, ...own };
+  if (own === undefined) return shared;
+  const ownPrefixes = own.topicPrefix !== undefined || own.topicPrefixes !== undefined;
+  return { ...shared, ...(ownPrefixes ? { topicPrefix: '', topicPrefixes: [] } : {}), ...own };
 }

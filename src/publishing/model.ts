@@ -4,7 +4,7 @@ import type { Broker, PlannedEndpoint, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
 import type { MqttFilterPolicy, TenantPolicy } from '../config/policy';
-import { tenantMqttFilter } from '../config/policy-mqtt-filter';
+import { allowedTopicPrefixes, tenantMqttFilter } from '../config/policy-mqtt-filter';
 import type {
   CertificateModel,
   ClusterModel,
@@ -307,7 +307,7 @@ export class ModelBuilder {
       placement: p.placement,
       inspectPublish: p.inspectPublish,
       maxPublishPayloadBytes: p.maxPublishPayloadBytes,
-      topicPrefix: p.topicPrefix,
+      topicPrefixes: allowedTopicPrefixes(p),
       ...(tenant === undefined ? {} : { tenant }),
       ...(salted !== '' ? { saltedIds: salted } : {}),
       ...(module ? { module: { base64: module.base64, sha256: module.sha256 } } : {}),

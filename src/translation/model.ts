@@ -49,10 +49,10 @@ export interface MqttFilterModel {
   readonly firstPacketTimeoutMs: number;
   /** sticky: the filter sets the client id as the connection's hash key, and tcp_proxy hashes it. */
   readonly placement: 'weighted' | 'sticky';
-  /** PUBLISH inspection: off, or its payload limit (0: none) and topic prefix ('' none). */
+  /** PUBLISH inspection: off, or its payload limit (0: none) and allowed topic prefixes (none: any topic; SUBSCRIBE filters too). */
   readonly inspectPublish: boolean;
   readonly maxPublishPayloadBytes: number;
-  readonly topicPrefix: string;
+  readonly topicPrefixes: readonly string[];
   /** A tenant chain's filter labels its counters with the tenant; absent on the default chain. */
   readonly tenant?: string;
   /** Sticky placement: moved ids and their salts, "<id hash>:<salt>,…" (translation/sticky-salts.ts); absent: none. */

@@ -34,11 +34,19 @@ function inspectionConfiguration(f: MqttFilterModel): Record<string, string | nu
       ? {
           inspectPublish: true,
           maxPublishPayloadBytes: f.maxPublishPayloadBytes,
-          ...(f.topicPrefix === '' ? {} : { topicPrefix: f.topicPrefix }),
+          ...(f.topicPrefixes.length === 0 ? {} : { topicPrefixes: encodeTopicPrefixes(f.topicPrefixes) }),
         }
       : {}),
     ...(f.tenant === undefined ? {} : { tenant: f.tenant }),
   };
+}
+
+/**
+ * The filter reads flat values only: the list is one string, entries joined by ",", a "," or
+ * "\\" inside an entry escaped with "\\" (wasm/mqtt-filter/assembly/filter/inspection-config.ts).
+ */
+export function encodeTopicPrefixes(prefixes: readonly string[]): string {
+  return prefixes.map((p) => p.replace(/[\\,]/gu, (c) => `\\${c}`)).join(',');
 }
 
 /**

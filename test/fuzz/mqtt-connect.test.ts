@@ -104,7 +104,17 @@ const STREAM_SEEDS = [4, 5].map((level) =>
   Buffer.concat([
     otherPacket(0xc0),
     publishPacket({ level: level as 4 | 5, topic: 'acme/a', payload: Uint8Array.from([1, 2, 3]) }),
-    otherPacket(0x82, [0, 7, ...utf8Field('acme/#'), 1]),
+    otherPacket(0x82, [0, 7, ...(level === 5 ? [0] : []), ...utf8Field('acme/#'), 1]),
+    // A SUBSCRIBE of several filters; MQTT 5 with a Subscription Identifier and a User Property.
+    otherPacket(0x82, [
+      0,
+      8,
+      ...(level === 5 ? [10, 0x0b, 0x05, 0x26, ...utf8Field('k'), ...utf8Field('v')] : []),
+      ...utf8Field('acme/x/+'),
+      2,
+      ...utf8Field('b2b/é/#'),
+      0x11,
+    ]),
     publishPacket({
       level: level as 4 | 5,
       topic: 'acme/b',
@@ -116,13 +126,14 @@ const STREAM_SEEDS = [4, 5].map((level) =>
     otherPacket(0xe0),
   ]),
 );
-const CLOSE_REASONS = ['payload_too_large', 'topic_not_allowed', 'malformed', 'protocol_error'];
+const CLOSE_REASONS = ['payload_too_large', 'topic_not_allowed', 'malformed', 'protocol_error', 'subscription_not_allowed'];
 
 describe('fuzz: MQTT packet framing after the CONNECT (Wasm filter)', () => {
   it('never traps, never reads past the buffer, closes only with a known reason, and decides split reads as whole ones', () => {
     const configs = [
       '{"inspectPublish": true, "maxPublishPayloadBytes": 64}',
       '{"inspectPublish": true, "maxPublishPayloadBytes": 64, "topicPrefix": "acme/"}',
+      '{"inspectPublish": true, "topicPrefixes": "acme/,b2b/é/,acme/x/,a"}',
     ];
     fc.assert(
       fc.property(
@@ -161,6 +172,49 @@ describe('fuzz: MQTT packet framing after the CONNECT (Wasm filter)', () => {
           expect(whole.forwarded).toBe(whole.closed ? 0 : stream.length);
           // The read that decided a close holds at least the byte that decided it, and stays behind.
           expect(split.forwarded < stream.length).toBe(whole.closed);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+// SUBSCRIBE against a prefix list: random filters from pieces near the prefixes (wildcards,
+// a multi-byte character, prefixes of prefixes), in random reads; the filter must close exactly
+// when some filter does not start with an allowed prefix, byte for byte.
+describe('fuzz: SUBSCRIBE topic filters against topicPrefixes (Wasm filter)', () => {
+  const PREFIXES = ['acme/', 'b2b/é/', 'acme/x/', 'z'];
+  const piece = fc.constantFrom('acme', 'acme/', '/', '+', '#', 'b2b/', 'é', 'e', 'x/', 'z', 'acme/x/', '$share/g/');
+  const filter = fc.array(piece, { minLength: 1, maxLength: 5 }).map((p) => p.join(''));
+  it('closes as subscription_not_allowed exactly when a filter starts with no allowed prefix, however the reads split', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(4, 5),
+        fc.array(fc.array(filter, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 16 }), { maxLength: 12 }),
+        (level, subscribes, cuts) => {
+          const envoy = new FakeEnvoy();
+          expect(envoy.configure(`{"inspectPublish": true, "topicPrefixes": "${PREFIXES.join(',')}"}`)).toBe(true);
+          const c = envoy.connect();
+          envoy.data(c, connectPacket({ level: level, clientId: 'fuzz' }));
+          const stream = Buffer.concat(
+            subscribes.map((filters) =>
+              otherPacket(0x82, [0, 1, ...(level === 5 ? [0] : []), ...filters.flatMap((f) => [...utf8Field(f), 0])]),
+            ),
+          );
+          let at = 0;
+          for (const cut of [...cuts, stream.length]) {
+            if (at >= stream.length || envoy.closed(c)) break;
+            envoy.data(c, stream.subarray(at, at + cut));
+            at += cut;
+          }
+          const allowed = subscribes
+            .flat()
+            .every((f) => PREFIXES.some((p) => Buffer.from(f).subarray(0, Buffer.byteLength(p)).equals(Buffer.from(p))));
+          expect(envoy.closed(c)).toBe(!allowed);
+          expect(envoy.counters.get('mqtt_stream_closed_total.reason.subscription_not_allowed') ?? 0).toBe(allowed ? 0 : 1);
+          expect(envoy.outOfBoundsReads).toBe(0);
+          expect(envoy.logs.filter((l) => l.text.includes('abort'))).toEqual([]);
         },
       ),
       { numRuns: RUNS },

@@ -1,15 +1,18 @@
 // PUBLISH inspection (policy mqttFilter.inspectPublish) in the real Envoy 1.40, the filter sent by
 // mqtt-xds over ECDS, SotW and Delta, in front of a real aedes broker, with real mqtt.js clients:
 // a PUBLISH within the limit reaches the broker, one past it closes the client and moves the
-// counter in /stats/prometheus, and a tenant's own limit and topic prefix apply on its chain.
+// counter in /stats/prometheus, and a tenant's own limit and topic prefixes apply on its chain,
+// to PUBLISH topics and SUBSCRIBE topic filters (MQTT 3.1.1 and 5).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import mqtt from 'mqtt';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { startBrokers, startEnvoy, stopBrokers, untilHealthy, waitFor, type EnvoyHandle, type TestBroker } from '../support';
 import { TestCa } from '../support/certs';
 import { MQTT_FILTER_STATS } from '../support/metric-names';
+import { connectPacket, otherPacket, utf8Field } from '../support/mqtt-packets';
 import { planeConfig, startPlane, writeBrokersFile } from './plane';
 
 const SHARED_LIMIT = 1024;
@@ -24,7 +27,7 @@ const policy = (sharedLimit: number, acme: { certFile: string; keyFile: string }
     '    serverNames: [mqtt.acme.test]',
     `    certFile: ${acme.certFile}`,
     `    keyFile: ${acme.keyFile}`,
-    `    mqttFilter: { maxPublishPayloadBytes: ${ACME_LIMIT}, topicPrefix: "acme/" }`,
+    `    mqttFilter: { maxPublishPayloadBytes: ${ACME_LIMIT}, topicPrefixes: ["acme/", "b2b/"] }`,
     '',
   ].join('\n');
 
@@ -41,11 +44,11 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
   const counter = async (name: string): Promise<number> => (await envoy.stat(`wasmcustom.${name}`)) ?? 0;
 
   /** An mqtt.js client over TLS, on the chain the server name picks; resolves once connected. */
-  const connect = (servername: string, clientId: string): Promise<mqtt.MqttClient> =>
+  const connect = (servername: string, clientId: string, protocolVersion: 4 | 5 = 4): Promise<mqtt.MqttClient> =>
     new Promise((resolve, reject) => {
       const client = mqtt.connect(`mqtts://127.0.0.1:${port}`, {
         clientId,
-        protocolVersion: 4,
+        protocolVersion,
         reconnectPeriod: 0,
         connectTimeout: 10_000,
         ca: ca.ca.cert,
@@ -109,7 +112,7 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
     expect(configuration('mqtt.tenant.acme.mqtt_filter')).toMatchObject({
       inspectPublish: true,
       maxPublishPayloadBytes: ACME_LIMIT,
-      topicPrefix: 'acme/',
+      topicPrefixes: 'acme/,b2b/',
       tenant: 'acme',
     });
   });
@@ -151,6 +154,76 @@ describe.each(['sotw', 'delta'] as const)('PUBLISH inspection from mqtt-xds over
     expect(text).toMatch(/^mqtt_connect_total\{mqtt_tenant="acme",mqtt_protocol_version="4"\} 3$/m);
     expect(envoy.logs()).toContain('reason=topic_not_allowed disconnect_reason=0x87');
   });
+
+  /** Sends `bytes` in one write over TLS to the chain `servername` picks; resolves with what came back once the peer closes. */
+  const rawTls = (servername: string, bytes: Uint8Array): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const got: Buffer[] = [];
+      const socket = tls.connect({ host: '127.0.0.1', port, servername, ca: ca.ca.cert }, () => socket.write(bytes));
+      socket.on('data', (d: Buffer) => got.push(d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(got)));
+    });
+
+  it("MQTT 5 on the tenant's chain: a SUBSCRIBE (with properties) outside its prefixes closes the connection before a byte reaches the broker; one inside reaches it", async () => {
+    // aedes speaks 3.1.1 only, so no MQTT 5 client gets a session here: the CONNECT and the
+    // SUBSCRIBE go in one write, which the filter judges whole before any byte goes on.
+    const subscribe = (filter: string): Uint8Array =>
+      otherPacket(0x82, [0, 1, 3, 0x0b, 0x07, 0x00, ...utf8Field('acme/ok'), 1, ...utf8Field(filter), 1]);
+    const connect5 = connectPacket({ level: 5, clientId: `${mode}-raw5` });
+    const before = await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed');
+    const sent = async (): Promise<number> => (await envoy.stat('cluster.mqtt_brokers.acme.upstream_cx_tx_bytes_total')) ?? 0;
+    const sentBefore = await sent();
+    const bytes = Buffer.concat([connect5, subscribe('b2b/+/in')]);
+    await rawTls('mqtt.acme.test', bytes);
+    // All of it went on to the broker (aedes then closes: it speaks 3.1.1 only), and nothing was counted.
+    await waitFor(async () => (await sent()) - sentBefore === bytes.length, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: 'the CONNECT and SUBSCRIBE at the broker',
+    });
+    expect(await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed')).toBe(before);
+    const sentMid = await sent();
+    await rawTls('mqtt.acme.test', Buffer.concat([connect5, subscribe('+/in')]));
+    expect(await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed')).toBe(before + 1);
+    // None of that write reached the broker.
+    expect(await sent()).toBe(sentMid);
+  });
+
+  it.each([4] as const)(
+    "MQTT level %i: on the tenant's chain, subscriptions under its prefixes work end to end; one outside closes the connection, counted",
+    async (level) => {
+      const closedBefore = await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed');
+      const sender = await connect('mqtt.acme.test', `${mode}-acme-sub-sender-${level}`, level);
+      const receiver = await connect('mqtt.acme.test', `${mode}-acme-sub-receiver-${level}`, level);
+      const got: string[] = [];
+      receiver.on('message', (t) => got.push(t));
+      await receiver.subscribeAsync(['acme/room/#', 'b2b/+/in'], { qos: 1 });
+      await publish(sender, 'acme/room/1', 5);
+      await publish(sender, 'b2b/x/in', 5);
+      await waitFor(() => got.length === 2, { timeoutMs: 10_000, intervalMs: 50, what: 'both messages at the subscriber' });
+      expect(got.sort()).toEqual(['acme/room/1', 'b2b/x/in']);
+      expect(receiver.connected).toBe(true);
+      // A filter whose wildcard comes before the prefix ends: it would match other tenants' topics.
+      const greedy = await connect('mqtt.acme.test', `${mode}-acme-greedy-${level}`, level);
+      await new Promise<void>((resolve) => {
+        greedy.once('close', () => resolve());
+        greedy.subscribe(['acme/ok', '#'], { qos: 0 }, () => undefined);
+      });
+      expect(greedy.connected).toBe(false);
+      expect(await counter('mqtt_stream_closed_total.tenant.acme.reason.subscription_not_allowed')).toBe(closedBefore + 1);
+      const text = await envoy.get('/stats/prometheus');
+      expect(text).toMatch(
+        new RegExp(
+          `^mqtt_stream_closed_total\\{mqtt_tenant="acme",mqtt_close_reason="subscription_not_allowed"\\} ${closedBefore + 1}$`,
+          'm',
+        ),
+      );
+      expect(envoy.logs()).toContain('reason=subscription_not_allowed disconnect_reason=0x8f');
+      // The other clients' connections are untouched.
+      expect(receiver.connected).toBe(true);
+    },
+  );
 
   it('applies a changed limit to new connections as an ECDS update: the Listener is not modified, an established client stays, under its old limit', async () => {
     const held = await connect('mqtt.test', `${mode}-held`);

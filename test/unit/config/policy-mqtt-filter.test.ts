@@ -1,5 +1,5 @@
 import { parsePolicy, type Policy } from '../../../src/config/policy';
-import { tenantMqttFilter } from '../../../src/config/policy-mqtt-filter';
+import { allowedTopicPrefixes, DEFAULT_MQTT_FILTER, tenantMqttFilter } from '../../../src/config/policy-mqtt-filter';
 import type { Problem, Result } from '../../../src/util/result';
 
 const lines = (...l: string[]): string => l.join('\n') + '\n';
@@ -19,6 +19,7 @@ describe('policy: mqttFilter', () => {
       inspectPublish: false,
       maxPublishPayloadBytes: 0,
       topicPrefix: '',
+      topicPrefixes: [],
     });
   });
 
@@ -34,6 +35,7 @@ describe('policy: mqttFilter', () => {
       inspectPublish: false,
       maxPublishPayloadBytes: 0,
       topicPrefix: '',
+      topicPrefixes: [],
     });
   });
 
@@ -47,6 +49,15 @@ describe('policy: mqttFilter', () => {
     ['maxPublishPayloadBytes: -1', 'mqttFilter.maxPublishPayloadBytes', 'an integer in 0..268435455'],
     ['maxPublishPayloadBytes: 268435456', 'mqttFilter.maxPublishPayloadBytes', 'an integer in 0..268435455'],
     ['topicPrefix: "a/#"', 'mqttFilter.topicPrefix', 'without +, # or NUL'],
+    ['topicPrefixes: ["a/", "b/+"]', 'mqttFilter.topicPrefixes[1]', 'not empty, without +, # or NUL'],
+    ['topicPrefixes: ["a/", ""]', 'mqttFilter.topicPrefixes[1]', 'not empty, without +, # or NUL'],
+    ['topicPrefixes: "a/"', 'mqttFilter.topicPrefixes', 'expected a list'],
+    [
+      `topicPrefixes: [${Array.from({ length: 33 }, (_, i) => `p${i}/`).join(', ')}]`,
+      'mqttFilter.topicPrefixes',
+      'expected 0 to 32 entries, got 33',
+    ],
+    [`topicPrefixes: [a/, "${'é'.repeat(513)}"]`, 'mqttFilter.topicPrefixes[1]', 'at most 1024 UTF-8 bytes'],
   ])('refuses %s, naming the key and what is allowed', (entry, path, allowed) => {
     const [p] = problems(parse(lines('mqttFilter:', `  ${entry}`)));
     expect(p).toMatchObject({ path, line: 2 });
@@ -89,6 +100,51 @@ describe('policy: mqttFilter', () => {
     });
   });
 
+  it('refuses topicPrefix and topicPrefixes side by side, at the list, for the listener and a tenant', () => {
+    const [p] = problems(parse(lines('mqttFilter:', '  topicPrefix: a/', '  topicPrefixes: [b/]')));
+    expect(p).toMatchObject({ code: 'POLICY_TOPIC_PREFIX_TWO_FORMS', path: 'mqttFilter.topicPrefixes', line: 3 });
+    expect(p.message).toContain('topicPrefix or topicPrefixes, not both');
+    const tenant = lines(
+      'tenants:',
+      '  acme:',
+      '    serverNames: [acme.example.com]',
+      '    certFile: /c',
+      '    keyFile: /k',
+      '    mqttFilter: { topicPrefix: a/, topicPrefixes: [b/] }',
+    );
+    expect(problems(parse(tenant))[0]).toMatchObject({
+      code: 'POLICY_TOPIC_PREFIX_TWO_FORMS',
+      path: 'tenants.acme.mqttFilter.topicPrefixes',
+    });
+  });
+
+  it('reads topicPrefixes; topicPrefix is the one-entry list; a tenant writing either replaces the shared prefixes', () => {
+    const r = parse(
+      lines(
+        'mqttFilter: { enabled: true, inspectPublish: true, topicPrefix: shared/ }',
+        'tenants:',
+        '  acme:',
+        '    serverNames: [acme.example.com]',
+        '    certFile: /c',
+        '    keyFile: /k',
+        '    mqttFilter: { topicPrefixes: ["acme/", "b2b,x/", "1024é/"] }',
+        '  beta:',
+        '    serverNames: [beta.example.com]',
+        '    certFile: /c',
+        '    keyFile: /k',
+        '    mqttFilter: { maxPublishPayloadBytes: 9 }',
+      ),
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(allowedTopicPrefixes(r.value.mqttFilter)).toEqual(['shared/']);
+    const acme = tenantMqttFilter(r.value.mqttFilter, r.value.tenants.acme.mqttFilter);
+    expect(acme).toMatchObject({ topicPrefix: '', topicPrefixes: ['acme/', 'b2b,x/', '1024é/'] });
+    expect(allowedTopicPrefixes(acme)).toEqual(['acme/', 'b2b,x/', '1024é/']);
+    expect(allowedTopicPrefixes(tenantMqttFilter(r.value.mqttFilter, r.value.tenants.beta.mqttFilter))).toEqual(['shared/']);
+    expect(allowedTopicPrefixes(DEFAULT_MQTT_FILTER)).toEqual([]);
+  });
+
   it('refuses a mistyped key with a suggestion', () => {
     const [p] = problems(parse(lines('mqttFilter: { maxClientIDBytes: 64 }')));
     expect(p).toMatchObject({ code: 'POLICY_UNKNOWN_KEY', path: 'mqttFilter.maxClientIDBytes' });
@@ -119,6 +175,7 @@ describe('policy: mqttFilter', () => {
       inspectPublish: false,
       maxPublishPayloadBytes: 0,
       topicPrefix: '',
+      topicPrefixes: [],
     });
     expect(problems(parse(tenant('    mqttFilter: { enabled: maybe }')))[0].path).toBe('tenants.acme.mqttFilter.enabled');
   });

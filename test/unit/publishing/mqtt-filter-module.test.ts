@@ -57,7 +57,7 @@ describe('the MQTT filter module', () => {
       placement: 'weighted',
       inspectPublish: false,
       maxPublishPayloadBytes: 0,
-      topicPrefix: '',
+      topicPrefixes: [],
       module: MODULE,
     });
     expect(m.cluster.lbPolicy).toBe('ROUND_ROBIN');

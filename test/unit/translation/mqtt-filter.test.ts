@@ -5,6 +5,7 @@ import {
   buildResources,
   buildTcpProxy,
   buildTenantChain,
+  encodeTopicPrefixes,
   mqttFilterConfiguration,
   validateResources,
   type ListenerModel,
@@ -24,7 +25,7 @@ const FILTER: MqttFilterModel = {
   placement: 'weighted',
   inspectPublish: false,
   maxPublishPayloadBytes: 0,
-  topicPrefix: '',
+  topicPrefixes: [],
   module: MODULE,
 };
 const withFilter = (f: MqttFilterModel = FILTER): ListenerModel => ({ ...model().listener, mqttFilter: f });
@@ -128,24 +129,31 @@ describe('the MQTT filter over ECDS', () => {
 
   it("sends PUBLISH inspection's keys only while it is on, and a tenant chain's name as the counters' label", () => {
     const configuration = (f: MqttFilterModel): unknown => JSON.parse(mqttFilterConfiguration(f));
-    expect(configuration({ ...FILTER, maxPublishPayloadBytes: 100, topicPrefix: 'acme/' })).toEqual({
+    expect(configuration({ ...FILTER, maxPublishPayloadBytes: 100, topicPrefixes: ['acme/'] })).toEqual({
       maxConnectBytes: 4096,
       maxClientIdBytes: 64,
       firstPacketTimeoutMs: 2000,
       placement: 'weighted',
     });
-    expect(configuration({ ...FILTER, inspectPublish: true, maxPublishPayloadBytes: 100, topicPrefix: 'acme/', tenant: 'acme' })).toEqual({
+    expect(
+      configuration({ ...FILTER, inspectPublish: true, maxPublishPayloadBytes: 100, topicPrefixes: ['acme/'], tenant: 'acme' }),
+    ).toEqual({
       maxConnectBytes: 4096,
       maxClientIdBytes: 64,
       firstPacketTimeoutMs: 2000,
       placement: 'weighted',
       inspectPublish: true,
       maxPublishPayloadBytes: 100,
-      topicPrefix: 'acme/',
+      topicPrefixes: 'acme/',
       tenant: 'acme',
     });
     expect(configuration({ ...FILTER, inspectPublish: true })).toMatchObject({ inspectPublish: true, maxPublishPayloadBytes: 0 });
-    expect(configuration({ ...FILTER, inspectPublish: true })).not.toHaveProperty('topicPrefix');
+    expect(configuration({ ...FILTER, inspectPublish: true })).not.toHaveProperty('topicPrefixes');
+  });
+
+  it('encodes topicPrefixes as one string: entries joined by commas, a comma or backslash inside one escaped', () => {
+    expect(encodeTopicPrefixes(['acme/', 'b2b,x/', String.raw`back\slash/`])).toBe(String.raw`acme/,b2b\,x/,back\\slash/`);
+    expect(encodeTopicPrefixes(['one/'])).toBe('one/');
   });
 
   it('sends the sticky salts in the configuration only when there are some', () => {

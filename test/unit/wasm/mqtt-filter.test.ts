@@ -107,7 +107,7 @@ describe('MQTT Wasm filter (fake host)', () => {
     ['{"maxConnectBytes": 10}', '"maxConnectBytes" must be between 14 and 1048576'],
     [
       '{"maxConectBytes": 100}',
-      'unknown configuration key "maxConectBytes" (known: maxConnectBytes, maxClientIdBytes, firstPacketTimeoutMs, placement, saltedIds, inspectPublish, maxPublishPayloadBytes, topicPrefix, tenant)',
+      'unknown configuration key "maxConectBytes" (known: maxConnectBytes, maxClientIdBytes, firstPacketTimeoutMs, placement, saltedIds, inspectPublish, maxPublishPayloadBytes, topicPrefix, topicPrefixes, tenant)',
     ],
     ['{"firstPacketTimeoutMs": "1s"}', '"firstPacketTimeoutMs" must be an integer'],
     ['{"maxConnectBytes": 100', "configuration is not a flat JSON object: expected ',' or '}' at offset 23"],

@@ -13,6 +13,12 @@ const PUBACK = otherPacket(0x40, [0, 7]);
 const bytes = (n: number, fill = 0x61): Uint8Array => new Uint8Array(n).fill(fill);
 const concat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
 
+/** A SUBSCRIBE (flags 0010) with these filters, each with options byte 1; MQTT 5 with `properties`. */
+function subscribePacket(level: 3 | 4 | 5, filters: readonly string[], properties: readonly number[] = []): Uint8Array {
+  const props = level === 5 ? [properties.length, ...properties] : [];
+  return otherPacket(0x82, [0, 9, ...props, ...filters.flatMap((f) => [...utf8Field(f), 1])]);
+}
+
 /** A new connection whose CONNECT (at `level`) has passed the filter. */
 function connected(envoy: FakeEnvoy, level: 3 | 4 | 5): number {
   const c = envoy.connect();
@@ -72,7 +78,7 @@ describe('PUBLISH inspection (fake host)', () => {
     concat(
       PINGREQ,
       publishPacket({ level, topic: 'acme/a', payload: bytes(40) }),
-      SUBSCRIBE,
+      subscribePacket(level, ['acme/#', 'acme/x/+/y'], [0x0b, 0x05]),
       publishPacket({
         level,
         topic: 'acme/b/c',
@@ -165,7 +171,7 @@ describe('PUBLISH inspection (fake host)', () => {
     }
     expect(envoy.counter(closedBy('topic_not_allowed'))).toBe(4);
     expect(envoy.logs.map((l) => l.text)).toContain(
-      'mqtt-filter: connection closed: reason=topic_not_allowed disconnect_reason=0x87 detail="PUBLISH topic does not start with topicPrefix"',
+      'mqtt-filter: connection closed: reason=topic_not_allowed disconnect_reason=0x87 detail="PUBLISH topic does not start with an allowed topic prefix"',
     );
   });
 
@@ -213,13 +219,117 @@ describe('PUBLISH inspection (fake host)', () => {
     ['{"inspectPublish": "yes"}', '"inspectPublish" must be true or false'],
     ['{"maxPublishPayloadBytes": -1}', '"maxPublishPayloadBytes" must be an integer between 0 and 268435455'],
     ['{"maxPublishPayloadBytes": 1.5}', '"maxPublishPayloadBytes" must be an integer between 0 and 268435455'],
-    ['{"topicPrefix": "a/#"}', '"topicPrefix" must not contain +, # or NUL'],
+    ['{"topicPrefix": "a/#"}', '"topicPrefix" ("a/#") must not contain +, # or NUL'],
     ['{"topicPrefix": 3}', '"topicPrefix" must be a string'],
     ['{"tenant": "Acme"}', '"tenant" must be a lower-case DNS label (a-z, 0-9, -; at most 40)'],
     ['{"tenant": "a.b"}', '"tenant" must be a lower-case DNS label (a-z, 0-9, -; at most 40)'],
   ])('refuses the configuration %s with an error naming what is wrong', (json, error) => {
     expect(envoy.configure(json)).toBe(false);
     expect(envoy.logs.map((l) => l.text)).toContain(`mqtt-filter: ${error}`);
+  });
+
+  it('topicPrefixes: a PUBLISH topic may start with any entry; escaped commas and backslashes are part of an entry', () => {
+    expect(envoy.configure(String.raw`{"inspectPublish": true, "topicPrefixes": "acme/,b2b/in,odd\\,name/,back\\\\slash/"}`)).toBe(true);
+    expect(envoy.logs.map((l) => l.text).join('\n')).toContain(
+      String.raw`topicPrefix="acme/" topicPrefix="b2b/in" topicPrefix="odd,name/" topicPrefix="back\\slash/"`,
+    );
+    const ok = connected(envoy, 4);
+    for (const topic of ['acme/x', 'b2b/in', 'b2b/inbox/1', 'odd,name/1', String.raw`back\slash/z`])
+      expect(envoy.data(ok, publishPacket({ level: 4, topic, payload: bytes(1) }))).toBe(CONTINUE);
+    expect(envoy.closed(ok)).toBe(false);
+    for (const topic of ['acme', 'b2b/i', 'odd', 'odd\\,name/', 'b2b/out']) {
+      const c = connected(envoy, 4);
+      expect(envoy.data(c, publishPacket({ level: 4, topic, payload: bytes(1) }))).toBe(PAUSE);
+    }
+    expect(envoy.counter(closedBy('topic_not_allowed'))).toBe(5);
+  });
+
+  it.each([3, 4, 5] as const)(
+    'MQTT level %i: SUBSCRIBE filters must all start with an allowed prefix; a wildcard before its end closes as subscription_not_allowed (0x8F)',
+    (level) => {
+      envoy.configure('{"inspectPublish": true, "topicPrefixes": "acme/,b2b/"}');
+      const ok = connected(envoy, level);
+      for (const filters of [['acme/#'], ['acme/+/t', 'b2b/x'], ['acme/'], ['b2b/#', 'acme/a/#', 'acme/b']])
+        expect(envoy.data(ok, subscribePacket(level, filters))).toBe(CONTINUE);
+      expect(envoy.closed(ok)).toBe(false);
+      for (const filters of [['#'], ['+/x'], ['acme/#', 'other/#'], ['acme'], ['acme+'], ['ac#'], ['$share/g/acme/x'], ['b2b/x', '+']]) {
+        const c = connected(envoy, level);
+        const before = envoy.forwarded(c).length;
+        expect(envoy.data(c, concat(PINGREQ, subscribePacket(level, filters)))).toBe(PAUSE);
+        expect(envoy.closed(c)).toBe(true);
+        // None of the SUBSCRIBE went on (the read is held whole).
+        expect(envoy.forwarded(c).length - before).toBeLessThanOrEqual(PINGREQ.length);
+      }
+      expect(envoy.counter(closedBy('subscription_not_allowed'))).toBe(8);
+      expect(envoy.logs.map((l) => l.text)).toContain(
+        'mqtt-filter: connection closed: reason=subscription_not_allowed disconnect_reason=0x8f detail="SUBSCRIBE topic filter does not start with an allowed topic prefix"',
+      );
+    },
+  );
+
+  it.each([4, 5] as const)('MQTT level %i: a SUBSCRIBE split at every byte offset is judged the same, holding nothing', (level) => {
+    envoy.configure('{"inspectPublish": true, "topicPrefix": "tenants/acme/"}');
+    const good = subscribePacket(level, ['tenants/acme/a/#', 'tenants/acme/' + 'x'.repeat(3000)], [0x0b, 0x81, 0x01]);
+    const bad = subscribePacket(level, ['tenants/acme/a/#', 'tenants/acmf/' + 'x'.repeat(3000)], [0x0b, 0x81, 0x01]);
+    const badAt = good.length - 3001 - 2; // the differing byte's index: 'f' of "acmf"
+    for (let k = 0; k <= good.length; k += k < 80 ? 1 : 97) {
+      const c = connected(envoy, level);
+      const copied = envoy.copiedDownstreamBytes;
+      envoy.data(c, good.subarray(0, k));
+      envoy.data(c, good.subarray(k));
+      expect(envoy.closed(c)).toBe(false);
+      expect(envoy.copiedDownstreamBytes - copied).toBeLessThanOrEqual(2 * 512);
+      envoy.finish(c);
+      const d = connected(envoy, level);
+      const start = envoy.forwarded(d).length;
+      envoy.data(d, bad.subarray(0, k));
+      if (!envoy.closed(d)) envoy.data(d, bad.subarray(k));
+      expect(envoy.closed(d)).toBe(true);
+      expect(envoy.forwarded(d).length - start).toBeLessThanOrEqual(badAt);
+      envoy.finish(d);
+    }
+  });
+
+  it.each([
+    ['no topic filter', otherPacket(0x82, [0, 1])],
+    ['an empty topic filter', otherPacket(0x82, [0, 1, 0, 0, 1])],
+    ['a filter length past the packet', otherPacket(0x82, [0, 1, 0, 9, 0x61, 1])],
+    ['a filter without its options byte', otherPacket(0x82, [0, 1, ...utf8Field('a/b')])],
+  ])('closes a SUBSCRIBE with %s as malformed', (_what, packet) => {
+    envoy.configure('{"inspectPublish": true, "topicPrefix": "a/"}');
+    const c = connected(envoy, 4);
+    expect(envoy.data(c, packet)).toBe(PAUSE);
+    expect(envoy.counter(closedBy('malformed'))).toBe(1);
+  });
+
+  it('without a prefix, SUBSCRIBE is passed over by count', () => {
+    envoy.configure('{"inspectPublish": true, "maxPublishPayloadBytes": 10}');
+    const c = connected(envoy, 4);
+    expect(envoy.data(c, subscribePacket(4, ['#', '+/x']))).toBe(CONTINUE);
+    expect(envoy.closed(c)).toBe(false);
+  });
+
+  it.each([
+    ['{"topicPrefixes": "a/,,b/"}', '"topicPrefixes" entry 2 is empty (an empty prefix would allow every topic)'],
+    ['{"topicPrefixes": "a/,b/#"}', '"topicPrefixes" entry 2 ("b/#") must not contain +, # or NUL'],
+    ['{"topicPrefixes": "a/,b+/"}', '"topicPrefixes" entry 2 ("b+/") must not contain +, # or NUL'],
+    [String.raw`{"topicPrefixes": "a\\n/"}`, '"topicPrefixes" entry 1: a backslash must be followed by "," or "\\"'],
+    [`{"topicPrefixes": "${Array.from({ length: 33 }, (_, i) => `p${i}/`).join(',')}"}`, '"topicPrefixes" must have at most 32 entries'],
+    [`{"topicPrefixes": "a/,${'é'.repeat(513)}"}`, '"topicPrefixes" entry 2 must be at most 1024 bytes'],
+    ['{"topicPrefix": "a/", "topicPrefixes": "b/"}', 'give "topicPrefix" or "topicPrefixes", not both'],
+    ['{"topicPrefixes": 1}', '"topicPrefixes" must be a string'],
+  ])('refuses topicPrefixes %s naming the entry', (json, error) => {
+    expect(envoy.configure(json)).toBe(false);
+    expect(envoy.logs.map((l) => l.text)).toContain(`mqtt-filter: ${error}`);
+  });
+
+  it('takes 32 prefixes of 1024 bytes each', () => {
+    const list = Array.from({ length: 32 }, (_, i) => `${String(i).padStart(2, '0')}/${'x'.repeat(1021)}`);
+    expect(envoy.configure(`{"inspectPublish": true, "topicPrefixes": "${list.join(',')}"}`)).toBe(true);
+    const c = connected(envoy, 5);
+    expect(envoy.data(c, subscribePacket(5, [`${list[31]}/#`, `${list[0]}`]))).toBe(CONTINUE);
+    expect(envoy.data(c, subscribePacket(5, [`${list[7].slice(0, 1023)}#`]))).toBe(PAUSE);
+    expect(envoy.counter(closedBy('subscription_not_allowed'))).toBe(1);
   });
 
   /** The oracle: where a stream of whole packets must close (index of the first PUBLISH over the limit), or -1. */

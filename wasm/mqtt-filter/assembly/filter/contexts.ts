@@ -238,7 +238,7 @@ export class Connection {
       if (this.root.config.sticky) this.place(info.clientId);
       const inspection = this.root.config.inspection;
       if (inspection.inspectPublish)
-        this.framer = new PacketFramer(info.protocolVersion, inspection.maxPublishPayloadBytes, inspection.topicPrefix);
+        this.framer = new PacketFramer(info.protocolVersion, inspection.maxPublishPayloadBytes, inspection.topicPrefixes);
       if (logEnabled(LogLevel.Debug))
         log(
           LogLevel.Debug,
@@ -287,7 +287,7 @@ function inspectionSummary(c: InspectionConfig): string {
   let out = c.tenant.length > 0 ? ' tenant=' + c.tenant : '';
   if (!c.inspectPublish) return out + ' inspectPublish=false';
   out += ' inspectPublish=true maxPublishPayloadBytes=' + c.maxPublishPayloadBytes.toString();
-  if (c.topicPrefix.length > 0) out += ' topicPrefix=' + quote(String.UTF8.decode(c.topicPrefix.buffer));
+  for (let i = 0; i < c.topicPrefixes.length; i++) out += ' topicPrefix=' + quote(String.UTF8.decode(c.topicPrefixes[i].buffer));
   return out;
 }
 
