@@ -67,7 +67,7 @@ export function observe(
   const pinWeight = o?.weight ?? broker.staticWeight;
   const scraped = load !== undefined && load.scrapedAtMs !== undefined && !load.stale;
 
-  let { smoothed, inferred, sampleMs, sampleIntervalMs } = old ?? {};
+  let { smoothed, inferred, sampleMs, sampleIntervalMs, overloadedSample } = old ?? {};
   const newSample = scraped && load.scrapedAtMs !== old?.sampleMs;
   const check = checkAgainstEnvoys(load, envoy, old, policy, newSample);
   // A broker too busy to answer its page is still seen: the Envoys count its connections.
@@ -82,10 +82,12 @@ export function observe(
     // smaller than it is long after the overload ends. Throttling has its own bound
     // (capacity.inference.maxThrottledRatio). Without an estimate yet, the sample is all
     // there is: it takes the broker for smaller, the safe side while it is overloaded.
-    if (
-      old?.inferred === undefined ||
-      overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) === 0
-    ) {
+    // The first sample after an overload teaches nothing either: CPU is a rate over the time
+    // since the scrape before, most of which the overload still filled. Taken as it came, that
+    // sample made overload-spike's b1 0.57 of its estimate at 5 s, and it refilled at half the
+    // mean for the rest of the run.
+    const overloadedNow = overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) > 0;
+    if (old?.inferred === undefined || (!overloadedNow && old.overloadedSample !== true)) {
       inferred = inferCapacity(
         old?.inferred,
         check.signals,
@@ -97,6 +99,7 @@ export function observe(
       sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);
     }
     sampleMs = load.scrapedAtMs;
+    overloadedSample = overloadedNow ? true : undefined;
   }
   const hadMetrics = smoothed !== undefined || load?.scrapedAtMs !== undefined;
   const metrics: Metrics = fresh ? 'fresh' : hadMetrics ? 'stale' : 'never';
@@ -121,6 +124,7 @@ export function observe(
     uncountedSeen: check.uncountedSeen,
     uncountedCap: check.uncountedCap,
     sampleIntervalMs,
+    overloadedSample,
   });
   const hint = capacityHint(policy, broker.name);
   const signals = { ...policy.signals, ...o?.signals };

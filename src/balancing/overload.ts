@@ -22,6 +22,8 @@ export interface OverloadVerdict {
   readonly calmSamples?: number;
   /** Damped: how severe the overload is, 0 (at a threshold) to 1; kept while the cut lasts. */
   readonly severity?: number;
+  /** Damped: this scrape is calm, one of those that end the cut: the broker is no longer cut hard. */
+  readonly calming?: true;
 }
 
 /**
@@ -89,6 +91,7 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
       ...common,
       ...(cut === undefined ? {} : { cut }),
       ...(stillCut ? { calmSamples: calm, ...(severity === undefined ? {} : { severity }) } : {}),
+      ...(stillCut && !confirmed ? { calming: true as const } : {}),
     };
   }
   const heldMs = overloadedAtMs === undefined ? undefined : nowMs - overloadedAtMs;
@@ -102,10 +105,13 @@ export function overloadVerdict(a: View, nowMs: number, damped: boolean): Overlo
 
 /**
  * Whether a verdict cuts the broker hard: any cut in proportional mode; in damped mode one
- * severe enough (SEVERE_AT_ONCE) or a page that no longer answers (severity 1).
+ * severe enough (SEVERE_AT_ONCE) or a page that no longer answers (severity 1), and not on the
+ * calm scrapes that end it. Counted as full on those, a broker emptied by its cut stayed at
+ * the floor for two more scrapes, 10 s at the production interval, while it read 31 %
+ * (overload-spike at 5 s): it then gets no more than its fair share until the cut ends.
  */
 export function cutHard(v: OverloadVerdict, damped: boolean): boolean {
-  return v.cut !== undefined && (!damped || (v.severity ?? 0) >= SEVERE_AT_ONCE);
+  return v.cut !== undefined && (!damped || ((v.severity ?? 0) >= SEVERE_AT_ONCE && v.calming !== true));
 }
 
 /**

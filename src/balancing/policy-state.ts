@@ -72,6 +72,8 @@ export interface BrokerState {
   readonly uncountedCap?: number;
   /** Smoothed time between two scrapes folded in: the controller's period, measured rather than configured. */
   readonly sampleIntervalMs?: number;
+  /** The last sample folded in reported an overload: the next one's CPU rate still spans part of it (observe.ts). */
+  readonly overloadedSample?: true;
 }
 
 /** Everything computeWeights carries from one call to the next. */

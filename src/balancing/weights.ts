@@ -257,6 +257,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
     if (fleet.gain !== undefined) reasons.push(fleet.gain.reason);
     if (lifted) reasons.push(`${cause}: overloaded, but so is every broker: no cut (the fleet needs capacity)`);
     else if (severe && fleet.gain !== undefined) reasons.push(`${cause}: overloaded, counted as full`);
+    else if (mild && verdict.calming === true) reasons.push(`${cause}: calm again, no more than its fair share until the cut ends`);
     else if (mild) reasons.push(`${cause}: overloaded at its threshold, no more than its fair share`);
     else if (hot) reasons.push(`${cause}: overloaded, x${overload}`);
     if (verdict.pending !== undefined) reasons.push(verdict.pending);

@@ -177,7 +177,30 @@ describe('capacity inference at a lighter load', () => {
         { connections: 3000, cpu: 0.6 },
         { connections: 1000, cpu: 0.9, overloadLevel: 7 },
         { connections: 1000, cpu: 0.9, overloadLevel: 0 },
+        { connections: 1000, cpu: 0.9, overloadLevel: 0 },
       ]).map(Math.round),
-    ).toEqual([5000, 5000, 1111]);
+    ).toEqual([5000, 5000, 5000, 1111]);
+  });
+
+  it('learns nothing from the first sample after an overload: its CPU rate still spans the overload', () => {
+    // At 5 s scrapes, the sample after the level drops reads CPU over the 5 s before it, most
+    // of them overloaded: 100 connections at 0.85 would take the broker for 118.
+    const history = inferred(instant, [
+      { connections: 3000, cpu: 0.6 },
+      { connections: 1000, cpu: 0.95, overloadLevel: 7 },
+      { connections: 1000, cpu: 0.85, overloadLevel: 0 },
+      { connections: 1000, cpu: 0.2, overloadLevel: 0 },
+    ]).map(Math.round);
+    expect(history).toEqual([5000, 5000, 5000, 5000]);
+  });
+
+  it('without an estimate yet, learns from the overloaded sample, then again from the second calm one', () => {
+    expect(
+      inferred(instant, [
+        { connections: 1000, cpu: 0.9, overloadLevel: 7 },
+        { connections: 1000, cpu: 0.8, overloadLevel: 0 },
+        { connections: 1000, cpu: 0.8, overloadLevel: 0 },
+      ]).map(Math.round),
+    ).toEqual([1111, 1111, 1250]);
   });
 });

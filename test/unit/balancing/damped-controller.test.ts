@@ -129,11 +129,18 @@ describe('overload confirmed over two scrapes', () => {
   });
 
   it('ends the cut after two calm scrapes, and an overloaded one starts the count again', () => {
-    const { weights } = series([level, level, normal, level, normal, normal, normal]);
-    // A severe level is believed at once; the calm count restarts at the fourth scrape.
-    expect(weights.slice(0, 5)).toEqual([50, 50, 50, 50, 50]);
-    // Then back up, by at most maxStepRatio 2 per computation.
-    expect(weights.slice(5)).toEqual([100, 200]);
+    const { weights, reasons } = series([level, level, normal, level, normal, normal, normal]);
+    // A severe level is believed at once, and cuts to the floor on every overloaded scrape.
+    expect([weights[0], weights[1], weights[3]]).toEqual([50, 50, 50]);
+    // A calm scrape within the cut is no longer counted as full: back up by at most
+    // maxStepRatio 2, and no boost while the cut lasts.
+    expect(weights[2]).toBe(100);
+    expect(weights[4]).toBe(100);
+    expect(reasons[4]).toContain('1 of 2 calm scrapes before the cut ends');
+    expect(reasons[4]).toContain('no more than its fair share');
+    // The calm count restarted at the fourth scrape; the cut ends at the sixth.
+    expect(reasons[5]).not.toContain('calm scrapes before the cut ends');
+    expect(weights.slice(5)).toEqual([200, 400]);
   });
 
   it('cuts by severity: gently at a threshold near the fleet level, to the floor far past it', () => {
