@@ -3,17 +3,7 @@ import type { Broker, BrokerLoad, EnvoyBrokerLoad, LoadSignals, WeighedSignal } 
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
 import { checkAgainstEnvoys, type EnvoyCheck } from './envoy-check';
 import { overloadSeverity } from './factors';
-import {
-  alphaOver,
-  compact,
-  ewma,
-  inferCapacity,
-  ratioOver,
-  REFERENCE_CPU_ALPHA,
-  smoothSignals,
-  type BrokerState,
-  type SmoothedSignals,
-} from './policy-state';
+import { alphaOver, compact, ewma, inferCapacity, ratioOver, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
 
 /** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
 const INTERVAL_ALPHA = 0.3;
@@ -88,12 +78,11 @@ export function observe(
     // mean for the rest of the run.
     const overloadedNow = overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) > 0;
     if (old?.inferred === undefined || (!overloadedNow && old.overloadedSample !== true)) {
-      inferred = inferCapacity(
-        old?.inferred,
-        check.signals,
-        { ...inference, alpha: alphaOver(inference.alpha, dtMs, per), maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per) },
-        alphaOver(REFERENCE_CPU_ALPHA, dtMs, per),
-      );
+      inferred = inferCapacity(old?.inferred, check.signals, {
+        ...inference,
+        alpha: alphaOver(inference.alpha, dtMs, per),
+        maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per),
+      });
     }
     if (sampleMs !== undefined && load.scrapedAtMs > sampleMs) {
       sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);
