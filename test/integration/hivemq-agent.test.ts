@@ -93,14 +93,20 @@ async function listed(): Promise<{ total: number; clients: ListedClient[] }> {
 }
 
 /** Lifecycle events reach the extension asynchronously, so a fresh CONNACK may lead the list by a moment. */
-function waitForListed(clientId: string, check: (c: ListedClient) => boolean = () => true): Promise<ListedClient> {
-  return waitFor(
-    async () => {
-      const found = (await listed()).clients.find((c) => c.clientId === clientId);
-      return found && check(found) ? found : undefined;
-    },
-    { what: `${clientId} to be listed as expected`, timeoutMs: 10_000 },
-  );
+async function waitForListed(clientId: string, check: (c: ListedClient) => boolean = () => true): Promise<ListedClient> {
+  // The entry last seen goes into the error: "not listed" and "listed, but not as expected" are different bugs.
+  let seen: ListedClient | undefined;
+  try {
+    return await waitFor(
+      async () => {
+        seen = (await listed()).clients.find((c) => c.clientId === clientId);
+        return seen && check(seen) ? seen : undefined;
+      },
+      { what: `${clientId} to be listed as expected`, timeoutMs: 10_000 },
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last entry: ${seen === undefined ? 'not listed' : JSON.stringify(seen)}`);
+  }
 }
 
 function waitForUnlisted(clientId: string): Promise<true> {

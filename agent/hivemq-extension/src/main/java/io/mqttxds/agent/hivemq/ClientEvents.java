@@ -30,6 +30,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
@@ -58,6 +60,8 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
     private final SubscriptionStore subscriptionStore;
     private final LongSupplier clockMs;
     private final AtomicLong nextConnectionId = new AtomicLong();
+    /** How long after a resumed session's first empty (or failed) subscription read it is read again. */
+    static final long SEED_RETRY_MS = 500;
 
     public ClientEvents(ClientRegistry registry, SubscriptionStore subscriptionStore, LongSupplier clockMs) {
         this.registry = registry;
@@ -144,17 +148,28 @@ public final class ClientEvents implements ClientLifecycleEventListener, Subscri
         }
     }
 
-    /** A resumed session keeps its subscriptions without a SUBSCRIBE: read them once from the store. */
+    /**
+     * A resumed session keeps its subscriptions without a SUBSCRIBE: read them from the store.
+     * A read that fails, or finds nothing while the session is being resumed, is tried again
+     * once after {@link #SEED_RETRY_MS}, as long as this connection is still the client's.
+     */
     private void seedSharedFilters(String clientId, long id) {
+        seedSharedFilters(clientId, id, true);
+    }
+
+    private void seedSharedFilters(String clientId, long id, boolean mayRetry) {
         subscriptionStore.getSubscriptions(clientId).whenComplete((subscriptions, error) -> {
-            if (error != null) {
+            List<String> shared = error != null ? List.of() : subscriptions.stream().map(TopicSubscription::getTopicFilter)
+                    .filter(SharedFilters::isShared).collect(Collectors.toList());
+            if (!shared.isEmpty()) {
+                registry.seedSharedFilters(clientId, id, shared);
+            } else if (mayRetry && registry.connectionIdOf(clientId) == id) {
+                CompletableFuture.delayedExecutor(SEED_RETRY_MS, TimeUnit.MILLISECONDS)
+                        .execute(() -> seedSharedFilters(clientId, id, false));
+            } else if (error != null) {
                 log.warn("mqtt-xds agent: could not read the subscriptions of resumed client {}; it is listed as "
                         + "sharedSubscriber=false until it subscribes again: {}", clientId, error.toString());
-                return;
             }
-            List<String> shared = subscriptions.stream().map(TopicSubscription::getTopicFilter)
-                    .filter(SharedFilters::isShared).collect(Collectors.toList());
-            if (!shared.isEmpty()) registry.seedSharedFilters(clientId, id, shared);
         });
     }
 
