@@ -154,7 +154,10 @@ export class ControlPlane {
       // A configured policy not yet applied: publishing defaults would serve excluded brokers.
       // A listener certificate (from a Secret) not yet good: publishing would serve plaintext MQTT.
       heldBy: () => this.policy.waiting() ?? listenerTls?.waiting(),
-      published: () => this.stickySalts.published(),
+      published: () => {
+        this.models.committed();
+        this.stickySalts.published();
+      },
     });
     // Envoy → the Envoy view, over LRS on the xDS port → balancing, which checks the pages
     // against it and recomputes on reports, between scrapes.

@@ -1,5 +1,5 @@
 import type { Config, Policy } from '../config';
-import { holdStickyWeights, type BrokerDecision } from '../balancing';
+import { holdStickyWeights, type BrokerDecision, type HoldOutcome } from '../balancing';
 import type { Broker, PlannedEndpoint, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
@@ -110,7 +110,9 @@ export class ModelBuilder {
    * Sticky clusters in metrics mode: the endpoints each was last given, by cluster name; its
    * weights change only past the policy's mqttFilter.stickyWeightBand (balancing/sticky-hold.ts).
    */
-  private readonly held = new Map<string, readonly PlannedEndpoint[]>();
+  private held = new Map<string, readonly PlannedEndpoint[]>();
+  /** What the last build would hold, taken as held by committed() once its snapshot is out. */
+  private proposed: Map<string, HoldOutcome> | undefined;
   /** cluster.proxyProtocol, parsed once (its problems were reported when the config was loaded). */
   private readonly proxy: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] };
 
@@ -122,13 +124,13 @@ export class ModelBuilder {
 
   /**
    * `decisions` (metrics mode) name the brokers cut for overload, whose cuts a sticky cluster
-   * takes at once. Remembers what each sticky cluster was given, so call it only for a model
-   * that is published.
+   * takes at once. What each sticky cluster is given counts as held only after committed(): a
+   * model whose snapshot is refused leaves the weights held before it.
    */
   build(plan: WeightPlan, decisions: readonly BrokerDecision[] = []): ProxyModel {
     const { listener, cluster, balancing } = this.opts.config;
     const overloaded = new Set(decisions.filter((d) => d.overloaded === true).map((d) => d.name));
-    const kept = new Set<string>();
+    const proposed = new Map<string, HoldOutcome>();
     // Circuit breakers, connection rate and duration from the policy's limits section
     // (src/limits); cluster.* settings are the fallback while capacities are unknown.
     const limits = deriveLimits({ policy: this.opts.policy(), plan, fallback: cluster });
@@ -161,11 +163,12 @@ export class ModelBuilder {
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
-    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, overloaded, kept);
+    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, overloaded, proposed);
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion, (name, filter, tenantPlan) =>
-      this.hold(name, filter, tenantPlan, overloaded, kept),
+      this.hold(name, filter, tenantPlan, overloaded, proposed),
     );
-    for (const name of [...this.held.keys()]) if (!kept.has(name)) this.held.delete(name);
+    // A sticky cluster the model no longer has (or no longer holds) is forgotten on commit.
+    this.proposed = proposed;
     // Without a certificate of its own the listener has no chain for names no tenant has.
     const defaultChain = tenants.models.length === 0 || (material !== undefined && policy.unknownServerName === 'default');
     const websocket = websocketPort > 0 ? this.websocket(plan, mqttListener, brokerCluster, websocketPort, tenants.models) : undefined;
@@ -271,6 +274,25 @@ export class ModelBuilder {
   }
 
   /**
+   * The snapshot built from the last model went out (or was the one out already): what its
+   * sticky clusters were given is now what they hold. Not called for a refused snapshot.
+   */
+  committed(): void {
+    const proposed = this.proposed;
+    if (proposed === undefined) return;
+    this.proposed = undefined;
+    this.held = new Map([...proposed].map(([cluster, out]) => [cluster, out.endpoints]));
+    for (const [cluster, out] of proposed) {
+      if (out.took === undefined) continue;
+      this.opts.logger.info('sticky weights taken', {
+        cluster,
+        why: out.took,
+        weights: Object.fromEntries(out.endpoints.map((e) => [e.name, e.weight])),
+      });
+    }
+  }
+
+  /**
    * The plan a cluster is given: in metrics mode a sticky cluster keeps its last weights while
    * the computed ones stay within the band; every other cluster follows the plan as it is.
    */
@@ -279,19 +301,11 @@ export class ModelBuilder {
     filter: MqttFilterPolicy,
     plan: WeightPlan,
     overloaded: ReadonlySet<string>,
-    kept: Set<string>,
+    proposed: Map<string, HoldOutcome>,
   ): WeightPlan {
     if (!filter.enabled || filter.placement !== 'sticky' || this.opts.config.balancing.mode !== 'metrics') return plan;
-    kept.add(cluster);
     const out = holdStickyWeights(this.held.get(cluster), plan.endpoints, { bandRatio: filter.stickyWeightBand, overloaded });
-    this.held.set(cluster, out.endpoints);
-    if (out.took !== undefined) {
-      this.opts.logger.info('sticky weights taken', {
-        cluster,
-        why: out.took,
-        weights: Object.fromEntries(out.endpoints.map((e) => [e.name, e.weight])),
-      });
-    }
+    proposed.set(cluster, { endpoints: out.endpoints, ...(out.took === undefined ? {} : { took: out.took }) });
     return out.endpoints === plan.endpoints ? plan : { ...plan, endpoints: out.endpoints };
   }
 

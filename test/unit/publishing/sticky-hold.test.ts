@@ -126,6 +126,7 @@ function pipeline(policyText: string, mode: 'metrics' | 'static' = 'metrics', we
     minPushIntervalMs: 0,
     plan: () => current,
     model: (p, d) => models.build(p, d),
+    published: () => models.committed(),
   });
   const push = (p: WeightPlan, decisions: readonly BrokerDecision[] = []): void => {
     current = { plan: p, decisions };
@@ -148,14 +149,22 @@ function pipeline(policyText: string, mode: 'metrics' | 'static' = 'metrics', we
     if (!last) throw new Error('nothing published');
     return last;
   };
-  // Every publish goes through cache.publish: keep the set it was given.
+  // Every publish goes through cache.publish: keep the set it was given, or refuse it.
   const publish = cache.publish.bind(cache);
+  let refusing = false;
   cache.publish = (set) => {
+    if (refusing) return { ok: false, problems: [{ code: 'TEST_REFUSED', message: 'refused by the test', path: 'test' }] };
     last = set;
     return publish(set);
   };
   const version = (): string | undefined => cache.snapshot()?.version;
-  return { push, edsOf, version, setPolicy: (text: string) => (policy = policyOf(text)) };
+  return {
+    push,
+    edsOf,
+    version,
+    setPolicy: (text: string) => (policy = policyOf(text)),
+    refuse: (on: boolean) => (refusing = on),
+  };
 }
 
 describe('sticky clusters in the published snapshot', () => {
@@ -169,6 +178,21 @@ describe('sticky clusters in the published snapshot', () => {
     p.push(plan({ a: 1300, b: 880, c: 1000 }));
     expect(p.version()).not.toBe(first);
     expect(p.edsOf('mqtt_brokers')).toEqual({ a: 1300, b: 880, c: 1000 });
+  });
+
+  it('keeps holding the weights that are out when a snapshot with new ones is refused', () => {
+    const p = pipeline(STICKY);
+    p.push(plan({ a: 1000, b: 1000 }));
+    // Beyond the band, but refused: Envoy still has 1000/1000, so that stays the reference.
+    p.refuse(true);
+    p.push(plan({ a: 1300, b: 1000 }));
+    p.refuse(false);
+    expect(p.edsOf('mqtt_brokers')).toEqual({ a: 1000, b: 1000 });
+    // 1100 is within the band of what is out (1000), though not of the refused 1300.
+    p.push(plan({ a: 1100, b: 1000 }));
+    expect(p.edsOf('mqtt_brokers')).toEqual({ a: 1000, b: 1000 });
+    p.push(plan({ a: 1250, b: 1000 }));
+    expect(p.edsOf('mqtt_brokers')).toEqual({ a: 1250, b: 1000 });
   });
 
   it('publishes a drain, a new broker and an overload cut at once', () => {
