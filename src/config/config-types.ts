@@ -29,6 +29,15 @@ export interface Config {
     readonly tokenFile: string;
     /** Who reads the views: `token` = a peer off this machine needs the token; `open` = anyone (admin-api.md). */
     readonly viewAccess: 'token' | 'open';
+    /** The status page's live feed, GET /ui/events (docs/status-page.md). */
+    readonly ui: {
+      /** Concurrent feed clients; the next one gets 503. */
+      readonly maxClients: number;
+      /** How often the view is sampled; a change is pushed at most this often. */
+      readonly intervalMs: number;
+      /** Each feed connection is closed after this long; the browser reconnects. */
+      readonly maxLifetimeMs: number;
+    };
   };
   readonly agent: {
     /** File holding the bearer token for the brokers' agents (docs/agent-api.md); '' = none. */

@@ -53,6 +53,24 @@ export const SERVER_SETTINGS: readonly Setting[] = [
     "Who reads /status, /ui, /proxy-status, /config-dump and progress: token = peers off this machine need admin.tokenFile's token; open = anyone who reaches the port.",
   ),
   setting(
+    'admin.ui.maxClients',
+    int(1, 10_000),
+    32,
+    'Status page live-feed clients (GET /ui/events) at once; the next one gets 503 with retry-after.',
+  ),
+  setting(
+    'admin.ui.intervalMs',
+    int(100, 60_000),
+    1000,
+    'How often the status page feed samples the view; a change is pushed at most this often.',
+  ),
+  setting(
+    'admin.ui.maxLifetimeMs',
+    int(10_000, 86_400_000),
+    600_000,
+    'Each status page feed connection is closed after this long, in milliseconds; the browser reconnects.',
+  ),
+  setting(
     'agent.tokenFile',
     { kind: 'path', optional: true },
     '',

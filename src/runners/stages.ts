@@ -161,5 +161,7 @@ export function adminFor(
     token: creds.adminToken,
     viewAccess: config.admin.viewAccess,
     ...deps,
+    // The page's feed limits come from admin.ui.*; the caller gives the view.
+    ...(deps.page ? { page: { ...config.admin.ui, ...deps.page } } : {}),
   });
 }

@@ -39,7 +39,13 @@ describe('loadConfig', () => {
         plaintext: 'loopback-only',
         tls: { certFile: '', keyFile: '', clientCaFile: '', nodeIdentity: 'off' },
       },
-      admin: { host: '127.0.0.1', port: 9090, tokenFile: '', viewAccess: 'token' },
+      admin: {
+        host: '127.0.0.1',
+        port: 9090,
+        tokenFile: '',
+        viewAccess: 'token',
+        ui: { maxClients: 32, intervalMs: 1000, maxLifetimeMs: 600000 },
+      },
       agent: { tokenFile: '', tls: { caFile: '', certFile: '', keyFile: '', serverName: '' } },
       rebalanceTickMs: 1000,
       discovery: {
