@@ -18,8 +18,8 @@ function render(dir: string): any[] {
   return parseAllDocuments(out).map((d) => d.toJS());
 }
 
-/** An operator's own overlay: `overlay` plus `components` (both under deploy/), in namespace mqtt. */
-function renderWith(overlay: string, components: readonly string[]): any[] {
+/** An operator's own overlay: `overlay` plus `components` (both under deploy/), in namespace mqtt, with its own `patches`. */
+function renderWith(overlay: string, components: readonly string[], patches: readonly object[] = []): any[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-xds-overlay-'));
   const rel = (p: string): string => path.relative(dir, path.join(REPO_ROOT, 'deploy', p));
   fs.writeFileSync(
@@ -30,6 +30,7 @@ function renderWith(overlay: string, components: readonly string[]): any[] {
       namespace: 'mqtt',
       resources: [rel(overlay)],
       components: components.map(rel),
+      ...(patches.length > 0 ? { patches } : {}),
     }),
   );
   try {
@@ -138,6 +139,46 @@ describe('deploy/ manifests against a real kube-apiserver (server-side dry-run)'
     expect(args.filter((a) => a.startsWith('--listener-tls-'))).toEqual(['--listener-tls-secret=mqtt-listener-tls']);
     expect(args).toContain('--discovery-kubernetes-namespace=$(POD_NAMESPACE)');
     expect(dep.spec.template.spec.serviceAccountName).toBe(binding.subjects[0].name);
+  });
+
+  it('an overlay with both certificate components is accepted as it is', async () => {
+    const objects = renderWith('overlays/edge', ['components/listener-tls-secret', 'components/tenant-tls-secrets']);
+    expect(await refusedByDryRun(kube, objects, MANAGER)).toEqual([]);
+  });
+
+  it("components/tenant-tls-secrets grants the tenants' Secrets by name only, and the overlay's own list replaces the example", () => {
+    const secretRules = (objects: any[]): unknown[] =>
+      objects
+        .filter((o) => o.kind === 'Role')
+        .flatMap((r) =>
+          (r.rules as Array<{ resources: string[] }>)
+            .filter((rule) => rule.resources.includes('secrets'))
+            .map((rule) => [r.metadata.name, rule]),
+        );
+    const rule = (names: string[]): object => ({
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: names,
+      verbs: ['get', 'list', 'watch'],
+    });
+    const objects = renderWith('overlays/edge', ['components/tenant-tls-secrets']);
+    expect(secretRules(objects)).toEqual([['mqtt-xds-tenant-tls', rule(['acme-tls'])]]);
+    const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'mqtt-xds-tenant-tls');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mqtt-xds-tenant-tls' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mqtt-xds', namespace: 'mqtt' }]);
+    // The patch the component's kustomization.yaml shows an operator.
+    const names = ['acme-tls', 'acme-device-ca', 'beta-tls'];
+    const patched = renderWith(
+      'overlays/edge',
+      ['components/tenant-tls-secrets'],
+      [
+        {
+          target: { kind: 'Role', name: 'mqtt-xds-tenant-tls' },
+          patch: JSON.stringify([{ op: 'replace', path: '/rules/0/resourceNames', value: names }]),
+        },
+      ],
+    );
+    expect(secretRules(patched)).toEqual([['mqtt-xds-tenant-tls', rule(names)]]);
   });
 
   it('the example brokers send the same admin token in their drain hook', () => {
