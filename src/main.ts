@@ -16,7 +16,7 @@ import {
 import type { Config } from './config';
 import type { SharedDrainRecord } from './discovery/kubernetes/drain-record';
 import type { WeightPlan } from './domain';
-import { fleetSignal, type BrokerDecision } from './balancing';
+import type { BrokerDecision } from './balancing';
 import { Planner } from './planner';
 import { drainAck, ecdsAcked, ModelBuilder, mqttFilterModuleSource, TenantPoolWatch, type Publisher } from './publishing';
 import { StickySalts, type Rebalancer } from './rebalance';
@@ -28,6 +28,9 @@ import { systemClock } from './util/clock';
 import { createLogger, type Logger } from './util/log';
 import type { Problem } from './util/result';
 import { ENDPOINT, EXTENSION_CONFIG, SnapshotCache, registerSyncGauge, type AdsServer, type StreamStatus } from './xds';
+
+/** Before the first plan: one array, so the fleet signal's memo holds. */
+const NO_DECISIONS: readonly BrokerDecision[] = [];
 
 export interface ControlPlaneOptions {
   readonly config: Config;
@@ -109,9 +112,10 @@ export class ControlPlane {
     });
     this.planner = runners.plannerFor(config, this.policy.policy(), log, registry);
     // The scale-out signal, computed when scraped from the last plan (docs/autoscaling.md).
-    runners.fleetSignalGauges(registry, () =>
-      fleetSignal(this.planner.lastOutcome()?.decisions ?? [], this.policy.policy().autoscaling.targetUtilisation),
-    );
+    runners.fleetSignalGauges(registry, () => ({
+      decisions: this.planner.lastOutcome()?.decisions ?? NO_DECISIONS,
+      targetUtilisation: this.policy.policy().autoscaling.targetUtilisation,
+    }));
     const listenerTls = creds.listenerTls;
     const tenantLog = log.child({ stage: 'tenant-tls' });
     this.tenantTls = new TenantCertificates({
