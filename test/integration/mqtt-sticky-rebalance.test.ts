@@ -220,7 +220,13 @@ describe.each(['sotw', 'delta'] as const)('sticky placement with drains and the 
 
     writeFileAtomic(policyFile, MOVE_POLICY);
     await waitFor(async () => !(await draining(b)) && !(await draining(c)), { timeoutMs: 20_000, what: 'b and c serving' });
-    await waitFor(async () => (await counts())[0] <= 44, { timeoutMs: 90_000, intervalMs: 250, what: 'a down to its share' });
+    await waitFor(async () => (await counts())[0] <= 44, { timeoutMs: 90_000, intervalMs: 250, what: 'a down to its share' }).catch(
+      async (err: Error) => {
+        // What the rebalancer and the brokers said then, for a failure on a loaded machine.
+        const plan = await adminCall('GET', '/rebalance').catch((e: Error) => ({ status: 0, body: { error: e.message } }));
+        throw new Error(`${err.message}; counts ${JSON.stringify(await counts())}; /rebalance ${JSON.stringify(plan.body)}`);
+      },
+    );
     await waitFor(rebalanceIdle, { timeoutMs: 60_000, intervalMs: 250, what: 'the rebalance to end' });
     await waitFor(() => spread.connected() + piled.connected() === 120, { timeoutMs: 30_000, what: 'every client back' });
     await waitFor(async () => !(await draining(a)), { timeoutMs: 30_000, what: 'a serving again' });
