@@ -46,6 +46,8 @@ export interface BrokerDecision {
   readonly slowPage?: string;
   /** Cut for overload in this computation (a threshold passed and confirmed); absent otherwise. */
   readonly overloaded?: true;
+  /** The weight is an operator's pin (overrides), published as written; absent otherwise. */
+  readonly pinned?: true;
 }
 
 export interface Factors {
@@ -202,6 +204,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
       ...(a.suspect === undefined ? {} : { suspect: { reason: a.suspect } }),
       ...(a.slowPage === undefined ? {} : { slowPage: a.slowPage }),
       ...(overloaded ? { overloaded: true as const } : {}),
+      ...(a.pin === undefined ? {} : { pinned: true as const }),
     },
   });
 

@@ -1,5 +1,5 @@
 import type { Config, Policy } from '../config';
-import { holdStickyWeights, type BrokerDecision } from '../balancing';
+import { floorStickyWeights, holdStickyWeights, type BrokerDecision } from '../balancing';
 import type { Broker, PlannedEndpoint, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
@@ -161,9 +161,9 @@ export class ModelBuilder {
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
-    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, overloaded, kept);
+    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, { decisions, overloaded }, kept);
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion, (name, filter, tenantPlan) =>
-      this.hold(name, filter, tenantPlan, overloaded, kept),
+      this.hold(name, filter, tenantPlan, { decisions, overloaded }, kept),
     );
     for (const name of [...this.held.keys()]) if (!kept.has(name)) this.held.delete(name);
     // Without a certificate of its own the listener has no chain for names no tenant has.
@@ -278,18 +278,22 @@ export class ModelBuilder {
     cluster: string,
     filter: MqttFilterPolicy,
     plan: WeightPlan,
-    overloaded: ReadonlySet<string>,
+    balanced: { readonly decisions: readonly BrokerDecision[]; readonly overloaded: ReadonlySet<string> },
     kept: Set<string>,
   ): WeightPlan {
     if (!filter.enabled || filter.placement !== 'sticky' || this.opts.config.balancing.mode !== 'metrics') return plan;
     kept.add(cluster);
-    const out = holdStickyWeights(this.held.get(cluster), plan.endpoints, { bandRatio: filter.stickyWeightBand, overloaded });
+    // Floored first, so the band compares the weights Envoy would be given.
+    const floored = floorStickyWeights(plan.endpoints, balanced.decisions, filter.stickyHeldFloor);
+    const overloaded = balanced.overloaded;
+    const out = holdStickyWeights(this.held.get(cluster), floored.endpoints, { bandRatio: filter.stickyWeightBand, overloaded });
     this.held.set(cluster, out.endpoints);
     if (out.took !== undefined) {
       this.opts.logger.info('sticky weights taken', {
         cluster,
         why: out.took,
         weights: Object.fromEntries(out.endpoints.map((e) => [e.name, e.weight])),
+        ...(Object.keys(floored.raised).length > 0 ? { raisedToFloor: floored.raised } : {}),
       });
     }
     return out.endpoints === plan.endpoints ? plan : { ...plan, endpoints: out.endpoints };
