@@ -32,13 +32,18 @@ export function floorStickyWeights(next: readonly PlannedEndpoint[], decisions: 
   const weightSum = serving.reduce((sum, e) => sum + e.weight, 0);
   if (total <= 0 || weightSum <= 0 || serving.length < 2) return none;
   // No floor above a broker's capacity share: the floor keeps what a broker holds up to its
-  // share, and what it holds beyond may spill, as under fixed weights.
-  const capacitySum = serving.reduce((sum, e) => sum + (byName.get(e.name)?.capacity ?? 0), 0);
+  // share, and what it holds beyond may spill, as under fixed weights. The share is the
+  // operator's (capacity classes, hints) when every serving broker has one; else equal. An
+  // inferred capacity is no ceiling: a broker that just joined has too little load to infer
+  // from (measured: 36 connections for a broker of 400, which starved it).
+  const stated = serving.every((e) => byName.get(e.name)?.capacitySource === 'hint' && byName.get(e.name)?.capacity !== undefined);
+  const capacityOf = (e: PlannedEndpoint): number => (stated ? byName.get(e.name)!.capacity! : 1);
+  const capacitySum = serving.reduce((sum, e) => sum + capacityOf(e), 0);
   const floors = new Map(
     serving.map((e) => {
       const d = byName.get(e.name);
       const free = d === undefined || d.pinned === true || d.excluded || d.overloaded === true;
-      const share = d?.capacity !== undefined && capacitySum > 0 ? d.capacity / capacitySum : 1;
+      const share = capacityOf(e) / capacitySum;
       return [e.name, free ? 0 : Math.min((floor * held(e)) / total, share)] as const;
     }),
   );

@@ -21,7 +21,9 @@ const decision = (name: string, connections: number | undefined, extra: Partial<
   inputs: connections === undefined ? {} : { connections },
   ...extra,
 });
-const held = (counts: Record<string, number>): BrokerDecision[] => Object.entries(counts).map(([n, c]) => decision(n, c));
+/** Connections held, and capacities the operator stated (1000 each unless given: no ceiling in the way). */
+const held = (counts: Record<string, number>, capacities: Record<string, number> = {}): BrokerDecision[] =>
+  Object.entries(counts).map(([n, c]) => decision(n, c, { capacity: capacities[n] ?? 1000 }));
 const weightsOf = (eps: readonly PlannedEndpoint[]): Record<string, number> => Object.fromEntries(eps.map((e) => [e.name, e.weight]));
 const shares = (eps: readonly PlannedEndpoint[]): Record<string, number> => {
   const serving = eps.filter((e) => e.health !== 'draining');
@@ -30,20 +32,6 @@ const shares = (eps: readonly PlannedEndpoint[]): Record<string, number> => {
 };
 
 describe('floorStickyWeights', () => {
-  it('raises the brokers a fill starves to their share of the connections held, and keeps the new broker’s weight', () => {
-    // scale-out-3-to-4 at the join: three brokers hold about 323 each, the new one nothing, and
-    // the balancer weights the new one at 4x to fill it.
-    const next = endpoints({ b1: 250, b2: 250, b3: 250, b4: 4000 });
-    const out = floorStickyWeights(next, held({ b1: 323, b2: 323, b3: 324, b4: 0 }), 0.9);
-    const s = shares(out.endpoints);
-    for (const b of ['b1', 'b2', 'b3']) expect(s[b]).toBeCloseTo((0.9 * 323) / 970, 2);
-    expect(s.b4).toBeCloseTo(1 - (0.9 * 970) / 970, 2);
-    expect(out.endpoints.find((e) => e.name === 'b4')?.weight).toBe(4000);
-    expect(Object.keys(out.raised)).toEqual(['b1', 'b2', 'b3']);
-    // Envoy's cap (1.25 x the weighted share of all connections) stays above what each holds.
-    for (const b of ['b1', 'b2', 'b3']) expect(1.25 * s[b] * 970).toBeGreaterThan(323);
-  });
-
   it('raises no broker above its capacity share: at the join, the new broker gets its own share', () => {
     const next = endpoints({ b1: 250, b2: 250, b3: 250, b4: 4000 });
     const decisions = Object.entries({ b1: 323, b2: 323, b3: 324, b4: 0 }).map(([n, c]) => decision(n, c, { capacity: 400 }));
@@ -55,6 +43,19 @@ describe('floorStickyWeights', () => {
     expect(shares(out.endpoints).a).toBeCloseTo(0.27, 3);
   });
 
+  it('takes an equal share as the ceiling unless the operator stated every capacity', () => {
+    // A broker that just joined infers a tiny capacity from its tiny load: it is no ceiling.
+    const next = endpoints({ b1: 250, b2: 250, b3: 250, b4: 4000 });
+    const inferred = Object.entries({ b1: 323, b2: 323, b3: 324, b4: 0 }).map(([n, c]) =>
+      decision(n, c, { capacity: n === 'b4' ? 36 : 330, capacitySource: 'inferred' }),
+    );
+    const s = shares(floorStickyWeights(next, inferred, 0.9).endpoints);
+    for (const b of ['b1', 'b2', 'b3', 'b4']) expect(s[b]).toBeCloseTo(0.25, 3);
+    // Stated capacities 1 : 2 : 4: the small broker's floor stops at a seventh.
+    const stated = ['s', 'm', 'l'].map((n, i) => decision(n, [300, 300, 400][i], { capacity: [100, 200, 400][i] }));
+    expect(shares(floorStickyWeights(endpoints({ s: 10, m: 1000, l: 1000 }), stated, 0.9).endpoints).s).toBeCloseTo(1 / 7, 3);
+  });
+
   it('changes nothing while every weighted share is at or above its floor', () => {
     const next = endpoints({ a: 1000, b: 1000, c: 1000 });
     const out = floorStickyWeights(next, held({ a: 300, b: 330, c: 370 }), 0.9);
@@ -63,13 +64,13 @@ describe('floorStickyWeights', () => {
   });
 
   it('raises only those below, the others keeping their proportions', () => {
-    const out = floorStickyWeights(endpoints({ a: 100, b: 1400, c: 1600 }), held({ a: 600, b: 150, c: 250 }), 0.9);
+    const out = floorStickyWeights(endpoints({ a: 100, b: 1400, c: 1600 }), held({ a: 600, b: 150, c: 250 }, { a: 3000 }), 0.9);
     const s = shares(out.endpoints);
     expect(s.a).toBeCloseTo(0.54, 2);
     expect(weightsOf(out.endpoints)).toMatchObject({ b: 1400, c: 1600 });
     expect(Object.keys(out.raised)).toEqual(['a']);
     // Raising one can push another under its floor: it is raised in turn.
-    const chained = floorStickyWeights(endpoints({ a: 100, b: 1000, c: 2000 }), held({ a: 500, b: 250, c: 250 }), 0.9);
+    const chained = floorStickyWeights(endpoints({ a: 100, b: 1000, c: 2000 }), held({ a: 500, b: 250, c: 250 }, { a: 2000 }), 0.9);
     expect(Object.keys(chained.raised)).toEqual(['a', 'b']);
     expect(shares(chained.endpoints)).toMatchObject({ a: expect.closeTo(0.45, 2), b: expect.closeTo(0.225, 2) });
   });
@@ -98,7 +99,7 @@ describe('floorStickyWeights', () => {
 
   it('keeps the weight sum within uint32', () => {
     const big = 2_000_000_000;
-    const out = floorStickyWeights(endpoints({ a: 1, b: big, c: big }), held({ a: 900, b: 50, c: 50 }), 1);
+    const out = floorStickyWeights(endpoints({ a: 1, b: big, c: big }), held({ a: 900, b: 50, c: 50 }, { a: 1_000_000, b: 1, c: 1 }), 1);
     const sum = out.endpoints.reduce((s, e) => s + e.weight, 0);
     expect(sum).toBeLessThanOrEqual(0xffff_ffff);
     expect(shares(out.endpoints).a).toBeGreaterThan(0.85);
