@@ -12,8 +12,8 @@ import type { BrokerDecision } from './weights';
  * id of theirs spills to its next choice (measured on scale-out-3-to-4: docs/lb-benchmark.md,
  * "Sticky weights floored at the connections held"). So a sticky cluster gives every serving
  * broker at least `floor` × its share of the connections held, but not more than its capacity
- * share, the brokers above their floor keeping their computed weights; a broker cut for
- * overload, a pinned and a draining one get no floor.
+ * share, the brokers above their floor keeping their computed weights; a broker cut hard for
+ * overload (counted as full), a pinned and a draining one get no floor.
  */
 export interface FloorOutcome {
   readonly endpoints: readonly PlannedEndpoint[];
@@ -42,7 +42,8 @@ export function floorStickyWeights(next: readonly PlannedEndpoint[], decisions: 
   const floors = new Map(
     serving.map((e) => {
       const d = byName.get(e.name);
-      const free = d === undefined || d.pinned === true || d.excluded || d.overloaded === true;
+      // A mild overload only holds a broker to its fair share, which the ceiling does too.
+      const free = d === undefined || d.pinned === true || d.excluded || d.overloadSevere === true;
       const share = capacityOf(e) / capacitySum;
       return [e.name, free ? 0 : Math.min((floor * held(e)) / total, share)] as const;
     }),

@@ -127,7 +127,9 @@ export class ModelBuilder {
    */
   build(plan: WeightPlan, decisions: readonly BrokerDecision[] = []): ProxyModel {
     const { listener, cluster, balancing } = this.opts.config;
-    const overloaded = new Set(decisions.filter((d) => d.overloaded === true).map((d) => d.name));
+    // Cut hard for overload: a sticky cluster takes the cut at once. One held to its fair share at
+    // a threshold waits for the band like any change (the floor keeps it near that share anyway).
+    const overloaded = new Set(decisions.filter((d) => d.overloadSevere === true).map((d) => d.name));
     const kept = new Set<string>();
     // Circuit breakers, connection rate and duration from the policy's limits section
     // (src/limits); cluster.* settings are the fallback while capacities are unknown.

@@ -75,9 +75,16 @@ describe('floorStickyWeights', () => {
     expect(shares(chained.endpoints)).toMatchObject({ a: expect.closeTo(0.45, 2), b: expect.closeTo(0.225, 2) });
   });
 
-  it('gives no floor to a broker cut for overload or pinned, and leaves a DRAINING one as it is', () => {
+  it('floors a broker overloaded at its threshold up to its capacity share', () => {
+    // The balancer holds it to its fair share: the floor keeps it there, so its cap does not
+    // drop under what it holds and push its own ids away.
+    const mild = [decision('a', 400, { overloaded: true }), decision('b', 300), decision('c', 300)];
+    expect(shares(floorStickyWeights(endpoints({ a: 50, b: 1000, c: 1000 }), mild, 0.9).endpoints).a).toBeCloseTo(0.333, 3);
+  });
+
+  it('gives no floor to a broker cut hard for overload or pinned, and leaves a DRAINING one as it is', () => {
     const decisions = [
-      decision('a', 500, { overloaded: true }),
+      decision('a', 500, { overloaded: true, overloadSevere: true }),
       decision('b', 300, { pinned: true }),
       decision('c', 100),
       decision('d', 100),

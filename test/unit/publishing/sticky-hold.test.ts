@@ -188,6 +188,7 @@ describe('sticky clusters in the published snapshot', () => {
       reason: 'cpu 0.95 >= 0.9: overloaded, counted as full',
       inputs: {},
       overloaded: true,
+      overloadSevere: true,
     };
     p.push(plan({ a: 1000, b: 1000, c: 110 }), [overloaded]);
     expect(p.edsOf('mqtt_brokers')).toEqual({ a: 1000, b: 1000, c: 110 });
