@@ -6,4 +6,5 @@ export type { BrokerState, PolicyState } from './policy-state';
 export { gatePush, type PushVerdict } from './push-gate';
 export { awaitingScrape } from './awaiting';
 export { fleetSignal, type FleetSignal } from './fleet-signal';
+export { floorStickyWeights, type FloorOutcome } from './sticky-floor';
 export { holdStickyWeights, type HoldOptions, type HoldOutcome } from './sticky-hold';

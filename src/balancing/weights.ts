@@ -46,6 +46,13 @@ export interface BrokerDecision {
   readonly slowPage?: string;
   /** Cut for overload in this computation (a threshold passed and confirmed); absent otherwise. */
   readonly overloaded?: true;
+  /**
+   * The cut counts the broker as full (a severe overload, or any in proportional mode), not
+   * only at a threshold, where it is held to its fair share. Absent otherwise.
+   */
+  readonly overloadSevere?: true;
+  /** The weight is an operator's pin (overrides), published as written; absent otherwise. */
+  readonly pinned?: true;
 }
 
 export interface Factors {
@@ -185,6 +192,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
   const fair = (policy.weightScale * a.capacity.connections) / fleet.meanCapacity;
   const { overloadedAtMs, samples: overloadSamples, calmSamples, severity: overloadSeverity } = verdict;
   let overloaded = false;
+  let severeCut = false;
   const done = (weight: number, reason: string, factors: Factors = NO_FACTORS, heldError?: number): Decided => ({
     state: compact({ ...a.state, weight, heldError, overloadedAtMs, overloadSamples, calmSamples, overloadSeverity }),
     decision: {
@@ -202,6 +210,8 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
       ...(a.suspect === undefined ? {} : { suspect: { reason: a.suspect } }),
       ...(a.slowPage === undefined ? {} : { slowPage: a.slowPage }),
       ...(overloaded ? { overloaded: true as const } : {}),
+      ...(severeCut ? { overloadSevere: true as const } : {}),
+      ...(a.pin === undefined ? {} : { pinned: true as const }),
     },
   });
 
@@ -234,6 +244,7 @@ function decide(a: Assessed, verdict: OverloadVerdict, fleet: FleetContext): Dec
     // more than its fair share, so brokers hovering there do not take turns at a deep cut.
     const severe = hot && (fleet.gain === undefined || cutHard(verdict, true));
     const mild = hot && !severe;
+    severeCut = severe;
     const room = fleet.roomUtil ?? fleet.meanUtil;
     const settings = { ...policy.controller, ...policy.catchUp };
     const controlled =

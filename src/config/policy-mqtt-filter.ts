@@ -26,6 +26,14 @@ export interface MqttFilterPolicy {
    * health and overload cuts go out at once (docs/mqtt-filter.md#weights-held-in-sticky-placement).
    */
   readonly stickyWeightBand: number;
+  /**
+   * Sticky placement in metrics mode: every serving broker's weighted share is at least this
+   * times its share of the connections held (0: no floor), so Envoy's bounded load (a cap of
+   * 1.25 × the weighted share) does not push away ids a broker already holds; below 0.8 it
+   * cannot. A broker cut for overload or pinned has none
+   * (docs/mqtt-filter.md#weights-floored-at-the-connections-held).
+   */
+  readonly stickyHeldFloor: number;
   // PUBLISH inspection (docs/mqtt-filter.md#publish-inspection); the two below apply only with it on.
   /** Follow the client's packets after the CONNECT; off: the filter does nothing once the CONNECT has passed. */
   readonly inspectPublish: boolean;
@@ -47,6 +55,7 @@ export const DEFAULT_MQTT_FILTER: MqttFilterPolicy = {
   firstPacketTimeoutMs: 10_000,
   placement: 'weighted',
   stickyWeightBand: 0.2,
+  stickyHeldFloor: 0.9,
   inspectPublish: false,
   maxPublishPayloadBytes: 0,
   topicPrefix: '',
@@ -131,6 +140,7 @@ const FIELDS: Fields<MqttFilterPolicy> = {
   firstPacketTimeoutMs: numberIn({ min: 0, max: 3_600_000, integer: true }),
   placement: oneOf(['weighted', 'sticky'] as const),
   stickyWeightBand: numberIn({ min: 0, max: 0.9 }),
+  stickyHeldFloor: numberIn({ min: 0, max: 1 }),
   inspectPublish: flag,
   maxPublishPayloadBytes: numberIn({ min: 0, max: MAX_PUBLISH_PAYLOAD_BYTES, integer: true }),
   topicPrefix: TOPIC_PREFIX,

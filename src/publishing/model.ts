@@ -1,5 +1,5 @@
 import type { Config, Policy } from '../config';
-import { holdStickyWeights, type BrokerDecision, type HoldOutcome } from '../balancing';
+import { floorStickyWeights, holdStickyWeights, type BrokerDecision, type HoldOutcome } from '../balancing';
 import type { Broker, PlannedEndpoint, WeightPlan } from '../domain';
 import { deriveLimits, type ConnectionLimits } from '../limits';
 import type { PairMaterial } from '../tls';
@@ -22,6 +22,8 @@ import { parseProxyTlvs, TENANT_TLV_SOURCE, type ProxyTlv } from '../config/prox
 import type { Logger } from '../util/log';
 import { poolMembers } from './tenant-pools';
 
+/** A sticky cluster's weights as the last build gave them, with the brokers its floor raised (why, by name). */
+type ProposedHold = HoldOutcome & { readonly raised: Readonly<Record<string, string>> };
 export interface ModelBuilderOptions {
   readonly config: Pick<Config, 'listener' | 'cluster' | 'balancing'>;
   readonly policy: () => Policy;
@@ -112,7 +114,7 @@ export class ModelBuilder {
    */
   private held = new Map<string, readonly PlannedEndpoint[]>();
   /** What the last build would hold, taken as held by committed() once its snapshot is out. */
-  private proposed: Map<string, HoldOutcome> | undefined;
+  private proposed: Map<string, ProposedHold> | undefined;
   /** cluster.proxyProtocol, parsed once (its problems were reported when the config was loaded). */
   private readonly proxy: { readonly version: 'off' | 'v1' | 'v2'; readonly tlvs: readonly ProxyTlv[] };
 
@@ -129,8 +131,10 @@ export class ModelBuilder {
    */
   build(plan: WeightPlan, decisions: readonly BrokerDecision[] = []): ProxyModel {
     const { listener, cluster, balancing } = this.opts.config;
-    const overloaded = new Set(decisions.filter((d) => d.overloaded === true).map((d) => d.name));
-    const proposed = new Map<string, HoldOutcome>();
+    // Cut hard for overload: a sticky cluster takes the cut at once. One held to its fair share at
+    // a threshold waits for the band like any change (the floor keeps it near that share anyway).
+    const overloaded = new Set(decisions.filter((d) => d.overloadSevere === true).map((d) => d.name));
+    const proposed = new Map<string, ProposedHold>();
     // Circuit breakers, connection rate and duration from the policy's limits section
     // (src/limits); cluster.* settings are the fallback while capacities are unknown.
     const limits = deriveLimits({ policy: this.opts.policy(), plan, fallback: cluster });
@@ -163,9 +167,9 @@ export class ModelBuilder {
       ...limits.cluster,
       ...(proxyProtocol ? { proxyProtocol } : {}),
     };
-    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, overloaded, proposed);
+    const clusterPlan = this.hold(cluster.name, policy.mqttFilter, plan, { decisions, overloaded }, proposed);
     const tenants = this.tenants(policy.tenants, plan, mqttListener, brokerCluster, minVersion, (name, filter, tenantPlan) =>
-      this.hold(name, filter, tenantPlan, overloaded, proposed),
+      this.hold(name, filter, tenantPlan, { decisions, overloaded }, proposed),
     );
     // A sticky cluster the model no longer has (or no longer holds) is forgotten on commit.
     this.proposed = proposed;
@@ -288,6 +292,7 @@ export class ModelBuilder {
         cluster,
         why: out.took,
         weights: Object.fromEntries(out.endpoints.map((e) => [e.name, e.weight])),
+        ...(Object.keys(out.raised).length > 0 ? { raisedToFloor: out.raised } : {}),
       });
     }
   }
@@ -300,12 +305,15 @@ export class ModelBuilder {
     cluster: string,
     filter: MqttFilterPolicy,
     plan: WeightPlan,
-    overloaded: ReadonlySet<string>,
-    proposed: Map<string, HoldOutcome>,
+    balanced: { readonly decisions: readonly BrokerDecision[]; readonly overloaded: ReadonlySet<string> },
+    proposed: Map<string, ProposedHold>,
   ): WeightPlan {
     if (!filter.enabled || filter.placement !== 'sticky' || this.opts.config.balancing.mode !== 'metrics') return plan;
-    const out = holdStickyWeights(this.held.get(cluster), plan.endpoints, { bandRatio: filter.stickyWeightBand, overloaded });
-    proposed.set(cluster, { endpoints: out.endpoints, ...(out.took === undefined ? {} : { took: out.took }) });
+    // Floored first, so the band compares the weights Envoy would be given.
+    const floored = floorStickyWeights(plan.endpoints, balanced.decisions, filter.stickyHeldFloor);
+    const overloaded = balanced.overloaded;
+    const out = holdStickyWeights(this.held.get(cluster), floored.endpoints, { bandRatio: filter.stickyWeightBand, overloaded });
+    proposed.set(cluster, { ...out, raised: floored.raised });
     return out.endpoints === plan.endpoints ? plan : { ...plan, endpoints: out.endpoints };
   }
 

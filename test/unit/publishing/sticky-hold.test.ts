@@ -212,9 +212,43 @@ describe('sticky clusters in the published snapshot', () => {
       reason: 'cpu 0.95 >= 0.9: overloaded, counted as full',
       inputs: {},
       overloaded: true,
+      overloadSevere: true,
     };
     p.push(plan({ a: 1000, b: 1000, c: 110 }), [overloaded]);
     expect(p.edsOf('mqtt_brokers')).toEqual({ a: 1000, b: 1000, c: 110 });
+  });
+
+  it('holds a cut at an overload threshold to the band, and floors the broker at its share of the connections', () => {
+    const p = pipeline(STICKY);
+    const held = (name: string, connections: number, extra: Partial<BrokerDecision> = {}): BrokerDecision => ({
+      name,
+      weight: 1000,
+      health: 'serving',
+      excluded: false,
+      capacitySource: 'hint',
+      capacity: 400,
+      factors: { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 },
+      reason: '',
+      inputs: { connections },
+      ...extra,
+    });
+    p.push(plan({ a: 1000, b: 1000, c: 1000 }), [held('a', 300), held('b', 300), held('c', 300)]);
+    const first = p.version();
+    // At its threshold a is held to its fair share: inside the band, nothing new goes out.
+    const mild = [held('a', 330, { overloaded: true }), held('b', 300), held('c', 300)];
+    p.push(plan({ a: 900, b: 1050, c: 1050 }), mild);
+    expect(p.version()).toBe(first);
+    // A deeper cut at the threshold is floored at 0.9 x its share of the connections held.
+    p.push(plan({ a: 100, b: 1300, c: 1300 }), mild);
+    const eds = p.edsOf('mqtt_brokers');
+    expect(eds.a / (eds.a + eds.b + eds.c)).toBeCloseTo((0.9 * 330) / 930, 2);
+    // Counted as full, the cut goes out as computed.
+    p.push(plan({ a: 100, b: 1100, c: 1100 }), [
+      held('a', 330, { overloaded: true, overloadSevere: true }),
+      held('b', 300),
+      held('c', 300),
+    ]);
+    expect(p.edsOf('mqtt_brokers')).toEqual({ a: 100, b: 1100, c: 1100 });
   });
 
   it('leaves weighted placement, static mode and the WebSocket cluster following every change', () => {
