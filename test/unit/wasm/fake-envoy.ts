@@ -146,9 +146,19 @@ export class FakeEnvoy {
     return this.conn(id).forwarded;
   }
 
+  /** Forgets what was forwarded so far (a long stream would otherwise be kept, and copied on each read). */
+  clearForwarded(id: number): void {
+    this.conn(id).forwarded = Buffer.alloc(0);
+  }
+
   /** The connection's filter state the filter set (name → value). */
   filterState(id: number): Map<string, { value: string; span: number }> {
     return this.conn(id).filterState;
+  }
+
+  /** The module's linear memory now: it only grows, so its size is the most the module ever held. */
+  memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
   }
 
   counter(name: string): number | undefined {
