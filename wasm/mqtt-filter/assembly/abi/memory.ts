@@ -6,8 +6,8 @@ import { proxy_get_buffer_bytes, proxy_get_log_level, proxy_get_property, proxy_
 // hands over (proxy_get_buffer_bytes), and the filter frees it as soon as it has read it, before
 // the next host call. So one fixed region serves nearly every copy: malloc returns it while it is
 // free and big enough, and anything else (a larger or an overlapping request) goes to the heap.
-// The region never grows: 16 KiB, the widest inspection window (filter/contexts.ts).
-export const SCRATCH_BYTES: usize = 16384;
+// The region never grows: 64 KiB, the widest inspection window (filter/contexts.ts).
+export const SCRATCH_BYTES: usize = 65536;
 const SCRATCH: usize = memory.data(<i32>SCRATCH_BYTES, 16);
 let scratchBusy = false;
 
