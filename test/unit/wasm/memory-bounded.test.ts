@@ -47,6 +47,27 @@ describe('MQTT Wasm filter memory (fake host)', () => {
     expect(envoy.memoryBytes()).toBeLessThanOrEqual(8 * MIB);
   });
 
+  it('does not collect inside a close that calls it back: 300 half-sent CONNECTs time out in one tick', () => {
+    const envoy = new FakeEnvoy();
+    envoy.logLevel = 2;
+    envoy.reenterOnClose = true;
+    envoy.configure('{"firstPacketTimeoutMs": 1000, "maxConnectBytes": 4096}');
+    const packet = connectPacket({ level: 4, clientId: 'half-'.padEnd(2000, 'x') });
+    // Each leaves 1,000 bytes owed when the tick decides it, so the debt passes the budget mid-tick.
+    const ids = Array.from({ length: 300 }, () => {
+      const c = envoy.connect();
+      expect(envoy.data(c, packet.subarray(0, 1000))).toBe(PAUSE);
+      return c;
+    });
+    envoy.advance(2000);
+    expect(ids.filter((c) => !envoy.closed(c))).toEqual([]);
+    expect(envoy.counter('mqtt_connect_refused_total.reason.first_packet_timeout')).toBe(300);
+    expect(envoy.logs.filter((l) => l.level >= 3)).toEqual([]);
+    for (const c of ids) envoy.finish(c);
+    churn(envoy, 3000);
+    expect(envoy.counter('mqtt_connect_refused_total.reason.not_mqtt')).toBe(1000);
+  });
+
   it('holds no garbage per read on a long-lived inspected connection', () => {
     const envoy = new FakeEnvoy();
     envoy.configure('{"inspectPublish": true, "maxPublishPayloadBytes": 1000, "topicPrefix": "t/"}');

@@ -15,6 +15,22 @@
 export const COLLECT_BUDGET: usize = 256 * 1024;
 
 let debt: usize = 0;
+/** Host calls under way that may call an export back (see holdCollection). */
+let held: u32 = 0;
+
+/**
+ * Around a host call that may call one of our exports before it returns: proxy_close_stream
+ * makes Envoy close the connection, and it may tell us at once, through
+ * proxy_on_downstream_connection_close. That export's end is no safe point, since the caller's
+ * references are still on the stack: it must not collect. Pair with releaseCollection.
+ */
+export function holdCollection(): void {
+  held++;
+}
+
+export function releaseCollection(): void {
+  held--;
+}
 
 /** Records `bytes` of garbage the caller made, or will leave behind when it lets go. */
 export function owe(bytes: usize): void {
@@ -23,12 +39,13 @@ export function owe(bytes: usize): void {
 
 /** At the end of an export only: collects once the debt has passed the budget. */
 export function collectIfDue(): void {
-  if (debt < COLLECT_BUDGET) return;
+  if (debt < COLLECT_BUDGET || held > 0) return;
   collectNow();
 }
 
-/** At the end of an export only: collects now. */
+/** At the end of an export only: collects now (or at the next safe point, inside a held host call). */
 export function collectNow(): void {
+  if (held > 0) return;
   debt = 0;
   __collect();
 }

@@ -11,7 +11,7 @@ import {
   proxy_set_effective_context,
   proxy_set_tick_period_milliseconds,
 } from '../abi/host';
-import { owe } from '../abi/collect';
+import { holdCollection, owe, releaseCollection } from '../abi/collect';
 import { getBufferBytes, getBufferRaw, hostFree, lastReturnSize, log, logEnabled } from '../abi/memory';
 import { ConnectParser, Verdict } from '../mqtt/connect';
 import { PacketFramer, StreamClose, disconnectReason, streamCloseName } from '../mqtt/framing';
@@ -199,7 +199,7 @@ export class Connection {
           ' detail=' +
           quote(framer.detail),
       );
-    proxy_close_stream(StreamType.Downstream);
+    closeDownstream();
     return Action.Pause;
   }
 
@@ -279,7 +279,7 @@ export class Connection {
           ' detail=' +
           quote(p.detail),
       );
-    if (close) proxy_close_stream(StreamType.Downstream);
+    if (close) closeDownstream();
   }
 }
 
@@ -296,6 +296,13 @@ const INSPECT_WINDOW_MAX: usize = 65536;
 const CONNECTION_GARBAGE: usize = 2048;
 /** Garbage per byte of the CONNECT: its copy, its strings (2 bytes a unit), a quoted log line and the hash key. */
 const GARBAGE_PER_CONNECT_BYTE: usize = 16;
+
+/** Closes the downstream; Envoy may call proxy_on_downstream_connection_close before this returns. */
+function closeDownstream(): void {
+  holdCollection();
+  proxy_close_stream(StreamType.Downstream);
+  releaseCollection();
+}
 
 function inspectionSummary(c: InspectionConfig): string {
   let out = c.tenant.length > 0 ? ' tenant=' + c.tenant : '';
