@@ -17,6 +17,13 @@ const stampFile = path.join(outDir, 'mqtt-filter.stamp');
  */
 const TARGETS = { 'mqtt-filter': 'assembly/index.ts', 'connect-probe': 'assembly/probe.ts', 'noop-filter': 'assembly/noop.ts' };
 
+/**
+ * asconfig.json's runtime is `minimal`: the filter collects garbage itself at the end of its
+ * exports (assembly/abi/collect.ts). The probe has no such points (the unit tests call its
+ * exports directly), so it keeps the collector that runs on its own.
+ */
+const EXTRA_ARGS = { 'connect-probe': ['--runtime', 'incremental'] };
+
 function sourceHash() {
   const hash = createHash('sha256');
   const walk = (dir) => {
@@ -49,10 +56,13 @@ for (const [name, entry] of Object.entries(TARGETS)) {
   // Written beside and renamed into place: test files that build at the same time (jest workers)
   // never load a half-written module.
   const tmpFile = `${outFile}.${process.pid}.tmp`;
-  const { error } = await asc.main([entry, '--config', 'asconfig.json', '--outFile', tmpFile, '--baseDir', here], {
-    stdout: process.stdout,
-    stderr: process.stderr,
-  });
+  const { error } = await asc.main(
+    [entry, '--config', 'asconfig.json', ...(EXTRA_ARGS[name] ?? []), '--outFile', tmpFile, '--baseDir', here],
+    {
+      stdout: process.stdout,
+      stderr: process.stderr,
+    },
+  );
   if (error) {
     console.error(`wasm build: ${name} (${entry}) failed: ${error.message}`);
     process.exit(1);

@@ -25,13 +25,17 @@ import { startStatic } from './static';
 import { parseVariants, policyText, roundOrder, summarise, type Measurement, type Summary, type Variant } from './variants';
 
 const USAGE = `usage: npm run bench:filter -- [--rounds 5] [--connects 2000] [--concurrency 32] [--publishers 4]
-       [--seconds 5] [--payload-bytes 128] [--variants none,weighted,sticky] [--filter JSON]... [--out DIR]
+       [--seconds 5] [--payload-bytes 128] [--variants none,weighted,sticky] [--filter JSON]...
+       [--module LABEL=FILE]... [--out DIR]
 
   --variants  built-in variants, in order: none (no filter), weighted, sticky (placement: sticky);
               for diagnosis, Envoy from a static bootstrap without mqtt-xds: static-immediate,
               static-early-data (tcp_proxy alone, upstream_connect_mode IMMEDIATE / ON_DOWNSTREAM_DATA)
               and static-filter (the filter in front, ON_DOWNSTREAM_DATA); static-noop: a Wasm module with
-              the same exports that does nothing (Envoy's own per-connection Wasm cost)
+              the same exports that does nothing (Envoy's own per-connection Wasm cost);
+              static-inspect: static-filter with inspectPublish
+  --module    LABEL=FILE: a Wasm module file for static variants named VARIANT@LABEL
+              (static-filter@before), to compare two builds of the filter in the same run
   --filter    one more variant: these mqttFilter settings over weighted's, e.g. '{"inspectPublish":true}';
               repeatable; a setting mqtt-xds does not know skips that variant, saying why`;
 
@@ -57,6 +61,7 @@ function parseArgs(argv: readonly string[]): Args | string {
   };
   let variantNames = 'none,weighted,sticky';
   const filters: string[] = [];
+  const modules = new Map<string, string>();
   let outDir = path.join(REPO_ROOT, '.local', 'bench', 'filter');
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -70,11 +75,17 @@ function parseArgs(argv: readonly string[]): Args | string {
       nums[name].value = n;
     } else if (flag === '--variants') variantNames = value ?? '';
     else if (flag === '--filter') filters.push(value ?? '');
-    else if (flag === '--out') outDir = path.resolve(value ?? '.');
+    else if (flag === '--module') {
+      const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(value ?? '');
+      if (!m) return `--module takes LABEL=FILE (label: letters, digits, _ and -), got ${value ?? '(nothing)'}`;
+      const file = path.resolve(m[2]);
+      if (!fs.existsSync(file)) return `--module ${m[1]}: no file ${file}`;
+      modules.set(m[1], file);
+    } else if (flag === '--out') outDir = path.resolve(value ?? '.');
     else return `unknown argument ${flag}\n\n${USAGE}`;
     i++;
   }
-  const variants = parseVariants(variantNames, filters);
+  const variants = parseVariants(variantNames, filters, modules);
   if (!variants.ok) return variants.error;
   return {
     rounds: nums.rounds.value,
@@ -143,7 +154,7 @@ interface Plane {
 /** mqtt-xds with the variant's policy, and its Envoy holding every broker healthy; a string says why the variant cannot run. */
 async function startVariant(v: Variant, sinkPorts: readonly number[], index: number): Promise<Plane | string> {
   if (v.staticBootstrap !== undefined) {
-    const s = await startStatic(v.staticBootstrap, sinkPorts);
+    const s = await startStatic(v.staticBootstrap, sinkPorts, v.moduleFile);
     return { variant: v, port: s.port, envoy: s.envoy, stop: () => s.envoy.stop() };
   }
   const setup = await planeConfig();

@@ -5,14 +5,14 @@
 import path from 'node:path';
 import { REPO_ROOT } from '../../../src/util/repo-root';
 import { startStaticEnvoy, type StaticEnvoy } from '../../support/envoy-static';
+import type { StaticKind } from './variants';
 
 const LISTENER = 'mqtt';
 const EARLY_DATA_BYTES = 16_384;
 
-export function staticBootstrap(
-  kind: 'immediate' | 'early-data' | 'filter' | 'noop',
-  brokerPorts: readonly number[],
-): Record<string, unknown> {
+/** `moduleFile`: the Wasm module to load; default .local/wasm's filter (or no-op module). */
+export function staticBootstrap(kind: StaticKind, brokerPorts: readonly number[], moduleFile?: string): Record<string, unknown> {
+  const file = moduleFile ?? path.join(REPO_ROOT, '.local', 'wasm', kind === 'noop' ? 'noop-filter.wasm' : 'mqtt-filter.wasm');
   const filter = {
     name: 'envoy.filters.network.wasm',
     typed_config: {
@@ -22,11 +22,15 @@ export function staticBootstrap(
         root_id: 'mqtt_filter',
         configuration: {
           '@type': 'type.googleapis.com/google.protobuf.StringValue',
-          value: JSON.stringify({ maxConnectBytes: EARLY_DATA_BYTES, firstPacketTimeoutMs: 10_000 }),
+          value: JSON.stringify({
+            maxConnectBytes: EARLY_DATA_BYTES,
+            firstPacketTimeoutMs: 10_000,
+            ...(kind === 'inspect' ? { inspectPublish: true } : {}),
+          }),
         },
         vm_config: {
           runtime: 'envoy.wasm.runtime.v8',
-          code: { local: { filename: path.join(REPO_ROOT, '.local', 'wasm', kind === 'noop' ? 'noop-filter.wasm' : 'mqtt-filter.wasm') } },
+          code: { local: { filename: file } },
         },
       },
     },
@@ -46,7 +50,7 @@ export function staticBootstrap(
         {
           name: LISTENER,
           address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-          filter_chains: [{ filters: kind === 'filter' || kind === 'noop' ? [filter, tcpProxy] : [tcpProxy] }],
+          filter_chains: [{ filters: kind === 'immediate' || kind === 'early-data' ? [tcpProxy] : [filter, tcpProxy] }],
         },
       ],
       clusters: [
@@ -71,9 +75,10 @@ export function staticBootstrap(
 }
 
 export async function startStatic(
-  kind: 'immediate' | 'early-data' | 'filter' | 'noop',
+  kind: StaticKind,
   brokerPorts: readonly number[],
+  moduleFile?: string,
 ): Promise<{ envoy: StaticEnvoy; port: number }> {
-  const envoy = await startStaticEnvoy(staticBootstrap(kind, brokerPorts));
+  const envoy = await startStaticEnvoy(staticBootstrap(kind, brokerPorts, moduleFile));
   return { envoy, port: await envoy.listenerPort(LISTENER) };
 }

@@ -13,8 +13,16 @@ export interface Variant {
    * Diagnosis, not the product path: a static Envoy bootstrap (static.ts) with tcp_proxy alone,
    * connecting upstream at once or on the first data, or with the filter (or a no-op Wasm filter) in front.
    */
-  readonly staticBootstrap?: 'immediate' | 'early-data' | 'filter' | 'noop';
+  readonly staticBootstrap?: StaticKind;
+  /**
+   * Static variants with a module (`static-filter@before`): that module file instead of
+   * .local/wasm's, given with `--module before=FILE`, to compare two builds in the same run.
+   */
+  readonly moduleFile?: string;
 }
+
+/** The static bootstraps: tcp_proxy alone, or behind the filter (inspect: with inspectPublish) or the no-op module. */
+export type StaticKind = 'immediate' | 'early-data' | 'filter' | 'inspect' | 'noop';
 
 export const BUILT_IN_VARIANTS: readonly Variant[] = [
   { name: 'none' },
@@ -23,24 +31,41 @@ export const BUILT_IN_VARIANTS: readonly Variant[] = [
   { name: 'static-immediate', staticBootstrap: 'immediate' },
   { name: 'static-early-data', staticBootstrap: 'early-data' },
   { name: 'static-filter', staticBootstrap: 'filter' },
+  { name: 'static-inspect', staticBootstrap: 'inspect' },
   { name: 'static-noop', staticBootstrap: 'noop' },
 ];
+
+const WITH_MODULE: readonly StaticKind[] = ['filter', 'inspect', 'noop'];
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 /**
- * `names`: built-in variants, comma-separated, in the order to run; `filters`: JSON objects,
- * each one more variant, its keys over weighted's (a `placement` key included).
+ * `names`: built-in variants, comma-separated, in the order to run; a static variant with a
+ * module takes `@label` for the module `modules` names so (`static-filter@before`). `filters`:
+ * JSON objects, each one more variant, its keys over weighted's (a `placement` key included).
  */
-export function parseVariants(names: string, filters: readonly string[]): Parsed<Variant[]> {
+export function parseVariants(
+  names: string,
+  filters: readonly string[],
+  modules: ReadonlyMap<string, string> = new Map(),
+): Parsed<Variant[]> {
   const out: Variant[] = [];
   for (const name of names
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const v = BUILT_IN_VARIANTS.find((b) => b.name === name);
-    if (!v) return { ok: false, error: `--variants: unknown variant "${name}"; known: ${BUILT_IN_VARIANTS.map((b) => b.name).join(', ')}` };
-    if (!out.includes(v)) out.push(v);
+    const [base, label] = name.split('@', 2);
+    const b = BUILT_IN_VARIANTS.find((x) => x.name === base);
+    if (!b) return { ok: false, error: `--variants: unknown variant "${name}"; known: ${BUILT_IN_VARIANTS.map((x) => x.name).join(', ')}` };
+    let v: Variant = b;
+    if (label !== undefined) {
+      if (b.staticBootstrap === undefined || !WITH_MODULE.includes(b.staticBootstrap))
+        return { ok: false, error: `--variants: "${name}": only static-filter, static-inspect and static-noop take @module` };
+      const file = modules.get(label);
+      if (file === undefined) return { ok: false, error: `--variants: "${name}": no --module ${label}=FILE given` };
+      v = { ...b, name, moduleFile: file };
+    }
+    if (!out.some((o) => o.name === v.name)) out.push(v);
   }
   for (const text of filters) {
     let json: unknown;

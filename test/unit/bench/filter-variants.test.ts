@@ -21,6 +21,22 @@ describe('parseVariants', () => {
     expect(r.value[2].filter).toMatchObject({ placement: 'sticky', enabled: true });
   });
 
+  it('gives a static variant another module file with @label', () => {
+    const modules = new Map([['before', '/tmp/before.wasm']]);
+    const r = parseVariants('static-filter,static-filter@before,static-inspect@before', [], modules);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value.map((v) => [v.name, v.staticBootstrap, v.moduleFile])).toEqual([
+      ['static-filter', 'filter', undefined],
+      ['static-filter@before', 'filter', '/tmp/before.wasm'],
+      ['static-inspect@before', 'inspect', '/tmp/before.wasm'],
+    ]);
+    expect(parseVariants('static-filter@after', [], modules)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/no --module after=FILE/),
+    });
+    expect(parseVariants('weighted@before', [], modules)).toEqual({ ok: false, error: expect.stringMatching(/only static-filter/) });
+  });
+
   it('names what is wrong', () => {
     expect(parseVariants('none,fast', [])).toEqual({
       ok: false,

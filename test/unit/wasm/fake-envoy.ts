@@ -81,6 +81,8 @@ export class FakeEnvoy {
   /** proxy_get_buffer_bytes calls for downstream data: each one also calls back into malloc. */
   downstreamCopies = 0;
   tickPeriodMs = 0;
+  /** As Envoy may: proxy_close_stream tells the filter of the close at once, from inside the call. */
+  reenterOnClose = false;
   nowMs = 1_000_000;
   private readonly x: FilterExports;
   private readonly metricNames = new Map<number, string>();
@@ -146,9 +148,19 @@ export class FakeEnvoy {
     return this.conn(id).forwarded;
   }
 
+  /** Forgets what was forwarded so far (a long stream would otherwise be kept, and copied on each read). */
+  clearForwarded(id: number): void {
+    this.conn(id).forwarded = Buffer.alloc(0);
+  }
+
   /** The connection's filter state the filter set (name → value). */
   filterState(id: number): Map<string, { value: string; span: number }> {
     return this.conn(id).filterState;
+  }
+
+  /** The module's linear memory now: it only grows, so its size is the most the module ever held. */
+  memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
   }
 
   counter(name: string): number | undefined {
@@ -208,6 +220,7 @@ export class FakeEnvoy {
       proxy_close_stream: (type: number) => {
         if (type !== 2 || !this.conns.has(this.current)) return NOT_FOUND;
         this.conn(this.current).closedByFilter = true;
+        if (this.reenterOnClose) this.x.proxy_on_downstream_connection_close(this.current, 1);
         return OK;
       },
       proxy_define_metric: (_type: number, ptr: number, len: number, retId: number) => {

@@ -2,6 +2,30 @@
 // (pointer, size) return slots the host fills.
 import { proxy_get_buffer_bytes, proxy_get_log_level, proxy_get_property, proxy_log, proxy_call_foreign_function, Status } from './host';
 
+// A scratch region for the host's copies. Envoy calls our exported malloc to place every buffer it
+// hands over (proxy_get_buffer_bytes), and the filter frees it as soon as it has read it, before
+// the next host call. So one fixed region serves nearly every copy: malloc returns it while it is
+// free and big enough, and anything else (a larger or an overlapping request) goes to the heap.
+// The region never grows: 64 KiB, the widest inspection window (filter/contexts.ts).
+export const SCRATCH_BYTES: usize = 65536;
+const SCRATCH: usize = memory.data(<i32>SCRATCH_BYTES, 16);
+let scratchBusy = false;
+
+/** The exported malloc's body: the scratch region when it is free and big enough, else the heap. */
+export function hostAlloc(size: usize): usize {
+  if (!scratchBusy && size <= SCRATCH_BYTES) {
+    scratchBusy = true;
+    return SCRATCH;
+  }
+  return heap.alloc(size);
+}
+
+/** Gives back what hostAlloc returned (0: nothing). */
+export function hostFree(ptr: usize): void {
+  if (ptr == SCRATCH) scratchBusy = false;
+  else if (ptr != 0) heap.free(ptr);
+}
+
 // Return slots, reused by every call: the filter runs single-threaded inside one VM, and no
 // call below re-enters the host while a slot is live.
 const RETURN_DATA: usize = memory.data(8);
@@ -13,7 +37,7 @@ function takeBytes(): Uint8Array {
   const len = <i32>load<usize>(RETURN_SIZE);
   const out = new Uint8Array(len);
   if (len > 0) memory.copy(out.dataStart, ptr, len);
-  if (ptr != 0) heap.free(ptr);
+  hostFree(ptr);
   return out;
 }
 
@@ -26,7 +50,7 @@ export function getBufferBytes(bufferType: u32, start: usize, maxSize: usize): U
   return takeBytes();
 }
 
-/** Raw variant for the hot path: the host's copy stays at the returned pointer; the caller frees it. */
+/** Raw variant for the hot path: the host's copy stays at the returned pointer; the caller frees it with hostFree. */
 export function getBufferRaw(bufferType: u32, start: usize, maxSize: usize): usize {
   store<usize>(RETURN_DATA, 0);
   store<usize>(RETURN_SIZE, 0);
