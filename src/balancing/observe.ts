@@ -3,7 +3,17 @@ import type { Broker, BrokerLoad, EnvoyBrokerLoad, LoadSignals, WeighedSignal } 
 import { capacityHint, knownCapacity, type KnownCapacity } from './capacity';
 import { checkAgainstEnvoys, type EnvoyCheck } from './envoy-check';
 import { overloadSeverity } from './factors';
-import { alphaOver, compact, ewma, inferCapacity, ratioOver, smoothSignals, type BrokerState, type SmoothedSignals } from './policy-state';
+import {
+  alphaOver,
+  compact,
+  ewma,
+  inferCapacity,
+  ratioOver,
+  smoothSignals,
+  type BrokerState,
+  type Peers,
+  type SmoothedSignals,
+} from './policy-state';
 
 /** EWMA factor for the measured scrape interval: it changes only when the operator changes it. */
 const INTERVAL_ALPHA = 0.3;
@@ -52,6 +62,7 @@ export function observe(
   nowMs: number,
   movingWhy?: string,
   envoy?: EnvoyBrokerLoad,
+  peers?: Peers,
 ): View {
   const o = entryOf(policy.overrides, broker.name);
   const pinWeight = o?.weight ?? broker.staticWeight;
@@ -78,11 +89,16 @@ export function observe(
     // mean for the rest of the run.
     const overloadedNow = overloadSeverity(check.signals, { ...policy.overload, ...o?.overload, throttledThreshold: 'off' }) > 0;
     if (old?.inferred === undefined || (!overloadedNow && old.overloadedSample !== true)) {
-      inferred = inferCapacity(old?.inferred, check.signals, {
-        ...inference,
-        alpha: alphaOver(inference.alpha, dtMs, per),
-        maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per),
-      });
+      inferred = inferCapacity(
+        old?.inferred,
+        check.signals,
+        {
+          ...inference,
+          alpha: alphaOver(inference.alpha, dtMs, per),
+          maxStepRatio: ratioOver(inference.maxStepRatio, dtMs, per),
+        },
+        peers,
+      );
     }
     if (sampleMs !== undefined && load.scrapedAtMs > sampleMs) {
       sampleIntervalMs = ewma(sampleIntervalMs, load.scrapedAtMs - sampleMs, INTERVAL_ALPHA);

@@ -11,6 +11,13 @@ export interface SmoothedSignals {
   readonly connectRate?: number;
 }
 
+/** The other brokers as of the last computation: their mean CPU and mean inferred capacities (inferCapacity). */
+export interface Peers {
+  readonly cpu: number;
+  readonly connections?: number;
+  readonly publishRatePerSec?: number;
+}
+
 /** Capacity estimated from observed load per unit of CPU: what the broker would hold at cpu 1. */
 export interface InferredCapacity {
   readonly connections?: number;
@@ -133,14 +140,25 @@ export function smoothSignals(prev: SmoothedSignals | undefined, s: LoadSignals,
  * samples skipped, a broker at its CPU quota is used only at its lighter moments, and an
  * estimate they could raise but not lower ratcheted up (real HiveMQ at 0.15 CPU was taken for
  * 3x its size, 1.47 against 1.02 without the rule; docs/decisions.md).
+ *
+ * Lighter than its peers is another matter (`peers.cpu`, the other brokers' mean CPU): a broker
+ * below `minRelativeCpu` of it is at a load where CPU per unit of work is several times that at
+ * full load, so its sample may raise an estimate but not lower it, and a first estimate is at
+ * least the peers' mean (a broker that joins empty is not taken for a third of its size). A
+ * broker at its quota is the busiest, never the light one, so this cannot ratchet it up.
  */
 export function inferCapacity(
   prev: InferredCapacity | undefined,
   s: LoadSignals,
   inference: Policy['capacity']['inference'],
+  peers?: Peers,
 ): InferredCapacity | undefined {
   const cpu = reading(s.cpu);
   if (cpu === undefined || cpu < inference.minCpu) return prev;
+  // Far lighter than its peers: CPU per unit of work is high at light load, so the sample
+  // underestimates. It may raise an estimate, not lower one, and a first estimate is at least
+  // the peers' mean.
+  const light = peers !== undefined && inference.minRelativeCpu > 0 && cpu < inference.minRelativeCpu * peers.cpu;
   const throttled = reading(s.throttledRatio);
   if (throttled !== undefined && throttled > inference.maxThrottledRatio) return prev;
   // Whole-machine CPU and CPU of the container's limit differ by the machine's size over the
@@ -148,15 +166,16 @@ export function inferCapacity(
   // and the step bound would take minutes to walk it over (the agent was just deployed).
   const base = prev?.cpuSource !== undefined && s.cpuSource !== undefined && prev.cpuSource !== s.cpuSource ? undefined : prev;
   const r = inference.maxStepRatio;
-  const estimate = (load: number | undefined, before: number | undefined): number | undefined => {
+  const estimate = (load: number | undefined, before: number | undefined, peer: number | undefined): number | undefined => {
     if (load === undefined || load <= 0) return before;
     const sample = load / cpu;
-    if (before === undefined) return sample;
+    if (before === undefined) return light && peer !== undefined ? Math.max(sample, peer) : sample;
+    if (light && sample < before) return before;
     return Math.min(before * r, Math.max(before / r, before + inference.alpha * (sample - before)));
   };
   const next = compact({
-    connections: estimate(reading(s.connections), base?.connections),
-    publishRatePerSec: estimate(publishRateOf(s), base?.publishRatePerSec),
+    connections: estimate(reading(s.connections), base?.connections, peers?.connections),
+    publishRatePerSec: estimate(publishRateOf(s), base?.publishRatePerSec, peers?.publishRatePerSec),
   });
   if (next.connections === undefined && next.publishRatePerSec === undefined) return prev;
   return compact({ ...next, cpuSource: s.cpuSource ?? base?.cpuSource });

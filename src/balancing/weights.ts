@@ -16,7 +16,7 @@ import { arrivalsOf, averageArrivals, fillReason, fleetGain, samePlan, weightedM
 import { catchUp, fmt, slowStart, slowStartProgress, staleBlend, utilisationOf } from './factors';
 import { cutHard, fullOf, overloadVerdict, type OverloadVerdict } from './overload';
 import { observe, type View } from './observe';
-import { compact, type BrokerState, type PolicyState } from './policy-state';
+import { compact, type BrokerState, type Peers, type PolicyState } from './policy-state';
 import { fitWeightSum, limitWeight } from './weight-limits';
 
 export interface BrokerDecision {
@@ -110,6 +110,27 @@ interface Decided {
   readonly state: BrokerState;
 }
 
+/**
+ * The other brokers as of the last computation, for capacity inference: their mean smoothed CPU
+ * and mean inferred capacities; undefined without another broker with a CPU reading.
+ */
+function peersOf(name: string, brokers: readonly Broker[], previous: ReadonlyMap<string, BrokerState>): Peers | undefined {
+  const others = brokers.flatMap((b) => {
+    const st = b.name === name ? undefined : previous.get(b.name);
+    return st?.smoothed?.cpu !== undefined && Number.isFinite(st.smoothed.cpu) ? [st] : [];
+  });
+  if (others.length === 0) return undefined;
+  const mean = (values: readonly (number | undefined)[]): number | undefined => {
+    const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
+  };
+  return compact({
+    cpu: mean(others.map((o) => o.smoothed?.cpu))!,
+    connections: mean(others.map((o) => o.inferred?.connections)),
+    publishRatePerSec: mean(others.map((o) => o.inferred?.publishRatePerSec)),
+  });
+}
+
 const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 };
 
 /**
@@ -123,7 +144,16 @@ export function computeWeights(input: WeighInput): WeighOutcome {
   const { policy, nowMs } = input;
   const previous = new Map((input.previous?.brokers ?? []).map((b) => [b.name, b]));
   const views = sortBrokers(input.brokers).map((b) =>
-    observe(b, input.loads.get(b.name), previous.get(b.name), policy, nowMs, input.moving?.get(b.name), input.envoys?.get(b.name)),
+    observe(
+      b,
+      input.loads.get(b.name),
+      previous.get(b.name),
+      policy,
+      nowMs,
+      input.moving?.get(b.name),
+      input.envoys?.get(b.name),
+      peersOf(b.name, input.brokers, previous),
+    ),
   );
 
   const inPlan = views.filter((v) => !v.excluded);

@@ -202,6 +202,14 @@ export interface Policy {
       readonly maxThrottledRatio: number;
       /** An inferred capacity moves by at most this factor per sample used, up or down. */
       readonly maxStepRatio: number;
+      /**
+       * A sample at a CPU below this fraction of the other brokers' mean CPU may raise an
+       * estimate but not lower it, and makes no first estimate (the broker counts at the
+       * fleet's mean capacity meanwhile): CPU per unit of work is several times higher on a
+       * lightly loaded broker, so a broker that just joined, or one refilling after an overload,
+       * would be taken for a fraction of its size and kept there (0: off).
+       */
+      readonly minRelativeCpu: number;
     };
   };
   readonly catchUp: {

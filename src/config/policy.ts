@@ -51,7 +51,7 @@ const DEFAULT_POLICY: Policy = deepFreeze({
     classes: {},
     brokers: {},
     default: AUTO_CAPACITY,
-    inference: { minCpu: 0.05, alpha: 0.2, maxThrottledRatio: 0.05, maxStepRatio: 1.2 },
+    inference: { minCpu: 0.05, alpha: 0.2, maxThrottledRatio: 0.05, maxStepRatio: 1.2, minRelativeCpu: 0.5 },
   },
   catchUp: { maxBoost: 4, gain: 1, quietConnections: 20, fill: { below: 0.25, until: 0.05, weightFactor: 0.05 } },
   overload: {
@@ -146,6 +146,7 @@ const POLICY: Reader<Policy> = section<Policy>(
             alpha: fraction,
             maxThrottledRatio: numberIn({ min: 0, max: 1 }),
             maxStepRatio: numberIn({ min: 1, max: 1000, minExclusive: true }),
+            minRelativeCpu: numberIn({ min: 0, max: 1 }),
           },
           D.capacity.inference,
         ),

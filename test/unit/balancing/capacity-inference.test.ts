@@ -177,3 +177,50 @@ describe('capacity inference at a lighter or heavier load', () => {
     ).toEqual([1111, 1111, 1250]);
   });
 });
+
+describe('capacity inference of a broker far lighter than its peers', () => {
+  // alpha 1 and a loose step bound: each sample used replaces the estimate, so only the rule under test holds it.
+  const instant = tuned({ capacity: { inference: { alpha: 1, maxStepRatio: 10 } } }, RAW);
+  const three = [broker('a'), broker('b'), broker('c')];
+  const busy: LoadSignals = { connections: 4000, cpu: 0.8 };
+
+  /** c's capacity per round: a and b busy from the start, c joining at round 1 with `joining` samples. */
+  function joiner(policy: typeof RAW, joining: readonly LoadSignals[]): number[] {
+    return rounds(joining.length + 1, { brokers: three, policy }, (r, nowMs) =>
+      loads(nowMs, r === 0 ? { a: busy, b: busy } : { a: busy, b: busy, c: joining[r - 1] }),
+    )
+      .slice(1)
+      .map((o) => decisionOf(o, 'c').capacity ?? NaN);
+  }
+
+  it('starts a broker that joins empty at its peers’ mean, not at what its light CPU says, and keeps it until its CPU is comparable', () => {
+    // CPU per connection is several times higher at light load: 200 at cpu 0.2 reads as 1000,
+    // a fifth of the peers' 5000, though the broker is as large as they are.
+    expect(
+      joiner(instant, [
+        { connections: 200, cpu: 0.2 },
+        { connections: 400, cpu: 0.3 },
+        { connections: 3000, cpu: 0.7 },
+      ]).map(Math.round),
+    ).toEqual([5000, 5000, 4286]);
+  });
+
+  it('still raises the estimate of a light broker when its sample says it is larger', () => {
+    expect(
+      joiner(instant, [
+        { connections: 200, cpu: 0.2 },
+        { connections: 2400, cpu: 0.3 },
+      ]),
+    ).toEqual([5000, 8000]);
+  });
+
+  it('takes the light sample as it is with capacity.inference.minRelativeCpu 0', () => {
+    const off = tuned({ capacity: { inference: { minRelativeCpu: 0 } } }, instant);
+    expect(
+      joiner(off, [
+        { connections: 200, cpu: 0.2 },
+        { connections: 400, cpu: 0.3 },
+      ]).map(Math.round),
+    ).toEqual([1000, 1333]);
+  });
+});

@@ -64,7 +64,7 @@ describe('parsePolicy', () => {
       confirmSamples: 2,
       onScrapeTimeout: true,
     });
-    expect(p.capacity.inference).toEqual({ minCpu: 0.1, alpha: 0.5, maxThrottledRatio: 0.1, maxStepRatio: 1.5 });
+    expect(p.capacity.inference).toEqual({ minCpu: 0.1, alpha: 0.5, maxThrottledRatio: 0.1, maxStepRatio: 1.5, minRelativeCpu: 0.5 });
     expect(p.overrides['broker-d']).toEqual({
       capacity: { connections: 20000 },
       signals: { cpu: 1 },
