@@ -112,23 +112,47 @@ interface Decided {
 
 /**
  * The other brokers as of the last computation, for capacity inference: their mean smoothed CPU
- * and mean inferred capacities; undefined without another broker with a CPU reading.
+ * and mean inferred capacities, for each broker; none without another broker with a CPU reading.
+ * Sums over the fleet once, then leaves each broker out of its own (linear in the fleet's size).
  */
-function peersOf(name: string, brokers: readonly Broker[], previous: ReadonlyMap<string, BrokerState>): Peers | undefined {
-  const others = brokers.flatMap((b) => {
-    const st = b.name === name ? undefined : previous.get(b.name);
-    return st?.smoothed?.cpu !== undefined && Number.isFinite(st.smoothed.cpu) ? [st] : [];
-  });
-  if (others.length === 0) return undefined;
-  const mean = (values: readonly (number | undefined)[]): number | undefined => {
-    const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-    return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
+function peersByBroker(brokers: readonly Broker[], previous: ReadonlyMap<string, BrokerState>): Map<string, Peers> {
+  const sums = { cpu: [0, 0], connections: [0, 0], publishRatePerSec: [0, 0] };
+  const own = new Map<string, { cpu: number; connections?: number; publishRatePerSec?: number }>();
+  const add = (sum: number[], v: number | undefined, sign: number): void => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    sum[0] += sign * v;
+    sum[1] += sign;
   };
-  return compact({
-    cpu: mean(others.map((o) => o.smoothed?.cpu))!,
-    connections: mean(others.map((o) => o.inferred?.connections)),
-    publishRatePerSec: mean(others.map((o) => o.inferred?.publishRatePerSec)),
-  });
+  for (const b of brokers) {
+    const st = previous.get(b.name);
+    const cpu = st?.smoothed?.cpu;
+    if (cpu === undefined || !Number.isFinite(cpu) || own.has(b.name)) continue;
+    const mine = { cpu, connections: st?.inferred?.connections, publishRatePerSec: st?.inferred?.publishRatePerSec };
+    own.set(b.name, mine);
+    add(sums.cpu, mine.cpu, 1);
+    add(sums.connections, mine.connections, 1);
+    add(sums.publishRatePerSec, mine.publishRatePerSec, 1);
+  }
+  const without = (sum: readonly number[], v: number | undefined): number | undefined => {
+    const has = v !== undefined && Number.isFinite(v);
+    const n = sum[1] - (has ? 1 : 0);
+    return n > 0 ? (sum[0] - (has ? v : 0)) / n : undefined;
+  };
+  const out = new Map<string, Peers>();
+  for (const b of brokers) {
+    const mine = own.get(b.name);
+    const cpu = without(sums.cpu, mine?.cpu);
+    if (cpu === undefined) continue;
+    out.set(
+      b.name,
+      compact({
+        cpu,
+        connections: without(sums.connections, mine?.connections),
+        publishRatePerSec: without(sums.publishRatePerSec, mine?.publishRatePerSec),
+      }),
+    );
+  }
+  return out;
 }
 
 const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1, fill: 1 };
@@ -143,6 +167,7 @@ const NO_FACTORS: Factors = { catchUp: 1, slowStart: 1, overload: 1, stale: 1, f
 export function computeWeights(input: WeighInput): WeighOutcome {
   const { policy, nowMs } = input;
   const previous = new Map((input.previous?.brokers ?? []).map((b) => [b.name, b]));
+  const peers = peersByBroker(input.brokers, previous);
   const views = sortBrokers(input.brokers).map((b) =>
     observe(
       b,
@@ -152,7 +177,7 @@ export function computeWeights(input: WeighInput): WeighOutcome {
       nowMs,
       input.moving?.get(b.name),
       input.envoys?.get(b.name),
-      peersOf(b.name, input.brokers, previous),
+      peers.get(b.name),
     ),
   );
 
