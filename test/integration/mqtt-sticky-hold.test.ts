@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
-import { connectClient, startEnvoy, waitFor, type EnvoyHandle } from '../support';
+import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
+import { placeAlone, untilStickyReady } from './sticky-plane';
 import { planeConfig, startPlane, writeScrapedBrokersFile } from './plane';
 
 const CLUSTER = 'mqtt_brokers';
@@ -55,33 +56,7 @@ describe.each(['sotw', 'delta'] as const)('sticky weights held in metrics mode, 
     const [held, computed] = [await envoyWeights(), await computedWeights()];
     return Math.max(...brokers.map((b) => Math.abs((computed.get(b.name) ?? NaN) - held.get(b.name)!) / held.get(b.name)!));
   };
-  /**
-   * Each id connects alone (Envoy holds no other broker connection, so bounded load sees no
-   * load and the table decides), and the broker that lists it is where it was placed.
-   */
-  const place = async (ids: readonly string[]): Promise<Map<string, string>> => {
-    const placed = new Map<string, string>();
-    for (const id of ids) {
-      await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).every((h) => h.cxActive === 0), {
-        timeoutMs: 15_000,
-        intervalMs: 10,
-        what: `no connection through Envoy before ${id}`,
-      });
-      const client = await connectClient(mqttPort, id);
-      let on: string[] = [];
-      await waitFor(
-        async () => {
-          on = (await Promise.all(brokers.map(async (b) => ((await b.clients()).some((c) => c.clientId === id) ? [b.name] : [])))).flat();
-          return on.length > 0;
-        },
-        { timeoutMs: 10_000, intervalMs: 10, what: `the broker that took ${id}` },
-      );
-      expect(on).toHaveLength(1);
-      placed.set(id, on[0]);
-      await client.endAsync();
-    }
-    return placed;
-  };
+  const place = (ids: readonly string[]): Promise<Map<string, string>> => placeAlone(envoy, CLUSTER, brokers, mqttPort, ids);
   const moved = (a: Map<string, string>, b: Map<string, string>): string[] => IDS.filter((id) => a.get(id) !== b.get(id));
 
   beforeAll(async () => {
@@ -101,18 +76,7 @@ describe.each(['sotw', 'delta'] as const)('sticky weights held in metrics mode, 
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
     mqttPort = config.listener.port;
     admin = `http://127.0.0.1:${config.admin.port}`;
-    await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).filter((x) => x.healthy).length === 3, {
-      timeoutMs: 30_000,
-      what: 'three healthy brokers in Envoy',
-    });
-    await waitFor(
-      async () =>
-        (await envoy.getJson('/config_dump?resource=dynamic_active_clusters')).configs?.some(
-          (c: any) => c.cluster?.name === CLUSTER && c.cluster?.lb_policy === 'MAGLEV',
-        ),
-      { timeoutMs: 30_000, what: 'the broker cluster as MAGLEV' },
-    );
-    await waitFor(() => envoy.listenerReady(mqttPort), { timeoutMs: 30_000, what: 'the MQTT listener' });
+    await untilStickyReady(envoy, CLUSTER, 3, mqttPort);
   });
 
   afterAll(async () => {

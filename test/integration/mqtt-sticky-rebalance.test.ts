@@ -8,8 +8,9 @@ import { withOverrides } from '../../src/config';
 import type { ControlPlane } from '../../src/main';
 import { clientIdHash } from '../../src/translation';
 import { launchCapacityBroker, type LaunchedBroker } from '../tools/testbroker/launch';
-import { connectClient, startEnvoy, waitFor, type EnvoyHandle } from '../support';
+import { startEnvoy, waitFor, type EnvoyHandle } from '../support';
 import { connectReconnectingClients, type ReconnectingPool } from '../support/reconnecting-clients';
+import { placeAlone, untilStickyReady } from './sticky-plane';
 import { planeConfig, startPlane } from './plane';
 
 const TOKEN = 'it-agent-token';
@@ -85,33 +86,7 @@ describe.each(['sotw', 'delta'] as const)('sticky placement with drains and the 
     const json = filter?.config?.configuration?.value as string | undefined;
     return json === undefined ? '' : ((JSON.parse(json) as { saltedIds?: string }).saltedIds ?? '');
   };
-  /**
-   * Each id connects alone (Envoy holds no other broker connection, so bounded load sees no
-   * load and the table decides), and the broker that lists it is where it was placed.
-   */
-  const place = async (ids: readonly string[]): Promise<Map<string, string>> => {
-    const placed = new Map<string, string>();
-    for (const id of ids) {
-      await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).every((h) => h.cxActive === 0), {
-        timeoutMs: 15_000,
-        intervalMs: 10,
-        what: `no connection through Envoy before ${id}`,
-      });
-      const client = await connectClient(mqttPort, id);
-      let on: string[] = [];
-      await waitFor(
-        async () => {
-          on = (await Promise.all(brokers.map(async (b) => ((await idsOn(b)).has(id) ? [b.name] : [])))).flat();
-          return on.length > 0;
-        },
-        { timeoutMs: 10_000, intervalMs: 10, what: `the broker that took ${id}` },
-      );
-      expect(on).toHaveLength(1);
-      placed.set(id, on[0]);
-      await client.endAsync();
-    }
-    return placed;
-  };
+  const place = (ids: readonly string[]): Promise<Map<string, string>> => placeAlone(envoy, CLUSTER, brokers, mqttPort, ids);
   const rebalanceIdle = async (): Promise<boolean> => {
     const body = (await adminCall('GET', '/rebalance')).body;
     return body.sources !== undefined && Object.keys(body.sources as object).length === 0;
@@ -141,21 +116,7 @@ describe.each(['sotw', 'delta'] as const)('sticky placement with drains and the 
     envoy = await startEnvoy({ mode, xdsPort: config.xds.port, waitReady: 'live' });
     mqttPort = config.listener.port;
     admin = `http://127.0.0.1:${config.admin.port}`;
-    await waitFor(async () => (await envoy.clusterHosts(CLUSTER)).filter((x) => x.healthy).length === 3, {
-      timeoutMs: 30_000,
-      what: 'three healthy brokers in Envoy',
-    });
-    await waitFor(
-      async () =>
-        (await envoy.getJson('/config_dump?resource=dynamic_active_clusters')).configs?.some(
-          (c: any) => c.cluster?.name === CLUSTER && c.cluster?.lb_policy === 'MAGLEV',
-        ),
-      {
-        timeoutMs: 30_000,
-        what: 'the broker cluster as MAGLEV',
-      },
-    );
-    await waitFor(() => envoy.listenerReady(mqttPort), { timeoutMs: 30_000, what: 'the MQTT listener' });
+    await untilStickyReady(envoy, CLUSTER, 3, mqttPort);
   });
 
   afterAll(async () => {
